@@ -1,0 +1,62 @@
+#pragma once
+// Config: what every service client needs. Cheap to copy; copies share transport,
+// credentials, runtime and retry quota.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "awsdl/auth/credentials.hpp"
+#include "awsdl/core/log.hpp"
+#include "awsdl/core/options.hpp"
+#include "awsdl/core/result.hpp"
+#include "awsdl/core/runtime.hpp"
+#include "awsdl/http/transport.hpp"
+
+namespace awsdl {
+
+namespace internal {
+class RetryQuota;
+}
+
+struct AWSDL_EXPORT Config {
+  std::string region;
+  auth::CredentialsProviderPtr credentials;
+  std::shared_ptr<http::Transport> transport;
+  /// Overrides every service's endpoint ("http://127.0.0.1:4566"); AWS_ENDPOINT_URL.
+  std::string endpoint_url;
+  /// Per-service overrides keyed by the service's env name ("S3", "STS", "EC2", ...);
+  /// AWS_ENDPOINT_URL_<SERVICE>. Win over endpoint_url.
+  std::map<std::string, std::string> service_endpoints;
+  /// S3 path-style addressing (always used for custom endpoints that are IP addresses).
+  bool s3_force_path_style = false;
+  RetryOptions retry;
+  TimeoutOptions timeouts;
+  Runtime runtime = Runtime::system();
+  Logger logger;
+  std::string profile;  // the profile in force, for information
+  std::shared_ptr<internal::RetryQuota> retry_quota;  // shared by copies; made on first use
+
+  /// What a caller can set before the environment is consulted (flags win over environment).
+  struct Overrides {
+    std::string region;
+    std::string profile;
+    std::string endpoint_url;
+    std::shared_ptr<http::Transport> transport;       // default: a new curl transport
+    auth::CredentialsProviderPtr credentials;         // default: the default chain
+    std::string credentials_file;                     // default: env / ~/.aws/credentials
+    std::string config_file;                          // default: env / ~/.aws/config
+    bool use_imds_region = true;                      // last resort for the region
+  };
+
+  /// Region (overrides, AWS_REGION, AWS_DEFAULT_REGION, profile, IMDS), the default
+  /// credential chain (lazy: nothing is fetched until the first call), endpoint overrides
+  /// (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, profile `endpoint_url`). Fails on a
+  /// malformed config file or an invalid region name.
+  static Result<Config> from_environment(Overrides overrides = {});
+};
+
+/// Whether `region` looks like a region name ("us-east-1", "cn-north-1", "us-gov-west-1").
+AWSDL_EXPORT bool valid_region_name(const std::string& region);
+
+}  // namespace awsdl

@@ -1,0 +1,56 @@
+#pragma once
+// Everything a client sends goes through one Transport; tests replace it per client.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "awsdl/core/result.hpp"
+#include "awsdl/core/runtime.hpp"
+#include "awsdl/http/message.hpp"
+
+namespace awsdl::http {
+
+/// Per-request knobs.
+struct AWSDL_EXPORT SendOptions {
+  /// The whole attempt (connect, send, receive) must finish within this; 0 = no limit.
+  Millis attempt_timeout{0};
+  /// When set, a 2xx response body is streamed here instead of into Response::body.
+  /// Non-2xx bodies always land in Response::body so that errors can be parsed.
+  BodySink sink;
+  CancellationToken cancel;
+  /// Called as bytes move: (bytes sent so far, bytes received so far).
+  std::function<void(std::uint64_t sent, std::uint64_t received)> progress;
+};
+
+/// Transport-wide settings.
+struct AWSDL_EXPORT TransportOptions {
+  Millis connect_timeout{std::chrono::seconds(10)};
+  /// Abort when no byte moved for this long; 0 = never.
+  Millis stall_timeout{std::chrono::seconds(30)};
+  bool verify_tls = true;
+  std::string ca_bundle;  // a PEM file; empty = system default
+  /// Proxies come from the standard environment (https_proxy, http_proxy, no_proxy)
+  /// unless this is false.
+  bool proxy_from_environment = true;
+  std::size_t max_connections = 64;
+  std::string user_agent = "awsdl/0.1";
+  /// Largest response header block accepted.
+  std::size_t max_header_bytes = 64 * 1024;
+};
+
+class AWSDL_EXPORT Transport {
+ public:
+  virtual ~Transport();
+  /// Sends one request and returns the response, whatever its status. Errors are only for
+  /// failures to get a complete answer: network (retryable), timeout, cancelled, a sink
+  /// error, a body shorter than its Content-Length.
+  virtual Result<Response> send(const Request& request, const SendOptions& options) = 0;
+};
+
+/// The libcurl transport: connections reused across calls and threads, TLS verified.
+AWSDL_EXPORT std::shared_ptr<Transport> make_curl_transport(TransportOptions options = {});
+
+}  // namespace awsdl::http

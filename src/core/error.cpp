@@ -1,0 +1,60 @@
+#include "awsdl/core/error.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "awsdl/core/log.hpp"
+#include "awsdl/core/result.hpp"
+
+namespace awsdl {
+
+const char* to_string(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kService: return "service";
+    case ErrorKind::kNetwork: return "network";
+    case ErrorKind::kTimeout: return "timeout";
+    case ErrorKind::kCancelled: return "cancelled";
+    case ErrorKind::kInvalidArgument: return "invalid argument";
+    case ErrorKind::kCredentials: return "credentials";
+    case ErrorKind::kParse: return "parse";
+    case ErrorKind::kIo: return "io";
+    case ErrorKind::kNotFound: return "not found";
+    case ErrorKind::kInternal: return "internal";
+  }
+  return "unknown";
+}
+
+std::string Error::to_string() const {
+  std::string out = code.empty() ? std::string(awsdl::to_string(kind)) : code;
+  if (http_status != 0) out += " (HTTP " + std::to_string(http_status) + ")";
+  if (!message.empty()) out += ": " + message;
+  if (!request_id.empty()) out += " [request id " + request_id + "]";
+  if (retryable) out += " (retryable)";
+  return redact(out);
+}
+
+Error Error::invalid_argument(std::string code, std::string message) {
+  return make(ErrorKind::kInvalidArgument, std::move(code), std::move(message));
+}
+
+Error Error::make(ErrorKind kind, std::string code, std::string message, bool retryable) {
+  Error e;
+  e.kind = kind;
+  e.code = std::move(code);
+  e.message = std::move(message);
+  e.retryable = retryable;
+  return e;
+}
+
+namespace detail {
+void bad_result_access(const Error& error) {
+  std::fprintf(stderr, "awsdl: value() called on a Result holding an error: %s\n", error.to_string().c_str());
+  std::abort();
+}
+void bad_error_access() {
+  std::fprintf(stderr, "awsdl: error() called on a Result holding a value\n");
+  std::abort();
+}
+}  // namespace detail
+
+}  // namespace awsdl

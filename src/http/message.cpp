@@ -1,0 +1,52 @@
+#include "awsdl/http/message.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "awsdl/http/transport.hpp"
+
+namespace awsdl::http {
+
+Transport::~Transport() = default;
+
+namespace {
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+}  // namespace
+
+std::optional<std::string_view> Headers::get(std::string_view name) const {
+  for (const auto& [k, v] : entries_)
+    if (iequals(k, name)) return std::string_view(v);
+  return std::nullopt;
+}
+
+void Headers::set(std::string name, std::string value) {
+  remove(name);
+  entries_.emplace_back(std::move(name), std::move(value));
+}
+
+void Headers::add(std::string name, std::string value) { entries_.emplace_back(std::move(name), std::move(value)); }
+
+void Headers::remove(std::string_view name) {
+  std::erase_if(entries_, [&](const Entry& e) { return iequals(e.first, name); });
+}
+
+std::string Request::url() const {
+  std::string u = scheme + "://" + host + (path.empty() ? "/" : path);
+  if (!query.empty()) u += "?" + query;
+  return u;
+}
+
+std::string Request::host_name() const {
+  if (!host.empty() && host.front() == '[') {  // [::1]:8080
+    auto close = host.find(']');
+    return close == std::string::npos ? host : host.substr(0, close + 1);
+  }
+  auto colon = host.rfind(':');
+  return colon == std::string::npos ? host : host.substr(0, colon);
+}
+
+}  // namespace awsdl::http

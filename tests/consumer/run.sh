@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs the build tree's awsdl into a scratch prefix, builds the consumer against it and runs it.
+set -euo pipefail
+build=$1; src=$(cd "$(dirname "$0")" && pwd)
+prefix=$build/consumer-install; out=$build/consumer-build
+rm -rf "$prefix" "$out"
+cmake --install "$build" --prefix "$prefix" >/dev/null
+cmake -S "$src" -B "$out" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$out" >/dev/null
+LD_LIBRARY_PATH="$prefix/lib:${LD_LIBRARY_PATH:-}" "$out/consumer"
+rm -rf "$prefix" "$out"
