@@ -1,5 +1,8 @@
 #include "awsdl/core/error.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -51,6 +54,24 @@ void bad_result_access(const Error& error) {
   std::fprintf(stderr, "awsdl: value() called on a Result holding an error: %s\n", error.to_string().c_str());
   std::abort();
 }
+void observe_error(const Error& error) noexcept {
+  static const int fd = [] {
+    const char* path = std::getenv("AWSDL_ERROR_LOG");
+    return path && *path ? ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+  }();
+  if (fd < 0) return;
+  try {
+    // One write per line so concurrent test processes do not interleave.
+    std::string line = error.code + "\t" + std::to_string(error.http_status) + "\t" + error.message + "\t" +
+                       error.request_id;
+    for (auto& c : line)
+      if (c == '\n' || c == '\r') c = ' ';
+    line += '\n';
+    if (::write(fd, line.data(), line.size()) < 0) return;
+  } catch (...) {
+  }
+}
+
 void bad_error_access() {
   std::fprintf(stderr, "awsdl: error() called on a Result holding a value\n");
   std::abort();

@@ -1,0 +1,171 @@
+#include "cli.hpp"
+
+#include <cstdio>
+
+namespace awsdl_cli {
+
+std::optional<std::string> Args::get(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end() || it->second.empty()) return std::nullopt;
+  return it->second.back();
+}
+
+std::string Args::get_or(const std::string& name, std::string fallback) const {
+  auto v = get(name);
+  return v ? *v : std::move(fallback);
+}
+
+std::vector<std::string> Args::all(const std::string& name) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? std::vector<std::string>{} : it->second;
+}
+
+Parser& Parser::flag(FlagSpec spec) {
+  flags_.push_back(std::move(spec));
+  return *this;
+}
+
+Parser& Parser::aws_flags() {
+  flag({"region", "REGION", "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile)"});
+  flag({"profile", "NAME", "profile in the shared config and credentials files (default: AWS_PROFILE)"});
+  flag({"endpoint-url", "URL", "send every AWS call to this endpoint (default: AWS_ENDPOINT_URL)"});
+  flag({"output", "text|json", "output format (default: text)"});
+  return *this;
+}
+
+awsdl::Result<Args> Parser::parse(const std::vector<std::string>& argv) const {
+  Args out;
+  auto find = [&](const std::string& name) -> const FlagSpec* {
+    for (const auto& f : flags_)
+      if (f.name == name) return &f;
+    return nullptr;
+  };
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a == "--") {
+      out.rest_.assign(argv.begin() + static_cast<std::ptrdiff_t>(i) + 1, argv.end());
+      break;
+    }
+    if (a == "-h" || a == "--help") {
+      out.help_ = true;
+      continue;
+    }
+    if (a.size() > 2 && a.compare(0, 2, "--") == 0) {
+      std::string name = a.substr(2), value;
+      bool inline_value = false;
+      if (auto eq = name.find('='); eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+        inline_value = true;
+      }
+      const FlagSpec* spec = find(name);
+      if (!spec)
+        return awsdl::Error::invalid_argument("UnknownFlag", "unknown flag --" + name + " (see " + program_ + " --help)");
+      if (spec->value_name.empty()) {
+        if (inline_value) return awsdl::Error::invalid_argument("BadFlag", "--" + name + " takes no value");
+        value = "true";
+      } else if (!inline_value) {
+        if (i + 1 >= argv.size())
+          return awsdl::Error::invalid_argument("MissingValue", "--" + name + " needs a value (" + spec->value_name + ")");
+        value = argv[++i];
+      }
+      auto& slot = out.values_[name];
+      if (!slot.empty() && !spec->repeatable)
+        return awsdl::Error::invalid_argument("RepeatedFlag", "--" + name + " given more than once");
+      slot.push_back(value);
+      continue;
+    }
+    if (a.size() > 1 && a[0] == '-' && a != "-")
+      return awsdl::Error::invalid_argument("UnknownFlag", "unknown flag " + a + " (see " + program_ + " --help)");
+    out.positionals_.push_back(a);
+  }
+  return out;
+}
+
+std::string Parser::help_text() const {
+  std::string s = program_ + " - " + summary_ + "\n\nUsage:\n";
+  for (const auto& u : usages_) s += "  " + u + "\n";
+  if (!flags_.empty()) {
+    s += "\nFlags:\n";
+    for (const auto& f : flags_) {
+      std::string left = "  --" + f.name + (f.value_name.empty() ? "" : " " + f.value_name);
+      if (left.size() < 30) left.resize(30, ' ');
+      else left += "\n" + std::string(30, ' ');
+      s += left + f.help + (f.repeatable ? " (repeatable)" : "") + "\n";
+    }
+    s += "  -h, --help                  this help\n";
+  }
+  if (!examples_.empty()) {
+    s += "\nExamples:\n";
+    for (const auto& e : examples_) s += "  " + e + "\n";
+  }
+  return s;
+}
+
+awsdl::Result<awsdl::Config> config_from(const Args& args) {
+  awsdl::Config::Overrides o;
+  o.region = args.get_or("region", "");
+  o.profile = args.get_or("profile", "");
+  o.endpoint_url = args.get_or("endpoint-url", "");
+  return awsdl::Config::from_environment(std::move(o));
+}
+
+awsdl::Result<bool> json_output(const Args& args) {
+  auto v = args.get_or("output", "text");
+  if (v == "text") return false;
+  if (v == "json") return true;
+  return awsdl::Error::invalid_argument("BadOutput", "--output must be text or json, not '" + v + "'");
+}
+
+namespace {
+std::string hint_for(const awsdl::Error& e) {
+  using awsdl::ErrorKind;
+  if (e.code == "SignatureDoesNotMatch" || e.code == "InvalidClientTokenId" || e.code == "InvalidAccessKeyId")
+    return "check the access key and secret key in use (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or --profile)";
+  if (e.code == "ExpiredToken" || e.code == "RequestExpired")
+    return "the credentials have expired or the clock is off: refresh them (or fix the system clock)";
+  switch (e.kind) {
+    case ErrorKind::kCredentials:
+      return "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile with --profile";
+    case ErrorKind::kNetwork:
+      return "check the endpoint (--endpoint-url, AWS_ENDPOINT_URL) and the network; it is safe to retry";
+    case ErrorKind::kTimeout:
+      return "the service did not answer in time; it is safe to retry";
+    case ErrorKind::kInvalidArgument:
+      return "fix the arguments (see --help)";
+    default:
+      return "";
+  }
+}
+}  // namespace
+
+int report(const awsdl::Error& error, const std::string& context) {
+  std::fprintf(stderr, "error: %s%s\n", context.empty() ? "" : (context + ": ").c_str(), error.to_string().c_str());
+  if (auto hint = hint_for(error); !hint.empty()) std::fprintf(stderr, "hint: %s\n", hint.c_str());
+  return error.kind == awsdl::ErrorKind::kInvalidArgument ? kExitUsage : kExitFailed;
+}
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  o.reserve(s.size() + 2);
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': o += "\\\""; break;
+      case '\\': o += "\\\\"; break;
+      case '\n': o += "\\n"; break;
+      case '\r': o += "\\r"; break;
+      case '\t': o += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          o += buf;
+        } else {
+          o += static_cast<char>(c);
+        }
+    }
+  }
+  return o;
+}
+
+}  // namespace awsdl_cli

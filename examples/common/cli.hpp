@@ -1,0 +1,79 @@
+#pragma once
+// A small flag parser shared by the example programs: --name value, --name=value, boolean
+// switches, repeatable flags, positionals, and "--" before a remote command.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <awsdl/config.hpp>
+#include <awsdl/core/result.hpp>
+
+namespace awsdl_cli {
+
+/// Exit codes with a meaning: 0 ok, 1 the operation failed, 2 usage or configuration error.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+
+struct FlagSpec {
+  std::string name;         // without dashes: "region"
+  std::string value_name;   // "REGION"; empty for a boolean switch
+  std::string help;
+  bool repeatable = false;
+};
+
+class Args {
+ public:
+  bool has(const std::string& name) const { return values_.count(name) > 0; }
+  std::optional<std::string> get(const std::string& name) const;
+  std::string get_or(const std::string& name, std::string fallback) const;
+  std::vector<std::string> all(const std::string& name) const;
+  const std::vector<std::string>& positionals() const { return positionals_; }
+  /// Everything after "--".
+  const std::vector<std::string>& rest() const { return rest_; }
+  bool help() const { return help_; }
+
+ private:
+  friend class Parser;
+  std::map<std::string, std::vector<std::string>> values_;
+  std::vector<std::string> positionals_;
+  std::vector<std::string> rest_;
+  bool help_ = false;
+};
+
+class Parser {
+ public:
+  Parser(std::string program, std::string summary) : program_(std::move(program)), summary_(std::move(summary)) {}
+  Parser& flag(FlagSpec spec);
+  /// --region, --profile, --endpoint-url, --output text|json.
+  Parser& aws_flags();
+  Parser& usage(std::string line) { usages_.push_back(std::move(line)); return *this; }
+  Parser& example(std::string line) { examples_.push_back(std::move(line)); return *this; }
+
+  /// Unknown flags and missing values are kInvalidArgument errors naming the flag.
+  awsdl::Result<Args> parse(const std::vector<std::string>& argv) const;
+  std::string help_text() const;
+
+ private:
+  std::string program_, summary_;
+  std::vector<FlagSpec> flags_;
+  std::vector<std::string> usages_, examples_;
+};
+
+/// Config from the standard chain, with --region/--profile/--endpoint-url applied.
+awsdl::Result<awsdl::Config> config_from(const Args& args);
+
+/// "text" (default) or "json"; anything else is a usage error.
+awsdl::Result<bool> json_output(const Args& args);
+
+/// Prints "error: ..." with a hint of what to do next, and returns the exit code to use
+/// (2 for invalid arguments, 1 otherwise).
+int report(const awsdl::Error& error, const std::string& context = {});
+
+/// Minimal JSON string escaping for --output json.
+std::string json_escape(const std::string& s);
+
+}  // namespace awsdl_cli

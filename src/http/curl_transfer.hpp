@@ -1,0 +1,59 @@
+#pragma once
+// The state of one libcurl transfer and the C callbacks that feed it: request body out,
+// response headers and body in, progress and cancellation.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <curl/curl.h>
+
+#include "awsdl/core/error.hpp"
+#include "awsdl/http/transport.hpp"
+
+namespace awsdl::internal {
+
+struct CurlTransfer {
+  CurlTransfer(const http::Request& req, const http::SendOptions& opts, std::size_t max_header_bytes)
+      : request(req), options(opts), max_header_bytes(max_header_bytes) {}
+
+  const http::Request& request;
+  const http::SendOptions& options;
+  std::size_t max_header_bytes;
+  /// Length announced for a streamed body (from body_length or a Content-Length header).
+  std::optional<std::uint64_t> upload_length;
+
+  http::Response response;
+  /// Set by a callback that aborted the transfer: cancellation, a sink or source error,
+  /// oversized headers. Wins over whatever curl reports afterwards.
+  std::optional<Error> abort_error;
+
+  std::size_t header_block_bytes = 0;
+  std::uint64_t body_offset = 0;  // bytes of the request body handed to curl so far
+  std::uint64_t reported_sent = 0;
+  std::uint64_t reported_received = 0;
+  bool progress_reported = false;
+
+  /// Registers the callbacks below on `easy`, with this transfer as their user data.
+  void install(CURL* easy);
+
+  static std::size_t header_cb(char* data, std::size_t size, std::size_t n, void* self);
+  static std::size_t write_cb(char* data, std::size_t size, std::size_t n, void* self);
+  static std::size_t read_cb(char* buf, std::size_t size, std::size_t n, void* self);
+  static int seek_cb(void* self, curl_off_t offset, int origin);
+  static int xferinfo_cb(void* self, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
+
+ private:
+  std::size_t on_header(std::string_view line);
+  std::size_t on_body(std::string_view chunk);
+  std::size_t on_read(char* buf, std::size_t len);
+  int on_seek(curl_off_t offset, int origin);
+  int on_progress(std::uint64_t sent, std::uint64_t received);
+  bool check_cancel();
+};
+
+/// "GET example.com/path": what an error message may say about a request. Never the query
+/// (presigned URLs carry signatures there) and never a header.
+std::string describe_request(const http::Request& request);
+
+}  // namespace awsdl::internal

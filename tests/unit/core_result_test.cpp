@@ -1,0 +1,95 @@
+#include "awsdl/core/result.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+namespace {
+
+using awsdl::Error;
+using awsdl::ErrorKind;
+using awsdl::Result;
+
+Result<int> parse_positive(int v) {
+  if (v <= 0) return Error::invalid_argument("NotPositive", "value must be positive, got " + std::to_string(v));
+  return v;
+}
+
+Result<int> doubled(int v) {
+  AWSDL_ASSIGN_OR_RETURN(int x, parse_positive(v));
+  return 2 * x;
+}
+
+awsdl::Status check(int v) {
+  AWSDL_TRY(parse_positive(v));
+  return {};
+}
+
+TEST(Result, HoldsValueOrError) {
+  auto ok = parse_positive(3);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_TRUE(static_cast<bool>(ok));
+  EXPECT_EQ(*ok, 3);
+  EXPECT_EQ(ok.value_or(7), 3);
+
+  auto bad = parse_positive(-1);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(bad.error().code, "NotPositive");
+  EXPECT_EQ(bad.value_or(7), 7);
+}
+
+TEST(Result, PropagatesThroughMacros) {
+  EXPECT_EQ(doubled(4).value(), 8);
+  EXPECT_EQ(doubled(0).error().code, "NotPositive");
+  EXPECT_TRUE(check(1).ok());
+  EXPECT_EQ(check(-5).error().code, "NotPositive");
+}
+
+TEST(Result, MoveOnlyValues) {
+  Result<std::unique_ptr<int>> r = std::make_unique<int>(5);
+  ASSERT_TRUE(r.ok());
+  auto p = std::move(r).value();
+  EXPECT_EQ(*p, 5);
+}
+
+TEST(Result, ConvertingConstructor) {
+  Result<std::string> r = "text";
+  EXPECT_EQ(*r, "text");
+}
+
+TEST(ResultDeathTest, ValueOnErrorAbortsWithTheError) {
+  auto bad = parse_positive(-2);
+  EXPECT_DEATH((void)bad.value(), "NotPositive");
+  Result<void> s = Error::make(ErrorKind::kIo, "DiskFull", "no space");
+  EXPECT_DEATH(s.value(), "DiskFull");
+}
+
+TEST(ResultDeathTest, ErrorOnValueAborts) {
+  auto ok = parse_positive(2);
+  EXPECT_DEATH((void)ok.error(), "holding a value");
+}
+
+TEST(Error, ToStringNamesEverythingUseful) {
+  Error e;
+  e.kind = ErrorKind::kService;
+  e.code = "ThrottlingException";
+  e.message = "Rate exceeded";
+  e.http_status = 400;
+  e.request_id = "req-123";
+  e.retryable = true;
+  EXPECT_EQ(e.to_string(), "ThrottlingException (HTTP 400): Rate exceeded [request id req-123] (retryable)");
+
+  Error local = Error::make(ErrorKind::kTimeout, "", "no answer in 3 s");
+  EXPECT_EQ(local.to_string(), "timeout: no answer in 3 s");
+}
+
+TEST(Error, ToStringRedacts) {
+  Error e = Error::make(ErrorKind::kService, "Oops",
+                        "request GET /?X-Amz-Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef failed");
+  EXPECT_EQ(e.to_string().find("0123456789abcdef"), std::string::npos);
+  EXPECT_NE(e.to_string().find("[redacted]"), std::string::npos);
+}
+
+}  // namespace
