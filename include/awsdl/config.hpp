@@ -53,7 +53,10 @@ struct AWSDL_EXPORT Config {
   /// credential chain (lazy: nothing is fetched until the first call), endpoint overrides
   /// (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, profile `endpoint_url`). Fails on a
   /// malformed config file or an invalid region name.
-  static Result<Config> from_environment(Overrides overrides = {});
+  static Result<Config> from_environment(Overrides overrides);
+  // An overload, not a default argument: a nested struct with member initializers cannot
+  // be default-constructed inside its enclosing class's definition.
+  static Result<Config> from_environment();
 };
 
 /// Whether `region` looks like a region name ("us-east-1", "cn-north-1", "us-gov-west-1").

@@ -69,6 +69,7 @@ int CurlTransfer::xferinfo_cb(void* self, curl_off_t, curl_off_t dlnow, curl_off
 
 std::size_t CurlTransfer::on_header(std::string_view line) {
   const std::size_t consumed = line.size();
+  if (line.empty()) return consumed;
   if (line.starts_with("HTTP/")) {
     // A new header block: an interim 1xx answer came before, or this is the first. Only the
     // final block is kept.

@@ -342,6 +342,10 @@ std::uint32_t crc32c(std::string_view data, std::uint32_t previous) {
   return ~crc32c_software(p, data.size(), crc);
 }
 
+std::uint32_t crc32c_portable(std::string_view data, std::uint32_t previous) {
+  return ~crc32c_software(reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), ~previous);
+}
+
 std::string checksum_base64(std::uint32_t value) {
   const char be[4] = {static_cast<char>(value >> 24), static_cast<char>(value >> 16),
                       static_cast<char>(value >> 8), static_cast<char>(value)};

@@ -103,6 +103,8 @@ std::optional<std::string> base64_decode(std::string_view text);
 std::uint32_t crc32(std::string_view data, std::uint32_t previous = 0);
 /// CRC-32C (Castagnoli). Pass the previous value to continue a running checksum.
 std::uint32_t crc32c(std::string_view data, std::uint32_t previous = 0);
+/// The table-driven CRC-32C crc32c() falls back to without SSE 4.2 (exposed so tests cover it).
+std::uint32_t crc32c_portable(std::string_view data, std::uint32_t previous = 0);
 /// Base64 of the 4 big-endian bytes of `value`: the x-amz-checksum-* header form.
 std::string checksum_base64(std::uint32_t value);
 inline std::string crc32_base64(std::string_view data) { return checksum_base64(crc32(data)); }

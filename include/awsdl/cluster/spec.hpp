@@ -1,0 +1,96 @@
+#pragma once
+// ClusterSpec: the EC2 cluster of DESIGN.md workflow 1, described as plain data, and its
+// validation. Everything here is checked before any AWS call is made.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "awsdl/core/result.hpp"
+#include "awsdl/export.hpp"
+
+namespace awsdl::cluster {
+
+/// The public SSM parameter of the Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04,
+/// x86_64). Resolving the image through it at stack creation keeps AMI ids from going stale.
+inline constexpr std::string_view kDefaultDlamiParameter =
+    "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id";
+
+/// How to reach the nodes once they run (used by the lifecycle and the MPI launcher, not by
+/// the template).
+struct AWSDL_EXPORT SshSettings {
+  std::string user = "ubuntu";
+  std::string key_path;  // private key file; empty: the SSH agent / default identities
+};
+
+/// How training is launched on the nodes.
+struct AWSDL_EXPORT TrainingSettings {
+  int slots_per_node = 0;      // MPI slots per node; 0: one per GPU
+  std::string mpirun_options;  // extra options appended to mpirun
+};
+
+/// One cluster = one CloudFormation stack: a master (public subnet, SSH entry point) and
+/// `workers` worker instances (private subnet), sharing an EFS file system.
+/// Field order matters for designated initializers: name, instance_type, workers,
+/// min_workers, ssh_cidr, key_name come first.
+struct AWSDL_EXPORT ClusterSpec {
+  std::string name;                          // stack name: [A-Za-z][A-Za-z0-9-]*, at most 128
+  std::string instance_type = "p3.16xlarge";
+  int workers = 1;                           // worker instances wanted (the master is extra)
+  std::optional<int> min_workers;            // accept a launch shortfall down to this; unset: workers
+  std::string ssh_cidr;                      // IPv4 CIDR allowed to SSH to the master
+  std::string key_name;                      // EC2 key pair name
+  std::string image_id;                      // AMI id; when empty, `ssm_parameter` resolves it
+  std::string ssm_parameter = std::string(kDefaultDlamiParameter);
+  std::string availability_zone;             // empty: the region's first zone
+  std::string efs_id;                        // existing file system to reuse; empty: create one
+  std::string mount_point = "/efs";
+  int volume_size_gb = 100;                  // root volume of every node, GiB
+  bool placement_group = true;               // cluster placement group for low latency
+  std::string staging_bucket;                // S3 bucket the nodes may read and write; empty: none
+  SshSettings ssh;
+  TrainingSettings training;
+
+  /// min_workers when set, else workers.
+  int effective_min_workers() const { return min_workers.value_or(workers); }
+};
+
+/// One thing wrong with a spec: the field (as named in ClusterSpec) and what is wrong.
+struct AWSDL_EXPORT SpecProblem {
+  std::string field;
+  std::string message;
+};
+
+/// Every problem in `spec`, in field order; empty when the spec is valid.
+AWSDL_EXPORT std::vector<SpecProblem> check(const ClusterSpec& spec);
+
+/// kInvalidArgument ("InvalidClusterSpec") naming every bad field, or success.
+AWSDL_EXPORT Status validate(const ClusterSpec& spec);
+
+/// A value that replaces what a config file says: key "section.key" as in the INI file
+/// ("cluster.workers"), and where it came from for error messages ("--workers").
+struct AWSDL_EXPORT SpecOverride {
+  std::string key;
+  std::string value;
+  std::string source;  // empty: "override"
+};
+
+/// The INI keys a cluster file may hold, as "section.key", in documentation order.
+AWSDL_EXPORT const std::vector<std::string>& cluster_ini_keys();
+
+/// Reads a cluster INI file (sections [cluster], [network], [storage], [ssh], [training]),
+/// applies `overrides` on top, and validates the result. Unknown sections or keys and bad
+/// values are errors naming the file and line (or the override's source): kParse for
+/// malformed syntax, kInvalidArgument for bad values, kIo / kNotFound when unreadable.
+AWSDL_EXPORT Result<ClusterSpec> load_cluster_spec(const std::string& path,
+                                                   const std::vector<SpecOverride>& overrides = {});
+
+/// The same from text already in memory; `source_name` names it in errors.
+AWSDL_EXPORT Result<ClusterSpec> parse_cluster_spec(std::string_view text, std::string_view source_name,
+                                                    const std::vector<SpecOverride>& overrides = {});
+
+/// A spec from defaults and `overrides` only (no file); validated.
+AWSDL_EXPORT Result<ClusterSpec> cluster_spec_from_overrides(const std::vector<SpecOverride>& overrides);
+
+}  // namespace awsdl::cluster

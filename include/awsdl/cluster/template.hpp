@@ -1,0 +1,72 @@
+#pragma once
+// The stack builder: ClusterSpec -> CloudFormation template (JSON). Pure and deterministic:
+// the same spec always gives the same bytes, keys in a fixed order.
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "awsdl/cluster/spec.hpp"
+#include "awsdl/core/result.hpp"
+#include "awsdl/export.hpp"
+
+namespace awsdl::cluster {
+
+/// CreateStack / UpdateStack refuse a TemplateBody over this many bytes: larger templates
+/// must be uploaded to S3 and passed as TemplateURL.
+inline constexpr std::size_t kMaxTemplateBodyBytes = 51200;
+
+/// Whether a template body of `bytes` must go through S3 (TemplateURL).
+AWSDL_EXPORT bool template_needs_s3(std::size_t bytes);
+
+/// Names the template uses that callers (the lifecycle, tools) rely on.
+namespace names {
+// Parameters.
+inline constexpr const char* kKeyName = "KeyName";
+inline constexpr const char* kSshLocation = "SSHLocation";
+inline constexpr const char* kInstanceType = "InstanceType";
+inline constexpr const char* kWorkerCount = "WorkerCount";
+inline constexpr const char* kMinWorkerCount = "MinWorkerCount";
+inline constexpr const char* kImageId = "ImageId";  // AMI id, or an SSM parameter name resolving to one
+inline constexpr const char* kEfsId = "EfsId";      // present only when an existing file system is reused
+inline constexpr const char* kEfsMountPoint = "EfsMountPoint";
+inline constexpr const char* kVolumeSize = "VolumeSize";
+// Logical ids.
+inline constexpr const char* kMasterGroup = "MasterGroup";
+inline constexpr const char* kWorkerGroup = "WorkerGroup";
+inline constexpr const char* kClusterReady = "ClusterReady";
+// Outputs.
+inline constexpr const char* kOutVpcId = "VpcId";
+inline constexpr const char* kOutMasterGroupName = "MasterGroupName";
+inline constexpr const char* kOutWorkerGroupName = "WorkerGroupName";
+inline constexpr const char* kOutEfsId = "EfsId";
+inline constexpr const char* kOutEfsMountPoint = "EfsMountPoint";
+inline constexpr const char* kOutNodeQueueUrl = "NodeQueueUrl";
+inline constexpr const char* kOutCapacityQueueUrl = "CapacityQueueUrl";
+inline constexpr const char* kOutLaunchTopicArn = "LaunchTopicArn";
+inline constexpr const char* kOutClusterInfo = "ClusterInfo";  // master addresses and worker count, from the wait condition
+}  // namespace names
+
+struct AWSDL_EXPORT TemplateOptions {
+  bool pretty = false;  // indented, for people; compact is what is sent
+};
+
+struct AWSDL_EXPORT StackTemplate {
+  std::string body;                                             // the template JSON
+  std::vector<std::pair<std::string, std::string>> parameters;  // parameter values for CreateStack (the spec's)
+  std::vector<std::string> capabilities;                        // e.g. CAPABILITY_IAM
+
+  std::size_t size() const { return body.size(); }
+  /// Over kMaxTemplateBodyBytes: must be uploaded to S3 and passed as TemplateURL.
+  bool needs_s3() const { return template_needs_s3(body.size()); }
+};
+
+/// Validates `spec` (kInvalidArgument naming the fields) and builds its template: VPC, public
+/// and private subnets, internet gateway, NAT gateway and Elastic IP, route tables, security
+/// groups, EFS (created and retained, or reused) with a mount target, least-privilege IAM
+/// roles, launch templates, master and worker Auto Scaling groups, optional cluster placement
+/// group, SQS queues, SNS launch notifications, the capacity Lambda and the wait condition.
+AWSDL_EXPORT Result<StackTemplate> build_template(const ClusterSpec& spec, const TemplateOptions& options = {});
+
+}  // namespace awsdl::cluster

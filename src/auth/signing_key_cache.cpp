@@ -1,0 +1,93 @@
+#include "auth/signing_key_cache.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace awsdl::internal {
+
+Sha256Digest derive_signing_key(std::string_view secret, std::string_view date8, std::string_view region,
+                                std::string_view service) {
+  // "AWS4" + secret without a heap copy for ordinary secret lengths.
+  char buf[128];
+  std::string heap;
+  std::string_view k_secret;
+  if (secret.size() + 4 <= sizeof buf) {
+    std::memcpy(buf, "AWS4", 4);
+    std::memcpy(buf + 4, secret.data(), secret.size());
+    k_secret = std::string_view(buf, secret.size() + 4);
+  } else {
+    heap = "AWS4";
+    heap.append(secret);
+    k_secret = heap;
+  }
+  Sha256Digest k = hmac_sha256(k_secret, date8);
+  k = hmac_sha256(as_chars(k), region);
+  k = hmac_sha256(as_chars(k), service);
+  k = hmac_sha256(as_chars(k), "aws4_request");
+  secure_zero(buf, sizeof buf);
+  if (!heap.empty()) secure_zero(heap.data(), heap.size());
+  return k;
+}
+
+Sha256Digest SigningKeyCache::get(std::string_view secret, std::string_view date8, std::string_view region,
+                                  std::string_view service) {
+  const Sha256Digest digest = sha256(secret);
+  std::array<char, 8> date{};
+  std::memcpy(date.data(), date8.data(), std::min<std::size_t>(date8.size(), 8));
+  const bool cacheable = date8.size() == 8;
+
+  if (cacheable) {
+    std::lock_guard lock(mu_);
+    for (auto& e : entries_) {
+      if (e.valid && e.secret_digest == digest && e.date == date && e.region == region && e.service == service) {
+        e.last_used = ++tick_;
+        ++stats_.hits;
+        return e.key;
+      }
+    }
+  }
+
+  // Derived outside the lock: other threads keep signing meanwhile.
+  const Sha256Digest key = derive_signing_key(secret, date8, region, service);
+  std::lock_guard lock(mu_);
+  ++stats_.misses;
+  if (!cacheable) return key;
+  Entry* slot = &entries_[0];
+  for (auto& e : entries_) {
+    if (!e.valid) {
+      slot = &e;
+      break;
+    }
+    if (e.last_used < slot->last_used) slot = &e;
+  }
+  slot->secret_digest = digest;
+  slot->date = date;
+  slot->region.assign(region);
+  slot->service.assign(service);
+  slot->key = key;
+  slot->last_used = ++tick_;
+  slot->valid = true;
+  return key;
+}
+
+SigningKeyCache::Stats SigningKeyCache::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void SigningKeyCache::clear() {
+  std::lock_guard lock(mu_);
+  for (auto& e : entries_) {
+    secure_zero(e.key.data(), e.key.size());
+    e.valid = false;
+  }
+  stats_ = {};
+}
+
+SigningKeyCache& SigningKeyCache::global() {
+  // Never destroyed: signing from a static destructor elsewhere must still work.
+  static auto* cache = new SigningKeyCache();
+  return *cache;
+}
+
+}  // namespace awsdl::internal

@@ -1,0 +1,36 @@
+#pragma once
+// The syntax rules of the values a cluster spec holds. Each returns an empty string when the
+// value is fine, else what is wrong ("must ..."), ready to follow the field's name.
+
+#include <string>
+#include <string_view>
+
+namespace awsdl::internal::spec_rules {
+
+inline constexpr int kMinVolumeGb = 8;
+inline constexpr int kMaxVolumeGb = 16384;  // gp3 maximum
+
+/// 'value' quoted for messages, control characters escaped and long values cut.
+std::string quoted(std::string_view value);
+
+std::string stack_name(std::string_view v);         // CloudFormation: [A-Za-z][A-Za-z0-9-]*, <= 128
+std::string instance_type(std::string_view v);      // family.size, e.g. p4d.24xlarge
+std::string ipv4_cidr(std::string_view v);          // a.b.c.d/n with no host bits set
+std::string key_name(std::string_view v);           // printable ASCII, <= 255
+std::string ami_id(std::string_view v);             // ami- and 8 or 17 hex digits
+std::string ssm_parameter_name(std::string_view v); // /path/of/a/parameter
+std::string availability_zone(std::string_view v);  // us-east-1a
+std::string efs_id(std::string_view v);             // fs- and 8 or 17 hex digits
+std::string mount_point(std::string_view v);        // absolute path, shell-safe characters
+std::string bucket_name(std::string_view v);        // S3 bucket naming rules
+std::string user_name(std::string_view v);          // a POSIX login name
+
+/// The regular expressions the template's parameters carry (AllowedPattern), matching the
+/// rules above so a parameter overridden at CreateStack is held to the same syntax.
+inline constexpr const char* kCidrPattern =
+    "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}/(3[0-2]|[12]?[0-9])$";
+inline constexpr const char* kInstanceTypePattern = "^[a-z][a-z0-9-]*\\.[a-z0-9-]+$";
+inline constexpr const char* kEfsIdPattern = "^fs-([0-9a-f]{8}|[0-9a-f]{17})$";
+inline constexpr const char* kMountPointPattern = "^(/[A-Za-z0-9_.-]+)+$";
+
+}  // namespace awsdl::internal::spec_rules

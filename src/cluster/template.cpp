@@ -1,0 +1,146 @@
+// Assembles the cluster template: parameters (defaulting to the spec's values, so the
+// template stands alone), the resource groups in a fixed order, and the outputs.
+#include "awsdl/cluster/template.hpp"
+
+#include <string>
+
+#include "cluster/spec_rules.hpp"
+#include "cluster/template_parts.hpp"
+
+namespace awsdl::cluster {
+
+namespace {
+using internal::cfn::Json;
+using internal::cfn::ref;
+namespace cfn = internal::cfn;
+namespace rules = internal::spec_rules;
+
+Json parameter(std::string_view type, std::string_view description, std::string default_value) {
+  return Json::object({{"Type", type}, {"Description", description}, {"Default", std::move(default_value)}});
+}
+
+Json parameters(const ClusterSpec& s) {
+  Json p = Json::object();
+  p.set(names::kKeyName, parameter("AWS::EC2::KeyPair::KeyName", "EC2 key pair for SSH to the master", s.key_name));
+  Json cidr = parameter("String", "IPv4 CIDR block allowed to SSH to the master", s.ssh_cidr);
+  cidr.set("AllowedPattern", rules::kCidrPattern);
+  cidr.set("ConstraintDescription", "an IPv4 CIDR block such as 203.0.113.0/24");
+  p.set(names::kSshLocation, std::move(cidr));
+  Json type = parameter("String", "EC2 instance type of every node", s.instance_type);
+  type.set("AllowedPattern", rules::kInstanceTypePattern);
+  type.set("ConstraintDescription", "an EC2 instance type such as p4d.24xlarge");
+  p.set(names::kInstanceType, std::move(type));
+  Json workers = parameter("Number", "Worker instances wanted (the master is one more)", std::to_string(s.workers));
+  workers.set("MinValue", 1);
+  p.set(names::kWorkerCount, std::move(workers));
+  Json min = parameter("Number", "Fewest workers accepted when launches fail for lack of capacity",
+                       std::to_string(s.effective_min_workers()));
+  min.set("MinValue", 1);
+  p.set(names::kMinWorkerCount, std::move(min));
+  if (!s.image_id.empty()) {
+    p.set(names::kImageId, parameter("AWS::EC2::Image::Id", "AMI of every node", s.image_id));
+  } else {
+    p.set(names::kImageId, parameter("AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
+                                     "SSM parameter resolving to the AMI of every node (the Deep Learning AMI by default)",
+                                     s.ssm_parameter));
+  }
+  if (!s.efs_id.empty()) {
+    Json efs = parameter("String", "Existing EFS file system to mount (it must have no mount target in another VPC)", s.efs_id);
+    efs.set("AllowedPattern", rules::kEfsIdPattern);
+    efs.set("ConstraintDescription", "an EFS file system id such as fs-0123456789abcdef0");
+    p.set(names::kEfsId, std::move(efs));
+  }
+  Json mount = parameter("String", "Where every node mounts the shared file system", s.mount_point);
+  mount.set("AllowedPattern", rules::kMountPointPattern);
+  mount.set("ConstraintDescription", "an absolute path such as /efs");
+  p.set(names::kEfsMountPoint, std::move(mount));
+  Json volume = parameter("Number", "Root volume size of every node, GiB", std::to_string(s.volume_size_gb));
+  volume.set("MinValue", rules::kMinVolumeGb);
+  volume.set("MaxValue", rules::kMaxVolumeGb);
+  p.set(names::kVolumeSize, std::move(volume));
+  return p;
+}
+
+Json output(std::string_view description, Json value) {
+  return Json::object({{"Description", description}, {"Value", std::move(value)}});
+}
+
+Json outputs(const cfn::Builder& b) {
+  Json o = Json::object();
+  o.set(names::kOutVpcId, output("VPC of the cluster", ref(cfn::kVpc)));
+  o.set(names::kOutMasterGroupName,
+        output("Auto Scaling group of the master; its instance holds the master's public and private addresses",
+               ref(names::kMasterGroup)));
+  o.set(names::kOutWorkerGroupName, output("Auto Scaling group of the workers", ref(names::kWorkerGroup)));
+  o.set(names::kOutEfsId, output("EFS file system (retained when the stack is deleted)", b.file_system_id()));
+  o.set(names::kOutEfsMountPoint, output("Mount point of the file system on every node", ref(names::kEfsMountPoint)));
+  o.set(names::kOutNodeQueueUrl, output("Queue on which nodes register", ref(cfn::kNodeQueue)));
+  o.set(names::kOutCapacityQueueUrl, output("Queue on which the capacity Lambda reports", ref(cfn::kCapacityQueue)));
+  o.set(names::kOutLaunchTopicArn, output("Topic of the groups' launch notifications", ref(cfn::kLaunchTopic)));
+  o.set(names::kOutClusterInfo,
+        output("What the master reported when configured: master private and public addresses, worker count",
+               cfn::get_att(names::kClusterReady, "Data")));
+  return o;
+}
+
+std::vector<std::pair<std::string, std::string>> parameter_values(const ClusterSpec& s) {
+  std::vector<std::pair<std::string, std::string>> v = {
+      {names::kKeyName, s.key_name},
+      {names::kSshLocation, s.ssh_cidr},
+      {names::kInstanceType, s.instance_type},
+      {names::kWorkerCount, std::to_string(s.workers)},
+      {names::kMinWorkerCount, std::to_string(s.effective_min_workers())},
+      {names::kImageId, s.image_id.empty() ? s.ssm_parameter : s.image_id},
+  };
+  if (!s.efs_id.empty()) v.emplace_back(names::kEfsId, s.efs_id);
+  v.emplace_back(names::kEfsMountPoint, s.mount_point);
+  v.emplace_back(names::kVolumeSize, std::to_string(s.volume_size_gb));
+  return v;
+}
+}  // namespace
+
+bool template_needs_s3(std::size_t bytes) { return bytes > kMaxTemplateBodyBytes; }
+
+Result<StackTemplate> build_template(const ClusterSpec& spec, const TemplateOptions& options) {
+  AWSDL_TRY(validate(spec));
+  cfn::Builder b{spec};
+  cfn::add_network(b);
+  cfn::add_security(b);
+  cfn::add_storage(b);
+  cfn::add_iam(b);
+  cfn::add_messaging(b);
+  cfn::add_capacity_lambda(b);
+  cfn::add_compute(b);
+
+  Json doc = Json::object();
+  doc.set("AWSTemplateFormatVersion", "2010-09-09");
+  doc.set("Description", "awsdl cluster " + spec.name +
+                             ": a master and GPU workers on the Deep Learning AMI, sharing EFS (DESIGN.md workflow 1)");
+  doc.set("Metadata", Json::object({{"awsdl", Json::object({{"cluster", spec.name}, {"template_version", 1}})}}));
+  doc.set("Parameters", parameters(spec));
+  doc.set("Resources", std::move(b.resources));
+  doc.set("Outputs", outputs(b));
+
+  StackTemplate t;
+  t.body.reserve(options.pretty ? 48 * 1024 : 24 * 1024);
+  doc.write(t.body, options.pretty);
+  if (options.pretty) t.body += '\n';
+  t.parameters = parameter_values(spec);
+  t.capabilities = {"CAPABILITY_IAM"};
+  return t;
+}
+
+}  // namespace awsdl::cluster
+
+namespace awsdl::internal::cfn {
+
+Json resource(std::string_view type, Json properties) {
+  return Json::object({{"Type", type}, {"Properties", std::move(properties)}});
+}
+
+Json standard_tags(std::string_view name_suffix) {
+  return Json::array({tag("Name", sub(std::string("${AWS::StackName}") + std::string(name_suffix))),
+                      tag("awsdl:cluster", ref("AWS::StackName"))});
+}
+
+}  // namespace awsdl::internal::cfn

@@ -1,0 +1,156 @@
+// Session::exec: one channel, the command through the remote shell, stdout and stderr read
+// as they come, the exit status or signal from the channel's requests.
+#include <poll.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "awsdl/ssh/quote.hpp"
+#include "ssh/session_impl.hpp"
+
+namespace awsdl::ssh {
+
+namespace {
+
+struct ExitState {
+  bool have_status = false;
+  int status = -1;
+  std::string signal;
+};
+
+void on_exit_status(ssh_session, ssh_channel, int status, void* userdata) {
+  auto* e = static_cast<ExitState*>(userdata);
+  e->have_status = true;
+  e->status = status;
+}
+
+void on_exit_signal(ssh_session, ssh_channel, const char* signal, int, const char*, const char*, void* userdata) {
+  auto* e = static_cast<ExitState*>(userdata);
+  e->have_status = true;
+  e->status = -1;
+  e->signal = signal ? signal : "";
+}
+
+struct ChannelGuard {
+  ssh_channel ch;
+  ~ChannelGuard() {
+    if (!ch) return;
+    if (ssh_channel_is_open(ch)) ssh_channel_close(ch);
+    ssh_channel_free(ch);
+  }
+};
+
+}  // namespace
+
+Result<ExecResult> Session::exec(const std::string& command, const ExecOptions& options) {
+  if (!alive()) return Error::make(ErrorKind::kNetwork, "SessionClosed", "the session is closed");
+  auto& core = *impl_->core;
+  const std::string who = internal::describe(core.target);
+  std::string full;
+  for (const auto& [k, v] : options.env) {
+    if (!valid_env_name(k)) return Error::invalid_argument("InvalidEnvName", "'" + k + "' is not a variable name");
+    full += "export " + k + "=" + shell_quote(v) + "; ";
+  }
+  full += command;
+
+  auto start = std::chrono::steady_clock::now();
+  Millis limit = options.timeout.value_or(core.options.command_timeout);
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (limit.count() > 0) deadline = start + limit;
+
+  auto lost = [&](const std::string& what) {
+    core.dead = !ssh_is_connected(core.s);
+    return internal::libssh_error(core.s, ErrorKind::kNetwork, "ChannelFailed", what + " on " + who);
+  };
+  ChannelGuard guard{ssh_channel_new(core.s)};
+  if (!guard.ch) return lost("cannot create a channel");
+  if (ssh_channel_open_session(guard.ch) != SSH_OK) return lost("cannot open a session channel");
+  ExitState exit;
+  ssh_channel_callbacks_struct cb{};
+  ssh_callbacks_init(&cb);
+  cb.userdata = &exit;
+  cb.channel_exit_status_function = on_exit_status;
+  cb.channel_exit_signal_function = on_exit_signal;
+  ssh_set_channel_callbacks(guard.ch, &cb);
+  if (core.options.forward_agent && ssh_channel_request_auth_agent(guard.ch) != SSH_OK)
+    return lost("agent forwarding refused");
+  if (ssh_channel_request_exec(guard.ch, full.c_str()) != SSH_OK) return lost("cannot start the command");
+  if (!options.stdin_data.empty()) {
+    const char* p = options.stdin_data.data();
+    std::size_t left = options.stdin_data.size();
+    while (left > 0) {
+      int w = ssh_channel_write(guard.ch, p, static_cast<uint32_t>(std::min<std::size_t>(left, 32768)));
+      if (w < 0) return lost("cannot write the command's input");
+      p += w;
+      left -= static_cast<std::size_t>(w);
+    }
+  }
+  ssh_channel_send_eof(guard.ch);
+
+  ExecResult result;
+  bool eof[2] = {false, false};
+  char buf[32768];
+  int fd = ssh_get_fd(core.s);
+  for (;;) {
+    bool progress = false;
+    for (int stream = 0; stream < 2; ++stream) {
+      if (eof[stream]) continue;
+      int n = ssh_channel_read_nonblocking(guard.ch, buf, sizeof buf, stream);
+      if (n > 0) {
+        progress = true;
+        std::string_view chunk(buf, static_cast<std::size_t>(n));
+        if (options.on_output) options.on_output(stream ? Stream::kStderr : Stream::kStdout, chunk);
+        if (options.capture) {
+          std::string& dst = stream ? result.err : result.out;
+          std::size_t room = options.max_capture > dst.size() ? options.max_capture - dst.size() : 0;
+          dst.append(chunk.substr(0, room));
+          result.dropped_bytes += chunk.size() - std::min(room, chunk.size());
+        }
+      } else if (n == SSH_EOF) {
+        eof[stream] = true;
+      } else if (n == SSH_ERROR) {
+        return lost("connection lost while the command ran");
+      }
+    }
+    if (!core.agent_bridges.empty()) core.service_agent_bridges();
+    bool closed = ssh_channel_is_closed(guard.ch);
+    if ((eof[0] && eof[1] && exit.have_status) || closed) {
+      if (closed) {
+        // Whatever is still buffered belongs to the result.
+        for (int stream = 0; stream < 2; ++stream) {
+          int n;
+          while ((n = ssh_channel_read_nonblocking(guard.ch, buf, sizeof buf, stream)) > 0) {
+            if (options.on_output) options.on_output(stream ? Stream::kStderr : Stream::kStdout, {buf, size_t(n)});
+            if (options.capture) (stream ? result.err : result.out).append(buf, static_cast<std::size_t>(n));
+          }
+        }
+      }
+      break;
+    }
+    if (progress) continue;
+    if (options.cancel.cancelled() || (deadline && std::chrono::steady_clock::now() >= *deadline)) {
+      bool cancelled = options.cancel.cancelled();
+      ssh_channel_request_send_signal(guard.ch, "KILL");
+      ssh_channel_close(guard.ch);
+      if (cancelled) return Error::make(ErrorKind::kCancelled, "Cancelled", "command cancelled on " + who);
+      return Error::make(ErrorKind::kTimeout, "CommandTimeout",
+                         "command did not finish within " + std::to_string(limit.count()) + " ms on " + who +
+                             " (sent SIGKILL)",
+                         false);
+    }
+    int wait_ms = 100;
+    if (deadline) {
+      auto left = std::chrono::duration_cast<Millis>(*deadline - std::chrono::steady_clock::now()).count();
+      wait_ms = static_cast<int>(std::clamp<long long>(left, 0, 100));
+    }
+    std::vector<pollfd> fds{{fd, POLLIN, 0}};
+    for (int afd : core.agent_fds()) fds.push_back({afd, POLLIN, 0});
+    ::poll(fds.data(), fds.size(), wait_ms);
+  }
+  result.exit_status = exit.have_status ? exit.status : ssh_channel_get_exit_status(guard.ch);
+  result.exit_signal = exit.signal;
+  result.duration = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start);
+  return result;
+}
+
+}  // namespace awsdl::ssh

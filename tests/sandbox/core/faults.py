@@ -1,0 +1,149 @@
+"""Fault rules set through POST /_sandbox/faults. They apply to requests whose signature
+has been checked (except `skew`, which changes the clock the check uses)."""
+
+import random
+import threading
+
+KINDS = ('error', 'reset', 'delay', 'truncate', 'skew', 'retry_after')
+FIELDS = {'service', 'operation', 'kind', 'code', 'status', 'message', 'delay_ms', 'skew_seconds',
+          'retry_after_ms', 'count', 'probability', 'when', 'access_key_id'}
+ALIASES = {'ms': 'delay_ms', 'seconds': 'skew_seconds'}
+
+
+class FaultError(ValueError):
+    pass
+
+
+class Rule:
+    def __init__(self, spec, rule_id):
+        if not isinstance(spec, dict):
+            raise FaultError('a fault rule must be a JSON object')
+        spec = {ALIASES.get(k, k): v for k, v in spec.items()}
+        unknown = set(spec) - FIELDS
+        if unknown:
+            raise FaultError('unknown fault fields: %s' % ', '.join(sorted(unknown)))
+        self.id = rule_id
+        self.kind = spec.get('kind')
+        if self.kind not in KINDS:
+            raise FaultError('kind must be one of %s' % ', '.join(KINDS))
+        self.service = spec.get('service', '*') or '*'
+        self.operation = spec.get('operation', '*') or '*'
+        self.access_key_id = spec.get('access_key_id')
+        self.code = spec.get('code')
+        self.status = spec.get('status')
+        self.message = spec.get('message')
+        self.delay_ms = int(spec.get('delay_ms', 1000))
+        self.skew_seconds = int(spec.get('skew_seconds', 3600))
+        self.retry_after_ms = int(spec.get('retry_after_ms', 1000))
+        self.when = spec.get('when', 'before')
+        if self.when not in ('before', 'after'):
+            raise FaultError("when must be 'before' or 'after'")
+        self.probability = spec.get('probability')
+        if self.probability is not None:
+            self.probability = float(self.probability)
+            if not 0.0 <= self.probability <= 1.0:
+                raise FaultError('probability must be in [0, 1]')
+        # Without a count: once, except that a skewed clock or a probability lasts until cleared.
+        default = None if (self.kind == 'skew' or self.probability is not None) else 1
+        self.count = spec.get('count', default)
+        if self.count is not None:
+            self.count = int(self.count)
+        if self.kind == 'error':
+            self.code = self.code or 'InternalError'
+            self.status = int(self.status or (500 if self.code == 'InternalError' else 400))
+        if self.kind == 'retry_after':
+            self.code = self.code or 'Throttling'
+            self.status = int(self.status or 400)
+        self.applied = 0
+
+    def matches(self, service, operation, access_key_id):
+        if self.count is not None and self.count <= 0:
+            return False
+        if self.service not in ('*', service):
+            return False
+        if self.operation not in ('*', operation):
+            return False
+        if self.access_key_id and self.access_key_id != access_key_id:
+            return False
+        return True
+
+    def to_json(self):
+        d = {'id': self.id, 'kind': self.kind, 'service': self.service, 'operation': self.operation,
+             'count': self.count, 'probability': self.probability, 'applied': self.applied}
+        if self.access_key_id:
+            d['access_key_id'] = self.access_key_id
+        if self.kind in ('error', 'retry_after'):
+            d.update(code=self.code, status=self.status, message=self.message)
+        if self.kind == 'retry_after':
+            d['retry_after_ms'] = self.retry_after_ms
+        if self.kind == 'delay':
+            d['delay_ms'] = self.delay_ms
+        if self.kind == 'skew':
+            d['skew_seconds'] = self.skew_seconds
+        if self.kind == 'reset':
+            d['when'] = self.when
+        return d
+
+
+class Faults:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._rules = []
+        self._next = 1
+        self._rand = random.Random()
+
+    def add(self, specs):
+        if isinstance(specs, dict):
+            specs = [specs]
+        if not isinstance(specs, list):
+            raise FaultError('expected a JSON list of fault rules')
+        with self._lock:
+            rules = []
+            for s in specs:
+                rules.append(Rule(s, self._next))
+                self._next += 1
+            self._rules.extend(rules)
+            return [r.to_json() for r in rules]
+
+    def clear(self):
+        with self._lock:
+            self._rules = []
+
+    def list(self):
+        with self._lock:
+            return [r.to_json() for r in self._rules]
+
+    def _take(self, rule):
+        if rule.probability is not None and self._rand.random() >= rule.probability:
+            return False
+        if rule.count is not None:
+            rule.count -= 1
+        rule.applied += 1
+        return True
+
+    def skew_seconds(self, service, operation, access_key_id):
+        """Offset of the server clock for this request (0 without a skew rule)."""
+        with self._lock:
+            for r in self._rules:
+                if r.kind == 'skew' and r.matches(service, operation, access_key_id) and self._take(r):
+                    return r.skew_seconds
+        return 0
+
+    def pick(self, service, operation, access_key_id):
+        """-> (delay_ms, terminal rule or None, post rule or None) for one request."""
+        delay = 0
+        terminal = post = None
+        with self._lock:
+            for r in self._rules:
+                if r.kind == 'skew' or not r.matches(service, operation, access_key_id):
+                    continue
+                if r.kind == 'delay':
+                    if self._take(r):
+                        delay += r.delay_ms
+                elif r.kind in ('error', 'retry_after') or (r.kind == 'reset' and r.when == 'before'):
+                    if terminal is None and post is None and self._take(r):
+                        terminal = r
+                elif r.kind in ('truncate', 'reset'):
+                    if terminal is None and post is None and self._take(r):
+                        post = r
+        return delay, terminal, post

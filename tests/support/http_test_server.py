@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""An HTTP/1.1 server for transport tests that misbehaves on request.
+
+Listens on 127.0.0.1 only, on the port given (0 = any free one), and prints
+"PORT <n>" as its first line on stdout. With --watch-stdin it exits when its stdin
+closes, so it never outlives the test that started it.
+
+Paths (query parameters in brackets, all optional; unknown paths get a 404 naming the target):
+  /echo            200 JSON: method, target, path, query, version, headers (in order),
+                   body_length, body_crc32, body (when short UTF-8), chunked, connection
+                   (a number per client connection). Any method; HEAD gets no body.
+                   Sends "X-Repeat" twice and "X-Connection". [status] overrides the status
+                   code; [delay_ms] waits before answering.
+  /bytes           [n, chunked=1, chunk]: n pattern bytes (byte i = (i % 65521 * 7 + 3) & 255),
+                   header X-Body-Crc32.
+  /slow            [n, chunk, interval_ms]: n pattern bytes, chunk bytes every interval_ms.
+  /delay           [ms]: waits ms before answering "ok".
+  /stall           [after, seconds, total]: announces total bytes, sends after, stalls.
+  /close-mid       [after]: announces more, sends after bytes, resets the connection.
+  /short           [claim, send]: Content-Length claim, sends send bytes, closes cleanly.
+  /big-headers     [count, size]: count headers X-Big-<i> of size bytes each.
+  /big-header      [size]: one header of size bytes.
+  /redirect        [to]: 302 to `to`.
+  /chunked         [chunks, size]: a chunked body of pattern bytes.
+  /status          [code, retry_after]: that status with a small XML error body.
+  /drop            closes the connection without answering.
+  /reset           resets the connection without answering.
+  /proxy-log       JSON list of what arrived as proxy requests (CONNECT and absolute-form).
+Proxy requests: absolute-form targets ("GET http://host/path") are recorded and then served
+like their path; CONNECT is recorded and refused with 403.
+"""
+
+import argparse
+import json
+import os
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+PERIOD = 65521
+BLOCK = bytes(((i % PERIOD) * 7 + 3) & 0xFF for i in range(PERIOD * 4))
+MAX_SLEEP = 30.0
+
+_lock = threading.Lock()
+_next_connection = [0]
+_proxy_log = []
+
+
+def pattern(offset, n):
+    """n pattern bytes starting at absolute offset."""
+    out = bytearray()
+    while n > 0:
+        start = offset % PERIOD
+        take = min(n, len(BLOCK) - start)
+        out += BLOCK[start:start + take]
+        offset += take
+        n -= take
+    return bytes(out)
+
+
+def pattern_crc(n):
+    crc = 0
+    off = 0
+    while off < n:
+        piece = pattern(off, min(1 << 20, n - off))
+        crc = zlib.crc32(piece, crc)
+        off += len(piece)
+    return crc
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def version_string(self):
+        return "awsdl-http-test"
+
+    def setup(self):
+        super().setup()
+        with _lock:
+            _next_connection[0] += 1
+            self.connection_id = _next_connection[0]
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            sys.stderr.write("http_test_server: " + (fmt % args) + "\n")
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def params(self):
+        q = parse_qs(self.query, keep_blank_values=True)
+        return {k: v[-1] for k, v in q.items()}
+
+    def int_param(self, name, default):
+        try:
+            return int(self.params().get(name, default))
+        except ValueError:
+            return default
+
+    def read_body(self):
+        """The request body, from Content-Length or chunked encoding."""
+        te = self.headers.get("Transfer-Encoding", "")
+        if "chunked" in te.lower():
+            out = bytearray()
+            while True:
+                line = self.rfile.readline(65537)
+                if not line:
+                    raise ConnectionError("eof in chunk size")
+                size = int(line.split(b";")[0].strip(), 16)
+                if size == 0:
+                    while True:  # trailers
+                        t = self.rfile.readline(65537)
+                        if t in (b"\r\n", b"\n", b""):
+                            break
+                    return bytes(out), True
+                out += self.rfile.read(size)
+                self.rfile.readline(3)
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        return (self.rfile.read(length) if length else b""), False
+
+    def send_simple(self, status, body, ctype="text/plain", extra=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def hard_reset(self):
+        """Close with RST instead of FIN."""
+        try:
+            self.wfile.flush()
+        except OSError:
+            pass
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.close_connection = True
+        try:
+            self.connection.close()
+        except OSError:
+            pass
+
+    def sleep(self, seconds):
+        time.sleep(max(0.0, min(seconds, MAX_SLEEP)))
+
+    # -- dispatch ------------------------------------------------------------------------
+
+    def dispatch(self):
+        target = self.path
+        if target.startswith("http://") or target.startswith("https://"):
+            with _lock:
+                _proxy_log.append({"method": self.command, "target": target,
+                                   "proxy_connection": self.connection_id})
+            parts = urlsplit(target)
+            path, self.query = parts.path or "/", parts.query
+        else:
+            path, _, self.query = target.partition("?")
+        self.route = path
+        handler = {
+            "/echo": self.h_echo, "/bytes": self.h_bytes, "/slow": self.h_slow,
+            "/delay": self.h_delay, "/stall": self.h_stall, "/close-mid": self.h_close_mid,
+            "/short": self.h_short, "/big-headers": self.h_big_headers,
+            "/big-header": self.h_big_header, "/redirect": self.h_redirect,
+            "/chunked": self.h_chunked, "/status": self.h_status, "/drop": self.h_drop,
+            "/reset": self.h_reset, "/proxy-log": self.h_proxy_log,
+        }.get(path)
+        try:
+            if handler is None:
+                self.read_body()
+                self.send_simple(404, b"no such path: " + self.path.encode() + b"\n")
+            else:
+                handler()
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
+            self.close_connection = True
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = dispatch
+
+    def do_CONNECT(self):
+        with _lock:
+            _proxy_log.append({"method": "CONNECT", "target": self.path,
+                               "proxy_connection": self.connection_id})
+        self.close_connection = True
+        self.send_simple(403, b"")
+
+    # -- behaviours ----------------------------------------------------------------------
+
+    def h_echo(self):
+        body, chunked = self.read_body()
+        self.sleep(self.int_param("delay_ms", 0) / 1000.0)
+        try:
+            text = body.decode("utf-8") if len(body) <= 65536 else None
+        except UnicodeDecodeError:
+            text = None
+        doc = {
+            "method": self.command, "target": self.path, "path": self.route, "query": self.query,
+            "version": self.request_version, "headers": [[k, v] for k, v in self.headers.items()],
+            "body_length": len(body), "body_crc32": zlib.crc32(body), "body": text,
+            "chunked": chunked, "connection": self.connection_id,
+        }
+        out = json.dumps(doc).encode()
+        self.send_response(self.int_param("status", 200))
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.send_header("X-Repeat", "one")
+        self.send_header("X-Repeat", "two")
+        self.send_header("X-Connection", str(self.connection_id))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(out)
+
+    def h_bytes(self):
+        self.read_body()
+        n = self.int_param("n", 1024)
+        chunk = max(1, self.int_param("chunk", 1 << 16))
+        chunked = self.params().get("chunked") == "1"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("X-Body-Crc32", str(pattern_crc(n)))
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(n))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        off = 0
+        while off < n:
+            piece = pattern(off, min(chunk, n - off))
+            if chunked:
+                self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+            else:
+                self.wfile.write(piece)
+            off += len(piece)
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
+
+    def h_slow(self):
+        self.read_body()
+        n = self.int_param("n", 10000)
+        chunk = max(1, self.int_param("chunk", 100))
+        interval = self.int_param("interval_ms", 100) / 1000.0
+        self.send_response(200)
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        self.wfile.flush()
+        off = 0
+        deadline = time.monotonic() + MAX_SLEEP
+        while off < n and time.monotonic() < deadline:
+            piece = pattern(off, min(chunk, n - off))
+            self.wfile.write(piece)
+            self.wfile.flush()
+            off += len(piece)
+            self.sleep(interval)
+        self.close_connection = True
+
+    def h_delay(self):
+        self.read_body()
+        self.sleep(self.int_param("ms", 1000) / 1000.0)
+        self.send_simple(200, b"ok")
+
+    def h_stall(self):
+        self.read_body()
+        after = self.int_param("after", 100)
+        total = max(after, self.int_param("total", after * 100 + 1))
+        self.send_response(200)
+        self.send_header("Content-Length", str(total))
+        self.end_headers()
+        self.wfile.write(pattern(0, after))
+        self.wfile.flush()
+        self.sleep(self.int_param("seconds", 10))
+        self.close_connection = True
+
+    def h_close_mid(self):
+        self.read_body()
+        after = self.int_param("after", 1000)
+        self.send_response(200)
+        self.send_header("Content-Length", str(after * 10 + 1))
+        self.end_headers()
+        self.wfile.write(pattern(0, after))
+        self.wfile.flush()
+        time.sleep(0.05)
+        self.hard_reset()
+
+    def h_short(self):
+        self.read_body()
+        claim = self.int_param("claim", 1000)
+        send = self.int_param("send", 10)
+        self.send_response(200)
+        self.send_header("Content-Length", str(claim))
+        self.end_headers()
+        self.wfile.write(pattern(0, send))
+        self.wfile.flush()
+        self.close_connection = True
+
+    def h_big_headers(self):
+        self.read_body()
+        count = self.int_param("count", 100)
+        size = self.int_param("size", 1000)
+        self.send_response(200)
+        for i in range(count):
+            self.send_header("X-Big-%d" % i, "a" * size)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def h_big_header(self):
+        self.read_body()
+        self.send_response(200)
+        self.send_header("X-Huge", "h" * self.int_param("size", 200000))
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def h_redirect(self):
+        self.read_body()
+        self.send_simple(302, b"redirecting\n", extra=[("Location", self.params().get("to", "/echo"))])
+
+    def h_chunked(self):
+        self.read_body()
+        chunks = self.int_param("chunks", 10)
+        size = max(1, self.int_param("size", 1000))
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("X-Body-Crc32", str(pattern_crc(chunks * size)))
+        self.end_headers()
+        for i in range(chunks):
+            piece = pattern(i * size, size)
+            self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+
+    def h_status(self):
+        self.read_body()
+        code = self.int_param("code", 503)
+        body = ("<Error><Code>Status%d</Code><Message>as requested</Message></Error>" % code).encode()
+        extra = [("Retry-After", self.params()["retry_after"])] if "retry_after" in self.params() else []
+        self.send_simple(code, body, "application/xml", extra)
+
+    def h_drop(self):
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def h_reset(self):
+        self.hard_reset()
+
+    def h_proxy_log(self):
+        self.read_body()
+        with _lock:
+            out = json.dumps(_proxy_log).encode()
+        self.send_simple(200, out, "application/json")
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+    verbose = False
+
+    def handle_error(self, request, client_address):
+        if self.verbose:
+            super().handle_error(request, client_address)
+
+
+def make_tls_context(directory):
+    """A self-signed certificate for 127.0.0.1, made with the openssl CLI into directory."""
+    os.makedirs(directory, exist_ok=True)
+    cert = os.path.join(directory, "cert.pem")
+    key = os.path.join(directory, "key.pem")
+    if not (os.path.exists(cert) and os.path.exists(key)):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                        "-keyout", key, "-out", cert],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--tls-dir", help="serve HTTPS with a self-signed cert made in this directory")
+    ap.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+    if not (args.host.startswith("127.") or args.host == "::1"):
+        ap.error("loopback addresses only")
+
+    httpd = Server((args.host, args.port), Handler)
+    httpd.verbose = args.verbose
+    if args.tls_dir:
+        ctx = make_tls_context(args.tls_dir)
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
+
+    if args.watch_stdin:
+        def watch():
+            try:
+                while sys.stdin.buffer.read(4096):
+                    pass
+            finally:
+                os._exit(0)
+        threading.Thread(target=watch, daemon=True).start()
+
+    print("PORT %d" % httpd.server_address[1], flush=True)
+    try:
+        httpd.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

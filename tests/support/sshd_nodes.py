@@ -1,0 +1,291 @@
+#!/usr/bin/python3
+"""Local SSH test nodes: one OpenSSH sshd per node on its own loopback address.
+
+    sshd_nodes.py run --nodes N [--bastion-workers W] [--state DIR]
+
+prints one JSON line on stdout describing the nodes once every sshd accepts connections,
+then waits until its stdin reaches end of file (the parent test process closed the pipe or
+died) or it receives SIGTERM/SIGINT, and then stops every process it started, by pid, and
+removes its network namespaces, veth pairs and temporary directory. Tying the lifetime to
+the stdin pipe means a crashed test still cleans up.
+
+Nodes listen on 127.0.<b>.<i>:22 where <b> is a block picked so that two test binaries
+running at once do not collide. With --bastion-workers W, one more sshd (the "master") listens
+on 127.0.<b>.200 in this namespace and W worker sshds listen inside network namespaces
+awsdl-test-<pid>-<j>, each reachable only over a veth pair from this namespace, on
+10.213.<b>.<4j+2>. The test process connects to the master only; the master's sshd opens
+the direct-tcpip connections to the workers (the jump). Nothing leaves the machine.
+
+Also usable as a module (the fan-out bench imports it).
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SSHD = "/usr/sbin/sshd"
+SSH_KEYGEN = "/usr/bin/ssh-keygen"
+IP = shutil.which("ip") or "/usr/sbin/ip"
+BASTION_MASTER_HOST = 200
+DOWN_HOST = 250     # an address where nothing listens (connection refused)
+HANG_HOST = 251     # accepts TCP connections but never speaks SSH
+
+
+def _keygen(path, comment):
+    subprocess.run([SSH_KEYGEN, "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path],
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(path + ".pub") as f:
+        return f.read().strip()
+
+
+def _port_free(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((addr, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def _pick_block(count):
+    """A 127.0.<b>.0/24 block whose node addresses are all free on port 22."""
+    start = 1 + os.getpid() % 200
+    for k in range(200):
+        b = 1 + (start + k) % 240
+        hosts = list(range(1, count + 1)) + [BASTION_MASTER_HOST, HANG_HOST]
+        if all(_port_free(f"127.0.{b}.{h}", 22) for h in hosts):
+            # the worker subnet must not be in use either (another run's veths)
+            routes = subprocess.run([IP, "-4", "route", "show", f"10.213.{b}.0/24"],
+                                    capture_output=True, text=True).stdout
+            out = subprocess.run([IP, "-4", "addr", "show"], capture_output=True, text=True).stdout
+            if f"10.213.{b}." not in routes and f"10.213.{b}." not in out:
+                return b
+    raise RuntimeError("no free 127.0.x.0/24 block for test nodes")
+
+
+def _descendants(pids):
+    """Every live descendant of the given pids (sshd forks a child per connection, and that
+    child calls setsid, so process groups do not catch them)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            ppid = int(stat[stat.rfind(")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], list(pids)
+    while todo:
+        p = todo.pop()
+        for c in children.get(p, []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+class Nodes:
+    def __init__(self, count, bastion_workers=0, state=None, max_startups="400:30:800"):
+        self.count = count
+        self.bastion_workers = bastion_workers
+        self.max_startups = max_startups
+        self.tmp = tempfile.mkdtemp(prefix="awsdl-sshd-", dir=state)
+        self.procs = []          # Popen of every sshd we started
+        self.namespaces = []
+        self.veths = []
+        self.hang_socket = None
+        self.info = {}
+
+    # -- setup ---------------------------------------------------------------------------
+    def _config(self, name, listen, host_key):
+        path = os.path.join(self.tmp, name + ".sshd_config")
+        with open(path, "w") as f:
+            f.write(f"""ListenAddress {listen}
+HostKey {host_key}
+PidFile none
+UsePAM no
+PermitRootLogin yes
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile {self.tmp}/authorized_keys
+StrictModes no
+Subsystem sftp internal-sftp
+MaxStartups {self.max_startups}
+MaxSessions 256
+LogLevel ERROR
+AllowAgentForwarding yes
+AllowTcpForwarding yes
+PrintMotd no
+PrintLastLog no
+UseDNS no
+AcceptEnv AWSDL_TEST_*
+""")
+        return path
+
+    def _start_sshd(self, name, listen, netns=None):
+        key = os.path.join(self.tmp, name + ".host_ed25519")
+        pub = _keygen(key, name)
+        cfg = self._config(name, listen, key)
+        cmd = [SSHD, "-D", "-e", "-f", cfg]
+        if netns:
+            cmd = [IP, "netns", "exec", netns] + cmd
+        log = open(os.path.join(self.tmp, name + ".log"), "wb")
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        log.close()
+        self.procs.append(p)
+        return p, pub
+
+    def _wait_listening(self, addr, port, proc, netns=None, timeout=20.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if proc.poll() is not None:
+                raise RuntimeError(f"sshd for {addr} exited with {proc.returncode}")
+            if netns:
+                out = subprocess.run([IP, "netns", "exec", netns, "ss", "-ltnH", f"sport = :{port}"],
+                                     capture_output=True, text=True).stdout
+                if addr in out:
+                    return
+            elif not _port_free(addr, port):
+                return
+            time.sleep(0.02)
+        raise RuntimeError(f"sshd for {addr} did not start listening in {timeout}s")
+
+    def _bastion(self, block):
+        pid = os.getpid()
+        master_addr = f"127.0.{block}.{BASTION_MASTER_HOST}"
+        mp, mpub = self._start_sshd("master", f"{master_addr}:22")
+        workers = []
+        for j in range(1, self.bastion_workers + 1):
+            ns = f"awsdl-test-{pid}-{j}"
+            host_if, ns_if = f"aw{pid}h{j}", f"aw{pid}n{j}"
+            subprocess.run([IP, "netns", "add", ns], check=True)
+            self.namespaces.append(ns)
+            subprocess.run([IP, "link", "add", host_if, "type", "veth", "peer", "name", ns_if,
+                            "netns", ns], check=True)
+            self.veths.append(host_if)
+            root_addr, ns_addr = f"10.213.{block}.{4 * j + 1}", f"10.213.{block}.{4 * j + 2}"
+            subprocess.run([IP, "addr", "add", f"{root_addr}/30", "dev", host_if], check=True)
+            subprocess.run([IP, "link", "set", host_if, "up"], check=True)
+            subprocess.run([IP, "-n", ns, "addr", "add", f"{ns_addr}/30", "dev", ns_if], check=True)
+            subprocess.run([IP, "-n", ns, "link", "set", ns_if, "up"], check=True)
+            subprocess.run([IP, "-n", ns, "link", "set", "lo", "up"], check=True)
+            p, pub = self._start_sshd(f"worker{j}", f"{ns_addr}:22", netns=ns)
+            workers.append({"address": ns_addr, "pid": p.pid, "host_key": pub, "netns": ns, "proc": p})
+        self._wait_listening(master_addr, 22, mp)
+        for w in workers:
+            self._wait_listening(w["address"], 22, w.pop("proc"), netns=w["netns"])
+        return {"master": {"address": master_addr, "pid": mp.pid, "host_key": mpub},
+                "workers": workers}
+
+    def start(self):
+        if not os.path.isdir("/run/sshd"):
+            os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation dir
+        block = _pick_block(self.count)
+        key = os.path.join(self.tmp, "id_ed25519")
+        user_pub = _keygen(key, "awsdl-test")
+        other_key = os.path.join(self.tmp, "other_host_ed25519")
+        other_pub = _keygen(other_key, "not-the-node")
+        with open(os.path.join(self.tmp, "authorized_keys"), "w") as f:
+            f.write(user_pub + "\n")
+        os.chmod(os.path.join(self.tmp, "authorized_keys"), 0o600)
+        known_hosts = os.path.join(self.tmp, "known_hosts")
+        open(known_hosts, "w").close()
+
+        nodes = []
+        started = []
+        for i in range(1, self.count + 1):
+            addr = f"127.0.{block}.{i}"
+            p, pub = self._start_sshd(f"node{i}", f"{addr}:22")
+            started.append((addr, p))
+            nodes.append({"address": addr, "pid": p.pid, "host_key": pub})
+        for addr, p in started:
+            self._wait_listening(addr, 22, p)
+
+        hang_addr = f"127.0.{block}.{HANG_HOST}"
+        self.hang_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.hang_socket.bind((hang_addr, 22))
+        self.hang_socket.listen(64)   # never accepted: the kernel completes the handshake, no banner follows
+
+        self.info = {
+            "tmp": self.tmp, "key": key, "known_hosts": known_hosts, "user": "root", "port": 22,
+            "block": block, "nodes": nodes,
+            "down_address": f"127.0.{block}.{DOWN_HOST}", "hang_address": hang_addr,
+            "other_host_key": other_pub,
+        }
+        if self.bastion_workers:
+            try:
+                self.info["bastion"] = self._bastion(block)
+            except (subprocess.CalledProcessError, RuntimeError, OSError) as e:
+                self.info["bastion_error"] = f"cannot build the namespace topology: {e}"
+        return self.info
+
+    # -- teardown ------------------------------------------------------------------------
+    def stop(self):
+        pids = [p.pid for p in self.procs if p.poll() is None]
+        for pid in _descendants(pids) + pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        end = time.monotonic() + 5
+        for p in self.procs:
+            try:
+                p.wait(timeout=max(0.1, end - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        for pid in _descendants([p.pid for p in self.procs]):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.hang_socket:
+            self.hang_socket.close()
+        for v in self.veths:
+            subprocess.run([IP, "link", "del", v], stderr=subprocess.DEVNULL)
+        for ns in self.namespaces:
+            subprocess.run([IP, "netns", "del", ns], stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("--nodes", type=int, default=4)
+    run.add_argument("--bastion-workers", type=int, default=0)
+    run.add_argument("--state", default=None, help="parent directory for the temporary directory")
+    args = ap.parse_args()
+
+    nodes = Nodes(args.nodes, args.bastion_workers, args.state)
+    def _stop(*_):
+        raise SystemExit(0)
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        info = nodes.start()
+        sys.stdout.write(json.dumps(info) + "\n")
+        sys.stdout.flush()
+        # Lifeline: block until the parent closes our stdin (or dies) or a signal arrives.
+        while sys.stdin.buffer.read(4096):
+            pass
+    except Exception as e:  # report, then clean up whatever was started
+        sys.stdout.write(json.dumps({"error": str(e)}) + "\n")
+        sys.stdout.flush()
+    finally:
+        nodes.stop()
+
+
+if __name__ == "__main__":
+    main()
