@@ -105,7 +105,6 @@ class Parser {
     auto key = trim(stripped.substr(0, delim));
     if (key.empty()) return error(line_no, "expected 'key = value' (the key is empty)");
     option_ = lower(key);
-    option_line_ = line_no;
     option_indent_ = indent;
     value_lines_.clear();
     value_lines_.emplace_back(line_no, std::string(trim(stripped.substr(delim + 1))));
@@ -143,7 +142,6 @@ class Parser {
   std::vector<IniSection> sections_;
   std::optional<std::size_t> section_;
   std::optional<std::string> option_;
-  std::size_t option_line_ = 0;
   std::size_t option_indent_ = 0;
   std::vector<std::pair<std::size_t, std::string>> value_lines_;
 };
@@ -176,16 +174,19 @@ std::optional<std::string> config_profile_name(const std::string& section) {
   if (section == "default") return section;
   if (section.rfind("profile", 0) != 0 || section.size() <= 7 || !is_space(section[7])) return std::nullopt;
   auto name = trim(std::string_view(section).substr(7));
-  if (name.size() >= 2 && (name.front() == '"' || name.front() == '\'') && name.back() == name.front())
+  if (name.size() >= 2 && (name.front() == '"' || name.front() == '\'') && name.back() == name.front()) {
     name = name.substr(1, name.size() - 2);
-  if (name.empty() || std::any_of(name.begin(), name.end(), is_space)) return std::nullopt;
+  } else if (std::any_of(name.begin(), name.end(), is_space)) {
+    return std::nullopt;  // "profile a b" is not one name; botocore skips it too
+  }
+  if (name.empty()) return std::nullopt;
   return std::string(name);
 }
 
 std::string file_path(const std::string& given, const char* env, const char* fallback) {
-  if (!given.empty()) return expand_home(given);
-  if (auto v = env_value(env)) return expand_home(*v);
-  return expand_home(fallback);
+  if (!given.empty()) return expand_tilde(given);
+  if (auto v = env_value(env)) return expand_tilde(*v);
+  return expand_tilde(fallback);
 }
 
 }  // namespace

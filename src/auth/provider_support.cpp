@@ -34,7 +34,7 @@ bool env_true(const char* name) {
   return v && is_true(*v);
 }
 
-std::string expand_home(const std::string& path) {
+std::string expand_tilde(const std::string& path) {
   if (path.empty() || path[0] != '~') return path;
   if (path.size() > 1 && path[1] != '/') return path;  // "~user/..." is left to the shell
   std::string home;

@@ -20,7 +20,7 @@ bool env_true(const char* name);
 bool is_true(std::string_view value);
 
 /// "~/x" with $HOME (or the password database) expanded; other paths unchanged.
-std::string expand_home(const std::string& path);
+std::string expand_tilde(const std::string& path);
 
 /// RFC 3339 / ISO 8601 timestamps as AWS writes them: "2024-01-02T03:04:05Z",
 /// with optional fractional seconds and a "Z" or "+hh:mm" offset.

@@ -29,7 +29,7 @@ Sha256Digest derive_signing_key(std::string_view secret, std::string_view date8,
   return k;
 }
 
-Sha256Digest SigningKeyCache::get(std::string_view secret, std::string_view date8, std::string_view region,
+HmacSha256 SigningKeyCache::get(std::string_view secret, std::string_view date8, std::string_view region,
                                   std::string_view service) {
   const Sha256Digest digest = sha256(secret);
   std::array<char, 8> date{};
@@ -48,7 +48,9 @@ Sha256Digest SigningKeyCache::get(std::string_view secret, std::string_view date
   }
 
   // Derived outside the lock: other threads keep signing meanwhile.
-  const Sha256Digest key = derive_signing_key(secret, date8, region, service);
+  Sha256Digest raw = derive_signing_key(secret, date8, region, service);
+  const HmacSha256 key(as_chars(raw));
+  secure_zero(raw.data(), raw.size());
   std::lock_guard lock(mu_);
   ++stats_.misses;
   if (!cacheable) return key;
@@ -78,7 +80,7 @@ SigningKeyCache::Stats SigningKeyCache::stats() const {
 void SigningKeyCache::clear() {
   std::lock_guard lock(mu_);
   for (auto& e : entries_) {
-    secure_zero(e.key.data(), e.key.size());
+    e.key = HmacSha256();
     e.valid = false;
   }
   stats_ = {};

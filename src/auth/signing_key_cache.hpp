@@ -17,13 +17,14 @@ Sha256Digest derive_signing_key(std::string_view secret, std::string_view date8,
                                 std::string_view service);
 
 /// Keyed by a digest of the secret (never the secret itself), the date, region and service.
-/// Least recently used entries are dropped beyond a handful.
+/// Holds the key ready for HMAC (pads hashed). Least recently used entries are dropped
+/// beyond a handful.
 class SigningKeyCache {
  public:
   static constexpr std::size_t kCapacity = 16;
 
-  Sha256Digest get(std::string_view secret, std::string_view date8, std::string_view region,
-                   std::string_view service);
+  HmacSha256 get(std::string_view secret, std::string_view date8, std::string_view region,
+                 std::string_view service);
 
   struct Stats {
     std::uint64_t hits = 0;
@@ -41,7 +42,7 @@ class SigningKeyCache {
     std::array<char, 8> date{};
     std::string region;
     std::string service;
-    Sha256Digest key{};
+    HmacSha256 key;
     std::uint64_t last_used = 0;
     bool valid = false;
   };

@@ -33,11 +33,13 @@ Status validate(const http::Request& request, const Credentials& credentials, co
     return Error::invalid_argument("InvalidService",
                                    "cannot sign: empty or malformed service name '" + params.service + "'");
   if (request.method.empty()) return Error::invalid_argument("MissingMethod", "cannot sign: the request has no method");
-  const auto host = request.headers.get("host");
+  const std::string* host = s4::find_header(request.headers, "host");
   if (host ? host->empty() : request.host.empty())
     return Error::invalid_argument("MissingHost", "cannot sign: the request has no host");
   return {};
 }
+
+bool is_s3_service(std::string_view service) { return service.starts_with("s3"); }
 
 // The payload hash; never a view into the request, whose headers the signer rewrites.
 struct PayloadHash {
@@ -46,16 +48,18 @@ struct PayloadHash {
   std::string_view value;
 };
 
-Status resolve_payload_hash(const http::Request& request, const SigningParams& params, bool unsigned_by_default,
+// Header signing: params, else the caller's x-amz-content-sha256 header (unless the signer
+// is about to rewrite it), else the body. Presigning: params, else that header, else
+// UNSIGNED-PAYLOAD for S3 (which cannot know the body of a presigned request), else the
+// body. The precedence is botocore's.
+Status resolve_payload_hash(const http::Request& request, const SigningParams& params, bool presigning,
                             PayloadHash& out) {
   if (!params.payload_hash.empty()) {
     out.value = params.payload_hash;
     return {};
   }
-  // As botocore: a hash the caller already put in the header is the one that is signed,
-  // unless the signer is about to write that header itself.
-  if (!params.add_content_sha256_header) {
-    if (auto h = request.headers.get("x-amz-content-sha256")) {
+  if (presigning || !params.add_content_sha256_header) {
+    if (const std::string* h = s4::find_header(request.headers, "x-amz-content-sha256")) {
       if (h->size() <= sizeof out.buf) {
         std::copy(h->begin(), h->end(), out.buf);
         out.value = std::string_view(out.buf, h->size());
@@ -66,7 +70,7 @@ Status resolve_payload_hash(const http::Request& request, const SigningParams& p
       return {};
     }
   }
-  if (unsigned_by_default) {
+  if (presigning && is_s3_service(params.service)) {
     out.value = kUnsignedPayload;
     return {};
   }
@@ -85,7 +89,7 @@ Status resolve_payload_hash(const http::Request& request, const SigningParams& p
 }
 
 void ensure_host_header(http::Request& request) {
-  if (!request.headers.has("host")) request.headers.add("Host", s4::host_header_value(request));
+  if (s4::find_header(request.headers, "host") == nullptr) request.headers.add("Host", s4::host_header_value(request));
 }
 
 // method \n uri \n query \n headers \n signed-headers \n payload-hash
@@ -121,10 +125,9 @@ void sign_canonical_request(const Credentials& credentials, const SigningParams&
   sts.resize(hex_at + 64);
   internal::hex_encode_to(cr_digest.data(), cr_digest.size(), sts.data() + hex_at);
 
-  auto key = internal::SigningKeyCache::global().get(credentials.secret_access_key, date8, params.region,
-                                                     params.service);
-  const auto mac = internal::hmac_sha256(internal::as_chars(key), sts);
-  internal::secure_zero(key.data(), key.size());
+  const auto key = internal::SigningKeyCache::global().get(credentials.secret_access_key, date8, params.region,
+                                                           params.service);
+  const auto mac = key.mac(sts);
   out.signature.resize(64);
   internal::hex_encode_to(mac.data(), mac.size(), out.signature.data());
 }
@@ -154,23 +157,22 @@ std::string strip_presign_params(std::string_view query) {
   return out;
 }
 
-bool is_s3_service(std::string_view service) { return service.starts_with("s3"); }
-
 }  // namespace
 
 Result<SigningResult> sign_request(http::Request& request, const Credentials& credentials,
                                    const SigningParams& params) {
   AWSDL_TRY(validate(request, credentials, params));
   PayloadHash payload;
-  AWSDL_TRY(resolve_payload_hash(request, params, /*unsigned_by_default=*/false, payload));
+  AWSDL_TRY(resolve_payload_hash(request, params, /*presigning=*/false, payload));
 
   char date[16];
   s4::format_amz_date(params.time, date);
 
   // A re-sign (a retry, a clock-skew correction) replaces what the previous one added.
-  request.headers.remove("Authorization");
-  request.headers.remove("X-Amz-Date");
-  if (!credentials.session_token.empty()) request.headers.remove("X-Amz-Security-Token");
+  if (s4::find_header(request.headers, "authorization")) request.headers.remove("Authorization");
+  if (s4::find_header(request.headers, "x-amz-date")) request.headers.remove("X-Amz-Date");
+  if (!credentials.session_token.empty() && s4::find_header(request.headers, "x-amz-security-token"))
+    request.headers.remove("X-Amz-Security-Token");
   ensure_host_header(request);
   request.headers.add("X-Amz-Date", std::string(date, 16));
   if (!credentials.session_token.empty()) request.headers.add("X-Amz-Security-Token", credentials.session_token);
@@ -205,8 +207,7 @@ Result<std::string> presign(http::Request& request, const Credentials& credentia
     return Error::invalid_argument("InvalidExpires", "a presigned URL must expire in 1 second to 7 days, not " +
                                                          std::to_string(expires.count()) + " seconds");
   PayloadHash payload;
-  // S3 cannot know the body of a presigned request; other services sign what is there.
-  AWSDL_TRY(resolve_payload_hash(request, params, is_s3_service(params.service), payload));
+  AWSDL_TRY(resolve_payload_hash(request, params, /*presigning=*/true, payload));
 
   char date[16];
   s4::format_amz_date(params.time, date);

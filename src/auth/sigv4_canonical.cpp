@@ -11,10 +11,26 @@ namespace {
 
 constexpr char kUpperHex[] = "0123456789ABCDEF";
 
-constexpr bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-         c == '.' || c == '~';
-}
+// Character classes by table: the canonicalisers look at every byte of a request.
+enum : unsigned char { kUnreserved = 1, kSpace = 2 };
+struct CharTable {
+  unsigned char cls[256] = {};
+  char lower[256] = {};
+  constexpr CharTable() {
+    for (int c = 0; c < 256; ++c) {
+      const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+      if (alnum || c == '-' || c == '_' || c == '.' || c == '~') cls[c] |= kUnreserved;
+      // Header values are folded the way botocore's ' '.join(value.split()) does for ASCII.
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f') cls[c] |= kSpace;
+      lower[c] = static_cast<char>((c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c);
+    }
+  }
+};
+constexpr CharTable kChars;
+
+constexpr bool is_unreserved(unsigned char c) { return (kChars.cls[c] & kUnreserved) != 0; }
+constexpr bool is_space(char c) { return (kChars.cls[static_cast<unsigned char>(c)] & kSpace) != 0; }
+constexpr char to_lower(char c) { return kChars.lower[static_cast<unsigned char>(c)]; }
 
 constexpr int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -22,11 +38,6 @@ constexpr int hex_value(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-
-// Header values are folded the way botocore's ' '.join(value.split()) does for ASCII.
-constexpr bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
-
-char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
 
 void append_encoded_byte(std::string& out, unsigned char c) {
   const char enc[3] = {'%', kUpperHex[c >> 4], kUpperHex[c & 0x0f]};
@@ -57,12 +68,43 @@ void append_recoded(std::string& out, std::string_view s) {
   }
 }
 
+// Leading and trailing whitespace dropped, inner runs folded to one space.
+void append_trimmed(std::string& out, std::string_view value) {
+  std::size_t b = 0;
+  std::size_t e = value.size();
+  while (b < e && is_space(value[b])) ++b;
+  while (e > b && is_space(value[e - 1])) --e;
+  value = value.substr(b, e - b);
+  bool simple = true;  // the usual case: single spaces between words, nothing to fold
+  const char* v = value.data();
+  for (std::size_t i = 0, n = value.size(); i < n; ++i) {
+    if (is_space(v[i]) && (v[i] != ' ' || is_space(v[i + 1]))) {
+      simple = false;
+      break;
+    }
+  }
+  if (simple) {
+    out.append(value);
+    return;
+  }
+  bool pending_space = false;
+  for (char c : value) {
+    if (is_space(c)) {
+      pending_space = true;
+      continue;
+    }
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    out.push_back(c);
+  }
+}
+
 struct Span {
   std::uint32_t offset;
   std::uint32_t length;
 };
 
-std::string_view view(const std::string& arena, Span s) { return std::string_view(arena).substr(s.offset, s.length); }
+inline std::string_view view(const std::string& arena, Span s) { return {arena.data() + s.offset, s.length}; }
 
 // Scratch space reused across calls on the same thread, so a signature allocates nothing
 // here once warm.
@@ -114,12 +156,18 @@ void format_amz_date(WallTime time, char out[16]) {
 }
 
 void append_uri_encoded(std::string& out, std::string_view s, bool encode_slash) {
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (is_unreserved(c) || (c == '/' && !encode_slash))
-      out.push_back(ch);
-    else
-      append_encoded_byte(out, c);
+  std::size_t i = 0;
+  while (i < s.size()) {
+    // Runs of characters kept as they are go in with one append.
+    std::size_t run = i;
+    while (run < s.size()) {
+      const auto c = static_cast<unsigned char>(s[run]);
+      if (!is_unreserved(c) && (c != '/' || encode_slash)) break;
+      ++run;
+    }
+    out.append(s.data() + i, run - i);
+    if (run < s.size()) append_encoded_byte(out, static_cast<unsigned char>(s[run]));
+    i = run + 1;
   }
 }
 
@@ -225,34 +273,36 @@ void append_canonical_headers(const http::Headers& headers, std::string& canonic
     HeaderScratch::Item item;
     item.index = index++;
     item.name.offset = static_cast<std::uint32_t>(arena.size());
-    for (char c : name) arena.push_back(to_lower(c));
-    item.name.length = static_cast<std::uint32_t>(arena.size() - item.name.offset);
+    arena.resize(arena.size() + name.size());
+    {
+      // Through local pointers: a store through char* could alias the string's own fields.
+      char* dst = arena.data() + item.name.offset;
+      const char* src = name.data();
+      for (std::size_t i = 0, n = name.size(); i < n; ++i) dst[i] = to_lower(src[i]);
+    }
+    item.name.length = static_cast<std::uint32_t>(name.size());
     if (is_excluded_header(view(arena, item.name))) {
       arena.resize(item.name.offset);
       continue;
     }
     item.value.offset = static_cast<std::uint32_t>(arena.size());
-    bool pending_space = false;
-    for (char c : value) {
-      if (is_space(c)) {
-        pending_space = arena.size() != item.value.offset;
-        continue;
-      }
-      if (pending_space) arena.push_back(' ');
-      pending_space = false;
-      arena.push_back(c);
-    }
+    append_trimmed(arena, value);
     item.value.length = static_cast<std::uint32_t>(arena.size() - item.value.offset);
     items.push_back(item);
   }
 
   // Same names keep their order: repeated headers are joined in the order they were given.
-  std::sort(items.begin(), items.end(), [&](const HeaderScratch::Item& a, const HeaderScratch::Item& b) {
-    const auto an = view(arena, a.name);
-    const auto bn = view(arena, b.name);
-    if (an != bn) return an < bn;
-    return a.index < b.index;
-  });
+  // Insertion sort: a request has a handful of headers.
+  for (std::size_t i = 1; i < items.size(); ++i) {
+    const HeaderScratch::Item key = items[i];
+    const auto key_name = view(arena, key.name);
+    std::size_t j = i;
+    while (j > 0 && key_name < view(arena, items[j - 1].name)) {
+      items[j] = items[j - 1];
+      --j;
+    }
+    items[j] = key;
+  }
 
   for (std::size_t i = 0; i < items.size(); ++i) {
     const auto name = view(arena, items[i].name);
@@ -271,6 +321,16 @@ void append_canonical_headers(const http::Headers& headers, std::string& canonic
     canonical.append(view(arena, items[i].value));
   }
   if (!items.empty()) canonical.push_back('\n');
+}
+
+const std::string* find_header(const http::Headers& headers, std::string_view lower_name) {
+  for (const auto& [name, value] : headers) {
+    if (name.size() != lower_name.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < name.size() && same; ++i) same = to_lower(name[i]) == lower_name[i];
+    if (same) return &value;
+  }
+  return nullptr;
 }
 
 std::string host_header_value(const http::Request& request) {

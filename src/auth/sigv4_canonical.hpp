@@ -38,6 +38,10 @@ void append_canonical_query(std::string& out, std::string_view query);
 /// X-Amzn-Trace-Id) are left out, as botocore does.
 void append_canonical_headers(const http::Headers& headers, std::string& canonical, std::string& signed_names);
 
+/// The value of the first header called `lower_name` (given in lower case), or null. ASCII
+/// case folding only, without the locale.
+const std::string* find_header(const http::Headers& headers, std::string_view lower_name);
+
 /// The Host header value for `request` when it has none: lower-cased, default port dropped.
 std::string host_header_value(const http::Request& request);
 

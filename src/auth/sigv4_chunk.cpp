@@ -39,12 +39,10 @@ std::uint64_t framed_size(std::uint64_t data) {
 }  // namespace
 
 struct ChunkSigner::Impl {
-  internal::Sha256Digest key{};
+  internal::HmacSha256 key;
   std::string string_to_sign;  // "<algorithm>\n<date>\n<scope>\n" then the per-chunk part
   std::size_t prefix_size = 0;
   std::string previous;  // the last signature, hex
-
-  ~Impl() { internal::secure_zero(key.data(), key.size()); }
 };
 
 ChunkSigner::ChunkSigner(const Credentials& credentials, const SigningParams& params, std::string seed_signature)
@@ -94,7 +92,7 @@ std::string ChunkSigner::sign_chunk(std::string_view data) {
     sts.resize(at + 64);
     internal::hex_encode_to(digest.data(), digest.size(), sts.data() + at);
   }
-  const auto mac = internal::hmac_sha256(internal::as_chars(impl_->key), sts);
+  const auto mac = impl_->key.mac(sts);
   impl_->previous.resize(64);
   internal::hex_encode_to(mac.data(), mac.size(), impl_->previous.data());
   return impl_->previous;

@@ -21,7 +21,7 @@ namespace {
 constexpr std::size_t kMaxTokenBytes = 64 * 1024;
 
 Result<std::string> read_token(const WebIdentitySettings& s) {
-  std::ifstream in(expand_home(s.token_file), std::ios::binary);
+  std::ifstream in(expand_tilde(s.token_file), std::ios::binary);
   if (!in)
     return credentials_error("WebIdentityTokenUnreadable",
                              fmt::format("{}: cannot read the web identity token file {}", s.source, s.token_file));

@@ -33,8 +33,8 @@ Mapped classify_timeout(const CurlFailure& f) {
   // curl reports every timeout as CURLE_OPERATION_TIMEDOUT; its message tells which fired.
   if (contains(f.detail, "too slow")) return {ErrorKind::kTimeout, "StallTimeout", "no data moved within the stall timeout", true};
   if (contains(f.detail, "Resolving timed out")) return {ErrorKind::kTimeout, "ConnectTimeout", "name resolution timed out", true};
-  if (contains(f.detail, "Connection timed out") || contains(f.detail, "Connection timeout") ||
-      (f.detail.empty() && !f.connected))
+  if (!f.connected || contains(f.detail, "Failed to connect") || contains(f.detail, "Connection timed out") ||
+      contains(f.detail, "Connection timeout"))
     return {ErrorKind::kTimeout, "ConnectTimeout", "connecting timed out", true};
   return {ErrorKind::kTimeout, "Timeout", "the attempt timed out", true};
 }
@@ -73,8 +73,8 @@ Mapped classify(const CurlFailure& f) {
     case CURLE_UNSUPPORTED_PROTOCOL:
       return {ErrorKind::kInvalidArgument, "InvalidUrl", "the request URL is not valid", false};
     case CURLE_OUT_OF_MEMORY:
-      // curl refuses a single header line larger than its own limit this way.
-      if (contains(f.detail, "header")) return {ErrorKind::kParse, "OversizedHeaders", "a response header is too large", false};
+      // curl refuses a single header line larger than its own limit (100 KB) this way.
+      if (f.in_headers || contains(f.detail, "header")) return {ErrorKind::kParse, "OversizedHeaders", "a response header is too large", false};
       return {ErrorKind::kInternal, "OutOfMemory", "out of memory", false};
     case CURLE_TOO_MANY_REDIRECTS:
     case CURLE_FILESIZE_EXCEEDED:

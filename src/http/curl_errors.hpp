@@ -13,7 +13,8 @@ namespace awsdl::internal {
 struct CurlFailure {
   CURLcode code = CURLE_OK;
   std::string detail;          // curl's error buffer, may be empty
-  bool connected = false;      // whether a connection was established
+  bool connected = false;      // whether a connection was established (or reused)
+  bool in_headers = false;     // failed before the response headers were complete
   long proxy_status = 0;       // CURLINFO_HTTP_CONNECTCODE
 };
 

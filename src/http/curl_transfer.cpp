@@ -41,6 +41,8 @@ void CurlTransfer::install(CURL* easy) {
   curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &CurlTransfer::xferinfo_cb);
   curl_easy_setopt(easy, CURLOPT_XFERINFODATA, this);
   curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &CurlTransfer::prereq_cb);
+  curl_easy_setopt(easy, CURLOPT_PREREQDATA, this);
 }
 
 bool CurlTransfer::check_cancel() {
@@ -62,6 +64,12 @@ std::size_t CurlTransfer::read_cb(char* buf, std::size_t size, std::size_t n, vo
 int CurlTransfer::seek_cb(void* self, curl_off_t offset, int origin) {
   return static_cast<CurlTransfer*>(self)->on_seek(offset, origin);
 }
+int CurlTransfer::prereq_cb(void* self, char*, char*, int, int) {
+  auto* t = static_cast<CurlTransfer*>(self);
+  t->connected = true;
+  t->touch();
+  return CURL_PREREQFUNC_OK;
+}
 int CurlTransfer::xferinfo_cb(void* self, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow) {
   return static_cast<CurlTransfer*>(self)->on_progress(static_cast<std::uint64_t>(std::max<curl_off_t>(0, ulnow)),
                                                        static_cast<std::uint64_t>(std::max<curl_off_t>(0, dlnow)));
@@ -70,12 +78,14 @@ int CurlTransfer::xferinfo_cb(void* self, curl_off_t, curl_off_t dlnow, curl_off
 std::size_t CurlTransfer::on_header(std::string_view line) {
   const std::size_t consumed = line.size();
   if (line.empty()) return consumed;
+  touch();
   if (line.starts_with("HTTP/")) {
     // A new header block: an interim 1xx answer came before, or this is the first. Only the
     // final block is kept.
     response.headers = http::Headers();
     response.status = 0;
     header_block_bytes = 0;
+    headers_complete = false;
     auto sp = line.find(' ');
     if (sp != std::string_view::npos) {
       int status = 0;
@@ -109,7 +119,10 @@ std::size_t CurlTransfer::on_header(std::string_view line) {
     return consumed;
   }
   auto content = trim(line);
-  if (content.empty()) return consumed;  // end of the block
+  if (content.empty()) {  // end of the block
+    if (response.status >= 200) headers_complete = true;
+    return consumed;
+  }
   auto colon = content.find(':');
   if (colon == std::string_view::npos || colon == 0) return consumed;  // tolerated, as curl does
   response.headers.add(std::string(trim(content.substr(0, colon))), std::string(trim(content.substr(colon + 1))));
@@ -118,6 +131,7 @@ std::size_t CurlTransfer::on_header(std::string_view line) {
 
 std::size_t CurlTransfer::on_body(std::string_view chunk) {
   if (check_cancel()) return CURL_WRITEFUNC_ERROR;
+  touch();
   const bool to_sink = options.sink && response.status / 100 == 2;
   if (!to_sink) {
     response.body.append(chunk);
@@ -197,11 +211,12 @@ int CurlTransfer::on_seek(curl_off_t offset, int origin) {
 
 int CurlTransfer::on_progress(std::uint64_t sent, std::uint64_t received) {
   if (check_cancel()) return 1;
-  if (!options.progress) return 0;
   if (progress_reported && sent == reported_sent && received == reported_received) return 0;
+  touch();
   progress_reported = true;
   reported_sent = sent;
   reported_received = received;
+  if (!options.progress) return 0;
   try {
     options.progress(sent, received);
   } catch (...) {

@@ -2,6 +2,7 @@
 // The state of one libcurl transfer and the C callbacks that feed it: request body out,
 // response headers and body in, progress and cancellation.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +30,10 @@ struct CurlTransfer {
   std::optional<Error> abort_error;
 
   std::size_t header_block_bytes = 0;
+  bool headers_complete = false;  // the final (non-1xx) header block has ended
+  bool connected = false;         // a connection was made or reused and the request is going out
+  /// When a byte last moved (or the request started going out), for the stall check.
+  std::chrono::steady_clock::time_point last_activity{};
   std::uint64_t body_offset = 0;  // bytes of the request body handed to curl so far
   std::uint64_t reported_sent = 0;
   std::uint64_t reported_received = 0;
@@ -41,6 +46,7 @@ struct CurlTransfer {
   static std::size_t write_cb(char* data, std::size_t size, std::size_t n, void* self);
   static std::size_t read_cb(char* buf, std::size_t size, std::size_t n, void* self);
   static int seek_cb(void* self, curl_off_t offset, int origin);
+  static int prereq_cb(void* self, char*, char*, int, int);
   static int xferinfo_cb(void* self, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
 
  private:
@@ -50,6 +56,7 @@ struct CurlTransfer {
   int on_seek(curl_off_t offset, int origin);
   int on_progress(std::uint64_t sent, std::uint64_t received);
   bool check_cancel();
+  void touch() { last_activity = std::chrono::steady_clock::now(); }
 };
 
 /// "GET example.com/path": what an error message may say about a request. Never the query

@@ -218,6 +218,7 @@ Result<Response> CurlTransport::send(const Request& request, const SendOptions& 
   if (curl_multi_add_handle(slot->multi, easy) != CURLM_OK)
     return Error::make(ErrorKind::kInternal, "CurlSetupFailed", describe_request(request) + ": could not start the transfer");
   CURLcode result = CURLE_OK;
+  const Millis stall = options_.stall_timeout;
   bool done = false;
   std::string loop_failure;
   while (!done) {
@@ -244,6 +245,14 @@ Result<Response> CurlTransport::send(const Request& request, const SendOptions& 
       transfer.abort_error = Error::make(ErrorKind::kCancelled, "Cancelled", describe_request(request) + ": cancelled");
       break;
     }
+    // curl's low-speed check averages over a window of seconds; this catches "no byte for
+    // stall_timeout" precisely, once the request is on its way.
+    if (stall.count() > 0 && transfer.connected && std::chrono::steady_clock::now() - transfer.last_activity > stall) {
+      transfer.abort_error = Error::make(
+          ErrorKind::kTimeout, "StallTimeout",
+          describe_request(request) + ": no data moved for " + std::to_string(stall.count()) + " ms", true);
+      break;
+    }
     if (CURLMcode mc = curl_multi_poll(slot->multi, nullptr, 0, kPollMillis, nullptr); mc != CURLM_OK) {
       loop_failure = curl_multi_strerror(mc);
       break;
@@ -260,8 +269,8 @@ Result<Response> CurlTransport::send(const Request& request, const SendOptions& 
     CurlFailure failure;
     failure.code = result;
     failure.detail = errbuf;
-    curl_off_t connect_us = 0;
-    if (curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_us) == CURLE_OK) failure.connected = connect_us > 0;
+    failure.connected = transfer.connected;
+    failure.in_headers = !transfer.headers_complete;
     long proxy_status = 0;
     if (curl_easy_getinfo(easy, CURLINFO_HTTP_CONNECTCODE, &proxy_status) == CURLE_OK) failure.proxy_status = proxy_status;
     return internal::curl_error(request, failure);

@@ -415,6 +415,16 @@ class Faults(SandboxTest):
         _, doc = control('GET', 'requests?operation=GetCallerIdentity')
         self.assertEqual([e['fault'] for e in doc['requests']], ['reset', None])
 
+    def test_reset_after_the_operation_ran(self):
+        control('POST', 'faults', [{'service': 'sts', 'operation': 'AssumeRole', 'kind': 'reset', 'when': 'after'}])
+        form = urllib.parse.urlencode({'Action': 'AssumeRole', 'Version': '2011-06-15', 'RoleArn': ROLE,
+                                       'RoleSessionName': 'lost'}).encode()
+        with self.assertRaises((ConnectionError, http.client.RemoteDisconnected)):
+            raw('POST', body=form, headers=FORM)
+        _, doc = control('GET', 'requests?operation=AssumeRole')
+        self.assertEqual([(e['status'], e['fault'], e['error_code']) for e in doc['requests']],
+                         [(200, 'reset', None)])
+
     def test_truncate(self):
         control('POST', 'faults', [{'kind': 'truncate'}])
         with self.assertRaises(http.client.IncompleteRead) as ctx:

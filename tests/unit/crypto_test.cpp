@@ -34,9 +34,13 @@ TEST(Sha256, IncrementalMatchesOneShotAndResets) {
   EXPECT_EQ(h.finish_hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(h.finish_hex(), std::string(kEmptySha256Hex));
 
-  Sha256 moved = std::move(h);
-  moved.update("abc");
-  EXPECT_EQ(moved.finish_hex(), sha256_hex("abc"));
+  // A copy forks the running hash.
+  h.update("ab");
+  Sha256 fork = h;
+  h.update("c");
+  fork.update("d");
+  EXPECT_EQ(h.finish_hex(), sha256_hex("abc"));
+  EXPECT_EQ(fork.finish_hex(), sha256_hex("abd"));
 }
 
 TEST(Sha256, ThreadsDoNotShareState) {
@@ -65,6 +69,20 @@ TEST(HmacSha256, Rfc4231) {
   // Test case 6: a key longer than the block is hashed first.
   EXPECT_EQ(hex_encode(hmac_sha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")),
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+TEST(HmacSha256, PrecomputedKeyMatchesOneShot) {
+  for (std::size_t key_len : {0u, 1u, 32u, 64u, 65u, 131u}) {
+    const std::string key(key_len, 'k');
+    const HmacSha256 k(key);
+    for (std::size_t msg_len : {0u, 1u, 55u, 56u, 64u, 150u, 1000u}) {
+      const std::string msg(msg_len, 'm');
+      EXPECT_EQ(k.mac(msg), hmac_sha256(key, msg)) << key_len << "/" << msg_len;
+      EXPECT_EQ(k.mac(msg), k.mac(msg));  // mac() leaves the key as it was
+    }
+  }
+  EXPECT_EQ(hex_encode(HmacSha256(std::string(20, '\x0b')).mac("Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
 }
 
 TEST(Md5, KnownVectors) {

@@ -73,6 +73,7 @@ TEST_F(ProfileFilesTest, ConfigNeedsProfilePrefixCredentialsDoNot) {
       "[sso-session corp]\nsso_region = us-east-1\n"
       "[services local]\ns3 =\n  endpoint_url = http://127.0.0.1:9000\n"
       "[profile   'quoted name']\nregion = eu-north-1\n"
+      "[profile two words]\nregion = eu-south-1\n"
       "[profilex]\nregion = sa-east-1\n"
       "[profile default]\nregion = ca-central-1\n",
       "[profile odd]\naws_access_key_id = AKIDEXAMPLE\n"
@@ -86,6 +87,8 @@ TEST_F(ProfileFilesTest, ConfigNeedsProfilePrefixCredentialsDoNot) {
   EXPECT_EQ(set->find("local"), nullptr);
   EXPECT_EQ(set->find("x"), nullptr);
   EXPECT_EQ(value(*set, "quoted name", "region"), "eu-north-1");
+  EXPECT_EQ(set->find("two words"), nullptr);
+  EXPECT_EQ(set->find("two"), nullptr);
   EXPECT_EQ(value(*set, "default", "region"), "ca-central-1") << "[profile default] is the default profile";
   // In the credentials file the section name is the profile name, whatever it looks like.
   EXPECT_EQ(value(*set, "profile odd", "aws_access_key_id"), "AKIDEXAMPLE");
@@ -106,7 +109,7 @@ TEST_F(ProfileFilesTest, CommentsWhitespaceAndCase) {
       "note = keep # this: botocore does not strip inline comments\r\n"
       "empty =\r\n"
       "\r\n"
-      "  [profile spaced]  \r\n"
+      "[profile spaced]  \r\n"
       "region = eu-central-1\r\n",
       "");
   auto set = ProfileSet::load(opts);

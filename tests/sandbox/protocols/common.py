@@ -90,6 +90,9 @@ class Problems:
     def __bool__(self):
         return bool(self.items)
 
+    def has_path(self, path):
+        return any(p == path for _, p, _ in self.items)
+
     def first_kind(self):
         order = ['malformed', 'unknown', 'type', 'missing', 'constraint']
         kinds = {k for k, _, _ in self.items}
@@ -188,9 +191,8 @@ def check_constraints(shape, value, path, problems):
             return
         for name in shape.required_members:
             if value.get(name) is None:
-                member = shape.members[name]
-                if member.serialization.get('location') == 'uri' and value.get(name) == '':
-                    continue
+                if problems.has_path(_join(path, name)):
+                    continue  # already reported (a value of the wrong type)
                 problems.add('missing', _join(path, name),
                              "Value null at '%s' failed to satisfy constraint: Member must not be null"
                              % _join(path, lower_camel(name)))
