@@ -95,17 +95,14 @@ void ensure_host_header(http::Request& request) {
 // method \n uri \n query \n headers \n signed-headers \n payload-hash
 void append_canonical_request(std::string& cr, const http::Request& request, std::string_view query,
                               const SigningParams& params, std::string& signed_headers, std::string_view payload) {
-  cr.append(request.method);
-  cr.push_back('\n');
+  s4::append_all(cr, {request.method, "\n"});
   s4::append_canonical_uri(cr, request.path, params.double_uri_encode, params.normalize_path);
-  cr.push_back('\n');
+  cr += '\n';
   s4::append_canonical_query(cr, query);
-  cr.push_back('\n');
+  cr += '\n';
+  signed_headers.reserve(64);
   s4::append_canonical_headers(request.headers, cr, signed_headers);
-  cr.push_back('\n');
-  cr.append(signed_headers);
-  cr.push_back('\n');
-  cr.append(payload);
+  s4::append_all(cr, {"\n", signed_headers, "\n", payload});
 }
 
 // Fills string_to_sign and signature from canonical_request.
@@ -113,21 +110,14 @@ void sign_canonical_request(const Credentials& credentials, const SigningParams&
                             SigningResult& out) {
   const std::string_view date8(date, 8);
   const auto cr_digest = internal::sha256(out.canonical_request);
-  std::string& sts = out.string_to_sign;
-  sts.reserve(s4::kAlgorithm.size() + 16 + 8 + params.region.size() + params.service.size() + 16 + 64 + 8);
-  sts.append(s4::kAlgorithm);
-  sts.push_back('\n');
-  sts.append(date, 16);
-  sts.push_back('\n');
-  s4::append_scope(sts, date8, params.region, params.service);
-  sts.push_back('\n');
-  const std::size_t hex_at = sts.size();
-  sts.resize(hex_at + 64);
-  internal::hex_encode_to(cr_digest.data(), cr_digest.size(), sts.data() + hex_at);
+  char cr_hex[64];
+  internal::hex_encode_to(cr_digest.data(), cr_digest.size(), cr_hex);
+  s4::append_all(out.string_to_sign, {s4::kAlgorithm, "\n", std::string_view(date, 16), "\n", date8, "/", params.region,
+                                      "/", params.service, "/aws4_request\n", std::string_view(cr_hex, 64)});
 
   const auto key = internal::SigningKeyCache::global().get(credentials.secret_access_key, date8, params.region,
                                                            params.service);
-  const auto mac = key.mac(sts);
+  const auto mac = key.mac(out.string_to_sign);
   out.signature.resize(64);
   internal::hex_encode_to(mac.data(), mac.size(), out.signature.data());
 }
@@ -184,19 +174,11 @@ Result<SigningResult> sign_request(http::Request& request, const Credentials& cr
   append_canonical_request(out.canonical_request, request, request.query, params, out.signed_headers, payload.value);
   sign_canonical_request(credentials, params, date, out);
 
-  std::string& auth = out.authorization;
-  auth.reserve(s4::kAlgorithm.size() + 64 + credentials.access_key_id.size() + params.region.size() +
-               params.service.size() + out.signed_headers.size() + 64);
-  auth.append(s4::kAlgorithm);
-  auth.append(" Credential=");
-  auth.append(credentials.access_key_id);
-  auth.push_back('/');
-  s4::append_scope(auth, std::string_view(date, 8), params.region, params.service);
-  auth.append(", SignedHeaders=");
-  auth.append(out.signed_headers);
-  auth.append(", Signature=");
-  auth.append(out.signature);
-  request.headers.add("Authorization", auth);
+  s4::append_all(out.authorization,
+                 {s4::kAlgorithm, " Credential=", credentials.access_key_id, "/", std::string_view(date, 8), "/",
+                  params.region, "/", params.service, "/aws4_request, SignedHeaders=", out.signed_headers,
+                  ", Signature=", out.signature});
+  request.headers.add("Authorization", out.authorization);
   return out;
 }
 

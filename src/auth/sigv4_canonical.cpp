@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace awsdl::internal::sigv4 {
@@ -304,23 +305,42 @@ void append_canonical_headers(const http::Headers& headers, std::string& canonic
     items[j] = key;
   }
 
+  // Sizes first, then one resize of each output and plain stores.
+  std::size_t canonical_size = 0;
+  std::size_t signed_size = 0;
   for (std::size_t i = 0; i < items.size(); ++i) {
-    const auto name = view(arena, items[i].name);
-    const bool continues = i != 0 && view(arena, items[i - 1].name) == name;
-    if (continues) {
-      canonical.push_back(',');
-    } else {
-      if (i != 0) {
-        canonical.push_back('\n');
-        signed_names.push_back(';');
-      }
-      canonical.append(name);
-      canonical.push_back(':');
-      signed_names.append(name);
+    const bool continues = i != 0 && view(arena, items[i - 1].name) == view(arena, items[i].name);
+    canonical_size += items[i].value.length + 1;  // value and ',' or '\n'
+    if (!continues) {
+      canonical_size += items[i].name.length + 1;  // name and ':'
+      signed_size += items[i].name.length + (signed_size != 0 ? 1 : 0);
     }
-    canonical.append(view(arena, items[i].value));
   }
-  if (!items.empty()) canonical.push_back('\n');
+  std::size_t c_at = canonical.size();
+  std::size_t s_at = signed_names.size();
+  canonical.resize(c_at + canonical_size);
+  signed_names.resize(s_at + signed_size);
+  char* c = canonical.data() + c_at;
+  char* sn = signed_names.data() + s_at;
+  const char* a = arena.data();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const Span name = items[i].name;
+    const Span value = items[i].value;
+    const bool continues = i != 0 && view(arena, items[i - 1].name) == view(arena, name);
+    if (continues) {
+      c[-1] = ',';  // replaces the '\n' after the previous value
+    } else {
+      if (i != 0) *sn++ = ';';
+      std::memcpy(c, a + name.offset, name.length);
+      c += name.length;
+      *c++ = ':';
+      std::memcpy(sn, a + name.offset, name.length);
+      sn += name.length;
+    }
+    std::memcpy(c, a + value.offset, value.length);
+    c += value.length;
+    *c++ = '\n';
+  }
 }
 
 const std::string* find_header(const http::Headers& headers, std::string_view lower_name) {
@@ -334,9 +354,8 @@ const std::string* find_header(const http::Headers& headers, std::string_view lo
 }
 
 std::string host_header_value(const http::Request& request) {
-  std::string host = request.host;
-  for (char& c : host) c = to_lower(c);
-  std::string_view port;
+  std::string host(request.host.size(), '\0');
+  for (std::size_t i = 0; i < host.size(); ++i) host[i] = to_lower(request.host[i]);
   std::size_t colon = std::string::npos;
   if (!host.empty() && host.front() == '[') {
     const std::size_t close = host.find(']');
@@ -344,20 +363,20 @@ std::string host_header_value(const http::Request& request) {
   } else if (host.find(':') == host.rfind(':')) {  // not a bare IPv6 address
     colon = host.find(':');
   }
-  if (colon != std::string::npos) port = std::string_view(host).substr(colon + 1);
-  std::string scheme = request.scheme;
-  for (char& c : scheme) c = to_lower(c);
-  if ((scheme == "https" && port == "443") || (scheme == "http" && port == "80")) host.resize(colon);
+  if (colon == std::string::npos) return host;
+  const std::string_view port = std::string_view(host).substr(colon + 1);
+  auto scheme_is = [&](std::string_view want) {
+    if (request.scheme.size() != want.size()) return false;
+    for (std::size_t i = 0; i < want.size(); ++i)
+      if (to_lower(request.scheme[i]) != want[i]) return false;
+    return true;
+  };
+  if ((port == "443" && scheme_is("https")) || (port == "80" && scheme_is("http"))) host.resize(colon);
   return host;
 }
 
 void append_scope(std::string& out, std::string_view date8, std::string_view region, std::string_view service) {
-  out.append(date8);
-  out.push_back('/');
-  out.append(region);
-  out.push_back('/');
-  out.append(service);
-  out.append("/aws4_request");
+  append_all(out, {date8, "/", region, "/", service, "/aws4_request"});
 }
 
 }  // namespace awsdl::internal::sigv4

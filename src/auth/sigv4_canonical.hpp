@@ -2,6 +2,8 @@
 // The pieces of a SigV4 canonical request: URI, query, headers, timestamps. Each appends to
 // a caller's buffer so that signing a request allocates little.
 
+#include <cstring>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -11,6 +13,19 @@
 namespace awsdl::internal::sigv4 {
 
 inline constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
+
+/// Appends every part with one size change (push_back and append each check capacity).
+inline void append_all(std::string& out, std::initializer_list<std::string_view> parts) {
+  std::size_t n = 0;
+  for (auto p : parts) n += p.size();
+  const std::size_t at = out.size();
+  out.resize(at + n);
+  char* d = out.data() + at;
+  for (auto p : parts) {
+    if (!p.empty()) std::memcpy(d, p.data(), p.size());
+    d += p.size();
+  }
+}
 
 /// "20150830T123600Z" into out[0..16).
 void format_amz_date(WallTime time, char out[16]);

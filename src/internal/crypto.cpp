@@ -112,7 +112,7 @@ Sha256Digest Sha256::finish() {
 
 std::string Sha256::finish_hex() { return hex_encode(finish()); }
 
-void Sha256::wipe() { OPENSSL_cleanse(state_, sizeof state_); }
+void Sha256::wipe() { secure_zero(state_, sizeof state_); }
 
 // ---- HMAC-SHA256 (RFC 2104) ----
 
@@ -148,9 +148,7 @@ Sha256Digest HmacSha256::mac(std::string_view data) const {
   Sha256Digest inner = h.finish();
   h = outer_;
   h.update(inner.data(), inner.size());
-  Sha256Digest out = h.finish();
-  h.wipe();
-  return out;
+  return h.finish();  // finish() re-initialises h: no key-derived state is left behind
 }
 
 Sha256Digest hmac_sha256(std::string_view key, std::string_view data) { return HmacSha256(key).mac(data); }
@@ -361,6 +359,15 @@ std::string checksum_base64(std::uint32_t value) {
   return base64_encode(std::string_view(be, 4));
 }
 
-void secure_zero(void* data, std::size_t size) { OPENSSL_cleanse(data, size); }
+void secure_zero(void* data, std::size_t size) {
+#if defined(__GNUC__) || defined(__clang__)
+  // memset is vectorised where OPENSSL_cleanse goes byte by byte; the empty asm that
+  // "reads" the memory keeps the compiler from dropping the store.
+  std::memset(data, 0, size);
+  __asm__ __volatile__("" : : "r"(data) : "memory");
+#else
+  OPENSSL_cleanse(data, size);
+#endif
+}
 
 }  // namespace awsdl::internal

@@ -58,7 +58,7 @@ struct FanOut::Impl {
 
   Result<std::shared_ptr<JumpHost>> jump_host() {
     std::lock_guard<std::mutex> lock(jump_mu);
-    if (jump && jump->impl().core && !jump->impl().core->dead) return jump;
+    if (jump && jump->alive()) return jump;
     jump.reset();
     AWSDL_ASSIGN_OR_RETURN(Target t, parse_target(options.session.jump));
     AWSDL_ASSIGN_OR_RETURN(jump, JumpHost::connect(t, options.session));

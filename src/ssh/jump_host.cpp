@@ -203,7 +203,7 @@ struct JumpHost::Impl {
     // The jump connection is gone (or we are stopping): fail whoever still waits.
     std::lock_guard<std::mutex> lock(mu);
     for (auto& r : requests)
-      r.set(Error::make(ErrorKind::kNetwork, "JumpClosed", "the jump host connection is closed", true));
+      r->set(Error::make(ErrorKind::kNetwork, "JumpClosed", "the jump host connection is closed", true));
     requests.clear();
   }
 };
@@ -213,6 +213,7 @@ JumpHost::~JumpHost() = default;
 
 const Target& JumpHost::target() const { return impl_->target; }
 std::size_t JumpHost::open_tunnels() const { return impl_->open.load(); }
+bool JumpHost::alive() const { return !impl_->stopping && impl_->core && !impl_->core->dead; }
 
 Result<std::shared_ptr<JumpHost>> JumpHost::connect(const Target& target, const SessionOptions& options) {
   SessionOptions o = options;

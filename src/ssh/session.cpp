@@ -1,5 +1,7 @@
 #include "awsdl/ssh/session.hpp"
 
+#include <libssh/server.h>  // ssh_send_keepalive, usable by clients too
+
 #include "ssh/session_impl.hpp"
 
 namespace awsdl::ssh {

@@ -1,5 +1,7 @@
 #include "stage/archive_locale.hpp"
 
+#include <initializer_list>
+
 namespace awsdl::internal {
 
 namespace {

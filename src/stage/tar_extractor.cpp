@@ -72,6 +72,7 @@ struct TarExtractor::Impl {
   // Reader thread only.
   std::string current;  // the piece libarchive is reading; valid until the next on_read
   bool saw_eof = false;
+  std::uint64_t bytes_read = 0;
 
   // Caller thread only.
   Sha256 sha;
@@ -102,6 +103,7 @@ struct TarExtractor::Impl {
     s.current = std::move(s.queue.front());
     s.queue.pop_front();
     s.queued -= s.current.size();
+    s.bytes_read += s.current.size();
     s.cv.notify_all();
     *buf = s.current.data();
     return static_cast<la_ssize_t>(s.current.size());
@@ -180,8 +182,14 @@ struct TarExtractor::Impl {
         archive_read_support_filter_zstd(a.get()) != ARCHIVE_OK)
       return Error::make(ErrorKind::kInternal, "ArchiveError",
                          std::string("libarchive: ") + (archive_error_string(a.get()) ? archive_error_string(a.get()) : "setup failed"));
-    if (archive_read_open(a.get(), this, nullptr, &Impl::on_read, nullptr) != ARCHIVE_OK)
-      return archive_failure(a.get(), "cannot recognise the archive");
+    if (archive_read_open(a.get(), this, nullptr, &Impl::on_read, nullptr) != ARCHIVE_OK) {
+      if (auto cancelled = archive_failure(a.get(), ""); cancelled.kind == ErrorKind::kCancelled) return cancelled;
+      if (bytes_read == 0) return Error::make(ErrorKind::kParse, "TruncatedArchive", "the archive is empty");
+      const char* msg = archive_error_string(a.get());
+      return Error::make(ErrorKind::kParse, "MalformedArchive",
+                         std::string("not a tar archive, nor a gzip- or zstd-compressed one (") +
+                             (msg ? msg : "unrecognised") + ")");
+    }
     switch (archive_filter_code(a.get(), 0)) {
       case ARCHIVE_FILTER_GZIP: compression = static_cast<int>(Compression::kGzip); break;
       case ARCHIVE_FILTER_ZSTD: compression = static_cast<int>(Compression::kZstd); break;

@@ -272,6 +272,41 @@ TEST_F(CurlTransportTest, BodySourceShorterThanAnnouncedIsAnError) {
   EXPECT_EQ(got.error().code, "BodyTooShort");
 }
 
+TEST_F(CurlTransportTest, StreamedBodyIsRewoundWhenAReusedConnectionTurnsOutDead) {
+  auto t = transport();
+  ASSERT_TRUE(echo_of(t->send(request("/echo"), {})).IsObject());  // leaves a connection to reuse
+  constexpr std::size_t kSize = 300000;
+  std::uint64_t pos = 0;
+  int rewinds = 0;
+  Request r = request("/echo?drop_if_reused=1", "PUT");
+  r.body_source = [&](char* buf, std::size_t len) -> Result<std::size_t> {
+    std::size_t n = std::min<std::size_t>(len, kSize - static_cast<std::size_t>(pos));
+    for (std::size_t i = 0; i < n; ++i) buf[i] = pattern_byte(pos + i);
+    pos += n;
+    return n;
+  };
+  r.body_length = kSize;
+  r.rewind_body = [&] {
+    ++rewinds;
+    pos = 0;
+    return true;
+  };
+  auto d = echo_of(t->send(r, {}));
+  ASSERT_TRUE(d.IsObject());
+  EXPECT_EQ(rewinds, 1);
+  EXPECT_EQ(d["body_length"].GetUint64(), kSize);
+  EXPECT_EQ(d["body_crc32"].GetUint(), crc(pattern(0, kSize)));
+
+  // Without a way to rewind, the failure is a retryable network error, not a corrupt body.
+  ASSERT_TRUE(echo_of(t->send(request("/echo"), {})).IsObject());
+  pos = 0;
+  r.rewind_body = nullptr;
+  auto failed = t->send(r, {});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().kind, ErrorKind::kNetwork);
+  EXPECT_TRUE(failed.error().retryable);
+}
+
 // ---------------------------------------------------------------------------------------
 // What comes back
 

@@ -10,7 +10,8 @@ Paths (query parameters in brackets, all optional; unknown paths get a 404 namin
                    body_length, body_crc32, body (when short UTF-8), chunked, connection
                    (a number per client connection). Any method; HEAD gets no body.
                    Sends "X-Repeat" twice and "X-Connection". [status] overrides the status
-                   code; [delay_ms] waits before answering.
+                   code; [delay_ms] waits before answering; [drop_if_reused=1] closes the
+                   connection without answering when it already served a request.
   /bytes           [n, chunked=1, chunk]: n pattern bytes (byte i = (i % 65521 * 7 + 3) & 255),
                    header X-Body-Crc32.
   /slow            [n, chunk, interval_ms]: n pattern bytes, chunk bytes every interval_ms.
@@ -77,6 +78,7 @@ def pattern_crc(n):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
 
     def version_string(self):
         return "awsdl-http-test"
@@ -86,6 +88,7 @@ class Handler(BaseHTTPRequestHandler):
         with _lock:
             _next_connection[0] += 1
             self.connection_id = _next_connection[0]
+        self.served = 0
 
     def log_message(self, fmt, *args):
         if self.server.verbose:
@@ -180,6 +183,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_simple(404, b"no such path: " + self.path.encode() + b"\n")
             else:
                 handler()
+            self.served += 1
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
             self.close_connection = True
 
@@ -196,6 +200,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def h_echo(self):
         body, chunked = self.read_body()
+        if self.params().get("drop_if_reused") == "1" and self.served > 0:
+            # As a server that timed out an idle keep-alive connection just as a request came.
+            self.h_drop()
+            return
         self.sleep(self.int_param("delay_ms", 0) / 1000.0)
         try:
             text = body.decode("utf-8") if len(body) <= 65536 else None
@@ -379,7 +387,7 @@ def make_tls_context(directory):
     cert = os.path.join(directory, "cert.pem")
     key = os.path.join(directory, "key.pem")
     if not (os.path.exists(cert) and os.path.exists(key)):
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
                         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
                         "-keyout", key, "-out", cert],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)

@@ -28,6 +28,8 @@ class AWSDL_EXPORT JumpHost {
   const Target& target() const;
   /// Tunnels currently open through this host.
   std::size_t open_tunnels() const;
+  /// Whether the connection to the jump host is still up.
+  bool alive() const;
 
   struct Impl;
   explicit JumpHost(std::unique_ptr<Impl> impl);

@@ -378,7 +378,11 @@ class S3(Service):
 
     def HeadBucket(self, ctx, params):
         b = self._bucket(ctx, params)
-        return {'BucketRegion': b.region}
+        # Older models have no output members for HeadBucket; the header is what clients read.
+        resp = RawResponse(200, [('x-amz-bucket-region', b.region), ('x-amz-access-point-alias', 'false'),
+                                 ('Content-Length', '0')], b'')
+        resp.head_only = True
+        return resp
 
     def DeleteBucket(self, ctx, params):
         b = self._bucket(ctx, params)

@@ -1,0 +1,49 @@
+#pragma once
+// A generic INI reader that remembers where everything came from, so that callers can
+// report "file:line: problem". Syntax:
+//   [section]                  section names: anything but ']' (trimmed)
+//   key = value                or "key: value"; keys are trimmed, case-sensitive
+//   key = "quoted # value"     double quotes: \" \\ \n \t escapes; single quotes: literal
+//   # comment / ; comment      whole-line comments; " #" or " ;" starts an inline comment
+//                              in an unquoted value
+// A UTF-8 byte order mark and CRLF line ends are accepted. Keys outside a section, repeated
+// sections, repeated keys within a section and malformed lines are errors (kParse).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "awsdl/core/result.hpp"
+
+namespace awsdl::internal {
+
+struct IniEntry {
+  std::string key;
+  std::string value;
+  int line = 0;
+};
+
+struct IniSection {
+  std::string name;
+  int line = 0;
+  std::vector<IniEntry> entries;
+
+  const IniEntry* find(std::string_view key) const;
+};
+
+struct IniFile {
+  std::string source;  // the file name (or what the text was called), for messages
+  std::vector<IniSection> sections;
+
+  const IniSection* find(std::string_view name) const;
+  /// "source:line"
+  std::string where(int line) const { return source + ":" + std::to_string(line); }
+};
+
+/// Parses `text`; `source` names it in errors ("cluster.ini:7: ...").
+Result<IniFile> parse_ini(std::string_view text, std::string source);
+
+/// Reads and parses a file: kNotFound when it does not exist, kIo when unreadable.
+Result<IniFile> read_ini_file(const std::string& path);
+
+}  // namespace awsdl::internal
