@@ -210,6 +210,12 @@ Result<Response> CurlTransport::send(const Request& request, const SendOptions& 
 
   CURL* easy = slot->easy;
   curl_easy_reset(easy);  // keeps the connection, drops every option of the previous request
+  // Reset again on the way out, so the idle handle holds no pointer to this call's stack
+  // (error buffer, header list, callback data). Runs before the slot goes back to the pool.
+  struct Reset {
+    CURL* easy;
+    ~Reset() { curl_easy_reset(easy); }
+  } reset{easy};
   char errbuf[CURL_ERROR_SIZE] = {0};
   CurlTransfer transfer(request, options, options_.max_header_bytes);
   Slist headers;

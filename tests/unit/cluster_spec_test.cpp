@@ -1,0 +1,328 @@
+#include "awsdl/cluster/spec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace awsdl::cluster {
+namespace {
+
+ClusterSpec good() {
+  return ClusterSpec{.name = "maskrcnn", .instance_type = "p3.16xlarge", .workers = 8, .min_workers = 4,
+                     .ssh_cidr = "203.0.113.0/24", .key_name = "team"};
+}
+
+// The one problem a spec with one bad field has, as "field message".
+std::string only_problem(const ClusterSpec& s) {
+  auto problems = check(s);
+  EXPECT_EQ(problems.size(), 1u);
+  if (problems.size() != 1) return {};
+  return problems[0].field + " " + problems[0].message;
+}
+
+TEST(ClusterSpec, DefaultsFromTheDesignExampleAreValid) {
+  auto s = good();
+  EXPECT_TRUE(check(s).empty());
+  EXPECT_TRUE(validate(s).ok());
+  EXPECT_EQ(s.effective_min_workers(), 4);
+  s.min_workers.reset();
+  EXPECT_EQ(s.effective_min_workers(), 8);
+  EXPECT_EQ(s.ssm_parameter, std::string(kDefaultDlamiParameter));
+  EXPECT_EQ(s.mount_point, "/efs");
+}
+
+TEST(ClusterSpec, StackNameRules) {
+  auto s = good();
+  s.name = "";
+  EXPECT_EQ(only_problem(s), "name must be set (it names the CloudFormation stack)");
+  s.name = "1cluster";
+  EXPECT_EQ(only_problem(s), "name must start with a letter, got '1cluster'");
+  s.name = "my_cluster";
+  EXPECT_EQ(only_problem(s),
+            "name may hold only letters, digits and hyphens (a CloudFormation stack name), got 'my_cluster'");
+  s.name = std::string(129, 'a');
+  EXPECT_EQ(only_problem(s), "name must be at most 128 characters, got 129");
+  s.name = std::string(128, 'a');
+  EXPECT_TRUE(check(s).empty());
+  s.name = "Team-7-run";
+  EXPECT_TRUE(check(s).empty());
+}
+
+TEST(ClusterSpec, CidrRules) {
+  auto s = good();
+  for (const char* ok : {"0.0.0.0/0", "10.0.0.0/8", "198.51.100.7/32", "203.0.113.0/24"}) {
+    s.ssh_cidr = ok;
+    EXPECT_TRUE(check(s).empty()) << ok;
+  }
+  for (const char* bad : {"203.0.113.0", "203.0.113/24", "256.0.0.0/8", "10.0.0.0/33", "10.0.0.0/", "a.b.c.d/8",
+                          "010.0.0.0/8", "10.0.0.0/08", "10.0.0.0.0/8", "2001:db8::/32", " 10.0.0.0/8"}) {
+    s.ssh_cidr = bad;
+    auto problems = check(s);
+    ASSERT_EQ(problems.size(), 1u) << bad;
+    EXPECT_EQ(problems[0].field, "ssh_cidr") << bad;
+  }
+  s.ssh_cidr = "203.0.113.5/24";
+  EXPECT_EQ(only_problem(s),
+            "ssh_cidr has host bits set: '203.0.113.5/24' is not a network address (did you mean 203.0.113.0/24?)");
+  s.ssh_cidr = "";
+  EXPECT_EQ(only_problem(s),
+            "ssh_cidr must be set to the IPv4 CIDR block allowed to SSH to the master (such as 203.0.113.0/24)");
+}
+
+TEST(ClusterSpec, InstanceTypeSyntax) {
+  auto s = good();
+  for (const char* ok : {"p4d.24xlarge", "g5.xlarge", "trn1n.32xlarge", "u-6tb1.metal", "m7i-flex.large"}) {
+    s.instance_type = ok;
+    EXPECT_TRUE(check(s).empty()) << ok;
+  }
+  for (const char* bad : {"", "p3", "p3.", ".large", "P3.16xlarge", "p3.16xlarge ", "p3_16xlarge", "3p.large"}) {
+    s.instance_type = bad;
+    auto problems = check(s);
+    ASSERT_EQ(problems.size(), 1u) << bad;
+    EXPECT_EQ(problems[0].field, "instance_type");
+  }
+}
+
+TEST(ClusterSpec, CountsAndRanges) {
+  auto s = good();
+  s.workers = 0;
+  s.min_workers.reset();
+  EXPECT_EQ(only_problem(s), "workers must be at least 1, got 0");
+  s.workers = -3;
+  EXPECT_EQ(only_problem(s), "workers must be at least 1, got -3");
+  s = good();
+  s.min_workers = 0;
+  EXPECT_EQ(only_problem(s), "min_workers must be at least 1, got 0");
+  s.min_workers = 9;
+  EXPECT_EQ(only_problem(s), "min_workers must not exceed workers (8), got 9");
+  s.min_workers = 8;
+  EXPECT_TRUE(check(s).empty());
+  s.volume_size_gb = 7;
+  EXPECT_EQ(only_problem(s), "volume_size_gb must be between 8 and 16384 GiB, got 7");
+  s.volume_size_gb = 16385;
+  EXPECT_EQ(only_problem(s), "volume_size_gb must be between 8 and 16384 GiB, got 16385");
+  s.volume_size_gb = 16384;
+  EXPECT_TRUE(check(s).empty());
+  s.training.slots_per_node = -1;
+  EXPECT_EQ(check(s).at(0).field, "training.slots_per_node");
+}
+
+TEST(ClusterSpec, KeyImageStorageAndBucket) {
+  auto s = good();
+  s.key_name = "";
+  EXPECT_EQ(only_problem(s), "key_name must name an EC2 key pair (it is required to SSH to the master)");
+  s = good();
+  s.image_id = "ami-12345";
+  EXPECT_EQ(check(s).at(0).field, "image_id");
+  s.image_id = "ami-0123456789abcdef0";
+  EXPECT_TRUE(check(s).empty());
+  s.ssm_parameter = "not a path";  // ignored when an AMI id is given
+  EXPECT_TRUE(check(s).empty());
+  s.image_id = "";
+  EXPECT_EQ(check(s).at(0).field, "ssm_parameter");
+  s = good();
+  s.efs_id = "fs-xyz";
+  EXPECT_EQ(only_problem(s), "efs_id must be an EFS file system id such as fs-0123456789abcdef0, got 'fs-xyz'");
+  s.efs_id = "fs-0123abcd";
+  EXPECT_TRUE(check(s).empty());
+  for (const char* bad : {"efs", "/", "/efs/", "/a b", "/efs;rm -rf", "/$(id)", "/a/../b", "/etc"}) {
+    s.mount_point = bad;
+    EXPECT_EQ(check(s).at(0).field, "mount_point") << bad;
+  }
+  s.mount_point = "/mnt/shared_data-1";
+  EXPECT_TRUE(check(s).empty());
+  for (const std::string& bad : std::vector<std::string>{"ab", "Team-Bucket", "bucket_", "-bucket", "a..b", std::string(64, 'a')}) {
+    s.staging_bucket = bad;
+    EXPECT_EQ(check(s).at(0).field, "staging_bucket") << bad;
+  }
+  s.staging_bucket = "team.bucket-1";
+  EXPECT_TRUE(check(s).empty());
+  s.availability_zone = "us-east-1";  // a region, not a zone
+  EXPECT_EQ(check(s).at(0).field, "availability_zone");
+  s.availability_zone = "US-EAST-1A";
+  EXPECT_EQ(check(s).at(0).field, "availability_zone");
+  s.availability_zone = "us-east-1a";
+  s.ssh.user = "root;";
+  EXPECT_EQ(check(s).at(0).field, "ssh.user");
+}
+
+TEST(ClusterSpec, ValidateNamesEveryBadFieldAsInvalidArgument) {
+  ClusterSpec s;
+  s.name = "ok-name";
+  s.workers = 0;
+  auto st = validate(s);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(st.error().code, "InvalidClusterSpec");
+  const auto& m = st.error().message;
+  EXPECT_NE(m.find("'ok-name'"), std::string::npos) << m;
+  EXPECT_NE(m.find("workers must be at least 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("ssh_cidr must be set"), std::string::npos) << m;
+  EXPECT_NE(m.find("key_name must name an EC2 key pair"), std::string::npos) << m;
+}
+
+// ---- INI loading ----------------------------------------------------------------------
+
+constexpr const char* kMinimal = R"INI(
+[cluster]
+name = demo
+key_name = team
+workers = 3
+
+[network]
+ssh_cidr = 198.51.100.0/24
+)INI";
+
+std::string load_error(std::string_view text, const std::vector<SpecOverride>& overrides = {}) {
+  auto r = parse_cluster_spec(text, "c.ini", overrides);
+  EXPECT_FALSE(r.ok());
+  if (r.ok()) return {};
+  EXPECT_TRUE(r.error().kind == ErrorKind::kInvalidArgument || r.error().kind == ErrorKind::kParse);
+  return r.error().message;
+}
+
+TEST(ClusterIni, LoadsEveryKey) {
+  auto r = parse_cluster_spec(R"INI(
+[cluster]
+name = big
+instance_type = p4d.24xlarge
+workers = 64
+min_workers = 60
+image = ami-0123456789abcdef0
+key_name = "team key"
+volume_size = 500
+placement_group = no
+staging_bucket = team-bucket
+[network]
+ssh_cidr = 10.1.0.0/16
+availability_zone = us-west-2b
+[storage]
+efs_id = fs-0123456789abcdef0
+mount_point = /shared
+[ssh]
+user = ec2-user
+key_path = ~/.ssh/team.pem
+[training]
+slots_per_node = 8
+mpirun_options = "-x NCCL_DEBUG=INFO --mca btl_tcp_if_exclude lo,docker0"
+)INI",
+                              "c.ini");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const auto& s = *r;
+  EXPECT_EQ(s.name, "big");
+  EXPECT_EQ(s.instance_type, "p4d.24xlarge");
+  EXPECT_EQ(s.workers, 64);
+  EXPECT_EQ(s.min_workers, 60);
+  EXPECT_EQ(s.image_id, "ami-0123456789abcdef0");
+  EXPECT_EQ(s.key_name, "team key");
+  EXPECT_EQ(s.volume_size_gb, 500);
+  EXPECT_FALSE(s.placement_group);
+  EXPECT_EQ(s.staging_bucket, "team-bucket");
+  EXPECT_EQ(s.ssh_cidr, "10.1.0.0/16");
+  EXPECT_EQ(s.availability_zone, "us-west-2b");
+  EXPECT_EQ(s.efs_id, "fs-0123456789abcdef0");
+  EXPECT_EQ(s.mount_point, "/shared");
+  EXPECT_EQ(s.ssh.user, "ec2-user");
+  EXPECT_EQ(s.ssh.key_path, "~/.ssh/team.pem");
+  EXPECT_EQ(s.training.slots_per_node, 8);
+  EXPECT_EQ(s.training.mpirun_options, "-x NCCL_DEBUG=INFO --mca btl_tcp_if_exclude lo,docker0");
+  EXPECT_EQ(cluster_ini_keys().size(), 18u);
+}
+
+TEST(ClusterIni, DefaultsFillWhatTheFileOmits) {
+  auto r = parse_cluster_spec(kMinimal, "c.ini");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->instance_type, ClusterSpec{}.instance_type);
+  EXPECT_FALSE(r->min_workers.has_value());
+  EXPECT_TRUE(r->placement_group);
+  EXPECT_EQ(r->ssm_parameter, std::string(kDefaultDlamiParameter));
+}
+
+TEST(ClusterIni, UnknownSectionsAndKeysNameFileAndLine) {
+  EXPECT_EQ(load_error("[cluster]\nname = x\n[clutser]\nworkers = 2\n"),
+            "c.ini:3: unknown section [clutser] (expected [cluster], [network], [storage], [ssh] or [training])");
+  EXPECT_EQ(load_error("[cluster]\nname = x\nworker = 2\n"),
+            "c.ini:3: unknown key 'worker' in [cluster] (did you mean 'workers'?)");
+  EXPECT_EQ(load_error("[network]\nssh_cidr = 10.0.0.0/8\nefs_id = fs-0123abcd\n"),
+            "c.ini:3: unknown key 'efs_id' in [network]");
+}
+
+TEST(ClusterIni, BadValuesNameFileLineAndKey) {
+  EXPECT_EQ(load_error("[cluster]\nworkers = eight\n"), "c.ini:2: [cluster] workers must be a whole number, got 'eight'");
+  EXPECT_EQ(load_error("[cluster]\nplacement_group = maybe\n"),
+            "c.ini:2: [cluster] placement_group must be yes or no, got 'maybe'");
+  EXPECT_EQ(load_error("[training]\nslots_per_node = lots\n"),
+            "c.ini:2: [training] slots_per_node must be a whole number or 'auto' (one slot per GPU), got 'lots'");
+  // Semantic problems point at the line that set the value.
+  std::string text = std::string(kMinimal) + "[storage]\nmount_point = relative\n";
+  EXPECT_EQ(load_error(text),
+            "c.ini:10: [storage] mount_point must be an absolute path of letters, digits, '.', '_', '-' and '/' "
+            "such as /efs, got 'relative'");
+  EXPECT_EQ(load_error("[cluster]\nname = demo\nkey_name = k\nworkers = 0\n[network]\nssh_cidr = 10.0.0.1/8\n"),
+            "2 problems in the cluster configuration:\n"
+            "  c.ini:4: [cluster] workers must be at least 1, got 0\n"
+            "  c.ini:6: [network] ssh_cidr has host bits set: '10.0.0.1/8' is not a network address (did you mean "
+            "10.0.0.0/8?)");
+  // A required value the file never sets is reported against the file.
+  EXPECT_EQ(load_error("[cluster]\nname = demo\nkey_name = k\n"),
+            "c.ini: [network] ssh_cidr must be set to the IPv4 CIDR block allowed to SSH to the master (such as "
+            "203.0.113.0/24)");
+  EXPECT_EQ(load_error("[cluster]\nimage = ami-0123abcd\nssm_parameter = /a/b\n"),
+            "c.ini:3: [cluster] sets both image (line 2) and ssm_parameter (line 3): set one");
+}
+
+TEST(ClusterIni, SyntaxErrorsAreParseErrors) {
+  auto r = parse_cluster_spec("[cluster\nname = x\n", "c.ini");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kParse);
+  EXPECT_EQ(r.error().message, "c.ini:1: missing ']' after the section name");
+}
+
+TEST(ClusterIni, OverridesWinAndNameTheirSource) {
+  auto r = parse_cluster_spec(kMinimal, "c.ini",
+                              {{"cluster.workers", "16", "--workers"}, {"cluster.instance_type", "g5.48xlarge", ""}});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->workers, 16);
+  EXPECT_EQ(r->instance_type, "g5.48xlarge");
+
+  EXPECT_EQ(load_error(kMinimal, {{"cluster.workers", "-1", "--workers"}}),
+            "--workers: [cluster] workers must be at least 1, got -1");
+  EXPECT_EQ(load_error(kMinimal, {{"cluster.workers", "x", "--workers"}}),
+            "--workers: [cluster] workers must be a whole number, got 'x'");
+  EXPECT_EQ(load_error(kMinimal, {{"cluster.wrokers", "2", ""}}),
+            "override cluster.wrokers: unknown setting 'cluster.wrokers' (did you mean 'cluster.workers'?)");
+  // The override's value is the one checked, and the error points at the override, not the file.
+  EXPECT_EQ(load_error(kMinimal, {{"cluster.min_workers", "5", "--min-workers"}}),
+            "--min-workers: [cluster] min_workers must not exceed workers (3), got 5");
+}
+
+TEST(ClusterIni, FromOverridesOnly) {
+  auto r = cluster_spec_from_overrides(
+      {{"cluster.name", "x"}, {"cluster.key_name", "k"}, {"network.ssh_cidr", "10.0.0.0/8"}});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->name, "x");
+  auto bad = cluster_spec_from_overrides({{"cluster.name", "x"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("configuration: [cluster] key_name must name an EC2 key pair"), std::string::npos)
+      << bad.error().message;
+}
+
+TEST(ClusterIni, TheShippedExampleLoads) {
+  auto r = load_cluster_spec(std::string(AWSDL_SOURCE_DIR) + "/examples/cluster/cluster.ini");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->name, "maskrcnn");
+  EXPECT_EQ(r->workers, 4);
+  EXPECT_EQ(r->min_workers, 2);
+  EXPECT_EQ(r->ssh_cidr, "203.0.113.0/24");
+  EXPECT_EQ(r->training.slots_per_node, 0);
+  EXPECT_EQ(r->training.mpirun_options, "-x NCCL_DEBUG=INFO");
+  EXPECT_TRUE(r->efs_id.empty());
+
+  auto missing = load_cluster_spec("/nonexistent/cluster.ini");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, ErrorKind::kNotFound);
+}
+
+}  // namespace
+}  // namespace awsdl::cluster
