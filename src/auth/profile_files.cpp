@@ -49,7 +49,7 @@ class Parser {
  public:
   Parser(std::string_view text, const std::string& label) : text_(text), label_(label) {}
 
-  Result<std::vector<IniSection>> run() {
+  Result<std::vector<ProfileFileSection>> run() {
     if (text_.substr(0, 3) == "\xEF\xBB\xBF") text_.remove_prefix(3);  // UTF-8 byte order mark
     std::size_t line_no = 0;
     std::size_t pos = 0;
@@ -89,9 +89,9 @@ class Parser {
       if (close == std::string_view::npos) return error(line_no, "expected ']' to close the section header");
       auto name = trim(stripped.substr(1, close - 1));
       if (name.empty()) return error(line_no, "empty section name");
-      auto it = std::find_if(sections_.begin(), sections_.end(), [&](const IniSection& s) { return s.name == name; });
+      auto it = std::find_if(sections_.begin(), sections_.end(), [&](const ProfileFileSection& s) { return s.name == name; });
       if (it == sections_.end()) {
-        sections_.push_back(IniSection{std::string(name), {}});
+        sections_.push_back(ProfileFileSection{std::string(name), {}});
         section_ = sections_.size() - 1;
       } else {
         section_ = static_cast<std::size_t>(it - sections_.begin());
@@ -139,7 +139,7 @@ class Parser {
 
   std::string_view text_;
   const std::string& label_;
-  std::vector<IniSection> sections_;
+  std::vector<ProfileFileSection> sections_;
   std::optional<std::size_t> section_;
   std::optional<std::string> option_;
   std::size_t option_indent_ = 0;
@@ -191,7 +191,7 @@ std::string file_path(const std::string& given, const char* env, const char* fal
 
 }  // namespace
 
-Result<std::vector<IniSection>> parse_profile_file(std::string_view text, const std::string& file_label) {
+Result<std::vector<ProfileFileSection>> parse_profile_file(std::string_view text, const std::string& file_label) {
   return Parser(text, file_label).run();
 }
 
@@ -232,7 +232,7 @@ std::string ProfileSet::active_profile(const ProfileOptions& options) {
 
 Result<ProfileSet> ProfileSet::load(const ProfileOptions& options) {
   ProfileSet set;
-  auto merge = [&set](const std::string& name, const internal::IniSection& section) {
+  auto merge = [&set](const std::string& name, const internal::ProfileFileSection& section) {
     auto it = std::find_if(set.profiles.begin(), set.profiles.end(), [&](const Profile& p) { return p.name == name; });
     if (it == set.profiles.end()) it = set.profiles.insert(set.profiles.end(), Profile{name, {}});
     Profile* p = &*it;

@@ -11,7 +11,7 @@
 
 namespace awsdl::internal {
 
-struct IniSection {
+struct ProfileFileSection {
   std::string name;  // as written between the brackets, trimmed
   std::vector<std::pair<std::string, std::string>> values;  // keys lower-cased
 };
@@ -19,7 +19,7 @@ struct IniSection {
 /// Sections in file order (a repeated section is merged into the first, later keys win).
 /// An indented block under an empty value ("s3 =" then "  addressing_style = path") becomes
 /// dotted keys ("s3.addressing_style"). Errors name `file_label` and the line, never its text.
-Result<std::vector<IniSection>> parse_profile_file(std::string_view text, const std::string& file_label);
+Result<std::vector<ProfileFileSection>> parse_profile_file(std::string_view text, const std::string& file_label);
 
 /// options.credentials_file, AWS_SHARED_CREDENTIALS_FILE, ~/.aws/credentials ("~" expanded).
 std::string credentials_file_path(const auth::ProfileOptions& options);

@@ -29,9 +29,51 @@ Sha256Digest derive_signing_key(std::string_view secret, std::string_view date8,
   return k;
 }
 
+namespace {
+
+std::uint64_t fingerprint(std::string_view s) {
+  std::uint64_t h = 0x243f6a8885a308d3ULL ^ s.size();
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 29;
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  h = (h ^ tail) * 0xbf58476d1ce4e5b9ULL;
+  return h ^ (h >> 31);
+}
+
+// The secret's SHA-256 costs about as much as the rest of the lookup, and a thread signs
+// with the same secret again and again: remember the last one, recognised by a 64-bit
+// fingerprint (no copy of the secret is kept). A fingerprint collision between two secrets
+// used in turn on one thread (odds 2^-64) would give a wrong signature, never a wrong key
+// disclosed.
+const Sha256Digest& secret_digest(std::string_view secret) {
+  struct Memo {
+    std::uint64_t fingerprint = 0;
+    std::size_t size = 0;
+    bool valid = false;
+    Sha256Digest digest{};
+  };
+  thread_local Memo memo;
+  const std::uint64_t fp = fingerprint(secret);
+  if (!memo.valid || memo.fingerprint != fp || memo.size != secret.size()) {
+    memo.digest = sha256(secret);
+    memo.fingerprint = fp;
+    memo.size = secret.size();
+    memo.valid = true;
+  }
+  return memo.digest;
+}
+
+}  // namespace
+
 HmacSha256 SigningKeyCache::get(std::string_view secret, std::string_view date8, std::string_view region,
                                   std::string_view service) {
-  const Sha256Digest digest = sha256(secret);
+  const Sha256Digest digest = secret_digest(secret);
   std::array<char, 8> date{};
   std::memcpy(date.data(), date8.data(), std::min<std::size_t>(date8.size(), 8));
   const bool cacheable = date8.size() == 8;

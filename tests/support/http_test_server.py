@@ -35,9 +35,7 @@ import argparse
 import json
 import os
 import socket
-import ssl
 import struct
-import subprocess
 import sys
 import threading
 import time
@@ -46,7 +44,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 PERIOD = 65521
-BLOCK = bytes(((i % PERIOD) * 7 + 3) & 0xFF for i in range(PERIOD * 4))
+# (i * 7 + 3) & 255 repeats every 256 bytes, so one period is built from a 256-byte cycle.
+_CYCLE = bytes(((i * 7 + 3) & 0xFF) for i in range(256))
+BLOCK = (_CYCLE * (PERIOD // 256 + 1))[:PERIOD] * 4
 MAX_SLEEP = 30.0
 
 _lock = threading.Lock()
@@ -383,6 +383,8 @@ class Server(ThreadingHTTPServer):
 
 def make_tls_context(directory):
     """A self-signed certificate for 127.0.0.1, made with the openssl CLI into directory."""
+    import ssl  # only the TLS variant pays for these imports
+    import subprocess
     os.makedirs(directory, exist_ok=True)
     cert = os.path.join(directory, "cert.pem")
     key = os.path.join(directory, "key.pem")

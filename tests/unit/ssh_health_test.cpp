@@ -72,9 +72,9 @@ TEST(HealthProbe, FindsAStrayProcessButNotItself) {
   HealthOptions o;
   o.stray_pattern = "awsdl_stray_marker_[0-9]+";
   o.min_free_bytes = 1;
-  // A process whose command line matches, started by the same shell that runs the probe
-  // would be excluded as the probe's child, so start it from a separate shell first.
-  std::string out = run_sh("(exec -a awsdl_stray_marker_42 sleep 5) >/dev/null 2>&1 & sleep 0.2\n"
+  // The name is assembled at run time so that the shell running this test script does not
+  // itself carry a matching command line.
+  std::string out = run_sh("m=awsdl_stray_marker_; (exec -a \"${m}42\" sleep 5) >/dev/null 2>&1 & sleep 0.2\n"
                            "/bin/sh -c " + awsdl::ssh::shell_quote(health_probe_script(o)) + "\nkill $! 2>/dev/null");
   NodeHealth n = parse_health_probe("local", out, o);
   ASSERT_EQ(n.strays.size(), 1u) << out;

@@ -70,7 +70,8 @@ TEST(ShellQuote, RoundTripsTwoLevelsDeep) {
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   ::pclose(p);
-  EXPECT_EQ(out, std::string("x y\0$z\0'q'\0l1\nl2\0", 19));
+  const char expected[] = "x y\0$z\0'q'\0l1\nl2\0";
+  EXPECT_EQ(out, std::string(expected, sizeof expected - 1));
 }
 
 TEST(ShellQuote, EnvNames) {

@@ -344,7 +344,9 @@ TEST(TarExtractor, DetectsTruncation) {
     EXPECT_EQ(f.error().kind, ErrorKind::kParse) << f.error().to_string();
     EXPECT_TRUE(f.error().code == "TruncatedArchive") << f.error().to_string();
     EXPECT_NE(f.error().message.find("truncated"), std::string::npos) << f.error().message;
-    if (!w) EXPECT_EQ(w.error().code, f.error().code);
+    if (!w) {
+      EXPECT_EQ(w.error().code, f.error().code);
+    }
   }
   // The whole archive, followed by block padding as GNU tar writes it, is fine.
   fs::remove_all(tmp / "out");

@@ -18,6 +18,7 @@
 
 #include "internal/crypto.hpp"
 #include "stage/archive_locale.hpp"
+#include "stage/posix_fd.hpp"
 #include "stage/tar_extractor.hpp"
 #include "support/tar_test_support.hpp"
 

@@ -1,0 +1,173 @@
+// S3Client on a fake transport: addressing, payload signing, request bodies, presigned
+// URLs and errors inside a 200.
+#include <gtest/gtest.h>
+
+#include "awsdl/s3/client.hpp"
+#include "awsdl/testing/fake_transport.hpp"
+#include "internal/crypto.hpp"
+
+namespace awsdl::s3 {
+namespace {
+
+struct Harness {
+  std::shared_ptr<testing::FakeTransport> transport = std::make_shared<testing::FakeTransport>();
+  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
+  Config config;
+  Harness() {
+    config.region = "us-west-2";
+    config.transport = transport;
+    config.credentials = auth::static_provider(
+        {.access_key_id = "AKIDEXAMPLE", .secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"});
+    config.runtime = Runtime{clock, clock, std::make_shared<FixedRandom>(0.5)};
+  }
+  http::Request last() const { return transport->requests().back(); }
+};
+
+std::string header(const http::Request& r, std::string_view name) {
+  auto v = r.headers.get(name);
+  return v ? std::string(*v) : std::string();
+}
+
+TEST(S3ClientWire, VirtualHostedOnAwsPathStyleWhenForcedOrForIpEndpoints) {
+  Harness h;
+  h.transport->push(200, "", {});
+  ASSERT_TRUE(S3Client(h.config).delete_object("my-bucket", "a b/c.txt"));
+  EXPECT_EQ(h.last().scheme, "https");
+  EXPECT_EQ(h.last().host, "my-bucket.s3.us-west-2.amazonaws.com");
+  EXPECT_EQ(h.last().path, "/a%20b/c.txt");
+
+  h.config.s3_force_path_style = true;
+  h.transport->push(204);
+  ASSERT_TRUE(S3Client(h.config).delete_object("my-bucket", "a b/c.txt"));
+  EXPECT_EQ(h.last().host, "s3.us-west-2.amazonaws.com");
+  EXPECT_EQ(h.last().path, "/my-bucket/a%20b/c.txt");
+
+  h.config.s3_force_path_style = false;
+  h.config.endpoint_url = "http://127.0.0.1:9000";
+  h.transport->push(204);
+  ASSERT_TRUE(S3Client(h.config).delete_object("my-bucket", "k"));
+  EXPECT_EQ(h.last().host, "127.0.0.1:9000");
+  EXPECT_EQ(h.last().path, "/my-bucket/k");
+
+  // Dotted names do not fit TLS wildcard certificates: path style.
+  h.config.endpoint_url.clear();
+  h.transport->push(204);
+  ASSERT_TRUE(S3Client(h.config).delete_object("my.dotted.bucket", "k"));
+  EXPECT_EQ(h.last().host, "s3.us-west-2.amazonaws.com");
+  EXPECT_EQ(h.last().path, "/my.dotted.bucket/k");
+}
+
+TEST(S3ClientWire, PayloadIsUnsignedOverHttpsAndHashedOverHttp) {
+  Harness h;
+  h.transport->push(200, "", [] {
+    http::Headers hd;
+    hd.set("ETag", "\"e\"");
+    return hd;
+  }());
+  ASSERT_TRUE(S3Client(h.config).upload_part(
+      {.bucket = "b1b", .key = "k", .upload_id = "u", .part_number = 7, .body = "part bytes"}));
+  auto r = h.last();
+  EXPECT_EQ(header(r, "x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
+  EXPECT_EQ(r.query, "partNumber=7&uploadId=u");
+  EXPECT_EQ(r.body, "part bytes");  // the fake reads the streamed body
+
+  h.config.endpoint_url = "http://127.0.0.1:9000";
+  h.transport->push(200, "", [] {
+    http::Headers hd;
+    hd.set("ETag", "\"e\"");
+    return hd;
+  }());
+  auto part = S3Client(h.config).upload_part({.bucket = "b1b", .key = "k", .upload_id = "u", .part_number = 1,
+                                              .body = "part bytes", .checksum = ChecksumAlgorithm::kCrc32});
+  ASSERT_TRUE(part) << part.error().to_string();
+  r = h.last();
+  EXPECT_EQ(header(r, "x-amz-content-sha256"), internal::sha256_hex("part bytes"));
+  EXPECT_EQ(header(r, "x-amz-checksum-crc32"), internal::crc32_base64("part bytes"));
+  EXPECT_EQ(part->checksum, internal::crc32_base64("part bytes"));
+  EXPECT_EQ(part->size, 10u);
+
+  S3Options forced;
+  forced.payload_signing = PayloadSigning::kUnsigned;
+  h.transport->push(200);
+  ASSERT_TRUE(S3Client(h.config, forced).put_object({.bucket = "b1b", .key = "k", .body = "x"}));
+  EXPECT_EQ(header(h.last(), "x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
+}
+
+TEST(S3ClientWire, CompleteMultipartSendsPartsAndRetriesAnErrorInside200) {
+  Harness h;
+  const char* error_in_200 =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\n<Error><Code>InternalError</Code><Message>try again</Message>"
+      "<RequestId>R1</RequestId></Error>";
+  const char* ok =
+      "<CompleteMultipartUploadResult><Location>l</Location><Bucket>b1b</Bucket><Key>k</Key>"
+      "<ETag>\"abc-2\"</ETag></CompleteMultipartUploadResult>";
+  h.transport->push(200, error_in_200);
+  h.transport->push(200, ok);
+  MultipartUpload up{.bucket = "b1b", .key = "k", .upload_id = "U1", .checksum = ChecksumAlgorithm::kCrc32};
+  std::vector<CompletedPart> parts = {{.part_number = 1, .etag = "\"e1\"", .checksum = "c1"},
+                                      {.part_number = 2, .etag = "\"e2\"", .checksum = "c2"}};
+  auto done = S3Client(h.config).complete_multipart_upload(up, parts);
+  ASSERT_TRUE(done) << done.error().to_string();
+  EXPECT_EQ(done->etag, "\"abc-2\"");
+  ASSERT_EQ(h.transport->request_count(), 2u);
+  auto r = h.last();
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.query, "uploadId=U1");
+  EXPECT_NE(r.body.find("<Part><PartNumber>1</PartNumber><ETag>&quot;e1&quot;</ETag><ChecksumCRC32>c1</ChecksumCRC32></Part>"),
+            std::string::npos)
+      << r.body;
+
+  // Out of retries: the error inside the 200 is the answer.
+  h.config.retry.max_attempts = 1;
+  h.transport->push(200, error_in_200);
+  auto failed = S3Client(h.config).complete_multipart_upload(up, parts);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, "InternalError");
+  EXPECT_EQ(failed.error().request_id, "R1");
+}
+
+TEST(S3ClientWire, HeadErrorsAreNamedAndChecksumMismatchIsCaught) {
+  Harness h;
+  h.transport->push(404);
+  auto head = S3Client(h.config).head_object({.bucket = "b1b", .key = "k"});
+  ASSERT_FALSE(head);
+  EXPECT_EQ(head.error().code, "NotFound");
+
+  http::Headers hd;
+  hd.set("Content-Length", "5");
+  hd.set("x-amz-checksum-crc32", internal::crc32_base64("other"));
+  h.config.retry.max_attempts = 1;
+  h.transport->push(200, "hello", hd);
+  auto got = S3Client(h.config).get_object({.bucket = "b1b", .key = "k"});
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code, "ChecksumMismatch");
+  EXPECT_EQ(header(h.last(), "x-amz-checksum-mode"), "ENABLED");
+
+  hd.set("x-amz-checksum-crc32", internal::crc32_base64("hello"));
+  h.transport->push(200, "hello", hd);
+  ASSERT_TRUE(S3Client(h.config).get_object({.bucket = "b1b", .key = "k"}));
+  // A multipart object's checksum of checksums is not compared with the bytes.
+  hd.set("x-amz-checksum-crc32", "AAAAAA==-3");
+  h.transport->push(200, "hello", hd);
+  ASSERT_TRUE(S3Client(h.config).get_object({.bucket = "b1b", .key = "k"}));
+}
+
+TEST(S3ClientWire, PresignedUrlShape) {
+  Harness h;
+  auto url = S3Client(h.config).presign_get("my-bucket", "dir/a b.txt", std::chrono::seconds(600));
+  ASSERT_TRUE(url) << url.error().to_string();
+  EXPECT_EQ(url->rfind("https://my-bucket.s3.us-west-2.amazonaws.com/dir/a%20b.txt?", 0), 0u) << *url;
+  for (const char* part : {"X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Credential=AKIDEXAMPLE%2F20231114%2Fus-west-2%2Fs3%2Faws4_request",
+                           "X-Amz-Date=20231114T221320Z", "X-Amz-Expires=600", "X-Amz-SignedHeaders=host",
+                           "X-Amz-Signature="})
+    EXPECT_NE(url->find(part), std::string::npos) << part << " in " << *url;
+  EXPECT_EQ(h.transport->request_count(), 0u);  // nothing sent
+
+  auto put = S3Client(h.config).presign_put("my-bucket", "k", std::chrono::seconds(60), "application/x-tar");
+  ASSERT_TRUE(put);
+  EXPECT_NE(put->find("X-Amz-SignedHeaders=content-type%3Bhost"), std::string::npos) << *put;
+  EXPECT_FALSE(S3Client(h.config).presign_get("my-bucket", "k", std::chrono::seconds(8 * 24 * 3600)));
+}
+
+}  // namespace
+}  // namespace awsdl::s3
