@@ -1,0 +1,148 @@
+// awsdl-cluster exec: run a command on many hosts over SSH, as pdsh does.
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include <awsdl/ssh/fanout.hpp>
+#include <awsdl/ssh/fold.hpp>
+
+#include "cli.hpp"
+#include "command.hpp"
+
+namespace {
+
+awsdl_cli::Parser parser() {
+  awsdl_cli::Parser p("awsdl-cluster exec", "run a command on every host over SSH");
+  p.usage("awsdl-cluster exec --hosts H1,H2,...|@FILE [FLAGS...] -- COMMAND [ARGS...]")
+      .flag({"hosts", "LIST|@FILE", "hosts ([user@]host[:port]) separated by commas, or @FILE with one per line", true})
+      .flag({"user", "USER", "remote user for hosts that name none (default: $USER)"})
+      .flag({"identity", "KEY", "private key file to offer (default: the agent, then ~/.ssh/id_*)", true})
+      .flag({"no-agent", "", "do not offer the keys of the agent at SSH_AUTH_SOCK"})
+      .flag({"forward-agent", "", "let the remote command use the local agent"})
+      .flag({"jump", "HOST", "reach every host through this jump host ([user@]host[:port]), as ProxyJump"})
+      .flag({"fanout", "N", "hosts worked on at once (default 64)"})
+      .flag({"known-hosts", "FILE", "known_hosts file (default ~/.ssh/known_hosts)"})
+      .flag({"host-key-policy", "POLICY", "accept-new (default), strict, or insecure-accept-any"})
+      .flag({"connect-timeout", "SECONDS", "per host: connect, handshake and authentication (default 10)"})
+      .flag({"timeout", "SECONDS", "per host: the command (default: none)"})
+      .flag({"fold", "", "gather the output and print identical outputs once, with their hosts (dshbak -c)"})
+      .flag({"fail-fast", "", "stop at the first host that fails"})
+      .example("awsdl-cluster exec --hosts 10.0.1.5,10.0.1.6 --user ubuntu -- nvidia-smi -L")
+      .example("awsdl-cluster exec --hosts @workers --jump ubuntu@203.0.113.10 --fold -- 'df -h /mnt/efs'")
+      .example("awsdl-cluster exec --hosts @workers --timeout 30 -- uptime");
+  return p;
+}
+
+awsdl::Result<std::vector<std::string>> read_hosts(const std::vector<std::string>& values) {
+  std::vector<std::string> hosts;
+  for (const auto& v : values) {
+    std::string text = v;
+    if (!v.empty() && v[0] == '@') {
+      std::ifstream in(v.substr(1));
+      if (!in) return awsdl::Error::make(awsdl::ErrorKind::kIo, "HostsFileUnreadable", "cannot read " + v.substr(1));
+      std::stringstream ss;
+      ss << in.rdbuf();
+      text = ss.str();
+    }
+    for (auto& h : awsdl::ssh::parse_host_list(text)) hosts.push_back(std::move(h));
+  }
+  if (hosts.empty()) return awsdl::Error::invalid_argument("NoHosts", "--hosts named no host");
+  return hosts;
+}
+
+awsdl::Result<long> positive(const awsdl_cli::Args& a, const std::string& name, long fallback) {
+  auto v = a.get(name);
+  if (!v) return fallback;
+  try {
+    std::size_t used = 0;
+    long n = std::stol(*v, &used);
+    if (used != v->size() || n < 1) throw std::invalid_argument(*v);
+    return n;
+  } catch (const std::exception&) {
+    return awsdl::Error::invalid_argument("BadFlag", "--" + name + " must be a positive whole number, not '" + *v + "'");
+  }
+}
+
+int run(const std::vector<std::string>& argv) {
+  auto p = parser();
+  auto args = p.parse(argv);
+  if (!args) return awsdl_cli::report(args.error());
+  if (args->help()) {
+    std::fputs(p.help_text().c_str(), stdout);
+    return awsdl_cli::kExitOk;
+  }
+  if (!args->positionals().empty())
+    return awsdl_cli::report(awsdl::Error::invalid_argument(
+        "UnexpectedArgument", "unexpected '" + args->positionals()[0] + "': put the command after --"));
+  if (args->rest().empty())
+    return awsdl_cli::report(awsdl::Error::invalid_argument("NoCommand", "no command: put it after --"));
+  if (!args->has("hosts")) return awsdl_cli::report(awsdl::Error::invalid_argument("NoHosts", "--hosts is required"));
+  auto hosts = read_hosts(args->all("hosts"));
+  if (!hosts) return awsdl_cli::report(hosts.error());
+
+  awsdl::ssh::FanOutOptions fo;
+  auto& so = fo.session;
+  so.user = args->get_or("user", "");
+  so.identity_files = args->all("identity");
+  so.use_agent = !args->has("no-agent");
+  so.forward_agent = args->has("forward-agent");
+  so.jump = args->get_or("jump", "");
+  so.known_hosts = args->get_or("known-hosts", "");
+  std::string policy = args->get_or("host-key-policy", "accept-new");
+  if (policy == "accept-new") so.host_key_policy = awsdl::ssh::HostKeyPolicy::kAcceptNew;
+  else if (policy == "strict") so.host_key_policy = awsdl::ssh::HostKeyPolicy::kStrict;
+  else if (policy == "insecure-accept-any") so.host_key_policy = awsdl::ssh::HostKeyPolicy::kInsecureAcceptAny;
+  else
+    return awsdl_cli::report(awsdl::Error::invalid_argument(
+        "BadFlag", "--host-key-policy must be accept-new, strict or insecure-accept-any, not '" + policy + "'"));
+  auto fanout = positive(*args, "fanout", 64);
+  auto connect_timeout = positive(*args, "connect-timeout", 10);
+  auto timeout = positive(*args, "timeout", 0);
+  for (auto* r : {&fanout, &connect_timeout, &timeout})
+    if (!*r) return awsdl_cli::report(r->error());
+  fo.concurrency = static_cast<std::size_t>(*fanout);
+  so.connect_timeout = std::chrono::seconds(*connect_timeout);
+  so.command_timeout = std::chrono::seconds(*timeout);
+  fo.keep_sessions = false;  // one command, then done
+
+  // As ssh and pdsh do, the words after -- are joined with spaces for the remote shell.
+  std::string command;
+  for (const auto& w : args->rest()) command += (command.empty() ? "" : " ") + w;
+
+  bool fold = args->has("fold");
+  awsdl::ssh::RunOptions ro;
+  ro.fail_fast = args->has("fail-fast");
+  if (!fold) {
+    ro.capture = false;
+    ro.on_line = [](const std::string& host, awsdl::ssh::Stream s, std::string_view line) {
+      std::FILE* out = s == awsdl::ssh::Stream::kStderr ? stderr : stdout;
+      std::fprintf(out, "%s: %.*s\n", host.c_str(), static_cast<int>(line.size()), line.data());
+      std::fflush(out);
+    };
+  }
+  awsdl::ssh::FanOut fan(*hosts, fo);
+  auto result = fan.run(command, ro);
+
+  std::vector<std::string> failed;
+  for (const auto& h : result.hosts) {
+    if (h.ok()) continue;
+    failed.push_back(h.host);
+    if (fold) continue;  // the folded output says it
+    if (h.error) std::fprintf(stderr, "%s: awsdl: %s\n", h.host.c_str(), h.error->to_string().c_str());
+    else if (!h.exit_signal.empty()) std::fprintf(stderr, "%s: awsdl: killed by signal %s\n", h.host.c_str(), h.exit_signal.c_str());
+    else std::fprintf(stderr, "%s: awsdl: exit status %d\n", h.host.c_str(), h.exit_status);
+  }
+  if (fold) std::fputs(awsdl::ssh::format_folded(awsdl::ssh::fold(result)).c_str(), stdout);
+  std::fflush(stdout);
+  if (!failed.empty()) {
+    std::fprintf(stderr, "awsdl-cluster exec: %zu of %zu hosts failed: %s\n", failed.size(), result.hosts.size(),
+                 awsdl::ssh::compress_hosts(failed).c_str());
+    return awsdl_cli::kExitFailed;
+  }
+  return awsdl_cli::kExitOk;
+}
+
+const awsdl_cluster::RegisterCommand kRegister({"exec", "run a command on many hosts over SSH (pdsh style)", run});
+
+}  // namespace

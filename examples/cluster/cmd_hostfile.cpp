@@ -1,0 +1,69 @@
+// awsdl-cluster hostfile: print a hostfile for Open MPI, MPICH or Horovod.
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <awsdl/mpi/hostfile.hpp>
+
+#include "cli.hpp"
+#include "command.hpp"
+
+namespace {
+
+awsdl_cli::Parser parser() {
+  awsdl_cli::Parser p("awsdl-cluster hostfile", "print an MPI hostfile");
+  p.usage("awsdl-cluster hostfile --hosts H1,H2,...|@FILE [--slots N] [--format openmpi|mpich|horovod|plain]")
+      .flag({"hosts", "LIST|@FILE", "hosts separated by commas, or @FILE (a host per line; 'host slots=N' and 'host:N' keep their own count)", true})
+      .flag({"slots", "N", "slots (processes, usually GPUs) per host that names none (default 1)"})
+      .flag({"format", "FORMAT", "openmpi ('host slots=N', default), mpich ('host:N'), horovod ('h1:N,h2:N' for -H), plain"})
+      .example("awsdl-cluster hostfile --hosts 10.0.1.5,10.0.1.6 --slots 8 > hostfile")
+      .example("horovodrun -np 16 -H $(awsdl-cluster hostfile --hosts @workers --slots 8 --format horovod) python train.py");
+  return p;
+}
+
+int run(const std::vector<std::string>& argv) {
+  auto p = parser();
+  auto args = p.parse(argv);
+  if (!args) return awsdl_cli::report(args.error());
+  if (args->help()) {
+    std::fputs(p.help_text().c_str(), stdout);
+    return awsdl_cli::kExitOk;
+  }
+  if (!args->positionals().empty() || !args->rest().empty())
+    return awsdl_cli::report(awsdl::Error::invalid_argument("UnexpectedArgument", "hostfile takes flags only"));
+  if (!args->has("hosts")) return awsdl_cli::report(awsdl::Error::invalid_argument("NoHosts", "--hosts is required"));
+  auto format = awsdl::mpi::parse_format(args->get_or("format", "openmpi"));
+  if (!format) return awsdl_cli::report(format.error());
+  int slots = 1;
+  if (auto s = args->get("slots")) {
+    try {
+      std::size_t used = 0;
+      slots = std::stoi(*s, &used);
+      if (used != s->size() || slots < 1) throw std::invalid_argument(*s);
+    } catch (const std::exception&) {
+      return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--slots must be a whole number >= 1, not '" + *s + "'"));
+    }
+  }
+  std::vector<awsdl::mpi::Host> hosts;
+  for (const auto& v : args->all("hosts")) {
+    std::string text = v;
+    if (!v.empty() && v[0] == '@') {
+      std::ifstream in(v.substr(1));
+      if (!in) return awsdl_cli::report(awsdl::Error::make(awsdl::ErrorKind::kIo, "HostsFileUnreadable", "cannot read " + v.substr(1)));
+      std::stringstream ss;
+      ss << in.rdbuf();
+      text = ss.str();
+    }
+    auto parsed = awsdl::mpi::parse_hosts(text, slots);
+    if (!parsed) return awsdl_cli::report(parsed.error(), v);
+    hosts.insert(hosts.end(), parsed->begin(), parsed->end());
+  }
+  std::string out = awsdl::mpi::hostfile(hosts, *format);
+  if (*format == awsdl::mpi::Format::kHorovod) out += "\n";
+  std::fputs(out.c_str(), stdout);
+  return awsdl_cli::kExitOk;
+}
+
+const awsdl_cluster::RegisterCommand kRegister({"hostfile", "print an MPI hostfile (Open MPI, MPICH, Horovod)", run});
+
+}  // namespace
