@@ -161,7 +161,8 @@ struct JumpHost::Impl {
           }
         }
       }
-      if (t.fd_eof && (t.ch_eof || !ssh_channel_is_open(t.ch))) {
+      // Once the session has closed its end nothing more can be delivered to it.
+      if (t.fd_eof) {
         close_tunnel(t);
         --open;
       }

@@ -62,15 +62,16 @@ Result<ExecResult> Session::exec(const std::string& command, const ExecOptions& 
     core.dead = !ssh_is_connected(core.s);
     return internal::libssh_error(core.s, ErrorKind::kNetwork, "ChannelFailed", what + " on " + who);
   };
-  ChannelGuard guard{ssh_channel_new(core.s)};
-  if (!guard.ch) return lost("cannot create a channel");
-  if (ssh_channel_open_session(guard.ch) != SSH_OK) return lost("cannot open a session channel");
+  // Declared before the guard: closing the channel may still run these callbacks.
   ExitState exit;
   ssh_channel_callbacks_struct cb{};
   ssh_callbacks_init(&cb);
   cb.userdata = &exit;
   cb.channel_exit_status_function = on_exit_status;
   cb.channel_exit_signal_function = on_exit_signal;
+  ChannelGuard guard{ssh_channel_new(core.s)};
+  if (!guard.ch) return lost("cannot create a channel");
+  if (ssh_channel_open_session(guard.ch) != SSH_OK) return lost("cannot open a session channel");
   ssh_set_channel_callbacks(guard.ch, &cb);
   if (core.options.forward_agent && ssh_channel_request_auth_agent(guard.ch) != SSH_OK)
     return lost("agent forwarding refused");
