@@ -70,7 +70,9 @@ int run(const std::vector<std::string>& argv) {
 
   if (auto out = args->get("out")) {
     std::FILE* f = std::fopen(out->c_str(), "wb");
-    if (!f || std::fwrite(tpl->body.data(), 1, tpl->body.size(), f) != tpl->body.size() || std::fclose(f) != 0) {
+    bool written = f && std::fwrite(tpl->body.data(), 1, tpl->body.size(), f) == tpl->body.size();
+    if (f && std::fclose(f) != 0) written = false;
+    if (!written) {
       std::fprintf(stderr, "error: cannot write %s\n", out->c_str());
       return awsdl_cli::kExitFailed;
     }

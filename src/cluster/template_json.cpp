@@ -2,31 +2,52 @@
 
 namespace awsdl::internal::cfn {
 
+namespace {
+const std::vector<Json> kNoItems;
+const std::vector<std::pair<std::string, Json>> kNoMembers;
+}  // namespace
+
 Json Json::array(std::initializer_list<Json> items) {
   Json j = array();
-  j.items_.assign(items.begin(), items.end());
+  j.own_items().assign(items.begin(), items.end());  // copies share their children
   return j;
 }
 
 Json Json::object(std::initializer_list<std::pair<std::string_view, Json>> members) {
   Json j = object();
-  j.members_.reserve(members.size());
-  for (const auto& [k, v] : members) j.members_.emplace_back(std::string(k), v);
+  auto& m = j.own_members();
+  m.reserve(members.size());
+  for (const auto& [k, v] : members) m.emplace_back(std::string(k), v);
   return j;
 }
 
+Json::Items& Json::own_items() {
+  if (!items_) items_ = std::make_shared<Items>();
+  else if (items_.use_count() > 1) items_ = std::make_shared<Items>(*items_);
+  return *items_;
+}
+
+Json::Members& Json::own_members() {
+  if (!members_) members_ = std::make_shared<Members>();
+  else if (members_.use_count() > 1) members_ = std::make_shared<Members>(*members_);
+  return *members_;
+}
+
+const std::vector<Json>& Json::items() const { return items_ ? *items_ : kNoItems; }
+const std::vector<std::pair<std::string, Json>>& Json::members() const { return members_ ? *members_ : kNoMembers; }
+
 Json& Json::set(std::string_view key, Json value) {
-  members_.emplace_back(std::string(key), std::move(value));
+  own_members().emplace_back(std::string(key), std::move(value));
   return *this;
 }
 
 Json& Json::push(Json value) {
-  items_.push_back(std::move(value));
+  own_items().push_back(std::move(value));
   return *this;
 }
 
 const Json* Json::find(std::string_view key) const {
-  for (const auto& [k, v] : members_)
+  for (const auto& [k, v] : members())
     if (k == key) return &v;
   return nullptr;
 }
@@ -71,26 +92,28 @@ void Json::write_at(std::string& out, bool pretty, int depth) const {
     case Kind::kInt: out += std::to_string(int_); return;
     case Kind::kString: write_json_string(out, str_); return;
     case Kind::kArray: {
-      if (items_.empty()) { out += "[]"; return; }
+      const auto& items = this->items();
+      if (items.empty()) { out += "[]"; return; }
       out += '[';
-      for (std::size_t i = 0; i < items_.size(); ++i) {
+      for (std::size_t i = 0; i < items.size(); ++i) {
         if (i) out += ',';
         if (pretty) newline(out, depth + 1);
-        items_[i].write_at(out, pretty, depth + 1);
+        items[i].write_at(out, pretty, depth + 1);
       }
       if (pretty) newline(out, depth);
       out += ']';
       return;
     }
     case Kind::kObject: {
-      if (members_.empty()) { out += "{}"; return; }
+      const auto& members = this->members();
+      if (members.empty()) { out += "{}"; return; }
       out += '{';
-      for (std::size_t i = 0; i < members_.size(); ++i) {
+      for (std::size_t i = 0; i < members.size(); ++i) {
         if (i) out += ',';
         if (pretty) newline(out, depth + 1);
-        write_json_string(out, members_[i].first);
+        write_json_string(out, members[i].first);
         out += pretty ? ": " : ":";
-        members_[i].second.write_at(out, pretty, depth + 1);
+        members[i].second.write_at(out, pretty, depth + 1);
       }
       if (pretty) newline(out, depth);
       out += '}';

@@ -1,9 +1,12 @@
 #pragma once
 // A small ordered JSON value for building CloudFormation templates: object members keep
-// insertion order so the output is deterministic, and writing is a single pass.
+// insertion order so the output is deterministic, and writing is a single pass. Children are
+// shared copy-on-write, so building nested values from initializer lists (which can only be
+// copied from) does not copy whole subtrees at every level.
 
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,8 +40,8 @@ class Json {
 
   const std::string& str() const { return str_; }
   std::int64_t integer() const { return int_; }
-  const std::vector<Json>& items() const { return items_; }
-  const std::vector<std::pair<std::string, Json>>& members() const { return members_; }
+  const std::vector<Json>& items() const;
+  const std::vector<std::pair<std::string, Json>>& members() const;
   /// The member named `key`, or nullptr.
   const Json* find(std::string_view key) const;
 
@@ -52,11 +55,16 @@ class Json {
  private:
   void write_at(std::string& out, bool pretty, int depth) const;
 
+  using Items = std::vector<Json>;
+  using Members = std::vector<std::pair<std::string, Json>>;
+  Items& own_items();
+  Members& own_members();
+
   Kind kind_ = Kind::kNull;
   std::int64_t int_ = 0;
   std::string str_;
-  std::vector<Json> items_;
-  std::vector<std::pair<std::string, Json>> members_;
+  std::shared_ptr<Items> items_;
+  std::shared_ptr<Members> members_;
 };
 
 void write_json_string(std::string& out, std::string_view s);

@@ -186,6 +186,10 @@ struct TarExtractor::Impl {
       if (auto cancelled = archive_failure(a.get(), ""); cancelled.kind == ErrorKind::kCancelled) return cancelled;
       if (bytes_read == 0) return Error::make(ErrorKind::kParse, "TruncatedArchive", "the archive is empty");
       const char* msg = archive_error_string(a.get());
+      // A compressed archive is decompressed while it is being recognised, so a cut one fails here.
+      if (saw_eof && msg && std::string_view(msg).find("runcated") != std::string_view::npos)
+        return Error::make(ErrorKind::kParse, "TruncatedArchive",
+                           std::string("the archive is truncated (") + msg + ")");
       return Error::make(ErrorKind::kParse, "MalformedArchive",
                          std::string("not a tar archive, nor a gzip- or zstd-compressed one (") +
                              (msg ? msg : "unrecognised") + ")");

@@ -103,8 +103,12 @@ class S3TransferTest : public ::testing::Test {
       if (e["operation"].IsString()) l.operation = e["operation"].GetString();
       l.status = e["status"].IsInt() ? e["status"].GetInt() : 0;
       if (e["fault"].IsString()) l.fault = e["fault"].GetString();
-      if (e["params"].IsObject() && e["params"].HasMember("PartNumber") && e["params"]["PartNumber"].IsInt())
-        l.part_number = e["params"]["PartNumber"].GetInt();
+      // Faults strike before parameters are read: the part number comes from the query.
+      if (e["query"].IsString()) {
+        std::string q = e["query"].GetString();
+        auto at = q.find("partNumber=");
+        if (at != std::string::npos) l.part_number = std::atoi(q.c_str() + at + 11);
+      }
       out.push_back(l);
     }
     return out;

@@ -90,7 +90,7 @@ TEST(SshBastion, SingleSessionWithItsOwnJumpAndSharedJumpHost) {
     // SFTP through the tunnel too.
     ASSERT_TRUE(b->write_file("/tmp/awsdl-bastion-probe", "through the master\n").ok());
     EXPECT_EQ(*b->read_file("/tmp/awsdl-bastion-probe"), "through the master\n");
-    b->exec("rm -f /tmp/awsdl-bastion-probe");
+    (void)b->exec("rm -f /tmp/awsdl-bastion-probe");
   }
   // Closed sessions close their tunnels.
   for (int i = 0; i < 50 && (*jump)->open_tunnels() > 0; ++i) usleep(20000);

@@ -296,7 +296,7 @@ TEST(SshSession, DetachedJobsAreStoppedExactly) {
   auto again = s->stop(*a, std::chrono::seconds(1));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->processes, 0);
-  s->exec("rm -f " + shell_quote(a->log_path) + " " + shell_quote(b->log_path) + " " + shell_quote(stubborn->log_path));
+  (void)s->exec("rm -f " + shell_quote(a->log_path) + " " + shell_quote(b->log_path) + " " + shell_quote(stubborn->log_path));
 }
 
 // An ssh-agent started for the test: authentication through it, and forwarding (opt-in).

@@ -187,21 +187,29 @@ TEST(ClusterTemplate, LeastPrivilege) {
       for (const auto& a : (*st)["Action"].GetArray()) {
         std::string action = a.GetString();
         EXPECT_EQ(action.find('*'), std::string::npos) << role << " has wildcard action " << action;
-        if (star_resource) EXPECT_TRUE(resource_star_ok.count(action)) << role << ": " << action << " on *";
+        if (star_resource) {
+          EXPECT_TRUE(resource_star_ok.count(action)) << role << ": " << action << " on *";
+        }
         if (std::string(role) == "InstanceRole") node_actions.insert(action);
         if (action.rfind("s3:", 0) == 0) {
           // Only the staging bucket, by its ARN.
           std::string arn = str((*st)["Resource"][0]["Fn::Sub"]);
           EXPECT_TRUE(arn == "arn:${AWS::Partition}:s3:::team-bucket" || arn == "arn:${AWS::Partition}:s3:::team-bucket/*")
               << arn;
-          if (action == "s3:ListBucket") EXPECT_EQ(arn, "arn:${AWS::Partition}:s3:::team-bucket");
-          else EXPECT_EQ(arn, "arn:${AWS::Partition}:s3:::team-bucket/*");
+          if (action == "s3:ListBucket") {
+            EXPECT_EQ(arn, "arn:${AWS::Partition}:s3:::team-bucket");
+          } else {
+            EXPECT_EQ(arn, "arn:${AWS::Partition}:s3:::team-bucket/*");
+          }
         }
-        if (action == "cloudformation:SignalResource") EXPECT_EQ(ref_of((*st)["Resource"]), "AWS::StackId");
-        if (action == "autoscaling:SetDesiredCapacity")
+        if (action == "cloudformation:SignalResource") {
+          EXPECT_EQ(ref_of((*st)["Resource"]), "AWS::StackId");
+        }
+        if (action == "autoscaling:SetDesiredCapacity") {
           EXPECT_EQ(str((*st)["Resource"][0]["Fn::Sub"]),
                     "arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}:autoScalingGroup:*:"
                     "autoScalingGroupName/${AWS::StackName}-workers");
+        }
       }
     }
   }

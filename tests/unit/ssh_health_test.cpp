@@ -1,5 +1,8 @@
 // The health probe, run for real by the local shell, and its parser and table.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,6 +11,8 @@
 
 #include "awsdl/cluster/health.hpp"
 #include "awsdl/ssh/quote.hpp"
+
+extern char** environ;
 
 namespace {
 
@@ -69,18 +74,30 @@ TEST(HealthProbe, AbsentNvidiaSmiMeansZeroAndReadOnlyIsReported) {
 }
 
 TEST(HealthProbe, FindsAStrayProcessButNotItself) {
+  TempDir t;
+  // A copy of sleep named like a trainer, spawned directly so that no shell's command line
+  // carries the name.
+  fs::path stray = t.path / "awsdl_stray_marker_42";
+  fs::copy_file("/bin/sleep", stray);
+  std::string path = stray.string(), secs = "20";
+  char* argv[] = {path.data(), secs.data(), nullptr};
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, path.c_str(), nullptr, nullptr, argv, environ), 0);
   HealthOptions o;
   o.stray_pattern = "awsdl_stray_marker_[0-9]+";
   o.min_free_bytes = 1;
-  // The name is assembled at run time so that the shell running this test script does not
-  // itself carry a matching command line.
-  std::string out = run_sh("m=awsdl_stray_marker_; (exec -a \"${m}42\" sleep 5) >/dev/null 2>&1 & sleep 0.2\n"
-                           "/bin/sh -c " + awsdl::ssh::shell_quote(health_probe_script(o)) + "\nkill $! 2>/dev/null");
-  NodeHealth n = parse_health_probe("local", out, o);
-  ASSERT_EQ(n.strays.size(), 1u) << out;
-  EXPECT_EQ(n.strays[0].command.rfind("awsdl_stray_marker_42", 0), 0u);
-  EXPECT_GT(n.strays[0].pid, 1);
+  NodeHealth n;
+  for (int i = 0; i < 50 && n.strays.empty(); ++i) {  // until the child has exec'd
+    n = parse_health_probe("local", run_sh(health_probe_script(o)), o);
+    if (n.strays.empty()) usleep(20000);
+  }
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, nullptr, 0);
+  ASSERT_EQ(n.strays.size(), 1u);
+  EXPECT_EQ(n.strays[0].pid, pid);
+  EXPECT_EQ(n.strays[0].command, path + " 20");
   EXPECT_FALSE(n.healthy());
+  EXPECT_NE(n.problems.back().find("1 stray process ("), std::string::npos) << n.problems.back();
 }
 
 TEST(HealthProbe, ParserRejectsOutputWithoutTheProbeMarker) {

@@ -161,7 +161,7 @@ TEST(TarExtractor, RefusesHostileArchivesAndTouchesNothingOutside) {
        "inside/x"},
       {"directory-through-a-symlink-inside",
        [](const Arena&) { return Crafted().dir("sub").symlink("inside", "sub").dir("inside/d").bytes(); },
-       "inside/d"},
+       "inside/d/"},
       {"hardlink-to-etc-passwd", [](const Arena&) { return Crafted().hardlink("h", "/etc/passwd").bytes(); }, "h"},
       {"hardlink-outside", [](const Arena&) { return Crafted().hardlink("h", "../canary/file").bytes(); }, "h"},
       {"hardlink-to-a-symlink",

@@ -171,6 +171,7 @@ TEST(TarWriter, HeadersAreReproducibleAndKeepModesTimesAndLinks) {
   fs::create_symlink("/etc/passwd", t / "abs_link");
   set_mtime(t / "run.sh", 1234567890, 987654321);
   ::chown((t / "run.sh").c_str(), 1234, 5678);  // as root: a real owner that must not leak
+  ::chmod((t / "run.sh").c_str(), 04755);        // again: chown dropped the setuid bit
   auto bytes = make_archive({t});
   ASSERT_TRUE(bytes) << bytes.error().to_string();
   auto entries = list_archive(*bytes);

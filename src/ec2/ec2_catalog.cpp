@@ -1,0 +1,103 @@
+// What there is to launch into and with: images, instance types, zones, VPCs, subnets.
+#include <algorithm>
+
+#include "ec2/ec2_internal.hpp"
+#include "internal/service_client.hpp"
+
+namespace awsdl::ec2 {
+
+using internal::xml_bool;
+using internal::xml_int;
+using internal::xml_list;
+using internal::xml_text;
+
+Result<std::vector<Image>> Ec2Client::describe_images(const DescribeImagesRequest& r, const CallOptions& options) const {
+  auto q = detail::ec2_request("DescribeImages");
+  std::vector<Filter> filters = r.filters;
+  if (!r.names.empty()) filters.insert(filters.begin(), Filter{"name", r.names});
+  detail::add_filters(q, filters);
+  q.add_list("ImageId", r.image_ids);
+  q.add_list("Owner", r.owners);
+  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  std::vector<Image> out;
+  for (auto item : xml_list(doc.root(), "imagesSet", "item"))
+    out.push_back({xml_text(item, "imageId"), xml_text(item, "name"), xml_text(item, "description"),
+                   xml_text(item, "imageOwnerId"), xml_text(item, "creationDate"), xml_text(item, "architecture"),
+                   xml_text(item, "imageState")});
+  // ISO 8601 UTC timestamps of one format sort chronologically as text.
+  std::stable_sort(out.begin(), out.end(), [](const Image& a, const Image& b) { return a.creation_date > b.creation_date; });
+  return out;
+}
+
+Result<std::vector<InstanceTypeInfo>> Ec2Client::describe_instance_types(const std::vector<std::string>& types,
+                                                                         const std::vector<Filter>& filters,
+                                                                         const CallOptions& options) const {
+  std::vector<InstanceTypeInfo> out;
+  std::string token;
+  for (int page_no = 0; page_no < 10000; ++page_no) {
+    auto q = detail::ec2_request("DescribeInstanceTypes");
+    q.add_list("InstanceType", types);
+    detail::add_filters(q, filters);
+    q.add_optional("NextToken", token);
+    AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+    for (auto item : xml_list(doc.root(), "instanceTypeSet", "item")) {
+      InstanceTypeInfo t;
+      t.instance_type = xml_text(item, "instanceType");
+      t.vcpus = static_cast<int>(xml_int(item, "vCpuInfo/defaultVCpus").value_or(0));
+      t.memory_mib = xml_int(item, "memoryInfo/sizeInMiB").value_or(0);
+      auto gpu = internal::xml_child(item, "gpuInfo");
+      for (auto g : xml_list(gpu, "gpus", "item")) {
+        int count = static_cast<int>(xml_int(g, "count").value_or(0));
+        t.gpu_count += count;
+        if (t.gpu_name.empty()) {
+          t.gpu_name = xml_text(g, "name");
+          t.gpu_manufacturer = xml_text(g, "manufacturer");
+        }
+      }
+      t.gpu_memory_mib = xml_int(gpu, "totalGpuMemoryInMiB").value_or(0);
+      out.push_back(std::move(t));
+    }
+    std::string next = xml_text(doc.root(), "nextToken");
+    if (next.empty() || next == token) return out;
+    token = std::move(next);
+  }
+  return out;
+}
+
+Result<std::vector<AvailabilityZone>> Ec2Client::describe_availability_zones(const std::vector<Filter>& filters,
+                                                                             const CallOptions& options) const {
+  auto q = detail::ec2_request("DescribeAvailabilityZones");
+  detail::add_filters(q, filters);
+  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  std::vector<AvailabilityZone> out;
+  for (auto item : xml_list(doc.root(), "availabilityZoneInfo", "item"))
+    out.push_back({xml_text(item, "zoneName"), xml_text(item, "zoneId"), xml_text(item, "zoneState"),
+                   xml_text(item, "regionName")});
+  return out;
+}
+
+Result<std::vector<Vpc>> Ec2Client::describe_vpcs(const std::vector<Filter>& filters, const CallOptions& options) const {
+  auto q = detail::ec2_request("DescribeVpcs");
+  detail::add_filters(q, filters);
+  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  std::vector<Vpc> out;
+  for (auto item : xml_list(doc.root(), "vpcSet", "item"))
+    out.push_back({xml_text(item, "vpcId"), xml_text(item, "cidrBlock"), xml_text(item, "state"),
+                   xml_bool(item, "isDefault").value_or(false)});
+  return out;
+}
+
+Result<std::vector<Subnet>> Ec2Client::describe_subnets(const std::vector<Filter>& filters,
+                                                        const CallOptions& options) const {
+  auto q = detail::ec2_request("DescribeSubnets");
+  detail::add_filters(q, filters);
+  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  std::vector<Subnet> out;
+  for (auto item : xml_list(doc.root(), "subnetSet", "item"))
+    out.push_back({xml_text(item, "subnetId"), xml_text(item, "vpcId"), xml_text(item, "availabilityZone"),
+                   xml_text(item, "cidrBlock"), xml_int(item, "availableIpAddressCount").value_or(0),
+                   xml_bool(item, "defaultForAz").value_or(false), xml_bool(item, "mapPublicIpOnLaunch").value_or(false)});
+  return out;
+}
+
+}  // namespace awsdl::ec2
