@@ -1,7 +1,6 @@
 #include "awsdl/http/message.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "awsdl/http/transport.hpp"
 
@@ -10,10 +9,12 @@ namespace awsdl::http {
 Transport::~Transport() = default;
 
 namespace {
+// Header names are ASCII; std::tolower would consult the locale on every character.
+constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
 }
 }  // namespace
 

@@ -1,0 +1,659 @@
+"""EC2: instances (with state changes over time and ClientToken idempotency), images,
+instance types, zones, the default VPC and subnets, security groups and key pairs.
+
+State is per region. Each region starts with a default VPC (172.31.0.0/16), one default
+subnet per zone (<region>a, b, c), the VPC's default security group and a few images
+("Deep Learning AMI ..." and Amazon Linux, owner "amazon").
+
+Instances move pending -> running and shutting-down -> terminated once `transition_seconds`
+(default 0.3) have passed; DescribeInstanceStatus reports "initializing" for the same time
+after running, then "ok". Terminated instances stay visible. The delay is set with
+`POST /_sandbox/services/ec2/config {"transition_seconds": 0.05}`.
+
+ClientToken works like AWS: the same token with the same parameters returns the original
+reservation (no new instances); with different parameters IdempotentParameterMismatch.
+Capacity errors (InsufficientInstanceCapacity) come from fault rules, not from here.
+
+Not modelled: placement groups are accepted by name without existing; spot requests are
+launched at once as spot-lifecycle instances; key material is random text, not a real key;
+stopping/starting, ENIs, EBS volumes as resources."""
+
+import base64
+import datetime
+import fnmatch
+import hashlib
+import json
+import os
+import threading
+
+from core.errors import AwsError
+from core.service import Service
+
+INSTANCE_TYPES = {
+    # name: (vcpus, memory MiB, gpu count, gpu name, gpu manufacturer, memory per gpu MiB)
+    'p3.2xlarge': (8, 62464, 1, 'V100', 'NVIDIA', 16384),
+    'p3.8xlarge': (32, 249856, 4, 'V100', 'NVIDIA', 16384),
+    'p3.16xlarge': (64, 499712, 8, 'V100', 'NVIDIA', 16384),
+    'g4dn.xlarge': (4, 16384, 1, 'T4', 'NVIDIA', 16384),
+    'c5.xlarge': (4, 8192, 0, None, None, 0),
+    't3.micro': (2, 1024, 0, None, None, 0),
+}
+
+IMAGES = [
+    # (image id, name, creation date, architecture)
+    ('ami-0dla000000000001a', 'Deep Learning AMI (Ubuntu 18.04) Version 60.0', '2022-01-10T10:00:00.000Z', 'x86_64'),
+    ('ami-0dla000000000002b', 'Deep Learning AMI (Ubuntu 18.04) Version 61.0', '2022-06-20T10:00:00.000Z', 'x86_64'),
+    ('ami-0dla000000000003c', 'Deep Learning AMI (Ubuntu 18.04) Version 62.0', '2023-02-14T10:00:00.000Z', 'x86_64'),
+    ('ami-0dlb000000000004d', 'Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04) 20240101',
+     '2024-01-01T08:00:00.000Z', 'x86_64'),
+    ('ami-0a1b000000000005e', 'amzn2-ami-hvm-2.0.20240109.0-x86_64-gp2', '2024-01-09T20:00:00.000Z', 'x86_64'),
+]
+
+PENDING, RUNNING, SHUTTING_DOWN, TERMINATED = (0, 'pending'), (16, 'running'), (32, 'shutting-down'), (48, 'terminated')
+
+
+def _hex(n):
+    return os.urandom(n).hex()[:n * 2]
+
+
+def _not_found(kind, ident):
+    codes = {'instance': ('InvalidInstanceID.NotFound', "The instance ID '%s' does not exist"),
+             'group': ('InvalidGroup.NotFound', "The security group '%s' does not exist"),
+             'vpc': ('InvalidVpcID.NotFound', "The vpc ID '%s' does not exist"),
+             'subnet': ('InvalidSubnetID.NotFound', "The subnet ID '%s' does not exist"),
+             'key': ('InvalidKeyPair.NotFound', "The key pair '%s' does not exist"),
+             'image': ('InvalidAMIID.NotFound', "The image id '[%s]' does not exist")}
+    code, msg = codes[kind]
+    return AwsError(code, msg % ident, 400)
+
+
+def _match(value, patterns):
+    """EC2 filter values allow * and ? wildcards."""
+    if value is None:
+        return False
+    value = str(value).lower() if isinstance(value, bool) else str(value)
+    return any(fnmatch.fnmatchcase(value, p) for p in patterns)
+
+
+def _tags_match(tags, name, values):
+    if name.startswith('tag:'):
+        return _match(tags.get(name[4:]), values)
+    if name == 'tag-key':
+        return any(_match(k, values) for k in tags)
+    if name == 'tag-value':
+        return any(_match(v, values) for v in tags.values())
+    return None
+
+
+def _tag_list(tags):
+    return [{'Key': k, 'Value': v} for k, v in tags.items()]
+
+
+def _page(items, params, default=1000):
+    """MaxResults / NextToken over a list: the token is the offset, opaque to clients."""
+    start = 0
+    token = params.get('NextToken')
+    if token:
+        try:
+            start = int(base64.b64decode(token.encode()).decode())
+        except Exception:
+            raise AwsError('InvalidParameterValue', 'The token %s is invalid' % token, 400)
+    size = params.get('MaxResults') or default
+    page = items[start:start + size]
+    nxt = base64.b64encode(str(start + size).encode()).decode() if start + size < len(items) else None
+    return page, nxt
+
+
+class Region:
+    def __init__(self, name):
+        self.name = name
+        self.vpc_id = 'vpc-' + _hex(8)
+        self.vpcs = {self.vpc_id: {'VpcId': self.vpc_id, 'CidrBlock': '172.31.0.0/16', 'State': 'available',
+                                   'IsDefault': True, 'tags': {}}}
+        self.subnets = {}
+        for i, z in enumerate('abc'):
+            sid = 'subnet-' + _hex(8)
+            self.subnets[sid] = {'SubnetId': sid, 'VpcId': self.vpc_id, 'AvailabilityZone': name + z,
+                                 'CidrBlock': '172.31.%d.0/20' % (16 * i), 'AvailableIpAddressCount': 4091,
+                                 'DefaultForAz': True, 'MapPublicIpOnLaunch': True, 'State': 'available',
+                                 'tags': {}}
+        gid = 'sg-' + _hex(8)
+        self.groups = {gid: {'GroupId': gid, 'GroupName': 'default', 'Description': 'default VPC security group',
+                             'VpcId': self.vpc_id, 'ingress': [], 'tags': {}}}
+        self.instances = {}      # id -> dict, in launch order
+        self.reservations = {}   # id -> list of instance ids
+        self.tokens = {}         # client token -> (fingerprint, reservation id)
+        self.keys = {}           # name -> dict
+        self.ip_counter = 10
+
+
+class Ec2(Service):
+    name = 'ec2'
+
+    def reset(self):
+        self.regions = {}
+        self.transition_seconds = getattr(self, 'transition_seconds', 0.3)
+        self.lock = threading.RLock()
+
+    def control(self, action, body):
+        body = body or {}
+        if action == 'config':
+            if 'transition_seconds' in body:
+                self.transition_seconds = max(0.0, float(body['transition_seconds']))
+            return {'transition_seconds': self.transition_seconds}
+        if action == 'instances':  # the whole inventory, for tests (counts instances made)
+            out = []
+            for r in self.regions.values():
+                for i in r.instances.values():
+                    self._advance(i)
+                    out.append({'InstanceId': i['InstanceId'], 'State': i['State']['Name'],
+                                'Region': r.name, 'ClientToken': i['ClientToken']})
+            return {'instances': out}
+        return super().control(action, body)
+
+    # ---- helpers (also used by autoscaling.py)
+    def region(self, name):
+        with self.lock:
+            r = self.regions.get(name)
+            if r is None:
+                r = self.regions[name] = Region(name)
+            return r
+
+    def _advance(self, inst, now=None):
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        elapsed = (now - inst['since']).total_seconds()
+        if inst['State'] == dict(Code=PENDING[0], Name=PENDING[1]) and elapsed >= self.transition_seconds:
+            inst['State'] = {'Code': RUNNING[0], 'Name': RUNNING[1]}
+            inst['since'] = inst['since'] + datetime.timedelta(seconds=self.transition_seconds)
+        elif inst['State']['Name'] == SHUTTING_DOWN[1] and elapsed >= self.transition_seconds:
+            inst['State'] = {'Code': TERMINATED[0], 'Name': TERMINATED[1]}
+            inst['since'] = inst['since'] + datetime.timedelta(seconds=self.transition_seconds)
+            inst.pop('PublicIpAddress', None)
+            inst['PublicDnsName'] = ''
+
+    def _instance_out(self, inst):
+        self._advance(inst)
+        out = {k: v for k, v in inst.items() if k[:1].isupper() and k not in ('Tags',)}
+        if inst['Tags']:
+            out['Tags'] = _tag_list(inst['Tags'])
+        return out
+
+    def _reservation_out(self, r, rid, ids):
+        first = r.instances[ids[0]]
+        return {'ReservationId': rid, 'OwnerId': first['owner'], 'Groups': [],
+                'Instances': [self._instance_out(r.instances[i]) for i in ids]}
+
+    def launch(self, ctx, region, image_id, instance_type, count, subnet_id=None, group_ids=(), key_name=None,
+               tags=None, token='', placement=None, profile=None, lifecycle=None, block_devices=None):
+        """Creates `count` pending instances in one reservation; returns (reservation id, ids)."""
+        r = self.region(region)
+        if instance_type not in INSTANCE_TYPES:
+            raise AwsError('InvalidParameterValue', "Invalid value '%s' for InstanceType." % instance_type, 400)
+        if not image_id.startswith('ami-'):
+            raise AwsError('InvalidAMIID.Malformed', "Invalid id: \"%s\" (expecting \"ami-...\")" % image_id, 400)
+        if image_id not in {i[0] for i in IMAGES}:
+            raise _not_found('image', image_id)
+        placement = dict(placement or {})
+        if subnet_id:
+            subnet = r.subnets.get(subnet_id)
+            if subnet is None:
+                raise _not_found('subnet', subnet_id)
+            if placement.get('AvailabilityZone') and placement['AvailabilityZone'] != subnet['AvailabilityZone']:
+                raise AwsError('InvalidParameterValue', 'The subnet %s is not in availability zone %s'
+                               % (subnet_id, placement['AvailabilityZone']), 400)
+        else:
+            az = placement.get('AvailabilityZone')
+            subnet = next((s for s in r.subnets.values() if s['DefaultForAz'] and (not az or s['AvailabilityZone'] == az)),
+                          None)
+            if subnet is None:
+                raise AwsError('InvalidParameterValue', 'Invalid availability zone: [%s]' % az, 400)
+        groups = []
+        for g in group_ids or [gid for gid, g in r.groups.items() if g['GroupName'] == 'default'
+                               and g['VpcId'] == subnet['VpcId']]:
+            if g not in r.groups:
+                raise _not_found('group', g)
+            groups.append({'GroupId': g, 'GroupName': r.groups[g]['GroupName']})
+        if key_name and key_name not in r.keys:
+            raise _not_found('key', key_name)
+        rid = 'r-' + _hex(9)[:17]
+        now = ctx.now() if ctx else datetime.datetime.now(datetime.timezone.utc)
+        ids = []
+        for n in range(count):
+            iid = 'i-' + _hex(9)[:17]
+            r.ip_counter += 1
+            host = r.ip_counter
+            private_ip = '172.31.%d.%d' % (host // 250 % 250, host % 250 + 2)
+            public_ip = '198.51.100.%d' % (host % 250 + 2)
+            inst = {
+                'InstanceId': iid, 'ImageId': image_id, 'InstanceType': instance_type,
+                'State': {'Code': PENDING[0], 'Name': PENDING[1]}, 'since': datetime.datetime.now(datetime.timezone.utc),
+                'PrivateIpAddress': private_ip, 'PublicIpAddress': public_ip,
+                'PrivateDnsName': 'ip-%s.ec2.internal' % private_ip.replace('.', '-'),
+                'PublicDnsName': 'ec2-%s.compute-1.amazonaws.com' % public_ip.replace('.', '-'),
+                'SubnetId': subnet['SubnetId'], 'VpcId': subnet['VpcId'],
+                'Placement': {'AvailabilityZone': subnet['AvailabilityZone'], 'Tenancy': 'default',
+                              **({'GroupName': placement['GroupName']} if placement.get('GroupName') else {})},
+                'LaunchTime': now.replace(microsecond=0), 'AmiLaunchIndex': n, 'ClientToken': token or '',
+                'SecurityGroups': groups, 'Architecture': 'x86_64', 'RootDeviceName': '/dev/sda1',
+                'RootDeviceType': 'ebs', 'Hypervisor': 'xen', 'VirtualizationType': 'hvm',
+                'Tags': dict(tags or {}), 'owner': ctx.account if ctx else self.sandbox.account,
+            }
+            if key_name:
+                inst['KeyName'] = key_name
+            if lifecycle:
+                inst['InstanceLifecycle'] = lifecycle
+            if profile:
+                arn = profile.get('Arn') or 'arn:aws:iam::%s:instance-profile/%s' % (inst['owner'], profile.get('Name'))
+                inst['IamInstanceProfile'] = {'Arn': arn, 'Id': 'AIPA' + _hex(8).upper()}
+            if block_devices:
+                inst['BlockDeviceMappings'] = [
+                    {'DeviceName': b['DeviceName'],
+                     'Ebs': {'VolumeId': 'vol-' + _hex(8), 'Status': 'attached',
+                             'DeleteOnTermination': b.get('Ebs', {}).get('DeleteOnTermination', True),
+                             'AttachTime': now.replace(microsecond=0)}}
+                    for b in block_devices]
+            r.instances[iid] = inst
+            ids.append(iid)
+        r.reservations[rid] = ids
+        return rid, ids
+
+    def terminate(self, region, ids):
+        """shutting-down now, terminated after the transition delay; returns state changes."""
+        r = self.region(region)
+        out = []
+        for iid in ids:
+            inst = r.instances[iid]
+            self._advance(inst)
+            prev = dict(inst['State'])
+            if prev['Name'] != TERMINATED[1]:
+                inst['State'] = {'Code': SHUTTING_DOWN[0], 'Name': SHUTTING_DOWN[1]}
+                inst['since'] = datetime.datetime.now(datetime.timezone.utc)
+            out.append({'InstanceId': iid, 'PreviousState': prev, 'CurrentState': dict(inst['State'])})
+        return out
+
+    def instance_state(self, region, iid):
+        inst = self.region(region).instances.get(iid)
+        if inst is None:
+            return None
+        self._advance(inst)
+        return inst['State']['Name']
+
+    # ---- instances
+    def RunInstances(self, ctx, params):
+        r = self.region(ctx.region)
+        mn, mx = params['MinCount'], params['MaxCount']
+        if mn < 1 or mx < mn:
+            raise AwsError('InvalidParameterValue', 'Invalid value for MinCount/MaxCount: %d/%d' % (mn, mx), 400)
+        token = params.get('ClientToken', '')
+        if token:
+            fingerprint = json.dumps({k: v for k, v in params.items() if k != 'ClientToken'}, sort_keys=True,
+                                     default=str)
+            seen = r.tokens.get(token)
+            if seen:
+                if seen[0] != fingerprint:
+                    raise AwsError('IdempotentParameterMismatch',
+                                   'Arguments on this idempotent request are inconsistent with arguments used in '
+                                   'previous request(s).', 400)
+                return self._reservation_out(r, seen[1], r.reservations[seen[1]])
+        tags = {}
+        for spec in params.get('TagSpecifications', []):
+            if spec.get('ResourceType') == 'instance':
+                tags.update({t['Key']: t.get('Value', '') for t in spec.get('Tags', [])})
+        if 'UserData' in params:
+            try:
+                base64.b64decode(params['UserData'].encode(), validate=True)
+            except Exception:
+                raise AwsError('InvalidParameterValue', 'Invalid BASE64 encoding of user data.', 400)
+        market = params.get('InstanceMarketOptions') or {}
+        rid, ids = self.launch(ctx, ctx.region, params['ImageId'], params.get('InstanceType', 'm1.small'), mx,
+                               subnet_id=params.get('SubnetId'), group_ids=params.get('SecurityGroupIds', []),
+                               key_name=params.get('KeyName'), tags=tags, token=token,
+                               placement=params.get('Placement'), profile=params.get('IamInstanceProfile'),
+                               lifecycle='spot' if market.get('MarketType') == 'spot' else None,
+                               block_devices=params.get('BlockDeviceMappings'))
+        if token:
+            r.tokens[token] = (fingerprint, rid)
+        return self._reservation_out(r, rid, ids)
+
+    def _instance_filter(self, inst, name, values):
+        t = _tags_match(inst['Tags'], name, values)
+        if t is not None:
+            return t
+        fields = {
+            'instance-id': inst['InstanceId'], 'instance-state-name': inst['State']['Name'],
+            'instance-state-code': inst['State']['Code'], 'instance-type': inst['InstanceType'],
+            'image-id': inst['ImageId'], 'vpc-id': inst['VpcId'], 'subnet-id': inst['SubnetId'],
+            'availability-zone': inst['Placement']['AvailabilityZone'], 'key-name': inst.get('KeyName'),
+            'client-token': inst['ClientToken'], 'private-ip-address': inst.get('PrivateIpAddress'),
+            'ip-address': inst.get('PublicIpAddress'), 'instance-lifecycle': inst.get('InstanceLifecycle'),
+            'placement-group-name': inst['Placement'].get('GroupName'),
+        }
+        if name == 'instance.group-id':
+            return any(_match(g['GroupId'], values) for g in inst['SecurityGroups'])
+        if name not in fields:
+            raise AwsError('InvalidParameterValue', "The filter '%s' is invalid" % name, 400)
+        return _match(fields[name], values)
+
+    def DescribeInstances(self, ctx, params):
+        r = self.region(ctx.region)
+        ids = params.get('InstanceIds', [])
+        if ids and 'MaxResults' in params:
+            raise AwsError('InvalidParameterCombination',
+                           'The parameter instancesSet cannot be used with the parameter maxResults', 400)
+        if 'MaxResults' in params and not 5 <= params['MaxResults'] <= 1000:
+            raise AwsError('InvalidParameterValue', 'Value ( %d ) for parameter maxResults is invalid. Expecting a '
+                           'value between 5 and 1000.' % params['MaxResults'], 400)
+        missing = [i for i in ids if i not in r.instances]
+        if missing:
+            raise _not_found('instance', ', '.join(missing))
+        chosen = []
+        for iid, inst in r.instances.items():
+            self._advance(inst)
+            if ids and iid not in ids:
+                continue
+            if all(self._instance_filter(inst, f['Name'], f.get('Values', [])) for f in params.get('Filters', [])):
+                chosen.append(iid)
+        page, nxt = _page(chosen, params, default=len(chosen) or 1)
+        by_res = {}
+        for rid, members in r.reservations.items():
+            for iid in members:
+                if iid in page:
+                    by_res.setdefault(rid, []).append(iid)
+        out = {'Reservations': [self._reservation_out(r, rid, members) for rid, members in by_res.items()]}
+        if nxt:
+            out['NextToken'] = nxt
+        return out
+
+    def TerminateInstances(self, ctx, params):
+        r = self.region(ctx.region)
+        missing = [i for i in params['InstanceIds'] if i not in r.instances]
+        if missing:
+            raise _not_found('instance', ', '.join(missing))
+        return {'TerminatingInstances': self.terminate(ctx.region, params['InstanceIds'])}
+
+    def DescribeInstanceStatus(self, ctx, params):
+        r = self.region(ctx.region)
+        ids = params.get('InstanceIds', [])
+        missing = [i for i in ids if i not in r.instances]
+        if missing:
+            raise _not_found('instance', ', '.join(missing))
+        now = datetime.datetime.now(datetime.timezone.utc)
+        out = []
+        for iid, inst in r.instances.items():
+            if ids and iid not in ids:
+                continue
+            self._advance(inst, now)
+            running = inst['State']['Name'] == RUNNING[1]
+            if not running and not params.get('IncludeAllInstances'):
+                continue
+            if running:
+                ok = (now - inst['since']).total_seconds() >= self.transition_seconds
+                status = 'ok' if ok else 'initializing'
+            else:
+                status = 'not-applicable'
+            detail = [{'Name': 'reachability', 'Status': 'passed' if status == 'ok' else status}]
+            out.append({'InstanceId': iid, 'AvailabilityZone': inst['Placement']['AvailabilityZone'],
+                        'InstanceState': inst['State'],
+                        'InstanceStatus': {'Status': status, 'Details': detail},
+                        'SystemStatus': {'Status': status, 'Details': detail}})
+        page, nxt = _page(out, params, default=len(out) or 1)
+        res = {'InstanceStatuses': page}
+        if nxt:
+            res['NextToken'] = nxt
+        return res
+
+    def CreateTags(self, ctx, params):
+        r = self.region(ctx.region)
+        targets = []
+        for rid in params['Resources']:
+            for table in (r.instances, r.groups, r.vpcs, r.subnets):
+                if rid in table:
+                    targets.append(table[rid].setdefault('Tags' if table is r.instances else 'tags', {}))
+                    break
+            else:
+                prefix = rid.split('-')[0]
+                kind = {'i': 'instance', 'sg': 'group', 'vpc': 'vpc', 'subnet': 'subnet'}.get(prefix)
+                if kind is None:
+                    raise AwsError('InvalidID', 'The ID \'%s\' is not valid' % rid, 400)
+                raise _not_found(kind, rid)
+        for t in targets:
+            t.update({tag['Key']: tag.get('Value', '') for tag in params['Tags']})
+        return {}
+
+    # ---- catalog
+    def DescribeImages(self, ctx, params):
+        owners = params.get('Owners', [])
+        ids = params.get('ImageIds', [])
+        account = ctx.account
+        out = []
+        for iid, name, created, arch in IMAGES:
+            if ids and iid not in ids:
+                continue
+            if owners and not any(o in ('amazon', '137112412989', '898082745236') for o in owners):
+                continue  # every seeded image belongs to Amazon
+            img = {'ImageId': iid, 'Name': name, 'CreationDate': created, 'Architecture': arch, 'State': 'available',
+                   'OwnerId': '137112412989', 'ImageOwnerAlias': 'amazon', 'Public': True, 'ImageType': 'machine',
+                   'RootDeviceType': 'ebs', 'VirtualizationType': 'hvm', 'Description': name}
+            fields = {'name': name, 'image-id': iid, 'architecture': arch, 'state': 'available',
+                      'owner-alias': 'amazon', 'owner-id': '137112412989', 'is-public': 'true'}
+            ok = True
+            for f in params.get('Filters', []):
+                if f['Name'] not in fields:
+                    raise AwsError('InvalidParameterValue', "The filter '%s' is invalid" % f['Name'], 400)
+                ok = ok and _match(fields[f['Name']], f.get('Values', []))
+            if ok:
+                out.append(img)
+        del account
+        return {'Images': out}
+
+    def DescribeInstanceTypes(self, ctx, params):
+        wanted = params.get('InstanceTypes', [])
+        unknown = [t for t in wanted if t not in INSTANCE_TYPES]
+        if unknown:
+            raise AwsError('InvalidInstanceType', 'The following supplied instance types do not exist: [%s]'
+                           % ', '.join(unknown), 400)
+        out = []
+        for name, (vcpus, mem, gpus, gname, gmaker, gmem) in INSTANCE_TYPES.items():
+            if wanted and name not in wanted:
+                continue
+            if not all(_match(name, f.get('Values', [])) for f in params.get('Filters', [])
+                       if f['Name'] == 'instance-type'):
+                continue
+            info = {'InstanceType': name, 'CurrentGeneration': True,
+                    'VCpuInfo': {'DefaultVCpus': vcpus}, 'MemoryInfo': {'SizeInMiB': mem}}
+            if gpus:
+                info['GpuInfo'] = {'Gpus': [{'Name': gname, 'Manufacturer': gmaker, 'Count': gpus,
+                                             'MemoryInfo': {'SizeInMiB': gmem}}],
+                                   'TotalGpuMemoryInMiB': gmem * gpus}
+            out.append(info)
+        page, nxt = _page(out, params, default=100)
+        res = {'InstanceTypes': page}
+        if nxt:
+            res['NextToken'] = nxt
+        return res
+
+    def DescribeAvailabilityZones(self, ctx, params):
+        out = []
+        for i, z in enumerate('abc'):
+            zone = {'ZoneName': ctx.region + z, 'ZoneId': 'use1-az%d' % (i + 1), 'State': 'available',
+                    'RegionName': ctx.region, 'ZoneType': 'availability-zone', 'OptInStatus': 'opt-in-not-required'}
+            fields = {'zone-name': zone['ZoneName'], 'zone-id': zone['ZoneId'], 'state': 'available',
+                      'region-name': ctx.region}
+            if all(_match(fields.get(f['Name']), f.get('Values', [])) for f in params.get('Filters', [])):
+                out.append(zone)
+        return {'AvailabilityZones': out}
+
+    def DescribeVpcs(self, ctx, params):
+        r = self.region(ctx.region)
+        ids = params.get('VpcIds', [])
+        for v in ids:
+            if v not in r.vpcs:
+                raise _not_found('vpc', v)
+        out = []
+        for v in r.vpcs.values():
+            fields = {'vpc-id': v['VpcId'], 'is-default': str(v['IsDefault']).lower(),
+                      'isDefault': str(v['IsDefault']).lower(), 'cidr': v['CidrBlock'], 'state': v['State']}
+            if ids and v['VpcId'] not in ids:
+                continue
+            if all(_tags_match(v['tags'], f['Name'], f.get('Values', []))
+                   if f['Name'].startswith('tag') else _match(fields.get(f['Name']), f.get('Values', []))
+                   for f in params.get('Filters', [])):
+                out.append({k: val for k, val in v.items() if k != 'tags'})
+        return {'Vpcs': out}
+
+    def DescribeSubnets(self, ctx, params):
+        r = self.region(ctx.region)
+        ids = params.get('SubnetIds', [])
+        for s in ids:
+            if s not in r.subnets:
+                raise _not_found('subnet', s)
+        out = []
+        for s in r.subnets.values():
+            fields = {'subnet-id': s['SubnetId'], 'vpc-id': s['VpcId'], 'availability-zone': s['AvailabilityZone'],
+                      'default-for-az': str(s['DefaultForAz']).lower(), 'cidr-block': s['CidrBlock']}
+            if ids and s['SubnetId'] not in ids:
+                continue
+            if all(_tags_match(s['tags'], f['Name'], f.get('Values', []))
+                   if f['Name'].startswith('tag') else _match(fields.get(f['Name']), f.get('Values', []))
+                   for f in params.get('Filters', [])):
+                out.append({k: val for k, val in s.items() if k != 'tags'})
+        return {'Subnets': out}
+
+    # ---- security groups
+    def _group_out(self, g):
+        perms = []
+        for p in g['ingress']:
+            q = {'IpProtocol': p['IpProtocol']}
+            if 'FromPort' in p:
+                q['FromPort'] = p['FromPort']
+            if 'ToPort' in p:
+                q['ToPort'] = p['ToPort']
+            q['IpRanges'] = [{'CidrIp': c} for c in p.get('cidrs', [])]
+            q['UserIdGroupPairs'] = [{'GroupId': s, 'UserId': self.sandbox.account} for s in p.get('groups', [])]
+            perms.append(q)
+        out = {'GroupId': g['GroupId'], 'GroupName': g['GroupName'], 'Description': g['Description'],
+               'VpcId': g['VpcId'], 'OwnerId': self.sandbox.account, 'IpPermissions': perms,
+               'IpPermissionsEgress': [{'IpProtocol': '-1', 'IpRanges': [{'CidrIp': '0.0.0.0/0'}]}]}
+        if g['tags']:
+            out['Tags'] = _tag_list(g['tags'])
+        return out
+
+    def DescribeSecurityGroups(self, ctx, params):
+        r = self.region(ctx.region)
+        ids = params.get('GroupIds', [])
+        names = params.get('GroupNames', [])
+        for gid in ids:
+            if gid not in r.groups:
+                raise _not_found('group', gid)
+        out = []
+        for g in r.groups.values():
+            if ids and g['GroupId'] not in ids:
+                continue
+            if names and g['GroupName'] not in names:
+                continue
+            fields = {'group-id': g['GroupId'], 'group-name': g['GroupName'], 'vpc-id': g['VpcId'],
+                      'description': g['Description']}
+            if all(_tags_match(g['tags'], f['Name'], f.get('Values', []))
+                   if f['Name'].startswith('tag') else _match(fields.get(f['Name']), f.get('Values', []))
+                   for f in params.get('Filters', [])):
+                out.append(self._group_out(g))
+        return {'SecurityGroups': out}
+
+    def CreateSecurityGroup(self, ctx, params):
+        r = self.region(ctx.region)
+        vpc = params.get('VpcId') or r.vpc_id
+        if vpc not in r.vpcs:
+            raise _not_found('vpc', vpc)
+        name = params['GroupName']
+        if name.startswith('sg-'):
+            raise AwsError('InvalidParameterValue', "Group names may not be in the format sg-*", 400)
+        if any(g['GroupName'] == name and g['VpcId'] == vpc for g in r.groups.values()):
+            raise AwsError('InvalidGroup.Duplicate', "The security group '%s' already exists for VPC '%s'"
+                           % (name, vpc), 400)
+        gid = 'sg-' + _hex(9)[:17]
+        tags = {}
+        for spec in params.get('TagSpecifications', []):
+            tags.update({t['Key']: t.get('Value', '') for t in spec.get('Tags', [])})
+        r.groups[gid] = {'GroupId': gid, 'GroupName': name, 'Description': params['Description'], 'VpcId': vpc,
+                         'ingress': [], 'tags': tags}
+        out = {'GroupId': gid}
+        if tags:
+            out['Tags'] = _tag_list(tags)
+        return out
+
+    def AuthorizeSecurityGroupIngress(self, ctx, params):
+        r = self.region(ctx.region)
+        gid = params.get('GroupId')
+        if not gid:
+            raise AwsError('MissingParameter', 'The request must contain the parameter groupId', 400)
+        g = r.groups.get(gid)
+        if g is None:
+            raise _not_found('group', gid)
+        rules = []
+        for p in params.get('IpPermissions', []):
+            rule = {'IpProtocol': p['IpProtocol']}
+            if 'FromPort' in p:
+                rule['FromPort'] = p['FromPort']
+            if 'ToPort' in p:
+                rule['ToPort'] = p['ToPort']
+            rule['cidrs'] = [c['CidrIp'] for c in p.get('IpRanges', [])]
+            rule['groups'] = [u['GroupId'] for u in p.get('UserIdGroupPairs', [])]
+            for src in rule['groups']:
+                if src not in r.groups:
+                    raise _not_found('group', src)
+            if rule in g['ingress']:
+                raise AwsError('InvalidPermission.Duplicate', 'the specified rule "peer: %s, %s, ALLOW" already exists'
+                               % (','.join(rule['cidrs'] + rule['groups']), rule['IpProtocol']), 400)
+            rules.append(rule)
+        g['ingress'].extend(rules)
+        return {'Return': True}
+
+    def DeleteSecurityGroup(self, ctx, params):
+        r = self.region(ctx.region)
+        gid = params.get('GroupId')
+        g = r.groups.get(gid) if gid else None
+        if g is None:
+            raise _not_found('group', gid or params.get('GroupName'))
+        if g['GroupName'] == 'default':
+            raise AwsError('CannotDelete', 'the specified group: "%s" name: "default" cannot be deleted by a user'
+                           % gid, 400)
+        for inst in r.instances.values():
+            self._advance(inst)
+            if inst['State']['Name'] != TERMINATED[1] and any(s['GroupId'] == gid for s in inst['SecurityGroups']):
+                raise AwsError('DependencyViolation', 'resource %s has a dependent object' % gid, 400)
+        del r.groups[gid]
+        return {}
+
+    # ---- key pairs
+    def CreateKeyPair(self, ctx, params):
+        r = self.region(ctx.region)
+        name = params['KeyName']
+        if name in r.keys:
+            raise AwsError('InvalidKeyPair.Duplicate', "The keypair '%s' already exists." % name, 400)
+        material = ('-----BEGIN RSA PRIVATE KEY-----\n' + base64.b64encode(os.urandom(96)).decode()
+                    + '\n-----END RSA PRIVATE KEY-----')
+        fp = ':'.join(hashlib.sha1(material.encode()).hexdigest()[i:i + 2] for i in range(0, 40, 2))
+        key = {'KeyName': name, 'KeyPairId': 'key-' + _hex(9)[:17], 'KeyFingerprint': fp}
+        r.keys[name] = key
+        return dict(key, KeyMaterial=material)
+
+    def ImportKeyPair(self, ctx, params):
+        r = self.region(ctx.region)
+        name = params['KeyName']
+        if name in r.keys:
+            raise AwsError('InvalidKeyPair.Duplicate', "The keypair '%s' already exists." % name, 400)
+        material = params['PublicKeyMaterial']
+        if not material.startswith((b'ssh-rsa ', b'ssh-ed25519 ', b'ecdsa-sha2-')):
+            raise AwsError('InvalidKey.Format', 'Key is not in valid OpenSSH public key format', 400)
+        fp = ':'.join(hashlib.md5(material).hexdigest()[i:i + 2] for i in range(0, 32, 2))
+        key = {'KeyName': name, 'KeyPairId': 'key-' + _hex(9)[:17], 'KeyFingerprint': fp}
+        r.keys[name] = key
+        return dict(key)
+
+    def DeleteKeyPair(self, ctx, params):
+        # AWS answers success for a key that does not exist.
+        self.region(ctx.region).keys.pop(params.get('KeyName', ''), None)
+        return {}
+
+
+SERVICE = Ec2
