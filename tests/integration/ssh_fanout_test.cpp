@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -260,7 +261,9 @@ TEST(SshFanOut, HealthCheck) {
     EXPECT_TRUE(n.healthy()) << n.host << ": " << report.table();
     EXPECT_EQ(n.gpus, 2);
     EXPECT_TRUE(n.shared_writable);
-    if (mounted) EXPECT_EQ(n.shared_fs_type, "tmpfs");
+    if (mounted) {
+      EXPECT_EQ(n.shared_fs_type, "tmpfs");
+    }
   }
   EXPECT_FALSE(report.nodes[4].reachable);
   EXPECT_EQ(report.unhealthy(), 1u);
