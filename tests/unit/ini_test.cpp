@@ -35,7 +35,7 @@ TEST(Ini, SectionsKeysAndLineNumbers) {
   EXPECT_EQ(f.sections[0].entries[1].key, "y");
   EXPECT_EQ(f.sections[0].entries[1].value, "two words");
   EXPECT_EQ(f.sections[0].entries[1].line, 5);
-  const ProfileFileSection* b = f.find("b c");
+  const IniSection* b = f.find("b c");
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->line, 7);
   ASSERT_NE(b->find("z"), nullptr);

@@ -1,0 +1,105 @@
+#pragma once
+// Pushing a container image to an OCI distribution registry (ECR, docker-registry, any
+// other) from a `docker save` tarball or an OCI image layout, without a Docker engine.
+//
+//   awsdl::registry::PushOptions opts{.registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+//                                     .repository = "train", .tag = "v1",
+//                                     .credentials = {{"AWS", password}}};
+//   auto r = awsdl::registry::push_image("image.tar", opts);
+//
+// Every input blob is verified against its digest on the way (the OCI layout's blob names,
+// the docker-save config name and the config's rootfs.diff_ids); a mismatch fails the push
+// before the manifest goes out, so a tag never points at a damaged image.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "awsdl/core/result.hpp"
+#include "awsdl/core/runtime.hpp"
+#include "awsdl/export.hpp"
+#include "awsdl/http/transport.hpp"
+
+namespace awsdl::registry {
+
+/// User name and password. ECR's authorization token is base64("AWS:<password>"): decode it
+/// (decode_basic_token) and pass the two halves.
+struct AWSDL_EXPORT RegistryCredentials {
+  std::string username;
+  std::string password;
+};
+
+/// Splits a base64 "user:password" token (ECR's GetAuthorizationToken answer).
+AWSDL_EXPORT Result<RegistryCredentials> decode_basic_token(const std::string& token);
+
+/// What the pushed manifest looks like. kAuto: Docker v2 schema 2 for docker-save input,
+/// the layout's own manifest for OCI input.
+enum class ManifestFormat { kAuto, kDockerV2, kOci };
+
+struct AWSDL_EXPORT PushEvent {
+  enum class Kind {
+    kBlobSkipped,   // the registry already had it
+    kBlobStarted,
+    kBlobProgress,  // bytes = source bytes read so far
+    kBlobDone,
+    kManifestPushed,
+  };
+  Kind kind = Kind::kBlobStarted;
+  std::string name;    // the blob's name in the source (a tar member or blobs/sha256/...)
+  std::string digest;  // the pushed digest when known (always for kBlobDone / kBlobSkipped)
+  std::uint64_t bytes = 0;
+  std::uint64_t total = 0;  // source size
+};
+
+struct AWSDL_EXPORT PushOptions {
+  std::string registry;    // host[:port]
+  std::string repository;  // "team/train"
+  std::string tag = "latest";
+  std::optional<RegistryCredentials> credentials;
+  /// Plain HTTP; refused unless the registry host is a loopback address.
+  bool insecure = false;
+  /// For OCI layouts with several images: the org.opencontainers.image.ref.name to push.
+  std::string source_tag;
+  ManifestFormat format = ManifestFormat::kAuto;
+  std::size_t parallel_uploads = 4;
+  /// zlib level for layers that docker-save stores uncompressed (1 = fastest).
+  int gzip_level = 1;
+  /// Known blobs larger than this go up in PATCH chunks of this size; smaller ones in one PUT.
+  std::uint64_t chunk_size = 64ull << 20;
+  /// Re-hash blobs the registry already has, so that a damaged source still fails.
+  bool verify_skipped = true;
+  int max_attempts = 3;  // per request / per blob upload, first try included
+  Millis retry_base_delay{200};
+  /// Called from worker threads, one call at a time.
+  std::function<void(const PushEvent&)> on_event;
+  std::shared_ptr<http::Transport> transport;  // default: the curl transport
+  http::TransportOptions transport_options;     // used only when transport is null
+  CancellationToken cancel;
+};
+
+struct AWSDL_EXPORT PushedBlob {
+  std::string name;
+  std::string digest;
+  std::string media_type;
+  std::uint64_t size = 0;  // as stored in the registry
+  bool uploaded = false;   // false: the registry already had it
+};
+
+struct AWSDL_EXPORT PushResult {
+  std::string manifest_digest;
+  std::string manifest_media_type;
+  std::string reference;  // registry/repository:tag
+  std::vector<PushedBlob> blobs;
+  std::size_t blobs_uploaded = 0;
+  std::size_t blobs_skipped = 0;
+  std::uint64_t bytes_uploaded = 0;  // blob bytes sent (after compression)
+};
+
+/// `source`: a docker-save tarball, an OCI layout directory, or an OCI layout tarball.
+AWSDL_EXPORT Result<PushResult> push_image(const std::string& source, const PushOptions& options);
+
+}  // namespace awsdl::registry

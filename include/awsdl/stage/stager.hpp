@@ -1,0 +1,149 @@
+#pragma once
+// The tar/S3 stager: a dataset's files and directories streamed into one tar object in S3,
+// and back out into a directory, each way in one pass with no temporary file.
+//
+//   awsdl::stage::Stager stager(config);
+//   auto s = stager.stage({"data/coco", "weights/R50.npz"}, "s3://team-bucket/coco.tar",
+//                         {.part_size = 16 << 20, .concurrency = 8});
+//   auto u = stager.unstage("s3://team-bucket/coco.tar", "/efs/coco");
+//
+// stage: a pax tar (see the archive layout below) is produced on the fly and cut into the
+// parts of a parallel multipart upload. Memory is bounded by concurrency x part size plus a
+// few MiB, whatever the dataset's size. Any failure or cancellation aborts the multipart
+// upload, so nothing is left behind.
+//
+// Archive layout: each input's base name is its top-level name (like `tar -C parent -cf -
+// name`); directories depth first, entries sorted byte-wise; symbolic links stored as links;
+// permission bits and mtimes kept; owners not stored (uid/gid 0); long names and files over
+// 8 GiB use pax headers. GNU tar and bsdtar list and extract it. Optionally gzip or zstd
+// compressed (off by default: images and weights do not compress).
+//
+// The manifest: the archive's file count, byte count, size and SHA-256 are only known once the
+// last byte has been produced, after the object's metadata had to be sent (with
+// CreateMultipartUpload). So the manifest is a small sidecar object, `<key>.manifest`
+// (manifest_key()), written after the archive is complete. To tie the two together, both
+// carry the same random stage id in their user metadata (x-amz-meta-awsdl-stage-id): a
+// sidecar left over from an earlier stage of the same key is detected ("ManifestStale")
+// rather than trusted. If the sidecar cannot be written, the archive is deleted again.
+//
+// unstage: parallel ranged GETs delivered in order to a streaming extractor. Extraction is
+// safe: absolute names, ".." components, symbolic-link or hard-link escapes, writes through a
+// symbolic link, devices and fifos are refused (kInvalidArgument "UnsafeArchiveEntry", naming
+// the entry) and nothing outside the target directory is ever touched. At the end what was
+// extracted is checked against the manifest (kIo "ManifestMismatch" naming the field).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "awsdl/config.hpp"
+#include "awsdl/core/options.hpp"
+#include "awsdl/core/result.hpp"
+#include "awsdl/export.hpp"
+#include "awsdl/s3/client.hpp"
+
+namespace awsdl::stage {
+
+enum class Compression { kNone, kGzip, kZstd };
+
+/// "none", "gzip", "zstd".
+AWSDL_EXPORT const char* to_string(Compression compression);
+/// Inverse of to_string(); kInvalidArgument "InvalidCompression" for anything else.
+AWSDL_EXPORT Result<Compression> parse_compression(std::string_view text);
+
+/// "<key>.manifest": where the manifest of the archive at `key` is stored.
+AWSDL_EXPORT std::string manifest_key(std::string_view key);
+
+struct AWSDL_EXPORT StageProgress {
+  std::uint64_t input_bytes_done = 0;   // file bytes read into the archive so far
+  std::uint64_t input_bytes_total = 0;  // file bytes found when the inputs were walked
+  std::uint64_t uploaded_bytes = 0;     // archive bytes S3 has acknowledged
+  int parts_done = 0;
+};
+
+struct AWSDL_EXPORT StageOptions {
+  std::uint64_t part_size = 16ull << 20;  // at least 5 MiB; grown when 10,000 parts would not fit
+  int concurrency = 8;                    // parts in flight
+  Compression compression = Compression::kNone;
+  int compression_level = 0;              // 0: the default (gzip 6, zstd 3)
+  /// Called (serialised) from the staging threads as input is read and parts complete.
+  std::function<void(const StageProgress&)> on_progress;
+  /// Storage class and encryption of the archive (user metadata is reserved for the stager).
+  std::string storage_class;
+  std::string server_side_encryption;
+  CallOptions call;                       // cancellation and overall deadline
+};
+
+struct AWSDL_EXPORT StageResult {
+  std::string bucket;
+  std::string key;
+  std::string manifest_key;
+  std::uint64_t entries = 0;         // files, directories, symbolic links
+  std::uint64_t files = 0;
+  std::uint64_t file_bytes = 0;
+  std::uint64_t archive_bytes = 0;   // as stored (after compression)
+  std::string archive_sha256;        // lower-case hex, of the stored bytes
+  Compression compression = Compression::kNone;
+  int parts = 0;                     // 0 when the archive was small enough for one PUT
+  std::uint64_t part_size = 0;
+  std::string etag;
+  std::string stage_id;
+  std::chrono::milliseconds duration{0};
+};
+
+struct AWSDL_EXPORT UnstageProgress {
+  std::uint64_t bytes_done = 0;   // archive bytes downloaded and handed to the extractor
+  std::uint64_t bytes_total = 0;  // the object's size
+};
+
+struct AWSDL_EXPORT UnstageOptions {
+  std::uint64_t part_size = 16ull << 20;  // size of each ranged GET
+  int concurrency = 8;                    // ranges in flight
+  /// Refuse an archive without a manifest (one not written by stage). When false, such an
+  /// archive is extracted (just as safely) without the final check.
+  bool require_manifest = true;
+  std::function<void(const UnstageProgress&)> on_progress;
+  CallOptions call;
+};
+
+struct AWSDL_EXPORT UnstageResult {
+  std::uint64_t entries = 0;
+  std::uint64_t files = 0;
+  std::uint64_t file_bytes = 0;
+  std::uint64_t archive_bytes = 0;
+  std::string archive_sha256;
+  Compression compression = Compression::kNone;
+  bool manifest_verified = false;
+  std::chrono::milliseconds duration{0};
+};
+
+class AWSDL_EXPORT Stager {
+ public:
+  explicit Stager(Config config, s3::S3Options s3_options = {});
+
+  /// Errors: kInvalidArgument "InvalidS3Uri" (a bucket and a key are both needed) or
+  /// "InvalidOption"; the walk's kNotFound "InputNotFound" / kInvalidArgument (device files,
+  /// duplicate top-level names) before anything is sent; kIo "FileChangedWhileReading" /
+  /// "UnreadableFile" while streaming; any S3 error; kCancelled. The multipart upload is
+  /// aborted on every failure.
+  Result<StageResult> stage(const std::vector<std::string>& paths, std::string_view s3_uri,
+                            const StageOptions& options = {}) const;
+
+  /// `directory` is created if missing (its parent must exist). Errors: "InvalidS3Uri";
+  /// kNotFound "ManifestNotFound" (require_manifest); kParse "MalformedManifest";
+  /// kIo "ManifestStale" (the sidecar belongs to another stage of the key); kInvalidArgument
+  /// "UnsafeArchiveEntry"; kParse "MalformedArchive" / "TruncatedArchive"; kIo "ExtractFailed";
+  /// kIo "ManifestMismatch"; any S3 error; kCancelled.
+  Result<UnstageResult> unstage(std::string_view s3_uri, const std::string& directory,
+                                const UnstageOptions& options = {}) const;
+
+ private:
+  s3::S3Client client_;
+};
+
+}  // namespace awsdl::stage

@@ -1,0 +1,51 @@
+#include "awsdl/ssm/ssm.hpp"
+
+#include "awsdl/core/log.hpp"
+#include "internal/json.hpp"
+#include "internal/service_client.hpp"
+
+namespace awsdl::ssm {
+namespace {
+
+internal::ServiceInfo ssm_service() {
+  internal::ServiceInfo s;
+  s.endpoint_prefix = "ssm";
+  s.signing_name = "ssm";
+  s.env_name = "SSM";
+  s.api_version = "2014-11-06";
+  s.protocol = internal::Protocol::kJson;
+  s.json_target_prefix = "AmazonSSM";
+  s.json_version = "1.1";
+  return s;
+}
+
+}  // namespace
+
+SsmClient::SsmClient(Config config)
+    : client_(std::make_shared<internal::ServiceClient>(std::move(config), ssm_service())) {}
+
+Result<Parameter> SsmClient::get_parameter(const std::string& name, bool with_decryption,
+                                           const CallOptions& options) const {
+  if (name.empty() || name.size() > 2048)
+    return Error::invalid_argument("InvalidParameterValue", "GetParameter: name must be 1 to 2048 characters");
+  internal::JsonWriter w;
+  w.start_object().field("Name", name);
+  if (with_decryption) w.field("WithDecryption", true);
+  w.end_object();
+  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_json("GetParameter", w.str(), options));
+  const auto* p = internal::json_object(doc.root(), "Parameter");
+  if (p == nullptr) return Error::make(ErrorKind::kParse, "MissingElement", "GetParameter: answer has no Parameter");
+  Parameter out;
+  out.name = internal::json_string_or(*p, "Name");
+  out.type = internal::json_string_or(*p, "Type");
+  auto value = internal::json_string(*p, "Value");
+  if (!value) return Error::make(ErrorKind::kParse, "MissingElement", "GetParameter: parameter has no Value");
+  out.value = std::move(*value);
+  if (out.type == "SecureString") register_secret(out.value);
+  out.version = internal::json_int(*p, "Version").value_or(0);
+  out.arn = internal::json_string_or(*p, "ARN");
+  out.data_type = internal::json_string_or(*p, "DataType");
+  return out;
+}
+
+}  // namespace awsdl::ssm

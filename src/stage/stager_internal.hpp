@@ -1,0 +1,30 @@
+#pragma once
+// Helpers shared by stager_stage.cpp and stager_unstage.cpp.
+
+#include <string>
+#include <string_view>
+
+#include "awsdl/core/result.hpp"
+#include "awsdl/s3/uri.hpp"
+#include "awsdl/stage/stager.hpp"
+#include "stage/manifest.hpp"
+
+namespace awsdl::internal {
+
+/// User-metadata key tying an archive to its sidecar manifest (x-amz-meta-awsdl-stage-id).
+inline constexpr std::string_view kStageIdMetadataKey = "awsdl-stage-id";
+/// User-metadata key on the archive naming its sidecar, for people and other tools.
+inline constexpr std::string_view kManifestObjectMetadataKey = "awsdl-manifest-object";
+/// A sidecar is a one-line manifest; anything bigger is not one.
+inline constexpr std::uint64_t kMaxManifestBytes = 4096;
+
+Compression to_internal(stage::Compression c);
+stage::Compression to_public(Compression c);
+
+/// s3://bucket/key with a key that names an object (not empty, not ending in '/').
+Result<s3::S3Uri> parse_archive_uri(std::string_view text);
+
+/// The same error, its message prefixed with what was being done.
+Error with_context(Error error, const std::string& context);
+
+}  // namespace awsdl::internal

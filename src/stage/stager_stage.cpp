@@ -1,0 +1,146 @@
+// Stager::stage: TarWriter -> TransferManager::upload_stream, then the sidecar manifest.
+#include <chrono>
+#include <mutex>
+#include <random>
+
+#include "awsdl/s3/transfer.hpp"
+#include "awsdl/stage/stager.hpp"
+#include "internal/crypto.hpp"
+#include "stage/stager_internal.hpp"
+#include "stage/tar_writer.hpp"
+
+namespace awsdl::stage {
+namespace {
+
+std::string new_stage_id() {
+  std::random_device rd;
+  std::string bytes(16, '\0');
+  for (auto& b : bytes) b = static_cast<char>(rd() & 0xff);
+  return internal::hex_encode(bytes);
+}
+
+// The two progress sources (the tar reader on the uploading thread, parts completing on
+// worker threads) merged into one serialised callback.
+class ProgressMerger {
+ public:
+  explicit ProgressMerger(const std::function<void(const StageProgress&)>& sink) : sink_(sink) {}
+  void input(std::uint64_t done, std::uint64_t total) {
+    if (!sink_) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    state_.input_bytes_done = done;
+    state_.input_bytes_total = total;
+    sink_(state_);
+  }
+  void uploaded(const s3::TransferProgress& p) {
+    if (!sink_) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    state_.uploaded_bytes = p.bytes_done;
+    state_.parts_done = p.parts_done;
+    sink_(state_);
+  }
+
+ private:
+  const std::function<void(const StageProgress&)>& sink_;
+  std::mutex mu_;
+  StageProgress state_;
+};
+
+}  // namespace
+
+Result<StageResult> Stager::stage(const std::vector<std::string>& paths, std::string_view s3_uri,
+                                  const StageOptions& options) const {
+  const auto started = std::chrono::steady_clock::now();
+  AWSDL_ASSIGN_OR_RETURN(s3::S3Uri uri, internal::parse_archive_uri(s3_uri));
+  const std::string where = uri.to_string();
+  if (paths.empty()) return Error::invalid_argument("InvalidOption", "nothing to stage: give at least one path");
+  if (options.concurrency < 1 || options.concurrency > 256)
+    return Error::invalid_argument("InvalidOption", "concurrency must be between 1 and 256");
+  if (options.part_size < s3::kMinPartSize || options.part_size > s3::kMaxPartSize)
+    return Error::invalid_argument("InvalidOption", "part size must be between 5 MiB and 5 GiB");
+
+  ProgressMerger progress(options.on_progress);
+  internal::TarWriterOptions writer_options;
+  writer_options.compression = internal::to_internal(options.compression);
+  writer_options.compression_level = options.compression_level;
+  if (options.on_progress)
+    writer_options.on_progress = [&progress](std::uint64_t done, std::uint64_t total) { progress.input(done, total); };
+  std::vector<std::filesystem::path> inputs(paths.begin(), paths.end());
+  AWSDL_ASSIGN_OR_RETURN(internal::TarWriter writer, internal::TarWriter::open(std::move(inputs), writer_options));
+
+  // Sized from the walk's bound (plus slack for a compressor that cannot shrink the data) so
+  // that the archive fits in 10,000 parts; the stream itself is never measured in advance.
+  const std::uint64_t bound = writer.totals().archive_bytes_bound;
+  AWSDL_ASSIGN_OR_RETURN(std::uint64_t part_size,
+                         s3::choose_part_size(bound + bound / 64 + s3::kMiB, options.part_size));
+
+  s3::TransferOptions transfer;
+  transfer.part_size = part_size;
+  transfer.concurrency = options.concurrency;
+  transfer.multipart_threshold = std::min<std::uint64_t>(part_size, 8 * s3::kMiB);
+  transfer.cancel = options.call.cancel;
+  transfer.deadline = options.call.deadline;
+  if (options.on_progress) transfer.on_progress = [&progress](const s3::TransferProgress& p) { progress.uploaded(p); };
+  s3::TransferManager manager(client_, transfer);
+
+  const std::string stage_id = new_stage_id();
+  s3::UploadRequest request;
+  request.bucket = uri.bucket;
+  request.key = uri.key;
+  request.attributes.content_type =
+      options.compression == Compression::kNone ? "application/x-tar"
+      : options.compression == Compression::kGzip ? "application/gzip"
+                                                  : "application/zstd";
+  request.attributes.metadata[std::string(internal::kStageIdMetadataKey)] = stage_id;
+  request.attributes.metadata[std::string(internal::kManifestObjectMetadataKey)] = manifest_key(uri.key);
+  request.attributes.storage_class = options.storage_class;
+  request.attributes.server_side_encryption = options.server_side_encryption;
+
+  http::BodySource source = [&writer](char* buf, std::size_t len) { return writer.read(buf, len); };
+  auto uploaded = manager.upload_stream(source, request);
+  if (!uploaded) return internal::with_context(std::move(uploaded).error(), "staging to " + where);
+
+  const internal::ArchiveStats stats = writer.stats();
+  auto remove_archive = [&](Error error) -> Error {
+    auto removed = client_.delete_object(uri.bucket, uri.key, options.call);
+    error.message += removed ? " (the archive was removed again)"
+                             : " (removing the archive failed too: " + removed.error().message + ")";
+    return error;
+  };
+  if (!writer.finished() || stats.archive_bytes != uploaded->size || stats.archive_sha256.empty())
+    return remove_archive(Error::make(ErrorKind::kInternal, "ArchiveSizeMismatch",
+                                      "staging to " + where + ": uploaded " + std::to_string(uploaded->size) +
+                                          " bytes but the archive has " + std::to_string(stats.archive_bytes)));
+
+  const internal::Manifest manifest = internal::make_manifest(stats, writer.compression());
+  s3::PutObjectRequest put;
+  put.bucket = uri.bucket;
+  put.key = manifest_key(uri.key);
+  put.body = internal::serialize_manifest(manifest) + "\n";
+  put.attributes.content_type = "text/plain";
+  put.attributes.metadata[std::string(internal::kStageIdMetadataKey)] = stage_id;
+  put.checksum = s3::ChecksumAlgorithm::kCrc32;
+  if (auto written = client_.put_object(put, options.call); !written)
+    return remove_archive(internal::with_context(std::move(written).error(),
+                                                 "staging to " + where + ": writing the manifest s3://" +
+                                                     uri.bucket + "/" + put.key));
+
+  StageResult result;
+  result.bucket = uri.bucket;
+  result.key = uri.key;
+  result.manifest_key = put.key;
+  result.entries = stats.entries;
+  result.files = stats.files;
+  result.file_bytes = stats.file_bytes;
+  result.archive_bytes = stats.archive_bytes;
+  result.archive_sha256 = stats.archive_sha256;
+  result.compression = options.compression;
+  result.parts = uploaded->parts;
+  result.part_size = part_size;
+  result.etag = uploaded->etag;
+  result.stage_id = stage_id;
+  result.duration =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  return result;
+}
+
+}  // namespace awsdl::stage

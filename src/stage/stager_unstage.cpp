@@ -1,0 +1,148 @@
+// Stager::unstage: the sidecar manifest first, then TransferManager::download_stream ->
+// TarExtractor, then the extracted counts and the archive's SHA-256 against the manifest.
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <system_error>
+
+#include "awsdl/s3/transfer.hpp"
+#include "awsdl/stage/stager.hpp"
+#include "stage/stager_internal.hpp"
+#include "stage/tar_extractor.hpp"
+
+namespace awsdl::stage {
+namespace {
+
+struct StoredManifest {
+  internal::Manifest manifest;
+  std::string stage_id;
+};
+
+std::string metadata_value(const std::map<std::string, std::string>& metadata, std::string_view key) {
+  auto it = metadata.find(std::string(key));
+  return it == metadata.end() ? std::string() : it->second;
+}
+
+// nullopt when there is no sidecar at all.
+Result<std::optional<StoredManifest>> read_manifest(const s3::S3Client& client, const s3::S3Uri& uri,
+                                                    const CallOptions& call) {
+  const std::string key = manifest_key(uri.key);
+  const std::string where = "s3://" + uri.bucket + "/" + key;
+  s3::GetObjectRequest get;
+  get.bucket = uri.bucket;
+  get.key = key;
+  // A range keeps a stray huge object at that key from being read into memory.
+  get.range = s3::ByteRange{0, internal::kMaxManifestBytes - 1};
+  auto got = client.get_object(get, call);
+  if (!got) {
+    const Error& e = got.error();
+    if (e.http_status == 404 || e.code == "NoSuchKey") return std::optional<StoredManifest>{};
+    if (e.code == "InvalidRange")
+      return Error::make(ErrorKind::kParse, "MalformedManifest", where + " is empty: it is not a manifest");
+    return internal::with_context(std::move(got).error(), "reading the manifest " + where);
+  }
+  if (got->info.object_size > internal::kMaxManifestBytes)
+    return Error::make(ErrorKind::kParse, "MalformedManifest", where + " is too large to be a manifest");
+  std::string_view text = got->body;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  auto parsed = internal::parse_manifest(text);
+  if (!parsed) return internal::with_context(std::move(parsed).error(), where);
+  return std::optional<StoredManifest>{
+      StoredManifest{std::move(parsed).value(), metadata_value(got->info.metadata, internal::kStageIdMetadataKey)}};
+}
+
+Error mismatch(const std::string& where, const std::string& what) {
+  return Error::make(ErrorKind::kIo, "ManifestMismatch", where + ": " + what);
+}
+
+}  // namespace
+
+Result<UnstageResult> Stager::unstage(std::string_view s3_uri, const std::string& directory,
+                                      const UnstageOptions& options) const {
+  const auto started = std::chrono::steady_clock::now();
+  AWSDL_ASSIGN_OR_RETURN(s3::S3Uri uri, internal::parse_archive_uri(s3_uri));
+  const std::string where = uri.to_string();
+  if (options.concurrency < 1 || options.concurrency > 256)
+    return Error::invalid_argument("InvalidOption", "concurrency must be between 1 and 256");
+  if (options.part_size < s3::kMiB || options.part_size > s3::kMaxPartSize)
+    return Error::invalid_argument("InvalidOption", "part size must be between 1 MiB and 5 GiB");
+  if (directory.empty()) return Error::invalid_argument("InvalidOption", "no target directory given");
+
+  // Everything that can be checked before a byte is extracted is checked first.
+  AWSDL_ASSIGN_OR_RETURN(std::optional<StoredManifest> stored, read_manifest(client_, uri, options.call));
+  if (!stored && options.require_manifest)
+    return Error::make(ErrorKind::kNotFound, "ManifestNotFound",
+                       where + " has no manifest (" + manifest_key(uri.key) +
+                           "): it was not written by awsdl stage, or its stage did not finish; extract it without "
+                           "verification only if you trust it (require_manifest = false, --no-verify)");
+
+  s3::HeadObjectRequest head_request;
+  head_request.bucket = uri.bucket;
+  head_request.key = uri.key;
+  auto head = client_.head_object(head_request, options.call);
+  if (!head) return internal::with_context(std::move(head).error(), "unstaging " + where);
+  if (stored) {
+    const std::string archive_id = metadata_value(head->metadata, internal::kStageIdMetadataKey);
+    if (archive_id.empty() || archive_id != stored->stage_id)
+      return Error::make(ErrorKind::kIo, "ManifestStale",
+                         where + ": its manifest " + manifest_key(uri.key) +
+                             " belongs to another stage of this key (the archive was replaced, or a stage is "
+                             "still running); stage it again");
+    if (head->object_size != stored->manifest.archive_bytes)
+      return mismatch(where, "the object has " + std::to_string(head->object_size) +
+                                 " bytes but the manifest says " + std::to_string(stored->manifest.archive_bytes));
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directory(directory, ec);
+  if (ec)
+    return Error::make(ErrorKind::kIo, "TargetNotCreated", "cannot create " + directory + ": " + ec.message());
+  AWSDL_ASSIGN_OR_RETURN(internal::TarExtractor extractor, internal::TarExtractor::open(directory));
+
+  s3::TransferOptions transfer;
+  transfer.part_size = options.part_size;
+  transfer.multipart_threshold = options.part_size;
+  transfer.concurrency = options.concurrency;
+  transfer.cancel = options.call.cancel;
+  transfer.deadline = options.call.deadline;
+  s3::TransferManager manager(client_, transfer);
+
+  std::optional<Error> extract_error;
+  UnstageProgress progress{0, head->object_size};
+  http::BodySink sink = [&](std::string_view chunk) -> Status {
+    if (auto s = extractor.write(chunk); !s) {
+      extract_error = s.error();
+      return s;
+    }
+    progress.bytes_done += chunk.size();
+    if (options.on_progress) options.on_progress(progress);
+    return {};
+  };
+  auto downloaded = manager.download_stream(uri.bucket, uri.key, sink);
+  if (extract_error) return internal::with_context(*extract_error, "unstaging " + where + " into " + directory);
+  if (!downloaded) return internal::with_context(std::move(downloaded).error(), "unstaging " + where);
+  if (!head->etag.empty() && !downloaded->etag.empty() && downloaded->etag != head->etag)
+    return Error::make(ErrorKind::kIo, "ArchiveChanged", where + " was replaced while it was being unstaged");
+  if (auto finished = extractor.finish(); !finished)
+    return internal::with_context(std::move(finished).error(), "unstaging " + where + " into " + directory);
+
+  const internal::ArchiveStats stats = extractor.stats();
+  if (stored) {
+    if (auto verified = internal::verify_manifest(stored->manifest, stats, extractor.compression()); !verified)
+      return internal::with_context(std::move(verified).error(), "unstaging " + where);
+  }
+
+  UnstageResult result;
+  result.entries = stats.entries;
+  result.files = stats.files;
+  result.file_bytes = stats.file_bytes;
+  result.archive_bytes = stats.archive_bytes;
+  result.archive_sha256 = stats.archive_sha256;
+  result.compression = internal::to_public(extractor.compression());
+  result.manifest_verified = stored.has_value();
+  result.duration =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  return result;
+}
+
+}  // namespace awsdl::stage

@@ -1,0 +1,422 @@
+// The stager against the sandbox: a ~30 MiB tree (nested directories, symbolic links, long
+// and UTF-8 names, odd modes) staged in 5 MiB parts and unstaged into a fresh directory
+// identically; gzip; what stage wrote, `aws s3 cp` downloads and GNU tar lists and extracts
+// identically; hostile archives refused with nothing outside the target touched; persistent
+// part failures leave no multipart upload behind; tampered or stale manifests are refused.
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "awsdl/s3/client.hpp"
+#include "awsdl/stage/stager.hpp"
+#include "stage/archive_locale.hpp"
+#include "stage/manifest.hpp"
+#include "support/sandbox.hpp"
+#include "support/tar_test_support.hpp"
+
+namespace {
+
+using namespace awsdl;
+using namespace awsdl::testing_support;
+using awsdl::stage::Compression;
+using awsdl::stage::Stager;
+
+constexpr std::uint64_t MiB = 1024 * 1024;
+constexpr const char* kAws = "/usr/bin/aws";
+
+// Builds an archive entry by entry with no checks, as a hostile writer could.
+class Crafted {
+ public:
+  Crafted() {
+    a_ = archive_write_new();
+    archive_write_set_format_pax_restricted(a_);
+    archive_write_set_bytes_per_block(a_, 0);
+    archive_write_open2(a_, this, nullptr, &Crafted::on_write, nullptr, nullptr);
+  }
+  ~Crafted() { archive_write_free(a_); }
+  Crafted& file(const std::string& name, const std::string& content) {
+    archive_entry* e = entry(name, AE_IFREG, 0644);
+    archive_entry_set_size(e, static_cast<la_int64_t>(content.size()));
+    put(e);
+    archive_write_data(a_, content.data(), content.size());
+    return *this;
+  }
+  Crafted& dir(const std::string& name) { return put(entry(name, AE_IFDIR, 0755)); }
+  Crafted& symlink(const std::string& name, const std::string& target) {
+    archive_entry* e = entry(name, AE_IFLNK, 0777);
+    archive_entry_set_symlink(e, target.c_str());
+    return put(e);
+  }
+  std::string bytes() {
+    archive_write_close(a_);
+    return out_;
+  }
+
+ private:
+  static la_ssize_t on_write(archive*, void* self, const void* data, size_t n) {
+    static_cast<Crafted*>(self)->out_.append(static_cast<const char*>(data), n);
+    return static_cast<la_ssize_t>(n);
+  }
+  archive_entry* entry(const std::string& name, unsigned type, mode_t mode) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_filetype(e, type);
+    archive_entry_set_perm(e, mode);
+    archive_entry_set_mtime(e, 1600000000, 0);
+    return e;
+  }
+  Crafted& put(archive_entry* e) {
+    EXPECT_GE(archive_write_header(a_, e), ARCHIVE_WARN) << archive_error_string(a_);
+    archive_entry_free(e);
+    return *this;
+  }
+  internal::Utf8LocaleGuard locale_;
+  archive* a_;
+  std::string out_;
+};
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+class StageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(sandbox.ok()) << sandbox.error();
+    config = sandbox.config();
+    config.retry.base_delay = Millis(10);
+    bucket = "stage-" + std::to_string(std::random_device{}() % 100000000);
+    ASSERT_TRUE(s3::S3Client(config).create_bucket({bucket}));
+  }
+
+  // The dataset: the rich tree plus big files so that 5 MiB parts make a real multipart
+  // upload, and a weights file beside it (two inputs, as the workflows stage them).
+  void make_dataset() {
+    make_rich_tree(tmp / "src" / "dataset");
+    for (int i = 0; i < 3; ++i)
+      write_file(tmp / "src" / "dataset" / "images" / ("big" + std::to_string(i) + ".jpg"),
+                 random_bytes(7 * MiB + 12345 * i, 10 + i));
+    for (int i = 0; i < 40; ++i)
+      write_file(tmp / "src" / "dataset" / "images" / "small" / ("img" + std::to_string(i) + ".jpg"),
+                 random_bytes(100000 + 3000 * i, 100 + i));
+    write_file(tmp / "src" / "weights.bin", random_bytes(4 * MiB + 7, 99));
+  }
+  std::vector<std::string> inputs() const {
+    return {(tmp / "src" / "dataset").string(), (tmp / "src" / "weights.bin").string()};
+  }
+  std::string uri(const std::string& key) const { return "s3://" + bucket + "/" + key; }
+
+  stage::StageOptions stage_options() const {
+    stage::StageOptions o;
+    o.part_size = 5 * MiB;
+    o.concurrency = 4;
+    return o;
+  }
+  stage::UnstageOptions unstage_options() const {
+    stage::UnstageOptions o;
+    o.part_size = 5 * MiB;
+    o.concurrency = 4;
+    return o;
+  }
+
+  std::size_t open_uploads() const {
+    auto r = s3::S3Client(config).list_multipart_uploads({.bucket = bucket});
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r ? r->uploads.size() : 999;
+  }
+  std::vector<std::string> keys() const {
+    auto r = s3::S3Client(config).list_all_objects(bucket, "");
+    EXPECT_TRUE(r);
+    std::vector<std::string> out;
+    if (r)
+      for (const auto& o : *r) out.push_back(o.key);
+    return out;
+  }
+
+  int aws(const std::string& args) const {
+    std::string cmd = std::string("env -i PATH=/usr/bin:/bin HOME=") + tmp.path().string() +
+                      " AWS_ACCESS_KEY_ID=" + testsupport::Sandbox::kAccessKeyId +
+                      " AWS_SECRET_ACCESS_KEY=" + testsupport::Sandbox::kSecretAccessKey +
+                      " AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null"
+                      " AWS_SHARED_CREDENTIALS_FILE=/dev/null " +
+                      kAws + " --endpoint-url " + sandbox.endpoint() + " " + args + " > " +
+                      (tmp / "aws.out").string() + " 2>&1";
+    return std::system(cmd.c_str());
+  }
+
+  // Replaces the sidecar with `text`, keeping (or replacing) its stage id.
+  void write_sidecar(const std::string& key, const std::string& text, const std::string& stage_id) {
+    s3::PutObjectRequest put;
+    put.bucket = bucket;
+    put.key = stage::manifest_key(key);
+    put.body = text;
+    put.attributes.metadata["awsdl-stage-id"] = stage_id;
+    ASSERT_TRUE(s3::S3Client(config).put_object(put));
+  }
+  std::string sidecar(const std::string& key) const {
+    auto r = s3::S3Client(config).get_object({.bucket = bucket, .key = stage::manifest_key(key)});
+    EXPECT_TRUE(r);
+    return r ? r->body : std::string();
+  }
+
+  testsupport::Sandbox sandbox;
+  Config config;
+  std::string bucket;
+  ScratchDir tmp;
+};
+
+TEST_F(StageTest, StagedTreeUnstagesIdentically) {
+  make_dataset();
+  std::atomic<int> stage_calls{0};
+  stage::StageProgress last_stage;
+  auto so = stage_options();
+  so.on_progress = [&](const stage::StageProgress& p) {
+    ++stage_calls;
+    last_stage = p;
+  };
+  Stager stager(config);
+  auto staged = stager.stage(inputs(), uri("sets/coco.tar"), so);
+  ASSERT_TRUE(staged) << staged.error().to_string();
+  EXPECT_GE(staged->parts, 5);
+  EXPECT_EQ(staged->part_size, 5 * MiB);
+  std::uint64_t files = 0;
+  for (const auto& [rel, info] : snapshot(tmp / "src")) files += info.type == 'f';
+  EXPECT_EQ(staged->files, files);
+  EXPECT_GT(staged->file_bytes, 25 * MiB);
+  EXPECT_EQ(staged->archive_sha256.size(), 64u);
+  EXPECT_EQ(staged->manifest_key, "sets/coco.tar.manifest");
+  EXPECT_GT(stage_calls.load(), 5);
+  EXPECT_EQ(last_stage.input_bytes_done, staged->file_bytes);
+  EXPECT_EQ(open_uploads(), 0u);
+
+  // The object is the archive the result describes, and the sidecar holds its manifest.
+  auto head = s3::S3Client(config).head_object({.bucket = bucket, .key = "sets/coco.tar"});
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->object_size, staged->archive_bytes);
+  EXPECT_EQ(head->metadata["awsdl-stage-id"], staged->stage_id);
+  auto manifest = internal::parse_manifest(sidecar("sets/coco.tar").substr(0, sidecar("sets/coco.tar").size() - 1));
+  ASSERT_TRUE(manifest) << manifest.error().to_string();
+  EXPECT_EQ(manifest->archive_sha256, staged->archive_sha256);
+  EXPECT_EQ(manifest->file_count, staged->files);
+
+  std::uint64_t last_done = 0;
+  auto uo = unstage_options();
+  uo.on_progress = [&](const stage::UnstageProgress& p) {
+    EXPECT_GE(p.bytes_done, last_done);
+    EXPECT_EQ(p.bytes_total, staged->archive_bytes);
+    last_done = p.bytes_done;
+  };
+  auto out = tmp / "out";
+  auto unstaged = stager.unstage(uri("sets/coco.tar"), out.string(), uo);
+  ASSERT_TRUE(unstaged) << unstaged.error().to_string();
+  EXPECT_TRUE(unstaged->manifest_verified);
+  EXPECT_EQ(unstaged->archive_sha256, staged->archive_sha256);
+  EXPECT_EQ(unstaged->files, staged->files);
+  EXPECT_EQ(unstaged->file_bytes, staged->file_bytes);
+  EXPECT_EQ(last_done, staged->archive_bytes);
+  EXPECT_EQ(snapshot(out), snapshot(tmp / "src"));
+}
+
+TEST_F(StageTest, GzipAndZstdRoundTrip) {
+  make_rich_tree(tmp / "src" / "dataset");
+  write_file(tmp / "src" / "weights.bin", std::string(6 * MiB, 'w') + random_bytes(MiB, 3));
+  for (Compression c : {Compression::kGzip, Compression::kZstd}) {
+    SCOPED_TRACE(stage::to_string(c));
+    auto so = stage_options();
+    so.compression = c;
+    Stager stager(config);
+    const std::string key = std::string("c.tar.") + stage::to_string(c);
+    auto staged = stager.stage(inputs(), uri(key), so);
+    ASSERT_TRUE(staged) << staged.error().to_string();
+    EXPECT_LT(staged->archive_bytes, staged->file_bytes);  // the repeated bytes compress
+    auto first = s3::S3Client(config).get_object({.bucket = bucket, .key = key, .range = s3::ByteRange{0, 3}});
+    ASSERT_TRUE(first);
+    if (c == Compression::kGzip) EXPECT_EQ(first->body.substr(0, 2), "\x1f\x8b");
+    if (c == Compression::kZstd) EXPECT_EQ(first->body, "\x28\xb5\x2f\xfd");
+    auto out = tmp / ("out-" + std::string(stage::to_string(c)));
+    auto unstaged = stager.unstage(uri(key), out.string(), unstage_options());
+    ASSERT_TRUE(unstaged) << unstaged.error().to_string();
+    EXPECT_EQ(unstaged->compression, c);
+    EXPECT_EQ(snapshot(out), snapshot(tmp / "src"));
+  }
+}
+
+TEST_F(StageTest, AwscliDownloadsWhatGnuTarListsAndExtracts) {
+  if (!std::filesystem::exists(kAws)) GTEST_SKIP() << "awscli is not installed";
+  make_dataset();
+  Stager stager(config);
+  auto staged = stager.stage(inputs(), uri("gnu.tar"), stage_options());
+  ASSERT_TRUE(staged) << staged.error().to_string();
+  const auto archive = tmp / "x.tar";
+  ASSERT_EQ(aws("s3 cp s3://" + bucket + "/gnu.tar " + archive.string()), 0) << read_file(tmp / "aws.out");
+  EXPECT_EQ(internal::sha256_hex(read_file(archive)), staged->archive_sha256);
+
+  ASSERT_EQ(std::system(("tar tf " + quote(archive.string()) + " > " + quote((tmp / "list").string()) + " 2>&1").c_str()), 0)
+      << read_file(tmp / "list");
+  std::set<std::string> listed;
+  std::istringstream in(read_file(tmp / "list"));
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '/') line.pop_back();
+    listed.insert(line);
+  }
+  std::set<std::string> expected;
+  for (const auto& [rel, info] : snapshot(tmp / "src")) expected.insert(rel);
+  EXPECT_EQ(listed, expected);
+
+  const auto out = tmp / "gnu-out";
+  std::filesystem::create_directories(out);
+  ASSERT_EQ(std::system(("tar xf " + quote(archive.string()) + " -C " + quote(out.string())).c_str()), 0);
+  EXPECT_EQ(snapshot(out), snapshot(tmp / "src"));
+}
+
+TEST_F(StageTest, HostileArchivesAreRefusedAndNothingOutsideChanges) {
+  write_file(tmp / "canary" / "keep.txt", "untouched");
+  const auto canary_before = snapshot(tmp / "canary");
+  struct Case {
+    std::string name;
+    std::string bytes;
+    std::string entry;
+  };
+  const std::vector<Case> cases = {
+      {"dot-dot", Crafted().file("ok.txt", "1").file("../x", "evil").bytes(), "../x"},
+      {"symlink-then-write-through",
+       Crafted().symlink("door", (tmp / "canary").string()).file("door/keep.txt", "evil").bytes(), "door"},
+  };
+  s3::S3Client client(config);
+  Stager stager(config);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string key = "hostile/" + c.name + ".tar";
+    ASSERT_TRUE(client.put_object({.bucket = bucket, .key = key, .body = c.bytes}));
+    const auto target = tmp / ("target-" + c.name);
+
+    // Without a manifest it is refused by default, before anything is created.
+    auto refused = stager.unstage(uri(key), target.string(), unstage_options());
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, "ManifestNotFound") << refused.error().to_string();
+    EXPECT_FALSE(std::filesystem::exists(target));
+
+    auto uo = unstage_options();
+    uo.require_manifest = false;
+    auto r = stager.unstage(uri(key), target.string(), uo);
+    ASSERT_FALSE(r) << "a hostile archive was extracted";
+    EXPECT_EQ(r.error().code, "UnsafeArchiveEntry") << r.error().to_string();
+    EXPECT_NE(r.error().message.find(c.entry), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find(uri(key)), std::string::npos) << r.error().message;
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(tmp / "x")));
+    EXPECT_EQ(snapshot(tmp / "canary"), canary_before);
+  }
+}
+
+TEST_F(StageTest, PersistentPartFailureAbortsAndLeavesNothing) {
+  make_dataset();
+  // Scoped to the other example key so that concurrent users of the sandbox are unaffected.
+  Config other = sandbox.config(testsupport::Sandbox::kOtherAccessKeyId, testsupport::Sandbox::kOtherSecretAccessKey);
+  other.retry.base_delay = Millis(5);
+  ASSERT_TRUE(sandbox.set_faults(std::string(R"([{"service":"s3","operation":"UploadPart","kind":"error",)") +
+                                 R"("code":"InternalError","status":500,"count":null,"access_key_id":")" +
+                                 testsupport::Sandbox::kOtherAccessKeyId + R"("}])"));
+  auto staged = Stager(other).stage(inputs(), uri("doomed.tar"), stage_options());
+  ASSERT_TRUE(sandbox.clear_faults());
+  ASSERT_FALSE(staged);
+  EXPECT_EQ(staged.error().code, "InternalError") << staged.error().to_string();
+  EXPECT_NE(staged.error().message.find(uri("doomed.tar")), std::string::npos) << staged.error().message;
+  EXPECT_NE(staged.error().message.find("aborted"), std::string::npos) << staged.error().message;
+  EXPECT_EQ(open_uploads(), 0u);
+  EXPECT_TRUE(keys().empty());  // neither the archive nor a manifest
+}
+
+TEST_F(StageTest, CancelledStageLeavesNothing) {
+  make_dataset();
+  CancellationSource cancel;
+  auto so = stage_options();
+  so.call.cancel = cancel.token();
+  so.on_progress = [&](const stage::StageProgress& p) {
+    if (p.parts_done >= 1) cancel.cancel();
+  };
+  auto staged = Stager(config).stage(inputs(), uri("cancelled.tar"), so);
+  ASSERT_FALSE(staged);
+  EXPECT_EQ(staged.error().kind, ErrorKind::kCancelled) << staged.error().to_string();
+  EXPECT_EQ(open_uploads(), 0u);
+  EXPECT_TRUE(keys().empty());
+}
+
+TEST_F(StageTest, TamperedOrStaleManifestIsRefused) {
+  make_rich_tree(tmp / "src" / "dataset");
+  write_file(tmp / "src" / "weights.bin", random_bytes(MiB, 7));
+  Stager stager(config);
+  auto staged = stager.stage(inputs(), uri("t.tar"), stage_options());
+  ASSERT_TRUE(staged) << staged.error().to_string();
+  const std::string original = sidecar("t.tar");
+  auto manifest = internal::parse_manifest(original.substr(0, original.size() - 1));
+  ASSERT_TRUE(manifest);
+
+  struct Case {
+    std::string name;
+    std::function<void(internal::Manifest&)> tamper;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"sha256", [](internal::Manifest& m) { m.archive_sha256[10] = m.archive_sha256[10] == 'a' ? 'b' : 'a'; },
+       "sha256"},
+      {"files", [](internal::Manifest& m) { m.file_count += 1; }, "file"},
+      {"bytes", [](internal::Manifest& m) { m.file_bytes -= 1; }, "byte"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    internal::Manifest m = *manifest;
+    c.tamper(m);
+    write_sidecar("t.tar", internal::serialize_manifest(m), staged->stage_id);
+    auto r = stager.unstage(uri("t.tar"), (tmp / ("out-" + c.name)).string(), unstage_options());
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, "ManifestMismatch") << r.error().to_string();
+    EXPECT_NE(r.error().message.find(c.field), std::string::npos) << r.error().message;
+  }
+
+  write_sidecar("t.tar", "not a manifest", staged->stage_id);
+  auto malformed = stager.unstage(uri("t.tar"), (tmp / "out-malformed").string(), unstage_options());
+  ASSERT_FALSE(malformed);
+  EXPECT_EQ(malformed.error().code, "MalformedManifest") << malformed.error().to_string();
+
+  // A sidecar from another stage of the key: refused before any byte is extracted.
+  write_sidecar("t.tar", original, "0123456789abcdef0123456789abcdef");
+  auto stale = stager.unstage(uri("t.tar"), (tmp / "out-stale").string(), unstage_options());
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, "ManifestStale") << stale.error().to_string();
+  EXPECT_FALSE(std::filesystem::exists(tmp / "out-stale"));
+
+  // The untampered manifest still verifies.
+  write_sidecar("t.tar", original, staged->stage_id);
+  auto ok = stager.unstage(uri("t.tar"), (tmp / "out-ok").string(), unstage_options());
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  EXPECT_EQ(snapshot(tmp / "out-ok"), snapshot(tmp / "src"));
+}
+
+TEST_F(StageTest, BadArgumentsAreRefusedBeforeAnyRequest) {
+  Stager stager(config);
+  auto no_key = stager.stage({tmp.path().string()}, "s3://" + bucket + "/", stage_options());
+  ASSERT_FALSE(no_key);
+  EXPECT_EQ(no_key.error().code, "InvalidS3Uri");
+  auto missing = stager.stage({(tmp / "nope").string()}, uri("x.tar"), stage_options());
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind, ErrorKind::kNotFound) << missing.error().to_string();
+  auto so = stage_options();
+  so.part_size = MiB;
+  auto small = stager.stage({tmp.path().string()}, uri("x.tar"), so);
+  ASSERT_FALSE(small);
+  EXPECT_EQ(small.error().code, "InvalidOption");
+  EXPECT_TRUE(keys().empty());
+}
+
+}  // namespace
