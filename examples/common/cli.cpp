@@ -25,11 +25,11 @@ Parser& Parser::flag(FlagSpec spec) {
   return *this;
 }
 
-Parser& Parser::aws_flags() {
+Parser& Parser::aws_flags(const std::string& default_output) {
   flag({"region", "REGION", "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile)"});
   flag({"profile", "NAME", "profile in the shared config and credentials files (default: AWS_PROFILE)"});
   flag({"endpoint-url", "URL", "send every AWS call to this endpoint (default: AWS_ENDPOINT_URL)"});
-  flag({"output", "text|json", "output format (default: text)"});
+  flag({"output", "text|json", "output format (default: " + default_output + ")"});
   return *this;
 }
 
@@ -110,8 +110,8 @@ awsdl::Result<awsdl::Config> config_from(const Args& args) {
   return awsdl::Config::from_environment(std::move(o));
 }
 
-awsdl::Result<bool> json_output(const Args& args) {
-  auto v = args.get_or("output", "text");
+awsdl::Result<bool> json_output(const Args& args, const std::string& fallback) {
+  auto v = args.get_or("output", fallback);
   if (v == "text") return false;
   if (v == "json") return true;
   return awsdl::Error::invalid_argument("BadOutput", "--output must be text or json, not '" + v + "'");

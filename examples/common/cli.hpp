@@ -48,8 +48,8 @@ class Parser {
  public:
   Parser(std::string program, std::string summary) : program_(std::move(program)), summary_(std::move(summary)) {}
   Parser& flag(FlagSpec spec);
-  /// --region, --profile, --endpoint-url, --output text|json.
-  Parser& aws_flags();
+  /// --region, --profile, --endpoint-url, --output text|json (with the command's default).
+  Parser& aws_flags(const std::string& default_output = "text");
   Parser& usage(std::string line) { usages_.push_back(std::move(line)); return *this; }
   Parser& example(std::string line) { examples_.push_back(std::move(line)); return *this; }
 
@@ -66,8 +66,9 @@ class Parser {
 /// Config from the standard chain, with --region/--profile/--endpoint-url applied.
 awsdl::Result<awsdl::Config> config_from(const Args& args);
 
-/// "text" (default) or "json"; anything else is a usage error.
-awsdl::Result<bool> json_output(const Args& args);
+/// Whether --output asks for json ("text" or "json", `fallback` when absent); anything else
+/// is a usage error.
+awsdl::Result<bool> json_output(const Args& args, const std::string& fallback = "text");
 
 /// Prints "error: ..." with a hint of what to do next, and returns the exit code to use
 /// (2 for invalid arguments, 1 otherwise).

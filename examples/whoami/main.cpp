@@ -13,7 +13,7 @@ namespace {
 awsdl_cli::Parser parser() {
   awsdl_cli::Parser p("awsdl-whoami", "print the AWS account, ARN and user id of the credentials in use");
   p.usage("awsdl-whoami [--region REGION] [--profile NAME] [--endpoint-url URL] [--output json|text]")
-      .aws_flags()
+      .aws_flags("json")
       .flag({"debug", "", "log every HTTP attempt (method, host, status, time) on stderr"})
       .example("awsdl-whoami")
       .example("awsdl-whoami --profile dev --output text")
@@ -43,10 +43,8 @@ int main(int argc, char** argv) {
         "UnexpectedArgument", "awsdl-whoami takes no arguments besides flags (see awsdl-whoami --help)"));
 
   // The AWS CLI prints JSON unless told otherwise; so does this.
-  std::string output = args->get_or("output", "json");
-  if (output != "json" && output != "text")
-    return awsdl_cli::report(
-        awsdl::Error::invalid_argument("BadOutput", "--output must be json or text, not '" + output + "'"));
+  auto json = awsdl_cli::json_output(*args, "json");
+  if (!json) return awsdl_cli::report(json.error());
 
   auto config = awsdl_cli::config_from(*args);
   if (!config) return awsdl_cli::report(config.error(), "configuration");
@@ -56,7 +54,7 @@ int main(int argc, char** argv) {
   auto id = sts.get_caller_identity();
   if (!id) return awsdl_cli::report(id.error(), "sts get-caller-identity");
 
-  if (output == "text") {
+  if (!*json) {
     // The AWS CLI's text output: the values in key order (Account, Arn, UserId), tab-separated.
     std::printf("%s\t%s\t%s\n", id->account.c_str(), id->arn.c_str(), id->user_id.c_str());
   } else {

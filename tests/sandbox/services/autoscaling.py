@@ -1,0 +1,322 @@
+"""Auto Scaling: groups whose instances are real sandbox EC2 instances. Whenever a group is
+looked at or changed it is reconciled: fewer live instances than desired -> launch (a
+"Launching a new EC2 instance" activity), more -> terminate the newest ones; instances that
+were terminated behind the group's back are dropped and replaced. Suspended Launch /
+Terminate processes stop the corresponding half.
+
+Groups are made by CreateAutoScalingGroup (LaunchTemplate ids/names are accepted as opaque
+labels: the image and type come from the group's `awsdl:image-id` / `awsdl:instance-type`
+tags, else the sandbox's newest Deep Learning AMI and p3.2xlarge) or by the control action
+`POST /_sandbox/services/autoscaling/create_group` {"name", "min", "max", "desired",
+"image_id", "instance_type", "subnets": [...], "tags": {...}, "placement_group"}.
+
+Capacity shortfalls: `POST /_sandbox/services/autoscaling/capacity {"p3.16xlarge": 3}` caps
+how many live instances of a type may exist in a region; launches beyond it fail with a
+Failed activity whose StatusMessage names InsufficientInstanceCapacity, as AWS reports it.
+
+Not modelled: launch configurations, lifecycle hooks, warm pools, cooldowns, scaling
+policies, load balancers, health checks other than "the EC2 instance is gone"."""
+
+import base64
+import datetime
+import uuid
+
+from core.errors import AwsError
+from core.service import Service
+
+PROCESSES = ('Launch', 'Terminate', 'AddToLoadBalancer', 'AlarmNotification', 'AZRebalance', 'HealthCheck',
+             'InstanceRefresh', 'ReplaceUnhealthy', 'ScheduledActions')
+
+
+def _validation(message):
+    return AwsError('ValidationError', message, 400)
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+class AutoScaling(Service):
+    name = 'autoscaling'
+
+    def reset(self):
+        self.groups = {}      # (region, name) -> dict
+        self.capacity = {}    # instance type -> max live instances per region
+
+    def control(self, action, body):
+        body = body or {}
+        if action == 'create_group':
+            region = body.get('region', 'us-east-1')
+            self.create(region, body['name'], body.get('min', 0), body.get('max', body.get('desired', 0)),
+                        body.get('desired', body.get('min', 0)), image_id=body.get('image_id'),
+                        instance_type=body.get('instance_type'), subnets=body.get('subnets') or [],
+                        tags=body.get('tags') or {}, placement_group=body.get('placement_group'))
+            return {'created': body['name']}
+        if action == 'capacity':
+            self.capacity = {k: int(v) for k, v in body.items()}
+            return {'capacity': self.capacity}
+        return super().control(action, body)
+
+    # ---- model
+    def ec2(self):
+        return self.sandbox.services['ec2']
+
+    def create(self, region, name, mn, mx, desired, image_id=None, instance_type=None, subnets=(), tags=None,
+               placement_group=None, account=None, propagate=None):
+        if (region, name) in self.groups:
+            raise AwsError('AlreadyExists', 'AutoScalingGroup by this name already exists - A group with the name %s '
+                           'already exists' % name, 400)
+        if not mn <= desired <= mx:
+            raise _validation('Desired capacity:%d must be between the specified min size:%d and max size:%d'
+                              % (desired, mn, mx))
+        ec2 = self.ec2()
+        if image_id is None:
+            from services.ec2 import IMAGES
+            image_id = sorted((i for i in IMAGES if i[1].startswith('Deep Learning')), key=lambda i: i[2])[-1][0]
+        account = account or self.sandbox.account
+        tags = dict(tags or {})
+        subnets = list(subnets)
+        r = ec2.region(region)
+        for s in subnets:
+            if s not in r.subnets:
+                raise _validation('The subnet ID \'%s\' does not exist' % s)
+        zones = sorted({r.subnets[s]['AvailabilityZone'] for s in subnets}) or [region + 'a']
+        g = {'AutoScalingGroupName': name, 'region': region,
+             'AutoScalingGroupARN': 'arn:aws:autoscaling:%s:%s:autoScalingGroup:%s:autoScalingGroupName/%s'
+                                    % (region, account, uuid.uuid4(), name),
+             'MinSize': mn, 'MaxSize': mx, 'DesiredCapacity': desired, 'DefaultCooldown': 300,
+             'AvailabilityZones': zones, 'HealthCheckType': 'EC2', 'HealthCheckGracePeriod': 300,
+             'CreatedTime': _now(), 'VPCZoneIdentifier': ','.join(subnets), 'tags': tags,
+             'propagate': set(propagate if propagate is not None else tags), 'suspended': {},
+             'instances': [], 'activities': [], 'image_id': tags.get('awsdl:image-id', image_id),
+             'instance_type': tags.get('awsdl:instance-type', instance_type or 'p3.2xlarge'),
+             'PlacementGroup': placement_group}
+        self.groups[(region, name)] = g
+        self.reconcile(g)
+        return g
+
+    def _activity(self, g, description, cause, status='Successful', message=None):
+        a = {'ActivityId': str(uuid.uuid4()), 'AutoScalingGroupName': g['AutoScalingGroupName'],
+             'AutoScalingGroupARN': g['AutoScalingGroupARN'], 'Description': description, 'Cause': cause,
+             'StartTime': _now(), 'EndTime': _now(), 'StatusCode': status, 'Progress': 100,
+             'Details': '{"Subnet ID":"%s"}' % (g['VPCZoneIdentifier'].split(',')[0] if g['VPCZoneIdentifier'] else '')}
+        if message:
+            a['StatusMessage'] = message
+        g['activities'].insert(0, a)
+
+    def _live(self, g):
+        ec2 = self.ec2()
+        live = []
+        for iid in list(g['instances']):
+            state = ec2.instance_state(g['region'], iid)
+            if state in ('pending', 'running'):
+                live.append(iid)
+            else:
+                g['instances'].remove(iid)
+        return live
+
+    def reconcile(self, g):
+        ec2 = self.ec2()
+        live = self._live(g)
+        want = g['DesiredCapacity']
+        cause_base = 'At %s ' % _now().strftime('%Y-%m-%dT%H:%M:%SZ')
+        if len(live) < want and 'Launch' not in g['suspended']:
+            r = ec2.region(g['region'])
+            subnets = g['VPCZoneIdentifier'].split(',') if g['VPCZoneIdentifier'] else [None]
+            for n in range(want - len(live)):
+                itype = g['instance_type']
+                cap = self.capacity.get(itype)
+                in_use = sum(1 for i in r.instances.values()
+                             if i['InstanceType'] == itype and ec2.instance_state(g['region'], i['InstanceId'])
+                             in ('pending', 'running'))
+                cause = cause_base + ('an instance was started in response to a difference between desired and '
+                                      'actual capacity, increasing the capacity from %d to %d.' % (len(live), want))
+                if cap is not None and in_use >= cap:
+                    self._activity(g, 'Launching a new EC2 instance.  Status Reason: We currently do not have '
+                                   'sufficient %s capacity in the Availability Zone you requested. Launching EC2 '
+                                   'instance failed.' % itype, cause, 'Failed',
+                                   'We currently do not have sufficient %s capacity in the Availability Zone you '
+                                   'requested (%s). InsufficientInstanceCapacity. Launching EC2 instance failed.'
+                                   % (itype, g['AvailabilityZones'][0]))
+                    break
+                tags = {k: v for k, v in g['tags'].items() if k in g['propagate']}
+                tags['aws:autoscaling:groupName'] = g['AutoScalingGroupName']
+                subnet = subnets[(len(live) + n) % len(subnets)]
+                _, ids = ec2.launch(None, g['region'], g['image_id'], itype, 1, subnet_id=subnet, tags=tags,
+                                    placement={'GroupName': g['PlacementGroup']} if g['PlacementGroup'] else None)
+                g['instances'].extend(ids)
+                self._activity(g, 'Launching a new EC2 instance: %s' % ids[0], cause)
+        elif len(live) > want and 'Terminate' not in g['suspended']:
+            extra = live[want:]
+            ec2.terminate(g['region'], extra)
+            for iid in extra:
+                g['instances'].remove(iid)
+                self._activity(g, 'Terminating EC2 instance: %s' % iid, cause_base + (
+                    'a user request explicitly set group desired capacity changing the desired capacity from %d to %d.'
+                    % (len(live), want)))
+
+    def _group(self, ctx, name):
+        g = self.groups.get((ctx.region, name))
+        if g is None:
+            raise _validation('AutoScalingGroup name not found - AutoScalingGroup %s not found' % name)
+        return g
+
+    def _group_out(self, g):
+        self.reconcile(g)
+        ec2 = self.ec2()
+        insts = []
+        for iid in g['instances']:
+            state = ec2.instance_state(g['region'], iid)
+            inst = ec2.region(g['region']).instances[iid]
+            insts.append({'InstanceId': iid, 'InstanceType': inst['InstanceType'],
+                          'AvailabilityZone': inst['Placement']['AvailabilityZone'],
+                          'LifecycleState': 'InService' if state == 'running' else 'Pending',
+                          'HealthStatus': 'Healthy', 'ProtectedFromScaleIn': False,
+                          'LaunchTemplate': {'LaunchTemplateName': g['AutoScalingGroupName']}})
+        out = {k: v for k, v in g.items() if k[:1].isupper() and v is not None}
+        out['Instances'] = insts
+        out['SuspendedProcesses'] = [{'ProcessName': p, 'SuspensionReason': r} for p, r in g['suspended'].items()]
+        out['Tags'] = [{'ResourceId': g['AutoScalingGroupName'], 'ResourceType': 'auto-scaling-group', 'Key': k,
+                        'Value': v, 'PropagateAtLaunch': k in g['propagate']} for k, v in g['tags'].items()]
+        return out
+
+    # ---- operations
+    def CreateAutoScalingGroup(self, ctx, params):
+        tags = {t['Key']: t.get('Value', '') for t in params.get('Tags', [])}
+        propagate = {t['Key'] for t in params.get('Tags', []) if t.get('PropagateAtLaunch')}
+        subnets = [s.strip() for s in params.get('VPCZoneIdentifier', '').split(',') if s.strip()]
+        desired = params.get('DesiredCapacity', params['MinSize'])
+        self.create(ctx.region, params['AutoScalingGroupName'], params['MinSize'], params['MaxSize'], desired,
+                    subnets=subnets, tags=tags, placement_group=params.get('PlacementGroup'), account=ctx.account,
+                    propagate=propagate)
+        return {}
+
+    def DeleteAutoScalingGroup(self, ctx, params):
+        g = self._group(ctx, params['AutoScalingGroupName'])
+        live = self._live(g)
+        if live and not params.get('ForceDelete'):
+            raise AwsError('ResourceInUse', 'You cannot delete an AutoScalingGroup while there are instances or '
+                           'pending Spot instance request(s) still in the group.', 400)
+        if live:
+            self.ec2().terminate(g['region'], live)
+        del self.groups[(ctx.region, g['AutoScalingGroupName'])]
+        return {}
+
+    def DescribeAutoScalingGroups(self, ctx, params):
+        names = params.get('AutoScalingGroupNames', [])
+        chosen = []
+        for (region, name), g in self.groups.items():
+            if region != ctx.region or (names and name not in names):
+                continue
+            ok = True
+            for f in params.get('Filters', []):
+                vals = f.get('Values', [])
+                if f['Name'].startswith('tag:'):
+                    ok = ok and g['tags'].get(f['Name'][4:]) in vals
+                elif f['Name'] == 'tag-key':
+                    ok = ok and any(k in vals for k in g['tags'])
+                elif f['Name'] == 'tag-value':
+                    ok = ok and any(v in vals for v in g['tags'].values())
+                else:
+                    raise _validation('Filter name %s is not valid' % f['Name'])
+            if ok:
+                chosen.append(g)
+        start = 0
+        if params.get('NextToken'):
+            try:
+                start = int(base64.b64decode(params['NextToken']).decode())
+            except Exception:
+                raise AwsError('InvalidNextToken', 'The token is invalid', 400)
+        size = params.get('MaxRecords') or 50
+        if not 1 <= size <= 100:
+            raise _validation('MaxRecords must be between 1 and 100')
+        out = {'AutoScalingGroups': [self._group_out(g) for g in chosen[start:start + size]]}
+        if start + size < len(chosen):
+            out['NextToken'] = base64.b64encode(str(start + size).encode()).decode()
+        return out
+
+    def SetDesiredCapacity(self, ctx, params):
+        g = self._group(ctx, params['AutoScalingGroupName'])
+        d = params['DesiredCapacity']
+        if d > g['MaxSize']:
+            raise _validation('New SetDesiredCapacity value %d is above max value %d for the AutoScalingGroup.'
+                              % (d, g['MaxSize']))
+        if d < g['MinSize']:
+            raise _validation('New SetDesiredCapacity value %d is below min value %d for the AutoScalingGroup.'
+                              % (d, g['MinSize']))
+        g['DesiredCapacity'] = d
+        self.reconcile(g)
+        return {}
+
+    def UpdateAutoScalingGroup(self, ctx, params):
+        g = self._group(ctx, params['AutoScalingGroupName'])
+        mn = params.get('MinSize', g['MinSize'])
+        mx = params.get('MaxSize', g['MaxSize'])
+        d = params.get('DesiredCapacity', g['DesiredCapacity'])
+        if mn > mx:
+            raise _validation('Minimum size %d must be less than or equal to maximum size %d' % (mn, mx))
+        if 'DesiredCapacity' not in params:
+            d = min(max(d, mn), mx)  # AWS moves desired into the new range
+        if not mn <= d <= mx:
+            raise _validation('Desired capacity:%d must be between the specified min size:%d and max size:%d'
+                              % (d, mn, mx))
+        g.update(MinSize=mn, MaxSize=mx, DesiredCapacity=d)
+        for k in ('HealthCheckGracePeriod', 'PlacementGroup', 'VPCZoneIdentifier', 'DefaultCooldown'):
+            if k in params:
+                g[k] = params[k]
+        self.reconcile(g)
+        return {}
+
+    def DescribeScalingActivities(self, ctx, params):
+        name = params.get('AutoScalingGroupName')
+        acts = []
+        for (region, gname), g in self.groups.items():
+            if region == ctx.region and (not name or gname == name):
+                self.reconcile(g)
+                acts.extend(g['activities'])
+        if name and (ctx.region, name) not in self.groups:
+            acts = []
+        ids = params.get('ActivityIds', [])
+        if ids:
+            acts = [a for a in acts if a['ActivityId'] in ids]
+        acts.sort(key=lambda a: a['StartTime'], reverse=True)
+        start = int(base64.b64decode(params['NextToken']).decode()) if params.get('NextToken') else 0
+        size = params.get('MaxRecords') or 100
+        out = {'Activities': acts[start:start + size]}
+        if start + size < len(acts):
+            out['NextToken'] = base64.b64encode(str(start + size).encode()).decode()
+        return out
+
+    def DescribeAutoScalingInstances(self, ctx, params):
+        ids = params.get('InstanceIds', [])
+        out = []
+        for (region, name), g in self.groups.items():
+            if region != ctx.region:
+                continue
+            for inst in self._group_out(g)['Instances']:
+                if not ids or inst['InstanceId'] in ids:
+                    out.append(dict(inst, AutoScalingGroupName=name, HealthStatus='HEALTHY'))
+        return {'AutoScalingInstances': out}
+
+    def _processes(self, params):
+        procs = params.get('ScalingProcesses') or list(PROCESSES)
+        bad = [p for p in procs if p not in PROCESSES]
+        if bad:
+            raise _validation('Process names are invalid: %s' % ', '.join(bad))
+        return procs
+
+    def SuspendProcesses(self, ctx, params):
+        g = self._group(ctx, params['AutoScalingGroupName'])
+        for p in self._processes(params):
+            g['suspended'][p] = 'User suspended at %s' % _now().strftime('%Y-%m-%dT%H:%M:%SZ')
+        return {}
+
+    def ResumeProcesses(self, ctx, params):
+        g = self._group(ctx, params['AutoScalingGroupName'])
+        for p in self._processes(params):
+            g['suspended'].pop(p, None)
+        self.reconcile(g)
+        return {}
+
+
+SERVICE = AutoScaling
