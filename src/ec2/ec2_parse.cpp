@@ -1,3 +1,6 @@
+#include <string_view>
+#include <unordered_map>
+
 #include "ec2/ec2_internal.hpp"
 
 namespace awsdl::ec2::detail {
@@ -12,30 +15,73 @@ std::vector<Tag> parse_tags(pugi::xml_node parent) {
   return tags;
 }
 
+namespace {
+
+enum class Field {
+  kInstanceId, kImageId, kInstanceType, kState, kStateReason, kPrivateIp, kPublicIp, kPrivateDns, kPublicDns,
+  kSubnetId, kVpcId, kKeyName, kPlacement, kLifecycle, kLaunchTime, kClientToken, kGroupSet, kTagSet
+};
+
+// One pass over an instance's children with a table lookup per child: a DescribeInstances
+// answer can hold thousands of instances with ~40 children each, and searching each child
+// by path would walk the siblings once per field.
+const std::unordered_map<std::string_view, Field>& instance_fields() {
+  static const std::unordered_map<std::string_view, Field> fields{
+      {"instanceId", Field::kInstanceId},       {"imageId", Field::kImageId},
+      {"instanceType", Field::kInstanceType},   {"instanceState", Field::kState},
+      {"stateReason", Field::kStateReason},     {"privateIpAddress", Field::kPrivateIp},
+      {"ipAddress", Field::kPublicIp},          {"privateDnsName", Field::kPrivateDns},
+      {"dnsName", Field::kPublicDns},           {"subnetId", Field::kSubnetId},
+      {"vpcId", Field::kVpcId},                 {"keyName", Field::kKeyName},
+      {"placement", Field::kPlacement},         {"instanceLifecycle", Field::kLifecycle},
+      {"launchTime", Field::kLaunchTime},       {"clientToken", Field::kClientToken},
+      {"groupSet", Field::kGroupSet},           {"tagSet", Field::kTagSet},
+  };
+  return fields;
+}
+
+std::string text_of(pugi::xml_node n) { return n.text().get(); }
+
+}  // namespace
+
 Instance parse_instance(pugi::xml_node item) {
   Instance i;
-  i.instance_id = xml_text(item, "instanceId");
-  i.image_id = xml_text(item, "imageId");
-  i.instance_type = xml_text(item, "instanceType");
-  auto state = xml_child(item, "instanceState");
-  i.state = xml_text(state, "name");
-  i.state_code = static_cast<int>(internal::xml_int(state, "code").value_or(0));
-  i.state_reason = xml_text(item, "stateReason/message");
-  i.private_ip = xml_text(item, "privateIpAddress");
-  i.public_ip = xml_text(item, "ipAddress");
-  i.private_dns = xml_text(item, "privateDnsName");
-  i.public_dns = xml_text(item, "dnsName");
-  i.subnet_id = xml_text(item, "subnetId");
-  i.vpc_id = xml_text(item, "vpcId");
-  i.key_name = xml_text(item, "keyName");
-  auto placement = xml_child(item, "placement");
-  i.availability_zone = xml_text(placement, "availabilityZone");
-  i.placement_group = xml_text(placement, "groupName");
-  i.lifecycle = xml_text(item, "instanceLifecycle");
-  i.launch_time = xml_text(item, "launchTime");
-  i.client_token = xml_text(item, "clientToken");
-  for (auto g : xml_list(item, "groupSet", "item")) i.security_group_ids.push_back(xml_text(g, "groupId"));
-  i.tags = parse_tags(item);
+  const auto& fields = instance_fields();
+  for (auto c = item.first_child(); c; c = c.next_sibling()) {
+    if (c.type() != pugi::node_element) continue;
+    auto it = fields.find(internal::xml_local_name(c));
+    if (it == fields.end()) continue;
+    switch (it->second) {
+      case Field::kInstanceId: i.instance_id = text_of(c); break;
+      case Field::kImageId: i.image_id = text_of(c); break;
+      case Field::kInstanceType: i.instance_type = text_of(c); break;
+      case Field::kState:
+        i.state = xml_text(c, "name");
+        i.state_code = static_cast<int>(internal::xml_int(c, "code").value_or(0));
+        break;
+      case Field::kStateReason: i.state_reason = xml_text(c, "message"); break;
+      case Field::kPrivateIp: i.private_ip = text_of(c); break;
+      case Field::kPublicIp: i.public_ip = text_of(c); break;
+      case Field::kPrivateDns: i.private_dns = text_of(c); break;
+      case Field::kPublicDns: i.public_dns = text_of(c); break;
+      case Field::kSubnetId: i.subnet_id = text_of(c); break;
+      case Field::kVpcId: i.vpc_id = text_of(c); break;
+      case Field::kKeyName: i.key_name = text_of(c); break;
+      case Field::kPlacement:
+        i.availability_zone = xml_text(c, "availabilityZone");
+        i.placement_group = xml_text(c, "groupName");
+        break;
+      case Field::kLifecycle: i.lifecycle = text_of(c); break;
+      case Field::kLaunchTime: i.launch_time = text_of(c); break;
+      case Field::kClientToken: i.client_token = text_of(c); break;
+      case Field::kGroupSet:
+        for (auto g : internal::xml_children(c, "item")) i.security_group_ids.push_back(xml_text(g, "groupId"));
+        break;
+      case Field::kTagSet:
+        for (auto t : internal::xml_children(c, "item")) i.tags.push_back({xml_text(t, "key"), xml_text(t, "value")});
+        break;
+    }
+  }
   return i;
 }
 

@@ -1,6 +1,7 @@
 #include "awsdl/registry/push.hpp"
 
 #include <atomic>
+#include <algorithm>
 #include <mutex>
 #include <thread>
 

@@ -1,7 +1,9 @@
 #include "registry/registry_client.hpp"
 
 #include <chrono>
+#include <cctype>
 #include <map>
+#include <optional>
 #include <random>
 #include <thread>
 

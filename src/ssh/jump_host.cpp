@@ -173,6 +173,16 @@ struct JumpHost::Impl {
 
   void run() {
     int master_fd = ssh_get_fd(core->s);
+    ssh_event event = ssh_event_new();
+    ssh_event_add_session(event, core->s);
+    struct EventGuard {
+      ssh_event e;
+      ssh_session s;
+      ~EventGuard() {
+        ssh_event_remove_session(e, s);
+        ssh_event_free(e);
+      }
+    } event_guard{event, core->s};
     while (!stopping) {
       std::deque<std::shared_ptr<Request>> todo;
       {
@@ -194,7 +204,11 @@ struct JumpHost::Impl {
         if (!t->to_fd.empty()) ev |= POLLOUT;
         if (ev) fds.push_back({t->fd, ev, 0});
       }
-      ::poll(fds.data(), fds.size(), 50);
+      if (::poll(fds.data(), fds.size(), 50) > 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+        // Channels at EOF are no longer read, yet their CLOSE (and keepalive replies) still
+        // arrive: let libssh process whatever is on the socket.
+        if (ssh_event_dopoll(event, 0) == SSH_ERROR && !ssh_is_connected(core->s)) core->dead = true;
+      }
       if (fds[0].revents & POLLIN) {
         char drain[64];
         while (::read(wake[0], drain, sizeof drain) > 0) {

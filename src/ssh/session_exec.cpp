@@ -92,6 +92,17 @@ Result<ExecResult> Session::exec(const std::string& command, const ExecOptions& 
   bool eof[2] = {false, false};
   char buf[32768];
   int fd = ssh_get_fd(core.s);
+  ssh_event event = nullptr;
+  struct EventGuard {
+    ssh_event& e;
+    ssh_session s;
+    ~EventGuard() {
+      if (e) {
+        ssh_event_remove_session(e, s);
+        ssh_event_free(e);
+      }
+    }
+  } event_guard{event, core.s};
   for (;;) {
     bool progress = false;
     for (int stream = 0; stream < 2; ++stream) {
@@ -146,7 +157,16 @@ Result<ExecResult> Session::exec(const std::string& command, const ExecOptions& 
     }
     std::vector<pollfd> fds{{fd, POLLIN, 0}};
     for (int afd : core.agent_fds()) fds.push_back({afd, POLLIN, 0});
-    ::poll(fds.data(), fds.size(), wait_ms);
+    if (::poll(fds.data(), fds.size(), wait_ms) > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+      // ssh_channel_read_nonblocking stops reading the socket once a stream is at EOF, but
+      // OpenSSH sends the exit status after the EOF: let libssh process what has arrived.
+      if (!event) {
+        event = ssh_event_new();
+        if (event) ssh_event_add_session(event, core.s);
+      }
+      if (event && ssh_event_dopoll(event, 0) == SSH_ERROR && !ssh_is_connected(core.s))
+        return lost("connection lost while the command ran");
+    }
   }
   result.exit_status = exit.have_status ? exit.status : ssh_channel_get_exit_status(guard.ch);
   result.exit_signal = exit.signal;

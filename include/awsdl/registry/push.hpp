@@ -70,8 +70,11 @@ struct AWSDL_EXPORT PushOptions {
   int gzip_level = 1;
   /// Known blobs larger than this go up in PATCH chunks of this size; smaller ones in one PUT.
   std::uint64_t chunk_size = 64ull << 20;
-  /// Re-hash blobs the registry already has, so that a damaged source still fails.
-  bool verify_skipped = true;
+  /// Also re-hash source blobs the registry already has. Off by default: a skipped blob is
+  /// never read, and what the manifest references is the registry's copy (found by digest,
+  /// or for docker-save layers through the manifest of the same config digest), so a damaged
+  /// local copy cannot reach the pushed image; on, it reports local damage anyway.
+  bool verify_skipped = false;
   int max_attempts = 3;  // per request / per blob upload, first try included
   Millis retry_base_delay{200};
   /// Called from worker threads, one call at a time.

@@ -41,10 +41,10 @@ INSTANCE_TYPES = {
 
 IMAGES = [
     # (image id, name, creation date, architecture)
-    ('ami-0dla000000000001a', 'Deep Learning AMI (Ubuntu 18.04) Version 60.0', '2022-01-10T10:00:00.000Z', 'x86_64'),
-    ('ami-0dla000000000002b', 'Deep Learning AMI (Ubuntu 18.04) Version 61.0', '2022-06-20T10:00:00.000Z', 'x86_64'),
-    ('ami-0dla000000000003c', 'Deep Learning AMI (Ubuntu 18.04) Version 62.0', '2023-02-14T10:00:00.000Z', 'x86_64'),
-    ('ami-0dlb000000000004d', 'Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04) 20240101',
+    ('ami-0d1a000000000001a', 'Deep Learning AMI (Ubuntu 18.04) Version 60.0', '2022-01-10T10:00:00.000Z', 'x86_64'),
+    ('ami-0d1a000000000002b', 'Deep Learning AMI (Ubuntu 18.04) Version 61.0', '2022-06-20T10:00:00.000Z', 'x86_64'),
+    ('ami-0d1a000000000003c', 'Deep Learning AMI (Ubuntu 18.04) Version 62.0', '2023-02-14T10:00:00.000Z', 'x86_64'),
+    ('ami-0d1b000000000004d', 'Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04) 20240101',
      '2024-01-01T08:00:00.000Z', 'x86_64'),
     ('ami-0a1b000000000005e', 'amzn2-ami-hvm-2.0.20240109.0-x86_64-gp2', '2024-01-09T20:00:00.000Z', 'x86_64'),
 ]

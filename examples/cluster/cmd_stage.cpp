@@ -1,0 +1,96 @@
+// awsdl-cluster stage: files and directories -> one tar object in S3, streamed.
+#include <cstdio>
+#include <mutex>
+
+#include <awsdl/stage/stager.hpp>
+
+#include "cli.hpp"
+#include "command.hpp"
+#include "stage_cli.hpp"
+
+namespace {
+
+awsdl_cli::Parser parser() {
+  awsdl_cli::Parser p("awsdl-cluster stage", "stream files and directories into one tar object in S3");
+  p.usage("awsdl-cluster stage [options] PATH... s3://BUCKET/KEY.tar")
+      .flag({"part-size", "SIZE", "multipart part size, e.g. 16MiB (default 16MiB, at least 5MiB; grown to fit 10,000 parts)"})
+      .flag({"concurrency", "N", "parts uploaded in parallel (default 8); memory is about N x part size"})
+      .flag({"compress", "none|gzip|zstd", "compress the tar stream (default none: images and weights do not compress)"})
+      .flag({"quiet", "", "no progress display"})
+      .aws_flags()
+      .example("awsdl-cluster stage data/coco weights/R50.npz s3://team-bucket/coco.tar")
+      .example("awsdl-cluster stage --part-size 64MiB --concurrency 16 /data/imagenet s3://team-bucket/imagenet.tar")
+      .example("awsdl-cluster stage --compress zstd code/ s3://team-bucket/code.tar.zst --endpoint-url http://127.0.0.1:4566");
+  return p;
+}
+
+int run(const std::vector<std::string>& argv) {
+  auto p = parser();
+  auto args = p.parse(argv);
+  if (!args) return awsdl_cli::report(args.error());
+  if (args->help()) {
+    std::fputs(p.help_text().c_str(), stdout);
+    return awsdl_cli::kExitOk;
+  }
+  const auto& pos = args->positionals();
+  if (pos.size() < 2 || !args->rest().empty())
+    return awsdl_cli::report(awsdl::Error::invalid_argument(
+        "Usage", "stage takes one or more paths and then the destination s3://bucket/key.tar (see --help)"));
+  auto json = awsdl_cli::json_output(*args);
+  if (!json) return awsdl_cli::report(json.error());
+
+  awsdl::stage::StageOptions options;
+  if (auto v = args->get("part-size")) {
+    auto size = awsdl_cluster::parse_size("part-size", *v);
+    if (!size) return awsdl_cli::report(size.error());
+    options.part_size = *size;
+  }
+  if (auto v = args->get("concurrency")) {
+    auto n = awsdl_cluster::parse_count("concurrency", *v, 1, 256);
+    if (!n) return awsdl_cli::report(n.error());
+    options.concurrency = *n;
+  }
+  if (auto v = args->get("compress")) {
+    auto c = awsdl::stage::parse_compression(*v);
+    if (!c) return awsdl_cli::report(c.error());
+    options.compression = *c;
+  }
+  auto config = awsdl_cli::config_from(*args);
+  if (!config) return awsdl_cli::report(config.error());
+
+  awsdl_cluster::ProgressDisplay display("staging");
+  if (!args->has("quiet"))
+    options.on_progress = [&](const awsdl::stage::StageProgress& p) {
+      display.update(p.input_bytes_done, p.input_bytes_total);
+    };
+  std::vector<std::string> paths(pos.begin(), pos.end() - 1);
+  awsdl::stage::Stager stager(*config);
+  auto r = stager.stage(paths, pos.back(), options);
+  display.finish();
+  if (!r) return awsdl_cli::report(r.error());
+
+  const double secs = static_cast<double>(r->duration.count()) / 1000.0;
+  const std::string where = "s3://" + r->bucket + "/" + r->key;
+  if (*json) {
+    std::printf(
+        "{\"uri\":\"%s\",\"manifest\":\"s3://%s/%s\",\"files\":%llu,\"entries\":%llu,\"file_bytes\":%llu,"
+        "\"archive_bytes\":%llu,\"sha256\":\"%s\",\"compression\":\"%s\",\"parts\":%d,\"part_size\":%llu,"
+        "\"seconds\":%.3f}\n",
+        awsdl_cli::json_escape(where).c_str(), awsdl_cli::json_escape(r->bucket).c_str(),
+        awsdl_cli::json_escape(r->manifest_key).c_str(), static_cast<unsigned long long>(r->files),
+        static_cast<unsigned long long>(r->entries), static_cast<unsigned long long>(r->file_bytes),
+        static_cast<unsigned long long>(r->archive_bytes), r->archive_sha256.c_str(),
+        awsdl::stage::to_string(r->compression), r->parts, static_cast<unsigned long long>(r->part_size), secs);
+  } else {
+    std::printf("staged %llu files (%s) into %s: %s in %d parts, %.1f s\nsha256 %s\n",
+                static_cast<unsigned long long>(r->files),
+                awsdl_cluster::human_bytes(static_cast<double>(r->file_bytes)).c_str(), where.c_str(),
+                awsdl_cluster::human_bytes(static_cast<double>(r->archive_bytes)).c_str(), r->parts, secs,
+                r->archive_sha256.c_str());
+  }
+  return awsdl_cli::kExitOk;
+}
+
+const awsdl_cluster::RegisterCommand kRegister({"stage", "stream files and directories into one tar object in S3", run});
+
+}  // namespace

@@ -1,0 +1,84 @@
+// awsdl-cluster unstage: a tar object in S3 -> a directory, streamed and verified.
+#include <cstdio>
+
+#include <awsdl/stage/stager.hpp>
+
+#include "cli.hpp"
+#include "command.hpp"
+#include "stage_cli.hpp"
+
+namespace {
+
+awsdl_cli::Parser parser() {
+  awsdl_cli::Parser p("awsdl-cluster unstage", "extract a staged tar object from S3 into a directory");
+  p.usage("awsdl-cluster unstage [options] s3://BUCKET/KEY.tar DIR")
+      .flag({"part-size", "SIZE", "size of each ranged GET, e.g. 16MiB (default 16MiB)"})
+      .flag({"concurrency", "N", "ranged GETs in parallel (default 8)"})
+      .flag({"no-verify", "", "extract an archive that has no manifest (not written by stage); still extracted safely"})
+      .flag({"quiet", "", "no progress display"})
+      .aws_flags()
+      .example("awsdl-cluster unstage s3://team-bucket/coco.tar /efs/data")
+      .example("awsdl-cluster unstage --concurrency 16 --part-size 32MiB s3://team-bucket/imagenet.tar /scratch/imagenet")
+      .example("awsdl-cluster unstage --no-verify s3://team-bucket/made-by-gnu-tar.tar ./out");
+  return p;
+}
+
+int run(const std::vector<std::string>& argv) {
+  auto p = parser();
+  auto args = p.parse(argv);
+  if (!args) return awsdl_cli::report(args.error());
+  if (args->help()) {
+    std::fputs(p.help_text().c_str(), stdout);
+    return awsdl_cli::kExitOk;
+  }
+  const auto& pos = args->positionals();
+  if (pos.size() != 2 || !args->rest().empty())
+    return awsdl_cli::report(awsdl::Error::invalid_argument(
+        "Usage", "unstage takes the source s3://bucket/key.tar and a target directory (see --help)"));
+  auto json = awsdl_cli::json_output(*args);
+  if (!json) return awsdl_cli::report(json.error());
+
+  awsdl::stage::UnstageOptions options;
+  if (auto v = args->get("part-size")) {
+    auto size = awsdl_cluster::parse_size("part-size", *v);
+    if (!size) return awsdl_cli::report(size.error());
+    options.part_size = *size;
+  }
+  if (auto v = args->get("concurrency")) {
+    auto n = awsdl_cluster::parse_count("concurrency", *v, 1, 256);
+    if (!n) return awsdl_cli::report(n.error());
+    options.concurrency = *n;
+  }
+  options.require_manifest = !args->has("no-verify");
+  auto config = awsdl_cli::config_from(*args);
+  if (!config) return awsdl_cli::report(config.error());
+
+  awsdl_cluster::ProgressDisplay display("unstaging");
+  if (!args->has("quiet"))
+    options.on_progress = [&](const awsdl::stage::UnstageProgress& p) { display.update(p.bytes_done, p.bytes_total); };
+  awsdl::stage::Stager stager(*config);
+  auto r = stager.unstage(pos[0], pos[1], options);
+  display.finish();
+  if (!r) return awsdl_cli::report(r.error());
+
+  const double secs = static_cast<double>(r->duration.count()) / 1000.0;
+  if (*json) {
+    std::printf(
+        "{\"directory\":\"%s\",\"files\":%llu,\"entries\":%llu,\"file_bytes\":%llu,\"archive_bytes\":%llu,"
+        "\"sha256\":\"%s\",\"compression\":\"%s\",\"verified\":%s,\"seconds\":%.3f}\n",
+        awsdl_cli::json_escape(pos[1]).c_str(), static_cast<unsigned long long>(r->files),
+        static_cast<unsigned long long>(r->entries), static_cast<unsigned long long>(r->file_bytes),
+        static_cast<unsigned long long>(r->archive_bytes), r->archive_sha256.c_str(),
+        awsdl::stage::to_string(r->compression), r->manifest_verified ? "true" : "false", secs);
+  } else {
+    std::printf("unstaged %llu files (%s) into %s in %.1f s, %s\nsha256 %s\n",
+                static_cast<unsigned long long>(r->files),
+                awsdl_cluster::human_bytes(static_cast<double>(r->file_bytes)).c_str(), pos[1].c_str(), secs,
+                r->manifest_verified ? "manifest verified" : "NOT verified (no manifest)", r->archive_sha256.c_str());
+  }
+  return awsdl_cli::kExitOk;
+}
+
+const awsdl_cluster::RegisterCommand kRegister({"unstage", "extract a staged tar object from S3 into a directory", run});
+
+}  // namespace
