@@ -16,4 +16,5 @@
 #include "awsdl/s3/client.hpp"
 #include "awsdl/s3/transfer.hpp"
 #include "awsdl/s3/uri.hpp"
+#include "awsdl/stage/stager.hpp"
 #include "awsdl/sts/sts.hpp"

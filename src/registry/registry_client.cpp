@@ -237,10 +237,19 @@ Result<void> RegistryClient::connect() {
 Result<http::Response> RegistryClient::send_authed(http::Request& request, const http::SendOptions& options) {
   authorize(request);
   AWSDL_ASSIGN_OR_RETURN(auto resp, transport_->send(request, options));
+  bool bearer = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    bearer = bearer_;
+  }
   // An expired Bearer token: renew once and resend (bodies are small or rewindable here).
-  if (resp.status == 401 && bearer_ && request.host == options_.registry &&
+  if (resp.status == 401 && bearer && request.host == options_.registry &&
       (!request.body_source || request.rewind_body)) {
-    std::string challenge(resp.headers.get("WWW-Authenticate").value_or(bearer_challenge_));
+    std::string challenge(resp.headers.get("WWW-Authenticate").value_or(""));
+    if (challenge.empty()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      challenge = bearer_challenge_;
+    }
     AWSDL_TRY(fetch_token(challenge));
     if (request.body_source && !request.rewind_body()) return resp;
     authorize(request);
@@ -265,7 +274,27 @@ Result<http::Response> RegistryClient::send_once(http::Request request, const ht
   http::SendOptions opts = options;
   opts.cancel = options_.cancel;
   authorize(request);
-  return transport_->send(request, opts);
+  AWSDL_ASSIGN_OR_RETURN(auto resp, transport_->send(request, opts));
+  bool bearer = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    bearer = bearer_;
+  }
+  // The body is gone, so it cannot be resent here: renew the token and report a retryable
+  // failure, so that the whole blob upload starts over with the new one.
+  if (resp.status == 401 && bearer && request.host == options_.registry) {
+    std::string challenge(resp.headers.get("WWW-Authenticate").value_or(""));
+    if (challenge.empty()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      challenge = bearer_challenge_;
+    }
+    AWSDL_TRY(fetch_token(challenge));
+    Error e = Error::make(ErrorKind::kCredentials, "RegistryTokenExpired",
+                          "the registry token expired during an upload; renewed", true);
+    e.http_status = 401;
+    return e;
+  }
+  return resp;
 }
 
 Error RegistryClient::error_from(const http::Response& response, std::string_view what) const {

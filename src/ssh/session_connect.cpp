@@ -183,8 +183,8 @@ Result<std::unique_ptr<SessionCore>> connect_core(const ssh::Target& target, con
   ssh_options_set(s, SSH_OPTIONS_NODELAY, &yes);
   std::string known = expand_home(options.known_hosts.empty() ? "~/.ssh/known_hosts" : options.known_hosts);
   ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, known.c_str());
-  // Strict checking is ours to do (verify_host_key); libssh must not prompt or decide.
-  ssh_options_set(s, SSH_OPTIONS_STRICTHOSTKEYCHECK, &no);
+  // Never SSH_OPTIONS_STRICTHOSTKEYCHECK = 0: libssh then reports every unknown host as
+  // known. The policy is applied in verify_host_key.
   set_timeout(s, options.connect_timeout.count() > 0 ? options.connect_timeout : Millis(10000));
   if (tunnel_fd >= 0) ssh_options_set(s, SSH_OPTIONS_FD, &tunnel_fd);
 

@@ -42,6 +42,16 @@ struct ChannelGuard {
 
 }  // namespace
 
+void Session::kill_marked(const std::string& marker) {
+  ExecOptions eo;
+  eo.timeout = std::chrono::seconds(10);
+  // Zombies have an empty environment and drop out; the grep itself has no marker.
+  (void)exec("for p in $(grep -l -a -x -z -F AWSDL_EXEC_ID=" + marker +
+                 " /proc/[0-9]*/environ 2>/dev/null | sed -n 's#^/proc/\\([0-9]*\\)/environ$#\\1#p'); do "
+                 "kill -KILL \"$p\" 2>/dev/null; done; true",
+             eo);
+}
+
 Result<ExecResult> Session::exec(const std::string& command, const ExecOptions& options) {
   if (!alive()) return Error::make(ErrorKind::kNetwork, "SessionClosed", "the session is closed");
   auto& core = *impl_->core;
@@ -51,7 +61,11 @@ Result<ExecResult> Session::exec(const std::string& command, const ExecOptions& 
     if (!valid_env_name(k)) return Error::invalid_argument("InvalidEnvName", "'" + k + "' is not a variable name");
     full += "export " + k + "=" + shell_quote(v) + "; ";
   }
-  full += command;
+  // The shell that runs the command carries a marker in its environment, as do all its
+  // children: on a timeout they are found by it and killed. (SSH "signal" requests would be
+  // simpler, but sshd refuses them for root logins, which run without privilege separation.)
+  const std::string marker = internal::random_hex_id();
+  full += "export AWSDL_EXEC_ID=" + marker + "; exec \"${SHELL:-/bin/sh}\" -c " + shell_quote(command);
 
   auto start = std::chrono::steady_clock::now();
   Millis limit = options.timeout.value_or(core.options.command_timeout);
@@ -144,6 +158,7 @@ Result<ExecResult> Session::exec(const std::string& command, const ExecOptions& 
       bool cancelled = options.cancel.cancelled();
       ssh_channel_request_send_signal(guard.ch, "KILL");
       ssh_channel_close(guard.ch);
+      kill_marked(marker);
       if (cancelled) return Error::make(ErrorKind::kCancelled, "Cancelled", "command cancelled on " + who);
       return Error::make(ErrorKind::kTimeout, "CommandTimeout",
                          "command did not finish within " + std::to_string(limit.count()) + " ms on " + who +

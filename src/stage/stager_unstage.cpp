@@ -109,13 +109,20 @@ Result<UnstageResult> Stager::unstage(std::string_view s3_uri, const std::string
 
   std::optional<Error> extract_error;
   UnstageProgress progress{0, head->object_size};
+  // Ranges arrive whole (part_size bytes); the extractor copies what it is given, so it is
+  // fed in slices to keep that copy, and its queue, small.
+  constexpr std::size_t kSlice = std::size_t{1} << 20;
   http::BodySink sink = [&](std::string_view chunk) -> Status {
-    if (auto s = extractor.write(chunk); !s) {
-      extract_error = s.error();
-      return s;
+    while (!chunk.empty()) {
+      const std::string_view slice = chunk.substr(0, kSlice);
+      if (auto s = extractor.write(slice); !s) {
+        extract_error = s.error();
+        return s;
+      }
+      chunk.remove_prefix(slice.size());
+      progress.bytes_done += slice.size();
+      if (options.on_progress) options.on_progress(progress);
     }
-    progress.bytes_done += chunk.size();
-    if (options.on_progress) options.on_progress(progress);
     return {};
   };
   auto downloaded = manager.download_stream(uri.bucket, uri.key, sink);

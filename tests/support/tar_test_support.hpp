@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -103,8 +105,8 @@ struct SnapshotOptions {
 inline std::map<std::string, NodeInfo> snapshot(const fs::path& root, SnapshotOptions opt = {}) {
   std::map<std::string, NodeInfo> out;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  auto it = fs::recursive_directory_iterator(root, ec);
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     struct stat st;
     if (::lstat(it->path().c_str(), &st) != 0) continue;
     NodeInfo n;
@@ -125,8 +127,11 @@ inline std::map<std::string, NodeInfo> snapshot(const fs::path& root, SnapshotOp
     } else {
       n.type = 's';
     }
-    out[fs::relative(it->path(), root).string()] = n;
+    // lexically: fs::relative would resolve a symlink to its target's name.
+    out[it->path().lexically_relative(root).string()] = n;
   }
+  // A walk that stopped early would make two different trees look equal.
+  if (ec) ADD_FAILURE() << "snapshot of " << root << " stopped: " << ec.message();
   return out;
 }
 

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -90,6 +94,24 @@ TEST(Error, ToStringRedacts) {
                         "request GET /?X-Amz-Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef failed");
   EXPECT_EQ(e.to_string().find("0123456789abcdef"), std::string::npos);
   EXPECT_NE(e.to_string().find("[redacted]"), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+// The suite-wide secret scan relies on every error reaching AWSDL_ERROR_LOG.
+TEST(ErrorObserver, RecordsErrorsWhenAsked) {
+  const char* path = std::getenv("AWSDL_ERROR_LOG");
+  if (!path) GTEST_SKIP() << "AWSDL_ERROR_LOG is not set (ctest sets it)";
+  std::string marker = "observer-marker-" + std::to_string(::getpid());
+  awsdl::Result<int> r = awsdl::Error::make(awsdl::ErrorKind::kIo, "Marker", marker + "\nsecond line");
+  ASSERT_FALSE(r.ok());
+  std::ifstream in(path);
+  std::string line;
+  bool found = false;
+  while (std::getline(in, line)) found = found || line == "Marker\t0\t" + marker + " second line\t";
+  EXPECT_TRUE(found) << "no line for " << marker << " in " << path;
 }
 
 }  // namespace

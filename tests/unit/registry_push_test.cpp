@@ -28,6 +28,9 @@ struct FakeRegistry {
   int fail_first_puts = 0;          // answer the first N blob PUTs with 503
   std::string location_host = "127.0.0.1:5000";  // where absolute upload Locations point
   bool reject_token = false;
+  int token_generation = 0;      // the token the registry accepts is "tok-<generation>"
+  int expire_after = -1;         // after this many authorized requests, the token expires
+  int authorized = 0;
   std::vector<std::string> unauthorized;  // requests that reached the registry without the token
 
   Result<http::Response> handle(const http::Request& r) {
@@ -45,10 +48,10 @@ struct FakeRegistry {
         return resp;
       }
       resp.status = 200;
-      resp.body = R"({"token":"tok-1"})";
+      resp.body = R"({"token":"tok-)" + std::to_string(token_generation + 1) + "\"}";
       return resp;
     }
-    if (r.headers.get("Authorization").value_or("") != "Bearer tok-1") {
+    if (r.headers.get("Authorization").value_or("") != "Bearer tok-" + std::to_string(token_generation + 1)) {
       if (r.path != "/v2/") unauthorized.push_back(r.method + " " + r.path);
       resp.status = 401;
       resp.headers.set("WWW-Authenticate",
@@ -56,6 +59,7 @@ struct FakeRegistry {
       resp.body = R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})";
       return resp;
     }
+    if (++authorized == expire_after) ++token_generation;
     const std::string uploads_prefix = "/v2/team/train/blobs/uploads/";
     if (r.path == "/v2/") {
       resp.status = 200;
@@ -150,7 +154,7 @@ class RegistryPushUnit : public ::testing::Test {
 TEST_F(RegistryPushUnit, BearerTokenAbsoluteLocationsAndRetryAfter503) {
   registry_.fail_first_puts = 1;
   auto o = options();
-  o.chunk_size = 1000;  // the config goes up in PATCH chunks
+  o.chunk_size = 100;  // the config (~250 bytes) goes up in PATCH chunks
   auto r = registry::push_image((dir_ / "image.tar").string(), o);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(registry_.token_requests, 1);
@@ -185,6 +189,18 @@ TEST_F(RegistryPushUnit, BearerTokenAbsoluteLocationsAndRetryAfter503) {
   ASSERT_TRUE(again.ok()) << again.error().to_string();
   EXPECT_EQ(again->blobs_uploaded, 0u);
   EXPECT_EQ(registry_.posts, 4);
+}
+
+TEST_F(RegistryPushUnit, ExpiredTokenIsRenewedMidPush) {
+  // Expires at once after the first upload session opens: that blob's PUT gets a 401.
+  registry_.expire_after = 3;
+  auto o = options();
+  o.parallel_uploads = 1;
+  auto r = registry::push_image((dir_ / "image.tar").string(), o);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(registry_.token_requests, 2);
+  EXPECT_EQ(registry_.blobs.size(), 3u);
+  EXPECT_EQ(registry_.manifests.size(), 1u);
 }
 
 TEST_F(RegistryPushUnit, PlainHttpLocationOnAnotherHostIsRefused) {

@@ -87,6 +87,7 @@ class AWSDL_EXPORT Session {
   explicit Session(std::unique_ptr<Impl> impl);
 
  private:
+  void kill_marked(const std::string& marker);
   std::unique_ptr<Impl> impl_;
 };
 

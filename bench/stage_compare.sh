@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Compares `awsdl-cluster stage` / `unstage` with the shell pipelines they replace, against the
+# same local sandbox S3 in the same run:
+#   stage:   awsdl-cluster stage           vs  tar cf x.tar ... && aws s3 cp x.tar s3://...
+#                                          vs  tar cf - ... | aws s3 cp - s3://...
+#   unstage: awsdl-cluster unstage         vs  aws s3 cp s3://... x.tar && tar xf x.tar
+# Each command runs under /usr/bin/time -v (wall seconds, user+system CPU seconds, peak RSS of
+# the largest process). Ratios are printed at the end.
+#
+# usage: bench/stage_compare.sh [SIZE_MIB] [BUILD_DIR]
+#   SIZE_MIB   MiB of 100-220 KB "images" (default 1024); plus an annotations JSON of
+#              SIZE/16 MiB and a 170 MB weights file. Generated once under /tmp and reused.
+#   BUILD_DIR  where awsdl-cluster was built (default build).
+# Environment: STAGE_PART_SIZE (default 16MiB), STAGE_CONCURRENCY (default 8).
+set -euo pipefail
+
+SIZE_MIB=${1:-1024}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${2:-$ROOT/build}
+CLI=$BUILD/examples/cluster/awsdl-cluster
+PART=${STAGE_PART_SIZE:-16MiB}
+CONC=${STAGE_CONCURRENCY:-8}
+[[ -x $CLI ]] || { echo "build awsdl-cluster first: $CLI" >&2; exit 2; }
+command -v aws >/dev/null || { echo "awscli is not installed" >&2; exit 2; }
+
+DATA=/tmp/awsdl-bench-coco-$SIZE_MIB
+if [[ ! -f $DATA/.complete ]]; then
+  echo "generating a COCO-shaped dataset of $SIZE_MIB MiB in $DATA ..." >&2
+  rm -rf "$DATA"
+  /usr/bin/python3 - "$DATA" "$SIZE_MIB" <<'PY'
+import json, os, random, sys
+root, size_mib = sys.argv[1], int(sys.argv[2])
+rng = random.Random(2017)
+img = os.path.join(root, 'coco', 'train2017')
+os.makedirs(img)
+total, i = 0, 0
+target = size_mib << 20
+while total < target:
+    n = min(rng.randint(100_000, 220_000), target - total)
+    with open(os.path.join(img, '%012d.jpg' % i), 'wb') as f:
+        f.write(os.urandom(n))  # JPEG data does not compress; neither does this
+    total += n
+    i += 1
+ann = os.path.join(root, 'coco', 'annotations')
+os.makedirs(ann)
+with open(os.path.join(ann, 'instances_train2017.json'), 'w') as f:
+    f.write('{"images":[')
+    written, k, limit = 0, 0, target // 16
+    while written < limit:
+        s = json.dumps({"id": k, "file_name": "%012d.jpg" % k, "height": rng.randint(200, 640),
+                        "width": rng.randint(200, 640), "segmentation": [[rng.random() * 600 for _ in range(16)]]})
+        f.write(('' if k == 0 else ',') + s)
+        written += len(s) + 1
+        k += 1
+    f.write(']}')
+w = os.path.join(root, 'weights')
+os.makedirs(w)
+with open(os.path.join(w, 'R50.npz'), 'wb') as f:
+    for _ in range(170):
+        f.write(os.urandom(1_000_000))
+print('%d images' % i)
+PY
+  touch "$DATA/.complete"
+fi
+INPUT_BYTES=$(du -sb --exclude=.complete "$DATA" | cut -f1)
+
+WORK=$(mktemp -d /tmp/awsdl-bench-stage-XXXXXX)
+STATE=$WORK/sandbox
+mkdir -p "$STATE"
+cleanup() {
+  /usr/bin/python3 "$ROOT/tests/sandbox/ctl.py" stop --state "$STATE" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+/usr/bin/python3 "$ROOT/tests/sandbox/ctl.py" start --state "$STATE" >/dev/null
+ENDPOINT=http://127.0.0.1:$(cat "$STATE/sandbox.port")
+
+export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
+export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+BUCKET=bench-stage
+aws --endpoint-url "$ENDPOINT" s3 mb "s3://$BUCKET" >/dev/null
+
+declare -A WALL CPU RSS
+# measure NAME COMMAND: runs it with bash -c under /usr/bin/time -v.
+measure() {
+  local name=$1 cmd=$2
+  sync
+  if ! /usr/bin/time -v -o "$WORK/$name.time" bash -c "$cmd" >"$WORK/$name.out" 2>&1; then
+    echo "FAILED: $name" >&2
+    cat "$WORK/$name.out" >&2
+    exit 1
+  fi
+  WALL[$name]=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}' "$WORK/$name.time")
+  CPU[$name]=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u+s}' "$WORK/$name.time")
+  RSS[$name]=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$WORK/$name.time")
+  printf '%-22s wall %7.2f s   cpu %7.2f s   peak RSS %8s MiB\n' "$name" "${WALL[$name]}" "${CPU[$name]}" "${RSS[$name]}"
+}
+
+IN="-C $DATA coco weights"
+echo "dataset: $DATA ($(numfmt --to=iec "$INPUT_BYTES")), part size $PART, concurrency $CONC, sandbox $ENDPOINT"
+measure stage "$CLI stage --quiet --part-size $PART --concurrency $CONC $DATA/coco $DATA/weights s3://$BUCKET/stage.tar --endpoint-url $ENDPOINT"
+measure tar_then_cp "tar cf $WORK/x.tar $IN && aws --endpoint-url $ENDPOINT s3 cp --only-show-errors $WORK/x.tar s3://$BUCKET/cp.tar"
+rm -f "$WORK/x.tar"
+measure tar_pipe_cp "tar cf - $IN | aws --endpoint-url $ENDPOINT s3 cp --only-show-errors - s3://$BUCKET/pipe.tar"
+measure unstage "$CLI unstage --quiet --part-size $PART --concurrency $CONC s3://$BUCKET/stage.tar $WORK/out1 --endpoint-url $ENDPOINT"
+rm -rf "$WORK/out1"
+measure cp_then_untar "aws --endpoint-url $ENDPOINT s3 cp --only-show-errors s3://$BUCKET/cp.tar $WORK/y.tar && mkdir -p $WORK/out2 && tar xf $WORK/y.tar -C $WORK/out2"
+rm -rf "$WORK/out2" "$WORK/y.tar"
+
+GB=$(awk -v b="$INPUT_BYTES" 'BEGIN {print b / 1e9}')
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+echo
+echo "ratios (target in brackets):"
+echo "  stage wall / tar-then-cp wall        $(ratio "${WALL[stage]}" "${WALL[tar_then_cp]}")  [<= 0.6]"
+echo "  stage wall / tar | aws s3 cp - wall  $(ratio "${WALL[stage]}" "${WALL[tar_pipe_cp]}")  [<= 0.8]"
+echo "  stage CPU s/GB                       $(awk -v c="${CPU[stage]}" -v g="$GB" 'BEGIN {printf "%.2f", c / g}')"
+echo "  tar|aws CPU s/GB                     $(awk -v c="${CPU[tar_pipe_cp]}" -v g="$GB" 'BEGIN {printf "%.2f", c / g}')"
+echo "  stage CPU / piped awscli CPU         $(ratio "${CPU[stage]}" "${CPU[tar_pipe_cp]}")  [<= 0.25]"
+echo "  stage peak RSS                       ${RSS[stage]} MiB  [<= 64 + concurrency x part size]"
+echo "  unstage wall / cp-then-untar wall    $(ratio "${WALL[unstage]}" "${WALL[cp_then_untar]}")  [<= 0.6]"
+echo "  unstage CPU / cp-then-untar CPU      $(ratio "${CPU[unstage]}" "${CPU[cp_then_untar]}")"
+echo "  unstage peak RSS                     ${RSS[unstage]} MiB"

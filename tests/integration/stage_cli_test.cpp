@@ -1,0 +1,158 @@
+// `awsdl-cluster stage` and `awsdl-cluster unstage` run as programs against the sandbox:
+// a round trip with the flags, plain progress lines when stderr is not a terminal, JSON
+// output, exit codes 0/1/2 with clear messages, and --help with examples.
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "awsdl/s3/client.hpp"
+#include "support/run_process.hpp"
+#include "support/sandbox.hpp"
+#include "support/tar_test_support.hpp"
+
+namespace {
+
+using namespace awsdl;
+using namespace awsdl::testing_support;
+using testsupport::Sandbox;
+namespace fs = std::filesystem;
+
+const std::string kBinary = std::string(AWSDL_BINARY_DIR) + "/examples/cluster/awsdl-cluster";
+
+class StageCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(sandbox.ok()) << sandbox.error();
+    ASSERT_TRUE(fs::exists(kBinary)) << kBinary << " is not built";
+    bucket = "stagecli-" + std::to_string(std::random_device{}() % 100000000);
+    ASSERT_TRUE(s3::S3Client(sandbox.config()).create_bucket({bucket}));
+    write_file(tmp / "src" / "data" / "a.txt", "alpha\n");
+    write_file(tmp / "src" / "data" / "deep" / "er" / "b.bin", random_bytes(6 * 1024 * 1024 + 3, 1));
+    write_file(tmp / "src" / "data" / "run.sh", "#!/bin/sh\n", 0755);
+    fs::create_symlink("a.txt", tmp / "src" / "data" / "link");
+    write_file(tmp / "src" / "weights.npz", random_bytes(3 * 1024 * 1024, 2));
+  }
+
+  // Nothing from the test's own environment leaks in: no ~/.aws, no IMDS.
+  std::map<std::string, std::string> env() const {
+    return {{"PATH", "/usr/bin:/bin"},
+            {"HOME", tmp.path().string()},
+            {"AWS_CONFIG_FILE", (tmp / "no-config").string()},
+            {"AWS_SHARED_CREDENTIALS_FILE", (tmp / "no-credentials").string()},
+            {"AWS_EC2_METADATA_DISABLED", "true"},
+            {"AWS_ACCESS_KEY_ID", Sandbox::kAccessKeyId},
+            {"AWS_SECRET_ACCESS_KEY", Sandbox::kSecretAccessKey},
+            {"AWS_REGION", Sandbox::kRegion}};
+  }
+  testsupport::ProcessResult cli(std::vector<std::string> args) const {
+    args.push_back("--endpoint-url");
+    args.push_back(sandbox.endpoint());
+    return testsupport::run_process(kBinary, args, env(), std::chrono::seconds(120));
+  }
+  std::string uri(const std::string& key) const { return "s3://" + bucket + "/" + key; }
+
+  Sandbox sandbox;
+  std::string bucket;
+  ScratchDir tmp;
+};
+
+TEST_F(StageCliTest, StageThenUnstageRoundTrips) {
+  auto staged = cli({"stage", "--part-size", "5MiB", "--concurrency", "3", (tmp / "src" / "data").string(),
+                     (tmp / "src" / "weights.npz").string(), uri("set.tar")});
+  ASSERT_EQ(staged.exit_code, 0) << staged.out << staged.err;
+  EXPECT_NE(staged.out.find("staged 4 files"), std::string::npos) << staged.out;
+  EXPECT_NE(staged.out.find(uri("set.tar")), std::string::npos) << staged.out;
+  EXPECT_NE(staged.out.find("in 2 parts"), std::string::npos) << staged.out;
+  // Not a terminal: plain lines, no carriage returns redrawing a bar.
+  EXPECT_NE(staged.err.find("staging: 100.0%"), std::string::npos) << staged.err;
+  EXPECT_EQ(staged.err.find('\r'), std::string::npos) << staged.err;
+
+  auto unstaged = cli({"unstage", "--concurrency", "2", "--part-size", "5M", uri("set.tar"), (tmp / "out").string()});
+  ASSERT_EQ(unstaged.exit_code, 0) << unstaged.out << unstaged.err;
+  EXPECT_NE(unstaged.out.find("unstaged 4 files"), std::string::npos) << unstaged.out;
+  EXPECT_NE(unstaged.out.find("manifest verified"), std::string::npos) << unstaged.out;
+  EXPECT_EQ(read_file(tmp / "out" / "data" / "deep" / "er" / "b.bin"),
+            read_file(tmp / "src" / "data" / "deep" / "er" / "b.bin"));
+  EXPECT_EQ(read_file(tmp / "out" / "weights.npz"), read_file(tmp / "src" / "weights.npz"));
+  EXPECT_EQ(fs::read_symlink(tmp / "out" / "data" / "link"), "a.txt");
+  EXPECT_EQ(fs::status(tmp / "out" / "data" / "run.sh").permissions() & fs::perms::owner_exec, fs::perms::owner_exec);
+}
+
+TEST_F(StageCliTest, JsonOutputAndCompression) {
+  auto staged = cli({"stage", "--compress", "gzip", "--quiet", "--output", "json", (tmp / "src" / "data").string(),
+                     uri("set.tar.gz")});
+  ASSERT_EQ(staged.exit_code, 0) << staged.out << staged.err;
+  EXPECT_TRUE(staged.err.empty()) << staged.err;  // --quiet
+  rapidjson::Document doc;
+  doc.Parse(staged.out.c_str());
+  ASSERT_FALSE(doc.HasParseError()) << staged.out;
+  EXPECT_EQ(std::string(doc["compression"].GetString()), "gzip");
+  EXPECT_EQ(doc["files"].GetUint64(), 3u);
+  const std::string sha = doc["sha256"].GetString();
+  EXPECT_EQ(sha.size(), 64u);
+
+  auto unstaged = cli({"unstage", "--quiet", "--output", "json", uri("set.tar.gz"), (tmp / "out").string()});
+  ASSERT_EQ(unstaged.exit_code, 0) << unstaged.out << unstaged.err;
+  rapidjson::Document u;
+  u.Parse(unstaged.out.c_str());
+  ASSERT_FALSE(u.HasParseError()) << unstaged.out;
+  EXPECT_EQ(std::string(u["sha256"].GetString()), sha);
+  EXPECT_TRUE(u["verified"].GetBool());
+  EXPECT_EQ(read_file(tmp / "out" / "data" / "a.txt"), "alpha\n");
+}
+
+TEST_F(StageCliTest, UsageErrorsExitTwo) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"stage", uri("only-a-destination.tar")},
+      {"stage", "--part-size", "lots", (tmp / "src").string(), uri("x.tar")},
+      {"stage", "--part-size", "1MiB", (tmp / "src").string(), uri("x.tar")},
+      {"stage", "--concurrency", "0", (tmp / "src").string(), uri("x.tar")},
+      {"stage", "--compress", "bzip2", (tmp / "src").string(), uri("x.tar")},
+      {"stage", (tmp / "src").string(), "s3://" + bucket + "/"},
+      {"unstage", uri("x.tar")},
+      {"unstage", "--bogus", uri("x.tar"), (tmp / "out").string()},
+  };
+  for (const auto& args : bad) {
+    SCOPED_TRACE(args[1]);
+    auto r = cli(args);
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE(r.err.find("error: "), std::string::npos) << r.err;
+  }
+}
+
+TEST_F(StageCliTest, FailuresExitOneWithAClearMessage) {
+  auto missing_input = cli({"stage", (tmp / "nope").string(), uri("x.tar")});
+  EXPECT_EQ(missing_input.exit_code, 1) << missing_input.err;
+  EXPECT_NE(missing_input.err.find("nope"), std::string::npos) << missing_input.err;
+
+  auto missing_object = cli({"unstage", uri("never-staged.tar"), (tmp / "out").string()});
+  EXPECT_EQ(missing_object.exit_code, 1) << missing_object.err;
+  EXPECT_NE(missing_object.err.find("ManifestNotFound"), std::string::npos) << missing_object.err;
+  EXPECT_FALSE(fs::exists(tmp / "out"));
+
+  auto no_bucket = cli({"stage", (tmp / "src").string(), "s3://no-such-bucket-for-stage-cli/x.tar"});
+  EXPECT_EQ(no_bucket.exit_code, 1) << no_bucket.err;
+  EXPECT_NE(no_bucket.err.find("NoSuchBucket"), std::string::npos) << no_bucket.err;
+  EXPECT_EQ(no_bucket.err.find(Sandbox::kSecretAccessKey), std::string::npos);
+}
+
+TEST_F(StageCliTest, HelpShowsUsageAndExamples) {
+  for (const std::string cmd : {"stage", "unstage"}) {
+    auto r = testsupport::run_process(kBinary, {cmd, "--help"}, env());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("awsdl-cluster " + cmd + " [options]"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("--part-size"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("--concurrency"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("--endpoint-url"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("s3://team-bucket/"), std::string::npos) << r.out;
+  }
+  auto r = testsupport::run_process(kBinary, {"stage", "--help"}, env());
+  EXPECT_NE(r.out.find("--compress"), std::string::npos) << r.out;
+}
+
+}  // namespace
