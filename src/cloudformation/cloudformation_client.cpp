@@ -1,8 +1,8 @@
 #include <cctype>
 #include <set>
 
-#include "awsdl/ec2/ec2.hpp"
 #include "cloudformation/cloudformation_internal.hpp"
+#include "internal/idempotency_token.hpp"
 #include "internal/query_serializer.hpp"
 #include "internal/service_client.hpp"
 #include "internal/xml.hpp"
@@ -132,7 +132,7 @@ Result<std::string> CloudFormationClient::create_stack(const CreateStackRequest&
   if (r.on_failure != OnFailure::kUnset) q.add("OnFailure", on_failure_name(r.on_failure));
   add_tags(q, r.tags);
   // Made once so that every retry carries it: a retried create never makes a second stack.
-  q.add("ClientRequestToken", r.client_request_token.empty() ? ec2::new_client_token() : r.client_request_token);
+  q.add("ClientRequestToken", r.client_request_token.empty() ? internal::new_idempotency_token() : r.client_request_token);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
   return internal::xml_required_text(internal::query_result(doc, "CreateStack"), "StackId");
 }
@@ -148,7 +148,7 @@ Result<std::string> CloudFormationClient::update_stack(const UpdateStackRequest&
   add_parameters(q, r.parameters);
   if (!r.capabilities.empty()) q.add_list("Capabilities", r.capabilities);
   add_tags(q, r.tags);
-  q.add("ClientRequestToken", r.client_request_token.empty() ? ec2::new_client_token() : r.client_request_token);
+  q.add("ClientRequestToken", r.client_request_token.empty() ? internal::new_idempotency_token() : r.client_request_token);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
   return internal::xml_required_text(internal::query_result(doc, "UpdateStack"), "StackId");
 }

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <utility>
 
 #include "ssh/session_impl.hpp"
 
@@ -16,6 +17,10 @@ constexpr std::size_t kChunk = 32768;
 
 struct Sftp {
   sftp_session sftp = nullptr;
+  Sftp() = default;
+  Sftp(Sftp&& o) noexcept : sftp(std::exchange(o.sftp, nullptr)) {}
+  Sftp& operator=(Sftp&&) = delete;
+  Sftp(const Sftp&) = delete;
   ~Sftp() {
     if (sftp) sftp_free(sftp);
   }
