@@ -198,17 +198,23 @@ struct JumpHost::Impl {
       }
       if (progress) continue;
       std::vector<pollfd> fds{{wake[0], POLLIN, 0}, {master_fd, POLLIN, 0}};
+      std::vector<Tunnel*> polled;
       for (auto& t : tunnels) {
+        // POLLHUP is reported whatever is asked, so a session that goes away is seen even
+        // while the channel's window is full.
         short ev = 0;
-        if (!t->fd_eof) ev |= POLLIN;
+        if (!t->fd_eof && ssh_channel_window_size(t->ch) > 0) ev |= POLLIN;
         if (!t->to_fd.empty()) ev |= POLLOUT;
-        if (ev) fds.push_back({t->fd, ev, 0});
+        fds.push_back({t->fd, ev, 0});
+        polled.push_back(t.get());
       }
       if (::poll(fds.data(), fds.size(), 50) > 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
         // Channels at EOF are no longer read, yet their CLOSE (and keepalive replies) still
         // arrive: let libssh process whatever is on the socket.
         if (ssh_event_dopoll(event, 0) == SSH_ERROR && !ssh_is_connected(core->s)) core->dead = true;
       }
+      for (std::size_t i = 0; i < polled.size(); ++i)
+        if ((fds[i + 2].revents & (POLLHUP | POLLERR)) && !(fds[i + 2].revents & POLLIN)) polled[i]->fd_eof = true;
       if (fds[0].revents & POLLIN) {
         char drain[64];
         while (::read(wake[0], drain, sizeof drain) > 0) {
