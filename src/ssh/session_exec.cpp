@@ -33,8 +33,12 @@ void on_exit_signal(ssh_session, ssh_channel, const char* signal, int, const cha
 
 struct ChannelGuard {
   ssh_channel ch;
+  ssh_channel_callbacks cb = nullptr;
   ~ChannelGuard() {
     if (!ch) return;
+    // A channel closed before the server confirmed it outlives ssh_channel_free inside
+    // libssh, and late packets for it must not reach callbacks that lived on our stack.
+    if (cb) ssh_remove_channel_callbacks(ch, cb);
     if (ssh_channel_is_open(ch)) ssh_channel_close(ch);
     ssh_channel_free(ch);
   }
@@ -87,6 +91,7 @@ Result<ExecResult> Session::exec(const std::string& command, const ExecOptions& 
   if (!guard.ch) return lost("cannot create a channel");
   if (ssh_channel_open_session(guard.ch) != SSH_OK) return lost("cannot open a session channel");
   ssh_set_channel_callbacks(guard.ch, &cb);
+  guard.cb = &cb;
   if (core.options.forward_agent && ssh_channel_request_auth_agent(guard.ch) != SSH_OK)
     return lost("agent forwarding refused");
   if (ssh_channel_request_exec(guard.ch, full.c_str()) != SSH_OK) return lost("cannot start the command");

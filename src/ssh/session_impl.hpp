@@ -32,6 +32,7 @@ struct SessionCore {
   ssh::SessionOptions options;
   ssh_session s = nullptr;
   std::shared_ptr<ssh::JumpHost> via;
+  int tunnel_fd = -1;          // our end of a jump host's tunnel, when tunnelled
   ssh_callbacks_struct callbacks{};
   std::vector<std::unique_ptr<AgentBridge>> agent_bridges;
   bool dead = false;

@@ -59,21 +59,29 @@ struct TarWriter::Impl {
   Sha256 sha;
   ArchiveStats stats;
   std::uint64_t consumed = 0;
+  bool discarding = false;  // being destroyed unfinished: refuse every write
 
   explicit Impl(FileWalker w) : walker(std::move(w)) {}
   ~Impl() {
     Utf8LocaleGuard locale;
     if (entry) archive_entry_free(entry);
     if (ar) {
-      // Unfinished: closing would pad the current entry with zeros (up to its full size) and
-      // write an end marker nobody reads. Mark it failed so that free() only releases.
-      if (state != State::kDone) archive_write_fail(ar);
+      // Unfinished: closing would pad the current entry with zeros (up to its full size).
+      // archive_write_fail() avoids that, but then free() leaks what open2() allocated
+      // (libarchive 3.6). So close with every write refused: the padding stops at its first
+      // write, and close still releases the filters.
+      if (state != State::kDone) {
+        discarding = true;
+        archive_write_close(ar);
+      }
       archive_write_free(ar);
     }
   }
 
   static la_ssize_t on_write(archive*, void* self, const void* data, size_t n) {
-    static_cast<Impl*>(self)->accept(static_cast<const char*>(data), n);
+    auto* impl = static_cast<Impl*>(self);
+    if (impl->discarding) return -1;
+    impl->accept(static_cast<const char*>(data), n);
     return static_cast<la_ssize_t>(n);
   }
 
@@ -96,6 +104,7 @@ struct TarWriter::Impl {
 
   void drain_spill() {
     const std::size_t n = std::min(spill.size() - spill_head, dst_len - dst_filled);
+    if (n == 0) return;  // an empty spill's data() may be null, which memcpy must not see
     std::memcpy(dst + dst_filled, spill.data() + spill_head, n);
     dst_filled += n;
     spill_head += n;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 
 #include "awsdl/cluster/health.hpp"
 #include "awsdl/ssh/fanout.hpp"
@@ -77,10 +78,16 @@ TEST(SshBastion, SingleSessionWithItsOwnJumpAndSharedJumpHost) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->out, "1\n");  // only the namespace's end of its veth
 
+  auto open_fds = [] {
+    std::size_t n = 0;
+    for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+    return n;
+  };
   auto o = options();
   o.jump.clear();
   auto jump = JumpHost::connect(*parse_target(ssh_nodes().master.address), o);
   ASSERT_TRUE(jump.ok()) << jump.error().to_string();
+  const std::size_t fds_before = open_fds();
   {
     auto a = Session::connect(*parse_target(ssh_nodes().workers[1].address), o, *jump);
     auto b = Session::connect(*parse_target(ssh_nodes().workers[2].address), o, *jump);
@@ -95,6 +102,7 @@ TEST(SshBastion, SingleSessionWithItsOwnJumpAndSharedJumpHost) {
   // Closed sessions close their tunnels.
   for (int i = 0; i < 50 && (*jump)->open_tunnels() > 0; ++i) usleep(20000);
   EXPECT_EQ((*jump)->open_tunnels(), 0u);
+  EXPECT_EQ(open_fds(), fds_before);  // no descriptor leaked by the tunnels or the sessions
 }
 
 TEST(SshBastion, WorkerPortClosedBehindTheJump) {
