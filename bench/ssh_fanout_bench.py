@@ -88,16 +88,20 @@ def main():
         gb = json.loads(out)
         lib = {}
         for b in gb["benchmarks"]:
-            if b.get("aggregate_name") == "median":
-                lib[b["run_name"]] = b["real_time"] / 1000.0  # ms -> s
+            if b.get("aggregate_name") == "median" and not b.get("error_occurred"):
+                lib[b["run_name"].split("/")[0]] = b["real_time"] / 1000.0  # ms -> s
+            if b.get("error_occurred"):
+                print("library bench failed:", b["name"], b.get("error_message"), file=sys.stderr)
 
         senv = dict(benv, AWSDL_BENCH_SESSIONS=str(args.sessions))
-        r = subprocess.run(["/usr/bin/time", "-v", bench, "--benchmark_filter=BM_KeptSessions$",
+        r = subprocess.run(["/usr/bin/time", "-v", bench, "--benchmark_filter=^BM_KeptSessions",
                             "--benchmark_min_time=0.5"], env=senv, capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError("512-session run failed: " + r.stderr[-1500:])
         rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
         sessions_line = re.search(r"BM_KeptSessions\S*\s+([\d.]+) ms.*sessions=(\S+)", r.stdout)
+        if not sessions_line:
+            raise RuntimeError("the %d-session run did not report: %s" % (args.sessions, r.stdout[-1500:]))
 
         med = {k: statistics.median(v) for k, v in times.items()}
         pdsh = med["pdsh"]

@@ -92,18 +92,3 @@ std::vector<std::string> parse_host_list(std::string_view text) {
 }
 
 }  // namespace awsdl::ssh
-
-#include "awsdl/ssh/options.hpp"
-
-namespace awsdl::ssh {
-
-const char* to_string(HostKeyPolicy policy) {
-  switch (policy) {
-    case HostKeyPolicy::kAcceptNew: return "accept-new";
-    case HostKeyPolicy::kStrict: return "strict";
-    case HostKeyPolicy::kInsecureAcceptAny: return "insecure-accept-any";
-  }
-  return "?";
-}
-
-}  // namespace awsdl::ssh

@@ -5,6 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <unistd.h>
 #include <filesystem>
 
 #include "awsdl/cluster/health.hpp"
@@ -48,6 +54,35 @@ std::string master_side(const std::string& worker) {
   return worker.substr(0, dot + 1) + std::to_string(std::stoi(worker.substr(dot + 1)) - 1);
 }
 
+// Pids of the local processes holding established TCP connections to address:22 (ss -p).
+std::vector<int> connection_owners(const std::string& address) {
+  std::string cmd = "ss -tnpH state established dst " + address + ":22 2>/dev/null";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  if (p) ::pclose(p);
+  std::vector<int> pids;
+  for (std::size_t at = 0; (at = out.find("pid=", at)) != std::string::npos; at += 4)
+    pids.push_back(std::atoi(out.c_str() + at + 4));
+  return pids;
+}
+
+bool descends_from(int pid, int ancestor) {
+  for (int i = 0; i < 64 && pid > 1; ++i) {
+    if (pid == ancestor) return true;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) return false;
+    std::istringstream rest(stat.substr(close + 2));
+    std::string state;
+    rest >> state >> pid;  // the field after the state is the parent pid
+  }
+  return false;
+}
+
 TEST(SshBastion, FanOutReachesEveryWorkerThroughTheMaster) {
   REQUIRE_BASTION();
   FanOutOptions fo;
@@ -68,6 +103,16 @@ TEST(SshBastion, FanOutReachesEveryWorkerThroughTheMaster) {
   auto again = fan.run("true");
   EXPECT_TRUE(again.ok());
   EXPECT_EQ(fan.open_sessions(), 3u);
+  // While the sessions are open, every TCP connection to a worker belongs to a process
+  // descended from the master's sshd, and none to this process.
+  for (const auto& w : worker_hosts()) {
+    auto owners = connection_owners(w);
+    ASSERT_FALSE(owners.empty()) << w;
+    for (int pid : owners) {
+      EXPECT_NE(pid, static_cast<int>(::getpid())) << w;
+      EXPECT_TRUE(descends_from(pid, ssh_nodes().master.pid)) << w << " is connected to by pid " << pid;
+    }
+  }
 }
 
 TEST(SshBastion, SingleSessionWithItsOwnJumpAndSharedJumpHost) {

@@ -209,6 +209,22 @@ TEST(SshFanOut, JobsOnEveryHost) {
   EXPECT_EQ(fan.start_on("not-a-host", "true").error().code, "UnknownHost");
 }
 
+TEST(SshFanOut, IdleSessionsGetKeepalivesAndStayUsable) {
+  AWSDL_REQUIRE_SSH_NODES();
+  auto o = options();
+  o.session.keepalive_interval = std::chrono::milliseconds(150);
+  FanOut fan(node_hosts(), o);
+  auto first = fan.run("echo $PPID");
+  ASSERT_TRUE(first.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // several keepalive rounds
+  EXPECT_EQ(fan.open_sessions(), 4u);
+  auto second = fan.run("echo $PPID");
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(second.hosts[i].out, first.hosts[i].out);  // same connections
+  fan.close();
+  EXPECT_EQ(fan.open_sessions(), 0u);
+  EXPECT_TRUE(fan.run("true").ok());  // reconnects on use
+}
+
 TEST(SshFanOut, ForEachSftpAndRunOn) {
   AWSDL_REQUIRE_SSH_NODES();
   FanOut fan(node_hosts(), options());

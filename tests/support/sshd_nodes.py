@@ -130,6 +130,10 @@ PrintMotd no
 PrintLastLog no
 UseDNS no
 AcceptEnv AWSDL_TEST_*
+# The login shell is bash: with SSH_CLIENT set and SHLVL < 2 it sources ~/.bashrc even for
+# `bash -c`, and a developer's .bashrc (pyenv init, say) then costs more than SSH itself.
+# Every client pays it alike; leaving it out keeps tests fast and benches about SSH.
+SetEnv SHLVL=1
 """)
         return path
 
