@@ -1,6 +1,6 @@
 #pragma once
 // Commands started detached on a node, and stopping exactly those processes later (never a
-// `pkill -f python` that also hits a colleague's job).
+// a pattern-matching kill of every python process that also hits a colleague's job).
 
 #include <chrono>
 #include <map>
