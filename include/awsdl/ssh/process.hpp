@@ -1,5 +1,5 @@
 #pragma once
-// Commands started detached on a node, and stopping exactly those processes later (never a
+// Commands started detached on a node, and stopping exactly those processes later (never
 // a pattern-matching kill of every python process that also hits a colleague's job).
 
 #include <chrono>
