@@ -6,22 +6,13 @@
 #include <gtest/gtest.h>
 
 #include "awsdl/testing/fake_transport.hpp"
+#include "support/fake_harness.hpp"
 
 namespace awsdl {
 namespace {
 
-struct Harness {
-  std::shared_ptr<testing::FakeTransport> transport = std::make_shared<testing::FakeTransport>();
-  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
-  Config config;
-  Harness() {
-    config.region = "us-west-2";
-    config.transport = transport;
-    config.credentials = auth::static_provider(
-        {.access_key_id = "AKIDEXAMPLE", .secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"});
-    config.runtime = Runtime{clock, clock, std::make_shared<FixedRandom>(0.5)};
-  }
-  std::string body(std::size_t i) const { return transport->requests().at(i).body; }
+struct Harness : testsupport::FakeHarness {
+  Harness() : FakeHarness("us-west-2") {}
 };
 
 std::string response(const std::string& action, const std::string& result) {

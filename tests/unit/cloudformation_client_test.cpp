@@ -8,24 +8,15 @@
 #include <regex>
 
 #include "awsdl/testing/fake_transport.hpp"
+#include "support/fake_harness.hpp"
 
 namespace awsdl {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct Harness {
-  std::shared_ptr<testing::FakeTransport> transport = std::make_shared<testing::FakeTransport>();
-  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
-  Config config;
-  Harness() {
-    config.region = "us-east-1";
-    config.transport = transport;
-    config.credentials = auth::static_provider(
-        {.access_key_id = "AKIDEXAMPLE", .secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"});
-    config.runtime = Runtime{clock, clock, std::make_shared<FixedRandom>(0.5)};
-  }
-  std::string body(std::size_t i) const { return transport->requests().at(i).body; }
+struct Harness : testsupport::FakeHarness {
+  Harness() : FakeHarness("us-east-1") {}
 };
 
 std::string response(const std::string& action, const std::string& result) {

@@ -4,23 +4,14 @@
 
 #include "awsdl/s3/client.hpp"
 #include "awsdl/testing/fake_transport.hpp"
+#include "support/fake_harness.hpp"
 #include "internal/crypto.hpp"
 
 namespace awsdl::s3 {
 namespace {
 
-struct Harness {
-  std::shared_ptr<testing::FakeTransport> transport = std::make_shared<testing::FakeTransport>();
-  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
-  Config config;
-  Harness() {
-    config.region = "us-west-2";
-    config.transport = transport;
-    config.credentials = auth::static_provider(
-        {.access_key_id = "AKIDEXAMPLE", .secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"});
-    config.runtime = Runtime{clock, clock, std::make_shared<FixedRandom>(0.5)};
-  }
-  http::Request last() const { return transport->requests().back(); }
+struct Harness : testsupport::FakeHarness {
+  Harness() : FakeHarness("us-west-2") {}
 };
 
 std::string header(const http::Request& r, std::string_view name) {
