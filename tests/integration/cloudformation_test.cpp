@@ -19,8 +19,11 @@ using testsupport::Sandbox;
 constexpr const char* kTemplate = R"({"Description":"awsdl test stack",
   "Parameters":{"Workers":{"Type":"Number"},"KeyName":{"Type":"String","Default":"team"}},
   "Resources":{"Vpc":{"Type":"AWS::EC2::VPC","Properties":{"CidrBlock":"10.0.0.0/16"}},
-               "Role":{"Type":"AWS::IAM::Role","Properties":{}},
-               "Workers":{"Type":"AWS::AutoScaling::AutoScalingGroup","Properties":{}}},
+               "Role":{"Type":"AWS::IAM::Role","Properties":{"AssumeRolePolicyDocument":{
+                 "Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",
+                 "Principal":{"Service":"ec2.amazonaws.com"}}]}}},
+               "WorkerGroup":{"Type":"AWS::AutoScaling::AutoScalingGroup","Properties":{
+                 "MinSize":"0","MaxSize":{"Ref":"Workers"},"DesiredCapacity":"0"}}},
   "Outputs":{"Note":{"Value":"hello"}}})";
 
 class CloudFormationSandbox : public ::testing::Test {
@@ -112,14 +115,14 @@ TEST_F(CloudFormationSandbox, MissingCapabilityIsRefused) {
 
 TEST_F(CloudFormationSandbox, FailedCreateReportsTheResourceAndItsReason) {
   ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/cloudformation/fail",
-                              R"({"stack":"dl-fail","logical_id":"Workers","reason":"We currently do not have sufficient p3.16xlarge capacity"})")
+                              R"({"stack":"dl-fail","logical_id":"WorkerGroup","reason":"We currently do not have sufficient p3.16xlarge capacity"})")
                   .ok());
   ASSERT_TRUE(cfn.create_stack(request("dl-fail")).ok());
   auto stack = cfn.wait_until_create_complete("dl-fail", fast);
   ASSERT_FALSE(stack.ok());
   EXPECT_EQ(stack.error().code, "WaiterFailure");
   EXPECT_NE(stack.error().message.find("ROLLBACK_COMPLETE"), std::string::npos) << stack.error().message;
-  EXPECT_NE(stack.error().message.find("Workers (AWS::AutoScaling::AutoScalingGroup) CREATE_FAILED: We currently do "
+  EXPECT_NE(stack.error().message.find("WorkerGroup (AWS::AutoScaling::AutoScalingGroup) CREATE_FAILED: We currently do "
                                        "not have sufficient p3.16xlarge capacity"),
             std::string::npos)
       << stack.error().message;

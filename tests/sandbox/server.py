@@ -122,8 +122,12 @@ class Sandbox:
                     raise self.auth_error(protocol, None, info.error)
                 raise AwsError('UnknownService', 'The sandbox does not serve %r (it serves: %s)'
                                % (info.service, ', '.join(sorted(self.services))), 400)
+            # A service may read part of the address from the Host header (S3's virtual-hosted
+            # buckets): routing and parsing see the request as it would be path-addressed, the
+            # signature check sees it as it was sent.
+            addressed = getattr(svc, 'addressed', None) or (lambda r: r)
             if op_name is None:
-                op_name = protocol.operation_name(ctx.model, req)
+                op_name = protocol.operation_name(ctx.model, addressed(req))
             entry['operation'] = op_name
             if info is None and op_name not in svc.unsigned_operations:
                 raise protocol.auth_error('missing', overrides=svc.auth_error_codes)
@@ -138,7 +142,7 @@ class Sandbox:
                     raise self.auth_error(protocol, svc, f)
                 ctx.identity = ident
                 req = HttpRequest(req.method, req.target, headers, body)
-                ctx.request = req
+            req = ctx.request = addressed(req)
 
             delay, terminal, post = self.faults.pick(svc.name, op_name, akid)
             if delay:
@@ -252,7 +256,16 @@ class Sandbox:
                     return 200, svc.control(parts[2], doc)
             except AwsError as e:
                 return e.status, {'error': e.message, 'code': e.code}
+            except (ValueError, TypeError, KeyError) as e:
+                return 400, {'error': 'bad %s control body: %s' % (parts[1], e)}
         return 404, {'error': 'no control endpoint %s %s' % (method, path)}
+
+
+def _json_default(value):
+    """Control answers may carry service records with datetimes: ISO 8601 strings."""
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    raise TypeError('%s is not JSON serializable' % type(value).__name__)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -318,7 +331,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send(outcome.response, truncate=outcome.action == 'truncate')
 
     def send_plain(self, status, doc):
-        data = (json.dumps(doc) + '\n').encode('utf-8')
+        data = (json.dumps(doc, default=_json_default) + '\n').encode('utf-8')
         self.send_response_only(status)
         self.send_header('Content-Type', 'application/json')
         self.send_header('Content-Length', str(len(data)))
@@ -328,6 +341,12 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def send(self, resp, truncate=False):
+        # A large body may come as `stream` (an iterable of bytes) of `stream_length` bytes,
+        # written as it is produced instead of being held in memory.
+        stream = getattr(resp, 'stream', None)
+        if stream is not None:
+            self.send_stream(resp, stream, truncate)
+            return
         body = bytes(resp.body)
         head_only = resp.head_only or self.command == 'HEAD'
         self.send_response_only(resp.status)
@@ -350,6 +369,28 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(body)
+
+    def send_stream(self, resp, stream, truncate):
+        length = resp.stream_length
+        self.send_response_only(resp.status)
+        for k, v in resp.headers:
+            if k.lower() != 'content-length':
+                self.send_header(k, v)
+        self.send_header('Content-Length', str(length))
+        if truncate:
+            self.send_header('Connection', 'close')
+        self.end_headers()
+        limit = length // 2 if truncate else length
+        sent = 0
+        for chunk in stream:
+            if sent >= limit:
+                break
+            chunk = chunk[:limit - sent]
+            self.wfile.write(chunk)
+            sent += len(chunk)
+        if truncate or sent != length:
+            self.wfile.flush()
+            self.close_connection = True
 
     def reset_connection(self):
         """Close with RST, answering nothing."""

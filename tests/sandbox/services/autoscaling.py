@@ -10,6 +10,10 @@ tags, else the sandbox's newest Deep Learning AMI and p3.2xlarge) or by the cont
 `POST /_sandbox/services/autoscaling/create_group` {"name", "min", "max", "desired",
 "image_id", "instance_type", "subnets": [...], "tags": {...}, "placement_group"}.
 
+Groups that CloudFormation creates (AWS::AutoScaling::AutoScalingGroup) carry their launch
+template's image, type, key, security groups, instance profile and block devices into every
+launch, and report the template in LaunchTemplate.
+
 Capacity shortfalls: `POST /_sandbox/services/autoscaling/capacity {"p3.16xlarge": 3}` caps
 how many live instances of a type may exist in a region; launches beyond it fail with a
 Failed activity whose StatusMessage names InsufficientInstanceCapacity, as AWS reports it.
@@ -23,6 +27,7 @@ import uuid
 
 from core.errors import AwsError
 from core.service import Service
+from services._cfn_tick import tick
 
 PROCESSES = ('Launch', 'Terminate', 'AddToLoadBalancer', 'AlarmNotification', 'AZRebalance', 'HealthCheck',
              'InstanceRefresh', 'ReplaceUnhealthy', 'ScheduledActions')
@@ -62,7 +67,9 @@ class AutoScaling(Service):
         return self.sandbox.services['ec2']
 
     def create(self, region, name, mn, mx, desired, image_id=None, instance_type=None, subnets=(), tags=None,
-               placement_group=None, account=None, propagate=None):
+               placement_group=None, account=None, propagate=None, launch=None, launch_template=None):
+        # launch: extra ec2.launch arguments (key_name, group_ids, profile, block_devices), given by
+        # CloudFormation from the group's launch template; launch_template: what the group reports.
         if (region, name) in self.groups:
             raise AwsError('AlreadyExists', 'AutoScalingGroup by this name already exists - A group with the name %s '
                            'already exists' % name, 400)
@@ -90,7 +97,8 @@ class AutoScaling(Service):
              'propagate': set(propagate if propagate is not None else tags), 'suspended': {},
              'instances': [], 'activities': [], 'image_id': tags.get('awsdl:image-id', image_id),
              'instance_type': tags.get('awsdl:instance-type', instance_type or 'p3.2xlarge'),
-             'PlacementGroup': placement_group}
+             'PlacementGroup': placement_group, 'launch': dict(launch or {}),
+             'LaunchTemplate': dict(launch_template) if launch_template else None}
         self.groups[(region, name)] = g
         self.reconcile(g)
         return g
@@ -143,7 +151,8 @@ class AutoScaling(Service):
                 tags['aws:autoscaling:groupName'] = g['AutoScalingGroupName']
                 subnet = subnets[(len(live) + n) % len(subnets)]
                 _, ids = ec2.launch(None, g['region'], g['image_id'], itype, 1, subnet_id=subnet, tags=tags,
-                                    placement={'GroupName': g['PlacementGroup']} if g['PlacementGroup'] else None)
+                                    placement={'GroupName': g['PlacementGroup']} if g['PlacementGroup'] else None,
+                                    **g.get('launch', {}))
                 g['instances'].extend(ids)
                 self._activity(g, 'Launching a new EC2 instance: %s' % ids[0], cause)
         elif len(live) > want and 'Terminate' not in g['suspended']:
@@ -172,7 +181,8 @@ class AutoScaling(Service):
                           'AvailabilityZone': inst['Placement']['AvailabilityZone'],
                           'LifecycleState': 'InService' if state == 'running' else 'Pending',
                           'HealthStatus': 'Healthy', 'ProtectedFromScaleIn': False,
-                          'LaunchTemplate': {'LaunchTemplateName': g['AutoScalingGroupName']}})
+                          'LaunchTemplate': g.get('LaunchTemplate') or
+                          {'LaunchTemplateName': g['AutoScalingGroupName']}})
         out = {k: v for k, v in g.items() if k[:1].isupper() and v is not None}
         out['Instances'] = insts
         out['SuspendedProcesses'] = [{'ProcessName': p, 'SuspensionReason': r} for p, r in g['suspended'].items()]
@@ -203,6 +213,7 @@ class AutoScaling(Service):
         return {}
 
     def DescribeAutoScalingGroups(self, ctx, params):
+        tick(self.sandbox)
         names = params.get('AutoScalingGroupNames', [])
         chosen = []
         for (region, name), g in self.groups.items():
@@ -268,6 +279,7 @@ class AutoScaling(Service):
         return {}
 
     def DescribeScalingActivities(self, ctx, params):
+        tick(self.sandbox)
         name = params.get('AutoScalingGroupName')
         acts = []
         for (region, gname), g in self.groups.items():
@@ -288,6 +300,7 @@ class AutoScaling(Service):
         return out
 
     def DescribeAutoScalingInstances(self, ctx, params):
+        tick(self.sandbox)
         ids = params.get('InstanceIds', [])
         out = []
         for (region, name), g in self.groups.items():

@@ -14,6 +14,14 @@ ClientToken works like AWS: the same token with the same parameters returns the 
 reservation (no new instances); with different parameters IdempotentParameterMismatch.
 Capacity errors (InsufficientInstanceCapacity) come from fault rules, not from here.
 
+Local nodes: `POST /_sandbox/services/ec2/nodes {"addresses": ["127.0.5.1", ...]}` gives the
+sandbox a pool of loopback addresses where real SSH nodes listen (tests/support/sshd_nodes.py).
+Each instance launched while the pool has a free address takes the next one as both its private
+and (when its subnet maps public addresses) public address, so the cluster workflow can SSH to
+"its" instances; the address goes back to the pool when the instance is terminated. With the
+pool empty or used up, instances get the usual documentation-range addresses. The answer (and
+`GET`-style `POST .../nodes {}`) lists the pool and which instance holds each address.
+
 Not modelled: placement groups are accepted by name without existing; spot requests are
 launched at once as spot-lifecycle instances; key material is random text, not a real key;
 stopping/starting, ENIs, EBS volumes as resources."""
@@ -28,6 +36,7 @@ import threading
 
 from core.errors import AwsError
 from core.service import Service
+from services._cfn_tick import tick
 
 INSTANCE_TYPES = {
     # name: (vcpus, memory MiB, gpu count, gpu name, gpu manufacturer, memory per gpu MiB)
@@ -132,8 +141,10 @@ class Ec2(Service):
 
     def reset(self):
         self.regions = {}
-        self.transition_seconds = getattr(self, 'transition_seconds', 0.3)
+        self.transition_seconds = 0.3
         self.lock = threading.RLock()
+        self.node_pool = []       # loopback addresses of local SSH nodes (control action 'nodes')
+        self.node_owner = {}                                # address -> instance id
 
     def control(self, action, body):
         body = body or {}
@@ -149,7 +160,30 @@ class Ec2(Service):
                     out.append({'InstanceId': i['InstanceId'], 'State': i['State']['Name'],
                                 'Region': r.name, 'ClientToken': i['ClientToken']})
             return {'instances': out}
+        if action == 'nodes':
+            with self.lock:
+                if 'addresses' in body:
+                    addresses = body['addresses']
+                    if not isinstance(addresses, list) or not all(
+                            isinstance(a, str) and (a.startswith('127.') or a == '::1') for a in addresses):
+                        raise AwsError('InvalidParameterValue', 'addresses: a list of loopback addresses', 400)
+                    self.node_pool = list(addresses)
+                    self.node_owner = {a: i for a, i in self.node_owner.items() if a in self.node_pool}
+                return {'addresses': self.node_pool,
+                        'assigned': {a: self.node_owner[a] for a in self.node_pool if a in self.node_owner}}
         return super().control(action, body)
+
+    def _take_node(self, iid):
+        for a in self.node_pool:
+            if a not in self.node_owner:
+                self.node_owner[a] = iid
+                return a
+        return None
+
+    def _release_node(self, inst):
+        a = inst.get('node_address')
+        if a and self.node_owner.get(a) == inst['InstanceId']:
+            del self.node_owner[a]
 
     # ---- helpers (also used by autoscaling.py)
     def region(self, name):
@@ -170,6 +204,7 @@ class Ec2(Service):
             inst['since'] = inst['since'] + datetime.timedelta(seconds=self.transition_seconds)
             inst.pop('PublicIpAddress', None)
             inst['PublicDnsName'] = ''
+            self._release_node(inst)
 
     def _instance_out(self, inst):
         self._advance(inst)
@@ -224,6 +259,10 @@ class Ec2(Service):
             host = r.ip_counter
             private_ip = '172.31.%d.%d' % (host // 250 % 250, host % 250 + 2)
             public_ip = '198.51.100.%d' % (host % 250 + 2)
+            with self.lock:
+                node = self._take_node(iid)
+            if node:
+                private_ip = public_ip = node
             inst = {
                 'InstanceId': iid, 'ImageId': image_id, 'InstanceType': instance_type,
                 'State': {'Code': PENDING[0], 'Name': PENDING[1]}, 'since': datetime.datetime.now(datetime.timezone.utc),
@@ -238,6 +277,13 @@ class Ec2(Service):
                 'RootDeviceType': 'ebs', 'Hypervisor': 'xen', 'VirtualizationType': 'hvm',
                 'Tags': dict(tags or {}), 'owner': ctx.account if ctx else self.sandbox.account,
             }
+            if node:
+                inst['node_address'] = node
+                inst['PrivateDnsName'] = node
+                inst['PublicDnsName'] = node
+            if not subnet.get('MapPublicIpOnLaunch', True):
+                del inst['PublicIpAddress']
+                inst['PublicDnsName'] = ''
             if key_name:
                 inst['KeyName'] = key_name
             if lifecycle:
@@ -335,6 +381,7 @@ class Ec2(Service):
         return _match(fields[name], values)
 
     def DescribeInstances(self, ctx, params):
+        tick(self.sandbox)
         r = self.region(ctx.region)
         ids = params.get('InstanceIds', [])
         if ids and 'MaxResults' in params:
@@ -372,6 +419,7 @@ class Ec2(Service):
         return {'TerminatingInstances': self.terminate(ctx.region, params['InstanceIds'])}
 
     def DescribeInstanceStatus(self, ctx, params):
+        tick(self.sandbox)
         r = self.region(ctx.region)
         ids = params.get('InstanceIds', [])
         missing = [i for i in ids if i not in r.instances]
@@ -484,6 +532,7 @@ class Ec2(Service):
         return {'AvailabilityZones': out}
 
     def DescribeVpcs(self, ctx, params):
+        tick(self.sandbox)
         r = self.region(ctx.region)
         ids = params.get('VpcIds', [])
         for v in ids:
@@ -499,9 +548,12 @@ class Ec2(Service):
                    if f['Name'].startswith('tag') else _match(fields.get(f['Name']), f.get('Values', []))
                    for f in params.get('Filters', [])):
                 out.append({k: val for k, val in v.items() if k != 'tags'})
+                if v['tags']:
+                    out[-1]['Tags'] = _tag_list(v['tags'])
         return {'Vpcs': out}
 
     def DescribeSubnets(self, ctx, params):
+        tick(self.sandbox)
         r = self.region(ctx.region)
         ids = params.get('SubnetIds', [])
         for s in ids:
@@ -517,6 +569,8 @@ class Ec2(Service):
                    if f['Name'].startswith('tag') else _match(fields.get(f['Name']), f.get('Values', []))
                    for f in params.get('Filters', [])):
                 out.append({k: val for k, val in s.items() if k != 'tags'})
+                if s['tags']:
+                    out[-1]['Tags'] = _tag_list(s['tags'])
         return {'Subnets': out}
 
     # ---- security groups
@@ -539,6 +593,7 @@ class Ec2(Service):
         return out
 
     def DescribeSecurityGroups(self, ctx, params):
+        tick(self.sandbox)
         r = self.region(ctx.region)
         ids = params.get('GroupIds', [])
         names = params.get('GroupNames', [])
