@@ -4,6 +4,12 @@
 #   stage:   awsdl-cluster stage           vs  tar cf x.tar ... && aws s3 cp x.tar s3://...
 #                                          vs  tar cf - ... | aws s3 cp - s3://...
 #   unstage: awsdl-cluster unstage         vs  aws s3 cp s3://... x.tar && tar xf x.tar
+# and, where python3-awscrt is installed, with its S3 client (aws-c-s3, in C):
+#   stage:   tar cf x.tar ... && stage_crt_put.py put x.tar s3://...
+#   unstage: stage_crt_put.py get x.tar s3://... && tar xf x.tar
+# (awscrt 0.16's S3 client connects to port 80 whatever the endpoint says, so for it the
+# sandbox listens on 127.0.0.1:80, which needs root and a free port; otherwise it is skipped,
+# and the script says why.)
 # Each command runs under /usr/bin/time -v (wall seconds, user+system CPU seconds, peak RSS of
 # the largest process). Ratios are printed at the end.
 #
@@ -67,12 +73,39 @@ INPUT_BYTES=$(du -sb --exclude=.complete "$DATA" | cut -f1)
 WORK=$(mktemp -d /tmp/awsdl-bench-stage-XXXXXX)
 STATE=$WORK/sandbox
 mkdir -p "$STATE"
+PART_BYTES=$(/usr/bin/python3 -c 'import re,sys; m=re.fullmatch(r"(\d+)\s*([kmg]?)(i?b?)", sys.argv[1].lower()); print(int(m.group(1)) << {"":0,"k":10,"m":20,"g":30}[m.group(2)])' "$PART")
+
+CRT=0
+if ! /usr/bin/python3 -c 'import awscrt.s3' 2>/dev/null; then
+  echo "python3-awscrt: not installed (scripts/install-deps installs it where Debian packages it): comparison skipped"
+elif [[ $(id -u) != 0 ]]; then
+  echo "python3-awscrt: installed, but its S3 client needs the sandbox on port 80, which needs root: comparison skipped"
+elif (exec 3<>/dev/tcp/127.0.0.1/80) 2>/dev/null; then
+  echo "python3-awscrt: installed, but 127.0.0.1:80 is taken (its S3 client connects to port 80): comparison skipped"
+else
+  CRT=1
+fi
+
+SANDBOX_PID=
 cleanup() {
-  /usr/bin/python3 "$ROOT/tests/sandbox/ctl.py" stop --state "$STATE" >/dev/null 2>&1 || true
+  if [[ -n $SANDBOX_PID ]]; then
+    kill "$SANDBOX_PID" 2>/dev/null || true
+    wait "$SANDBOX_PID" 2>/dev/null || true
+  else
+    /usr/bin/python3 "$ROOT/tests/sandbox/ctl.py" stop --state "$STATE" >/dev/null 2>&1 || true
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-/usr/bin/python3 "$ROOT/tests/sandbox/ctl.py" start --state "$STATE" >/dev/null
+if (( CRT )); then
+  /usr/bin/python3 "$ROOT/tests/sandbox/server.py" --port 80 --port-file "$STATE/sandbox.port" --max-lifetime 14400 \
+    >"$STATE/sandbox.log" 2>&1 &
+  SANDBOX_PID=$!
+  for _ in $(seq 100); do [[ -s $STATE/sandbox.port ]] && break; sleep 0.1; done
+  [[ -s $STATE/sandbox.port ]] || { echo "the sandbox did not start on port 80" >&2; cat "$STATE/sandbox.log" >&2; exit 1; }
+else
+  /usr/bin/python3 "$ROOT/tests/sandbox/ctl.py" start --state "$STATE" >/dev/null
+fi
 ENDPOINT=http://127.0.0.1:$(cat "$STATE/sandbox.port")
 
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
@@ -101,12 +134,19 @@ IN="-C $DATA coco weights"
 echo "dataset: $DATA ($(numfmt --to=iec "$INPUT_BYTES")), part size $PART, concurrency $CONC, sandbox $ENDPOINT"
 measure stage "$CLI stage --quiet --part-size $PART --concurrency $CONC $DATA/coco $DATA/weights s3://$BUCKET/stage.tar --endpoint-url $ENDPOINT"
 measure tar_then_cp "tar cf $WORK/x.tar $IN && aws --endpoint-url $ENDPOINT s3 cp --only-show-errors $WORK/x.tar s3://$BUCKET/cp.tar"
+if (( CRT )); then
+  measure tar_then_crt "tar cf $WORK/x.tar $IN && /usr/bin/python3 $ROOT/bench/stage_crt_put.py put $WORK/x.tar s3://$BUCKET/crt.tar $ENDPOINT $PART_BYTES"
+fi
 rm -f "$WORK/x.tar"
 measure tar_pipe_cp "tar cf - $IN | aws --endpoint-url $ENDPOINT s3 cp --only-show-errors - s3://$BUCKET/pipe.tar"
 measure unstage "$CLI unstage --quiet --part-size $PART --concurrency $CONC s3://$BUCKET/stage.tar $WORK/out1 --endpoint-url $ENDPOINT"
 rm -rf "$WORK/out1"
 measure cp_then_untar "aws --endpoint-url $ENDPOINT s3 cp --only-show-errors s3://$BUCKET/cp.tar $WORK/y.tar && mkdir -p $WORK/out2 && tar xf $WORK/y.tar -C $WORK/out2"
 rm -rf "$WORK/out2" "$WORK/y.tar"
+if (( CRT )); then
+  measure crt_then_untar "/usr/bin/python3 $ROOT/bench/stage_crt_put.py get $WORK/y.tar s3://$BUCKET/crt.tar $ENDPOINT $PART_BYTES && mkdir -p $WORK/out3 && tar xf $WORK/y.tar -C $WORK/out3"
+  rm -rf "$WORK/out3" "$WORK/y.tar"
+fi
 
 GB=$(awk -v b="$INPUT_BYTES" 'BEGIN {print b / 1e9}')
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
@@ -120,4 +160,10 @@ echo "  stage CPU / piped awscli CPU         $(ratio "${CPU[stage]}" "${CPU[tar_
 echo "  stage peak RSS                       ${RSS[stage]} MiB  [<= 64 + concurrency x part size]"
 echo "  unstage wall / cp-then-untar wall    $(ratio "${WALL[unstage]}" "${WALL[cp_then_untar]}")  [<= 0.6]"
 echo "  unstage CPU / cp-then-untar CPU      $(ratio "${CPU[unstage]}" "${CPU[cp_then_untar]}")"
-echo "  unstage peak RSS                     ${RSS[unstage]} MiB"
+echo "  unstage peak RSS                     ${RSS[unstage]} MiB  [<= 64 + concurrency x part size]"
+if (( CRT )); then
+  echo "  stage wall / tar-then-awscrt wall    $(ratio "${WALL[stage]}" "${WALL[tar_then_crt]}")"
+  echo "  stage CPU / tar-then-awscrt CPU      $(ratio "${CPU[stage]}" "${CPU[tar_then_crt]}")"
+  echo "  unstage wall / awscrt-then-untar     $(ratio "${WALL[unstage]}" "${WALL[crt_then_untar]}")"
+  echo "  unstage CPU / awscrt-then-untar CPU  $(ratio "${CPU[unstage]}" "${CPU[crt_then_untar]}")"
+fi

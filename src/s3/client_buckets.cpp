@@ -19,6 +19,8 @@ S3Client::S3Client(Config config, S3Options options)
 
 const Config& S3Client::config() const { return client_->config(); }
 
+bool S3Client::signs_payloads() const { return internal::s3::sign_payloads(*client_, options_.payload_signing); }
+
 Status S3Client::create_bucket(const CreateBucketRequest& request, const CallOptions& options) const {
   if (auto why = bucket_name_problem(request.bucket); !why.empty())
     return Error::invalid_argument("InvalidBucketName", "'" + request.bucket + "': " + why);

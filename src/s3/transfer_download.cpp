@@ -1,6 +1,6 @@
 // Parallel ranged downloads: to a file (each range written in place with pwrite, into a
-// temporary file renamed at the end) or to an in-order sink (a window of `concurrency`
-// ranges in memory, delivered from the caller's thread). Every range GET carries
+// temporary file renamed at the end) or to an in-order sink (a pool of `concurrency` range
+// buffers, delivered from the caller's thread). Every range GET carries
 // If-Match with the ETag seen first, so an object replaced mid-download is an error, not a
 // silent mix of two versions.
 
@@ -232,11 +232,18 @@ Result<DownloadResult> TransferManager::download_stream(const std::string& bucke
   std::optional<internal::s3::RunningChecksum> running;
   if (checksum) running.emplace(checksum->first);
 
-  // Window: range i may be fetched once i < delivered + concurrency.
+  // A fixed pool of `concurrency` range buffers, each allocated once and reused: a range is
+  // fetched only into a free buffer, and its buffer is free again once the sink has had it.
+  // So memory stays at concurrency x range size, and the allocator sees no churn of
+  // multi-MiB blocks across threads (which grows per-thread malloc arenas well past that).
+  // Ranges are handed out in order, so the next one to deliver always holds a buffer.
   const int window = std::max(1, options_.concurrency);
   std::mutex mu;
   std::condition_variable cv;
-  std::map<int, std::string> ready;
+  std::vector<std::string> buffers(static_cast<std::size_t>(std::min(window, std::max(1, p.ranges))));
+  std::vector<std::size_t> free_buffers;
+  for (std::size_t b = buffers.size(); b-- > 0;) free_buffers.push_back(b);
+  std::map<int, std::size_t> ready;  // range -> buffer
   int next = 0, delivered = 0;
   std::optional<Error> failure;
   bool stop = false;
@@ -246,15 +253,19 @@ Result<DownloadResult> TransferManager::download_stream(const std::string& bucke
   auto worker = [&] {
     for (;;) {
       int i;
+      std::size_t b;
       {
         std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return stop || failure || next >= p.ranges || next < delivered + window; });
+        cv.wait(lock, [&] { return stop || failure || next >= p.ranges || !free_buffers.empty(); });
         if (stop || failure || next >= p.ranges) return;
         i = next++;
+        b = free_buffers.back();
+        free_buffers.pop_back();
       }
       std::uint64_t first = static_cast<std::uint64_t>(i) * p.range_size;
       std::uint64_t length = std::min(p.range_size, size - first);
-      std::string buf;
+      std::string& buf = buffers[b];
+      buf.clear();
       buf.reserve(static_cast<std::size_t>(length));
       auto write = [&](std::uint64_t, std::string_view bytes) -> Status {
         buf.append(bytes);
@@ -267,19 +278,20 @@ Result<DownloadResult> TransferManager::download_stream(const std::string& bucke
       std::lock_guard<std::mutex> lock(mu);
       if (!s) {
         if (!failure) failure = std::move(s).error();
+        free_buffers.push_back(b);
       } else {
-        ready[i] = std::move(buf);
+        ready[i] = b;
       }
       cv.notify_all();
     }
   };
   std::vector<std::thread> threads;
-  int n = std::min(window, std::max(1, p.ranges));
+  int n = static_cast<int>(buffers.size());
   for (int t = 0; t < n; ++t) threads.emplace_back(worker);
 
   Status result;
   while (delivered < p.ranges) {
-    std::string chunk;
+    std::size_t b;
     {
       std::unique_lock<std::mutex> lock(mu);
       cv.wait(lock, [&] { return failure || ready.count(delivered) || options_.cancel.cancelled(); });
@@ -291,15 +303,20 @@ Result<DownloadResult> TransferManager::download_stream(const std::string& bucke
         result = Error::make(ErrorKind::kCancelled, "Cancelled", "download cancelled");
         break;
       }
-      chunk = std::move(ready[delivered]);
+      b = ready[delivered];
       ready.erase(delivered);
     }
+    const std::string_view chunk = buffers[b];
     if (running) running->update(chunk);
-    if (!chunk.empty()) {
-      if (auto s = sink(chunk); !s) {
-        result = std::move(s).error();
-        break;
-      }
+    Status delivered_ok = chunk.empty() ? Status{} : sink(chunk);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      free_buffers.push_back(b);
+      cv.notify_all();
+    }
+    if (!delivered_ok) {
+      result = std::move(delivered_ok).error();
+      break;
     }
     report(options_, mu, done_bytes, done_parts, chunk.size(), p);
     std::lock_guard<std::mutex> lock(mu);

@@ -280,7 +280,10 @@ Result<UploadResult> upload(const S3Client& client, const TransferOptions& optio
       largest = std::max(largest, p.size);
       existing[p.part_number] = std::move(p);
     }
-    if (largest > 0) part_size = largest;
+    // Part 1 is a whole part (unless it is the only one, and then any size fits); without it,
+    // the largest part is one unless only the short last part made it.
+    if (auto one = existing.find(1); one != existing.end()) part_size = std::max(one->second.size, kMinPartSize);
+    else if (largest > part_size) part_size = largest;
   }
 
   // Part 1 (or the whole object when it is small).

@@ -76,13 +76,16 @@ Result<StageResult> Stager::stage(const std::vector<std::string>& paths, std::st
   s3::TransferOptions transfer;
   transfer.part_size = part_size;
   transfer.concurrency = options.concurrency;
+  // Over http each part's SHA-256 is computed for the signature anyway; sent as the part's
+  // checksum it costs nothing, where a CRC32 would be a third pass over the data.
+  transfer.checksum = client_.signs_payloads() ? s3::ChecksumAlgorithm::kSha256 : s3::ChecksumAlgorithm::kCrc32;
   transfer.multipart_threshold = std::min<std::uint64_t>(part_size, 8 * s3::kMiB);
   transfer.cancel = options.call.cancel;
   transfer.deadline = options.call.deadline;
   if (options.on_progress) transfer.on_progress = [&progress](const s3::TransferProgress& p) { progress.uploaded(p); };
   s3::TransferManager manager(client_, transfer);
 
-  const std::string stage_id = new_stage_id();
+  std::string stage_id = new_stage_id();
   s3::UploadRequest request;
   request.bucket = uri.bucket;
   request.key = uri.key;
@@ -94,6 +97,13 @@ Result<StageResult> Stager::stage(const std::vector<std::string>& paths, std::st
   request.attributes.metadata[std::string(internal::kManifestObjectMetadataKey)] = manifest_key(uri.key);
   request.attributes.storage_class = options.storage_class;
   request.attributes.server_side_encryption = options.server_side_encryption;
+
+  if (options.resume) {
+    auto found = manager.find_upload(uri.bucket, uri.key);
+    if (!found)
+      return internal::with_context(std::move(found).error(), "staging to " + where + ": finding an upload to resume");
+    if (*found) request.resume_upload_id = (*found)->upload_id;
+  }
 
   http::BodySource source = [&writer](char* buf, std::size_t len) { return writer.read(buf, len); };
   auto uploaded = manager.upload_stream(source, request);
@@ -110,6 +120,22 @@ Result<StageResult> Stager::stage(const std::vector<std::string>& paths, std::st
     return remove_archive(Error::make(ErrorKind::kInternal, "ArchiveSizeMismatch",
                                       "staging to " + where + ": uploaded " + std::to_string(uploaded->size) +
                                           " bytes but the archive has " + std::to_string(stats.archive_bytes)));
+
+  if (!request.resume_upload_id.empty()) {
+    // The archive carries the stage id its first run gave it (with CreateMultipartUpload);
+    // the manifest must carry the same one.
+    s3::HeadObjectRequest head_request;
+    head_request.bucket = uri.bucket;
+    head_request.key = uri.key;
+    auto head = client_.head_object(head_request, options.call);
+    if (!head) return remove_archive(internal::with_context(std::move(head).error(), "staging to " + where));
+    auto it = head->metadata.find(std::string(internal::kStageIdMetadataKey));
+    if (it == head->metadata.end() || it->second.empty())
+      return remove_archive(Error::make(ErrorKind::kIo, "ResumeMismatch",
+                                        "staging to " + where + ": the resumed multipart upload " +
+                                            request.resume_upload_id + " was not started by stage (no stage id)"));
+    stage_id = it->second;
+  }
 
   const internal::Manifest manifest = internal::make_manifest(stats, writer.compression());
   s3::PutObjectRequest put;
@@ -135,7 +161,9 @@ Result<StageResult> Stager::stage(const std::vector<std::string>& paths, std::st
   result.archive_sha256 = stats.archive_sha256;
   result.compression = options.compression;
   result.parts = uploaded->parts;
-  result.part_size = part_size;
+  result.parts_reused = uploaded->parts_reused;
+  result.resumed_upload_id = request.resume_upload_id;
+  result.part_size = uploaded->part_size ? uploaded->part_size : part_size;
   result.etag = uploaded->etag;
   result.stage_id = stage_id;
   result.duration =

@@ -33,6 +33,7 @@ Error archive_error(archive* a, std::string_view what, std::string_view name) {
 
 struct TarWriter::Impl {
   enum class State { kNextEntry, kFileData, kDone, kFailed };
+  static constexpr std::size_t kDirectReadMin = std::size_t{64} << 10;
 
   TarWriterOptions options;
   WalkTotals totals;
@@ -88,6 +89,11 @@ struct TarWriter::Impl {
   void accept(const char* data, std::size_t n) {
     sha.update(data, n);
     stats.archive_bytes += n;
+    if (dst && data == dst + dst_filled && n <= dst_len - dst_filled) {
+      // File data read straight into the caller's buffer (see stream_data): already in place.
+      dst_filled += n;
+      return;
+    }
     const std::size_t direct = dst ? std::min(n, dst_len - dst_filled) : 0;
     if (direct) {
       std::memcpy(dst + dst_filled, data, direct);
@@ -210,16 +216,26 @@ struct TarWriter::Impl {
 
   Status stream_data() {
     // Asking for one byte more than remains tells a file that grew from one that did not.
-    const std::size_t ask = remaining >= options.read_chunk_bytes ? options.read_chunk_bytes
-                                                                  : static_cast<std::size_t>(remaining) + 1;
+    std::size_t ask = remaining >= options.read_chunk_bytes ? options.read_chunk_bytes
+                                                            : static_cast<std::size_t>(remaining) + 1;
+    // Uncompressed, libarchive hands file data to on_write untouched (no blocking), so it can
+    // be read straight into the caller's buffer where it will end up, saving a copy of every
+    // byte; the chunk is only for a caller's buffer with little room left, or a compressor.
+    char* target = chunk.data();
+    const std::size_t room = dst ? dst_len - dst_filled : 0;
+    if (options.compression == Compression::kNone && spill_head == spill.size() &&
+        room >= std::min<std::size_t>(ask, kDirectReadMin)) {
+      ask = std::min(ask, room);
+      target = dst + dst_filled;
+    }
     ssize_t n;
     do {
-      n = ::read(fd.get(), chunk.data(), ask);
+      n = ::read(fd.get(), target, ask);
     } while (n < 0 && errno == EINTR);
     if (n < 0) return errno_error(errno, "UnreadableFile", "cannot read", source);
     if (n == 0) return changed("shrank");
     if (static_cast<std::uint64_t>(n) > remaining) return changed("grew");
-    const la_ssize_t w = archive_write_data(ar, chunk.data(), static_cast<size_t>(n));
+    const la_ssize_t w = archive_write_data(ar, target, static_cast<size_t>(n));
     if (w != n) return archive_error(ar, "cannot write the data of", source);
     remaining -= static_cast<std::uint64_t>(n);
     consumed += static_cast<std::uint64_t>(n);

@@ -198,6 +198,29 @@ TEST_F(S3TransferTest, SmallObjectsGoInOnePutAndFilesUseTheirSize) {
   EXPECT_TRUE(d->checksum_verified);  // single PUT with a CRC32: the whole-object checksum matched
 }
 
+TEST_F(S3TransferTest, StreamsWithAnExpectedSizeUploadWhateverTheirSize) {
+  // expected_size is a hint for part sizing: exact, too small or too large, the bytes of the
+  // stream are what is stored, around the single-PUT threshold (8 MiB) and the part size (5 MiB).
+  TransferManager tm(S3Client(config), options());
+  const std::string data = random_bytes(9 * MiB, 4);
+  int i = 0;
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{100000}, 5 * MiB, 8 * MiB - 1, 8 * MiB,
+                           8 * MiB + 1, 9 * MiB}) {
+    for (std::uint64_t hint : {std::uint64_t{size}, std::uint64_t{size} / 2, std::uint64_t{size} * 2 + 1}) {
+      const std::string body = data.substr(0, size);
+      StringSource src{&body};
+      const std::string key = "hinted-" + std::to_string(i++);
+      auto up = tm.upload_stream(src.fn(), {.bucket = bucket, .key = key, .expected_size = hint});
+      ASSERT_TRUE(up) << "size " << size << ", expected_size " << hint << ": " << up.error().to_string();
+      EXPECT_EQ(up->size, size);
+      auto got = S3Client(config).get_object({.bucket = bucket, .key = key});
+      ASSERT_TRUE(got) << got.error().to_string();
+      EXPECT_TRUE(got->body == body) << "size " << size << ", expected_size " << hint;
+    }
+  }
+  EXPECT_EQ(open_uploads(), 0u);
+}
+
 TEST_F(S3TransferTest, APartThatFailsTwiceIsRetriedAlone) {
   const std::string data = random_bytes(16 * MiB, 4);
   StringSource src{&data};

@@ -580,5 +580,106 @@ class AwsCli(S3Case):
             self.assertNotIn('Contents', self.c.list_objects_v2(Bucket=self.bucket))
 
 
+def virtual_client():
+    """A botocore client in virtual-hosted mode (`bucket.s3.localhost:PORT`), its connections
+    sent to the sandbox on 127.0.0.1 with the Host header it signed: no name resolution."""
+    cfg = Config(retries={'total_max_attempts': 1}, s3={'addressing_style': 'virtual'})
+    c = _session.create_client('s3', region_name='us-east-1', endpoint_url='http://s3.localhost:%d' % PORT,
+                               aws_access_key_id=KEY1[0], aws_secret_access_key=KEY1[1], config=cfg)
+    hosts = []
+
+    def to_loopback(request, **_):
+        scheme, rest = request.url.split('://', 1)
+        netloc, _, path = rest.partition('/')
+        hosts.append(netloc)
+        request.headers['Host'] = netloc
+        request.url = '%s://127.0.0.1:%d/%s' % (scheme, PORT, path)
+
+    c.meta.events.register_first('before-send.s3', to_loopback)
+    return c, hosts
+
+
+class VirtualHosted(S3Case):
+    def test_host_names_that_address_a_bucket(self):
+        from services.s3 import S3
+        self.assertEqual(S3.virtual_host_bucket('b1.s3.localhost:8080'), ('b1', 's3.localhost:8080'))
+        self.assertEqual(S3.virtual_host_bucket('my.dotted.bucket.s3.us-west-2.amazonaws.com'),
+                         ('my.dotted.bucket', 's3.us-west-2.amazonaws.com'))
+        self.assertEqual(S3.virtual_host_bucket('b2.s3-eu-west-1.amazonaws.com'), ('b2', 's3-eu-west-1.amazonaws.com'))
+        self.assertEqual(S3.virtual_host_bucket('b3.localhost:1'), ('b3', 'localhost:1'))
+        for path_style in ('127.0.0.1:8080', 'localhost:8080', 's3.localhost:8080', 's3.us-east-1.amazonaws.com',
+                           '[::1]:8080', ''):
+            self.assertIsNone(S3.virtual_host_bucket(path_style), path_style)
+
+    def test_objects_listing_and_multipart_through_the_host_header(self):
+        v, hosts = virtual_client()
+        v.put_object(Bucket=self.bucket, Key='dir/a b.txt', Body=b'hello')
+        self.assertEqual(hosts[-1], '%s.s3.localhost:%d' % (self.bucket, PORT))
+        # What went in virtual-hosted is where path style finds it, and the reverse.
+        self.assertEqual(self.c.get_object(Bucket=self.bucket, Key='dir/a b.txt')['Body'].read(), b'hello')
+        self.c.put_object(Bucket=self.bucket, Key='p', Body=b'path')
+        self.assertEqual(v.get_object(Bucket=self.bucket, Key='p')['Body'].read(), b'path')
+        keys = [o['Key'] for o in v.list_objects_v2(Bucket=self.bucket)['Contents']]
+        self.assertEqual(keys, ['dir/a b.txt', 'p'])
+        self.assertEqual(v.head_bucket(Bucket=self.bucket)['ResponseMetadata']['HTTPStatusCode'], 200)
+        data = data_of(6 * MiB, 7)
+        up = v.create_multipart_upload(Bucket=self.bucket, Key='mp')['UploadId']
+        e1 = v.upload_part(Bucket=self.bucket, Key='mp', UploadId=up, PartNumber=1, Body=data[:5 * MiB])['ETag']
+        e2 = v.upload_part(Bucket=self.bucket, Key='mp', UploadId=up, PartNumber=2, Body=data[5 * MiB:])['ETag']
+        v.complete_multipart_upload(Bucket=self.bucket, Key='mp', UploadId=up, MultipartUpload={
+            'Parts': [{'PartNumber': 1, 'ETag': e1}, {'PartNumber': 2, 'ETag': e2}]})
+        self.assertEqual(self.c.get_object(Bucket=self.bucket, Key='mp')['Body'].read(), data)
+        v.delete_object(Bucket=self.bucket, Key='p')
+        with self.assertRaises(ClientError) as e:
+            v.get_object(Bucket='no-such-bucket-here', Key='x')
+        self.assertEqual(code_of(e), 'NoSuchBucket')
+
+    def test_a_signature_over_another_host_is_refused(self):
+        v, _ = virtual_client()
+
+        def other_host(request, **_):
+            request.headers['Host'] = 'other.s3.localhost:%d' % PORT  # after signing: the signed host differs
+        v.meta.events.register_last('before-send.s3', other_host)
+        with self.assertRaises(ClientError) as e:
+            v.put_object(Bucket=self.bucket, Key='k', Body=b'x')
+        self.assertEqual(code_of(e), 'SignatureDoesNotMatch')
+
+
+class StreamedGets(S3Case):
+    def test_large_bodies_whole_ranged_and_truncated(self):
+        data = data_of(20 * MiB + 12345, 9)
+        up = self.c.create_multipart_upload(Bucket=self.bucket, Key='big')['UploadId']
+        parts = []
+        for n, lo in enumerate(range(0, len(data), 8 * MiB), 1):
+            e = self.c.upload_part(Bucket=self.bucket, Key='big', UploadId=up, PartNumber=n,
+                                   Body=data[lo:lo + 8 * MiB])['ETag']
+            parts.append({'PartNumber': n, 'ETag': e})
+        self.c.complete_multipart_upload(Bucket=self.bucket, Key='big', UploadId=up, MultipartUpload={'Parts': parts})
+        r = self.c.get_object(Bucket=self.bucket, Key='big')
+        self.assertEqual(r['ContentLength'], len(data))
+        self.assertEqual(r['Body'].read(), data)
+        # A range across part boundaries, large enough to be streamed.
+        r = self.c.get_object(Bucket=self.bucket, Key='big', Range='bytes=%d-%d' % (3 * MiB, 19 * MiB))
+        self.assertEqual(r['ContentRange'], 'bytes %d-%d/%d' % (3 * MiB, 19 * MiB, len(data)))
+        self.assertEqual(r['Body'].read(), data[3 * MiB:19 * MiB + 1])
+        # Several reads of the same object at once (the store is read, never copied whole).
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            bodies = list(pool.map(lambda _: s3().get_object(Bucket=self.bucket, Key='big')['Body'].read(), range(4)))
+        self.assertTrue(all(b == data for b in bodies))
+        control('POST', 'faults', [{'service': 's3', 'operation': 'GetObject', 'kind': 'truncate'}])
+        conn = http.client.HTTPConnection('127.0.0.1', PORT, timeout=30)
+        url = s3(signature_version='s3v4').generate_presigned_url('get_object',
+                                                                  Params={'Bucket': self.bucket, 'Key': 'big'})
+        conn.request('GET', url.split(str(PORT), 1)[1])
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(int(resp.getheader("Content-Length")), len(data))
+        with self.assertRaises(http.client.IncompleteRead) as e:
+            resp.read()
+        self.assertEqual(len(e.exception.partial), len(data) // 2)
+        conn.close()
+
+
 if __name__ == '__main__':
     unittest.main()

@@ -84,6 +84,34 @@ TEST(S3ClientWire, PayloadIsUnsignedOverHttpsAndHashedOverHttp) {
   EXPECT_EQ(header(h.last(), "x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
 }
 
+TEST(S3ClientWire, Sha256ChecksumAndSignedPayloadAreOneDigest) {
+  Harness h;
+  EXPECT_FALSE(S3Client(h.config).signs_payloads());  // https: UNSIGNED-PAYLOAD
+  h.config.endpoint_url = "http://127.0.0.1:9000";
+  EXPECT_TRUE(S3Client(h.config).signs_payloads());
+  S3Options forced;
+  forced.payload_signing = PayloadSigning::kUnsigned;
+  EXPECT_FALSE(S3Client(h.config, forced).signs_payloads());
+
+  const std::string body(100000, 'q');
+  for (bool sign : {true, false}) {
+    SCOPED_TRACE(sign ? "signed" : "unsigned");
+    h.transport->push(200, "", [] {
+      http::Headers hd;
+      hd.set("ETag", "\"e\"");
+      return hd;
+    }());
+    auto part = S3Client(h.config, sign ? S3Options{} : forced)
+                    .upload_part({.bucket = "b1b", .key = "k", .upload_id = "u", .part_number = 2, .body = body,
+                                  .checksum = ChecksumAlgorithm::kSha256});
+    ASSERT_TRUE(part) << part.error().to_string();
+    auto r = h.last();
+    EXPECT_EQ(header(r, "x-amz-content-sha256"), sign ? internal::sha256_hex(body) : "UNSIGNED-PAYLOAD");
+    EXPECT_EQ(header(r, "x-amz-checksum-sha256"), internal::base64_encode(internal::sha256(body)));
+    EXPECT_EQ(part->checksum, internal::base64_encode(internal::sha256(body)));
+  }
+}
+
 TEST(S3ClientWire, CompleteMultipartSendsPartsAndRetriesAnErrorInside200) {
   Harness h;
   const char* error_in_200 =

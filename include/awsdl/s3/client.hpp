@@ -53,6 +53,10 @@ class AWSDL_EXPORT S3Client {
 
   const Config& config() const;
   const S3Options& options() const { return options_; }
+  /// Whether request bodies are SHA-256 signed (PayloadSigning resolved against the
+  /// endpoint: kAuto signs over http only). When they are, ChecksumAlgorithm::kSha256
+  /// costs nothing more: the one digest is both the signed payload hash and the checksum.
+  bool signs_payloads() const;
 
   // ---- buckets
   Status create_bucket(const CreateBucketRequest& request, const CallOptions& options = {}) const;

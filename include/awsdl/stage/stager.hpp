@@ -76,6 +76,13 @@ struct AWSDL_EXPORT StageOptions {
   /// Storage class and encryption of the archive (user metadata is reserved for the stager).
   std::string storage_class;
   std::string server_side_encryption;
+  /// Continue an interrupted stage of the same key (a killed process) instead of starting
+  /// over: the latest in-progress multipart upload of the key is found (ListMultipartUploads),
+  /// the archive is produced again (it is deterministic: same inputs, same bytes) and only
+  /// the parts S3 does not already hold with the same size, MD5 ETag and checksum are sent.
+  /// Without such an upload this is an ordinary stage. Changed inputs are safe: the parts
+  /// that differ are sent again. The archive keeps the stage id it was started with.
+  bool resume = false;
   CallOptions call;                       // cancellation and overall deadline
 };
 
@@ -90,6 +97,8 @@ struct AWSDL_EXPORT StageResult {
   std::string archive_sha256;        // lower-case hex, of the stored bytes
   Compression compression = Compression::kNone;
   int parts = 0;                     // 0 when the archive was small enough for one PUT
+  int parts_reused = 0;              // resume: parts already on S3, not sent again
+  std::string resumed_upload_id;     // resume: the multipart upload that was continued
   std::uint64_t part_size = 0;
   std::string etag;
   std::string stage_id;

@@ -136,6 +136,25 @@ def read_segments(blobs, offset, length):
     return b''.join(out)
 
 
+def iter_segments(blobs, offset, length, chunk=1 << 20):
+    """The same bytes as read_segments(), as pieces of at most `chunk` bytes read one at a
+    time (a GET of a multi-GiB object is streamed, never held in memory)."""
+    pos = 0
+    end = offset + length
+    for b in blobs:
+        if pos >= end:
+            break
+        nxt = pos + b.size
+        if nxt > offset:
+            lo = max(offset, pos) - pos
+            hi = min(end, nxt) - pos
+            while lo < hi:
+                n = min(chunk, hi - lo)
+                yield b.read(lo, n)
+                lo += n
+        pos = nxt
+
+
 # ---------------------------------------------------------------- checksums
 
 ALGORITHMS = ('CRC32', 'CRC32C', 'SHA1', 'SHA256')

@@ -4,8 +4,12 @@ verified), ListObjectsV2 pagination, CopyObject, DeleteObjects, and multipart up
 (5 MiB minimum part but the last, 10,000 parts, part ETag checks, md5-of-md5s-N ETags,
 composite checksums). Object bytes live in services/_s3_store.py (large ones on disk).
 
-Path-style addressing only (`http://127.0.0.1:PORT/bucket/key`); S3 streaming
-(aws-chunked, chunk-signed) bodies arrive here already verified and decoded by the core.
+Path-style (`http://127.0.0.1:PORT/bucket/key`) and virtual-hosted addressing: a Host of
+`<bucket>.s3.<anything>` (`bucket.s3.localhost:PORT`, which curl resolves to loopback by
+itself; `bucket.s3.us-east-1.amazonaws.com` when a client is pointed here) or
+`<bucket>.localhost` names the bucket, as on AWS; `s3.localhost`, `localhost` and IP
+addresses do not. S3 streaming (aws-chunked, chunk-signed) bodies arrive here already
+verified and decoded by the core. GET bodies of 8 MiB and more are streamed from the store.
 
 Control actions (POST /_sandbox/services/s3/<action>):
   error_in_200  {"operation": "CompleteMultipartUpload" | "CopyObject", "code": "InternalError",
@@ -27,8 +31,8 @@ from urllib.parse import quote, unquote
 
 from core.errors import AwsError
 from core.service import Service
-from protocols.common import RawResponse, timestamp_text, xml_text
-from services._s3_store import (ALGORITHMS, Blob, checksum, composite_checksum, multipart_etag,
+from protocols.common import HttpRequest, RawResponse, timestamp_text, xml_text
+from services._s3_store import (ALGORITHMS, Blob, checksum, composite_checksum, iter_segments, multipart_etag,
                                 read_segments)
 
 UTC = datetime.timezone.utc
@@ -37,6 +41,7 @@ GiB = 1 << 30
 MIN_PART = 5 * MiB
 MAX_PARTS = 10000
 MAX_SINGLE = 5 * GiB
+STREAM_BYTES = 8 * MiB         # GET bodies at least this large are streamed, not built in memory
 MAX_KEY_BYTES = 1024
 MAX_METADATA = 2048
 STORAGE_CLASSES = {'STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING',
@@ -161,6 +166,38 @@ class S3(Service):
                                      'parts': sorted(u.parts)}
                                     for b in self.buckets.values() for u in b.uploads.values()]}
         return super().control(action, body)
+
+    @staticmethod
+    def virtual_host_bucket(host):
+        """(bucket, the rest of the host) when `host` (a Host header, port included or not)
+        addresses a bucket virtual-hosted style, else None."""
+        name, port = host.strip().lower(), ''
+        if not name or name.startswith('['):
+            return None
+        if ':' in name:
+            name, port = name.rsplit(':', 1)
+            port = ':' + port
+        if IP_RE.match(name) or name == 'localhost':
+            return None
+        cut = max(name.rfind('.s3.'), name.rfind('.s3-'))
+        if cut > 0:
+            return name[:cut], name[cut + 1:] + port
+        if name.endswith('.localhost') and name[:-len('.localhost')] not in ('', 's3'):
+            return name[:-len('.localhost')], 'localhost' + port
+        return None
+
+    def addressed(self, req):
+        """The request path-style: `Host: b.s3.localhost:1234` + `/key` -> `/b/key` with the
+        Host left without the bucket (so applying this twice changes nothing)."""
+        found = self.virtual_host_bucket(req.header('host') or '')
+        if found is None:
+            return req
+        bucket, rest = found
+        target = '/' + quote(bucket, safe='') + ('' if req.path == '/' else req.path)
+        if req.query:
+            target += '?' + req.query
+        headers = [(k, rest if k.lower() == 'host' else v) for k, v in req.headers]
+        return HttpRequest(req.method, target, headers, req.body)
 
     def _error_in_200(self, ctx, operation):
         akid = ctx.identity.access_key_id if ctx.identity else None
@@ -535,6 +572,11 @@ class S3(Service):
         if head:
             resp = RawResponse(status, headers, b'')
             resp.head_only = True
+            return resp
+        if length >= STREAM_BYTES:
+            resp = RawResponse(status, headers, b'')
+            resp.stream = iter_segments(obj.blobs, start, length)
+            resp.stream_length = length
             return resp
         return RawResponse(status, headers, obj.read(start, length) if length else b'')
 
