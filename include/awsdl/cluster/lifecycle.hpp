@@ -1,0 +1,143 @@
+#pragma once
+// The cluster lifecycle (DESIGN.md workflow 1): one cluster = one CloudFormation stack built
+// from a ClusterSpec. Create it and watch it come up, see its nodes, resize it, delete it,
+// find the clusters that exist. Every call returns a Result; long calls take a progress
+// callback, a deadline and a cancellation token.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "awsdl/cluster/spec.hpp"
+#include "awsdl/config.hpp"
+#include "awsdl/core/result.hpp"
+#include "awsdl/core/runtime.hpp"
+#include "awsdl/export.hpp"
+
+namespace awsdl::cluster {
+
+/// The tag every stack (and, through it, every resource) of a cluster carries; its value is the
+/// cluster name. `list` finds clusters by it.
+inline constexpr const char* kClusterTag = "awsdl:cluster";
+
+/// One thing that happened while a cluster was created, resized or deleted: a stack event
+/// (resource, status, reason) or a summary line ("workers 3/4 running").
+struct AWSDL_EXPORT ClusterEvent {
+  std::string timestamp;      // ISO 8601, from the service when it came from a stack event
+  std::string logical_id;     // empty for summary lines
+  std::string resource_type;
+  std::string status;         // CREATE_IN_PROGRESS, CREATE_FAILED, ...
+  std::string reason;
+  std::string message;        // one line for people
+};
+
+enum class NodeRole { kMaster, kWorker };
+
+struct AWSDL_EXPORT Node {
+  NodeRole role = NodeRole::kWorker;
+  std::string instance_id;
+  std::string instance_type;
+  std::string state;          // pending, running, ...
+  std::string private_ip;
+  std::string public_ip;      // empty for workers (private subnet)
+  std::string private_dns;
+  std::string availability_zone;
+  int gpus = 0;               // from DescribeInstanceTypes
+};
+
+struct AWSDL_EXPORT ClusterInfo {
+  std::string name;
+  std::string stack_id;
+  std::string status;         // the stack's status
+  std::string status_reason;
+  std::string created;        // stack creation time
+  std::string master_group;   // Auto Scaling group names
+  std::string worker_group;
+  int desired_workers = 0;
+  int min_workers = 0;
+  std::string efs_id;
+  std::string mount_point;
+  std::vector<Node> nodes;    // master first, then workers by launch order; filled by describe()
+
+  const Node* master() const;
+  std::vector<Node> workers() const;
+};
+
+struct AWSDL_EXPORT CreateOptions {
+  std::function<void(const ClusterEvent&)> on_event;
+  Deadline deadline;          // default: 60 minutes from the call
+  CancellationToken cancel;
+  /// Bucket (and key prefix) for templates over CloudFormation's 51,200-byte body limit;
+  /// empty: the spec's staging bucket; neither: such a template is an error before any call.
+  std::string template_bucket;
+  std::string template_prefix = "awsdl/templates/";
+  /// First delay between polls of the stack; it grows 1.5x per poll up to 4x this.
+  Millis poll_interval{std::chrono::seconds(5)};
+};
+
+struct AWSDL_EXPORT DeleteOptions {
+  std::function<void(const ClusterEvent&)> on_event;
+  Deadline deadline;
+  CancellationToken cancel;
+  bool delete_file_system = false;  // the created EFS is retained unless asked
+  Millis poll_interval{std::chrono::seconds(5)};
+};
+
+struct AWSDL_EXPORT ResizeOptions {
+  std::function<void(const ClusterEvent&)> on_event;
+  Deadline deadline;
+  CancellationToken cancel;
+  bool wait = true;           // wait until the workers run (or terminate)
+  Millis poll_interval{std::chrono::seconds(5)};
+};
+
+class AWSDL_EXPORT Clusters {
+ public:
+  explicit Clusters(Config config);
+  ~Clusters();
+  Clusters(const Clusters&);
+  Clusters& operator=(const Clusters&);
+
+  /// Validates the spec and builds the template before any call (kInvalidArgument; a template
+  /// over the body limit with no bucket: "TemplateTooLarge"), uploads an oversized template to
+  /// S3 (TemplateURL), then CreateStack (ClientRequestToken, kClusterTag, OnFailure ROLLBACK) and
+  /// waits: each new stack event once, oldest first, plus summary lines ("workers 3/4 running"),
+  /// until the stack is complete and the workers settled with at least min_workers running.
+  /// Errors: a name that exists is kService "ClusterExists" (never a second stack); a failed
+  /// create is kService "ClusterCreateFailed" naming the failed resources' reasons (the stack
+  /// rolled back: no instance left, a created EFS retained; the name stays taken until
+  /// `remove`); too few workers once settled: kService "WorkerShortfall"; the deadline:
+  /// kTimeout "ClusterTimeout"; cancellation: kCancelled. Interrupted, the stack keeps creating:
+  /// `resume` continues waiting, `remove` deletes it; every error message says which.
+  Result<ClusterInfo> create(const ClusterSpec& spec, const CreateOptions& options = {});
+  /// Continues after an interrupted create: CREATE_IN_PROGRESS (or rolling back) -> watch it
+  /// (the events so far are reported first); complete -> describe; failed or rolled back ->
+  /// "ClusterCreateFailed" naming `remove`.
+  Result<ClusterInfo> resume(const std::string& name, const CreateOptions& options = {});
+  /// Stack status, groups and nodes (master first, then workers by launch time; instances
+  /// shutting down or terminated left out); desired_workers is the worker group's desired
+  /// capacity. kNotFound "ClusterNotFound"; a stack without kClusterTag: "NotACluster".
+  Result<ClusterInfo> describe(const std::string& name) const;
+  /// UpdateStack with the previous template: WorkerCount = workers, and MinWorkerCount lowered
+  /// to workers when it was above (the stack stays the truth, so a later update keeps the size).
+  /// Waits for UPDATE_COMPLETE (only this update's events are reported) and, with `wait`, for
+  /// the workers to launch or terminate. A failed update rolls back: "ClusterResizeFailed".
+  Result<ClusterInfo> resize(const std::string& name, int workers, const ResizeOptions& options = {});
+  /// Deletes the stack and waits until it is gone (failed deletions: "ClusterDeleteFailed" with
+  /// the reasons). The EFS file system the stack created is retained unless
+  /// `delete_file_system`, then deleted after the stack; a reused one is never deleted.
+  /// A cluster that does not exist: kNotFound "ClusterNotFound".
+  Status remove(const std::string& name, const DeleteOptions& options = {});
+  /// Every cluster (stack carrying kClusterTag) that is not deleted, by name; nodes not filled,
+  /// desired_workers from the stack's WorkerCount.
+  Result<std::vector<ClusterInfo>> list() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace awsdl::cluster

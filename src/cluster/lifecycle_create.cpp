@@ -1,0 +1,166 @@
+// create and resume. The spec is validated and the template built before any call; a
+// template over CloudFormation's body limit goes to S3 first (TemplateURL, path style on the
+// configured S3 endpoint). CreateStack carries a ClientRequestToken (a retried call never makes
+// a second stack), the cluster tag, and OnFailure ROLLBACK: a failed create leaves no instance
+// running (only a created EFS, which is retained by design) and a ROLLBACK_COMPLETE stack that
+// `remove` deletes. An interrupted create (deadline, cancellation, a crash) leaves the stack
+// creating: `resume` continues waiting, `remove` deletes it.
+#include "awsdl/cluster/lifecycle.hpp"
+
+#include "cluster/lifecycle_internal.hpp"
+#include "internal/crypto.hpp"
+#include "internal/endpoint.hpp"
+#include "internal/idempotency_token.hpp"
+#include "internal/rest_xml.hpp"
+#include "s3/s3_internal.hpp"
+
+namespace awsdl::internal::lifecycle {
+
+namespace {
+
+std::string continue_hint(const std::string& name) {
+  return "resume waiting with `awsdl-cluster create --resume --name " + name + "` (Clusters::resume) or remove the "
+         "stack with `" + remove_hint(name) + "`";
+}
+
+WatchSpec watch_spec(const Clients& c, const std::string& name, const cluster::CreateOptions& options) {
+  return watch_for(c, name, options.on_event, options.deadline, options.cancel, options.poll_interval);
+}
+
+Error create_failed(const std::string& name, const std::string& status, const EventFeed& feed) {
+  std::string why = failure_reasons(feed.history());
+  std::string what = status == "CREATE_FAILED" ? "the stack kept its resources for inspection"
+                                               : "the stack rolled back: no instance is left running (a created EFS "
+                                                 "file system is retained)";
+  return Error::make(ErrorKind::kService, "ClusterCreateFailed",
+                     "cluster " + name + " failed to create (stack " + status + ")" + (why.empty() ? "" : ": " + why) +
+                         "; " + what + "; remove it with `" + remove_hint(name) + "` before creating it again");
+}
+
+// After the stack's create ended: the cluster when it is complete and enough workers run.
+Result<cluster::ClusterInfo> finish_create(const Clients& c, WatchSpec& w, const EventFeed& feed,
+                                           const std::string& status) {
+  if (status != "CREATE_COMPLETE") return create_failed(w.cluster, status, feed);
+  AWSDL_TRY(settle_workers(c, w, continue_hint(w.cluster)));
+  CallOptions call = call_options(w);
+  AWSDL_ASSIGN_OR_RETURN(auto stack, c.cfn.describe_stack(w.stack, call));
+  return describe_stack(c, stack, call);
+}
+
+Error exists_error(const Clients& c, const std::string& name, const CallOptions& call) {
+  std::string status;
+  if (auto s = c.cfn.describe_stack(name, call); s.ok()) status = s->status;
+  return Error::make(ErrorKind::kService, "ClusterExists",
+                     "cluster " + name + " already exists" + (status.empty() ? "" : " (stack " + status + ")") +
+                         ": see it with `awsdl-cluster status --name " + name + "`, or remove it with `" +
+                         remove_hint(name) + "` first");
+}
+
+}  // namespace
+
+std::string template_key(const std::string& prefix, const std::string& cluster, const std::string& body) {
+  // Content-addressed, so a retried or repeated create uploads to the same key.
+  return prefix + cluster + "-" + sha256_hex(body).substr(0, 16) + ".json";
+}
+
+Result<std::string> template_url(const Config& config, const std::string& bucket, const std::string& key) {
+  AWSDL_ASSIGN_OR_RETURN(auto ep, resolve_endpoint(s3::s3_service(), config));
+  return ep.url() + "/" + bucket + "/" + encode_label(key, /*greedy=*/true);
+}
+
+Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluster::ClusterSpec& spec,
+                                                  const cluster::StackTemplate& tpl,
+                                                  const cluster::CreateOptions& options) {
+  const std::string& name = spec.name;
+  std::string bucket;
+  if (tpl.needs_s3()) {
+    bucket = options.template_bucket.empty() ? spec.staging_bucket : options.template_bucket;
+    if (bucket.empty())
+      return Error::invalid_argument(
+          "TemplateTooLarge", "the template of cluster " + name + " is " + std::to_string(tpl.size()) +
+                                  " bytes, over CloudFormation's " + std::to_string(cluster::kMaxTemplateBodyBytes) +
+                                  "-byte limit for a template body: give a bucket to upload it to "
+                                  "(CreateOptions::template_bucket or the spec's staging bucket)");
+  }
+  WatchSpec w = watch_spec(c, name, options);
+  w.wanted = spec.workers;
+  w.minimum = spec.effective_min_workers();
+  CallOptions call = call_options(w);
+
+  cloudformation::CreateStackRequest req;
+  req.stack_name = name;
+  for (const auto& [k, v] : tpl.parameters) req.parameters.push_back({k, v});
+  req.capabilities = tpl.capabilities;
+  req.tags = {{cluster::kClusterTag, name}};
+  req.on_failure = cloudformation::OnFailure::kRollback;
+  req.client_request_token = new_idempotency_token();
+  if (!bucket.empty()) {
+    std::string key = template_key(options.template_prefix, name, tpl.body);
+    AWSDL_ASSIGN_OR_RETURN(req.template_url, template_url(c.config, bucket, key));
+    awsdl::s3::PutObjectRequest put;
+    put.bucket = bucket;
+    put.key = key;
+    put.body = tpl.body;
+    put.attributes.content_type = "application/json";
+    AWSDL_TRY(c.s3.put_object(put, call));
+    if (options.on_event)
+      options.on_event(summary_event(c.config, "template (" + std::to_string(tpl.size()) + " bytes) uploaded to s3://" +
+                                                   bucket + "/" + key));
+  } else {
+    req.template_body = tpl.body;
+  }
+
+  auto id = c.cfn.create_stack(req, call);
+  if (!id) {
+    if (id.error().code == "AlreadyExistsException") return exists_error(c, name, call);
+    return std::move(id).error();
+  }
+  w.stack = *id;
+  if (options.on_event) options.on_event(summary_event(c.config, "creating stack " + name));
+  EventFeed feed;
+  AWSDL_ASSIGN_OR_RETURN(auto outcome, watch_stack(c, w, feed, continue_hint(name)));
+  return finish_create(c, w, feed, outcome.status);
+}
+
+}  // namespace awsdl::internal::lifecycle
+
+namespace awsdl::cluster {
+
+Result<ClusterInfo> Clusters::create(const ClusterSpec& spec, const CreateOptions& options) {
+  AWSDL_ASSIGN_OR_RETURN(auto tpl, build_template(spec));
+  return internal::lifecycle::create_with_template(impl_->c, spec, tpl, options);
+}
+
+Result<ClusterInfo> Clusters::resume(const std::string& name, const CreateOptions& options) {
+  using namespace internal::lifecycle;
+  const Clients& c = impl_->c;
+  WatchSpec w = watch_spec(c, name, options);
+  CallOptions call = call_options(w);
+  AWSDL_ASSIGN_OR_RETURN(auto stack, find_cluster_stack(c, name, call));
+  w.stack = stack.stack_id;
+  w.wanted = stack_count(stack, names::kWorkerCount);
+  w.minimum = stack_count(stack, names::kMinWorkerCount);
+  w.worker_group = stack.output(names::kOutWorkerGroupName);
+  const std::string& s = stack.status;
+  if (s.rfind("DELETE_", 0) == 0)
+    return Error::make(ErrorKind::kService, "ClusterDeleting",
+                       "cluster " + name + " is being deleted (stack " + s + "); nothing to resume");
+  EventFeed feed;
+  std::string status = s;
+  if (s == "CREATE_IN_PROGRESS" || s == "ROLLBACK_IN_PROGRESS") {
+    if (options.on_event) options.on_event(summary_event(c.config, "resuming the wait for stack " + name + " (" + s + ")"));
+    AWSDL_ASSIGN_OR_RETURN(auto outcome, watch_stack(c, w, feed, continue_hint(name)));
+    status = outcome.status;
+  } else if (s == "CREATE_FAILED" || s.rfind("ROLLBACK_", 0) == 0) {
+    // The reasons are in the history.
+    if (auto events = c.cfn.describe_stack_events(w.stack, 0, call); events.ok()) {
+      bool complete = false;
+      feed.take(*events, 0, complete);
+    }
+  } else {
+    status = "CREATE_COMPLETE";  // created, perhaps updated since: the cluster exists
+  }
+  return finish_create(c, w, feed, status);
+}
+
+}  // namespace awsdl::cluster

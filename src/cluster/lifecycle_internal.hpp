@@ -1,0 +1,176 @@
+#pragma once
+// Shared by the lifecycle's files: the clients a cluster is driven with, the stack-event feed,
+// the worker-count verdict, and the poll loop that watches a stack operation to its end.
+
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "awsdl/autoscaling/autoscaling.hpp"
+#include "awsdl/cloudformation/cloudformation.hpp"
+#include "awsdl/cluster/lifecycle.hpp"
+#include "awsdl/cluster/template.hpp"
+#include "awsdl/config.hpp"
+#include "awsdl/ec2/ec2.hpp"
+#include "awsdl/s3/client.hpp"
+
+namespace awsdl::internal::lifecycle {
+
+using cloudformation::StackEvent;
+using EventCallback = std::function<void(const cluster::ClusterEvent&)>;
+
+/// Everything a cluster is driven with; clients do no I/O when made.
+struct Clients {
+  explicit Clients(Config c);
+  Config config;
+  cloudformation::CloudFormationClient cfn;
+  autoscaling::AutoScalingClient asg;
+  ec2::Ec2Client ec2;
+  s3::S3Client s3;
+};
+
+/// Turns DescribeStackEvents pages (newest first) into each new event once, oldest first.
+/// An event is new when it is newer than every event seen before: scanning stops at the first
+/// known one, so events older than a primed page are never reported.
+class EventFeed {
+ public:
+  /// Marks the page as seen without reporting it (an update or delete reports only its own).
+  void prime(const std::vector<StackEvent>& newest_first);
+  /// The events of `newest_first` not seen before, oldest first. `complete` is false (and
+  /// nothing is taken) when no known event was found in a page of `page_limit` or more events:
+  /// older new events may lie beyond it, and the caller should fetch every page and call again
+  /// with `page_limit` 0 (the list is everything).
+  std::vector<StackEvent> take(const std::vector<StackEvent>& newest_first, std::size_t page_limit, bool& complete);
+  bool empty() const { return seen_.empty(); }
+  /// Every event taken, oldest first.
+  const std::vector<StackEvent>& history() const { return history_; }
+
+ private:
+  std::set<std::string> seen_;
+  std::vector<StackEvent> history_;
+};
+
+/// The stack's own status as its events tell it (events of the stack itself, newest wins), or
+/// "" when none was seen.
+std::string stack_status_from(const std::vector<StackEvent>& oldest_first, const std::string& stack_id,
+                              const std::string& stack_name);
+
+/// "WorkerGroup (AWS::AutoScaling::AutoScalingGroup) CREATE_FAILED: reason; ..." for the failed
+/// resources among `oldest_first`, at most 10.
+std::string failure_reasons(const std::vector<StackEvent>& oldest_first);
+
+cluster::ClusterEvent to_cluster_event(const StackEvent& e);
+cluster::ClusterEvent summary_event(const Config& config, std::string message);
+
+/// A group's instances by lifecycle.
+struct WorkerCounts {
+  int wanted = 0;    // what the cluster asks for (WorkerCount)
+  int minimum = 0;   // the fewest it accepts (MinWorkerCount)
+  int desired = 0;   // the group's desired capacity now (the capacity Lambda may lower it)
+  int in_service = 0;
+  int pending = 0;
+  int leaving = 0;   // terminating
+};
+
+WorkerCounts count_workers(const autoscaling::Group& group, int wanted, int minimum);
+std::string describe_counts(const WorkerCounts& c);
+
+enum class WorkerVerdict {
+  kReady,         // at least what is wanted runs, or the group settled at or above the minimum
+  kWait,          // launches or terminations are under way
+  kShortfall,     // nothing under way, fewer than wanted but at least the minimum: acceptable once stable
+  kBelowMinimum,  // nothing under way and fewer than the minimum: a failure once stable
+};
+
+WorkerVerdict worker_verdict(const WorkerCounts& c);
+
+/// How long to watch and how to report.
+struct WatchSpec {
+  std::string cluster;      // for messages
+  std::string stack;        // stack id (events of a deleted stack stay readable by id)
+  std::string stack_name;
+  const EventCallback* on_event = nullptr;
+  Deadline deadline;
+  CancellationToken cancel;
+  Millis poll{5000};
+  std::string worker_group;  // known already (update), or learnt from the WorkerGroup events (create)
+  int wanted = 0;
+  int minimum = 0;
+};
+
+/// A watch of cluster `name` (stack id still unknown) with the caller's callback, deadline
+/// (default: 60 minutes from now), cancellation and poll interval.
+WatchSpec watch_for(const Clients& c, const std::string& name, const EventCallback& on_event, const Deadline& deadline,
+                    const CancellationToken& cancel, Millis poll);
+/// The deadline and cancellation of `w`, for one call.
+CallOptions call_options(const WatchSpec& w);
+
+/// How an operation ended: the stack's final status, every event seen.
+struct WatchOutcome {
+  std::string status;
+  std::string worker_group;
+};
+
+/// Polls DescribeStackEvents (and, once the worker group exists, DescribeAutoScalingGroups for
+/// summary lines) until the stack's status is no longer *_IN_PROGRESS. Transient errors that
+/// survive the client's retries are tolerated a few polls in a row. Deadline: kTimeout
+/// "ClusterTimeout"; cancellation: kCancelled "Cancelled" (messages from `how_to_continue`).
+Result<WatchOutcome> watch_stack(const Clients& c, WatchSpec& spec, EventFeed& feed, const std::string& how_to_continue);
+
+/// After the stack completed: waits until the worker group settles. Below the minimum is
+/// kService "WorkerShortfall" with the group's latest failed launch reason.
+Status settle_workers(const Clients& c, WatchSpec& spec, const std::string& how_to_continue);
+
+/// The next poll delay: 1.5x, at most 4x the first.
+Millis next_delay(Millis current, Millis first);
+
+/// Sleeps `d` bounded by the deadline; false when cancelled.
+bool pause(const Clients& c, const WatchSpec& spec, Millis d);
+
+/// The commands that clean up / continue, for error messages.
+std::string remove_hint(const std::string& cluster);
+
+/// Whether an error is worth another poll (throttling, 5xx, network).
+bool transient(const Error& e);
+
+/// The stack of cluster `name`: kNotFound "ClusterNotFound" when there is none, kInvalidArgument
+/// "NotACluster" when the stack does not carry kClusterTag.
+Result<cloudformation::Stack> find_cluster_stack(const Clients& c, const std::string& name, const CallOptions& call);
+
+/// Describes the cluster behind an already fetched stack (groups, instances, GPU counts).
+Result<cluster::ClusterInfo> describe_stack(const Clients& c, const cloudformation::Stack& stack,
+                                            const CallOptions& call);
+cluster::ClusterInfo info_from_stack(const cloudformation::Stack& stack);
+
+/// The value of the stack's parameter `key`, or "".
+std::string stack_parameter(const cloudformation::Stack& stack, const std::string& key);
+/// A count parameter as a number (0 when absent or not a number).
+int stack_count(const cloudformation::Stack& stack, const std::string& key);
+
+/// create(), with the template already built (the public create() builds it from the spec).
+Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluster::ClusterSpec& spec,
+                                                  const cluster::StackTemplate& tpl,
+                                                  const cluster::CreateOptions& options);
+
+/// The S3 key a template of `body` is uploaded to, and the path-style URL of that object on the
+/// configured S3 endpoint.
+std::string template_key(const std::string& prefix, const std::string& cluster, const std::string& body);
+Result<std::string> template_url(const Config& config, const std::string& bucket, const std::string& key);
+
+/// EFS DeleteFileSystem (rest-json) after its stack is gone; FileSystemInUse (mount targets
+/// still being deleted) is waited out within the deadline.
+Status delete_file_system(const Config& config, const std::string& file_system_id, const Deadline& deadline,
+                          const CancellationToken& cancel);
+
+}  // namespace awsdl::internal::lifecycle
+
+namespace awsdl::cluster {
+
+/// The handle's state: one set of clients shared by the copies of a Clusters.
+struct Clusters::Impl {
+  explicit Impl(Config config) : c(std::move(config)) {}
+  internal::lifecycle::Clients c;
+};
+
+}  // namespace awsdl::cluster

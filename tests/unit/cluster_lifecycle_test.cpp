@@ -1,0 +1,698 @@
+// The cluster lifecycle on a fake transport and a manual clock: the event feed (each event
+// once, in time order), the worker shortfall rule, errors before any call, and the create /
+// remove flows against a scripted CloudFormation, Auto Scaling and EC2.
+#include "awsdl/cluster/lifecycle.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "awsdl/cluster/template.hpp"
+#include "cluster/lifecycle_internal.hpp"
+#include "support/cluster_specs.hpp"
+#include "support/fake_harness.hpp"
+
+namespace awsdl {
+namespace {
+
+using namespace std::chrono_literals;
+using cloudformation::StackEvent;
+using internal::lifecycle::EventFeed;
+using internal::lifecycle::WorkerCounts;
+using internal::lifecycle::WorkerVerdict;
+
+constexpr const char* kStackId = "arn:aws:cloudformation:us-east-1:123456789012:stack/maskrcnn/1";
+
+StackEvent ev(std::string id, std::string logical, std::string status, std::string reason = {},
+              std::string type = "AWS::EC2::VPC", std::string physical = {}) {
+  StackEvent e;
+  e.event_id = std::move(id);
+  e.stack_name = "maskrcnn";
+  e.logical_id = std::move(logical);
+  e.status = std::move(status);
+  e.status_reason = std::move(reason);
+  e.resource_type = std::move(type);
+  e.physical_id = std::move(physical);
+  return e;
+}
+
+StackEvent stack_ev(std::string id, std::string status, std::string reason = {}) {
+  return ev(std::move(id), "maskrcnn", std::move(status), std::move(reason), "AWS::CloudFormation::Stack", kStackId);
+}
+
+std::vector<std::string> ids(const std::vector<StackEvent>& v) {
+  std::vector<std::string> out;
+  for (const auto& e : v) out.push_back(e.event_id);
+  return out;
+}
+
+// ---- the event feed
+
+TEST(EventFeed, ReportsEachEventOnceOldestFirst) {
+  EventFeed feed;
+  bool complete = false;
+  // Pages come newest first; every poll sees what the previous one saw plus newer events.
+  auto first = feed.take({ev("e2", "Vpc", "CREATE_IN_PROGRESS"), stack_ev("e1", "CREATE_IN_PROGRESS")}, 100, complete);
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(ids(first), (std::vector<std::string>{"e1", "e2"}));
+  auto second = feed.take({ev("e4", "Subnet", "CREATE_IN_PROGRESS"), ev("e3", "Vpc", "CREATE_COMPLETE"),
+                           ev("e2", "Vpc", "CREATE_IN_PROGRESS"), stack_ev("e1", "CREATE_IN_PROGRESS")},
+                          100, complete);
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(ids(second), (std::vector<std::string>{"e3", "e4"}));
+  auto none = feed.take({ev("e4", "Subnet", "CREATE_IN_PROGRESS"), ev("e3", "Vpc", "CREATE_COMPLETE")}, 100, complete);
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(ids(feed.history()), (std::vector<std::string>{"e1", "e2", "e3", "e4"}));
+}
+
+TEST(EventFeed, PrimedEventsAndOlderOnesAreNeverReported) {
+  EventFeed feed;
+  feed.prime({stack_ev("c9", "CREATE_COMPLETE"), ev("c8", "Vpc", "CREATE_COMPLETE")});
+  bool complete = false;
+  // c1 is older than the primed page: scanning stops at the first known event.
+  auto fresh = feed.take({stack_ev("u2", "UPDATE_IN_PROGRESS"), stack_ev("c9", "CREATE_COMPLETE"),
+                          ev("c8", "Vpc", "CREATE_COMPLETE"), ev("c1", "Vpc", "CREATE_IN_PROGRESS")},
+                         100, complete);
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(ids(fresh), (std::vector<std::string>{"u2"}));
+}
+
+TEST(EventFeed, AFullPageWithNothingKnownAsksForEveryPage) {
+  EventFeed feed;
+  feed.prime({ev("old", "Vpc", "CREATE_COMPLETE")});
+  std::vector<StackEvent> page;
+  for (int i = 4; i >= 1; --i) page.push_back(ev("n" + std::to_string(i), "Vpc", "UPDATE_IN_PROGRESS"));
+  bool complete = true;
+  auto fresh = feed.take(page, 4, complete);  // a page of 4 is "full" here
+  EXPECT_FALSE(complete);
+  EXPECT_TRUE(fresh.empty()) << "nothing is taken from an incomplete page";
+  page.push_back(ev("n0", "Vpc", "UPDATE_IN_PROGRESS"));
+  page.push_back(ev("old", "Vpc", "CREATE_COMPLETE"));
+  fresh = feed.take(page, 0, complete);
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(ids(fresh), (std::vector<std::string>{"n0", "n1", "n2", "n3", "n4"}));
+}
+
+TEST(EventFeed, StackStatusAndFailureReasonsComeFromTheEvents) {
+  std::vector<StackEvent> h = {stack_ev("1", "CREATE_IN_PROGRESS", "User Initiated"),
+                               ev("2", "WorkerGroup", "CREATE_FAILED", "Resource creation cancelled",
+                                  "AWS::AutoScaling::AutoScalingGroup"),
+                               ev("3", "ClusterReady", "CREATE_FAILED", "only 1 of 4 workers launched (minimum 2)",
+                                  "AWS::CloudFormation::WaitCondition"),
+                               stack_ev("4", "ROLLBACK_IN_PROGRESS", "The following resource(s) failed to create"),
+                               stack_ev("5", "ROLLBACK_COMPLETE")};
+  EXPECT_EQ(internal::lifecycle::stack_status_from(h, kStackId, "maskrcnn"), "ROLLBACK_COMPLETE");
+  EXPECT_EQ(internal::lifecycle::stack_status_from({h[1], h[2]}, kStackId, "maskrcnn"), "");
+  EXPECT_EQ(internal::lifecycle::failure_reasons(h),
+            "ClusterReady (AWS::CloudFormation::WaitCondition) CREATE_FAILED: only 1 of 4 workers launched (minimum 2)");
+}
+
+// ---- the shortfall rule
+
+WorkerCounts counts(int wanted, int minimum, int desired, int in_service, int pending, int leaving = 0) {
+  WorkerCounts c;
+  c.wanted = wanted;
+  c.minimum = minimum;
+  c.desired = desired;
+  c.in_service = in_service;
+  c.pending = pending;
+  c.leaving = leaving;
+  return c;
+}
+
+TEST(WorkerVerdict, ShortfallDownToTheMinimumIsAccepted) {
+  using internal::lifecycle::worker_verdict;
+  EXPECT_EQ(worker_verdict(counts(4, 2, 4, 4, 0)), WorkerVerdict::kReady);
+  EXPECT_EQ(worker_verdict(counts(4, 2, 4, 3, 1)), WorkerVerdict::kWait);
+  // The capacity Lambda lowered desired to what launched, at or above the minimum.
+  EXPECT_EQ(worker_verdict(counts(4, 2, 3, 3, 0)), WorkerVerdict::kReady);
+  EXPECT_EQ(worker_verdict(counts(4, 2, 2, 2, 0)), WorkerVerdict::kReady);
+  // Nothing under way, desired not lowered: acceptable once it stays so.
+  EXPECT_EQ(worker_verdict(counts(4, 2, 4, 3, 0)), WorkerVerdict::kShortfall);
+  EXPECT_EQ(worker_verdict(counts(4, 2, 4, 1, 0)), WorkerVerdict::kBelowMinimum);
+  EXPECT_EQ(worker_verdict(counts(4, 2, 1, 1, 0)), WorkerVerdict::kBelowMinimum);
+  // A resize down is done when the extra instances have left.
+  EXPECT_EQ(worker_verdict(counts(2, 2, 2, 2, 0, 2)), WorkerVerdict::kWait);
+  EXPECT_EQ(worker_verdict(counts(2, 2, 2, 2, 0, 0)), WorkerVerdict::kReady);
+}
+
+TEST(WorkerVerdict, CountsGroupInstancesByLifecycle) {
+  autoscaling::Group g;
+  g.desired_capacity = 4;
+  for (const char* s : {"InService", "InService", "Pending", "Pending:Wait", "Terminating", "Terminating:Wait"})
+    g.instances.push_back({.instance_id = "i", .lifecycle_state = s});
+  auto c = internal::lifecycle::count_workers(g, 4, 2);
+  EXPECT_EQ(c.in_service, 2);
+  EXPECT_EQ(c.pending, 2);
+  EXPECT_EQ(c.leaving, 2);
+  EXPECT_EQ(internal::lifecycle::describe_counts(c), "workers 2/4 running, 2 pending, 2 terminating");
+}
+
+// ---- errors before any call
+
+TEST(ClusterLifecycle, BadSpecsAreRefusedBeforeAnyCall) {
+  testsupport::FakeHarness h("us-east-1");
+  cluster::Clusters clusters(h.config);
+  auto bad_cidr = testing::default_cluster_spec();
+  bad_cidr.ssh_cidr = "10.0.0.300/8";
+  auto bad_type = testing::default_cluster_spec();
+  bad_type.instance_type = "not a type";
+  auto zero = testing::default_cluster_spec();
+  zero.workers = 0;
+  auto negative_min = testing::default_cluster_spec();
+  negative_min.min_workers = -1;
+  auto bad_name = testing::default_cluster_spec();
+  bad_name.name = "1-starts-with-a-digit";
+  for (const auto& spec : {bad_cidr, bad_type, zero, negative_min, bad_name}) {
+    auto r = clusters.create(spec);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument) << r.error().to_string();
+  }
+  EXPECT_FALSE(clusters.resize("maskrcnn", 0).ok());
+  EXPECT_FALSE(clusters.describe("no_underscores").ok());
+  EXPECT_FALSE(clusters.remove("").ok());
+  EXPECT_EQ(h.transport->request_count(), 0u);
+}
+
+cluster::StackTemplate oversized_template(const cluster::ClusterSpec& spec) {
+  auto tpl = cluster::build_template(spec);
+  EXPECT_TRUE(tpl.ok());
+  cluster::StackTemplate t = *tpl;
+  // A description long enough to pass the body limit; the rest of the template is intact.
+  auto at = t.body.find("\"Description\":\"");
+  t.body.insert(at + 15, std::string(cluster::kMaxTemplateBodyBytes, 'x'));
+  EXPECT_TRUE(t.needs_s3());
+  return t;
+}
+
+TEST(ClusterLifecycle, TemplateTooLargeWithoutABucketIsRefusedBeforeAnyCall) {
+  testsupport::FakeHarness h("us-east-1");
+  internal::lifecycle::Clients c(h.config);
+  auto spec = testing::default_cluster_spec();
+  spec.staging_bucket.clear();
+  auto r = internal::lifecycle::create_with_template(c, spec, oversized_template(spec), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "TemplateTooLarge");
+  EXPECT_NE(r.error().message.find("template_bucket"), std::string::npos) << r.error().message;
+  EXPECT_EQ(h.transport->request_count(), 0u);
+}
+
+TEST(ClusterLifecycle, TemplateUrlIsPathStyleOnTheS3Endpoint) {
+  testsupport::FakeHarness h("us-east-1");
+  h.config.endpoint_url = "http://127.0.0.1:4566";
+  auto url = internal::lifecycle::template_url(h.config, "team-bucket", "awsdl/templates/maskrcnn-0123.json");
+  ASSERT_TRUE(url.ok());
+  EXPECT_EQ(*url, "http://127.0.0.1:4566/team-bucket/awsdl/templates/maskrcnn-0123.json");
+  EXPECT_EQ(internal::lifecycle::template_key("p/", "c", "body"), internal::lifecycle::template_key("p/", "c", "body"));
+  EXPECT_NE(internal::lifecycle::template_key("p/", "c", "body"), internal::lifecycle::template_key("p/", "c", "other"));
+}
+
+// ---- a scripted AWS
+
+std::string query_response(const std::string& action, const std::string& result) {
+  return "<" + action + "Response xmlns=\"http://example/\"><" + action + "Result>" + result + "</" + action +
+         "Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></" + action + "Response>";
+}
+
+std::string event_xml(const StackEvent& e) {
+  return "<member><EventId>" + e.event_id + "</EventId><StackName>maskrcnn</StackName><StackId>" + kStackId +
+         "</StackId><LogicalResourceId>" + e.logical_id + "</LogicalResourceId><PhysicalResourceId>" + e.physical_id +
+         "</PhysicalResourceId><ResourceType>" + e.resource_type + "</ResourceType><Timestamp>2024-01-01T00:00:" +
+         e.event_id.substr(1) + "Z</Timestamp><ResourceStatus>" + e.status + "</ResourceStatus>" +
+         (e.status_reason.empty() ? "" : "<ResourceStatusReason>" + e.status_reason + "</ResourceStatusReason>") +
+         "</member>";
+}
+
+std::string group_xml(const std::string& name, int desired, const std::vector<std::pair<std::string, std::string>>& inst) {
+  std::string members;
+  for (const auto& [id, state] : inst)
+    members += "<member><InstanceId>" + id + "</InstanceId><InstanceType>p3.16xlarge</InstanceType><AvailabilityZone>"
+               "us-east-1a</AvailabilityZone><LifecycleState>" + state + "</LifecycleState><HealthStatus>Healthy"
+               "</HealthStatus></member>";
+  return "<member><AutoScalingGroupName>" + name + "</AutoScalingGroupName><MinSize>1</MinSize><MaxSize>4</MaxSize>"
+         "<DesiredCapacity>" + std::to_string(desired) + "</DesiredCapacity><Instances>" + members + "</Instances></member>";
+}
+
+std::string two(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
+
+std::string instance_xml(const std::string& id, const std::string& ip, const std::string& public_ip, int second) {
+  return "<item><instanceId>" + id + "</instanceId><instanceType>p3.16xlarge</instanceType><instanceState><code>16"
+         "</code><name>running</name></instanceState><privateIpAddress>" + ip + "</privateIpAddress>" +
+         (public_ip.empty() ? "" : "<ipAddress>" + public_ip + "</ipAddress>") +
+         "<launchTime>2024-01-01T" + two(second / 3600) + ":" + two(second / 60 % 60) + ":" + two(second % 60) +
+         ".000Z</launchTime><placement><availabilityZone>"
+         "us-east-1a</availabilityZone></placement></item>";
+}
+
+std::string action_of(const http::Request& r) {
+  auto at = r.body.find("Action=");
+  if (at == std::string::npos) return r.method + " " + r.path;
+  auto end = r.body.find('&', at);
+  return r.body.substr(at + 7, end == std::string::npos ? std::string::npos : end - at - 7);
+}
+
+http::Response ok(std::string body, int status = 200) {
+  http::Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+// CloudFormation whose events arrive in batches, one batch per DescribeStackEvents call;
+// Auto Scaling groups "maskrcnn-master" (1) and "maskrcnn-workers" (`workers` InService).
+struct ScriptedAws {
+  testsupport::FakeHarness h{"us-east-1"};
+  std::vector<std::vector<StackEvent>> batches;  // oldest first within a batch
+  std::vector<StackEvent> visible;               // oldest first
+  std::size_t next_batch = 0;
+  int workers = 2;
+  int desired = 2;
+  std::string stack_status = "CREATE_COMPLETE";
+  std::string create_error;  // an error code CreateStack answers with
+  int delete_refusals = 0;   // DeleteStack calls refused "while in status UPDATE_IN_PROGRESS"
+  std::vector<std::string> statuses;  // DescribeStacks answers these first, one per call
+  std::vector<std::string> actions;
+
+  ScriptedAws() {
+    h.transport->set_handler([this](const http::Request& r) -> Result<http::Response> { return answer(r); });
+  }
+
+  Result<http::Response> answer(const http::Request& r) {
+    std::string a = action_of(r);
+    actions.push_back(a);
+    if (a == "CreateStack") {
+      if (!create_error.empty())
+        return ok("<ErrorResponse><Error><Type>Sender</Type><Code>" + create_error + "</Code><Message>Stack [maskrcnn] "
+                  "already exists</Message></Error><RequestId>x</RequestId></ErrorResponse>", 400);
+      return ok(query_response(a, std::string("<StackId>") + kStackId + "</StackId>"));
+    }
+    if (a == "DeleteStack") {
+      if (delete_refusals > 0 && delete_refusals--)
+        return ok("<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack [maskrcnn] "
+                  "cannot be deleted while in status UPDATE_IN_PROGRESS</Message></Error><RequestId>x</RequestId>"
+                  "</ErrorResponse>", 400);
+      return ok(query_response(a, ""));
+    }
+    if (a == "DescribeStackEvents") {
+      if (next_batch < batches.size()) {
+        for (auto& e : batches[next_batch]) visible.push_back(e);
+        ++next_batch;
+      }
+      std::string members;
+      for (auto it = visible.rbegin(); it != visible.rend(); ++it) members += event_xml(*it);
+      return ok(query_response(a, "<StackEvents>" + members + "</StackEvents>"));
+    }
+    if (a == "DescribeStacks") {
+      std::string status = stack_status;
+      if (!statuses.empty()) {
+        status = statuses.front();
+        statuses.erase(statuses.begin());
+      }
+      return ok(query_response(
+          a, std::string("<Stacks><member><StackId>") + kStackId + "</StackId><StackName>maskrcnn</StackName><StackStatus>" +
+                 status + "</StackStatus><CreationTime>2024-01-01T00:00:00Z</CreationTime><Parameters><member>"
+                 "<ParameterKey>WorkerCount</ParameterKey><ParameterValue>2</ParameterValue></member><member>"
+                 "<ParameterKey>MinWorkerCount</ParameterKey><ParameterValue>1</ParameterValue></member></Parameters>"
+                 "<Outputs><member><OutputKey>MasterGroupName</OutputKey><OutputValue>maskrcnn-master</OutputValue>"
+                 "</member><member><OutputKey>WorkerGroupName</OutputKey><OutputValue>maskrcnn-workers</OutputValue>"
+                 "</member><member><OutputKey>EfsId</OutputKey><OutputValue>fs-0123456789abcdef0</OutputValue></member>"
+                 "</Outputs><Tags><member><Key>awsdl:cluster</Key><Value>maskrcnn</Value></member></Tags></member>"
+                 "</Stacks>"));
+    }
+    if (a == "DescribeAutoScalingGroups") {
+      std::string groups;
+      if (r.body.find("maskrcnn-master") != std::string::npos)
+        groups += group_xml("maskrcnn-master", 1, {{"i-m", "InService"}});
+      if (r.body.find("maskrcnn-workers") != std::string::npos) {
+        std::vector<std::pair<std::string, std::string>> inst;
+        for (int i = 0; i < workers; ++i) inst.emplace_back("i-w" + std::to_string(i), "InService");
+        groups += group_xml("maskrcnn-workers", desired, inst);
+      }
+      return ok(query_response(a, "<AutoScalingGroups>" + groups + "</AutoScalingGroups>"));
+    }
+    if (a == "DescribeScalingActivities")
+      return ok(query_response(a, "<Activities><member><ActivityId>a</ActivityId><AutoScalingGroupName>maskrcnn-workers"
+                                  "</AutoScalingGroupName><StatusCode>Failed</StatusCode><StatusMessage>We currently do "
+                                  "not have sufficient p3.16xlarge capacity</StatusMessage><Progress>100</Progress>"
+                                  "</member></Activities>"));
+    if (a == "DescribeInstances") {
+      // Only the instances asked for (InstanceId.N), newest first, as a page of answers may be.
+      std::set<std::string> asked;
+      for (std::size_t at = r.body.find("InstanceId."); at != std::string::npos; at = r.body.find("InstanceId.", at + 1)) {
+        auto eq = r.body.find('=', at);
+        auto end = r.body.find('&', eq);
+        asked.insert(r.body.substr(eq + 1, end == std::string::npos ? std::string::npos : end - eq - 1));
+      }
+      std::string items = asked.count("i-m") ? instance_xml("i-m", "10.0.0.5", "198.51.100.5", 0) : "";
+      for (int i = workers - 1; i >= 0; --i)
+        if (asked.count("i-w" + std::to_string(i)))
+          items += instance_xml("i-w" + std::to_string(i), "10.0." + std::to_string(1 + i / 200) + "." +
+                                                               std::to_string(10 + i % 200), "", i + 1);
+      return ok("<DescribeInstancesResponse><requestId>r</requestId><reservationSet><item><reservationId>r-1"
+                "</reservationId><instancesSet>" + items + "</instancesSet></item></reservationSet>"
+                "</DescribeInstancesResponse>");
+    }
+    if (a == "DescribeInstanceTypes")
+      return ok("<DescribeInstanceTypesResponse><instanceTypeSet><item><instanceType>p3.16xlarge</instanceType><gpuInfo>"
+                "<gpus><item><name>V100</name><count>8</count></item></gpus></gpuInfo></item></instanceTypeSet>"
+                "</DescribeInstanceTypesResponse>");
+    if (a.rfind("DELETE /2015-02-01/file-systems/", 0) == 0) return ok("", 204);
+    if (a.rfind("PUT /", 0) == 0) {
+      http::Response resp = ok("");
+      resp.headers.set("ETag", "\"e\"");
+      return resp;
+    }
+    return Error::make(ErrorKind::kInternal, "Unscripted", "no answer for " + a);
+  }
+
+  int count(const std::string& action) const {
+    int n = 0;
+    for (const auto& a : actions) n += a == action;
+    return n;
+  }
+};
+
+std::vector<std::vector<StackEvent>> healthy_create() {
+  return {{stack_ev("01", "CREATE_IN_PROGRESS", "User Initiated"), ev("02", "Vpc", "CREATE_IN_PROGRESS")},
+          {ev("03", "Vpc", "CREATE_COMPLETE", "", "AWS::EC2::VPC", "vpc-1"),
+           ev("04", "WorkerGroup", "CREATE_IN_PROGRESS", "", "AWS::AutoScaling::AutoScalingGroup", "maskrcnn-workers")},
+          {},
+          {ev("05", "WorkerGroup", "CREATE_COMPLETE", "", "AWS::AutoScaling::AutoScalingGroup", "maskrcnn-workers"),
+           stack_ev("06", "CREATE_COMPLETE")}};
+}
+
+cluster::ClusterSpec two_workers() {
+  auto spec = testing::default_cluster_spec();
+  spec.workers = 2;
+  spec.min_workers = 1;
+  return spec;
+}
+
+TEST(ClusterLifecycle, CreateReportsEveryEventOnceInTimeOrderAndDescribesTheNodes) {
+  ScriptedAws aws;
+  aws.batches = healthy_create();
+  cluster::Clusters clusters(aws.h.config);
+  std::vector<cluster::ClusterEvent> seen;
+  cluster::CreateOptions opts;
+  opts.on_event = [&](const cluster::ClusterEvent& e) { seen.push_back(e); };
+  opts.poll_interval = 2s;
+  auto info = clusters.create(two_workers(), opts);
+  ASSERT_TRUE(info.ok()) << info.error().to_string();
+
+  std::vector<std::string> stack_events, summaries;
+  for (const auto& e : seen) (e.logical_id.empty() ? summaries : stack_events).push_back(e.message);
+  EXPECT_EQ(stack_events, (std::vector<std::string>{
+                              "maskrcnn CREATE_IN_PROGRESS: User Initiated", "Vpc CREATE_IN_PROGRESS",
+                              "Vpc CREATE_COMPLETE", "WorkerGroup CREATE_IN_PROGRESS", "WorkerGroup CREATE_COMPLETE",
+                              "maskrcnn CREATE_COMPLETE"}));
+  ASSERT_FALSE(summaries.empty());
+  EXPECT_EQ(summaries.front(), "creating stack maskrcnn");
+  EXPECT_NE(std::find(summaries.begin(), summaries.end(), "workers 2/2 running"), summaries.end());
+
+  // CreateStack: once, with the token, the tag, the capabilities and rollback on failure.
+  auto creates = 0;
+  for (const auto& r : aws.h.transport->requests()) {
+    if (action_of(r) != "CreateStack") continue;
+    ++creates;
+    EXPECT_NE(r.body.find("OnFailure=ROLLBACK"), std::string::npos);
+    EXPECT_NE(r.body.find("ClientRequestToken="), std::string::npos);
+    EXPECT_NE(r.body.find("Tags.member.1.Key=awsdl%3Acluster&Tags.member.1.Value=maskrcnn"), std::string::npos);
+    EXPECT_NE(r.body.find("Capabilities.member.1=CAPABILITY_"), std::string::npos);
+    EXPECT_NE(r.body.find("ParameterKey=WorkerCount&Parameters.member.4.ParameterValue=2"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("TemplateBody="), std::string::npos);
+  }
+  EXPECT_EQ(creates, 1);
+  // The stack's status comes from its events: no DescribeStacks while waiting.
+  EXPECT_EQ(aws.count("DescribeStacks"), 1);
+  EXPECT_EQ(aws.count("DescribeInstanceTypes"), 1);
+
+  EXPECT_EQ(info->status, "CREATE_COMPLETE");
+  EXPECT_EQ(info->efs_id, "fs-0123456789abcdef0");
+  ASSERT_EQ(info->nodes.size(), 3u);
+  ASSERT_NE(info->master(), nullptr);
+  EXPECT_EQ(info->nodes[0].role, cluster::NodeRole::kMaster);
+  EXPECT_EQ(info->master()->public_ip, "198.51.100.5");
+  auto workers = info->workers();
+  ASSERT_EQ(workers.size(), 2u);
+  EXPECT_EQ(workers[0].instance_id, "i-w0");  // launch order, not answer order
+  EXPECT_EQ(workers[1].private_ip, "10.0.1.11");
+  for (const auto& n : info->nodes) EXPECT_EQ(n.gpus, 8);
+}
+
+TEST(ClusterLifecycle, DescribeBatchesInstanceIdsAndAsksForInstanceTypesOnce) {
+  ScriptedAws aws;
+  aws.workers = 250;
+  aws.desired = 250;
+  cluster::Clusters clusters(aws.h.config);
+  auto info = clusters.describe("maskrcnn");
+  ASSERT_TRUE(info.ok()) << info.error().to_string();
+  EXPECT_EQ(aws.count("DescribeInstances"), 3) << "251 ids in batches of 100";
+  EXPECT_EQ(aws.count("DescribeInstanceTypes"), 1);
+  ASSERT_EQ(info->nodes.size(), 251u);
+  std::set<std::string> ids;
+  for (const auto& n : info->nodes) ids.insert(n.instance_id);
+  EXPECT_EQ(ids.size(), 251u);
+  EXPECT_EQ(info->nodes[0].instance_id, "i-m");
+  EXPECT_EQ(info->nodes[1].instance_id, "i-w0");
+  EXPECT_EQ(info->nodes[250].instance_id, "i-w249");
+  EXPECT_EQ(info->desired_workers, 250);
+}
+
+TEST(ClusterLifecycle, MoreNewEventsThanAPageAreAllReportedOnce) {
+  ScriptedAws aws;
+  std::vector<StackEvent> burst = {stack_ev("000", "CREATE_IN_PROGRESS", "User Initiated")};
+  for (int i = 1; i <= 150; ++i) {
+    std::string id = std::to_string(i);
+    burst.push_back(ev(std::string(3 - id.size(), '0') + id, "R" + id, "CREATE_COMPLETE"));
+  }
+  aws.batches = {burst, {stack_ev("151", "CREATE_COMPLETE")}};
+  cluster::Clusters clusters(aws.h.config);
+  std::vector<std::string> logical;
+  cluster::CreateOptions opts;
+  opts.poll_interval = 1s;
+  opts.on_event = [&](const cluster::ClusterEvent& e) {
+    if (!e.logical_id.empty()) logical.push_back(e.logical_id);
+  };
+  auto r = clusters.create(two_workers(), opts);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(logical.size(), 152u);
+  EXPECT_EQ(logical[0], "maskrcnn");
+  for (int i = 1; i <= 150; ++i) EXPECT_EQ(logical[static_cast<std::size_t>(i)], "R" + std::to_string(i));
+  EXPECT_EQ(logical[151], "maskrcnn");
+}
+
+TEST(ClusterLifecycle, ANameThatExistsIsClusterExistsAndNoSecondStack) {
+  ScriptedAws aws;
+  aws.create_error = "AlreadyExistsException";
+  cluster::Clusters clusters(aws.h.config);
+  auto r = clusters.create(two_workers());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "ClusterExists");
+  EXPECT_NE(r.error().message.find("awsdl-cluster delete --name maskrcnn"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("CREATE_COMPLETE"), std::string::npos) << r.error().message;
+  EXPECT_EQ(aws.count("CreateStack"), 1);
+  EXPECT_EQ(aws.count("DescribeStackEvents"), 0);
+}
+
+TEST(ClusterLifecycle, AFailedCreateNamesTheFailedResourcesAndHowToRemove) {
+  ScriptedAws aws;
+  aws.batches = {{stack_ev("01", "CREATE_IN_PROGRESS", "User Initiated")},
+                 {ev("02", "ClusterReady", "CREATE_FAILED", "only 1 of 2 workers launched, minimum 2",
+                     "AWS::CloudFormation::WaitCondition"),
+                  stack_ev("03", "ROLLBACK_IN_PROGRESS", "The following resource(s) failed to create: [ClusterReady].")},
+                 {stack_ev("04", "ROLLBACK_COMPLETE")}};
+  cluster::Clusters clusters(aws.h.config);
+  cluster::CreateOptions opts;
+  opts.poll_interval = 1s;
+  auto r = clusters.create(two_workers(), opts);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "ClusterCreateFailed");
+  EXPECT_NE(r.error().message.find("ROLLBACK_COMPLETE"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("ClusterReady (AWS::CloudFormation::WaitCondition) CREATE_FAILED: only 1 of 2"),
+            std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("awsdl-cluster delete --name maskrcnn"), std::string::npos);
+}
+
+TEST(ClusterLifecycle, AShortfallAboveTheMinimumIsAcceptedBelowItFails) {
+  {
+    ScriptedAws aws;
+    aws.batches = healthy_create();
+    aws.workers = 1;  // desired stays 2: nothing pending, one short, minimum 1
+    cluster::Clusters clusters(aws.h.config);
+    std::vector<std::string> lines;
+    cluster::CreateOptions opts;
+    opts.poll_interval = 1s;
+    opts.on_event = [&](const cluster::ClusterEvent& e) { lines.push_back(e.message); };
+    auto r = clusters.create(two_workers(), opts);
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ(r->workers().size(), 1u);
+    EXPECT_NE(std::find(lines.begin(), lines.end(), "accepting 1 of 2 workers (minimum 1)"), lines.end());
+  }
+  {
+    ScriptedAws aws;
+    aws.batches = healthy_create();
+    aws.workers = 1;
+    auto spec = two_workers();
+    spec.min_workers = 2;
+    cluster::Clusters clusters(aws.h.config);
+    cluster::CreateOptions opts;
+    opts.poll_interval = 1s;
+    auto r = clusters.create(spec, opts);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "WorkerShortfall");
+    EXPECT_NE(r.error().message.find("sufficient p3.16xlarge capacity"), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(ClusterLifecycle, DeadlineAndCancellationLeaveTheStackForResumeOrRemove) {
+  {
+    ScriptedAws aws;
+    aws.batches = {{stack_ev("01", "CREATE_IN_PROGRESS", "User Initiated")}};  // never finishes
+    cluster::Clusters clusters(aws.h.config);
+    cluster::CreateOptions opts;
+    opts.poll_interval = 10s;
+    opts.deadline = Deadline::after(2min, *aws.h.clock);
+    auto r = clusters.create(two_workers(), opts);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, ErrorKind::kTimeout);
+    EXPECT_EQ(r.error().code, "ClusterTimeout");
+    EXPECT_NE(r.error().message.find("CREATE_IN_PROGRESS"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("resume"), std::string::npos);
+    EXPECT_NE(r.error().message.find("awsdl-cluster delete --name maskrcnn"), std::string::npos);
+    EXPECT_LE(aws.h.clock->total_slept(), 2min);
+  }
+  {
+    ScriptedAws aws;
+    aws.batches = {{stack_ev("01", "CREATE_IN_PROGRESS", "User Initiated")}};
+    cluster::Clusters clusters(aws.h.config);
+    CancellationSource source;
+    cluster::CreateOptions opts;
+    opts.cancel = source.token();
+    int events = 0;
+    opts.on_event = [&](const cluster::ClusterEvent& e) {
+      if (!e.logical_id.empty() && ++events == 1) source.cancel();
+    };
+    auto r = clusters.create(two_workers(), opts);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, ErrorKind::kCancelled);
+    EXPECT_NE(r.error().message.find("awsdl-cluster delete --name maskrcnn"), std::string::npos);
+    EXPECT_EQ(aws.count("CreateStack"), 1);
+  }
+}
+
+TEST(ClusterLifecycle, RemoveWaitsForTheStackAndDeletesTheFileSystemOnlyWhenAsked) {
+  for (bool delete_fs : {false, true}) {
+    ScriptedAws aws;
+    // The first call primes the feed (the create's history); the delete's events follow.
+    aws.batches = {{stack_ev("01", "CREATE_COMPLETE")},
+                   {stack_ev("02", "DELETE_IN_PROGRESS", "User Initiated")},
+                   {ev("03", "WorkerGroup", "DELETE_COMPLETE", "", "AWS::AutoScaling::AutoScalingGroup"),
+                    stack_ev("04", "DELETE_COMPLETE")}};
+    cluster::Clusters clusters(aws.h.config);
+    std::vector<std::string> lines;
+    cluster::DeleteOptions opts;
+    opts.poll_interval = 1s;
+    opts.delete_file_system = delete_fs;
+    opts.on_event = [&](const cluster::ClusterEvent& e) { lines.push_back(e.message); };
+    auto r = clusters.remove("maskrcnn", opts);
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ(std::count(lines.begin(), lines.end(), "maskrcnn CREATE_COMPLETE"), 0) << "primed events are not reported";
+    EXPECT_EQ(std::count(lines.begin(), lines.end(), "maskrcnn DELETE_COMPLETE"), 1);
+    int efs_deletes = aws.count("DELETE /2015-02-01/file-systems/fs-0123456789abcdef0");
+    EXPECT_EQ(efs_deletes, delete_fs ? 1 : 0);
+    if (delete_fs) {
+      // Only after the stack is gone.
+      EXPECT_EQ(aws.actions.back(), "DELETE /2015-02-01/file-systems/fs-0123456789abcdef0");
+    } else {
+      EXPECT_NE(std::find(lines.begin(), lines.end(), "file system fs-0123456789abcdef0 retained"), lines.end());
+    }
+  }
+}
+
+TEST(ClusterLifecycle, RemoveWaitsForAnUpdateInProgressThenDeletes) {
+  ScriptedAws aws;
+  aws.delete_refusals = 1;
+  aws.statuses = {"UPDATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"};
+  aws.batches = {{stack_ev("01", "UPDATE_IN_PROGRESS", "User Initiated")},
+                 {stack_ev("02", "UPDATE_COMPLETE")},
+                 {stack_ev("03", "DELETE_IN_PROGRESS", "User Initiated")},
+                 {stack_ev("04", "DELETE_COMPLETE")}};
+  cluster::Clusters clusters(aws.h.config);
+  std::vector<std::string> lines;
+  cluster::DeleteOptions opts;
+  opts.poll_interval = 1s;
+  opts.on_event = [&](const cluster::ClusterEvent& e) {
+    if (!e.logical_id.empty()) lines.push_back(e.message);
+  };
+  auto r = clusters.remove("maskrcnn", opts);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(aws.count("DeleteStack"), 2);
+  EXPECT_EQ(lines, (std::vector<std::string>{"maskrcnn DELETE_IN_PROGRESS: User Initiated", "maskrcnn DELETE_COMPLETE"}));
+}
+
+TEST(ClusterLifecycle, AStackThatIsNotAClusterIsLeftAlone) {
+  testsupport::FakeHarness h("us-east-1");
+  h.transport->set_handler([](const http::Request& r) -> Result<http::Response> {
+    EXPECT_EQ(action_of(r), "DescribeStacks");
+    return ok(query_response("DescribeStacks",
+                             "<Stacks><member><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/web/1</StackId>"
+                             "<StackName>web</StackName><StackStatus>CREATE_COMPLETE</StackStatus><Tags><member><Key>"
+                             "team</Key><Value>web</Value></member></Tags></member></Stacks>"));
+  });
+  cluster::Clusters clusters(h.config);
+  auto removed = clusters.remove("web");
+  ASSERT_FALSE(removed.ok());
+  EXPECT_EQ(removed.error().code, "NotACluster");
+  auto resized = clusters.resize("web", 3);
+  ASSERT_FALSE(resized.ok());
+  EXPECT_EQ(resized.error().code, "NotACluster");
+  auto listed = clusters.list();
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+  EXPECT_EQ(h.transport->request_count(), 3u);
+}
+
+TEST(ClusterLifecycle, RemovingAClusterThatDoesNotExistIsNotFound) {
+  testsupport::FakeHarness h("us-east-1");
+  h.transport->push(400, "<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id "
+                         "ghost does not exist</Message></Error><RequestId>x</RequestId></ErrorResponse>");
+  cluster::Clusters clusters(h.config);
+  auto r = clusters.remove("ghost");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kNotFound);
+  EXPECT_EQ(r.error().code, "ClusterNotFound");
+  EXPECT_EQ(h.transport->request_count(), 1u);
+}
+
+TEST(ClusterLifecycle, AnOversizedTemplateGoesThroughS3AsTemplateUrl) {
+  ScriptedAws aws;
+  aws.h.config.endpoint_url = "http://127.0.0.1:4566";
+  aws.h.config.s3_force_path_style = true;
+  aws.batches = healthy_create();
+  internal::lifecycle::Clients c(aws.h.config);
+  auto spec = two_workers();
+  auto tpl = oversized_template(spec);
+  cluster::CreateOptions opts;
+  opts.template_bucket = "templates-bucket";
+  opts.poll_interval = 1s;
+  auto r = internal::lifecycle::create_with_template(c, spec, tpl, opts);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  auto reqs = aws.h.transport->requests();
+  ASSERT_GE(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].method, "PUT");
+  EXPECT_EQ(reqs[0].path.rfind("/templates-bucket/awsdl/templates/maskrcnn-", 0), 0u) << reqs[0].path;
+  EXPECT_EQ(reqs[0].body, tpl.body);
+  EXPECT_EQ(action_of(reqs[1]), "CreateStack");
+  EXPECT_EQ(reqs[1].body.find("TemplateBody="), std::string::npos);
+  EXPECT_NE(reqs[1].body.find("TemplateURL=http%3A%2F%2F127.0.0.1%3A4566%2Ftemplates-bucket%2Fawsdl%2Ftemplates%2F"
+                              "maskrcnn-"),
+            std::string::npos)
+      << reqs[1].body;
+}
+
+}  // namespace
+}  // namespace awsdl
