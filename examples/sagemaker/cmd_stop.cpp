@@ -1,0 +1,64 @@
+// awsdl-sagemaker stop: stop a training job; --wait until it has stopped.
+#include <cstdio>
+
+#include <awsdl/sagemaker/sagemaker.hpp>
+
+#include "cli.hpp"
+#include "command.hpp"
+#include "sm_cli.hpp"
+
+namespace {
+
+awsdl_cli::Parser parser() {
+  awsdl_cli::Parser p("awsdl-sagemaker stop", "stop a training job");
+  p.usage("awsdl-sagemaker stop [options] JOB_NAME")
+      .flag({"wait", "", "wait until the job has stopped (or ended otherwise)"})
+      .flag({"poll-interval", "SECONDS", "with --wait: seconds between polls (default 5)"})
+      .aws_flags()
+      .example("awsdl-sagemaker stop maskrcnn-1 --wait");
+  return p;
+}
+
+int run(const std::vector<std::string>& argv) {
+  auto p = parser();
+  auto args = p.parse(argv);
+  if (!args) return awsdl_cli::report(args.error());
+  if (args->help()) {
+    std::fputs(p.help_text().c_str(), stdout);
+    return awsdl_cli::kExitOk;
+  }
+  if (args->positionals().size() != 1 || !args->rest().empty())
+    return awsdl_cli::report(awsdl::Error::invalid_argument("Usage", "stop takes one job name (see --help)"));
+  auto json = awsdl_cli::json_output(*args);
+  if (!json) return awsdl_cli::report(json.error());
+  awsdl::Millis interval(5000);
+  if (auto v = args->get("poll-interval")) {
+    auto ms = awsdl_sagemaker::parse_seconds("poll-interval", *v);
+    if (!ms) return awsdl_cli::report(ms.error());
+    interval = *ms;
+  }
+  auto config = awsdl_cli::config_from(*args);
+  if (!config) return awsdl_cli::report(config.error());
+  const std::string& name = args->positionals()[0];
+  awsdl::sagemaker::SageMakerClient sagemaker(*config);
+  if (auto s = sagemaker.stop_training_job(name); !s) return awsdl_cli::report(s.error(), "stopping training job " + name);
+  std::string status = "Stopping";
+  if (args->has("wait")) {
+    awsdl::WaitOptions wait;
+    wait.delay = interval;
+    wait.max_delay = interval;
+    wait.max_attempts = 100000;
+    auto job = sagemaker.wait_until_completed_or_stopped(name, wait);
+    if (!job) return awsdl_cli::report(job.error(), "waiting for training job " + name);
+    status = job->status;
+  }
+  if (*json)
+    std::printf("{\"name\":\"%s\",\"status\":\"%s\"}\n", awsdl_cli::json_escape(name).c_str(), status.c_str());
+  else
+    std::printf("training job %s: %s\n", name.c_str(), status.c_str());
+  return awsdl_cli::kExitOk;
+}
+
+const awsdl_sagemaker::RegisterCommand kRegister({"stop", "stop a training job", run});
+
+}  // namespace
