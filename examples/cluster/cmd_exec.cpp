@@ -7,7 +7,10 @@
 #include <awsdl/ssh/fanout.hpp>
 #include <awsdl/ssh/fold.hpp>
 
+#include <awsdl/cluster/lifecycle.hpp>
+
 #include "cli.hpp"
+#include "cluster_cli.hpp"
 #include "command.hpp"
 
 namespace {
@@ -15,6 +18,11 @@ namespace {
 awsdl_cli::Parser parser() {
   awsdl_cli::Parser p("awsdl-cluster exec", "run a command on every host over SSH");
   p.usage("awsdl-cluster exec --hosts H1,H2,...|@FILE [FLAGS...] -- COMMAND [ARGS...]")
+      .usage("awsdl-cluster exec --name NAME | --config FILE [FLAGS...] -- COMMAND [ARGS...]")
+      .flag({"config", "FILE", "a cluster's INI file: run on its nodes, through its master"})
+      .flag({"name", "NAME", "a cluster's name: run on its nodes, through its master"})
+      .flag({"key-path", "KEY", "with --name: the private key for the cluster's key pair"})
+      .flag({"state-dir", "DIR", "with --name/--config: the cluster's local files (default ~/.awsdl/NAME)"})
       .flag({"hosts", "LIST|@FILE", "hosts ([user@]host[:port]) separated by commas, or @FILE with one per line", true})
       .flag({"user", "USER", "remote user for hosts that name none (default: $USER)"})
       .flag({"identity", "KEY", "private key file to offer (default: the agent, then ~/.ssh/id_*)", true})
@@ -30,7 +38,9 @@ awsdl_cli::Parser parser() {
       .flag({"fail-fast", "", "stop at the first host that fails"})
       .example("awsdl-cluster exec --hosts 10.0.1.5,10.0.1.6 --user ubuntu -- nvidia-smi -L")
       .example("awsdl-cluster exec --hosts @workers --jump ubuntu@203.0.113.10 --fold -- 'df -h /mnt/efs'")
-      .example("awsdl-cluster exec --hosts @workers --timeout 30 -- uptime");
+      .example("awsdl-cluster exec --hosts @workers --timeout 30 -- uptime")
+      .example("awsdl-cluster exec --name maskrcnn --fold -- nvidia-smi -L");
+  p.aws_flags();
   return p;
 }
 
@@ -77,18 +87,37 @@ int run(const std::vector<std::string>& argv) {
         "UnexpectedArgument", "unexpected '" + args->positionals()[0] + "': put the command after --"));
   if (args->rest().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument("NoCommand", "no command: put it after --"));
-  if (!args->has("hosts")) return awsdl_cli::report(awsdl::Error::invalid_argument("NoHosts", "--hosts is required"));
-  auto hosts = read_hosts(args->all("hosts"));
-  if (!hosts) return awsdl_cli::report(hosts.error());
-
+  bool cluster = args->has("name") || args->has("config");
+  if (cluster == args->has("hosts"))
+    return awsdl_cli::report(awsdl::Error::invalid_argument("NoHosts", "give either --hosts or a cluster (--name or --config)"));
   awsdl::ssh::FanOutOptions fo;
   auto& so = fo.session;
-  so.user = args->get_or("user", "");
-  so.identity_files = args->all("identity");
-  so.use_agent = !args->has("no-agent");
+  awsdl::Result<std::vector<std::string>> hosts = std::vector<std::string>{};
+  if (cluster) {
+    // The cluster's nodes, the master first, every one reached through the master.
+    auto target = awsdl_cluster::target_from(*args, false);
+    if (!target) return awsdl_cli::report(target.error());
+    auto cfg = awsdl_cli::config_from(*args);
+    if (!cfg) return awsdl_cli::report(cfg.error());
+    auto c = awsdl::cluster::Clusters(*cfg).describe(target->spec.name);
+    if (!c) return awsdl_cli::report(c.error());
+    auto access = awsdl_cluster::node_access(*target, *c);
+    if (!access) return awsdl_cli::report(access.error());
+    hosts = access->hosts;
+    fo = access->options;
+  } else {
+    hosts = read_hosts(args->all("hosts"));
+    if (!hosts) return awsdl_cli::report(hosts.error());
+    so.user = args->get_or("user", "");
+    so.use_agent = !args->has("no-agent");
+    so.jump = args->get_or("jump", "");
+    so.known_hosts = args->get_or("known-hosts", "");
+  }
+  if (args->has("identity")) so.identity_files = args->all("identity");
+  if (args->has("no-agent")) so.use_agent = false;
   so.forward_agent = args->has("forward-agent");
-  so.jump = args->get_or("jump", "");
-  so.known_hosts = args->get_or("known-hosts", "");
+  if (args->has("jump")) so.jump = *args->get("jump");
+  if (args->has("known-hosts")) so.known_hosts = *args->get("known-hosts");
   std::string policy = args->get_or("host-key-policy", "accept-new");
   if (policy == "accept-new") so.host_key_policy = awsdl::ssh::HostKeyPolicy::kAcceptNew;
   else if (policy == "strict") so.host_key_policy = awsdl::ssh::HostKeyPolicy::kStrict;

@@ -5,7 +5,10 @@
 
 #include <awsdl/mpi/hostfile.hpp>
 
+#include <awsdl/cluster/lifecycle.hpp>
+
 #include "cli.hpp"
+#include "cluster_cli.hpp"
 #include "command.hpp"
 
 namespace {
@@ -16,8 +19,11 @@ awsdl_cli::Parser parser() {
       .flag({"hosts", "LIST|@FILE", "hosts separated by commas, or @FILE (a host per line; 'host slots=N' and 'host:N' keep their own count)", true})
       .flag({"slots", "N", "slots (processes, usually GPUs) per host that names none (default 1)"})
       .flag({"format", "FORMAT", "openmpi ('host slots=N', default), mpich ('host:N'), horovod ('h1:N,h2:N' for -H), plain"})
+      .usage("awsdl-cluster hostfile --name NAME | --config FILE [--format ...]   # a cluster's running nodes")
+      .example("awsdl-cluster hostfile --name maskrcnn --format horovod")
       .example("awsdl-cluster hostfile --hosts 10.0.1.5,10.0.1.6 --slots 8 > hostfile")
       .example("horovodrun -np 16 -H $(awsdl-cluster hostfile --hosts @workers --slots 8 --format horovod) python train.py");
+  awsdl_cluster::add_cluster_flags(p);
   return p;
 }
 
@@ -31,7 +37,9 @@ int run(const std::vector<std::string>& argv) {
   }
   if (!args->positionals().empty() || !args->rest().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument("UnexpectedArgument", "hostfile takes flags only"));
-  if (!args->has("hosts")) return awsdl_cli::report(awsdl::Error::invalid_argument("NoHosts", "--hosts is required"));
+  bool cluster = args->has("name") || args->has("config");
+  if (cluster == args->has("hosts"))
+    return awsdl_cli::report(awsdl::Error::invalid_argument("NoHosts", "give either --hosts or a cluster (--name or --config)"));
   auto format = awsdl::mpi::parse_format(args->get_or("format", "openmpi"));
   if (!format) return awsdl_cli::report(format.error());
   int slots = 1;
@@ -45,6 +53,19 @@ int run(const std::vector<std::string>& argv) {
     }
   }
   std::vector<awsdl::mpi::Host> hosts;
+  if (cluster) {
+    auto target = awsdl_cluster::target_from(*args, false);
+    if (!target) return awsdl_cli::report(target.error());
+    auto cfg = awsdl_cli::config_from(*args);
+    if (!cfg) return awsdl_cli::report(cfg.error());
+    auto c = awsdl::cluster::Clusters(*cfg).describe(target->spec.name);
+    if (!c) return awsdl_cli::report(c.error());
+    for (const auto& n : c->nodes)
+      if (n.state == "running")
+        hosts.push_back({n.private_ip.empty() ? n.public_ip : n.private_ip,
+                         args->has("slots") ? slots : awsdl_cluster::slots_for(*target, n)});
+    if (hosts.empty()) return awsdl_cli::report(awsdl::Error::make(awsdl::ErrorKind::kNotFound, "NoNodes", "cluster " + c->name + " has no running node"));
+  }
   for (const auto& v : args->all("hosts")) {
     std::string text = v;
     if (!v.empty() && v[0] == '@') {

@@ -8,17 +8,12 @@
 #include <awsdl/cluster/template.hpp>
 
 #include "cli.hpp"
+#include "cluster_cli.hpp"
 #include "command.hpp"
 
 namespace {
 
-// "cluster.instance_type" -> "instance-type": one flag per INI key, named after the key.
-std::string flag_for(const std::string& ini_key) {
-  std::string f = ini_key.substr(ini_key.find('.') + 1);
-  for (auto& c : f)
-    if (c == '_') c = '-';
-  return f;
-}
+using awsdl_cluster::flag_for;
 
 awsdl_cli::Parser parser() {
   awsdl_cli::Parser p("awsdl-cluster template", "print the CloudFormation template of a cluster (no AWS call)");

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -24,7 +25,10 @@ struct ProcessResult {
 
 inline ProcessResult run_process(const std::string& program, const std::vector<std::string>& args,
                                  const std::map<std::string, std::string>& env,
-                                 std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                                 // Called after each read with the child's pid and its output so
+                                 // far: a test can signal the child at the right moment.
+                                 const std::function<void(pid_t, const std::string& out, const std::string& err)>& watch = {}) {
   ProcessResult r;
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) return r;
@@ -81,6 +85,7 @@ inline ProcessResult run_process(const std::string& program, const std::vector<s
         --open_fds;
       } else {
         (i == 0 ? r.out : r.err).append(buf, static_cast<std::size_t>(got));
+        if (watch) watch(pid, r.out, r.err);
       }
     }
   }

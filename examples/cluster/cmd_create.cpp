@@ -1,0 +1,162 @@
+// awsdl-cluster create: create the cluster's stack, stream its events, and write the hostfile,
+// workers file and env file locally once it runs. Ctrl-C offers to roll back.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <awsdl/cluster/lifecycle.hpp>
+#include <awsdl/cluster/template.hpp>
+
+#include "cli.hpp"
+#include "cluster_cli.hpp"
+#include "command.hpp"
+
+namespace {
+
+using namespace awsdl_cluster;
+
+awsdl_cli::Parser parser() {
+  awsdl_cli::Parser p("awsdl-cluster create", "create a cluster and wait until its nodes run");
+  p.usage("awsdl-cluster create --config FILE [--KEY VALUE...] [--dry-run] [--yes]");
+  p.usage("awsdl-cluster create --resume --name NAME");
+  add_cluster_flags(p);
+  add_change_flags(p, true);
+  add_wait_flag(p);
+  p.flag({"resume", "", "keep waiting for a create that was interrupted (the stack exists)"});
+  p.flag({"template-bucket", "BUCKET", "S3 bucket for templates over 51,200 bytes (default: [cluster] staging_bucket)"});
+  p.example("awsdl-cluster create --config cluster.ini");
+  p.example("awsdl-cluster create --config cluster.ini --workers 8 --min-workers 6 --dry-run");
+  p.example("awsdl-cluster create --config cluster.ini --output json > cluster.json");
+  p.example("awsdl-cluster create --resume --name maskrcnn");
+  return p;
+}
+
+int dry_run(const Target& t, const std::string& template_bucket) {
+  auto tpl = awsdl::cluster::build_template(t.spec);
+  if (!tpl) return awsdl_cli::report(tpl.error());
+  std::printf("dry run: no AWS call is made; create would make these calls:\n");
+  std::string body = "<" + std::to_string(tpl->size()) + " bytes>";
+  std::vector<std::pair<std::string, std::string>> params = {{"StackName", t.spec.name}};
+  if (tpl->needs_s3()) {
+    std::string bucket = template_bucket.empty() ? t.spec.staging_bucket : template_bucket;
+    if (bucket.empty())
+      return awsdl_cli::report(awsdl::Error::invalid_argument(
+          "TemplateTooLarge", "the template is " + std::to_string(tpl->size()) +
+                                  " bytes, over CloudFormation's 51,200-byte limit: give --template-bucket"));
+    print_planned_call(stdout, "s3", "PutObject", {{"Bucket", bucket}, {"Key", "awsdl/templates/" + t.spec.name + "-…json"},
+                                                    {"Body", body}});
+    params.push_back({"TemplateURL", "s3://" + bucket + "/awsdl/templates/" + t.spec.name + "-…json"});
+  } else {
+    params.push_back({"TemplateBody", body});
+  }
+  for (const auto& [k, v] : tpl->parameters) params.push_back({"Parameters." + k, v});
+  for (std::size_t i = 0; i < tpl->capabilities.size(); ++i)
+    params.push_back({"Capabilities." + std::to_string(i + 1), tpl->capabilities[i]});
+  params.push_back({"Tags." + std::string(awsdl::cluster::kClusterTag), t.spec.name});
+  params.push_back({"ClientRequestToken", "<generated>"});
+  print_planned_call(stdout, "cloudformation", "CreateStack", params);
+  std::printf("then, until the stack is complete and at least %d of %d workers run (polling):\n",
+              t.spec.effective_min_workers(), t.spec.workers);
+  print_planned_call(stdout, "cloudformation", "DescribeStackEvents", {{"StackName", t.spec.name}});
+  print_planned_call(stdout, "cloudformation", "DescribeStacks", {{"StackName", t.spec.name}});
+  print_planned_call(stdout, "autoscaling", "DescribeAutoScalingGroups", {{"AutoScalingGroupNames", "<the stack's groups>"}});
+  print_planned_call(stdout, "ec2", "DescribeInstances", {{"InstanceIds", "<the groups' instances>"}});
+  print_planned_call(stdout, "ec2", "DescribeInstanceTypes", {{"InstanceTypes.1", t.spec.instance_type}});
+  return awsdl_cli::kExitOk;
+}
+
+void print_cluster(const Target& t, const awsdl::cluster::ClusterInfo& c, const std::vector<std::string>& files) {
+  const auto* m = c.master();
+  std::printf("cluster %s is ready (%s)\n", c.name.c_str(), c.status.c_str());
+  if (m) std::printf("master   %s  public %s  private %s  %d GPUs\n", m->instance_id.c_str(),
+                     m->public_ip.empty() ? "-" : m->public_ip.c_str(), m->private_ip.c_str(), m->gpus);
+  for (const auto& w : c.workers())
+    std::printf("worker   %s  private %s  %d GPUs  %s\n", w.instance_id.c_str(), w.private_ip.c_str(), w.gpus,
+                w.state.c_str());
+  for (const auto& f : files) std::printf("wrote %s\n", f.c_str());
+  if (m) {
+    std::string key = t.spec.ssh.key_path.empty() ? "" : "-i " + t.spec.ssh.key_path + " ";
+    std::printf("ssh: ssh %s%s@%s\n", key.c_str(), t.spec.ssh.user.c_str(),
+                (m->public_ip.empty() ? m->private_ip : m->public_ip).c_str());
+  }
+}
+
+int run(const std::vector<std::string>& argv) {
+  auto p = parser();
+  auto args = p.parse(argv);
+  if (!args) return awsdl_cli::report(args.error());
+  if (args->help()) {
+    std::fputs(p.help_text().c_str(), stdout);
+    std::fputs("\nEvery key of the INI file has a flag of the same name with '-' for '_'; a flag wins\n"
+               "over the file. Ctrl-C while waiting asks whether to delete the half-made cluster\n"
+               "(--yes: deletes it without asking); otherwise it is left for --resume or delete.\n",
+               stdout);
+    return awsdl_cli::kExitOk;
+  }
+  if (!args->positionals().empty())
+    return awsdl_cli::report(awsdl::Error::invalid_argument("UnexpectedArgument", "unexpected '" + args->positionals()[0] + "'"));
+  bool resume = args->has("resume");
+  auto json = awsdl_cli::json_output(*args);
+  if (!json) return awsdl_cli::report(json.error());
+  auto target = target_from(*args, !resume);
+  if (!target) return awsdl_cli::report(target.error());
+  auto poll = poll_interval_from(*args);
+  if (!poll) return awsdl_cli::report(poll.error());
+  const std::string bucket = args->get_or("template-bucket", "");
+  if (args->has("dry-run")) {
+    if (resume) {
+      std::printf("dry run: no AWS call is made; create --resume would poll:\n");
+      print_planned_call(stdout, "cloudformation", "DescribeStacks", {{"StackName", target->spec.name}});
+      print_planned_call(stdout, "cloudformation", "DescribeStackEvents", {{"StackName", target->spec.name}});
+      return awsdl_cli::kExitOk;
+    }
+    return dry_run(*target, bucket);
+  }
+  auto cfg = awsdl_cli::config_from(*args);
+  if (!cfg) return awsdl_cli::report(cfg.error());
+
+  int total = 0;
+  if (!resume)
+    if (auto tpl = awsdl::cluster::build_template(target->spec); tpl) total = count_resources(tpl->body);
+  EventPrinter printer(*json ? stderr : stdout, total);
+  awsdl::cluster::Clusters clusters(*cfg);
+  awsdl::cluster::CreateOptions o;
+  o.poll_interval = *poll;
+  o.on_event = [&printer](const awsdl::cluster::ClusterEvent& e) { printer(e); };
+  o.cancel = install_interrupt_handler();
+  o.template_bucket = bucket;
+  const std::string& name = target->spec.name;
+  auto c = resume ? clusters.resume(name, o) : clusters.create(target->spec, o);
+  if (!c) {
+    if (c.error().kind != awsdl::ErrorKind::kCancelled) return awsdl_cli::report(c.error());
+    std::fprintf(stderr, "\ninterrupted: the stack %s is partly created.\n", name.c_str());
+    if (args->has("yes") || confirm("Delete it now (everything the stack made)?")) {
+      awsdl::cluster::DeleteOptions d;
+      d.poll_interval = *poll;
+      EventPrinter dp(stderr);
+      d.on_event = [&dp](const awsdl::cluster::ClusterEvent& e) { dp(e); };
+      auto removed = clusters.remove(name, d);
+      if (!removed) {
+        awsdl_cli::report(removed.error(), "rollback");
+        std::fprintf(stderr, "remove it with: awsdl-cluster delete --name %s --yes\n", name.c_str());
+        return awsdl_cli::kExitFailed;
+      }
+      std::fprintf(stderr, "deleted %s: nothing is left but a created EFS file system, which is kept.\n", name.c_str());
+      return awsdl_cli::kExitFailed;
+    }
+    std::fprintf(stderr,
+                 "left as it is. Continue waiting: awsdl-cluster create --resume --name %s\n"
+                 "or remove it:                    awsdl-cluster delete --name %s --yes\n",
+                 name.c_str(), name.c_str());
+    return awsdl_cli::kExitFailed;
+  }
+  auto files = write_local_files(*target, *c);
+  if (!files) return awsdl_cli::report(files.error(), "cluster created, but the local files");
+  if (*json) std::printf("%s\n", cluster_json(*c, true).c_str());
+  else print_cluster(*target, *c, *files);
+  return awsdl_cli::kExitOk;
+}
+
+const awsdl_cluster::RegisterCommand kRegister({"create", "create a cluster (stack events as progress)", run});
+
+}  // namespace

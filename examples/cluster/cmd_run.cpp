@@ -1,0 +1,194 @@
+// awsdl-cluster run: the reference mpirun across the cluster, started on the master in its own
+// process group (recorded, so that `stop` stops exactly it), its output followed until it ends.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include <awsdl/cluster/lifecycle.hpp>
+#include <awsdl/mpi/hostfile.hpp>
+#include <awsdl/mpi/launch.hpp>
+#include <awsdl/ssh/quote.hpp>
+
+#include "cli.hpp"
+#include "cluster_cli.hpp"
+#include "command.hpp"
+
+namespace {
+
+using namespace awsdl_cluster;
+
+awsdl_cli::Parser parser() {
+  awsdl_cli::Parser p("awsdl-cluster run", "run a training command across the cluster with mpirun");
+  p.usage("awsdl-cluster run --name NAME | --config FILE [FLAGS...] -- PROGRAM [ARGS...]");
+  add_cluster_flags(p);
+  p.flag({"np", "N", "processes (default: the sum of the nodes' slots)"});
+  p.flag({"env", "NAME=VALUE", "set in every rank's environment (-x NAME=VALUE)", true});
+  p.flag({"export", "NAME", "pass on from the master's environment (-x NAME)", true});
+  p.flag({"tcp-include", "IF,...", "the only interfaces MPI's TCP traffic may use (default: exclude lo,docker0)"});
+  p.flag({"rsh-args", "ARGS", "arguments for the ssh that mpirun starts its daemons with (-mca plm_rsh_args)"});
+  p.flag({"mca", "NAME=VALUE", "any other -mca NAME VALUE", true});
+  p.flag({"no-horovod", "", "leave out the Horovod options (-bind-to none -map-by slot, pml ob1, btl ^openib)"});
+  p.flag({"detach", "", "start it and return; follow nothing (stop it with awsdl-cluster stop)"});
+  p.flag({"timeout", "SECONDS", "stop the job if it has not ended after this long (default: no limit)"});
+  p.example("awsdl-cluster run --name maskrcnn -- python3 /efs/code/train.py --epochs 10");
+  p.example("awsdl-cluster run --config cluster.ini --env NCCL_DEBUG=INFO --detach -- python3 train.py");
+  return p;
+}
+
+void sleep_unless_cancelled(const awsdl::CancellationToken& cancel, std::chrono::milliseconds d) {
+  for (auto left = d; left.count() > 0 && !cancel.cancelled(); left -= std::chrono::milliseconds(50))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+int run(const std::vector<std::string>& argv) {
+  auto p = parser();
+  auto args = p.parse(argv);
+  if (!args) return awsdl_cli::report(args.error());
+  if (args->help()) {
+    std::fputs(p.help_text().c_str(), stdout);
+    std::fputs("\nThe hostfile goes to MOUNT_POINT/.awsdl/NAME/hostfile on the shared file system and the\n"
+               "output to a log there. [training] mpirun_options are added before the program.\n"
+               "Ctrl-C stops the job (with --detach, nothing is followed: use awsdl-cluster stop).\n",
+               stdout);
+    return awsdl_cli::kExitOk;
+  }
+  if (!args->positionals().empty())
+    return awsdl_cli::report(awsdl::Error::invalid_argument(
+        "UnexpectedArgument", "unexpected '" + args->positionals()[0] + "': put the program after --"));
+  if (args->rest().empty())
+    return awsdl_cli::report(awsdl::Error::invalid_argument("NoCommand", "no program: put it after --"));
+  auto target = target_from(*args, false);
+  if (!target) return awsdl_cli::report(target.error());
+
+  awsdl::mpi::MpirunOptions mo;
+  mo.horovod = !args->has("no-horovod");
+  if (auto v = args->get("np")) mo.np = std::atoi(v->c_str());
+  for (const auto& e : args->all("env")) {
+    auto eq = e.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--env wants NAME=VALUE, got '" + e + "'"));
+    mo.env[e.substr(0, eq)] = e.substr(eq + 1);
+  }
+  mo.export_vars = args->all("export");
+  if (auto v = args->get("tcp-include")) {
+    mo.tcp_include.clear();
+    std::string s = *v;
+    for (std::size_t a = 0; a <= s.size();) {
+      auto b = s.find(',', a);
+      if (b == std::string::npos) b = s.size();
+      if (b > a) mo.tcp_include.push_back(s.substr(a, b - a));
+      a = b + 1;
+    }
+  }
+  mo.rsh_args = args->get_or("rsh-args", "");
+  for (const auto& m : args->all("mca")) {
+    auto eq = m.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--mca wants NAME=VALUE, got '" + m + "'"));
+    mo.mca[m.substr(0, eq)] = m.substr(eq + 1);
+  }
+  auto extra = split_words(target->spec.training.mpirun_options);
+  if (!extra) return awsdl_cli::report(extra.error(), "[training] mpirun_options");
+  mo.extra_args = *extra;
+  long timeout_s = 0;
+  if (auto v = args->get("timeout")) {
+    char* end = nullptr;
+    timeout_s = std::strtol(v->c_str(), &end, 10);
+    if (end == v->c_str() || *end || timeout_s < 1)
+      return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--timeout must be a whole number of seconds, got '" + *v + "'"));
+  }
+
+  auto cfg = awsdl_cli::config_from(*args);
+  if (!cfg) return awsdl_cli::report(cfg.error());
+  awsdl::cluster::Clusters clusters(*cfg);
+  auto c = clusters.describe(target->spec.name);
+  if (!c) return awsdl_cli::report(c.error());
+  auto access = node_access(*target, *c);
+  if (!access) return awsdl_cli::report(access.error());
+  for (const auto& n : c->nodes)
+    if (n.state == "running") mo.hosts.push_back({n.private_ip.empty() ? n.public_ip : n.private_ip, slots_for(*target, n)});
+
+  awsdl::ssh::FanOut fan({access->master}, access->options);
+  const std::string dir = remote_dir(*target);
+  mo.hostfile = dir + "/hostfile";
+  auto cmd = awsdl::mpi::mpirun_command(mo, args->rest());
+  if (!cmd) return awsdl_cli::report(cmd.error());
+  awsdl::ssh::ExecOptions wo;
+  wo.stdin_data = awsdl::mpi::hostfile(mo.hosts, awsdl::mpi::Format::kOpenMpi);
+  auto wrote = fan.run_on(access->master, "mkdir -p " + awsdl::ssh::shell_quote(dir) + " && cat > " +
+                                              awsdl::ssh::shell_quote(mo.hostfile), wo);
+  if (!wrote) return awsdl_cli::report(wrote.error(), "writing the hostfile on the master");
+  if (!wrote->ok()) {
+    std::fprintf(stderr, "error: cannot write %s on the master: %s\n", mo.hostfile.c_str(), wrote->err.c_str());
+    return awsdl_cli::kExitFailed;
+  }
+  const std::string stamp = std::to_string(std::time(nullptr)) + "-" + std::to_string(::getpid());
+  const std::string exit_path = dir + "/run-" + stamp + ".exit";
+  awsdl::ssh::DetachOptions d;
+  d.log_path = dir + "/run-" + stamp + ".log";
+  d.workdir = target->spec.mount_point;
+  auto job = fan.start_on(access->master,
+                          awsdl::ssh::shell_join(*cmd) + "; echo $? > " + awsdl::ssh::shell_quote(exit_path), d);
+  if (!job) return awsdl_cli::report(job.error(), "starting mpirun on the master");
+  if (auto r = record_job(*target, *job); !r) return awsdl_cli::report(r.error());
+  std::fprintf(stderr, "started on %s: process group %d, job %s, log %s\n", job->host.c_str(), job->pgid,
+               job->id.c_str(), job->log_path.c_str());
+  if (args->has("detach")) {
+    std::printf("%s\n", job->id.c_str());
+    return awsdl_cli::kExitOk;
+  }
+
+  auto cancel = install_interrupt_handler();
+  auto started = std::chrono::steady_clock::now();
+  std::size_t offset = 0;
+  auto drain = [&]() {
+    auto r = fan.run_on(access->master, "tail -c +" + std::to_string(offset + 1) + " " + awsdl::ssh::shell_quote(job->log_path));
+    if (r && r->ok()) {
+      std::fwrite(r->out.data(), 1, r->out.size(), stdout);
+      std::fflush(stdout);
+      offset += r->out.size();
+    }
+  };
+  const std::string probe = "if [ -e " + awsdl::ssh::shell_quote(exit_path) + " ]; then cat " +
+                            awsdl::ssh::shell_quote(exit_path) + "; elif kill -0 -- -" + std::to_string(job->pgid) +
+                            " 2>/dev/null; then echo running; else echo gone; fi";
+  for (;;) {
+    drain();
+    bool timed_out = timeout_s > 0 && std::chrono::steady_clock::now() - started > std::chrono::seconds(timeout_s);
+    if (cancel.cancelled() || timed_out) {
+      std::fprintf(stderr, "%s: stopping the job\n", timed_out ? "timeout" : "interrupted");
+      auto stopped = fan.stop({*job}, std::chrono::seconds(5));
+      if (!stopped[0]) {
+        awsdl_cli::report(stopped[0].error(), "stop");
+        std::fprintf(stderr, "it may still run: awsdl-cluster stop --name %s\n", target->spec.name.c_str());
+        return awsdl_cli::kExitFailed;
+      }
+      (void)forget_jobs(*target, {job->id});
+      return awsdl_cli::kExitFailed;
+    }
+    auto s = fan.run_on(access->master, probe);
+    if (!s) return awsdl_cli::report(s.error(), "following the job");
+    std::string state = s->out.substr(0, s->out.find('\n'));
+    if (state != "running") {
+      drain();
+      (void)forget_jobs(*target, {job->id});
+      if (state == "gone") {
+        std::fprintf(stderr, "the job ended without an exit status (stopped from elsewhere?)\n");
+        return awsdl_cli::kExitFailed;
+      }
+      int status = std::atoi(state.c_str());
+      std::fprintf(stderr, "mpirun exited with status %d\n", status);
+      return status == 0 ? awsdl_cli::kExitOk : awsdl_cli::kExitFailed;
+    }
+    sleep_unless_cancelled(cancel, std::chrono::milliseconds(500));
+  }
+}
+
+const awsdl_cluster::RegisterCommand kRegister({"run", "run a program across the cluster with mpirun", run});
+
+}  // namespace

@@ -1,0 +1,352 @@
+// `awsdl-cluster` cluster subcommands as programs, against the sandbox whose instances are
+// backed by real local sshd nodes: create -> status -> nodes -> health -> exec -> hostfile ->
+// run (mpirun) -> run --detach + stop -> resize -> delete, with --output json parsed; --dry-run
+// and bad configs or flags make no call at all (the sandbox's request log proves it).
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <string>
+
+#include "awsdl/autoscaling/autoscaling.hpp"
+#include "awsdl/ec2/ec2.hpp"
+#include "support/run_process.hpp"
+#include "support/sandbox.hpp"
+#include "support/tar_test_support.hpp"
+#include "support/ssh_nodes.hpp"
+
+namespace {
+
+using namespace awsdl;
+using awsdl_test::ssh_nodes;
+using testsupport::Sandbox;
+namespace fs = std::filesystem;
+
+[[maybe_unused]] auto* const kEnv = ::testing::AddGlobalTestEnvironment(new awsdl_test::SshNodesEnvironment(3, 0));
+
+const std::string kBinary = std::string(AWSDL_BINARY_DIR) + "/examples/cluster/awsdl-cluster";
+const std::string kExampleIni = std::string(AWSDL_SOURCE_DIR) + "/examples/cluster/cluster.ini";
+
+class ClusterCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(sandbox.ok()) << sandbox.error();
+    ASSERT_TRUE(fs::exists(kBinary)) << kBinary << " is not built";
+    ASSERT_TRUE(sandbox.reset());
+    // Stack and instance state changes are quick in tests.
+    ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/ec2/config", R"({"transition_seconds": 0.05})"));
+    ASSERT_TRUE(fs::exists(tmp.path()));
+    key = (tmp / "key").string();
+    std::ofstream(key) << "not used by the commands that make no SSH connection\n";
+    fs::create_directories(tmp / "efs");
+  }
+
+  std::map<std::string, std::string> env() const {
+    return {{"PATH", "/usr/bin:/bin"},
+            {"HOME", tmp.path().string()},
+            {"AWS_CONFIG_FILE", (tmp / "no-config").string()},
+            {"AWS_SHARED_CREDENTIALS_FILE", (tmp / "no-credentials").string()},
+            {"AWS_EC2_METADATA_DISABLED", "true"},
+            {"AWS_ACCESS_KEY_ID", Sandbox::kAccessKeyId},
+            {"AWS_SECRET_ACCESS_KEY", Sandbox::kSecretAccessKey},
+            {"AWS_REGION", Sandbox::kRegion},
+            // Belt and braces: a command that lost its --endpoint-url still reaches only the sandbox.
+            {"AWS_ENDPOINT_URL", sandbox.endpoint()}};
+  }
+  testsupport::ProcessResult cli(std::vector<std::string> args, int timeout_s = 120) const {
+    // Before any "--": what follows it is the remote command.
+    auto at = std::find(args.begin(), args.end(), "--");
+    at = args.insert(at, sandbox.endpoint());
+    args.insert(at, "--endpoint-url");
+    return testsupport::run_process(kBinary, args, env(), std::chrono::seconds(timeout_s));
+  }
+  std::string write_config(const std::string& name, const std::string& text) const {
+    auto path = (tmp / name).string();
+    std::ofstream(path) << text;
+    return path;
+  }
+  // The shipped example, made local: this key, this shared directory, this state directory.
+  std::vector<std::string> cluster_flags(const std::string& name, const std::string& key_path) const {
+    return {"--config", kExampleIni, "--name", name, "--instance-type", "p3.2xlarge", "--workers", "2",
+            "--min-workers", "1", "--key-name", "clitest", "--ssh-cidr", "127.0.0.0/8", "--staging-bucket", "",
+            "--mount-point", (tmp / "efs").string(), "--user", "root", "--key-path", key_path,
+            "--slots-per-node", "1", "--mpirun-options", "", "--state-dir", (tmp / "state").string()};
+  }
+  static std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  }
+  std::size_t requests_made() const {
+    auto r = sandbox.requests();
+    EXPECT_TRUE(r.ok());
+    return r ? r->size() : 0;
+  }
+
+  Sandbox sandbox;
+  awsdl::testing_support::ScratchDir tmp;
+  std::string key;
+};
+
+TEST_F(ClusterCliTest, BadConfigsAndFlagsExitTwoBeforeAnyCall) {
+  ASSERT_TRUE(sandbox.clear_requests());
+  // A valid file, with `extra` lines added to its [cluster] section.
+  auto file = [&](const std::string& extra, const std::string& cidr = "203.0.113.0/24", const std::string& key_path = "") {
+    return "[cluster]\nname = c1\nkey_name = k\n" + extra + "[network]\nssh_cidr = " + cidr + "\n[ssh]\nkey_path = " +
+           (key_path.empty() ? key : key_path) + "\n";
+  };
+  const std::string good = file("");
+  struct Case {
+    std::string what, text, expect;
+  };
+  const std::vector<Case> cases = {
+      {"missing section", "[cluster]\nname = c1\nkey_name = k\n", "ssh_cidr"},
+      {"unknown section", good + "[clutser]\nworkers = 2\n", "clutser"},
+      {"unknown key", file("nmae = x\n"), "nmae"},
+      {"bad CIDR", file("", "300.1.2.3/8"), "CIDR"},
+      {"negative count", file("workers = -2\n"), "workers"},
+      {"unreadable key file", file("", "203.0.113.0/24", (tmp / "no-such-key").string()), "no-such-key"},
+  };
+  for (const auto& c : cases) {
+    auto path = write_config("bad.ini", c.text);
+    for (const char* command : {"create", "status", "delete", "health"}) {
+      std::vector<std::string> args = {command, "--config", path};
+      if (std::string(command) == "create" || std::string(command) == "delete") args.push_back("--yes");
+      auto r = cli(args);
+      EXPECT_EQ(r.exit_code, 2) << c.what << " / " << command << ": " << r.out << r.err;
+      EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.what << " / " << command << ": " << r.err;
+      if (c.what != "unreadable key file" && c.what != "missing section") {
+        EXPECT_NE(r.err.find("bad.ini:"), std::string::npos) << "no file:line in: " << r.err;
+      }
+    }
+  }
+  auto path = write_config("good.ini", good);
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"create", "--config", path, "--bogus"},
+           {"status", "--name", "c1", "--output", "yaml"},
+           {"resize", "--name", "c1", "--workers", "zero"},
+           {"resize", "--name", "c1"},
+           {"run", "--name", "c1"},
+           {"status", "--name", "1-not-a-stack-name"},
+           {"create", "--config", path, "--workers", "0"},
+           {"delete", "--name", "c1", "--yes", "--poll-interval", "0"},
+       }) {
+    auto r = cli(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args.back() << ": " << r.err;
+    EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(requests_made(), 0u) << "a bad configuration or flag reached the sandbox";
+}
+
+TEST_F(ClusterCliTest, DryRunPrintsTheCallsAndMakesNone) {
+  ASSERT_TRUE(sandbox.clear_requests());
+  auto flags = cluster_flags("drycluster", key);
+  auto create = cli(with({"create", "--dry-run"}, flags));
+  ASSERT_EQ(create.exit_code, 0) << create.err;
+  EXPECT_NE(create.out.find("cloudformation CreateStack StackName=drycluster"), std::string::npos) << create.out;
+  EXPECT_NE(create.out.find("Parameters.WorkerCount=2"), std::string::npos) << create.out;
+  EXPECT_NE(create.out.find("Parameters.MinWorkerCount=1"), std::string::npos) << create.out;
+  EXPECT_NE(create.out.find("Capabilities.1=CAPABILITY_"), std::string::npos) << create.out;
+  EXPECT_NE(create.out.find("Tags.awsdl:cluster=drycluster"), std::string::npos) << create.out;
+  std::vector<std::string> no_workers;
+  for (std::size_t i = 0; i < flags.size(); ++i) {
+    if (flags[i] == "--workers") {
+      ++i;
+    } else {
+      no_workers.push_back(flags[i]);
+    }
+  }
+  auto resize = cli(with({"resize", "--dry-run", "--workers", "5"}, no_workers));
+  ASSERT_EQ(resize.exit_code, 0) << resize.err;
+  EXPECT_NE(resize.out.find("UpdateStack"), std::string::npos) << resize.out;
+  EXPECT_NE(resize.out.find("Parameters.WorkerCount=5"), std::string::npos) << resize.out;
+  auto del = cli(with({"delete", "--dry-run"}, flags));
+  ASSERT_EQ(del.exit_code, 0) << del.err;
+  EXPECT_NE(del.out.find("cloudformation DeleteStack StackName=drycluster"), std::string::npos) << del.out;
+  EXPECT_EQ(requests_made(), 0u) << "--dry-run reached the sandbox";
+}
+
+TEST_F(ClusterCliTest, HelpOnEveryCommandHasExamples) {
+  for (const char* c : {"create", "status", "nodes", "health", "exec", "hostfile", "run", "stop", "resize", "delete"}) {
+    auto r = cli({c, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << c << ": " << r.err;
+    EXPECT_NE(r.out.find("awsdl-cluster " + std::string(c)), std::string::npos) << c << ": " << r.out;
+    EXPECT_NE(r.out.find("xample"), std::string::npos) << c << " --help shows no example: " << r.out;
+  }
+}
+
+TEST_F(ClusterCliTest, WholeWorkflowOnLocalNodes) {
+  AWSDL_REQUIRE_SSH_NODES();
+  const auto& info = ssh_nodes();
+  std::string addresses;
+  std::set<std::string> pool;
+  for (const auto& n : info.nodes) {
+    addresses += (addresses.empty() ? "\"" : ",\"") + n.address + "\"";
+    pool.insert(n.address);
+  }
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/ec2/nodes", "{\"addresses\": [" + addresses + "]}"));
+  std::ifstream pub_in(info.key + ".pub");
+  std::string pub((std::istreambuf_iterator<char>(pub_in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(ec2::Ec2Client(sandbox.config()).import_key_pair("clitest", pub));
+  const auto flags = cluster_flags("clicluster", info.key);
+
+  // create: JSON with the master and the workers on the pool's loopback addresses.
+  auto create = cli(with({"create", "--output", "json", "--poll-interval", "0.2"}, flags), 180);
+  ASSERT_EQ(create.exit_code, 0) << create.out << create.err;
+  EXPECT_NE(create.err.find("CREATE_COMPLETE"), std::string::npos) << "no progress events: " << create.err;
+  rapidjson::Document doc;
+  doc.Parse(create.out.c_str());
+  ASSERT_FALSE(doc.HasParseError()) << create.out;
+  ASSERT_TRUE(doc["nodes"].IsArray());
+  ASSERT_EQ(doc["nodes"].Size(), 3u) << create.out;
+  EXPECT_STREQ(doc["nodes"][0]["role"].GetString(), "master");
+  for (const auto& n : doc["nodes"].GetArray()) {
+    EXPECT_EQ(pool.count(n["private_ip"].GetString()), 1u) << n["private_ip"].GetString();
+    EXPECT_EQ(n["gpus"].GetInt(), 1);  // p3.2xlarge
+  }
+  for (const char* f : {"hostfile", "workers", "env"})
+    EXPECT_TRUE(fs::exists(tmp / "state" / f)) << f << " not written";
+
+  auto status = cli(with({"status", "--output", "json"}, flags));
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  rapidjson::Document st;
+  st.Parse(status.out.c_str());
+  ASSERT_FALSE(st.HasParseError()) << status.out;
+  EXPECT_STREQ(st["status"].GetString(), "CREATE_COMPLETE");
+  EXPECT_EQ(st["desired_workers"].GetInt(), 2);
+
+  auto list = cli({"status", "--output", "json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("\"name\":\"clicluster\""), std::string::npos) << list.out;
+
+  auto nodes = cli(with({"nodes"}, flags));
+  ASSERT_EQ(nodes.exit_code, 0) << nodes.err;
+  EXPECT_NE(nodes.out.find("master"), std::string::npos) << nodes.out;
+
+  auto health = cli(with({"health", "--expected-gpus", "any", "--no-mount-check", "--min-free-gb", "0",
+                                    // Every node is this machine: other tests' processes are not strays.
+                                    "--stray-pattern", "^awsdl-no-such-program$"}, flags));
+  EXPECT_EQ(health.exit_code, 0) << health.out << health.err;
+  // Without GPUs here, the instance type's count is a problem: the command says so, exit 1.
+  auto unhealthy = cli(with({"health", "--no-mount-check", "--min-free-gb", "0", "--stray-pattern", "^awsdl-no-such-program$"}, flags));
+  EXPECT_NE(unhealthy.out.find("GPU"), std::string::npos) << unhealthy.out;
+  EXPECT_EQ(unhealthy.exit_code, 1) << unhealthy.out << unhealthy.err;
+
+  auto exec = cli({"exec", "--config", kExampleIni, "--name", "clicluster", "--user", "root", "--key-path", info.key,
+                   "--state-dir", (tmp / "state").string(), "--", "echo", "hi-from-$(hostname)"});
+  ASSERT_EQ(exec.exit_code, 0) << exec.out << exec.err;
+  for (const auto& a : pool) EXPECT_NE(exec.out.find("root@" + a + ": hi-from-"), std::string::npos) << exec.out;
+
+  auto hostfile = cli(with({"hostfile"}, flags));
+  ASSERT_EQ(hostfile.exit_code, 0) << hostfile.err;
+  for (const auto& a : pool) EXPECT_NE(hostfile.out.find(a + " slots=1"), std::string::npos) << hostfile.out;
+
+  // run: mpirun on the master, across the three nodes, output followed to the end.
+  const std::string rsh = "-i " + info.key + " -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=" +
+                          (tmp / "mpi_known_hosts").string() + " -o LogLevel=ERROR";
+  const std::vector<std::string> mpi = {"--no-horovod", "--tcp-include", "lo", "--rsh-args", rsh,
+                                        "--mca", "plm_rsh_no_tree_spawn=1", "--mca", "btl=self,tcp", "--timeout", "120"};
+  auto run = cli(with(with({"run"}, flags), with(mpi, {"--", "/bin/echo", "rank-says-hello"})), 180);
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  std::size_t hellos = 0;
+  for (auto at = run.out.find("rank-says-hello"); at != std::string::npos; at = run.out.find("rank-says-hello", at + 1)) ++hellos;
+  EXPECT_EQ(hellos, 3u) << run.out;
+
+  // A real MPI program: ranks on every node, talking to each other (an allreduce).
+  std::ofstream(tmp / "efs" / "hello.c") << R"(#include <mpi.h>
+#include <stdio.h>
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rank, size, sum = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  MPI_Allreduce(&rank, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  printf("rank %d of %d: sum %d\n", rank, size, sum);
+  MPI_Finalize();
+  return 0;
+}
+)";
+  std::string mpicc = "mpicc -O1 -o " + (tmp / "efs" / "hello").string() + " " + (tmp / "efs" / "hello.c").string();
+  ASSERT_EQ(std::system(mpicc.c_str()), 0) << mpicc;
+  auto ranks = cli(with(with({"run"}, flags), with(mpi, {"--", (tmp / "efs" / "hello").string()})), 180);
+  ASSERT_EQ(ranks.exit_code, 0) << ranks.out << ranks.err;
+  for (int r = 0; r < 3; ++r) EXPECT_NE(ranks.out.find("rank " + std::to_string(r) + " of 3: sum 3"), std::string::npos) << ranks.out;
+
+  // A failing program: exit 1.
+  auto failing = cli(with(with({"run"}, flags), with(mpi, {"--", "/bin/false"})), 180);
+  EXPECT_EQ(failing.exit_code, 1) << failing.out << failing.err;
+
+  // run --detach, then stop stops exactly that job.
+  auto detached = cli(with(with({"run", "--detach"}, flags), with(mpi, {"--", "/bin/sleep", "300"})), 60);
+  ASSERT_EQ(detached.exit_code, 0) << detached.err;
+  std::string job_id = detached.out.substr(0, detached.out.find('\n'));
+  ASSERT_EQ(job_id.size(), 32u) << detached.out;
+  auto stop = cli(with({"stop", "--grace", "2"}, flags), 60);
+  ASSERT_EQ(stop.exit_code, 0) << stop.out << stop.err;
+  EXPECT_NE(stop.out.find(job_id + ": stopped"), std::string::npos) << stop.out;
+  auto again = cli(with({"stop"}, flags));
+  EXPECT_NE(again.out.find("nothing to stop"), std::string::npos) << again.out;
+
+  std::vector<std::string> no_workers;
+  for (std::size_t i = 0; i < flags.size(); ++i) {
+    if (flags[i] == "--workers") {
+      ++i;
+    } else {
+      no_workers.push_back(flags[i]);
+    }
+  }
+  auto resize = cli(with({"resize", "--workers", "1", "--yes", "--output", "json", "--poll-interval", "0.2"}, no_workers), 180);
+  ASSERT_EQ(resize.exit_code, 0) << resize.out << resize.err;
+  rapidjson::Document rs;
+  rs.Parse(resize.out.c_str());
+  ASSERT_FALSE(rs.HasParseError()) << resize.out;
+  EXPECT_EQ(rs["desired_workers"].GetInt(), 1);
+
+  auto del = cli(with({"delete", "--yes", "--poll-interval", "0.2"}, flags), 180);
+  ASSERT_EQ(del.exit_code, 0) << del.out << del.err;
+  auto gone = cli(with({"status"}, flags));
+  EXPECT_EQ(gone.exit_code, 1) << gone.out;
+  EXPECT_NE(gone.err.find("clicluster"), std::string::npos) << gone.err;
+
+  // Nothing left behind: no live instance, no group.
+  auto instances = ec2::Ec2Client(sandbox.config()).list_instances({});
+  ASSERT_TRUE(instances.ok()) << instances.error().to_string();
+  for (const auto& i : *instances) EXPECT_TRUE(i.state == "terminated" || i.state == "shutting-down") << i.instance_id << " " << i.state;
+  auto groups = autoscaling::AutoScalingClient(sandbox.config()).describe_groups({});
+  ASSERT_TRUE(groups.ok()) << groups.error().to_string();
+  EXPECT_TRUE(groups->empty());
+}
+
+}  // namespace
+
+namespace {
+
+// Ctrl-C while create waits: with --yes the half-made stack is deleted and nothing is left.
+TEST_F(ClusterCliTest, InterruptedCreateRollsBackWithYes) {
+  ASSERT_TRUE(ec2::Ec2Client(sandbox.config()).import_key_pair("clitest", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGf0cmlwbGUtYS1rZXktZm9yLXRlc3RzLW9ubHk= cli"));
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/cloudformation/config", R"({"transition_seconds": 1.0})"));
+  auto args = with({"create", "--yes", "--poll-interval", "0.2", "--endpoint-url", sandbox.endpoint()}, cluster_flags("intcluster", key));
+  bool sent = false;
+  auto r = testsupport::run_process(kBinary, args, env(), std::chrono::seconds(120),
+                                    [&sent](pid_t pid, const std::string& out, const std::string&) {
+                                      if (!sent && out.find("CREATE_IN_PROGRESS") != std::string::npos) {
+                                        sent = true;
+                                        ::kill(pid, SIGINT);
+                                      }
+                                    });
+  ASSERT_TRUE(sent) << "create showed no progress: " << r.out << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("deleted intcluster"), std::string::npos) << r.err;
+  auto status = cli(with({"status"}, cluster_flags("intcluster", key)));
+  EXPECT_EQ(status.exit_code, 1) << status.out;
+  auto groups = autoscaling::AutoScalingClient(sandbox.config()).describe_groups({});
+  ASSERT_TRUE(groups.ok());
+  EXPECT_TRUE(groups->empty());
+}
+
+}  // namespace
