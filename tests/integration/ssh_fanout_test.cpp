@@ -188,14 +188,16 @@ TEST(SshFanOut, CallerCancellation) {
 TEST(SshFanOut, JobsOnEveryHost) {
   AWSDL_REQUIRE_SSH_NODES();
   FanOut fan(node_hosts(), options());
-  auto jobs = fan.start("exec sleep 303");
+  // The nodes share this machine's /tmp: logs go into the test's own directory.
+  DetachOptions logs{.log_path = ssh_nodes().tmp + "/jobs-on-every-host.log"};
+  auto jobs = fan.start("exec sleep 303", logs);
   std::vector<RemoteJob> started;
   for (auto& j : jobs) {
     ASSERT_TRUE(j.ok()) << j.error().to_string();
     started.push_back(*j);
   }
   EXPECT_EQ(started[2].host, node_hosts()[2]);
-  auto one = fan.start_on(node_hosts()[0], "exec sleep 304");
+  auto one = fan.start_on(node_hosts()[0], "exec sleep 304", logs);
   ASSERT_TRUE(one.ok());
   auto stops = fan.stop(started, std::chrono::seconds(5));
   for (auto& s : stops) {
@@ -285,7 +287,8 @@ TEST(SshFanOut, HealthCheck) {
   EXPECT_EQ(report.unhealthy(), 1u);
   EXPECT_NE(report.table().find("FAIL"), std::string::npos);
 
-  auto job = fan.start_on(hosts[0], "exec " + shell_quote(trainer) + " 305");
+  auto job = fan.start_on(hosts[0], "exec " + shell_quote(trainer) + " 305",
+                          {.log_path = ssh_nodes().tmp + "/trainer.log"});
   ASSERT_TRUE(job.ok());
   ho.expected_gpus = 4;
   report = awsdl::cluster::check_health(fan, ho);

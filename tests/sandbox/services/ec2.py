@@ -43,7 +43,12 @@ INSTANCE_TYPES = {
     'p3.2xlarge': (8, 62464, 1, 'V100', 'NVIDIA', 16384),
     'p3.8xlarge': (32, 249856, 4, 'V100', 'NVIDIA', 16384),
     'p3.16xlarge': (64, 499712, 8, 'V100', 'NVIDIA', 16384),
+    'p4d.24xlarge': (96, 1179648, 8, 'A100', 'NVIDIA', 40960),
+    'p5.48xlarge': (192, 2097152, 8, 'H100', 'NVIDIA', 81920),
     'g4dn.xlarge': (4, 16384, 1, 'T4', 'NVIDIA', 16384),
+    'g4dn.12xlarge': (48, 196608, 4, 'T4', 'NVIDIA', 16384),
+    'g5.xlarge': (4, 16384, 1, 'A10G', 'NVIDIA', 24576),
+    'g5.12xlarge': (48, 196608, 4, 'A10G', 'NVIDIA', 24576),
     'c5.xlarge': (4, 8192, 0, None, None, 0),
     't3.micro': (2, 1024, 0, None, None, 0),
 }

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The README's main command, in the test suite: scripts/demo on the programs this build made
+# (AWSDL_DEMO_BUILD_DIR), run twice in a row, then interrupted with Ctrl-C (SIGINT to its
+# process group) while `create` waits. Each time, nothing may be left behind: the demo's
+# state directory is gone, and so are the sandbox and the SSH node processes it started.
+#   usage: tests/demo/demo_test.sh BUILD_DIR
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+export AWSDL_DEMO_BUILD_DIR=${1:?usage: demo_test.sh BUILD_DIR}
+work=$(mktemp -d /tmp/awsdl-demo-test.XXXXXX)
+demo_pid=""
+cleanup() {
+  # Only if this test is itself interrupted: end the demo's process group (we started it).
+  if [ -n "$demo_pid" ] && kill -0 "$demo_pid" 2>/dev/null; then kill -INT -- "-$demo_pid" 2>/dev/null; sleep 5; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Everything the demo started must be gone: its state directory and the sandbox pid.
+check_left_nothing() {  # check_left_nothing OUTPUT_FILE
+  local state sandbox_pid
+  state=$(sed -n 's/^state directory: \([^ ]*\) .*/\1/p' "$1" | head -1)
+  sandbox_pid=$(sed -n 's/^sandbox pid \([0-9]*\) on .*/\1/p' "$1" | head -1)
+  [ -n "$state" ] && [ -n "$sandbox_pid" ] || fail "the demo did not say where its state and sandbox were"
+  [ ! -e "$state" ] || fail "the demo left $state behind"
+  if kill -0 "$sandbox_pid" 2>/dev/null && grep -q sandbox "/proc/$sandbox_pid/cmdline" 2>/dev/null; then
+    fail "the demo left its sandbox (pid $sandbox_pid) running"
+  fi
+  if pgrep -f -- "$state" >/dev/null; then fail "processes under $state are still running"; fi
+}
+
+for run in 1 2; do
+  start=$(date +%s)
+  "$root/scripts/demo" >"$work/run$run.out" 2>&1
+  rc=$?
+  cat "$work/run$run.out"
+  [ "$rc" = 0 ] || fail "demo run $run exited $rc"
+  grep -q '^demo finished' "$work/run$run.out" || fail "demo run $run did not finish"
+  grep -q 'allreduce sum 3' "$work/run$run.out" || fail "demo run $run: the MPI program did not run on 3 ranks"
+  grep -q 'unstaged tree is identical' "$work/run$run.out" || fail "demo run $run: unstage differed"
+  check_left_nothing "$work/run$run.out"
+  echo "== demo run $run: ok in $(( $(date +%s) - start )) s"
+done
+
+# Ctrl-C while create waits: the whole process group gets SIGINT, as from a terminal.
+setsid "$root/scripts/demo" >"$work/int.out" 2>&1 &
+demo_pid=$!
+for _ in $(seq 1 600); do
+  grep -q 'CREATE_IN_PROGRESS' "$work/int.out" && break
+  kill -0 "$demo_pid" 2>/dev/null || break
+  sleep 0.1
+done
+grep -q 'CREATE_IN_PROGRESS' "$work/int.out" || { cat "$work/int.out"; fail "create never started"; }
+kill -INT -- "-$demo_pid"
+rc=0
+for _ in $(seq 1 1200); do kill -0 "$demo_pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$demo_pid" 2>/dev/null && fail "the interrupted demo did not end within 120 s"
+wait "$demo_pid"; rc=$?
+demo_pid=""
+cat "$work/int.out"
+[ "$rc" != 0 ] || fail "the interrupted demo exited 0"
+grep -q 'demo finished' "$work/int.out" && fail "the interrupted demo claims it finished"
+check_left_nothing "$work/int.out"
+echo "== interrupted demo: exit $rc, nothing left behind"
