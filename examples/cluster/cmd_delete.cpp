@@ -29,34 +29,27 @@ awsdl_cli::Parser parser() {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (!args->positionals().empty())
-    return awsdl_cli::report(awsdl::Error::invalid_argument("UnexpectedArgument", "unexpected '" + args->positionals()[0] + "'"));
-  auto json = awsdl_cli::json_output(*args);
-  if (!json) return awsdl_cli::report(json.error());
-  auto target = target_from(*args, false);
+  auto opening = open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  const bool json = opening.json;
+  auto target = target_from(args, false);
   if (!target) return awsdl_cli::report(target.error());
-  auto poll = poll_interval_from(*args);
+  auto poll = poll_interval_from(args);
   if (!poll) return awsdl_cli::report(poll.error());
   const std::string& name = target->spec.name;
-  if (args->has("dry-run")) {
+  if (args.has("dry-run")) {
     std::printf("dry run: no AWS call is made; delete would make these calls:\n");
     print_planned_call(stdout, "cloudformation", "DescribeStacks", {{"StackName", name}});
     print_planned_call(stdout, "cloudformation", "DeleteStack", {{"StackName", name}, {"ClientRequestToken", "<generated>"}});
     std::printf("then, until the stack is gone (polling):\n");
     print_planned_call(stdout, "cloudformation", "DescribeStackEvents", {{"StackName", "<the stack id>"}});
     print_planned_call(stdout, "cloudformation", "DescribeStacks", {{"StackName", "<the stack id>"}});
-    if (args->has("delete-file-system"))
+    if (args.has("delete-file-system"))
       std::printf("and the created EFS file system would be deleted after the stack\n");
     return awsdl_cli::kExitOk;
   }
-  if (!args->has("yes")) {
+  if (!args.has("yes")) {
     if (!::isatty(STDIN_FILENO)) {
       std::fprintf(stderr, "error: delete removes every node of %s and what runs on them: add --yes\n", name.c_str());
       return awsdl_cli::kExitUsage;
@@ -66,18 +59,18 @@ int run(const std::vector<std::string>& argv) {
       return awsdl_cli::kExitUsage;
     }
   }
-  auto cfg = awsdl_cli::config_from(*args);
+  auto cfg = awsdl_cli::config_from(args);
   if (!cfg) return awsdl_cli::report(cfg.error());
   awsdl::cluster::Clusters clusters(*cfg);
-  EventPrinter printer(*json ? stderr : stdout);
+  EventPrinter printer(json ? stderr : stdout);
   awsdl::cluster::DeleteOptions o;
   o.poll_interval = *poll;
   o.on_event = [&printer](const awsdl::cluster::ClusterEvent& e) { printer(e); };
   o.cancel = install_interrupt_handler();
-  o.delete_file_system = args->has("delete-file-system");
+  o.delete_file_system = args.has("delete-file-system");
   auto removed = clusters.remove(name, o);
   if (!removed) return awsdl_cli::report(removed.error());
-  if (*json) std::printf("{\"name\":\"%s\",\"deleted\":true}\n", awsdl_cli::json_escape(name).c_str());
+  if (json) std::printf("{\"name\":\"%s\",\"deleted\":true}\n", awsdl_cli::json_escape(name).c_str());
   else std::printf("cluster %s deleted%s\n", name.c_str(), o.delete_file_system ? "" : " (its EFS file system, if it made one, is kept)");
   return awsdl_cli::kExitOk;
 }

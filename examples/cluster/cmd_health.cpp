@@ -57,29 +57,22 @@ std::string health_json(const awsdl::cluster::HealthReport& r) {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (!args->positionals().empty())
-    return awsdl_cli::report(awsdl::Error::invalid_argument("UnexpectedArgument", "unexpected '" + args->positionals()[0] + "'"));
-  auto json = awsdl_cli::json_output(*args);
-  if (!json) return awsdl_cli::report(json.error());
-  auto target = target_from(*args, false);
+  auto opening = open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  const bool json = opening.json;
+  auto target = target_from(args, false);
   if (!target) return awsdl_cli::report(target.error());
-  std::string gpus = args->get_or("expected-gpus", "auto");
+  std::string gpus = args.get_or("expected-gpus", "auto");
   std::optional<long> expected;
   if (gpus != "auto" && gpus != "any") {
-    auto n = number(*args, "expected-gpus", 0);
+    auto n = number(args, "expected-gpus", 0);
     if (!n) return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--expected-gpus must be a number, auto or any, got '" + gpus + "'"));
     expected = *n;
   }
-  auto min_free = number(*args, "min-free-gb", 1);
+  auto min_free = number(args, "min-free-gb", 1);
   if (!min_free) return awsdl_cli::report(min_free.error());
-  auto cfg = awsdl_cli::config_from(*args);
+  auto cfg = awsdl_cli::config_from(args);
   if (!cfg) return awsdl_cli::report(cfg.error());
 
   awsdl::cluster::Clusters clusters(*cfg);
@@ -90,14 +83,14 @@ int run(const std::vector<std::string>& argv) {
 
   awsdl::cluster::HealthOptions ho;
   ho.shared_path = c->mount_point.empty() ? target->spec.mount_point : c->mount_point;
-  ho.require_mount_point = !args->has("no-mount-check");
+  ho.require_mount_point = !args.has("no-mount-check");
   ho.min_free_bytes = static_cast<std::uint64_t>(*min_free) << 30;
-  if (auto v = args->get("stray-pattern")) ho.stray_pattern = *v;
+  if (auto v = args.get("stray-pattern")) ho.stray_pattern = *v;
   if (expected) ho.expected_gpus = static_cast<int>(*expected);
   else if (gpus == "auto" && c->master()) ho.expected_gpus = c->master()->gpus;
   awsdl::ssh::FanOut fan(access->hosts, access->options);
   auto report = awsdl::cluster::check_health(fan, ho);
-  if (*json) std::printf("%s\n", health_json(report).c_str());
+  if (json) std::printf("%s\n", health_json(report).c_str());
   else std::fputs(report.table().c_str(), stdout);
   if (!report.healthy()) {
     std::fprintf(stderr, "%zu of %zu nodes unhealthy\n", report.unhealthy(), report.nodes.size());

@@ -24,30 +24,23 @@ awsdl_cli::Parser parser() {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (!args->positionals().empty())
-    return awsdl_cli::report(awsdl::Error::invalid_argument("UnexpectedArgument", "unexpected '" + args->positionals()[0] + "'"));
-  auto json = awsdl_cli::json_output(*args);
-  if (!json) return awsdl_cli::report(json.error());
-  auto target = target_from(*args, false);
+  auto opening = open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  const bool json = opening.json;
+  auto target = target_from(args, false);
   if (!target) return awsdl_cli::report(target.error());
-  auto cfg = awsdl_cli::config_from(*args);
+  auto cfg = awsdl_cli::config_from(args);
   if (!cfg) return awsdl_cli::report(cfg.error());
   awsdl::cluster::Clusters clusters(*cfg);
   auto c = clusters.describe(target->spec.name);
   if (!c) return awsdl_cli::report(c.error());
-  if (args->has("write-files")) {
+  if (args.has("write-files")) {
     auto files = write_local_files(*target, *c);
     if (!files) return awsdl_cli::report(files.error());
     for (const auto& f : *files) std::fprintf(stderr, "wrote %s\n", f.c_str());
   }
-  if (*json) {
+  if (json) {
     std::printf("%s\n", cluster_json(*c, true).c_str());
     return awsdl_cli::kExitOk;
   }

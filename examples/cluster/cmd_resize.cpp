@@ -28,29 +28,22 @@ awsdl_cli::Parser parser() {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (!args->positionals().empty())
-    return awsdl_cli::report(awsdl::Error::invalid_argument("UnexpectedArgument", "unexpected '" + args->positionals()[0] + "'"));
-  auto json = awsdl_cli::json_output(*args);
-  if (!json) return awsdl_cli::report(json.error());
-  auto target = target_from(*args, false);
+  auto opening = open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  const bool json = opening.json;
+  auto target = target_from(args, false);
   if (!target) return awsdl_cli::report(target.error());
-  auto poll = poll_interval_from(*args);
+  auto poll = poll_interval_from(args);
   if (!poll) return awsdl_cli::report(poll.error());
-  auto w = args->get("workers");
+  auto w = args.get("workers");
   if (!w) return awsdl_cli::report(awsdl::Error::invalid_argument("NoWorkers", "--workers N is required"));
   char* end = nullptr;
   long workers = std::strtol(w->c_str(), &end, 10);
   if (end == w->c_str() || *end || workers < 1 || workers > 10000)
     return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--workers must be a whole number from 1 to 10000, got '" + *w + "'"));
   const std::string& name = target->spec.name;
-  if (args->has("dry-run")) {
+  if (args.has("dry-run")) {
     std::printf("dry run: no AWS call is made; resize would make these calls:\n");
     print_planned_call(stdout, "cloudformation", "DescribeStacks", {{"StackName", name}});
     print_planned_call(stdout, "cloudformation", "UpdateStack",
@@ -63,27 +56,27 @@ int run(const std::vector<std::string>& argv) {
     print_planned_call(stdout, "ec2", "DescribeInstances", {{"InstanceIds", "<the groups' instances>"}});
     return awsdl_cli::kExitOk;
   }
-  auto cfg = awsdl_cli::config_from(*args);
+  auto cfg = awsdl_cli::config_from(args);
   if (!cfg) return awsdl_cli::report(cfg.error());
   awsdl::cluster::Clusters clusters(*cfg);
   auto before = clusters.describe(name);
   if (!before) return awsdl_cli::report(before.error());
-  if (workers < before->desired_workers && !args->has("yes") &&
+  if (workers < before->desired_workers && !args.has("yes") &&
       !confirm("Shrink " + name + " from " + std::to_string(before->desired_workers) + " to " + std::to_string(workers) +
                " workers (terminates workers and whatever runs on them)?")) {
     std::fprintf(stderr, "not resized (shrinking needs --yes or a yes on the terminal)\n");
     return awsdl_cli::kExitUsage;
   }
-  EventPrinter printer(*json ? stderr : stdout);
+  EventPrinter printer(json ? stderr : stdout);
   awsdl::cluster::ResizeOptions o;
   o.poll_interval = *poll;
   o.on_event = [&printer](const awsdl::cluster::ClusterEvent& e) { printer(e); };
   o.cancel = install_interrupt_handler();
-  o.wait = !args->has("no-wait");
+  o.wait = !args.has("no-wait");
   auto c = clusters.resize(name, static_cast<int>(workers), o);
   if (!c) return awsdl_cli::report(c.error());
   if (auto files = write_local_files(*target, *c); !files) return awsdl_cli::report(files.error());
-  if (*json) std::printf("%s\n", cluster_json(*c, true).c_str());
+  if (json) std::printf("%s\n", cluster_json(*c, true).c_str());
   else std::printf("cluster %s: %d workers (%s)\n", name.c_str(), c->desired_workers, c->status.c_str());
   return awsdl_cli::kExitOk;
 }

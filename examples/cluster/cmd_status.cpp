@@ -23,25 +23,18 @@ awsdl_cli::Parser parser() {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (!args->positionals().empty())
-    return awsdl_cli::report(awsdl::Error::invalid_argument("UnexpectedArgument", "unexpected '" + args->positionals()[0] + "'"));
-  auto json = awsdl_cli::json_output(*args);
-  if (!json) return awsdl_cli::report(json.error());
-  bool one = args->has("name") || args->has("config");
+  auto opening = open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  const bool json = opening.json;
+  bool one = args.has("name") || args.has("config");
   std::optional<Target> target;
   if (one) {
-    auto t = target_from(*args, false);
+    auto t = target_from(args, false);
     if (!t) return awsdl_cli::report(t.error());
     target = std::move(*t);
   }
-  auto cfg = awsdl_cli::config_from(*args);
+  auto cfg = awsdl_cli::config_from(args);
   if (!cfg) return awsdl_cli::report(cfg.error());
   awsdl::cluster::Clusters clusters(*cfg);
 
@@ -55,7 +48,7 @@ int run(const std::vector<std::string>& argv) {
     if (!all) return awsdl_cli::report(all.error());
     found = std::move(*all);
   }
-  if (*json) {
+  if (json) {
     if (one) {
       std::printf("%s\n", cluster_json(found[0], true).c_str());
     } else {

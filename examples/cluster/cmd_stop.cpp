@@ -24,26 +24,24 @@ awsdl_cli::Parser parser() {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (!args->positionals().empty())
-    return awsdl_cli::report(awsdl::Error::invalid_argument("UnexpectedArgument", "unexpected '" + args->positionals()[0] + "'"));
-  auto target = target_from(*args, false);
+  auto opening = open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  auto target = target_from(args, false);
   if (!target) return awsdl_cli::report(target.error());
-  int grace = std::atoi(args->get_or("grace", "10").c_str());
-  if (grace < 0) grace = 0;
+  const std::string grace_text = args.get_or("grace", "10");
+  char* end = nullptr;
+  long grace = std::strtol(grace_text.c_str(), &end, 10);
+  if (end == grace_text.c_str() || *end || grace < 0 || grace > 3600)
+    return awsdl_cli::report(awsdl::Error::invalid_argument(
+        "BadFlag", "--grace must be 0 to 3600 seconds, got '" + grace_text + "'"));
   auto jobs = recorded_jobs(*target);
   if (!jobs) return awsdl_cli::report(jobs.error());
   if (jobs->empty()) {
     std::printf("nothing to stop: no job of awsdl-cluster run is recorded in %s\n", target->state_dir.c_str());
     return awsdl_cli::kExitOk;
   }
-  auto cfg = awsdl_cli::config_from(*args);
+  auto cfg = awsdl_cli::config_from(args);
   if (!cfg) return awsdl_cli::report(cfg.error());
   awsdl::cluster::Clusters clusters(*cfg);
   auto c = clusters.describe(target->spec.name);

@@ -134,6 +134,8 @@ TEST_F(ClusterCliTest, BadConfigsAndFlagsExitTwoBeforeAnyCall) {
            {"status", "--name", "1-not-a-stack-name"},
            {"create", "--config", path, "--workers", "0"},
            {"delete", "--name", "c1", "--yes", "--poll-interval", "0"},
+           {"stop", "--name", "c1", "--grace", "soon"},
+           {"nodes", "--name", "c1", "unexpected"},
        }) {
     auto r = cli(args);
     EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args.back() << ": " << r.err;
