@@ -63,7 +63,11 @@ class ClusterCliTest : public ::testing::Test {
     auto at = std::find(args.begin(), args.end(), "--");
     at = args.insert(at, sandbox.endpoint());
     args.insert(at, "--endpoint-url");
-    return testsupport::run_process(kBinary, args, env(), std::chrono::seconds(timeout_s));
+    auto start = std::chrono::steady_clock::now();
+    auto r = testsupport::run_process(kBinary, args, env(), std::chrono::seconds(timeout_s));
+    auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (took > 10) std::fprintf(stderr, "slow: awsdl-cluster %s took %.1f s\n", args[0].c_str(), took);
+    return r;
   }
   std::string write_config(const std::string& name, const std::string& text) const {
     auto path = (tmp / name).string();
@@ -76,6 +80,14 @@ class ClusterCliTest : public ::testing::Test {
             "--min-workers", "1", "--key-name", "clitest", "--ssh-cidr", "127.0.0.0/8", "--staging-bucket", "",
             "--mount-point", (tmp / "efs").string(), "--user", "root", "--key-path", key_path,
             "--slots-per-node", "1", "--mpirun-options", "", "--state-dir", (tmp / "state").string()};
+  }
+  // The whole log of the job `run` started ("..., log PATH" in its first line), for failures.
+  static std::string job_log(const std::string& run_out) {
+    auto at = run_out.find(", log ");
+    if (at == std::string::npos) return "(no log named)";
+    std::string path = run_out.substr(at + 6, run_out.find('\n', at) - at - 6);
+    std::ifstream in(path);
+    return in ? std::string(std::istreambuf_iterator<char>(in), {}) : "(cannot read " + path + ")";
   }
   static std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
     a.insert(a.end(), b.begin(), b.end());
@@ -253,7 +265,7 @@ TEST_F(ClusterCliTest, WholeWorkflowOnLocalNodes) {
   const std::vector<std::string> mpi = {"--no-horovod", "--tcp-include", "lo", "--rsh-args", rsh,
                                         "--mca", "plm_rsh_no_tree_spawn=1", "--mca", "btl=self,tcp", "--timeout", "120"};
   auto run = cli(with(with({"run"}, flags), with(mpi, {"--", "/bin/echo", "rank-says-hello"})), 180);
-  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err << "\nthe job's log:\n" << job_log(run.out);
   std::size_t hellos = 0;
   for (auto at = run.out.find("rank-says-hello"); at != std::string::npos; at = run.out.find("rank-says-hello", at + 1)) ++hellos;
   EXPECT_EQ(hellos, 3u) << run.out;
@@ -275,7 +287,7 @@ int main(int argc, char** argv) {
   std::string mpicc = "mpicc -O1 -o " + (tmp / "efs" / "hello").string() + " " + (tmp / "efs" / "hello.c").string();
   ASSERT_EQ(std::system(mpicc.c_str()), 0) << mpicc;
   auto ranks = cli(with(with({"run"}, flags), with(mpi, {"--", (tmp / "efs" / "hello").string()})), 180);
-  ASSERT_EQ(ranks.exit_code, 0) << ranks.out << ranks.err;
+  ASSERT_EQ(ranks.exit_code, 0) << ranks.out << ranks.err << "\nthe job's log:\n" << job_log(ranks.out);
   for (int r = 0; r < 3; ++r) EXPECT_NE(ranks.out.find("rank " + std::to_string(r) + " of 3: sum 3"), std::string::npos) << ranks.out;
 
   // A failing program: exit 1.

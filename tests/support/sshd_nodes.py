@@ -109,6 +109,12 @@ class Nodes:
     # -- setup ---------------------------------------------------------------------------
     def _config(self, name, listen, host_key):
         path = os.path.join(self.tmp, name + ".sshd_config")
+        # Each node its own TMPDIR, as separate machines have their own /tmp: Open MPI's
+        # daemons keep session directories there, named by host name, and nodes that share
+        # one /tmp (and one host name) race creating and removing them.
+        node_tmp = os.path.join(self.tmp, name + ".tmp")
+        os.makedirs(node_tmp, exist_ok=True)
+        os.chmod(node_tmp, 0o1777)
         with open(path, "w") as f:
             f.write(f"""ListenAddress {listen}
 HostKey {host_key}
@@ -133,7 +139,7 @@ AcceptEnv AWSDL_TEST_*
 # The login shell is bash: with SSH_CLIENT set and SHLVL < 2 it sources ~/.bashrc even for
 # `bash -c`, and a developer's .bashrc (pyenv init, say) then costs more than SSH itself.
 # Every client pays it alike; leaving it out keeps tests fast and benches about SSH.
-SetEnv SHLVL=1
+SetEnv SHLVL=1 TMPDIR={node_tmp}
 """)
         return path
 
