@@ -7,7 +7,6 @@ Uses the sandbox named by $AWSDL_SANDBOX_PORT_FILE (the ctest fixture); without 
 its own in a temporary directory."""
 
 import base64
-import http.client
 import json
 import os
 import re
@@ -19,55 +18,26 @@ import threading
 import time
 import unittest
 
-import botocore.session
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, '..', '..'))
 sys.path.insert(0, HERE)
 
-KEY1 = ('AKIDEXAMPLE', 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY')
-PORT = None
-PORT_FILE = None
-_own_state = None
-_session = botocore.session.get_session()
+import testkit  # noqa: E402
+
+SANDBOX = testkit.Sandbox()
+control = SANDBOX.control
+client = SANDBOX.client
 _tpl_cache = {}
 
 
 def setUpModule():
-    global PORT, PORT_FILE, _own_state
-    PORT_FILE = os.environ.get('AWSDL_SANDBOX_PORT_FILE')
-    if not PORT_FILE:
-        _own_state = tempfile.mkdtemp(prefix='sandbox-cfn-test-')
-        subprocess.run([sys.executable, os.path.join(HERE, 'ctl.py'), 'start', '--state', _own_state], check=True)
-        PORT_FILE = os.path.join(_own_state, 'sandbox.port')
-    with open(PORT_FILE) as f:
-        PORT = int(f.read().strip())
+    SANDBOX.start('sandbox-cfn-test-')
 
 
 def tearDownModule():
-    if _own_state:
-        subprocess.run([sys.executable, os.path.join(HERE, 'ctl.py'), 'stop', '--state', _own_state], check=True)
-        shutil.rmtree(_own_state, ignore_errors=True)
-
-
-def control(path, doc=None):
-    conn = http.client.HTTPConnection('127.0.0.1', PORT, timeout=10)
-    conn.request('POST', '/_sandbox/' + path, body=json.dumps(doc or {}).encode(),
-                 headers={'Content-Type': 'application/json'})
-    r = conn.getresponse()
-    data = json.loads(r.read().decode())
-    conn.close()
-    if r.status != 200:
-        raise AssertionError('control %s -> %d %s' % (path, r.status, data))
-    return data
-
-
-def client(service):
-    return _session.create_client(service, region_name='us-east-1', endpoint_url='http://127.0.0.1:%d' % PORT,
-                                  aws_access_key_id=KEY1[0], aws_secret_access_key=KEY1[1],
-                                  config=Config(retries={'total_max_attempts': 1}))
+    SANDBOX.stop()
 
 
 def binary_dir():
@@ -555,10 +525,10 @@ class ClusterStack(CfnTestCase):
         self.s3.create_bucket(Bucket='templates')
         self.s3.put_object(Bucket='templates', Key='stacks/cluster.json', Body=body.encode())
         self.key_pair()
-        for url in (['http://127.0.0.1:%d/templates/stacks/cluster.json' % PORT,
+        for url in (['http://127.0.0.1:%d/templates/stacks/cluster.json' % SANDBOX.port,
                                  'https://templates.s3.amazonaws.com/stacks/cluster.json',
                                  'https://s3.us-east-1.amazonaws.com/templates/stacks/cluster.json',
-                                 'http://templates.localhost:%d/stacks/cluster.json' % PORT]):
+                                 'http://templates.localhost:%d/stacks/cluster.json' % SANDBOX.port]):
             summary = self.cfn.validate_template(TemplateURL=url)
             self.assertEqual(summary['Capabilities'], ['CAPABILITY_IAM'])
             self.assertIn('WorkerCount', [p['ParameterKey'] for p in summary['Parameters']])

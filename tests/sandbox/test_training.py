@@ -6,61 +6,25 @@ Uses the sandbox named by $AWSDL_SANDBOX_PORT_FILE (the ctest fixture); without 
 its own in a temporary directory."""
 
 import base64
-import http.client
-import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 import unittest
 
-import botocore.session
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-KEY1 = ('AKIDEXAMPLE', 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY')
+import testkit
+
 ROLE = 'arn:aws:iam::123456789012:role/SageMakerRole'
-PORT = None
-_own_state = None
-_session = botocore.session.get_session()
+SANDBOX = testkit.Sandbox()
+control = SANDBOX.control
+client = SANDBOX.client
 
 
 def setUpModule():
-    global PORT, _own_state
-    port_file = os.environ.get('AWSDL_SANDBOX_PORT_FILE')
-    if not port_file:
-        _own_state = tempfile.mkdtemp(prefix='sandbox-training-test-')
-        subprocess.run([sys.executable, os.path.join(HERE, 'ctl.py'), 'start', '--state', _own_state], check=True)
-        port_file = os.path.join(_own_state, 'sandbox.port')
-    with open(port_file) as f:
-        PORT = int(f.read().strip())
+    SANDBOX.start('sandbox-training-test-')
 
 
 def tearDownModule():
-    if _own_state:
-        subprocess.run([sys.executable, os.path.join(HERE, 'ctl.py'), 'stop', '--state', _own_state], check=True)
-        shutil.rmtree(_own_state, ignore_errors=True)
-
-
-def control(path, doc=None):
-    conn = http.client.HTTPConnection('127.0.0.1', PORT, timeout=10)
-    conn.request('POST', '/_sandbox/' + path, body=json.dumps(doc or {}).encode(),
-                 headers={'Content-Type': 'application/json'})
-    r = conn.getresponse()
-    data = json.loads(r.read().decode())
-    conn.close()
-    if r.status != 200:
-        raise AssertionError('control %s -> %d %s' % (path, r.status, data))
-    return data
-
-
-def client(service):
-    return _session.create_client(service, region_name='us-east-1', endpoint_url='http://127.0.0.1:%d' % PORT,
-                                  aws_access_key_id=KEY1[0], aws_secret_access_key=KEY1[1],
-                                  config=Config(retries={'total_max_attempts': 1}))
+    SANDBOX.stop()
 
 
 def job_request(name, count=2):
