@@ -157,6 +157,6 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_cluster::RegisterCommand kRegister({"create", "create a cluster (stack events as progress)", run});
+const awsdl_cli::RegisterCommand kRegister({"create", "create a cluster (stack events as progress)", run});
 
 }  // namespace

@@ -75,6 +75,6 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_cluster::RegisterCommand kRegister({"delete", "delete a cluster (EFS kept)", run});
+const awsdl_cli::RegisterCommand kRegister({"delete", "delete a cluster (EFS kept)", run});
 
 }  // namespace

@@ -172,6 +172,6 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_cluster::RegisterCommand kRegister({"exec", "run a command on many hosts over SSH (pdsh style)", run});
+const awsdl_cli::RegisterCommand kRegister({"exec", "run a command on many hosts over SSH (pdsh style)", run});
 
 }  // namespace

@@ -99,6 +99,6 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_cluster::RegisterCommand kRegister({"health", "check every node over SSH (EFS, GPUs, disk, strays)", run});
+const awsdl_cli::RegisterCommand kRegister({"health", "check every node over SSH (EFS, GPUs, disk, strays)", run});
 
 }  // namespace

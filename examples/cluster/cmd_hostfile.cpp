@@ -85,6 +85,6 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_cluster::RegisterCommand kRegister({"hostfile", "print an MPI hostfile (Open MPI, MPICH, Horovod)", run});
+const awsdl_cli::RegisterCommand kRegister({"hostfile", "print an MPI hostfile (Open MPI, MPICH, Horovod)", run});
 
 }  // namespace

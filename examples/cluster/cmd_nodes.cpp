@@ -52,6 +52,6 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_cluster::RegisterCommand kRegister({"nodes", "a cluster's nodes: addresses, types, GPUs", run});
+const awsdl_cli::RegisterCommand kRegister({"nodes", "a cluster's nodes: addresses, types, GPUs", run});
 
 }  // namespace

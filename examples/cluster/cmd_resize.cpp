@@ -81,6 +81,6 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_cluster::RegisterCommand kRegister({"resize", "change the number of workers", run});
+const awsdl_cli::RegisterCommand kRegister({"resize", "change the number of workers", run});
 
 }  // namespace

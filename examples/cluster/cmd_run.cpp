@@ -189,6 +189,6 @@ int run(const std::vector<std::string>& argv) {
   }
 }
 
-const awsdl_cluster::RegisterCommand kRegister({"run", "run a program across the cluster with mpirun", run});
+const awsdl_cli::RegisterCommand kRegister({"run", "run a program across the cluster with mpirun", run});
 
 }  // namespace

@@ -96,6 +96,6 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_cluster::RegisterCommand kRegister({"stage", "stream files and directories into one tar object in S3", run});
+const awsdl_cli::RegisterCommand kRegister({"stage", "stream files and directories into one tar object in S3", run});
 
 }  // namespace

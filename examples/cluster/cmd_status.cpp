@@ -76,6 +76,6 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_cluster::RegisterCommand kRegister({"status", "a cluster's state, or every cluster", run});
+const awsdl_cli::RegisterCommand kRegister({"status", "a cluster's state, or every cluster", run});
 
 }  // namespace

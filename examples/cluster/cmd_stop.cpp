@@ -72,6 +72,6 @@ int run(const std::vector<std::string>& argv) {
   return failed ? awsdl_cli::kExitFailed : awsdl_cli::kExitOk;
 }
 
-const awsdl_cluster::RegisterCommand kRegister({"stop", "stop exactly what run started", run});
+const awsdl_cli::RegisterCommand kRegister({"stop", "stop exactly what run started", run});
 
 }  // namespace

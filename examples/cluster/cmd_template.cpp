@@ -88,7 +88,7 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_cluster::RegisterCommand kRegister{
+const awsdl_cli::RegisterCommand kRegister{
     {"template", "print the CloudFormation template of a cluster (no AWS call)", run}};
 
 }  // namespace

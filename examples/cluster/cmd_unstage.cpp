@@ -79,6 +79,6 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_cluster::RegisterCommand kRegister({"unstage", "extract a staged tar object from S3 into a directory", run});
+const awsdl_cli::RegisterCommand kRegister({"unstage", "extract a staged tar object from S3 into a directory", run});
 
 }  // namespace

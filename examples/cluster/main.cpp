@@ -7,16 +7,9 @@
 #include "cli.hpp"
 #include "command.hpp"
 
-namespace awsdl_cluster {
-std::vector<Command>& commands() {
-  static std::vector<Command> c;
-  return c;
-}
-}  // namespace awsdl_cluster
-
 namespace {
 void usage(std::FILE* out) {
-  auto cmds = awsdl_cluster::commands();
+  auto cmds = awsdl_cli::commands();
   std::sort(cmds.begin(), cmds.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   std::fprintf(out, "awsdl-cluster - GPU clusters on AWS for distributed training\n\n"
                     "Usage: awsdl-cluster COMMAND [FLAGS...]\n\nCommands:\n");
@@ -26,19 +19,5 @@ void usage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty()) {
-    usage(stderr);
-    return awsdl_cli::kExitUsage;
-  }
-  if (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-    usage(stdout);
-    return awsdl_cli::kExitOk;
-  }
-  for (const auto& c : awsdl_cluster::commands()) {
-    if (c.name == args[0]) return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
-  }
-  std::fprintf(stderr, "error: unknown command '%s'\n\n", args[0].c_str());
-  usage(stderr);
-  return awsdl_cli::kExitUsage;
+  return awsdl_cli::dispatch(argc, argv, usage);
 }

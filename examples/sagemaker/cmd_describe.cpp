@@ -38,6 +38,6 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_sagemaker::RegisterCommand kRegister({"describe", "show a training job's status and settings", run});
+const awsdl_cli::RegisterCommand kRegister({"describe", "show a training job's status and settings", run});
 
 }  // namespace

@@ -77,6 +77,6 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_sagemaker::RegisterCommand kRegister({"logs", "print (or --follow) a training job's logs", run});
+const awsdl_cli::RegisterCommand kRegister({"logs", "print (or --follow) a training job's logs", run});
 
 }  // namespace

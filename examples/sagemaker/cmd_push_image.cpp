@@ -109,6 +109,6 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_sagemaker::RegisterCommand kRegister({"push-image", "push a docker-save tarball to ECR, no Docker engine", run});
+const awsdl_cli::RegisterCommand kRegister({"push-image", "push a docker-save tarball to ECR, no Docker engine", run});
 
 }  // namespace

@@ -74,6 +74,6 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_sagemaker::RegisterCommand kRegister({"stage", "stream data into a training channel's S3 prefix", run});
+const awsdl_cli::RegisterCommand kRegister({"stage", "stream data into a training channel's S3 prefix", run});
 
 }  // namespace

@@ -59,6 +59,6 @@ int run(const std::vector<std::string>& argv) {
   return awsdl_cli::kExitOk;
 }
 
-const awsdl_sagemaker::RegisterCommand kRegister({"stop", "stop a training job", run});
+const awsdl_cli::RegisterCommand kRegister({"stop", "stop a training job", run});
 
 }  // namespace

@@ -224,6 +224,6 @@ int run(const std::vector<std::string>& raw) {
   return awsdl_cli::kExitFailed;
 }
 
-const awsdl_sagemaker::RegisterCommand kRegister({"train", "create a training job; --wait follows status and logs", run});
+const awsdl_cli::RegisterCommand kRegister({"train", "create a training job; --wait follows status and logs", run});
 
 }  // namespace

@@ -74,7 +74,7 @@ int run(const std::vector<std::string>& argv) {
   return finish(ctx, all);
 }
 
-const RegisterCommand kRegister({"all", "launch, install-deps, run, terminate", run});
+const awsdl_cli::RegisterCommand kRegister({"all", "launch, install-deps, run, terminate", run});
 
 }  // namespace
 }  // namespace awsdl_vm

@@ -142,7 +142,7 @@ int run(const std::vector<std::string>& argv) {
   return finish(ctx, install_deps_step(ctx));
 }
 
-const RegisterCommand kRegister({"install-deps", "run the setup commands on every instance (SSH fan-out)", run});
+const awsdl_cli::RegisterCommand kRegister({"install-deps", "run the setup commands on every instance (SSH fan-out)", run});
 
 }  // namespace
 }  // namespace awsdl_vm

@@ -124,7 +124,7 @@ int run(const std::vector<std::string>& argv) {
   return finish(ctx, launch_step(ctx));
 }
 
-const RegisterCommand kRegister({"launch", "launch the instances and wait until they run", run});
+const awsdl_cli::RegisterCommand kRegister({"launch", "launch the instances and wait until they run", run});
 
 }  // namespace
 }  // namespace awsdl_vm

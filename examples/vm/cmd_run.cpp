@@ -201,7 +201,7 @@ int run(const std::vector<std::string>& argv) {
   return finish(ctx, run_step(ctx));
 }
 
-const RegisterCommand kRegister({"run", "run the computation on every instance", run});
+const awsdl_cli::RegisterCommand kRegister({"run", "run the computation on every instance", run});
 
 }  // namespace
 }  // namespace awsdl_vm

@@ -60,7 +60,7 @@ int run(const std::vector<std::string>& argv) {
   return finish(ctx, status_step(ctx));
 }
 
-const RegisterCommand kRegister({"status", "list the deployment's instances", run});
+const awsdl_cli::RegisterCommand kRegister({"status", "list the deployment's instances", run});
 
 }  // namespace
 }  // namespace awsdl_vm

@@ -145,7 +145,7 @@ int run(const std::vector<std::string>& argv) {
   return finish(ctx, terminate_step(ctx));
 }
 
-const RegisterCommand kRegister({"terminate", "stop the run, terminate every instance of the deployment", run});
+const awsdl_cli::RegisterCommand kRegister({"terminate", "stop the run, terminate every instance of the deployment", run});
 
 }  // namespace
 }  // namespace awsdl_vm

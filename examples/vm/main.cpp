@@ -11,13 +11,6 @@
 #include "command.hpp"
 #include "vm_context.hpp"
 
-namespace awsdl_vm {
-std::vector<Command>& commands() {
-  static std::vector<Command> c;
-  return c;
-}
-}  // namespace awsdl_vm
-
 namespace {
 
 // The first Ctrl-C asks the running step to stop (so `all` can still terminate what it
@@ -37,7 +30,7 @@ void install_interrupt_handler() {
 void usage(std::FILE* out) {
   // The order of the workflow, not the alphabet.
   const std::vector<std::string> order = {"launch", "status", "install-deps", "run", "terminate", "all"};
-  auto cmds = awsdl_vm::commands();
+  auto cmds = awsdl_cli::commands();
   std::sort(cmds.begin(), cmds.end(), [&](const auto& a, const auto& b) {
     return std::find(order.begin(), order.end(), a.name) < std::find(order.begin(), order.end(), b.name);
   });
@@ -56,20 +49,6 @@ void usage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty()) {
-    usage(stderr);
-    return awsdl_cli::kExitUsage;
-  }
-  if (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-    usage(stdout);
-    return awsdl_cli::kExitOk;
-  }
   install_interrupt_handler();
-  for (const auto& c : awsdl_vm::commands()) {
-    if (c.name == args[0]) return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
-  }
-  std::fprintf(stderr, "error: unknown command '%s'\n\n", args[0].c_str());
-  usage(stderr);
-  return awsdl_cli::kExitUsage;
+  return awsdl_cli::dispatch(argc, argv, usage);
 }
