@@ -38,27 +38,11 @@ void add_change_flags(awsdl_cli::Parser& p, bool with_yes) {
   if (with_yes) p.flag({"yes", "", "do not ask for confirmation"});
 }
 
-Opening open_command(const awsdl_cli::Parser& p, const std::vector<std::string>& argv) {
-  Opening o;
-  auto args = p.parse(argv);
-  if (!args) {
-    o.exit = awsdl_cli::report(args.error());
-    return o;
-  }
-  o.args = std::move(*args);
-  if (o.args.help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    o.exit = awsdl_cli::kExitOk;
-    return o;
-  }
-  if (!o.args.positionals().empty()) {
+awsdl_cli::Opening open_cluster_command(const awsdl_cli::Parser& p, const std::vector<std::string>& argv) {
+  auto o = awsdl_cli::open_command(p, argv);
+  if (!o.exit && !o.args.positionals().empty())
     o.exit = awsdl_cli::report(
         awsdl::Error::invalid_argument("UnexpectedArgument", "unexpected '" + o.args.positionals()[0] + "'"));
-    return o;
-  }
-  auto json = awsdl_cli::json_output(o.args);
-  if (!json) o.exit = awsdl_cli::report(json.error());
-  else o.json = *json;
   return o;
 }
 

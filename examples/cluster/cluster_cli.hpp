@@ -26,15 +26,8 @@ void add_cluster_flags(awsdl_cli::Parser& p);
 /// --dry-run and --yes, for commands that change something.
 void add_change_flags(awsdl_cli::Parser& p, bool with_yes);
 
-/// The opening every cluster command shares: parses argv (--help prints the help and ends the
-/// command with 0), refuses positionals and reads --output. `exit` is set when the command
-/// ends here (after reporting the usage error).
-struct Opening {
-  awsdl_cli::Args args;
-  bool json = false;
-  std::optional<int> exit;
-};
-Opening open_command(const awsdl_cli::Parser& p, const std::vector<std::string>& argv);
+/// awsdl_cli::open_command for commands that take no positionals (they are usage errors).
+awsdl_cli::Opening open_cluster_command(const awsdl_cli::Parser& p, const std::vector<std::string>& argv);
 
 /// --poll-interval, for commands that wait on a stack (create, resize, delete).
 void add_wait_flag(awsdl_cli::Parser& p);

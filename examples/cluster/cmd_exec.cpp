@@ -75,29 +75,25 @@ awsdl::Result<long> positive(const awsdl_cli::Args& a, const std::string& name, 
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (!args->positionals().empty())
+  auto opening = awsdl_cli::open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  if (!args.positionals().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument(
-        "UnexpectedArgument", "unexpected '" + args->positionals()[0] + "': put the command after --"));
-  if (args->rest().empty())
+        "UnexpectedArgument", "unexpected '" + args.positionals()[0] + "': put the command after --"));
+  if (args.rest().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument("NoCommand", "no command: put it after --"));
-  bool cluster = args->has("name") || args->has("config");
-  if (cluster == args->has("hosts"))
+  bool cluster = args.has("name") || args.has("config");
+  if (cluster == args.has("hosts"))
     return awsdl_cli::report(awsdl::Error::invalid_argument("NoHosts", "give either --hosts or a cluster (--name or --config)"));
   awsdl::ssh::FanOutOptions fo;
   auto& so = fo.session;
   awsdl::Result<std::vector<std::string>> hosts = std::vector<std::string>{};
   if (cluster) {
     // The cluster's nodes, the master first, every one reached through the master.
-    auto target = awsdl_cluster::target_from(*args, false);
+    auto target = awsdl_cluster::target_from(args, false);
     if (!target) return awsdl_cli::report(target.error());
-    auto cfg = awsdl_cli::config_from(*args);
+    auto cfg = awsdl_cli::config_from(args);
     if (!cfg) return awsdl_cli::report(cfg.error());
     auto c = awsdl::cluster::Clusters(*cfg).describe(target->spec.name);
     if (!c) return awsdl_cli::report(c.error());
@@ -106,28 +102,28 @@ int run(const std::vector<std::string>& argv) {
     hosts = access->hosts;
     fo = access->options;
   } else {
-    hosts = read_hosts(args->all("hosts"));
+    hosts = read_hosts(args.all("hosts"));
     if (!hosts) return awsdl_cli::report(hosts.error());
-    so.user = args->get_or("user", "");
-    so.use_agent = !args->has("no-agent");
-    so.jump = args->get_or("jump", "");
-    so.known_hosts = args->get_or("known-hosts", "");
+    so.user = args.get_or("user", "");
+    so.use_agent = !args.has("no-agent");
+    so.jump = args.get_or("jump", "");
+    so.known_hosts = args.get_or("known-hosts", "");
   }
-  if (args->has("identity")) so.identity_files = args->all("identity");
-  if (args->has("no-agent")) so.use_agent = false;
-  so.forward_agent = args->has("forward-agent");
-  if (args->has("jump")) so.jump = *args->get("jump");
-  if (args->has("known-hosts")) so.known_hosts = *args->get("known-hosts");
-  std::string policy = args->get_or("host-key-policy", "accept-new");
+  if (args.has("identity")) so.identity_files = args.all("identity");
+  if (args.has("no-agent")) so.use_agent = false;
+  so.forward_agent = args.has("forward-agent");
+  if (args.has("jump")) so.jump = *args.get("jump");
+  if (args.has("known-hosts")) so.known_hosts = *args.get("known-hosts");
+  std::string policy = args.get_or("host-key-policy", "accept-new");
   if (policy == "accept-new") so.host_key_policy = awsdl::ssh::HostKeyPolicy::kAcceptNew;
   else if (policy == "strict") so.host_key_policy = awsdl::ssh::HostKeyPolicy::kStrict;
   else if (policy == "insecure-accept-any") so.host_key_policy = awsdl::ssh::HostKeyPolicy::kInsecureAcceptAny;
   else
     return awsdl_cli::report(awsdl::Error::invalid_argument(
         "BadFlag", "--host-key-policy must be accept-new, strict or insecure-accept-any, not '" + policy + "'"));
-  auto fanout = positive(*args, "fanout", 64);
-  auto connect_timeout = positive(*args, "connect-timeout", 10);
-  auto timeout = positive(*args, "timeout", 0);
+  auto fanout = positive(args, "fanout", 64);
+  auto connect_timeout = positive(args, "connect-timeout", 10);
+  auto timeout = positive(args, "timeout", 0);
   for (auto* r : {&fanout, &connect_timeout, &timeout})
     if (!*r) return awsdl_cli::report(r->error());
   fo.concurrency = static_cast<std::size_t>(*fanout);
@@ -137,11 +133,11 @@ int run(const std::vector<std::string>& argv) {
 
   // As ssh and pdsh do, the words after -- are joined with spaces for the remote shell.
   std::string command;
-  for (const auto& w : args->rest()) command += (command.empty() ? "" : " ") + w;
+  for (const auto& w : args.rest()) command += (command.empty() ? "" : " ") + w;
 
-  bool fold = args->has("fold");
+  bool fold = args.has("fold");
   awsdl::ssh::RunOptions ro;
-  ro.fail_fast = args->has("fail-fast");
+  ro.fail_fast = args.has("fail-fast");
   if (!fold) {
     ro.capture = false;
     ro.on_line = [](const std::string& host, awsdl::ssh::Stream s, std::string_view line) {

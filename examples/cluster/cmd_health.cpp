@@ -57,7 +57,7 @@ std::string health_json(const awsdl::cluster::HealthReport& r) {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto opening = open_command(parser(), argv);
+  auto opening = open_cluster_command(parser(), argv);
   if (opening.exit) return *opening.exit;
   const awsdl_cli::Args& args = opening.args;
   const bool json = opening.json;

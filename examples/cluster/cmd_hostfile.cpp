@@ -28,22 +28,18 @@ awsdl_cli::Parser parser() {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (!args->positionals().empty() || !args->rest().empty())
+  auto opening = awsdl_cli::open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  if (!args.positionals().empty() || !args.rest().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument("UnexpectedArgument", "hostfile takes flags only"));
-  bool cluster = args->has("name") || args->has("config");
-  if (cluster == args->has("hosts"))
+  bool cluster = args.has("name") || args.has("config");
+  if (cluster == args.has("hosts"))
     return awsdl_cli::report(awsdl::Error::invalid_argument("NoHosts", "give either --hosts or a cluster (--name or --config)"));
-  auto format = awsdl::mpi::parse_format(args->get_or("format", "openmpi"));
+  auto format = awsdl::mpi::parse_format(args.get_or("format", "openmpi"));
   if (!format) return awsdl_cli::report(format.error());
   int slots = 1;
-  if (auto s = args->get("slots")) {
+  if (auto s = args.get("slots")) {
     try {
       std::size_t used = 0;
       slots = std::stoi(*s, &used);
@@ -54,19 +50,19 @@ int run(const std::vector<std::string>& argv) {
   }
   std::vector<awsdl::mpi::Host> hosts;
   if (cluster) {
-    auto target = awsdl_cluster::target_from(*args, false);
+    auto target = awsdl_cluster::target_from(args, false);
     if (!target) return awsdl_cli::report(target.error());
-    auto cfg = awsdl_cli::config_from(*args);
+    auto cfg = awsdl_cli::config_from(args);
     if (!cfg) return awsdl_cli::report(cfg.error());
     auto c = awsdl::cluster::Clusters(*cfg).describe(target->spec.name);
     if (!c) return awsdl_cli::report(c.error());
     for (const auto& n : c->nodes)
       if (n.state == "running")
         hosts.push_back({n.private_ip.empty() ? n.public_ip : n.private_ip,
-                         args->has("slots") ? slots : awsdl_cluster::slots_for(*target, n)});
+                         args.has("slots") ? slots : awsdl_cluster::slots_for(*target, n)});
     if (hosts.empty()) return awsdl_cli::report(awsdl::Error::make(awsdl::ErrorKind::kNotFound, "NoNodes", "cluster " + c->name + " has no running node"));
   }
-  for (const auto& v : args->all("hosts")) {
+  for (const auto& v : args.all("hosts")) {
     std::string text = v;
     if (!v.empty() && v[0] == '@') {
       std::ifstream in(v.substr(1));

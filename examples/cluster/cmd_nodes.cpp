@@ -24,7 +24,7 @@ awsdl_cli::Parser parser() {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto opening = open_command(parser(), argv);
+  auto opening = open_cluster_command(parser(), argv);
   if (opening.exit) return *opening.exit;
   const awsdl_cli::Args& args = opening.args;
   const bool json = opening.json;

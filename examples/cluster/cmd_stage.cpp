@@ -26,42 +26,37 @@ awsdl_cli::Parser parser() {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  const auto& pos = args->positionals();
-  if (pos.size() < 2 || !args->rest().empty())
+  auto opening = awsdl_cli::open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  const auto& pos = args.positionals();
+  if (pos.size() < 2 || !args.rest().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument(
         "Usage", "stage takes one or more paths and then the destination s3://bucket/key.tar (see --help)"));
-  auto json = awsdl_cli::json_output(*args);
-  if (!json) return awsdl_cli::report(json.error());
+  const bool json = opening.json;
 
   awsdl::stage::StageOptions options;
-  if (auto v = args->get("part-size")) {
+  if (auto v = args.get("part-size")) {
     auto size = awsdl_cluster::parse_size("part-size", *v);
     if (!size) return awsdl_cli::report(size.error());
     options.part_size = *size;
   }
-  if (auto v = args->get("concurrency")) {
+  if (auto v = args.get("concurrency")) {
     auto n = awsdl_cluster::parse_count("concurrency", *v, 1, 256);
     if (!n) return awsdl_cli::report(n.error());
     options.concurrency = *n;
   }
-  if (auto v = args->get("compress")) {
+  if (auto v = args.get("compress")) {
     auto c = awsdl::stage::parse_compression(*v);
     if (!c) return awsdl_cli::report(c.error());
     options.compression = *c;
   }
-  options.resume = args->has("resume");
-  auto config = awsdl_cli::config_from(*args);
+  options.resume = args.has("resume");
+  auto config = awsdl_cli::config_from(args);
   if (!config) return awsdl_cli::report(config.error());
 
   awsdl_cluster::ProgressDisplay display("staging");
-  if (!args->has("quiet"))
+  if (!args.has("quiet"))
     options.on_progress = [&](const awsdl::stage::StageProgress& p) {
       display.update(p.input_bytes_done, p.input_bytes_total);
     };
@@ -73,7 +68,7 @@ int run(const std::vector<std::string>& argv) {
 
   const double secs = static_cast<double>(r->duration.count()) / 1000.0;
   const std::string where = "s3://" + r->bucket + "/" + r->key;
-  if (*json) {
+  if (json) {
     std::printf(
         "{\"uri\":\"%s\",\"manifest\":\"s3://%s/%s\",\"files\":%llu,\"entries\":%llu,\"file_bytes\":%llu,"
         "\"archive_bytes\":%llu,\"sha256\":\"%s\",\"compression\":\"%s\",\"parts\":%d,\"parts_reused\":%d,"

@@ -24,37 +24,32 @@ awsdl_cli::Parser parser() {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  const auto& pos = args->positionals();
-  if (pos.size() != 2 || !args->rest().empty())
+  auto opening = awsdl_cli::open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  const auto& pos = args.positionals();
+  if (pos.size() != 2 || !args.rest().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument(
         "Usage", "unstage takes the source s3://bucket/key.tar and a target directory (see --help)"));
-  auto json = awsdl_cli::json_output(*args);
-  if (!json) return awsdl_cli::report(json.error());
+  const bool json = opening.json;
 
   awsdl::stage::UnstageOptions options;
-  if (auto v = args->get("part-size")) {
+  if (auto v = args.get("part-size")) {
     auto size = awsdl_cluster::parse_size("part-size", *v);
     if (!size) return awsdl_cli::report(size.error());
     options.part_size = *size;
   }
-  if (auto v = args->get("concurrency")) {
+  if (auto v = args.get("concurrency")) {
     auto n = awsdl_cluster::parse_count("concurrency", *v, 1, 256);
     if (!n) return awsdl_cli::report(n.error());
     options.concurrency = *n;
   }
-  options.require_manifest = !args->has("no-verify");
-  auto config = awsdl_cli::config_from(*args);
+  options.require_manifest = !args.has("no-verify");
+  auto config = awsdl_cli::config_from(args);
   if (!config) return awsdl_cli::report(config.error());
 
   awsdl_cluster::ProgressDisplay display("unstaging");
-  if (!args->has("quiet"))
+  if (!args.has("quiet"))
     options.on_progress = [&](const awsdl::stage::UnstageProgress& p) { display.update(p.bytes_done, p.bytes_total); };
   awsdl::stage::Stager stager(*config);
   auto r = stager.unstage(pos[0], pos[1], options);
@@ -62,7 +57,7 @@ int run(const std::vector<std::string>& argv) {
   if (!r) return awsdl_cli::report(r.error());
 
   const double secs = static_cast<double>(r->duration.count()) / 1000.0;
-  if (*json) {
+  if (json) {
     std::printf(
         "{\"directory\":\"%s\",\"files\":%llu,\"entries\":%llu,\"file_bytes\":%llu,\"archive_bytes\":%llu,"
         "\"sha256\":\"%s\",\"compression\":\"%s\",\"verified\":%s,\"seconds\":%.3f}\n",

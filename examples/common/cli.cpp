@@ -168,4 +168,23 @@ std::string json_escape(const std::string& s) {
   return o;
 }
 
+Opening open_command(const Parser& p, const std::vector<std::string>& argv) {
+  Opening o;
+  auto args = p.parse(argv);
+  if (!args) {
+    o.exit = report(args.error());
+    return o;
+  }
+  o.args = std::move(*args);
+  if (o.args.help()) {
+    std::fputs(p.help_text().c_str(), stdout);
+    o.exit = kExitOk;
+    return o;
+  }
+  auto json = json_output(o.args);
+  if (!json) o.exit = report(json.error());
+  else o.json = *json;
+  return o;
+}
+
 }  // namespace awsdl_cli

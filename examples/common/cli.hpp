@@ -63,6 +63,16 @@ class Parser {
   std::vector<std::string> usages_, examples_;
 };
 
+/// The opening every example command shares: parses argv (--help prints the help and ends the
+/// command with 0) and reads --output. `exit` is set when the command ends here (after the
+/// usage error is reported).
+struct Opening {
+  Args args;
+  bool json = false;
+  std::optional<int> exit;
+};
+Opening open_command(const Parser& p, const std::vector<std::string>& argv);
+
 /// Config from the standard chain, with --region/--profile/--endpoint-url applied.
 awsdl::Result<awsdl::Config> config_from(const Args& args);
 

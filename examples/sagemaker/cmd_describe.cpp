@@ -19,22 +19,17 @@ awsdl_cli::Parser parser() {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (args->positionals().size() != 1 || !args->rest().empty())
+  auto opening = awsdl_cli::open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  if (args.positionals().size() != 1 || !args.rest().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument("Usage", "describe takes one job name (see --help)"));
-  auto json = awsdl_cli::json_output(*args);
-  if (!json) return awsdl_cli::report(json.error());
-  auto config = awsdl_cli::config_from(*args);
+  const bool json = opening.json;
+  auto config = awsdl_cli::config_from(args);
   if (!config) return awsdl_cli::report(config.error());
-  auto job = awsdl::sagemaker::SageMakerClient(*config).describe_training_job(args->positionals()[0]);
-  if (!job) return awsdl_cli::report(job.error(), "describing training job " + args->positionals()[0]);
-  std::fputs((*json ? awsdl_sagemaker::job_json(*job) + "\n" : awsdl_sagemaker::job_text(*job)).c_str(), stdout);
+  auto job = awsdl::sagemaker::SageMakerClient(*config).describe_training_job(args.positionals()[0]);
+  if (!job) return awsdl_cli::report(job.error(), "describing training job " + args.positionals()[0]);
+  std::fputs((json ? awsdl_sagemaker::job_json(*job) + "\n" : awsdl_sagemaker::job_text(*job)).c_str(), stdout);
   return awsdl_cli::kExitOk;
 }
 

@@ -25,32 +25,27 @@ awsdl_cli::Parser parser() {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (args->positionals().size() != 1 || !args->rest().empty())
+  auto opening = awsdl_cli::open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  if (args.positionals().size() != 1 || !args.rest().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument("Usage", "logs takes one job name (see --help)"));
-  auto json = awsdl_cli::json_output(*args);
-  if (!json) return awsdl_cli::report(json.error());
+  const bool json = opening.json;
   awsdl::Millis interval(5000);
-  if (auto v = args->get("poll-interval")) {
+  if (auto v = args.get("poll-interval")) {
     auto ms = awsdl_sagemaker::parse_seconds("poll-interval", *v);
     if (!ms) return awsdl_cli::report(ms.error());
     interval = *ms;
   }
-  const std::string& name = args->positionals()[0];
+  const std::string& name = args.positionals()[0];
   static const std::regex name_re("[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}");
   if (!std::regex_match(name, name_re))
     return awsdl_cli::report(awsdl::Error::invalid_argument("BadJobName", "'" + name + "' is not a training job name"));
-  auto config = awsdl_cli::config_from(*args);
+  auto config = awsdl_cli::config_from(args);
   if (!config) return awsdl_cli::report(config.error());
   awsdl::logs::LogsClient logs(*config);
   auto print = [&](const awsdl::logs::LogEvent& e) {
-    if (*json)
+    if (json)
       std::printf("{\"stream\":\"%s\",\"timestamp\":\"%s\",\"message\":\"%s\"}\n",
                   awsdl_cli::json_escape(e.stream).c_str(), awsdl_sagemaker::iso_time_ms(e.timestamp).c_str(),
                   awsdl_cli::json_escape(e.message).c_str());
@@ -58,7 +53,7 @@ int run(const std::vector<std::string>& argv) {
       std::printf("%s\n", awsdl_sagemaker::log_line(e).c_str());
     std::fflush(stdout);
   };
-  if (!args->has("follow")) {
+  if (!args.has("follow")) {
     awsdl::logs::LogFollower follower(logs, {.log_group = awsdl::sagemaker::kTrainingJobLogGroup,
                                              .stream_prefix = name + "/"});
     auto events = follower.poll();

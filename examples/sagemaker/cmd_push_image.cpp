@@ -33,46 +33,41 @@ awsdl_cli::Parser parser() {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (args->positionals().size() != 1 || !args->rest().empty() || !args->has("repository"))
+  auto opening = awsdl_cli::open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  if (args.positionals().size() != 1 || !args.rest().empty() || !args.has("repository"))
     return awsdl_cli::report(awsdl::Error::invalid_argument(
         "Usage", "push-image takes one TARBALL and --repository NAME (see --help)"));
-  auto json = awsdl_cli::json_output(*args);
-  if (!json) return awsdl_cli::report(json.error());
-  const std::string repository = *args->get("repository");
+  const bool json = opening.json;
+  const std::string repository = *args.get("repository");
   awsdl::registry::PushOptions push;
   push.repository = repository;
-  push.tag = args->get_or("tag", "latest");
-  if (auto v = args->get("parallel")) {
+  push.tag = args.get_or("tag", "latest");
+  if (auto v = args.get("parallel")) {
     auto n = awsdl_sagemaker::parse_number("parallel", *v, 1, 64);
     if (!n) return awsdl_cli::report(n.error());
     push.parallel_uploads = static_cast<std::size_t>(*n);
   }
   std::string image_uri;
-  if (auto registry = args->get("registry")) {
+  if (auto registry = args.get("registry")) {
     push.registry = *registry;
-    push.insecure = args->has("insecure");
-    if (args->has("password-stdin")) {
+    push.insecure = args.has("insecure");
+    if (args.has("password-stdin")) {
       std::string password;
       std::getline(std::cin, password);
-      push.credentials = awsdl::registry::RegistryCredentials{args->get_or("username", ""), password};
-    } else if (args->has("username")) {
+      push.credentials = awsdl::registry::RegistryCredentials{args.get_or("username", ""), password};
+    } else if (args.has("username")) {
       return awsdl_cli::report(awsdl::Error::invalid_argument("Usage", "--username goes with --password-stdin"));
     }
     image_uri = push.registry + "/" + repository + ":" + push.tag;
   } else {
-    if (args->has("insecure") || args->has("username") || args->has("password-stdin"))
+    if (args.has("insecure") || args.has("username") || args.has("password-stdin"))
       return awsdl_cli::report(awsdl::Error::invalid_argument(
           "Usage", "--insecure, --username and --password-stdin go with --registry (ECR gives its own token)"));
     if (auto why = awsdl::ecr::repository_name_problem(repository); !why.empty())
       return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--repository: " + why));
-    auto config = awsdl_cli::config_from(*args);
+    auto config = awsdl_cli::config_from(args);
     if (!config) return awsdl_cli::report(config.error());
     awsdl::ecr::EcrClient ecr(*config);
     auto repo = ecr.ensure_repository({.repository_name = repository});
@@ -86,7 +81,7 @@ int run(const std::vector<std::string>& argv) {
     image_uri = repo->repository.uri + ":" + push.tag;
   }
   std::mutex mu;
-  if (!args->has("quiet"))
+  if (!args.has("quiet"))
     push.on_event = [&](const awsdl::registry::PushEvent& e) {
       using K = awsdl::registry::PushEvent::Kind;
       std::lock_guard<std::mutex> lock(mu);
@@ -94,9 +89,9 @@ int run(const std::vector<std::string>& argv) {
       if (e.kind == K::kBlobDone) std::fprintf(stderr, "pushed   %s (%llu bytes)\n", e.digest.c_str(),
                                               static_cast<unsigned long long>(e.bytes));
     };
-  auto r = awsdl::registry::push_image(args->positionals()[0], push);
-  if (!r) return awsdl_cli::report(r.error(), "pushing " + args->positionals()[0]);
-  if (*json)
+  auto r = awsdl::registry::push_image(args.positionals()[0], push);
+  if (!r) return awsdl_cli::report(r.error(), "pushing " + args.positionals()[0]);
+  if (json)
     std::printf("{\"image\":\"%s\",\"digest\":\"%s\",\"media_type\":\"%s\",\"blobs_uploaded\":%zu,"
                 "\"blobs_skipped\":%zu,\"bytes_uploaded\":%llu}\n",
                 awsdl_cli::json_escape(image_uri).c_str(), r->manifest_digest.c_str(),

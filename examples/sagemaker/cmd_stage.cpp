@@ -25,24 +25,19 @@ awsdl_cli::Parser parser() {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  const auto& pos = args->positionals();
-  if (pos.size() < 2 || !args->rest().empty())
+  auto opening = awsdl_cli::open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  const auto& pos = args.positionals();
+  if (pos.size() < 2 || !args.rest().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument(
         "Usage", "stage takes one or more paths and then the destination s3://bucket/prefix/ (see --help)"));
-  auto json = awsdl_cli::json_output(*args);
-  if (!json) return awsdl_cli::report(json.error());
-  const std::string channel = args->get_or("channel", "train");
+  const bool json = opening.json;
+  const std::string channel = args.get_or("channel", "train");
   static const std::regex channel_re(R"([A-Za-z0-9\.\-_]{1,64})");
   if (!std::regex_match(channel, channel_re))
     return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--channel '" + channel + "' is not a channel name"));
-  const std::string name = args->get_or("name", "data.tar");
+  const std::string name = args.get_or("name", "data.tar");
   if (name.empty() || name.find('/') != std::string::npos)
     return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--name is an object name without '/'"));
   auto dest = awsdl::s3::S3Uri::parse(pos.back());
@@ -50,18 +45,18 @@ int run(const std::vector<std::string>& argv) {
   std::string prefix = dest->key;
   if (!prefix.empty() && prefix.back() != '/') prefix += '/';
   awsdl::stage::StageOptions options;
-  if (auto v = args->get("concurrency")) {
+  if (auto v = args.get("concurrency")) {
     auto n = awsdl_sagemaker::parse_number("concurrency", *v, 1, 256);
     if (!n) return awsdl_cli::report(n.error());
     options.concurrency = static_cast<int>(*n);
   }
-  auto config = awsdl_cli::config_from(*args);
+  auto config = awsdl_cli::config_from(args);
   if (!config) return awsdl_cli::report(config.error());
   const std::string channel_uri = "s3://" + dest->bucket + "/" + prefix + channel + "/";
   std::vector<std::string> paths(pos.begin(), pos.end() - 1);
   auto r = awsdl::stage::Stager(*config).stage(paths, channel_uri + name, options);
   if (!r) return awsdl_cli::report(r.error());
-  if (*json)
+  if (json)
     std::printf("{\"uri\":\"%s\",\"channel\":\"%s\",\"channel_uri\":\"%s\",\"files\":%llu,\"archive_bytes\":%llu,"
                 "\"sha256\":\"%s\"}\n",
                 awsdl_cli::json_escape(channel_uri + name).c_str(), awsdl_cli::json_escape(channel).c_str(),

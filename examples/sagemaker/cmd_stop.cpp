@@ -20,30 +20,25 @@ awsdl_cli::Parser parser() {
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (args->positionals().size() != 1 || !args->rest().empty())
+  auto opening = awsdl_cli::open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  if (args.positionals().size() != 1 || !args.rest().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument("Usage", "stop takes one job name (see --help)"));
-  auto json = awsdl_cli::json_output(*args);
-  if (!json) return awsdl_cli::report(json.error());
+  const bool json = opening.json;
   awsdl::Millis interval(5000);
-  if (auto v = args->get("poll-interval")) {
+  if (auto v = args.get("poll-interval")) {
     auto ms = awsdl_sagemaker::parse_seconds("poll-interval", *v);
     if (!ms) return awsdl_cli::report(ms.error());
     interval = *ms;
   }
-  auto config = awsdl_cli::config_from(*args);
+  auto config = awsdl_cli::config_from(args);
   if (!config) return awsdl_cli::report(config.error());
-  const std::string& name = args->positionals()[0];
+  const std::string& name = args.positionals()[0];
   awsdl::sagemaker::SageMakerClient sagemaker(*config);
   if (auto s = sagemaker.stop_training_job(name); !s) return awsdl_cli::report(s.error(), "stopping training job " + name);
   std::string status = "Stopping";
-  if (args->has("wait")) {
+  if (args.has("wait")) {
     awsdl::WaitOptions wait;
     wait.delay = interval;
     wait.max_delay = interval;
@@ -52,7 +47,7 @@ int run(const std::vector<std::string>& argv) {
     if (!job) return awsdl_cli::report(job.error(), "waiting for training job " + name);
     status = job->status;
   }
-  if (*json)
+  if (json)
     std::printf("{\"name\":\"%s\",\"status\":\"%s\"}\n", awsdl_cli::json_escape(name).c_str(), status.c_str());
   else
     std::printf("training job %s: %s\n", name.c_str(), status.c_str());
