@@ -17,6 +17,7 @@
 #include "support/registry_server.hpp"
 #include "support/run_process.hpp"
 #include "support/sandbox.hpp"
+#include "support/tar_test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace awsdl;
@@ -25,12 +26,7 @@ using awsdl::testsupport::Sandbox;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using awsdl::testing_support::read_file;
 
 class EcrTest : public ::testing::Test {
  protected:
@@ -114,9 +110,9 @@ TEST_F(EcrTest, PushWithTheTokenPullBackWithSkopeoAndRepushUploadsNothing) {
        auth->username + ":" + auth->password, "docker://" + registry_->host() + "/team/train:v1", "dir:" + out},
       {{"PATH", "/usr/bin:/bin"}, {"HOME", work_}, {"TMPDIR", work_}}, std::chrono::seconds(120));
   ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
-  const auto manifest = slurp(out + "/manifest.json");
+  const auto manifest = read_file(out + "/manifest.json");
   EXPECT_EQ("sha256:" + internal::sha256_hex(manifest), first->manifest_digest);
-  EXPECT_EQ(slurp(out + "/" + image_->config_digest.substr(7)), image_->config);
+  EXPECT_EQ(read_file(out + "/" + image_->config_digest.substr(7)), image_->config);
   auto doc = internal::JsonDocument::parse(manifest);
   ASSERT_TRUE(doc.ok());
   const auto* layers = internal::json_array(doc->root(), "layers");
@@ -124,7 +120,7 @@ TEST_F(EcrTest, PushWithTheTokenPullBackWithSkopeoAndRepushUploadsNothing) {
   ASSERT_EQ(layers->Size(), 2u);
   for (rapidjson::SizeType i = 0; i < layers->Size(); ++i) {
     auto digest = internal::json_string_or((*layers)[i], "digest");
-    EXPECT_EQ(testsupport::gunzip_bytes(slurp(out + "/" + digest.substr(7))), image_->layers[i].tar);
+    EXPECT_EQ(testsupport::gunzip_bytes(read_file(out + "/" + digest.substr(7))), image_->layers[i].tar);
   }
 
   // The same image again: every blob is found (HEAD, and the tag's manifest for the layers
