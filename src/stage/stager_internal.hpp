@@ -1,6 +1,8 @@
 #pragma once
 // Helpers shared by stager_stage.cpp and stager_unstage.cpp.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +25,18 @@ stage::Compression to_public(Compression c);
 
 /// s3://bucket/key with a key that names an object (not empty, not ending in '/').
 Result<s3::S3Uri> parse_archive_uri(std::string_view text);
+
+/// What unstage and unstage_on check before a byte is extracted: the options, the sidecar
+/// manifest (required unless options.require_manifest is false) and that it belongs to the
+/// archive as it is now (HeadObject: the same stage id and size).
+struct UnstagePlan {
+  s3::S3Uri uri;
+  std::optional<Manifest> manifest;
+  std::uint64_t object_size = 0;
+  std::string etag;
+};
+Result<UnstagePlan> prepare_unstage(const s3::S3Client& client, std::string_view s3_uri, const std::string& directory,
+                                    const stage::UnstageOptions& options);
 
 /// The same error, its message prefixed with what was being done.
 Error with_context(Error error, const std::string& context);

@@ -10,7 +10,7 @@
 #include "stage/stager_internal.hpp"
 #include "stage/tar_extractor.hpp"
 
-namespace awsdl::stage {
+namespace awsdl::internal {
 namespace {
 
 struct StoredManifest {
@@ -26,7 +26,7 @@ std::string metadata_value(const std::map<std::string, std::string>& metadata, s
 // nullopt when there is no sidecar at all.
 Result<std::optional<StoredManifest>> read_manifest(const s3::S3Client& client, const s3::S3Uri& uri,
                                                     const CallOptions& call) {
-  const std::string key = manifest_key(uri.key);
+  const std::string key = stage::manifest_key(uri.key);
   const std::string where = "s3://" + uri.bucket + "/" + key;
   s3::GetObjectRequest get;
   get.bucket = uri.bucket;
@@ -51,16 +51,15 @@ Result<std::optional<StoredManifest>> read_manifest(const s3::S3Client& client, 
       StoredManifest{std::move(parsed).value(), metadata_value(got->info.metadata, internal::kStageIdMetadataKey)}};
 }
 
-Error mismatch(const std::string& where, const std::string& what) {
+Error manifest_mismatch(const std::string& where, const std::string& what) {
   return Error::make(ErrorKind::kIo, "ManifestMismatch", where + ": " + what);
 }
 
 }  // namespace
 
-Result<UnstageResult> Stager::unstage(std::string_view s3_uri, const std::string& directory,
-                                      const UnstageOptions& options) const {
-  const auto started = std::chrono::steady_clock::now();
-  AWSDL_ASSIGN_OR_RETURN(s3::S3Uri uri, internal::parse_archive_uri(s3_uri));
+Result<UnstagePlan> prepare_unstage(const s3::S3Client& client, std::string_view s3_uri, const std::string& directory,
+                                    const stage::UnstageOptions& options) {
+  AWSDL_ASSIGN_OR_RETURN(s3::S3Uri uri, parse_archive_uri(s3_uri));
   const std::string where = uri.to_string();
   if (options.concurrency < 1 || options.concurrency > 256)
     return Error::invalid_argument("InvalidOption", "concurrency must be between 1 and 256");
@@ -69,29 +68,48 @@ Result<UnstageResult> Stager::unstage(std::string_view s3_uri, const std::string
   if (directory.empty()) return Error::invalid_argument("InvalidOption", "no target directory given");
 
   // Everything that can be checked before a byte is extracted is checked first.
-  AWSDL_ASSIGN_OR_RETURN(std::optional<StoredManifest> stored, read_manifest(client_, uri, options.call));
+  AWSDL_ASSIGN_OR_RETURN(std::optional<StoredManifest> stored, read_manifest(client, uri, options.call));
   if (!stored && options.require_manifest)
     return Error::make(ErrorKind::kNotFound, "ManifestNotFound",
-                       where + " has no manifest (" + manifest_key(uri.key) +
+                       where + " has no manifest (" + stage::manifest_key(uri.key) +
                            "): it was not written by awsdl stage, or its stage did not finish; extract it without "
                            "verification only if you trust it (require_manifest = false, --no-verify)");
 
   s3::HeadObjectRequest head_request;
   head_request.bucket = uri.bucket;
   head_request.key = uri.key;
-  auto head = client_.head_object(head_request, options.call);
-  if (!head) return internal::with_context(std::move(head).error(), "unstaging " + where);
+  auto head = client.head_object(head_request, options.call);
+  if (!head) return with_context(std::move(head).error(), "unstaging " + where);
   if (stored) {
-    const std::string archive_id = metadata_value(head->metadata, internal::kStageIdMetadataKey);
+    const std::string archive_id = metadata_value(head->metadata, kStageIdMetadataKey);
     if (archive_id.empty() || archive_id != stored->stage_id)
       return Error::make(ErrorKind::kIo, "ManifestStale",
-                         where + ": its manifest " + manifest_key(uri.key) +
+                         where + ": its manifest " + stage::manifest_key(uri.key) +
                              " belongs to another stage of this key (the archive was replaced, or a stage is "
                              "still running); stage it again");
     if (head->object_size != stored->manifest.archive_bytes)
-      return mismatch(where, "the object has " + std::to_string(head->object_size) +
-                                 " bytes but the manifest says " + std::to_string(stored->manifest.archive_bytes));
+      return manifest_mismatch(where, "the object has " + std::to_string(head->object_size) +
+                                          " bytes but the manifest says " +
+                                          std::to_string(stored->manifest.archive_bytes));
   }
+  UnstagePlan plan;
+  plan.uri = std::move(uri);
+  if (stored) plan.manifest = std::move(stored->manifest);
+  plan.object_size = head->object_size;
+  plan.etag = head->etag;
+  return plan;
+}
+
+}  // namespace awsdl::internal
+
+namespace awsdl::stage {
+
+Result<UnstageResult> Stager::unstage(std::string_view s3_uri, const std::string& directory,
+                                      const UnstageOptions& options) const {
+  const auto started = std::chrono::steady_clock::now();
+  AWSDL_ASSIGN_OR_RETURN(internal::UnstagePlan plan, internal::prepare_unstage(client_, s3_uri, directory, options));
+  const s3::S3Uri& uri = plan.uri;
+  const std::string where = uri.to_string();
 
   std::error_code ec;
   std::filesystem::create_directory(directory, ec);
@@ -108,7 +126,7 @@ Result<UnstageResult> Stager::unstage(std::string_view s3_uri, const std::string
   s3::TransferManager manager(client_, transfer);
 
   std::optional<Error> extract_error;
-  UnstageProgress progress{0, head->object_size};
+  UnstageProgress progress{0, plan.object_size};
   // Ranges arrive whole (part_size bytes); the extractor copies what it is given, so it is
   // fed in slices to keep that copy, and its queue, small.
   constexpr std::size_t kSlice = std::size_t{1} << 20;
@@ -128,14 +146,14 @@ Result<UnstageResult> Stager::unstage(std::string_view s3_uri, const std::string
   auto downloaded = manager.download_stream(uri.bucket, uri.key, sink);
   if (extract_error) return internal::with_context(*extract_error, "unstaging " + where + " into " + directory);
   if (!downloaded) return internal::with_context(std::move(downloaded).error(), "unstaging " + where);
-  if (!head->etag.empty() && !downloaded->etag.empty() && downloaded->etag != head->etag)
+  if (!plan.etag.empty() && !downloaded->etag.empty() && downloaded->etag != plan.etag)
     return Error::make(ErrorKind::kIo, "ArchiveChanged", where + " was replaced while it was being unstaged");
   if (auto finished = extractor.finish(); !finished)
     return internal::with_context(std::move(finished).error(), "unstaging " + where + " into " + directory);
 
   const internal::ArchiveStats stats = extractor.stats();
-  if (stored) {
-    if (auto verified = internal::verify_manifest(stored->manifest, stats, extractor.compression()); !verified)
+  if (plan.manifest) {
+    if (auto verified = internal::verify_manifest(*plan.manifest, stats, extractor.compression()); !verified)
       return internal::with_context(std::move(verified).error(), "unstaging " + where);
   }
 
@@ -146,7 +164,7 @@ Result<UnstageResult> Stager::unstage(std::string_view s3_uri, const std::string
   result.archive_bytes = stats.archive_bytes;
   result.archive_sha256 = stats.archive_sha256;
   result.compression = internal::to_public(extractor.compression());
-  result.manifest_verified = stored.has_value();
+  result.manifest_verified = plan.manifest.has_value();
   result.duration =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   return result;

@@ -15,8 +15,10 @@
 
 #include "awsdl/autoscaling/autoscaling.hpp"
 #include "awsdl/ec2/ec2.hpp"
+#include "awsdl/s3/client.hpp"
 #include "support/run_process.hpp"
 #include "support/sandbox.hpp"
+#include "support/stage_test_support.hpp"
 #include "support/tar_test_support.hpp"
 #include "support/ssh_nodes.hpp"
 
@@ -25,6 +27,7 @@ namespace {
 using namespace awsdl;
 using awsdl_test::ssh_nodes;
 using testsupport::Sandbox;
+using namespace awsdl::testing_support;
 namespace fs = std::filesystem;
 
 [[maybe_unused]] auto* const kEnv = ::testing::AddGlobalTestEnvironment(new awsdl_test::SshNodesEnvironment(3, 0));
@@ -148,6 +151,8 @@ TEST_F(ClusterCliTest, BadConfigsAndFlagsExitTwoBeforeAnyCall) {
            {"delete", "--name", "c1", "--yes", "--poll-interval", "0"},
            {"stop", "--name", "c1", "--grace", "soon"},
            {"nodes", "--name", "c1", "unexpected"},
+           {"unstage", "--name", "c1", "s3://b/k.tar", "dir"},         // --name without --on-master
+           {"unstage", "--on-master", "s3://b/k.tar", "dir"},          // --on-master without a cluster
        }) {
     auto r = cli(args);
     EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args.back() << ": " << r.err;
@@ -258,6 +263,22 @@ TEST_F(ClusterCliTest, WholeWorkflowOnLocalNodes) {
   auto hostfile = cli(with({"hostfile"}, flags));
   ASSERT_EQ(hostfile.exit_code, 0) << hostfile.err;
   for (const auto& a : pool) EXPECT_NE(hostfile.out.find(a + " slots=1"), std::string::npos) << hostfile.out;
+
+  // stage here, then unstage on the master, onto the shared directory, straight from S3.
+  make_rich_tree(tmp / "data" / "set");
+  write_file(tmp / "data" / "set" / "big.bin", random_bytes(3 << 20, 5));
+  ASSERT_TRUE(s3::S3Client(sandbox.config()).create_bucket({"clitest-data"}));
+  auto staged = cli({"stage", "--quiet", (tmp / "data" / "set").string(), "s3://clitest-data/set.tar"});
+  ASSERT_EQ(staged.exit_code, 0) << staged.out << staged.err;
+  auto unstaged = cli(with(with({"unstage", "--on-master", "--output", "json", "--part-size", "1MiB"}, flags),
+                           {"s3://clitest-data/set.tar", (tmp / "efs" / "data").string()}), 120);
+  ASSERT_EQ(unstaged.exit_code, 0) << unstaged.out << unstaged.err;
+  rapidjson::Document un;
+  un.Parse(unstaged.out.c_str());
+  ASSERT_FALSE(un.HasParseError()) << unstaged.out;
+  EXPECT_EQ(un["host"].GetString(), "root@" + info.nodes[0].address) << unstaged.out;
+  EXPECT_TRUE(un["verified"].GetBool()) << unstaged.out;
+  EXPECT_EQ(tree(tmp / "efs" / "data" / "set"), tree(tmp / "data" / "set"));
 
   // run: mpirun on the master, across the three nodes, output followed to the end.
   const std::string rsh = "-i " + info.key + " -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=" +

@@ -115,6 +115,9 @@ class Nodes:
         node_tmp = os.path.join(self.tmp, name + ".tmp")
         os.makedirs(node_tmp, exist_ok=True)
         os.chmod(node_tmp, 0o1777)
+        # And its own cache directory, where awsdl-unpack is copied (not this machine's ~/.cache).
+        node_cache = os.path.join(self.tmp, name + ".cache")
+        os.makedirs(node_cache, exist_ok=True)
         with open(path, "w") as f:
             f.write(f"""ListenAddress {listen}
 HostKey {host_key}
@@ -139,7 +142,7 @@ AcceptEnv AWSDL_TEST_*
 # The login shell is bash: with SSH_CLIENT set and SHLVL < 2 it sources ~/.bashrc even for
 # `bash -c`, and a developer's .bashrc (pyenv init, say) then costs more than SSH itself.
 # Every client pays it alike; leaving it out keeps tests fast and benches about SSH.
-SetEnv SHLVL=1 TMPDIR={node_tmp}
+SetEnv SHLVL=1 TMPDIR={node_tmp} XDG_CACHE_HOME={node_cache}
 """)
         return path
 

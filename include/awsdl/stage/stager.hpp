@@ -31,6 +31,17 @@
 // symbolic link, devices and fifos are refused (kInvalidArgument "UnsafeArchiveEntry", naming
 // the entry) and nothing outside the target directory is ever touched. At the end what was
 // extracted is checked against the manifest (kIo "ManifestMismatch" naming the field).
+//
+// unstage_on: the same, but the archive is extracted on another host reached over SSH (a
+// cluster's master, onto its shared file system), straight from S3: the bytes never pass
+// through this machine. This machine checks the manifest and signs a GET URL for the archive
+// (presign, valid for kUnstageUrlLifetime; nothing else of its credentials leaves it, and the
+// URL travels on the SSH channel's stdin, never on a command line or in a log). On the host,
+// awsdl-unpack, a static program that ships with the library (copied once, into the host's
+// ${XDG_CACHE_HOME:-~/.cache}/awsdl/, named by its SHA-256), fetches parallel ranges of that
+// URL with curl and feeds them to the same safe extractor; its counts and SHA-256 come back
+// and are checked against the manifest here. The host needs curl, a POSIX shell, and this
+// machine's architecture.
 
 #include <chrono>
 #include <cstdint>
@@ -46,6 +57,10 @@
 #include "awsdl/core/result.hpp"
 #include "awsdl/export.hpp"
 #include "awsdl/s3/client.hpp"
+
+namespace awsdl::ssh {
+class Session;
+}
 
 namespace awsdl::stage {
 
@@ -117,8 +132,15 @@ struct AWSDL_EXPORT UnstageOptions {
   /// archive is extracted (just as safely) without the final check.
   bool require_manifest = true;
   std::function<void(const UnstageProgress&)> on_progress;
+  /// unstage_on only: the awsdl-unpack program to copy to the host. Empty: the one built or
+  /// installed with this library (<libexecdir>/awsdl/awsdl-unpack).
+  std::string unpack_helper;
   CallOptions call;
 };
+
+/// How long the URL unstage_on() signs stays valid; every range is requested within it. With
+/// temporary credentials (a role, SSO) it also ends when they do.
+inline constexpr std::chrono::seconds kUnstageUrlLifetime{12 * 3600};
 
 struct AWSDL_EXPORT UnstageResult {
   std::uint64_t entries = 0;
@@ -150,6 +172,18 @@ class AWSDL_EXPORT Stager {
   /// kIo "ManifestMismatch"; any S3 error; kCancelled.
   Result<UnstageResult> unstage(std::string_view s3_uri, const std::string& directory,
                                 const UnstageOptions& options = {}) const;
+
+  /// unstage() onto `host` (see the top of this file); `directory` is a path on the host
+  /// (relative to the login directory unless absolute), created if missing. The same errors as
+  /// unstage(), produced on the host, plus: kNotFound "UnpackHelperNotFound" (no awsdl-unpack
+  /// here), kInvalidArgument "ArchitectureMismatch", kNotFound "CurlNotFound" (on the host),
+  /// kNetwork "RangeFailed" (a range failed four times; the reason is curl's), kService
+  /// "AccessDenied" (the URL was refused: expired, or the credentials lack s3:GetObject),
+  /// kIo "ArchiveChanged", kIo "UnpackFailed" (the host's program failed otherwise, with its
+  /// message), and the SSH session's errors. Cancellation (options.call.cancel) stops the
+  /// program on the host, and its downloads with it.
+  Result<UnstageResult> unstage_on(ssh::Session& host, std::string_view s3_uri, const std::string& directory,
+                                   const UnstageOptions& options = {}) const;
 
  private:
   s3::S3Client client_;
