@@ -22,6 +22,7 @@ namespace {
 
 struct Helper {
   std::string content;
+  std::string sha256;
   std::string name;  // awsdl-unpack-<16 hex digits of its SHA-256>
 };
 
@@ -41,7 +42,8 @@ Result<Helper> load_helper(const std::string& configured) {
     h.content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     if (h.content.size() < 4 || h.content.compare(0, 4, "\x7f" "ELF") != 0)
       return Error::make(ErrorKind::kInvalidArgument, "UnpackHelperNotFound", path + " is not an executable program");
-    h.name = "awsdl-unpack-" + internal::sha256_hex(h.content).substr(0, 16);
+    h.sha256 = internal::sha256_hex(h.content);
+    h.name = "awsdl-unpack-" + h.sha256.substr(0, 16);
     return h;
   }
   return Error::make(ErrorKind::kNotFound, "UnpackHelperNotFound",
@@ -65,17 +67,21 @@ std::string remote_helper_path(const Helper& h) { return std::string(kRemoteDir)
 Status install_helper(ssh::Session& host, const Helper& h, ssh::ExecOptions exec) {
   const std::string where = host.target().host;
   exec.capture = true;
-  auto probe = host.exec("uname -m; test -x " + remote_helper_path(h) + " && echo present; true", exec);
+  // A copy already there is used only if it is whole and unchanged (its SHA-256 is checked).
+  auto probe = host.exec("uname -m; test -x " + remote_helper_path(h) + " && sha256sum " + remote_helper_path(h) +
+                             " 2>/dev/null; true",
+                         exec);
   if (!probe) return probe.error();
   std::istringstream lines(probe->out);
   std::string arch, present;
   std::getline(lines, arch);
   std::getline(lines, present);
+  present = present.substr(0, present.find(' '));
   if (!probe->ok() || arch.empty()) return Error::make(ErrorKind::kIo, "UnpackFailed", where + ": " + summary(*probe));
   if (arch != AWSDL_UNPACK_ARCH)
     return Error::invalid_argument("ArchitectureMismatch", where + " is " + arch + " but this awsdl-unpack is built for " +
                                                                AWSDL_UNPACK_ARCH + ": unstage there with a build of that architecture");
-  if (present == "present") return {};
+  if (present == h.sha256) return {};
   // Written under a temporary name and renamed only once complete, so that a dropped
   // connection never leaves a truncated program under the real name.
   exec.stdin_data = h.content;
@@ -163,6 +169,9 @@ Result<UnstageResult> Stager::unstage_on(ssh::Session& host, std::string_view s3
                                    std::to_string(options.concurrency)};
   if (!plan.etag.empty()) argv.insert(argv.end(), {"--if-match", plan.etag});
   argv.insert(argv.end(), {"--", directory});
+  // A dataset takes as long as it takes: the session's command timeout (meant for short
+  // commands) does not limit the download; options.call.deadline does.
+  if (!options.call.deadline.at) exec.timeout = Millis(0);
   exec.stdin_data = *url + "\n";
   exec.capture = true;
   exec.max_capture = 64 * 1024;  // stderr: a usage message at most; stdout is read below

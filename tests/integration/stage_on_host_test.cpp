@@ -149,6 +149,14 @@ TEST_F(StageOnHostTest, ExtractsOnTheHostIdenticallyAndCopiesTheProgramOnce) {
   ASSERT_TRUE(again) << again.error().to_string();
   EXPECT_EQ(on_node(listing), before);
   EXPECT_EQ(tree(tmp / "again" / "dataset"), tree(tmp / "src" / "dataset"));
+
+  // A damaged copy is not trusted: it is replaced.
+  on_node("cd \"${XDG_CACHE_HOME:-$HOME/.cache}/awsdl\" && truncate -s 4096 awsdl-unpack-*");
+  auto third = Stager(config).unstage_on(*session, uri("data.tar"), (tmp / "third").string(), options());
+  ASSERT_TRUE(third) << third.error().to_string();
+  EXPECT_EQ(tree(tmp / "third" / "dataset"), tree(tmp / "src" / "dataset"));
+  const std::string sizes = "wc -c \"${XDG_CACHE_HOME:-$HOME/.cache}/awsdl\"/awsdl-unpack-*";
+  EXPECT_EQ(on_node(sizes).substr(0, on_node(sizes).find(' ')), std::to_string(std::filesystem::file_size(kHelper)));
 }
 
 TEST_F(StageOnHostTest, FailedRangesAreFetchedAgainFromWhereTheyStopped) {

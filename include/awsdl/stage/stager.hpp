@@ -181,7 +181,8 @@ class AWSDL_EXPORT Stager {
   /// "AccessDenied" (the URL was refused: expired, or the credentials lack s3:GetObject),
   /// kIo "ArchiveChanged", kIo "UnpackFailed" (the host's program failed otherwise, with its
   /// message), and the SSH session's errors. Cancellation (options.call.cancel) stops the
-  /// program on the host, and its downloads with it.
+  /// program on the host, and its downloads with it; so does options.call.deadline (the
+  /// session's command_timeout does not apply to the download).
   Result<UnstageResult> unstage_on(ssh::Session& host, std::string_view s3_uri, const std::string& directory,
                                    const UnstageOptions& options = {}) const;
 
