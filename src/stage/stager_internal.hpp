@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by stager_stage.cpp and stager_unstage.cpp.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,6 +38,10 @@ struct UnstagePlan {
 };
 Result<UnstagePlan> prepare_unstage(const s3::S3Client& client, std::string_view s3_uri, const std::string& directory,
                                     const stage::UnstageOptions& options);
+
+/// What unstage and unstage_on return for an extraction that saw `stats`.
+stage::UnstageResult unstage_result(const ArchiveStats& stats, Compression compression, bool manifest_verified,
+                                    std::chrono::steady_clock::time_point started);
 
 /// The same error, its message prefixed with what was being done.
 Error with_context(Error error, const std::string& context);

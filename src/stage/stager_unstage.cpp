@@ -100,6 +100,21 @@ Result<UnstagePlan> prepare_unstage(const s3::S3Client& client, std::string_view
   return plan;
 }
 
+stage::UnstageResult unstage_result(const ArchiveStats& stats, Compression compression, bool manifest_verified,
+                                    std::chrono::steady_clock::time_point started) {
+  stage::UnstageResult result;
+  result.entries = stats.entries;
+  result.files = stats.files;
+  result.file_bytes = stats.file_bytes;
+  result.archive_bytes = stats.archive_bytes;
+  result.archive_sha256 = stats.archive_sha256;
+  result.compression = to_public(compression);
+  result.manifest_verified = manifest_verified;
+  result.duration =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  return result;
+}
+
 }  // namespace awsdl::internal
 
 namespace awsdl::stage {
@@ -157,17 +172,7 @@ Result<UnstageResult> Stager::unstage(std::string_view s3_uri, const std::string
       return internal::with_context(std::move(verified).error(), "unstaging " + where);
   }
 
-  UnstageResult result;
-  result.entries = stats.entries;
-  result.files = stats.files;
-  result.file_bytes = stats.file_bytes;
-  result.archive_bytes = stats.archive_bytes;
-  result.archive_sha256 = stats.archive_sha256;
-  result.compression = internal::to_public(extractor.compression());
-  result.manifest_verified = plan.manifest.has_value();
-  result.duration =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  return result;
+  return internal::unstage_result(stats, extractor.compression(), plan.manifest.has_value(), started);
 }
 
 }  // namespace awsdl::stage

@@ -213,17 +213,7 @@ Result<UnstageResult> Stager::unstage_on(ssh::Session& host, std::string_view s3
     if (auto verified = internal::verify_manifest(*plan.manifest, stats, compression); !verified)
       return internal::with_context(std::move(verified).error(), "unstaging " + where + " onto " + onto);
   }
-  UnstageResult result;
-  result.entries = stats.entries;
-  result.files = stats.files;
-  result.file_bytes = stats.file_bytes;
-  result.archive_bytes = stats.archive_bytes;
-  result.archive_sha256 = stats.archive_sha256;
-  result.compression = internal::to_public(compression);
-  result.manifest_verified = plan.manifest.has_value();
-  result.duration =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  return result;
+  return internal::unstage_result(stats, compression, plan.manifest.has_value(), started);
 }
 
 }  // namespace awsdl::stage

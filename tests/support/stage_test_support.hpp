@@ -19,7 +19,7 @@
 
 namespace awsdl::testing_support {
 
-// Builds an archive entry by entry with no checks, as a hostile writer could.
+// Builds an archive entry by entry, with no checks: whatever a hostile writer could write.
 class Crafted {
  public:
   Crafted() {
@@ -29,17 +29,29 @@ class Crafted {
     archive_write_open2(a_, this, nullptr, &Crafted::on_write, nullptr, nullptr);
   }
   ~Crafted() { archive_write_free(a_); }
-  Crafted& file(const std::string& name, const std::string& content) {
-    archive_entry* e = entry(name, AE_IFREG, 0644);
+
+  Crafted& file(const std::string& name, const std::string& content, mode_t mode = 0644) {
+    archive_entry* e = entry(name, AE_IFREG, mode);
     archive_entry_set_size(e, static_cast<la_int64_t>(content.size()));
     put(e);
     archive_write_data(a_, content.data(), content.size());
     return *this;
   }
-  Crafted& dir(const std::string& name) { return put(entry(name, AE_IFDIR, 0755)); }
+  Crafted& dir(const std::string& name, mode_t mode = 0755) { return put(entry(name, AE_IFDIR, mode)); }
   Crafted& symlink(const std::string& name, const std::string& target) {
     archive_entry* e = entry(name, AE_IFLNK, 0777);
     archive_entry_set_symlink(e, target.c_str());
+    return put(e);
+  }
+  Crafted& hardlink(const std::string& name, const std::string& target) {
+    archive_entry* e = entry(name, AE_IFREG, 0644);
+    archive_entry_set_hardlink(e, target.c_str());
+    return put(e);
+  }
+  Crafted& special(const std::string& name, unsigned type) {
+    archive_entry* e = entry(name, type, 0666);
+    archive_entry_set_rdevmajor(e, 1);
+    archive_entry_set_rdevminor(e, 3);
     return put(e);
   }
   std::string bytes() {
@@ -65,6 +77,7 @@ class Crafted {
     archive_entry_free(e);
     return *this;
   }
+
   awsdl::internal::Utf8LocaleGuard locale_;
   archive* a_;
   std::string out_;

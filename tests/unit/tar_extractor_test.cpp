@@ -22,6 +22,7 @@
 #include "stage/archive_locale.hpp"
 #include "stage/extract_target.hpp"
 #include "stage/tar_writer.hpp"
+#include "support/stage_test_support.hpp"
 #include "support/tar_test_support.hpp"
 
 namespace {
@@ -29,70 +30,6 @@ namespace {
 using namespace awsdl;
 using namespace awsdl::internal;
 using namespace awsdl::testing_support;
-
-// Builds an archive entry by entry, with no checks: whatever a hostile writer could write.
-class Crafted {
- public:
-  Crafted() {
-    a_ = archive_write_new();
-    archive_write_set_format_pax_restricted(a_);
-    archive_write_set_bytes_per_block(a_, 0);
-    archive_write_open2(a_, this, nullptr, &Crafted::on_write, nullptr, nullptr);
-  }
-  ~Crafted() { archive_write_free(a_); }
-
-  Crafted& file(const std::string& name, const std::string& content, mode_t mode = 0644) {
-    archive_entry* e = entry(name, AE_IFREG, mode);
-    archive_entry_set_size(e, static_cast<la_int64_t>(content.size()));
-    put(e);
-    archive_write_data(a_, content.data(), content.size());
-    return *this;
-  }
-  Crafted& dir(const std::string& name, mode_t mode = 0755) { return put(entry(name, AE_IFDIR, mode)); }
-  Crafted& symlink(const std::string& name, const std::string& target) {
-    archive_entry* e = entry(name, AE_IFLNK, 0777);
-    archive_entry_set_symlink(e, target.c_str());
-    return put(e);
-  }
-  Crafted& hardlink(const std::string& name, const std::string& target) {
-    archive_entry* e = entry(name, AE_IFREG, 0644);
-    archive_entry_set_hardlink(e, target.c_str());
-    return put(e);
-  }
-  Crafted& special(const std::string& name, unsigned type) {
-    archive_entry* e = entry(name, type, 0666);
-    archive_entry_set_rdevmajor(e, 1);
-    archive_entry_set_rdevminor(e, 3);
-    return put(e);
-  }
-  std::string bytes() {
-    archive_write_close(a_);
-    return out_;
-  }
-
- private:
-  static la_ssize_t on_write(archive*, void* self, const void* data, size_t n) {
-    static_cast<Crafted*>(self)->out_.append(static_cast<const char*>(data), n);
-    return static_cast<la_ssize_t>(n);
-  }
-  archive_entry* entry(const std::string& name, unsigned type, mode_t mode) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, name.c_str());
-    archive_entry_set_filetype(e, type);
-    archive_entry_set_perm(e, mode);
-    archive_entry_set_mtime(e, 1600000000, 0);
-    return e;
-  }
-  Crafted& put(archive_entry* e) {
-    EXPECT_GE(archive_write_header(a_, e), ARCHIVE_WARN) << archive_error_string(a_);
-    archive_entry_free(e);
-    return *this;
-  }
-
-  Utf8LocaleGuard locale_;
-  archive* a_;
-  std::string out_;
-};
 
 // A target directory and, beside it, a canary directory nothing may touch.
 struct Arena {
