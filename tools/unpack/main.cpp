@@ -33,7 +33,6 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -168,10 +167,17 @@ std::optional<Error> start_attempt(const Job& job, Range& r) {
   if (!job.etag.empty()) config += "header = " + quote("If-Match: " + job.etag) + "\n";
   config += "connect-timeout = 30\nspeed-limit = 1\nspeed-time = 60\n";
 
-  int in_pipe[2], out_pipe[2], err_pipe[2];
-  if (::pipe2(in_pipe, O_CLOEXEC) != 0) return Error::make(ErrorKind::kIo, "PipeFailed", std::strerror(errno));
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
-    return Error::make(ErrorKind::kIo, "PipeFailed", std::strerror(errno));
+  int pipes[3][2];  // curl's stdin, stdout, stderr
+  for (int i = 0; i < 3; ++i) {
+    if (::pipe2(pipes[i], O_CLOEXEC) != 0) {
+      const int e = errno;
+      for (int j = 0; j < i; ++j) ::close(pipes[j][0]), ::close(pipes[j][1]);
+      return Error::make(ErrorKind::kIo, "PipeFailed", std::strerror(e));
+    }
+  }
+  auto& in_pipe = pipes[0];
+  auto& out_pipe = pipes[1];
+  auto& err_pipe = pipes[2];
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
@@ -217,7 +223,8 @@ class Unpacker {
   }
 
   ~Unpacker() {
-    for (auto& [i, r] : ranges_in_flight()) stop_attempt(*r);
+    for (Range& r : ranges_)
+      if (r.pid > 0) stop_attempt(r);
   }
 
   int run() {
@@ -251,13 +258,6 @@ class Unpacker {
   }
 
  private:
-  std::vector<std::pair<std::size_t, Range*>> ranges_in_flight() {
-    std::vector<std::pair<std::size_t, Range*>> v;
-    for (std::size_t i = head_; i < next_ && i < ranges_.size(); ++i)
-      if (ranges_[i].pid > 0) v.emplace_back(i, &ranges_[i]);
-    return v;
-  }
-
   awsdl::Status deliver(Range& r, std::string_view bytes) {
     if (auto s = extractor_.write(bytes); !s) return s;
     r.delivered += bytes.size();
@@ -297,6 +297,7 @@ class Unpacker {
         } else if (owner[k] == head_ && r.pending.empty()) {
           if (auto s = deliver(r, chunk); !s) return s;
         } else {
+          if (r.pending.capacity() == 0) r.pending.reserve(r.expected);  // one allocation per range
           r.pending.append(chunk);
         }
       } else if (r.curl_message.size() < kMaxCurlMessage) {
