@@ -1,8 +1,6 @@
 // Stager::unstage_on: the checks of unstage here, the download and extraction on another host
 // by awsdl-unpack (tools/unpack/main.cpp, which describes the protocol of its output), the
 // final check against the manifest here again.
-#include <sys/stat.h>
-
 #include <charconv>
 #include <chrono>
 #include <fstream>
