@@ -51,13 +51,7 @@ void add_wait_flag(awsdl_cli::Parser& p) {
 }
 
 awsdl::Result<awsdl::Millis> poll_interval_from(const awsdl_cli::Args& args) {
-  auto v = args.get("poll-interval");
-  if (!v) return awsdl::Millis{std::chrono::seconds(5)};
-  char* end = nullptr;
-  double seconds = std::strtod(v->c_str(), &end);
-  if (end == v->c_str() || *end || !(seconds >= 0.1 && seconds <= 300))
-    return awsdl::Error::invalid_argument("BadFlag", "--poll-interval must be 0.1 to 300 seconds, got '" + *v + "'");
-  return awsdl::Millis{static_cast<long>(seconds * 1000)};
+  return awsdl_cli::seconds_flag(args, "poll-interval", std::chrono::seconds(5), 0.1, 300);
 }
 
 namespace {

@@ -28,6 +28,9 @@ awsdl_cli::Parser parser() {
   p.example("awsdl-cluster create --config cluster.ini --workers 8 --min-workers 6 --dry-run");
   p.example("awsdl-cluster create --config cluster.ini --output json > cluster.json");
   p.example("awsdl-cluster create --resume --name maskrcnn");
+  p.note("Every key of the INI file has a flag of the same name with '-' for '_'; a flag wins\n"
+         "over the file. Ctrl-C while waiting asks whether to delete the half-made cluster\n"
+         "(--yes: deletes it without asking); otherwise it is left for --resume or delete.\n");
   return p;
 }
 
@@ -82,28 +85,17 @@ void print_cluster(const Target& t, const awsdl::cluster::ClusterInfo& c, const 
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    std::fputs("\nEvery key of the INI file has a flag of the same name with '-' for '_'; a flag wins\n"
-               "over the file. Ctrl-C while waiting asks whether to delete the half-made cluster\n"
-               "(--yes: deletes it without asking); otherwise it is left for --resume or delete.\n",
-               stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (!args->positionals().empty())
-    return awsdl_cli::report(awsdl::Error::invalid_argument("UnexpectedArgument", "unexpected '" + args->positionals()[0] + "'"));
-  bool resume = args->has("resume");
-  auto json = awsdl_cli::json_output(*args);
-  if (!json) return awsdl_cli::report(json.error());
-  auto target = target_from(*args, !resume);
+  auto opening = open_cluster_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  const bool json = opening.json;
+  bool resume = args.has("resume");
+  auto target = target_from(args, !resume);
   if (!target) return awsdl_cli::report(target.error());
-  auto poll = poll_interval_from(*args);
+  auto poll = poll_interval_from(args);
   if (!poll) return awsdl_cli::report(poll.error());
-  const std::string bucket = args->get_or("template-bucket", "");
-  if (args->has("dry-run")) {
+  const std::string bucket = args.get_or("template-bucket", "");
+  if (args.has("dry-run")) {
     if (resume) {
       std::printf("dry run: no AWS call is made; create --resume would poll:\n");
       print_planned_call(stdout, "cloudformation", "DescribeStacks", {{"StackName", target->spec.name}});
@@ -112,13 +104,13 @@ int run(const std::vector<std::string>& argv) {
     }
     return dry_run(*target, bucket);
   }
-  auto cfg = awsdl_cli::config_from(*args);
+  auto cfg = awsdl_cli::config_from(args);
   if (!cfg) return awsdl_cli::report(cfg.error());
 
   int total = 0;
   if (!resume)
     if (auto tpl = awsdl::cluster::build_template(target->spec); tpl) total = count_resources(tpl->body);
-  EventPrinter printer(*json ? stderr : stdout, total);
+  EventPrinter printer(json ? stderr : stdout, total);
   awsdl::cluster::Clusters clusters(*cfg);
   awsdl::cluster::CreateOptions o;
   o.poll_interval = *poll;
@@ -130,7 +122,7 @@ int run(const std::vector<std::string>& argv) {
   if (!c) {
     if (c.error().kind != awsdl::ErrorKind::kCancelled) return awsdl_cli::report(c.error());
     std::fprintf(stderr, "\ninterrupted: the stack %s is partly created.\n", name.c_str());
-    if (args->has("yes") || confirm("Delete it now (everything the stack made)?")) {
+    if (args.has("yes") || confirm("Delete it now (everything the stack made)?")) {
       awsdl::cluster::DeleteOptions d;
       d.poll_interval = *poll;
       EventPrinter dp(stderr);
@@ -152,7 +144,7 @@ int run(const std::vector<std::string>& argv) {
   }
   auto files = write_local_files(*target, *c);
   if (!files) return awsdl_cli::report(files.error(), "cluster created, but the local files");
-  if (*json) std::printf("%s\n", cluster_json(*c, true).c_str());
+  if (json) std::printf("%s\n", cluster_json(*c, true).c_str());
   else print_cluster(*target, *c, *files);
   return awsdl_cli::kExitOk;
 }

@@ -61,19 +61,6 @@ awsdl::Result<std::vector<std::string>> read_hosts(const std::vector<std::string
   return hosts;
 }
 
-awsdl::Result<long> positive(const awsdl_cli::Args& a, const std::string& name, long fallback) {
-  auto v = a.get(name);
-  if (!v) return fallback;
-  try {
-    std::size_t used = 0;
-    long n = std::stol(*v, &used);
-    if (used != v->size() || n < 1) throw std::invalid_argument(*v);
-    return n;
-  } catch (const std::exception&) {
-    return awsdl::Error::invalid_argument("BadFlag", "--" + name + " must be a positive whole number, not '" + *v + "'");
-  }
-}
-
 int run(const std::vector<std::string>& argv) {
   auto opening = awsdl_cli::open_command(parser(), argv);
   if (opening.exit) return *opening.exit;
@@ -121,9 +108,10 @@ int run(const std::vector<std::string>& argv) {
   else
     return awsdl_cli::report(awsdl::Error::invalid_argument(
         "BadFlag", "--host-key-policy must be accept-new, strict or insecure-accept-any, not '" + policy + "'"));
-  auto fanout = positive(args, "fanout", 64);
-  auto connect_timeout = positive(args, "connect-timeout", 10);
-  auto timeout = positive(args, "timeout", 0);
+  constexpr long long kMax = 1000000000;
+  auto fanout = awsdl_cli::whole_flag(args, "fanout", 64, 1, kMax);
+  auto connect_timeout = awsdl_cli::whole_flag(args, "connect-timeout", 10, 1, kMax);
+  auto timeout = awsdl_cli::whole_flag(args, "timeout", 0, 1, kMax);
   for (auto* r : {&fanout, &connect_timeout, &timeout})
     if (!*r) return awsdl_cli::report(r->error());
   fo.concurrency = static_cast<std::size_t>(*fanout);

@@ -30,16 +30,6 @@ awsdl_cli::Parser parser() {
   return p;
 }
 
-awsdl::Result<long> number(const awsdl_cli::Args& a, const std::string& flag, long fallback) {
-  auto v = a.get(flag);
-  if (!v) return fallback;
-  char* end = nullptr;
-  long n = std::strtol(v->c_str(), &end, 10);
-  if (end == v->c_str() || *end || n < 0 || n > 1000000)
-    return awsdl::Error::invalid_argument("BadFlag", "--" + flag + " must be a whole number, got '" + *v + "'");
-  return n;
-}
-
 std::string health_json(const awsdl::cluster::HealthReport& r) {
   using awsdl_cli::json_escape;
   std::string s = std::string("{\"healthy\":") + (r.healthy() ? "true" : "false") + ",\"nodes\":[";
@@ -64,13 +54,13 @@ int run(const std::vector<std::string>& argv) {
   auto target = target_from(args, false);
   if (!target) return awsdl_cli::report(target.error());
   std::string gpus = args.get_or("expected-gpus", "auto");
-  std::optional<long> expected;
+  std::optional<long long> expected;
   if (gpus != "auto" && gpus != "any") {
-    auto n = number(args, "expected-gpus", 0);
+    auto n = awsdl_cli::whole_flag(args, "expected-gpus", 0, 0, 1000000);
     if (!n) return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--expected-gpus must be a number, auto or any, got '" + gpus + "'"));
     expected = *n;
   }
-  auto min_free = number(args, "min-free-gb", 1);
+  auto min_free = awsdl_cli::whole_flag(args, "min-free-gb", 1, 0, 1000000);
   if (!min_free) return awsdl_cli::report(min_free.error());
   auto cfg = awsdl_cli::config_from(args);
   if (!cfg) return awsdl_cli::report(cfg.error());

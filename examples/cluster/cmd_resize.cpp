@@ -36,12 +36,11 @@ int run(const std::vector<std::string>& argv) {
   if (!target) return awsdl_cli::report(target.error());
   auto poll = poll_interval_from(args);
   if (!poll) return awsdl_cli::report(poll.error());
-  auto w = args.get("workers");
-  if (!w) return awsdl_cli::report(awsdl::Error::invalid_argument("NoWorkers", "--workers N is required"));
-  char* end = nullptr;
-  long workers = std::strtol(w->c_str(), &end, 10);
-  if (end == w->c_str() || *end || workers < 1 || workers > 10000)
-    return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--workers must be a whole number from 1 to 10000, got '" + *w + "'"));
+  if (!args.has("workers"))
+    return awsdl_cli::report(awsdl::Error::invalid_argument("NoWorkers", "--workers N is required"));
+  auto parsed_workers = awsdl_cli::whole_flag(args, "workers", 0, 1, 10000);
+  if (!parsed_workers) return awsdl_cli::report(parsed_workers.error());
+  const long long workers = *parsed_workers;
   const std::string& name = target->spec.name;
   if (args.has("dry-run")) {
     std::printf("dry run: no AWS call is made; resize would make these calls:\n");

@@ -37,6 +37,9 @@ awsdl_cli::Parser parser() {
   p.flag({"timeout", "SECONDS", "stop the job if it has not ended after this long (default: no limit)"});
   p.example("awsdl-cluster run --name maskrcnn -- python3 /efs/code/train.py --epochs 10");
   p.example("awsdl-cluster run --config cluster.ini --env NCCL_DEBUG=INFO --detach -- python3 train.py");
+  p.note("The hostfile goes to MOUNT_POINT/.awsdl/NAME/hostfile on the shared file system and the\n"
+         "output to a log there. [training] mpirun_options are added before the program.\n"
+         "Ctrl-C stops the job (with --detach, nothing is followed: use awsdl-cluster stop).\n");
   return p;
 }
 
@@ -46,36 +49,28 @@ void sleep_unless_cancelled(const awsdl::CancellationToken& cancel, std::chrono:
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    std::fputs("\nThe hostfile goes to MOUNT_POINT/.awsdl/NAME/hostfile on the shared file system and the\n"
-               "output to a log there. [training] mpirun_options are added before the program.\n"
-               "Ctrl-C stops the job (with --detach, nothing is followed: use awsdl-cluster stop).\n",
-               stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (!args->positionals().empty())
+  auto opening = awsdl_cli::open_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  if (!args.positionals().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument(
-        "UnexpectedArgument", "unexpected '" + args->positionals()[0] + "': put the program after --"));
-  if (args->rest().empty())
+        "UnexpectedArgument", "unexpected '" + args.positionals()[0] + "': put the program after --"));
+  if (args.rest().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument("NoCommand", "no program: put it after --"));
-  auto target = target_from(*args, false);
+  auto target = target_from(args, false);
   if (!target) return awsdl_cli::report(target.error());
 
   awsdl::mpi::MpirunOptions mo;
-  mo.horovod = !args->has("no-horovod");
-  if (auto v = args->get("np")) mo.np = std::atoi(v->c_str());
-  for (const auto& e : args->all("env")) {
+  mo.horovod = !args.has("no-horovod");
+  if (auto v = args.get("np")) mo.np = std::atoi(v->c_str());
+  for (const auto& e : args.all("env")) {
     auto eq = e.find('=');
     if (eq == std::string::npos || eq == 0)
       return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--env wants NAME=VALUE, got '" + e + "'"));
     mo.env[e.substr(0, eq)] = e.substr(eq + 1);
   }
-  mo.export_vars = args->all("export");
-  if (auto v = args->get("tcp-include")) {
+  mo.export_vars = args.all("export");
+  if (auto v = args.get("tcp-include")) {
     mo.tcp_include.clear();
     std::string s = *v;
     for (std::size_t a = 0; a <= s.size();) {
@@ -85,8 +80,8 @@ int run(const std::vector<std::string>& argv) {
       a = b + 1;
     }
   }
-  mo.rsh_args = args->get_or("rsh-args", "");
-  for (const auto& m : args->all("mca")) {
+  mo.rsh_args = args.get_or("rsh-args", "");
+  for (const auto& m : args.all("mca")) {
     auto eq = m.find('=');
     if (eq == std::string::npos || eq == 0)
       return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--mca wants NAME=VALUE, got '" + m + "'"));
@@ -95,15 +90,11 @@ int run(const std::vector<std::string>& argv) {
   auto extra = split_words(target->spec.training.mpirun_options);
   if (!extra) return awsdl_cli::report(extra.error(), "[training] mpirun_options");
   mo.extra_args = *extra;
-  long timeout_s = 0;
-  if (auto v = args->get("timeout")) {
-    char* end = nullptr;
-    timeout_s = std::strtol(v->c_str(), &end, 10);
-    if (end == v->c_str() || *end || timeout_s < 1)
-      return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--timeout must be a whole number of seconds, got '" + *v + "'"));
-  }
+  auto timeout = awsdl_cli::whole_flag(args, "timeout", 0, 1, 1000000000);
+  if (!timeout) return awsdl_cli::report(timeout.error());
+  const long long timeout_s = *timeout;
 
-  auto cfg = awsdl_cli::config_from(*args);
+  auto cfg = awsdl_cli::config_from(args);
   if (!cfg) return awsdl_cli::report(cfg.error());
   awsdl::cluster::Clusters clusters(*cfg);
   auto c = clusters.describe(target->spec.name);
@@ -116,7 +107,7 @@ int run(const std::vector<std::string>& argv) {
   awsdl::ssh::FanOut fan({access->master}, access->options);
   const std::string dir = remote_dir(*target);
   mo.hostfile = dir + "/hostfile";
-  auto cmd = awsdl::mpi::mpirun_command(mo, args->rest());
+  auto cmd = awsdl::mpi::mpirun_command(mo, args.rest());
   if (!cmd) return awsdl_cli::report(cmd.error());
   awsdl::ssh::ExecOptions wo;
   wo.stdin_data = awsdl::mpi::hostfile(mo.hosts, awsdl::mpi::Format::kOpenMpi);
@@ -138,7 +129,7 @@ int run(const std::vector<std::string>& argv) {
   if (auto r = record_job(*target, *job); !r) return awsdl_cli::report(r.error());
   std::fprintf(stderr, "started on %s: process group %d, job %s, log %s\n", job->host.c_str(), job->pgid,
                job->id.c_str(), job->log_path.c_str());
-  if (args->has("detach")) {
+  if (args.has("detach")) {
     std::printf("%s\n", job->id.c_str());
     return awsdl_cli::kExitOk;
   }

@@ -29,12 +29,8 @@ int run(const std::vector<std::string>& argv) {
   const awsdl_cli::Args& args = opening.args;
   auto target = target_from(args, false);
   if (!target) return awsdl_cli::report(target.error());
-  const std::string grace_text = args.get_or("grace", "10");
-  char* end = nullptr;
-  long grace = std::strtol(grace_text.c_str(), &end, 10);
-  if (end == grace_text.c_str() || *end || grace < 0 || grace > 3600)
-    return awsdl_cli::report(awsdl::Error::invalid_argument(
-        "BadFlag", "--grace must be 0 to 3600 seconds, got '" + grace_text + "'"));
+  auto grace = awsdl_cli::whole_flag(args, "grace", 10, 0, 3600);
+  if (!grace) return awsdl_cli::report(grace.error());
   auto jobs = recorded_jobs(*target);
   if (!jobs) return awsdl_cli::report(jobs.error());
   if (jobs->empty()) {
@@ -51,7 +47,7 @@ int run(const std::vector<std::string>& argv) {
   std::vector<std::string> hosts;
   for (const auto& j : *jobs) hosts.push_back(j.host);
   awsdl::ssh::FanOut fan(hosts, access->options);
-  auto results = fan.stop(*jobs, std::chrono::seconds(grace));
+  auto results = fan.stop(*jobs, std::chrono::seconds(*grace));
   std::vector<std::string> done;
   int failed = 0;
   for (std::size_t i = 0; i < results.size(); ++i) {

@@ -29,41 +29,32 @@ awsdl_cli::Parser parser() {
   p.example("awsdl-cluster template --config cluster.ini");
   p.example("awsdl-cluster template --config cluster.ini --workers 8 --instance-type p4d.24xlarge --pretty");
   p.example("awsdl-cluster template --config cluster.ini --efs-id fs-0123456789abcdef0 --out stack.json");
+  p.note("Every key of the INI file has a flag of the same name with '-' for '_'; a flag wins\n"
+         "over the file. Errors name the file and line (or the flag); exit code 2.\n");
   return p;
 }
 
 int run(const std::vector<std::string>& argv) {
-  auto p = parser();
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    std::fputs("\nEvery key of the INI file has a flag of the same name with '-' for '_'; a flag wins\n"
-               "over the file. Errors name the file and line (or the flag); exit code 2.\n", stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (!args->positionals().empty()) {
-    std::fprintf(stderr, "error: unexpected argument '%s' (see awsdl-cluster template --help)\n",
-                 args->positionals().front().c_str());
-    return awsdl_cli::kExitUsage;
-  }
+  auto opening = awsdl_cluster::open_cluster_command(parser(), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
 
   std::vector<awsdl::cluster::SpecOverride> overrides;
   for (const auto& key : awsdl::cluster::cluster_ini_keys()) {
     std::string flag = flag_for(key);
-    if (auto v = args->get(flag)) overrides.push_back({key, *v, "--" + flag});
+    if (auto v = args.get(flag)) overrides.push_back({key, *v, "--" + flag});
   }
-  auto spec = args->get("config") ? awsdl::cluster::load_cluster_spec(*args->get("config"), overrides)
+  auto spec = args.get("config") ? awsdl::cluster::load_cluster_spec(*args.get("config"), overrides)
                                   : awsdl::cluster::cluster_spec_from_overrides(overrides);
   if (!spec) {
     // A bad or missing configuration is a usage error, whatever its kind.
     std::fprintf(stderr, "error: %s\n", spec.error().message.c_str());
     return awsdl_cli::kExitUsage;
   }
-  auto tpl = awsdl::cluster::build_template(*spec, {.pretty = args->has("pretty")});
+  auto tpl = awsdl::cluster::build_template(*spec, {.pretty = args.has("pretty")});
   if (!tpl) return awsdl_cli::report(tpl.error());
 
-  if (auto out = args->get("out")) {
+  if (auto out = args.get("out")) {
     std::FILE* f = std::fopen(out->c_str(), "wb");
     bool written = f && std::fwrite(tpl->body.data(), 1, tpl->body.size(), f) == tpl->body.size();
     if (f && std::fclose(f) != 0) written = false;
@@ -73,11 +64,11 @@ int run(const std::vector<std::string>& argv) {
     }
   } else {
     std::fwrite(tpl->body.data(), 1, tpl->body.size(), stdout);
-    if (!args->has("pretty")) std::fputc('\n', stdout);
+    if (!args.has("pretty")) std::fputc('\n', stdout);
   }
   // The size CloudFormation will see is the compact one.
   std::size_t sent = tpl->size();
-  if (args->has("pretty")) {
+  if (args.has("pretty")) {
     auto compact = awsdl::cluster::build_template(*spec);
     if (compact) sent = compact->size();
   }

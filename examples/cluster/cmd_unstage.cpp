@@ -48,11 +48,9 @@ int run(const std::vector<std::string>& argv) {
     if (!size) return awsdl_cli::report(size.error());
     options.part_size = *size;
   }
-  if (auto v = args.get("concurrency")) {
-    auto n = awsdl_cluster::parse_count("concurrency", *v, 1, 256);
-    if (!n) return awsdl_cli::report(n.error());
-    options.concurrency = *n;
-  }
+  auto concurrency = awsdl_cli::whole_flag(args, "concurrency", options.concurrency, 1, 256);
+  if (!concurrency) return awsdl_cli::report(concurrency.error());
+  options.concurrency = static_cast<int>(*concurrency);
   options.require_manifest = !args.has("no-verify");
   const bool on_master = args.has("on-master");
   std::optional<awsdl_cluster::Target> target;

@@ -1,5 +1,5 @@
 #pragma once
-// What `stage` and `unstage` share: sizes like "16MiB", whole-number flags, and a progress
+// What `stage` and `unstage` share: sizes like "16MiB" and a progress
 // display (a redrawn bar on a terminal, a plain line every few seconds otherwise).
 
 #include <unistd.h>
@@ -38,17 +38,6 @@ inline awsdl::Result<std::uint64_t> parse_size(const std::string& flag, const st
   else return bad();
   if (shift && n > (UINT64_MAX >> shift)) return bad();
   return n << shift;
-}
-
-inline awsdl::Result<int> parse_count(const std::string& flag, const std::string& text, int lo, int hi) {
-  int v = 0;
-  std::size_t i = 0;
-  for (; i < text.size() && i < 6 && text[i] >= '0' && text[i] <= '9'; ++i) v = v * 10 + (text[i] - '0');
-  if (i == 0 || i != text.size() || v < lo || v > hi)
-    return awsdl::Error::invalid_argument("BadFlag", "--" + flag + " must be a whole number from " +
-                                                         std::to_string(lo) + " to " + std::to_string(hi) +
-                                                         ", not '" + text + "'");
-  return v;
 }
 
 inline std::string human_bytes(double b) {

@@ -1,6 +1,10 @@
 #include "cli.hpp"
 
+#include <cctype>
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace awsdl_cli {
 
@@ -99,6 +103,7 @@ std::string Parser::help_text() const {
     s += "\nExamples:\n";
     for (const auto& e : examples_) s += "  " + e + "\n";
   }
+  for (const auto& n : notes_) s += "\n" + n;
   return s;
 }
 
@@ -115,6 +120,37 @@ awsdl::Result<bool> json_output(const Args& args, const std::string& fallback) {
   if (v == "text") return false;
   if (v == "json") return true;
   return awsdl::Error::invalid_argument("BadOutput", "--output must be text or json, not '" + v + "'");
+}
+
+awsdl::Result<long long> whole_flag(const Args& args, const std::string& name, long long fallback, long long lo,
+                                    long long hi) {
+  auto v = args.get(name);
+  if (!v) return fallback;
+  char* end = nullptr;
+  errno = 0;
+  const long long n = std::strtoll(v->c_str(), &end, 10);
+  const bool digits_first = !v->empty() && (std::isdigit(static_cast<unsigned char>((*v)[0])) ||
+                                            ((*v)[0] == '-' && v->size() > 1 && std::isdigit(static_cast<unsigned char>((*v)[1]))));
+  if (!digits_first || errno != 0 || end != v->c_str() + v->size() || n < lo || n > hi)
+    return awsdl::Error::invalid_argument("BadFlag", "--" + name + ": must be a whole number from " + std::to_string(lo) +
+                                                         " to " + std::to_string(hi) + ", not '" + *v + "'");
+  return n;
+}
+
+awsdl::Result<awsdl::Millis> seconds_flag(const Args& args, const std::string& name, awsdl::Millis fallback, double lo,
+                                          double hi) {
+  auto v = args.get(name);
+  if (!v) return fallback;
+  char* end = nullptr;
+  const double d = std::strtod(v->c_str(), &end);
+  const bool digits_first = !v->empty() && (std::isdigit(static_cast<unsigned char>((*v)[0])) || (*v)[0] == '.');
+  if (!digits_first || end != v->c_str() + v->size() || !std::isfinite(d) || d < lo || d > hi) {
+    char range[64];
+    std::snprintf(range, sizeof range, "%g to %g", lo, hi);
+    return awsdl::Error::invalid_argument("BadFlag", "--" + name + ": must be a number of seconds from " + range +
+                                                         ", not '" + *v + "'");
+  }
+  return awsdl::Millis(static_cast<long long>(d * 1000.0 + 0.5));
 }
 
 namespace {

@@ -52,6 +52,8 @@ class Parser {
   Parser& aws_flags(const std::string& default_output = "text");
   Parser& usage(std::string line) { usages_.push_back(std::move(line)); return *this; }
   Parser& example(std::string line) { examples_.push_back(std::move(line)); return *this; }
+  /// A paragraph (lines ending in '\n') printed after the examples, after a blank line.
+  Parser& note(std::string paragraph) { notes_.push_back(std::move(paragraph)); return *this; }
 
   /// Unknown flags and missing values are kInvalidArgument errors naming the flag.
   awsdl::Result<Args> parse(const std::vector<std::string>& argv) const;
@@ -60,7 +62,7 @@ class Parser {
  private:
   std::string program_, summary_;
   std::vector<FlagSpec> flags_;
-  std::vector<std::string> usages_, examples_;
+  std::vector<std::string> usages_, examples_, notes_;
 };
 
 /// The opening every example command shares: parses argv (--help prints the help and ends the
@@ -79,6 +81,16 @@ awsdl::Result<awsdl::Config> config_from(const Args& args);
 /// Whether --output asks for json ("text" or "json", `fallback` when absent); anything else
 /// is a usage error.
 awsdl::Result<bool> json_output(const Args& args, const std::string& fallback = "text");
+
+/// --NAME as a whole number from lo to hi, `fallback` when absent; otherwise the usage error
+/// "--NAME: must be a whole number from LO to HI, not 'V'".
+awsdl::Result<long long> whole_flag(const Args& args, const std::string& name, long long fallback, long long lo,
+                                    long long hi);
+
+/// --NAME as seconds (a decimal number) from lo to hi, `fallback` when absent; otherwise the
+/// usage error "--NAME: must be a number of seconds from LO to HI, not 'V'".
+awsdl::Result<awsdl::Millis> seconds_flag(const Args& args, const std::string& name, awsdl::Millis fallback, double lo,
+                                          double hi);
 
 /// Prints "error: ..." with a hint of what to do next, and returns the exit code to use
 /// (2 for invalid arguments, 1 otherwise).

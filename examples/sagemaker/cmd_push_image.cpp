@@ -44,11 +44,9 @@ int run(const std::vector<std::string>& argv) {
   awsdl::registry::PushOptions push;
   push.repository = repository;
   push.tag = args.get_or("tag", "latest");
-  if (auto v = args.get("parallel")) {
-    auto n = awsdl_sagemaker::parse_number("parallel", *v, 1, 64);
-    if (!n) return awsdl_cli::report(n.error());
-    push.parallel_uploads = static_cast<std::size_t>(*n);
-  }
+  auto parallel = awsdl_cli::whole_flag(args, "parallel", static_cast<long long>(push.parallel_uploads), 1, 64);
+  if (!parallel) return awsdl_cli::report(parallel.error());
+  push.parallel_uploads = static_cast<std::size_t>(*parallel);
   std::string image_uri;
   if (auto registry = args.get("registry")) {
     push.registry = *registry;

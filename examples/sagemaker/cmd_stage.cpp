@@ -45,11 +45,9 @@ int run(const std::vector<std::string>& argv) {
   std::string prefix = dest->key;
   if (!prefix.empty() && prefix.back() != '/') prefix += '/';
   awsdl::stage::StageOptions options;
-  if (auto v = args.get("concurrency")) {
-    auto n = awsdl_sagemaker::parse_number("concurrency", *v, 1, 256);
-    if (!n) return awsdl_cli::report(n.error());
-    options.concurrency = static_cast<int>(*n);
-  }
+  auto concurrency = awsdl_cli::whole_flag(args, "concurrency", options.concurrency, 1, 256);
+  if (!concurrency) return awsdl_cli::report(concurrency.error());
+  options.concurrency = static_cast<int>(*concurrency);
   auto config = awsdl_cli::config_from(args);
   if (!config) return awsdl_cli::report(config.error());
   const std::string channel_uri = "s3://" + dest->bucket + "/" + prefix + channel + "/";

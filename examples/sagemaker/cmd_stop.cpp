@@ -26,12 +26,9 @@ int run(const std::vector<std::string>& argv) {
   if (args.positionals().size() != 1 || !args.rest().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument("Usage", "stop takes one job name (see --help)"));
   const bool json = opening.json;
-  awsdl::Millis interval(5000);
-  if (auto v = args.get("poll-interval")) {
-    auto ms = awsdl_sagemaker::parse_seconds("poll-interval", *v);
-    if (!ms) return awsdl_cli::report(ms.error());
-    interval = *ms;
-  }
+  auto poll = awsdl_cli::seconds_flag(args, "poll-interval", std::chrono::seconds(5), 0.001, 3600);
+  if (!poll) return awsdl_cli::report(poll.error());
+  const awsdl::Millis interval = *poll;
   auto config = awsdl_cli::config_from(args);
   if (!config) return awsdl_cli::report(config.error());
   const std::string& name = args.positionals()[0];

@@ -72,8 +72,8 @@ awsdl::Result<sm::TrainingJobRequest> request_from(const awsdl_cli::Args& a) {
     return Error::invalid_argument("Usage", "train needs --job-name, --image, --role and --output-path (see --help)");
   r.instance_type = a.get_or("instance-type", r.instance_type);
   auto number = [&](const char* flag, long long lo, long long hi, auto& out) -> awsdl::Status {
-    if (auto v = a.get(flag)) {
-      AWSDL_ASSIGN_OR_RETURN(auto n, awsdl_sagemaker::parse_number(flag, *v, lo, hi));
+    if (a.has(flag)) {
+      AWSDL_ASSIGN_OR_RETURN(auto n, awsdl_cli::whole_flag(a, flag, 0, lo, hi));
       out = static_cast<std::remove_reference_t<decltype(out)>>(n);
     }
     return {};
@@ -156,28 +156,20 @@ int run(const std::vector<std::string>& raw) {
   auto argv = awsdl_sagemaker::expand_config_file(
       raw, {"input", "distribution", "hyperparameter", "metric", "env", "subnet", "security-group", "tag"});
   if (!argv) return awsdl_cli::report(argv.error());
-  auto p = parser();
-  auto args = p.parse(*argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (!args->positionals().empty() || !args->rest().empty())
+  auto opening = awsdl_cli::open_command(parser(), *argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  if (!args.positionals().empty() || !args.rest().empty())
     return awsdl_cli::report(Error::invalid_argument("Usage", "train takes only flags (see --help)"));
-  auto json = awsdl_cli::json_output(*args);
-  if (!json) return awsdl_cli::report(json.error());
-  auto request = request_from(*args);
+  const bool json = opening.json;
+  auto request = request_from(args);
   if (!request) return awsdl_cli::report(request.error());
-  awsdl::Millis interval(5000);
-  if (auto v = args->get("poll-interval")) {
-    auto ms = awsdl_sagemaker::parse_seconds("poll-interval", *v);
-    if (!ms) return awsdl_cli::report(ms.error());
-    interval = *ms;
-  }
+  auto poll = awsdl_cli::seconds_flag(args, "poll-interval", std::chrono::seconds(5), 0.001, 3600);
+  if (!poll) return awsdl_cli::report(poll.error());
+  const awsdl::Millis interval = *poll;
   // Everything is checked before the first call, the short image form included.
   if (auto ok = sm::validate(*request); !ok) return awsdl_cli::report(ok.error());
-  auto config = awsdl_cli::config_from(*args);
+  auto config = awsdl_cli::config_from(args);
   if (!config) return awsdl_cli::report(config.error());
 
   if (needs_registry(request->image)) {
@@ -188,8 +180,8 @@ int run(const std::vector<std::string>& raw) {
   sm::SageMakerClient sagemaker(*config);
   auto arn = sagemaker.create_training_job(*request);
   if (!arn) return awsdl_cli::report(arn.error(), "creating training job " + request->name);
-  if (!args->has("wait")) {
-    if (*json)
+  if (!args.has("wait")) {
+    if (json)
       std::printf("{\"name\":\"%s\",\"arn\":\"%s\"}\n", awsdl_cli::json_escape(request->name).c_str(),
                   awsdl_cli::json_escape(*arn).c_str());
     else
@@ -198,10 +190,10 @@ int run(const std::vector<std::string>& raw) {
   }
   std::fprintf(stderr, "created training job %s (%s)\n", request->name.c_str(), arn->c_str());
   // With JSON on stdout, the logs go to stderr so that stdout stays one document.
-  std::FILE* log_out = *json ? stderr : stdout;
+  std::FILE* log_out = json ? stderr : stdout;
   sm::FollowJobOptions follow;
   follow.poll_interval = interval;
-  follow.logs = !args->has("no-logs");
+  follow.logs = !args.has("no-logs");
   follow.on_log = [&](const awsdl::logs::LogEvent& e) {
     std::fprintf(log_out, "%s\n", awsdl_sagemaker::log_line(e).c_str());
     std::fflush(log_out);
@@ -211,9 +203,9 @@ int run(const std::vector<std::string>& raw) {
   };
   auto job = sm::follow_training_job(sagemaker, awsdl::logs::LogsClient(*config), request->name, config->runtime, follow);
   if (!job) return awsdl_cli::report(job.error(), "following training job " + request->name);
-  if (*json) std::printf("%s\n", awsdl_sagemaker::job_json(*job).c_str());
+  if (json) std::printf("%s\n", awsdl_sagemaker::job_json(*job).c_str());
   if (job->status == "Completed") {
-    if (!*json)
+    if (!json)
       std::printf("training job %s completed; model: %s\n", job->name.c_str(), job->model_artifacts.c_str());
     return awsdl_cli::kExitOk;
   }

@@ -20,31 +20,6 @@ awsdl::Result<std::pair<std::string, std::string>> split_kv(const std::string& f
   return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
 }
 
-awsdl::Result<long long> parse_number(const std::string& flag, const std::string& text, long long lo, long long hi) {
-  long long v = 0;
-  std::size_t i = 0;
-  for (; i < text.size() && i < 12 && text[i] >= '0' && text[i] <= '9'; ++i) v = v * 10 + (text[i] - '0');
-  if (i == 0 || i != text.size() || v < lo || v > hi)
-    return Error::invalid_argument("BadFlag", "--" + flag + " must be a whole number from " + std::to_string(lo) +
-                                                  " to " + std::to_string(hi) + ", not '" + text + "'");
-  return v;
-}
-
-awsdl::Result<awsdl::Millis> parse_seconds(const std::string& flag, const std::string& text) {
-  auto bad = [&] {
-    return Error::invalid_argument("BadFlag", "--" + flag + " takes seconds such as 5 or 0.5, not '" + text + "'");
-  };
-  if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789.") != std::string::npos) return bad();
-  double s = 0;
-  try {
-    s = std::stod(text);
-  } catch (...) {
-    return bad();
-  }
-  if (!(s > 0) || s > 3600) return bad();
-  return awsdl::Millis(static_cast<long long>(s * 1000 + 0.5));
-}
-
 awsdl::Result<std::vector<std::string>> expand_config_file(const std::vector<std::string>& argv,
                                                            const std::vector<std::string>& repeatable) {
   std::vector<std::string> own, from_file;

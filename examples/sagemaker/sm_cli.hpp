@@ -18,12 +18,6 @@ namespace awsdl_sagemaker {
 /// "K=V" -> {K, V}; the value may contain '='. Errors name the flag.
 awsdl::Result<std::pair<std::string, std::string>> split_kv(const std::string& flag, const std::string& text);
 
-/// A whole number in [lo, hi] (no sign, no suffix).
-awsdl::Result<long long> parse_number(const std::string& flag, const std::string& text, long long lo, long long hi);
-
-/// Seconds with an optional fraction ("5", "0.25") as milliseconds, in (0, 3600].
-awsdl::Result<awsdl::Millis> parse_seconds(const std::string& flag, const std::string& text);
-
 /// `--config FILE` (or --config=FILE) replaced by the file's flags. A single-valued flag
 /// given on the command line replaces the file's; repeatable ones (`repeatable`) collect
 /// both. File lines: "name = value", "name" for a switch, '#' comments, blank lines.

@@ -36,23 +36,13 @@ awsdl_cli::Parser make_parser(const CommandInfo& info) {
   if (info.grace_flag)
     p.flag({"grace", "SECONDS", "stopping a run: SIGTERM, then SIGKILL after this long (default 10)"});
   for (const auto& e : info.examples) p.example(e);
+  p.note("Every key of the INI file has a flag (above); a flag wins over the file. Configuration\n"
+         "and flag errors name the file and line (or the flag) and exit with 2 before any AWS call.\n"
+         "Credentials come only from the standard chain (environment, --profile, SSO, instance\n"
+         "role), never from the config file. Exit codes: 0 ok, 1 failed, 2 usage.\n");
+  if (!info.notes.empty()) p.note(info.notes);
   return p;
 }
-
-awsdl::Result<double> decimal_flag(const awsdl_cli::Args& args, const std::string& name, double fallback, double lo,
-                                   double hi) {
-  auto v = args.get(name);
-  if (!v) return fallback;
-  char* end = nullptr;
-  double d = std::strtod(v->c_str(), &end);
-  if (v->empty() || end != v->c_str() + v->size() || !std::isfinite(d) || d < lo || d > hi)
-    return awsdl::Error::invalid_argument("BadFlag", "--" + name + ": must be a number of seconds from " +
-                                                         std::to_string(lo).substr(0, 4) + " to " +
-                                                         std::to_string(static_cast<long>(hi)) + ", not '" + *v + "'");
-  return d;
-}
-
-awsdl::Millis millis(double seconds) { return awsdl::Millis(static_cast<long long>(seconds * 1000.0)); }
 
 }  // namespace
 
@@ -69,41 +59,29 @@ void progress(const std::string& line) {
 
 int prepare(const CommandInfo& info, const std::vector<std::string>& argv, Context& ctx) {
   ctx.prog = "awsdl-vm " + info.name;
-  auto p = make_parser(info);
-  auto args = p.parse(argv);
-  if (!args) return awsdl_cli::report(args.error());
-  if (args->help()) {
-    std::fputs(p.help_text().c_str(), stdout);
-    std::fputs(
-        "\nEvery key of the INI file has a flag (above); a flag wins over the file. Configuration\n"
-        "and flag errors name the file and line (or the flag) and exit with 2 before any AWS call.\n"
-        "Credentials come only from the standard chain (environment, --profile, SSO, instance\n"
-        "role), never from the config file. Exit codes: 0 ok, 1 failed, 2 usage.\n",
-        stdout);
-    if (!info.notes.empty()) std::fputs(("\n" + info.notes).c_str(), stdout);
-    return awsdl_cli::kExitOk;
-  }
-  if (!args->positionals().empty())
+  auto opening = awsdl_cli::open_command(make_parser(info), argv);
+  if (opening.exit) return *opening.exit;
+  const awsdl_cli::Args& args = opening.args;
+  if (!args.positionals().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument(
-        "UnexpectedArgument", "unexpected argument '" + args->positionals()[0] + "' (see " + ctx.prog + " --help)"));
-  if (!args->rest().empty())
+        "UnexpectedArgument", "unexpected argument '" + args.positionals()[0] + "' (see " + ctx.prog + " --help)"));
+  if (!args.rest().empty())
     return awsdl_cli::report(awsdl::Error::invalid_argument(
         "UnexpectedArgument",
         "unexpected '--': commands come from the config file or --setup-command / --run-command"));
-  auto json = awsdl_cli::json_output(*args);
-  if (!json) return awsdl_cli::report(json.error());
-  ctx.json = *json;
-  auto poll = decimal_flag(*args, "poll-interval", 2.0, 0.05, 60);
+  ctx.json = opening.json;
+  using std::chrono::seconds;
+  auto poll = awsdl_cli::seconds_flag(args, "poll-interval", awsdl::Millis(2000), 0.05, 60);
   if (!poll) return awsdl_cli::report(poll.error());
-  auto wait = decimal_flag(*args, "wait-timeout", 900, 1, 86400);
+  auto wait = awsdl_cli::seconds_flag(args, "wait-timeout", seconds(900), 1, 86400);
   if (!wait) return awsdl_cli::report(wait.error());
-  auto grace = decimal_flag(*args, "grace", 10, 0.1, 3600);
+  auto grace = awsdl_cli::seconds_flag(args, "grace", seconds(10), 0.1, 3600);
   if (!grace) return awsdl_cli::report(grace.error());
-  ctx.poll = millis(*poll);
-  ctx.wait_timeout = millis(*wait);
-  ctx.grace = millis(*grace);
-  ctx.yes = args->has("yes");
-  ctx.detach = args->has("detach");
+  ctx.poll = *poll;
+  ctx.wait_timeout = *wait;
+  ctx.grace = *grace;
+  ctx.yes = args.has("yes");
+  ctx.detach = args.has("detach");
   if (info.yes_flag && !ctx.yes && !::isatty(0))
     return awsdl_cli::report(awsdl::Error::invalid_argument(
         "ConfirmationNeeded",
@@ -111,8 +89,8 @@ int prepare(const CommandInfo& info, const std::vector<std::string>& argv, Conte
 
   std::vector<KeyOverride> overrides;
   for (const auto& k : vm_keys())
-    if (args->has(k.flag)) overrides.push_back({&k, args->all(k.flag)});
-  auto vm = load_vm_config(args->get_or("config", ""), overrides, info.needs);
+    if (args.has(k.flag)) overrides.push_back({&k, args.all(k.flag)});
+  auto vm = load_vm_config(args.get_or("config", ""), overrides, info.needs);
   if (!vm) {
     std::fprintf(stderr, "error: %s\n", vm.error().message.c_str());
     return awsdl_cli::kExitUsage;
@@ -121,8 +99,8 @@ int prepare(const CommandInfo& info, const std::vector<std::string>& argv, Conte
 
   awsdl::Config::Overrides o;
   o.region = ctx.vm.region;  // --region already replaced it (it is one of the keys)
-  o.profile = args->get_or("profile", "");
-  o.endpoint_url = args->get_or("endpoint-url", "");
+  o.profile = args.get_or("profile", "");
+  o.endpoint_url = args.get_or("endpoint-url", "");
   auto cfg = awsdl::Config::from_environment(std::move(o));
   if (!cfg) {
     std::fprintf(stderr, "error: %s\n", cfg.error().to_string().c_str());

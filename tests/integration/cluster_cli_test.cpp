@@ -50,16 +50,10 @@ class ClusterCliTest : public ::testing::Test {
   }
 
   std::map<std::string, std::string> env() const {
-    return {{"PATH", "/usr/bin:/bin"},
-            {"HOME", tmp.path().string()},
-            {"AWS_CONFIG_FILE", (tmp / "no-config").string()},
-            {"AWS_SHARED_CREDENTIALS_FILE", (tmp / "no-credentials").string()},
-            {"AWS_EC2_METADATA_DISABLED", "true"},
-            {"AWS_ACCESS_KEY_ID", Sandbox::kAccessKeyId},
-            {"AWS_SECRET_ACCESS_KEY", Sandbox::kSecretAccessKey},
-            {"AWS_REGION", Sandbox::kRegion},
-            // Belt and braces: a command that lost its --endpoint-url still reaches only the sandbox.
-            {"AWS_ENDPOINT_URL", sandbox.endpoint()}};
+    auto e = Sandbox::cli_env(tmp.path().string());
+    // Belt and braces: a command that lost its --endpoint-url still reaches only the sandbox.
+    e["AWS_ENDPOINT_URL"] = sandbox.endpoint();
+    return e;
   }
   testsupport::ProcessResult cli(std::vector<std::string> args, int timeout_s = 120) const {
     // Before any "--": what follows it is the remote command.

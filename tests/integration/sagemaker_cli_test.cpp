@@ -51,16 +51,7 @@ class SageMakerCliTest : public ::testing::Test {
   }
 
   // Nothing from the test's own environment leaks in: no ~/.aws, no IMDS.
-  std::map<std::string, std::string> env() const {
-    return {{"PATH", "/usr/bin:/bin"},
-            {"HOME", tmp_},
-            {"AWS_CONFIG_FILE", tmp_ + "/no-config"},
-            {"AWS_SHARED_CREDENTIALS_FILE", tmp_ + "/no-credentials"},
-            {"AWS_EC2_METADATA_DISABLED", "true"},
-            {"AWS_ACCESS_KEY_ID", Sandbox::kAccessKeyId},
-            {"AWS_SECRET_ACCESS_KEY", Sandbox::kSecretAccessKey},
-            {"AWS_REGION", Sandbox::kRegion}};
-  }
+  std::map<std::string, std::string> env() const { return Sandbox::cli_env(tmp_); }
   testsupport::ProcessResult cli(std::vector<std::string> args) const {
     args.push_back("--endpoint-url");
     args.push_back(sandbox.endpoint());

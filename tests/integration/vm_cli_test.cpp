@@ -179,16 +179,7 @@ class VmCliTest : public ::testing::Test {
   fs::path config_path() const { return dir / "vm.ini"; }
 
   // Nothing from the test's own environment leaks in: no ~/.aws, no IMDS, HOME is ours.
-  std::map<std::string, std::string> env() const {
-    return {{"PATH", "/usr/bin:/bin"},
-            {"HOME", dir.string()},
-            {"AWS_CONFIG_FILE", (dir / "no-config").string()},
-            {"AWS_SHARED_CREDENTIALS_FILE", (dir / "no-credentials").string()},
-            {"AWS_EC2_METADATA_DISABLED", "true"},
-            {"AWS_ACCESS_KEY_ID", Sandbox::kAccessKeyId},
-            {"AWS_SECRET_ACCESS_KEY", Sandbox::kSecretAccessKey},
-            {"AWS_REGION", Sandbox::kRegion}};
-  }
+  std::map<std::string, std::string> env() const { return Sandbox::cli_env(dir.string()); }
 
   awsdl::testsupport::ProcessResult cli(std::vector<std::string> args, bool with_config = true) const {
     if (with_config && !args.empty() && args[0] != "--help") {

@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -83,6 +84,19 @@ class Sandbox {
   int port() const { return port_; }
   std::string host_port() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string endpoint() const { return "http://" + host_port(); }
+
+  /// The environment for an example program run against the sandbox: the example static keys
+  /// and region, and nothing of the test's own (no ~/.aws below `home`, no IMDS).
+  static std::map<std::string, std::string> cli_env(const std::string& home) {
+    return {{"PATH", "/usr/bin:/bin"},
+            {"HOME", home},
+            {"AWS_CONFIG_FILE", home + "/no-config"},
+            {"AWS_SHARED_CREDENTIALS_FILE", home + "/no-credentials"},
+            {"AWS_EC2_METADATA_DISABLED", "true"},
+            {"AWS_ACCESS_KEY_ID", kAccessKeyId},
+            {"AWS_SECRET_ACCESS_KEY", kSecretAccessKey},
+            {"AWS_REGION", kRegion}};
+  }
 
   /// Region us-east-1, the example static keys, endpoint_url set to the sandbox, the system
   /// runtime and a curl transport (shared by every Config this object hands out).
