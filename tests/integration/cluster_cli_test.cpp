@@ -86,6 +86,15 @@ class ClusterCliTest : public ::testing::Test {
     std::ifstream in(path);
     return in ? std::string(std::istreambuf_iterator<char>(in), {}) : "(cannot read " + path + ")";
   }
+  // `flags` without `flag` and its value.
+  static std::vector<std::string> without(const std::vector<std::string>& flags, const std::string& flag) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < flags.size(); ++i) {
+      if (flags[i] == flag) ++i;
+      else out.push_back(flags[i]);
+    }
+    return out;
+  }
   static std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
     a.insert(a.end(), b.begin(), b.end());
     return a;
@@ -165,14 +174,7 @@ TEST_F(ClusterCliTest, DryRunPrintsTheCallsAndMakesNone) {
   EXPECT_NE(create.out.find("Parameters.MinWorkerCount=1"), std::string::npos) << create.out;
   EXPECT_NE(create.out.find("Capabilities.1=CAPABILITY_"), std::string::npos) << create.out;
   EXPECT_NE(create.out.find("Tags.awsdl:cluster=drycluster"), std::string::npos) << create.out;
-  std::vector<std::string> no_workers;
-  for (std::size_t i = 0; i < flags.size(); ++i) {
-    if (flags[i] == "--workers") {
-      ++i;
-    } else {
-      no_workers.push_back(flags[i]);
-    }
-  }
+  const auto no_workers = without(flags, "--workers");
   auto resize = cli(with({"resize", "--dry-run", "--workers", "5"}, no_workers));
   ASSERT_EQ(resize.exit_code, 0) << resize.err;
   EXPECT_NE(resize.out.find("UpdateStack"), std::string::npos) << resize.out;
@@ -320,14 +322,7 @@ int main(int argc, char** argv) {
   auto again = cli(with({"stop"}, flags));
   EXPECT_NE(again.out.find("nothing to stop"), std::string::npos) << again.out;
 
-  std::vector<std::string> no_workers;
-  for (std::size_t i = 0; i < flags.size(); ++i) {
-    if (flags[i] == "--workers") {
-      ++i;
-    } else {
-      no_workers.push_back(flags[i]);
-    }
-  }
+  const auto no_workers = without(flags, "--workers");
   auto resize = cli(with({"resize", "--workers", "1", "--yes", "--output", "json", "--poll-interval", "0.2"}, no_workers), 180);
   ASSERT_EQ(resize.exit_code, 0) << resize.out << resize.err;
   rapidjson::Document rs;

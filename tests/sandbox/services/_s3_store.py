@@ -120,25 +120,14 @@ class Blob:
 
 
 def read_segments(blobs, offset, length):
-    """Bytes [offset, offset+length) of the concatenation of `blobs`."""
-    out = []
-    pos = 0
-    end = offset + length
-    for b in blobs:
-        if pos >= end:
-            break
-        nxt = pos + b.size
-        if nxt > offset:
-            lo = max(offset, pos) - pos
-            hi = min(end, nxt) - pos
-            out.append(b.read(lo, hi - lo))
-        pos = nxt
-    return b''.join(out)
+    """Bytes [offset, offset+length) of the concatenation of `blobs`, in one piece."""
+    return b''.join(iter_segments(blobs, offset, length))
 
 
 def iter_segments(blobs, offset, length, chunk=1 << 20):
-    """The same bytes as read_segments(), as pieces of at most `chunk` bytes read one at a
-    time (a GET of a multi-GiB object is streamed, never held in memory)."""
+    """Bytes [offset, offset+length) of the concatenation of `blobs`, as pieces of at most
+    `chunk` bytes read one at a time (a GET of a multi-GiB object is streamed, never held in
+    memory)."""
     pos = 0
     end = offset + length
     for b in blobs:
