@@ -56,18 +56,27 @@ def _port_free(addr, port):
 
 
 def _pick_block(count):
-    """A 127.0.<b>.0/24 block whose node addresses are all free on port 22."""
+    """A 127.0.<b>.0/24 block whose node addresses are all free on port 22, claimed: the
+    returned socket is bound to the block's hang address, so that another run picking at the
+    same moment (ctest runs test binaries side by side) finds the block taken."""
     start = 1 + os.getpid() % 200
     for k in range(200):
         b = 1 + (start + k) % 240
-        hosts = list(range(1, count + 1)) + [BASTION_MASTER_HOST, HANG_HOST]
+        claim = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            claim.bind((f"127.0.{b}.{HANG_HOST}", 22))
+        except OSError:
+            claim.close()
+            continue
+        hosts = list(range(1, count + 1)) + [BASTION_MASTER_HOST]
         if all(_port_free(f"127.0.{b}.{h}", 22) for h in hosts):
             # the worker subnet must not be in use either (another run's veths)
             routes = subprocess.run([IP, "-4", "route", "show", f"10.213.{b}.0/24"],
                                     capture_output=True, text=True).stdout
             out = subprocess.run([IP, "-4", "addr", "show"], capture_output=True, text=True).stdout
             if f"10.213.{b}." not in routes and f"10.213.{b}." not in out:
-                return b
+                return b, claim
+        claim.close()
     raise RuntimeError("no free 127.0.x.0/24 block for test nodes")
 
 
@@ -204,7 +213,7 @@ SetEnv SHLVL=1 TMPDIR={node_tmp} XDG_CACHE_HOME={node_cache}
     def start(self):
         if not os.path.isdir("/run/sshd"):
             os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation dir
-        block = _pick_block(self.count)
+        block, self.hang_socket = _pick_block(self.count)
         key = os.path.join(self.tmp, "id_ed25519")
         user_pub = _keygen(key, "awsdl-test")
         other_key = os.path.join(self.tmp, "other_host_ed25519")
@@ -226,8 +235,6 @@ SetEnv SHLVL=1 TMPDIR={node_tmp} XDG_CACHE_HOME={node_cache}
             self._wait_listening(addr, 22, p)
 
         hang_addr = f"127.0.{block}.{HANG_HOST}"
-        self.hang_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.hang_socket.bind((hang_addr, 22))
         self.hang_socket.listen(64)   # never accepted: the kernel completes the handshake, no banner follows
 
         self.info = {
