@@ -18,6 +18,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "awsdl/s3/client.hpp"
 #include "awsdl/stage/stager.hpp"
@@ -291,6 +292,85 @@ TEST_F(StageTest, PersistentPartFailureAbortsAndLeavesNothing) {
   EXPECT_NE(staged.error().message.find("aborted"), std::string::npos) << staged.error().message;
   EXPECT_EQ(open_uploads(), 0u);
   EXPECT_TRUE(keys().empty());  // neither the archive nor a manifest
+}
+
+// CompleteMultipartUpload completes on the server but its answer never arrives whole (every
+// attempt, retries included): the stage finds out that the object is the one it uploaded
+// and carries on, instead of failing with the archive left behind without a manifest.
+class CompletionOutcomeUnknown : public StageTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(CompletionOutcomeUnknown, StageFindsItsCompletedUploadAndFinishes) {
+  make_dataset();
+  Config other = sandbox.config(testsupport::Sandbox::kOtherAccessKeyId, testsupport::Sandbox::kOtherSecretAccessKey);
+  other.retry.base_delay = Millis(5);
+  ASSERT_TRUE(sandbox.set_faults(std::string(R"([{"service":"s3","operation":"CompleteMultipartUpload",)") + GetParam() +
+                                 R"(,"count":null,"access_key_id":")" + testsupport::Sandbox::kOtherAccessKeyId + R"("}])"));
+  auto staged = Stager(other).stage(inputs(), uri("unknown.tar"), stage_options());
+  ASSERT_TRUE(sandbox.clear_faults());
+  ASSERT_TRUE(staged) << staged.error().to_string();
+  EXPECT_GE(staged->parts, 5);
+  EXPECT_EQ(open_uploads(), 0u);
+  EXPECT_EQ(keys(), (std::vector<std::string>{"unknown.tar", "unknown.tar.manifest"}));
+  auto unstaged = Stager(config).unstage(uri("unknown.tar"), (tmp / "out").string(), unstage_options());
+  ASSERT_TRUE(unstaged) << unstaged.error().to_string();
+  EXPECT_TRUE(unstaged->manifest_verified);
+  EXPECT_EQ(tree(tmp / "out"), tree(tmp / "src"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Answers, CompletionOutcomeUnknown,
+                         ::testing::Values(R"("kind":"truncate")", R"("kind":"reset","when":"after")"),
+                         [](const auto& info) { return info.index == 0 ? std::string("Truncated") : std::string("ResetAfter"); });
+
+TEST_F(StageTest, CompletedUploadIsRemovedWhenTheStageFailsAfterwards) {
+  make_dataset();
+  Config other = sandbox.config(testsupport::Sandbox::kOtherAccessKeyId, testsupport::Sandbox::kOtherSecretAccessKey);
+  other.retry.base_delay = Millis(5);
+  const std::string scope = std::string(R"(,"count":null,"access_key_id":")") + testsupport::Sandbox::kOtherAccessKeyId + R"("})";
+  // The completion's answer is lost, then the manifest cannot be written: the stage fails,
+  // and the archive it did complete is removed like on every other failure.
+  ASSERT_TRUE(sandbox.set_faults(R"([{"service":"s3","operation":"CompleteMultipartUpload","kind":"truncate")" + scope +
+                                 R"(,{"service":"s3","operation":"PutObject","kind":"error","code":"AccessDenied","status":403)" +
+                                 scope + "]"));
+  auto staged = Stager(other).stage(inputs(), uri("half.tar"), stage_options());
+  ASSERT_TRUE(sandbox.clear_faults());
+  ASSERT_FALSE(staged);
+  EXPECT_EQ(staged.error().code, "AccessDenied") << staged.error().to_string();
+  EXPECT_NE(staged.error().message.find("removed"), std::string::npos) << staged.error().message;
+  EXPECT_EQ(open_uploads(), 0u);
+  EXPECT_TRUE(keys().empty()) << ::testing::PrintToString(keys());
+}
+
+TEST_F(StageTest, AnObjectThatIsNotTheStagesIsNeverRemoved) {
+  // The completion's answer is lost, and before the stage can look, another writer replaces
+  // the key: the stage fails, and the other writer's object stays.
+  make_dataset();
+  s3::S3Client client(config);
+  Config other = sandbox.config(testsupport::Sandbox::kOtherAccessKeyId, testsupport::Sandbox::kOtherSecretAccessKey);
+  other.retry.base_delay = Millis(5);
+  const std::string scope = std::string(R"(,"count":null,"access_key_id":")") + testsupport::Sandbox::kOtherAccessKeyId + R"("})";
+  ASSERT_TRUE(sandbox.set_faults(R"([{"service":"s3","operation":"CompleteMultipartUpload","kind":"truncate")" + scope +
+                                 R"(,{"service":"s3","operation":"HeadObject","kind":"delay","delay_ms":1500)" + scope + "]"));
+  std::atomic<bool> replaced{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 600 && !replaced; ++i) {
+      if (client.head_object({.bucket = bucket, .key = "theirs.tar"})) {
+        replaced = static_cast<bool>(
+            client.put_object({.bucket = bucket, .key = "theirs.tar", .body = "another writer's object"}));
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  auto staged = Stager(other).stage(inputs(), uri("theirs.tar"), stage_options());
+  writer.join();
+  ASSERT_TRUE(sandbox.clear_faults());
+  ASSERT_TRUE(replaced.load());
+  ASSERT_FALSE(staged);
+  EXPECT_NE(staged.error().message.find("nothing was removed"), std::string::npos) << staged.error().message;
+  auto left = client.get_object({.bucket = bucket, .key = "theirs.tar"});
+  ASSERT_TRUE(left) << left.error().to_string();
+  EXPECT_EQ(left->body, "another writer's object");
+  EXPECT_EQ(open_uploads(), 0u);
 }
 
 TEST_F(StageTest, CancelledStageLeavesNothing) {
