@@ -1,5 +1,7 @@
 #include "cluster_cli.hpp"
 
+#include "interrupt.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -220,32 +222,10 @@ awsdl::Result<NodeAccess> node_access(const Target& target, const awsdl::cluster
   return a;
 }
 
-namespace {
-awsdl::CancellationSource* g_interrupt = nullptr;
-std::atomic<int> g_interrupts{0};
+// The examples' one interrupt handler (examples/common/interrupt.hpp).
+awsdl::CancellationToken install_interrupt_handler() { return awsdl_cli::install_interrupt_handler(); }
 
-extern "C" void on_sigint(int) {
-  if (g_interrupts.fetch_add(1) >= 1) {
-    std::signal(SIGINT, SIG_DFL);
-    std::raise(SIGINT);
-    return;
-  }
-  if (g_interrupt) g_interrupt->cancel();
-}
-}  // namespace
-
-awsdl::CancellationToken install_interrupt_handler() {
-  static awsdl::CancellationSource source;
-  g_interrupt = &source;
-  struct sigaction sa {};
-  sa.sa_handler = on_sigint;
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
-  return source.token();
-}
-
-bool interrupted() { return g_interrupts.load() > 0; }
+bool interrupted() { return awsdl_cli::interrupt_signal() != 0; }
 
 bool confirm(const std::string& question) {
   if (!::isatty(STDIN_FILENO)) return false;

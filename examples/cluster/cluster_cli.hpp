@@ -77,8 +77,8 @@ awsdl::Status record_job(const Target& target, const awsdl::ssh::RemoteJob& job)
 awsdl::Result<std::vector<awsdl::ssh::RemoteJob>> recorded_jobs(const Target& target);
 awsdl::Status forget_jobs(const Target& target, const std::vector<std::string>& ids);
 
-/// Ctrl-C: the first one cancels the returned token (the command decides what to do), the
-/// second one ends the program as usual.
+/// Ctrl-C or SIGTERM: the first one cancels the returned token (the command decides what to
+/// do), the second one ends the program as usual (awsdl_cli::install_interrupt_handler).
 awsdl::CancellationToken install_interrupt_handler();
 bool interrupted();
 

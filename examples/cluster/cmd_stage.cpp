@@ -6,6 +6,7 @@
 
 #include "cli.hpp"
 #include "command.hpp"
+#include "interrupt.hpp"
 #include "stage_cli.hpp"
 
 namespace {
@@ -59,10 +60,17 @@ int run(const std::vector<std::string>& argv) {
       display.update(p.input_bytes_done, p.input_bytes_total);
     };
   std::vector<std::string> paths(pos.begin(), pos.end() - 1);
+  // Ctrl-C or SIGTERM: the stage stops, its multipart upload is aborted, and that is said.
+  options.call.cancel = awsdl_cli::install_interrupt_handler();
+  awsdl_cli::set_interrupt_notes(
+      "interrupted: stopping and aborting the upload to " + pos.back() + " (interrupt again to quit at once)",
+      "interrupted again: quitting before the cleanup finished. A multipart upload of " + pos.back() +
+          " may be left (S3 bills its parts until it is removed): run the same stage again with --resume to "
+          "finish it, or remove it with `aws s3api list-multipart-uploads` and `abort-multipart-upload`.");
   awsdl::stage::Stager stager(*config);
   auto r = stager.stage(paths, pos.back(), options);
   display.finish();
-  if (!r) return awsdl_cli::report(r.error());
+  if (!r) return awsdl_cluster::report_stage_failure(r.error(), pos.back());
 
   const double secs = static_cast<double>(r->duration.count()) / 1000.0;
   const std::string where = "s3://" + r->bucket + "/" + r->key;

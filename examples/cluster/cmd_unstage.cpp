@@ -9,6 +9,7 @@
 #include "cli.hpp"
 #include "cluster_cli.hpp"
 #include "command.hpp"
+#include "interrupt.hpp"
 #include "stage_cli.hpp"
 
 namespace {
@@ -69,6 +70,10 @@ int run(const std::vector<std::string>& argv) {
   if (!args.has("quiet"))
     options.on_progress = [&](const awsdl::stage::UnstageProgress& p) { display.update(p.bytes_done, p.bytes_total); };
   options.call.cancel = awsdl_cluster::install_interrupt_handler();
+  awsdl_cli::set_interrupt_notes(
+      "interrupted: stopping; what was extracted is removed, " + pos[1] + " stays as it was (interrupt again to quit at once)",
+      "interrupted again: quitting before the cleanup finished. A staging directory .awsdl-unstage-* may be left in " +
+          pos[1] + (on_master ? " on the master" : "") + ": the next unstage into it removes it.");
   awsdl::stage::Stager stager(*config);
   std::optional<awsdl::Result<awsdl::stage::UnstageResult>> result;
   std::string host;  // empty: here
@@ -90,6 +95,10 @@ int run(const std::vector<std::string>& argv) {
   }
   display.finish();
   const auto& r = *result;
+  if (!r && awsdl_cli::interrupt_signal() != 0) {
+    std::fprintf(stderr, "interrupted: %s\n", r.error().message.c_str());
+    awsdl_cli::end_interrupted();
+  }
   if (!r) return awsdl_cli::report(r.error());
 
   const double secs = static_cast<double>(r->duration.count()) / 1000.0;

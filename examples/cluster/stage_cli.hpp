@@ -12,6 +12,9 @@
 
 #include <awsdl/core/result.hpp>
 
+#include "cli.hpp"
+#include "interrupt.hpp"
+
 namespace awsdl_cluster {
 
 /// "16MiB", "16M", "5242880", "1GiB", "64k": binary multiples, case-insensitive.
@@ -38,6 +41,19 @@ inline awsdl::Result<std::uint64_t> parse_size(const std::string& flag, const st
   else return bad();
   if (shift && n > (UINT64_MAX >> shift)) return bad();
   return n << shift;
+}
+
+/// A failed stage: after an interrupt, what the cleanup did, and the program ends by the
+/// signal (exit status 130 or 143); otherwise the error as report() prints it.
+inline int report_stage_failure(const awsdl::Error& error, const std::string& destination) {
+  if (awsdl_cli::interrupt_signal() == 0) return awsdl_cli::report(error);
+  std::fprintf(stderr, "interrupted: %s\n", error.message.c_str());
+  if (error.message.find("failed too") != std::string::npos)
+    std::fprintf(stderr,
+                 "hint: a multipart upload of %s may be left: run the same stage again with --resume to finish it, "
+                 "or remove it with `aws s3api abort-multipart-upload`\n",
+                 destination.c_str());
+  awsdl_cli::end_interrupted();
 }
 
 inline std::string human_bytes(double b) {

@@ -10,6 +10,7 @@
 
 #include "cli.hpp"
 #include "command.hpp"
+#include "interrupt.hpp"
 #include "sm_cli.hpp"
 
 namespace {
@@ -87,7 +88,19 @@ int run(const std::vector<std::string>& argv) {
       if (e.kind == K::kBlobDone) std::fprintf(stderr, "pushed   %s (%llu bytes)\n", e.digest.c_str(),
                                               static_cast<unsigned long long>(e.bytes));
     };
+  // Ctrl-C or SIGTERM: the push stops; no tag is written, and that is said.
+  push.cancel = awsdl_cli::install_interrupt_handler();
+  awsdl_cli::set_interrupt_notes("interrupted: stopping the push of " + image_uri + " (interrupt again to quit at once)",
+                                 "interrupted again: quitting. " + image_uri +
+                                     " was not tagged; blobs already uploaded stay in the registry and the next push "
+                                     "reuses them.");
   auto r = awsdl::registry::push_image(args.positionals()[0], push);
+  if (!r && awsdl_cli::interrupt_signal() != 0) {
+    std::fprintf(stderr, "interrupted: %s: %s was not tagged; blobs already uploaded stay in the registry and the "
+                         "next push reuses them\n",
+                 r.error().message.c_str(), image_uri.c_str());
+    awsdl_cli::end_interrupted();
+  }
   if (!r) return awsdl_cli::report(r.error(), "pushing " + args.positionals()[0]);
   if (json)
     std::printf("{\"image\":\"%s\",\"digest\":\"%s\",\"media_type\":\"%s\",\"blobs_uploaded\":%zu,"

@@ -8,6 +8,7 @@
 
 #include "cli.hpp"
 #include "command.hpp"
+#include "interrupt.hpp"
 #include "sm_cli.hpp"
 
 namespace {
@@ -52,7 +53,19 @@ int run(const std::vector<std::string>& argv) {
   if (!config) return awsdl_cli::report(config.error());
   const std::string channel_uri = "s3://" + dest->bucket + "/" + prefix + channel + "/";
   std::vector<std::string> paths(pos.begin(), pos.end() - 1);
-  auto r = awsdl::stage::Stager(*config).stage(paths, channel_uri + name, options);
+  // Ctrl-C or SIGTERM: the stage stops, its multipart upload is aborted, and that is said.
+  const std::string destination = channel_uri + name;
+  options.call.cancel = awsdl_cli::install_interrupt_handler();
+  awsdl_cli::set_interrupt_notes(
+      "interrupted: stopping and aborting the upload to " + destination + " (interrupt again to quit at once)",
+      "interrupted again: quitting before the cleanup finished. A multipart upload of " + destination +
+          " may be left (S3 bills its parts until it is removed): remove it with `aws s3api list-multipart-uploads` "
+          "and `abort-multipart-upload`, or stage again.");
+  auto r = awsdl::stage::Stager(*config).stage(paths, destination, options);
+  if (!r && awsdl_cli::interrupt_signal() != 0) {
+    std::fprintf(stderr, "interrupted: %s\n", r.error().message.c_str());
+    awsdl_cli::end_interrupted();
+  }
   if (!r) return awsdl_cli::report(r.error());
   if (json)
     std::printf("{\"uri\":\"%s\",\"channel\":\"%s\",\"channel_uri\":\"%s\",\"files\":%llu,\"archive_bytes\":%llu,"

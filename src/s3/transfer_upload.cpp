@@ -240,6 +240,109 @@ class MultipartRun {
   std::uint64_t done_bytes_ = 0;
 };
 
+// The multipart ETag S3 gives the object a completion makes: the MD5 of the parts' binary
+// MD5s, then "-" and the number of parts. Empty when a part's ETag is not an MD5 (SSE-KMS).
+std::string expected_multipart_etag(const std::vector<CompletedPart>& parts) {
+  std::string digests;
+  for (const auto& p : parts) {
+    std::string_view hex = p.etag;
+    while (!hex.empty() && hex.front() == '"') hex.remove_prefix(1);
+    while (!hex.empty() && hex.back() == '"') hex.remove_suffix(1);
+    if (hex.size() != 32) return {};
+    for (std::size_t i = 0; i < 32; i += 2) {
+      auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+      };
+      const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+      if (hi < 0 || lo < 0) return {};
+      digests += static_cast<char>(hi * 16 + lo);
+    }
+  }
+  return "\"" + internal::hex_encode(internal::md5(digests)) + "-" + std::to_string(parts.size()) + "\"";
+}
+
+// CompleteMultipartUpload failed, but it may have completed on the server all the same (an
+// answer that could not be read, a connection lost after the request was sent, a retry that
+// met NoSuchUpload). Finds out: an upload that still exists did not complete (it is aborted,
+// or left for a resume); one that is gone completed if the key now holds exactly the object
+// it would make (size, multipart ETag, our metadata). Then the upload succeeded and that is
+// returned; otherwise the error, saying what is known. Nothing is ever deleted here.
+Result<CompleteMultipartUploadResult> find_completed(const S3Client& client, const TransferOptions& options,
+                                                     const UploadRequest& request, const MultipartUpload& upload,
+                                                     const std::vector<CompletedPart>& parts, std::uint64_t size,
+                                                     Error e) {
+  const std::string where = "s3://" + upload.bucket + "/" + upload.key;
+  CallOptions fresh;  // not a cancelled token: this must go out
+  auto gone = [](const Error& err) { return err.code == "NoSuchUpload" || err.http_status == 404; };
+  if (options.abort_on_failure) {
+    auto aborted = client.abort_multipart_upload(upload, fresh);
+    if (aborted) {
+      e.message += " (the multipart upload was aborted)";
+      return e;
+    }
+    if (!gone(aborted.error())) {
+      e.message += " (aborting the multipart upload failed too: " + aborted.error().to_string() +
+                   "; whether " + where + " was written is unknown: look at it, and at the multipart upload " +
+                   upload.upload_id + ")";
+      return e;
+    }
+  } else {
+    auto listed = client.list_parts(upload, 0, 1, fresh);
+    if (listed) {
+      e.message += " (multipart upload " + upload.upload_id + " left in place for a resume)";
+      return e;
+    }
+    if (!gone(listed.error())) {
+      e.message += " (whether " + where + " was written is unknown: " + listed.error().to_string() + ")";
+      return e;
+    }
+  }
+  // The upload is gone: completed, by this call or a retry of it, or aborted by someone else.
+  HeadObjectRequest head_request;
+  head_request.bucket = upload.bucket;
+  head_request.key = upload.key;
+  auto head = client.head_object(head_request, fresh);
+  if (!head) {
+    const bool missing = head.error().http_status == 404;
+    e.message += missing ? " (the multipart upload is gone and " + where + " does not exist: it was aborted)"
+                         : " (the multipart upload is gone; whether it made " + where +
+                               " is unknown: " + head.error().to_string() + ")";
+    return e;
+  }
+  const std::string etag = expected_multipart_etag(parts);
+  bool ours = head->object_size == size;
+  bool told = false;  // something identifying was compared
+  if (!etag.empty()) {
+    ours = ours && internal::s3::same_etag(head->etag, etag);
+    told = true;
+  }
+  if (request.resume_upload_id.empty() && !request.attributes.metadata.empty()) {
+    // A resumed upload carries the metadata it was created with, not this request's.
+    for (const auto& [k, v] : request.attributes.metadata) {
+      auto it = head->metadata.find(k);
+      ours = ours && it != head->metadata.end() && it->second == v;
+    }
+    told = true;
+  }
+  if (ours && told) {
+    CompleteMultipartUploadResult out;
+    out.bucket = upload.bucket;
+    out.key = upload.key;
+    out.etag = head->etag;
+    out.version_id = head->version_id;
+    if (auto c = head->checksums.find(upload.checksum); c != head->checksums.end()) out.checksum = c->second;
+    return out;
+  }
+  e.message += told ? " (the multipart upload is gone and " + where +
+                          " is not the object it would have made: another writer replaced it, or the upload was "
+                          "aborted elsewhere; nothing was removed)"
+                    : " (the multipart upload is gone; whether " + where + " is the object it made cannot be told)";
+  return e;
+}
+
 Status check_options(const TransferOptions& o) {
   if (o.part_size < kMinPartSize || o.part_size > kMaxPartSize)
     return Error::invalid_argument("InvalidPartSize", "part_size must be 5 MiB to 5 GiB, not " +
@@ -352,7 +455,11 @@ Result<UploadResult> upload(const S3Client& client, const TransferOptions& optio
                                       std::to_string(*known_size) + " (did the file change?)"));
   auto parts = run.parts();
   auto done = client.complete_multipart_upload(upload, parts, call);
-  if (!done) return abort_with(std::move(done).error());
+  if (!done) {
+    auto found = find_completed(client, options, request, upload, parts, run.bytes(), std::move(done).error());
+    if (!found) return std::move(found).error();
+    done = std::move(*found);
+  }
   UploadResult out;
   out.etag = done->etag;
   out.size = run.bytes();

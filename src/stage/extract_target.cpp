@@ -1,6 +1,7 @@
 #include "stage/extract_target.hpp"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,14 +30,6 @@ Error extract_failed(int err, std::string_view what, std::string_view path) {
 bool is_symlink_at(int dir, const std::string& leaf) {
   struct stat st;
   return ::fstatat(dir, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
-}
-
-int open_dir_at(int dir, const std::string& leaf) {
-  int fd;
-  do {
-    fd = ::openat(dir, leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  return fd;
 }
 
 }  // namespace
@@ -118,48 +111,66 @@ Result<ExtractTarget> ExtractTarget::open(const std::filesystem::path& dir) {
       return Error::invalid_argument("NotADirectory", "extraction target '" + t.root_path_ + "' is not a directory");
     return errno_error(errno, "TargetNotFound", "cannot open extraction target", t.root_path_);
   }
+  if (int err = t.cursor_.open(t.root_.get()); err != 0)
+    return extract_failed(err, "cannot open extraction target", t.root_path_);
+  struct stat st;
+  if (::fstat(t.root_.get(), &st) != 0) return extract_failed(errno, "cannot inspect extraction target", t.root_path_);
+  t.nodes_.push_back(DirNode{0, std::string(), st.st_dev, st.st_ino});
   return t;
 }
 
-Result<UniqueFd> ExtractTarget::open_directory(const PathComponents& path, std::size_t depth, std::string_view name,
-                                               bool create) {
-  UniqueFd cur;
-  int at = root_.get();
+std::optional<std::uint64_t> ExtractTarget::free_bytes() const {
+  struct statvfs vfs;
+  if (::fstatvfs(root_.get(), &vfs) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(vfs.f_bavail) * static_cast<std::uint64_t>(vfs.f_frsize);
+}
+
+std::uint32_t ExtractTarget::child_node(std::uint32_t parent, const std::string& name) {
+  std::string key(reinterpret_cast<const char*>(&parent), sizeof parent);
+  key += name;
+  auto [it, added] = children_.try_emplace(std::move(key), static_cast<std::uint32_t>(nodes_.size()));
+  if (added) nodes_.push_back(DirNode{parent, name});
+  return it->second;
+}
+
+void ExtractTarget::sync_chain() {
+  const std::size_t depth = cursor_.depth();
+  std::size_t keep = 0;
+  while (keep < depth && keep < chain_.size() && nodes_[chain_[keep]].name == cursor_.name(keep)) ++keep;
+  chain_.resize(keep);
+  for (std::size_t i = keep; i < depth; ++i)
+    chain_.push_back(child_node(i == 0 ? 0 : chain_[i - 1], cursor_.name(i)));
+  // What the cursor opened is what is there now (a directory may have been replaced).
   for (std::size_t i = 0; i < depth; ++i) {
-    int fd = open_dir_at(at, path[i]);
-    if (fd < 0 && errno == ENOENT && create) {
-      if (::mkdirat(at, path[i].c_str(), 0755) != 0 && errno != EEXIST)
-        return extract_failed(errno, "cannot create directory", join(path, i + 1));
-      fd = open_dir_at(at, path[i]);
-    }
-    if (fd < 0) {
-      const int err = errno;
-      if (is_symlink_at(at, path[i]))
-        return unsafe_entry(name, "it would be written through the symbolic link '" +
-                                      printable_entry_name(join(path, i + 1)) + "'");
-      return extract_failed(err, "cannot open directory", join(path, i + 1));
-    }
-    cur.reset(fd);
-    at = fd;
+    nodes_[chain_[i]].dev = cursor_.dev(i);
+    nodes_[chain_[i]].ino = cursor_.ino(i);
   }
-  if (!cur.valid()) {
-    cur.reset(::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0));
-    if (!cur.valid()) return extract_failed(errno, "cannot duplicate descriptor of", root_path_);
-  }
-  return cur;
 }
 
 Result<int> ExtractTarget::parent_of(const PathComponents& path, std::string_view name, bool create) {
   const std::size_t depth = path.size() - 1;
   if (depth == 0) return root_.get();
-  if (cache_valid_ && cached_parent_.size() == depth && std::equal(cached_parent_.begin(), cached_parent_.end(), path.begin()))
-    return cached_fd_.get();
-  cache_valid_ = false;
-  AWSDL_ASSIGN_OR_RETURN(UniqueFd fd, open_directory(path, depth, name, create));
-  cached_fd_ = std::move(fd);
-  cached_parent_.assign(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(depth));
-  cache_valid_ = true;
-  return cached_fd_.get();
+  std::size_t reached = 0;
+  int err = cursor_.go_to(path, depth, &reached);
+  // Each iteration creates one missing directory of the path.
+  for (std::size_t made = 0; err == ENOENT && create && made < depth; ++made) {
+    if (::mkdirat(cursor_.fd(), path[reached].c_str(), 0755) != 0 && errno != EEXIST) {
+      err = errno;
+      sync_chain();
+      return extract_failed(err, "cannot create directory", join(path, reached + 1));
+    }
+    err = cursor_.go_to(path, depth, &reached);
+  }
+  sync_chain();
+  if (err == 0) return cursor_.fd();
+  if (err == EXDEV)
+    return Error::make(ErrorKind::kIo, "ExtractFailed",
+                       "cannot extract '" + printable_entry_name(name) +
+                           "': a directory of the target was moved during the extraction");
+  if ((err == ELOOP || err == ENOTDIR) && reached < depth && is_symlink_at(cursor_.fd(), path[reached]))
+    return unsafe_entry(name, "it would be written through the symbolic link '" +
+                                  printable_entry_name(join(path, reached + 1)) + "'");
+  return extract_failed(err, "cannot open directory", join(path, reached + 1));
 }
 
 Status ExtractTarget::remove_existing(int parent, const std::string& leaf, std::string_view name) {
@@ -176,8 +187,6 @@ Status ExtractTarget::remove_existing(int parent, const std::string& leaf, std::
                                "': a non-empty directory of that name already exists");
       return extract_failed(errno, "cannot remove existing directory", name);
     }
-    // A cached descriptor may refer to what was just removed.
-    cache_valid_ = false;
     return {};
   }
   if (::unlinkat(parent, leaf.c_str(), 0) != 0 && errno != ENOENT)
@@ -201,7 +210,15 @@ Status ExtractTarget::make_directory(const PathComponents& path, std::string_vie
       if (::mkdirat(parent, leaf.c_str(), 0700) != 0) return extract_failed(errno, "cannot create directory", name);
     }
   }
-  deferred_.push_back({path, mode, mtime});
+  struct stat st;
+  if (::fstatat(parent, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return extract_failed(errno, "cannot inspect", name);
+  DirNode& node = nodes_[child_node(path.size() == 1 ? 0 : chain_.back(), leaf)];
+  node.dev = st.st_dev;
+  node.ino = st.st_ino;
+  node.deferred = true;
+  node.mode = mode;
+  node.mtime = mtime;
   return {};
 }
 
@@ -213,8 +230,7 @@ Result<UniqueFd> ExtractTarget::create_file(const PathComponents& path, std::str
   int fd = ::openat(parent, leaf.c_str(), kFlags, 0600);
   if (fd < 0 && errno == EEXIST) {
     AWSDL_TRY(remove_existing(parent, leaf, name));
-    // remove_existing may have invalidated the cached parent (it only does so for a removed
-    // directory, which is the leaf here, not the parent), so the descriptor is still good.
+    // remove_existing removes the leaf, never the parent: the descriptor is still good.
     fd = ::openat(parent, leaf.c_str(), kFlags, 0600);
   }
   if (fd < 0) return extract_failed(errno, "cannot create file", name);
@@ -260,7 +276,10 @@ Status ExtractTarget::make_hardlink(const PathComponents& path, std::string_view
                                     std::string_view existing_name) {
   if (path.empty()) return unsafe_entry(name, "a hard link cannot replace the target directory");
   if (existing.empty()) return unsafe_entry(name, "it is a hard link to the target directory");
-  AWSDL_ASSIGN_OR_RETURN(UniqueFd from_dir, open_directory(existing, existing.size() - 1, name, false));
+  AWSDL_ASSIGN_OR_RETURN(int from_parent, parent_of(existing, name, false));
+  // Its own descriptor: finding the link's directory moves the cursor.
+  UniqueFd from_dir(::fcntl(from_parent, F_DUPFD_CLOEXEC, 0));
+  if (!from_dir.valid()) return extract_failed(errno, "cannot open directory of", existing_name);
   const std::string& from_leaf = existing.back();
   struct stat from;
   if (::fstatat(from_dir.get(), from_leaf.c_str(), &from, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -289,24 +308,68 @@ Status ExtractTarget::make_hardlink(const PathComponents& path, std::string_view
 }
 
 Status ExtractTarget::finish() {
-  cache_valid_ = false;
-  cached_fd_.reset();
-  // Deepest first, so that a directory made read-only does not block its subdirectories.
-  std::stable_sort(deferred_.begin(), deferred_.end(),
-                   [](const DeferredDirectory& a, const DeferredDirectory& b) { return a.path.size() > b.path.size(); });
-  for (const DeferredDirectory& d : deferred_) {
-    const std::string name = join(d.path, d.path.size());
-    auto dir = open_directory(d.path, d.path.size(), name, false);
-    // A later entry replaced it (with a file or link): nothing to apply, nothing to follow.
-    if (!dir) continue;
-    if (::fchmod(dir->get(), d.mode & 07777 & ~kStrippedBits) != 0)
-      return extract_failed(errno, "cannot set the mode of", name);
-    if (d.mtime) {
-      const timespec times[2] = {{0, UTIME_OMIT}, *d.mtime};
-      if (::futimens(dir->get(), times) != 0) return extract_failed(errno, "cannot set the time of", name);
-    }
+  // Only subtrees holding a directory with a deferred mode are visited. A node is always made
+  // after its parent, so one pass from the end marks every ancestor.
+  std::vector<char> wanted(nodes_.size(), 0);
+  for (std::size_t i = nodes_.size(); i-- > 1;)
+    if (nodes_[i].deferred || wanted[i]) wanted[nodes_[i].parent] = 1;
+  std::vector<std::uint32_t> first(nodes_.size() + 1, 0), children;
+  for (std::size_t i = 1; i < nodes_.size(); ++i)
+    if (wanted[i] || nodes_[i].deferred) ++first[nodes_[i].parent + 1];
+  for (std::size_t i = 1; i <= nodes_.size(); ++i) first[i] += first[i - 1];
+  children.resize(first.back());
+  {
+    std::vector<std::uint32_t> fill(first.begin(), first.end() - 1);
+    for (std::size_t i = 1; i < nodes_.size(); ++i)
+      if (wanted[i] || nodes_[i].deferred) children[fill[nodes_[i].parent]++] = static_cast<std::uint32_t>(i);
   }
-  deferred_.clear();
+
+  // Depth first, each directory after everything below it, so that a directory made
+  // read-only does not block its subdirectories.
+  if (int err = cursor_.reset(); err != 0) return extract_failed(err, "cannot reopen", root_path_);
+  chain_.clear();
+  struct Frame {
+    std::uint32_t node;
+    std::uint32_t next;
+  };
+  std::vector<Frame> stack{{0, first[0]}};
+  // Each iteration enters or leaves one node.
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    if (top.next < first[top.node + 1]) {
+      const std::uint32_t child = children[top.next++];
+      const DirNode& n = nodes_[child];
+      // A later entry replaced it (with a file or link, or another directory): nothing to
+      // apply, nothing to follow.
+      if (cursor_.down(n.name) != 0) continue;
+      const std::size_t level = cursor_.depth() - 1;
+      if (cursor_.dev(level) != n.dev || cursor_.ino(level) != n.ino) {
+        if (int err = cursor_.up(); err != 0) return extract_failed(err, "cannot return to the parent of", n.name);
+        continue;
+      }
+      stack.push_back({child, first[child]});
+      continue;
+    }
+    const std::uint32_t done = top.node;
+    stack.pop_back();
+    if (done == 0) break;
+    const DirNode& d = nodes_[done];
+    if (d.deferred) {
+      auto where = [&] {
+        std::string name;
+        for (std::size_t i = 0; i < cursor_.depth(); ++i) name += (i ? "/" : "") + cursor_.name(i);
+        return name;
+      };
+      if (::fchmod(cursor_.fd(), d.mode & 07777 & ~kStrippedBits) != 0)
+        return extract_failed(errno, "cannot set the mode of", where());
+      if (d.mtime) {
+        const timespec times[2] = {{0, UTIME_OMIT}, *d.mtime};
+        if (::futimens(cursor_.fd(), times) != 0) return extract_failed(errno, "cannot set the time of", where());
+      }
+    }
+    if (int err = cursor_.up(); err != 0) return extract_failed(err, "cannot return to the parent of", d.name);
+  }
+  for (DirNode& n : nodes_) n.deferred = false;
   return {};
 }
 

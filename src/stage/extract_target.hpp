@@ -11,6 +11,11 @@
 // working directory, plus: symbolic links whose target leaves the target directory, hard
 // links to anything but a regular file inside it, and special files are refused.
 //
+// Cost: the walk goes from the previous entry's directory, not from the root (a DirCursor,
+// one descriptor whatever the depth), and directories are remembered as a tree of names (not
+// one path per directory), so a tree of depth D costs O(D) to extract, not O(D^2) system
+// calls and memory.
+//
 // Refusals are kInvalidArgument errors with code "UnsafeArchiveEntry" naming the entry; file
 // system failures are kIo "ExtractFailed" naming the path.
 
@@ -23,9 +28,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "awsdl/core/result.hpp"
+#include "stage/dir_cursor.hpp"
 #include "stage/posix_fd.hpp"
 
 namespace awsdl::internal {
@@ -78,29 +85,38 @@ class ExtractTarget {
   /// Applies the deferred directory modes and mtimes, deepest first.
   Status finish();
 
+  /// Free bytes for an unprivileged user in the target's file system; nullopt when unknown.
+  std::optional<std::uint64_t> free_bytes() const;
+
  private:
   ExtractTarget() = default;
 
-  // A descriptor of the directory holding path's last component (cached for runs of entries
-  // in the same directory). Borrowed: valid until the next call.
+  // A descriptor of the directory holding path's last component. Borrowed: valid until the
+  // next call. Missing directories are created (mode 0755) when `create`.
   Result<int> parent_of(const PathComponents& path, std::string_view name, bool create);
-  // Opens components [0, depth) below the root without following links.
-  Result<UniqueFd> open_directory(const PathComponents& path, std::size_t depth, std::string_view name, bool create);
   // Removes whatever is at parent/leaf so that it can be replaced; never follows it.
   Status remove_existing(int parent, const std::string& leaf, std::string_view name);
+  // Makes the directory nodes match the cursor's levels.
+  void sync_chain();
+  std::uint32_t child_node(std::uint32_t parent, const std::string& name);
 
-  struct DeferredDirectory {
-    PathComponents path;
-    mode_t mode;
+  // A directory seen during the extraction: the tree finish() walks.
+  struct DirNode {
+    std::uint32_t parent;
+    std::string name;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    bool deferred = false;  // an archive entry set its mode and mtime
+    mode_t mode = 0;
     std::optional<timespec> mtime;
   };
 
   UniqueFd root_;
   std::string root_path_;
-  PathComponents cached_parent_;
-  UniqueFd cached_fd_;
-  bool cache_valid_ = false;
-  std::vector<DeferredDirectory> deferred_;
+  DirCursor cursor_;
+  std::vector<DirNode> nodes_;                                // [0]: the target itself
+  std::unordered_map<std::string, std::uint32_t> children_;  // parent index + '/' + name -> node
+  std::vector<std::uint32_t> chain_;                         // the node of each cursor level
 };
 
 }  // namespace awsdl::internal

@@ -11,6 +11,7 @@
 #include "awsdl/s3/uri.hpp"
 #include "awsdl/stage/stager.hpp"
 #include "stage/manifest.hpp"
+#include "stage/tar_extractor.hpp"
 
 namespace awsdl::internal {
 
@@ -38,6 +39,9 @@ struct UnstagePlan {
 };
 Result<UnstagePlan> prepare_unstage(const s3::S3Client& client, std::string_view s3_uri, const std::string& directory,
                                     const stage::UnstageOptions& options);
+
+/// The extractor's bounds from the plan's manifest: its file count and bytes.
+TarExtractorOptions extractor_options(const UnstagePlan& plan);
 
 /// What unstage and unstage_on return for an extraction that saw `stats`.
 stage::UnstageResult unstage_result(const ArchiveStats& stats, Compression compression, bool manifest_verified,

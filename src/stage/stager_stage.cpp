@@ -12,6 +12,12 @@
 namespace awsdl::stage {
 namespace {
 
+std::string_view unquoted(std::string_view etag) {
+  while (!etag.empty() && etag.front() == '"') etag.remove_prefix(1);
+  while (!etag.empty() && etag.back() == '"') etag.remove_suffix(1);
+  return etag;
+}
+
 std::string new_stage_id() {
   std::random_device rd;
   std::string bytes(16, '\0');
@@ -110,10 +116,27 @@ Result<StageResult> Stager::stage(const std::vector<std::string>& paths, std::st
   if (!uploaded) return internal::with_context(std::move(uploaded).error(), "staging to " + where);
 
   const internal::ArchiveStats stats = writer.stats();
+  // Every failure from here on removes the archive this stage made, and only that: the key is
+  // looked at first (another writer may have replaced it since). Not with the caller's
+  // cancellation token: after a Ctrl-C the removal must still go out.
   auto remove_archive = [&](Error error) -> Error {
-    auto removed = client_.delete_object(uri.bucket, uri.key, options.call);
+    const CallOptions fresh;
+    s3::HeadObjectRequest head_request;
+    head_request.bucket = uri.bucket;
+    head_request.key = uri.key;
+    head_request.checksum_mode = false;
+    auto head = client_.head_object(head_request, fresh);
+    if (!head && head.error().http_status == 404) {
+      error.message += " (the archive is gone already)";
+      return error;
+    }
+    if (head && unquoted(head->etag) != unquoted(uploaded->etag)) {
+      error.message += " (" + where + " now holds another object than the one this stage wrote; it was left alone)";
+      return error;
+    }
+    auto removed = client_.delete_object(uri.bucket, uri.key, fresh);
     error.message += removed ? " (the archive was removed again)"
-                             : " (removing the archive failed too: " + removed.error().message + ")";
+                             : " (removing the archive " + where + " failed too: " + removed.error().message + ")";
     return error;
   };
   if (!writer.finished() || stats.archive_bytes != uploaded->size || stats.archive_sha256.empty())

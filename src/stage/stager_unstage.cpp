@@ -3,11 +3,11 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
-#include <system_error>
 
 #include "awsdl/s3/transfer.hpp"
 #include "awsdl/stage/stager.hpp"
 #include "stage/stager_internal.hpp"
+#include "stage/staging_area.hpp"
 #include "stage/tar_extractor.hpp"
 
 namespace awsdl::internal {
@@ -100,6 +100,15 @@ Result<UnstagePlan> prepare_unstage(const s3::S3Client& client, std::string_view
   return plan;
 }
 
+TarExtractorOptions extractor_options(const UnstagePlan& plan) {
+  TarExtractorOptions options;
+  if (plan.manifest) {
+    options.max_files = plan.manifest->file_count;
+    options.max_file_bytes = plan.manifest->file_bytes;
+  }
+  return options;
+}
+
 stage::UnstageResult unstage_result(const ArchiveStats& stats, Compression compression, bool manifest_verified,
                                     std::chrono::steady_clock::time_point started) {
   stage::UnstageResult result;
@@ -126,11 +135,11 @@ Result<UnstageResult> Stager::unstage(std::string_view s3_uri, const std::string
   const s3::S3Uri& uri = plan.uri;
   const std::string where = uri.to_string();
 
-  std::error_code ec;
-  std::filesystem::create_directory(directory, ec);
-  if (ec)
-    return Error::make(ErrorKind::kIo, "TargetNotCreated", "cannot create " + directory + ": " + ec.message());
-  AWSDL_ASSIGN_OR_RETURN(internal::TarExtractor extractor, internal::TarExtractor::open(directory));
+  // Extracted into a staging directory inside the target, moved into place once verified;
+  // on any failure (or cancellation) the area is discarded and the target stays as it was.
+  AWSDL_ASSIGN_OR_RETURN(internal::StagingArea area, internal::StagingArea::create(directory));
+  AWSDL_ASSIGN_OR_RETURN(internal::TarExtractor extractor,
+                         internal::TarExtractor::open(area.path(), internal::extractor_options(plan)));
 
   s3::TransferOptions transfer;
   transfer.part_size = options.part_size;
@@ -171,6 +180,8 @@ Result<UnstageResult> Stager::unstage(std::string_view s3_uri, const std::string
     if (auto verified = internal::verify_manifest(*plan.manifest, stats, extractor.compression()); !verified)
       return internal::with_context(std::move(verified).error(), "unstaging " + where);
   }
+  if (auto committed = area.commit(); !committed)
+    return internal::with_context(std::move(committed).error(), "unstaging " + where + " into " + directory);
 
   return internal::unstage_result(stats, extractor.compression(), plan.manifest.has_value(), started);
 }

@@ -139,6 +139,18 @@ Error parse_error(std::string_view line) {
   return Error::make(static_cast<ErrorKind>(kind), code, message);
 }
 
+// Runs `awsdl-unpack --clean` on the host; says what happened, for an error message.
+std::string clean_up(ssh::Session& host, const Helper& helper, const std::string& directory) {
+  ssh::ExecOptions exec;  // not the cancelled token: this must run
+  exec.capture = true;
+  exec.timeout = Millis(30000);
+  auto cleaned = host.exec(remote_helper_path(helper) + " --clean " + ssh::shell_quote(directory), exec);
+  if (cleaned && cleaned->ok() && cleaned->out.rfind("cleaned ", 0) == 0)
+    return " (what was extracted on the host was removed; " + directory + " is as it was)";
+  return " (the host keeps what was extracted in a staging directory .awsdl-unstage-* in " + directory +
+         ", which the next unstage there removes: " + (cleaned ? summary(*cleaned) : cleaned.error().message) + ")";
+}
+
 }  // namespace
 
 Result<UnstageResult> Stager::unstage_on(ssh::Session& host, std::string_view s3_uri, const std::string& directory,
@@ -166,6 +178,8 @@ Result<UnstageResult> Stager::unstage_on(ssh::Session& host, std::string_view s3
                                    std::to_string(options.part_size), "--concurrency",
                                    std::to_string(options.concurrency)};
   if (!plan.etag.empty()) argv.insert(argv.end(), {"--if-match", plan.etag});
+  // The host checks it too, before anything moves into the directory, and bounds by it.
+  if (plan.manifest) argv.insert(argv.end(), {"--manifest", internal::serialize_manifest(*plan.manifest)});
   argv.insert(argv.end(), {"--", directory});
   // A dataset takes as long as it takes: the session's command timeout (meant for short
   // commands) does not limit the download; options.call.deadline does.
@@ -200,7 +214,13 @@ Result<UnstageResult> Stager::unstage_on(ssh::Session& host, std::string_view s3
     }
   };
   auto ran = host.exec(remote_helper_path(helper) + " " + ssh::shell_join(argv), exec);
-  if (!ran) return internal::with_context(std::move(ran).error(), "unstaging " + where + " onto " + onto);
+  if (!ran) {
+    // The program was killed (cancellation, the deadline) or the channel failed: what it had
+    // extracted is still in its staging directory, which only a later run would remove.
+    Error e = internal::with_context(std::move(ran).error(), "unstaging " + where + " onto " + onto);
+    e.message += clean_up(host, helper, directory);
+    return e;
+  }
   if (failed) return internal::with_context(*failed, "unstaging " + where + " onto " + onto);
   if (!ran->ok() || !done)
     return Error::make(ErrorKind::kIo, "UnpackFailed",

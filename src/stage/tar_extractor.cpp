@@ -123,19 +123,50 @@ struct TarExtractor::Impl {
     return Error::make(ErrorKind::kParse, "MalformedArchive", "the archive is malformed (" + text + ")");
   }
 
+  // What a file entry may make, from its declared size (the apparent size of a sparse one),
+  // before anything of it is created.
+  Status check_bounds(std::uint64_t size, const std::string& name) {
+    const std::uint64_t files_before = files.load(std::memory_order_relaxed);
+    const std::uint64_t bytes_before = file_bytes.load(std::memory_order_relaxed);
+    if (options.max_files && files_before + 1 > *options.max_files)
+      return Error::make(ErrorKind::kIo, "ManifestMismatch",
+                         "refusing archive entry '" + printable_entry_name(name) + "': the manifest declares " +
+                             std::to_string(*options.max_files) + " files and this is one more");
+    if (options.max_file_bytes && (size > *options.max_file_bytes || bytes_before > *options.max_file_bytes - size))
+      return Error::make(ErrorKind::kIo, "ManifestMismatch",
+                         "refusing archive entry '" + printable_entry_name(name) + "': its " + std::to_string(size) +
+                             " bytes would bring the files to " + std::to_string(bytes_before + size) +
+                             " bytes, more than the " + std::to_string(*options.max_file_bytes) +
+                             " the manifest declares");
+    if (size > 0) {
+      if (auto free = target.free_bytes(); free && size > *free)
+        return Error::make(ErrorKind::kIo, "NoSpace",
+                           "cannot extract '" + printable_entry_name(name) + "': it needs " + std::to_string(size) +
+                               " bytes and the target's file system has " + std::to_string(*free) +
+                               " free; make room or extract elsewhere");
+    }
+    return {};
+  }
+
   Status extract_file(archive* a, archive_entry* e, const PathComponents& path, const std::string& name) {
+    const std::uint64_t size = static_cast<std::uint64_t>(std::max<la_int64_t>(archive_entry_size(e), 0));
+    AWSDL_TRY(check_bounds(size, name));
     AWSDL_ASSIGN_OR_RETURN(UniqueFd fd, target.create_file(path, name));
     // Bounded by the entry's size: every block advances through it.
     for (;;) {
       const void* block = nullptr;
-      size_t size = 0;
+      size_t block_size = 0;
       la_int64_t offset = 0;
-      const int r = archive_read_data_block(a, &block, &size, &offset);
+      const int r = archive_read_data_block(a, &block, &block_size, &offset);
       if (r == ARCHIVE_EOF) break;
       if (r < ARCHIVE_WARN) return archive_failure(a, "reading the data of '" + printable_entry_name(name) + "'");
-      AWSDL_TRY(write_all(fd.get(), static_cast<const char*>(block), size, offset, name));
+      // A sparse map may place data anywhere: never past the size that was checked.
+      if (offset < 0 || static_cast<std::uint64_t>(offset) > size || block_size > size - static_cast<std::uint64_t>(offset))
+        return Error::make(ErrorKind::kParse, "MalformedArchive",
+                           "the archive is malformed: entry '" + printable_entry_name(name) +
+                               "' has data beyond its declared size");
+      AWSDL_TRY(write_all(fd.get(), static_cast<const char*>(block), block_size, offset, name));
     }
-    const std::uint64_t size = static_cast<std::uint64_t>(std::max<la_int64_t>(archive_entry_size(e), 0));
     AWSDL_TRY(target.finish_file(fd.get(), name, size, archive_entry_perm(e), entry_mtime(e)));
     files.fetch_add(1, std::memory_order_relaxed);
     file_bytes.fetch_add(size, std::memory_order_relaxed);

@@ -16,6 +16,10 @@
 // part way (entries before the failing one stay extracted inside the target). Ownership is
 // not restored: files belong to the extracting user.
 //
+// What it makes is bounded: a file larger than the free space of the target's file system is
+// refused before it is created (kIo "NoSpace"), and so is one beyond the bounds of the
+// options (the manifest's counts). A file's data never goes past its declared size.
+//
 // Errors other than those: kParse "MalformedArchive" (not a tar, corrupt, or compressed data
 // that does not decode), kParse "TruncatedArchive" (the stream ended inside an entry or before
 // the end-of-archive marker), kIo "ExtractFailed" (the file system refused a write).
@@ -24,6 +28,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "awsdl/core/result.hpp"
@@ -34,6 +39,12 @@ namespace awsdl::internal {
 struct TarExtractorOptions {
   /// Archive bytes held between write() and the extraction thread; write() blocks beyond it.
   std::size_t max_buffered_bytes = std::size_t{8} << 20;
+  /// What the archive may make, from its manifest: the regular files' count and total size
+  /// (a sparse file counts at its apparent size). Checked with each file's declared size
+  /// before it is created, so that a compression bomb is refused before its bytes are written
+  /// (kIo "ManifestMismatch" naming the entry). Unset: no bound but the free space.
+  std::optional<std::uint64_t> max_files;
+  std::optional<std::uint64_t> max_file_bytes;
 };
 
 class TarExtractor {

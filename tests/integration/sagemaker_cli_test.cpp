@@ -7,12 +7,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
 #include <regex>
 #include <string>
+#include <thread>
+
+#include <signal.h>
 
 #include "awsdl/ecr/ecr.hpp"
 #include "awsdl/s3/client.hpp"
@@ -326,6 +330,56 @@ TEST_F(SageMakerCliTest, PushImageThroughEcrAndStageIntoAChannel) {
   auto head = s3::S3Client(sandbox.config()).head_object({.bucket = bucket, .key = "maskrcnn/train/data.tar"});
   EXPECT_TRUE(head.ok()) << head.error().to_string();
   EXPECT_EQ(cli({"stage", tmp_ + "/data", "s3:/" + bucket}).exit_code, 2);
+}
+
+TEST_F(SageMakerCliTest, InterruptedStageAbortsItsUploadAndSaysSo) {
+  const std::string bucket = "smcli-int-" + std::to_string(std::random_device{}() % 100000000);
+  ASSERT_TRUE(s3::S3Client(sandbox.config()).create_bucket({bucket}));
+  fs::create_directories(tmp_ + "/big");
+  {
+    std::ofstream out(tmp_ + "/big/data.bin", std::ios::binary);
+    std::mt19937 rng(5);
+    std::string chunk(1 << 20, '\0');
+    for (int i = 0; i < 40; ++i) {
+      for (auto& c : chunk) c = static_cast<char>(rng() & 0xff);
+      out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    }
+  }
+  // Scoped to the other example key, which this run of the program signs with.
+  ASSERT_TRUE(sandbox.set_faults(std::string(R"([{"service":"s3","operation":"UploadPart","kind":"delay","delay_ms":400,)") +
+                                 R"("count":null,"access_key_id":")" + Sandbox::kOtherAccessKeyId + R"("}])"));
+  auto e = env();
+  e["AWS_ACCESS_KEY_ID"] = Sandbox::kOtherAccessKeyId;
+  e["AWS_SECRET_ACCESS_KEY"] = Sandbox::kOtherSecretAccessKey;
+  s3::S3Client client(sandbox.config());
+  std::atomic<pid_t> pid{0};
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    for (int i = 0; i < 1500 && !done; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (pid == 0) continue;
+      auto uploads = client.list_multipart_uploads({.bucket = bucket});
+      if (!uploads || uploads->uploads.empty()) continue;
+      auto parts = client.list_parts(uploads->uploads.front());
+      if (!parts || parts->parts.empty()) continue;
+      ::kill(pid, SIGINT);
+      return;
+    }
+  });
+  auto r = testsupport::run_process(
+      kBinary, {"stage", "--concurrency", "1", tmp_ + "/big", "s3://" + bucket + "/p/", "--endpoint-url", sandbox.endpoint()},
+      e, std::chrono::seconds(60), {}, [&](pid_t p) { pid = p; });
+  done = true;
+  watcher.join();
+  ASSERT_TRUE(sandbox.clear_faults());
+  EXPECT_EQ(r.term_signal, SIGINT) << "exit " << r.exit_code << "\n" << r.err;
+  EXPECT_NE(r.err.find("the multipart upload was aborted"), std::string::npos) << r.err;
+  auto uploads = client.list_multipart_uploads({.bucket = bucket});
+  ASSERT_TRUE(uploads);
+  EXPECT_TRUE(uploads->uploads.empty());
+  auto objects = client.list_all_objects(bucket, "");
+  ASSERT_TRUE(objects);
+  EXPECT_TRUE(objects->empty());
 }
 
 }  // namespace

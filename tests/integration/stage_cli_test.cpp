@@ -6,9 +6,13 @@
 #include <rapidjson/document.h>
 #include <unistd.h>
 
+#include <signal.h>
+
+#include <atomic>
 #include <filesystem>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "awsdl/s3/client.hpp"
 #include "support/run_process.hpp"
@@ -130,6 +134,91 @@ TEST_F(StageCliTest, FailuresExitOneWithAClearMessage) {
   EXPECT_EQ(no_bucket.exit_code, 1) << no_bucket.err;
   EXPECT_NE(no_bucket.err.find("NoSuchBucket"), std::string::npos) << no_bucket.err;
   EXPECT_EQ(no_bucket.err.find(Sandbox::kSecretAccessKey), std::string::npos);
+}
+
+// Ctrl-C or SIGTERM in the middle of `stage`: the program stops, aborts its multipart upload,
+// says so, and ends by the signal (the shell's 130 / 143); nothing is left in the bucket.
+class StageCliInterruptTest : public StageCliTest {
+ protected:
+  // Runs `stage` (signed with the other example key, which the faults are scoped to) and
+  // calls `interrupt(pid)` from another thread once the upload has parts on S3.
+  testsupport::ProcessResult stage_interrupted(const std::string& faults, const std::function<void(pid_t)>& interrupt) {
+    write_file(tmp / "src" / "data" / "big.bin", random_bytes(40 * 1024 * 1024, 9));
+    const std::string scope = std::string(R"("access_key_id":")") + Sandbox::kOtherAccessKeyId + R"(",)";
+    std::string scoped = faults;
+    for (std::size_t at = 0; (at = scoped.find("\"kind\"", at)) != std::string::npos; at += scope.size() + 6)
+      scoped.insert(at, scope);
+    EXPECT_TRUE(sandbox.set_faults(scoped));
+    auto e = env();
+    e["AWS_ACCESS_KEY_ID"] = Sandbox::kOtherAccessKeyId;
+    e["AWS_SECRET_ACCESS_KEY"] = Sandbox::kOtherSecretAccessKey;
+    std::atomic<pid_t> pid{0};
+    std::atomic<bool> done{false};
+    std::thread watcher([&] {
+      s3::S3Client client(sandbox.config());
+      for (int i = 0; i < 1500 && !done; ++i) {  // 30 s at most
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (pid == 0) continue;
+        auto uploads = client.list_multipart_uploads({.bucket = bucket});
+        if (!uploads || uploads->uploads.empty()) continue;
+        auto parts = client.list_parts(uploads->uploads.front());
+        if (!parts || parts->parts.size() < 2) continue;
+        interrupt(pid);
+        return;
+      }
+    });
+    auto r = testsupport::run_process(
+        kBinary,
+        {"stage", "--part-size", "5MiB", "--concurrency", "2", (tmp / "src" / "data").string(), uri("big.tar"),
+         "--endpoint-url", sandbox.endpoint()},
+        e, std::chrono::seconds(60), {}, [&](pid_t p) { pid = p; });
+    done = true;
+    watcher.join();
+    EXPECT_TRUE(sandbox.clear_faults());
+    return r;
+  }
+  std::size_t open_uploads() const {
+    auto r = s3::S3Client(sandbox.config()).list_multipart_uploads({.bucket = bucket});
+    EXPECT_TRUE(r);
+    return r ? r->uploads.size() : 999;
+  }
+  std::size_t objects() const {
+    auto r = s3::S3Client(sandbox.config()).list_all_objects(bucket, "");
+    EXPECT_TRUE(r);
+    return r ? r->size() : 999;
+  }
+};
+
+TEST_F(StageCliInterruptTest, SigintAndSigtermAbortTheUploadAndSaySo) {
+  for (int sig : {SIGINT, SIGTERM}) {
+    SCOPED_TRACE(sig == SIGINT ? "SIGINT" : "SIGTERM");
+    auto r = stage_interrupted(R"([{"service":"s3","operation":"UploadPart","kind":"delay","delay_ms":300,"count":null}])",
+                               [sig](pid_t pid) { ::kill(pid, sig); });
+    EXPECT_EQ(r.term_signal, sig) << "exit " << r.exit_code << "\n" << r.err;  // the shell shows 128 + sig
+    EXPECT_NE(r.err.find("interrupted: stopping and aborting the upload to " + uri("big.tar")), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("the multipart upload was aborted"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find(Sandbox::kSecretAccessKey), std::string::npos);
+    EXPECT_EQ(open_uploads(), 0u);
+    EXPECT_EQ(objects(), 0u);
+  }
+}
+
+TEST_F(StageCliInterruptTest, ASecondInterruptDuringTheCleanupSaysWhatMayBeLeft) {
+  // The abort takes three seconds at the server: the second Ctrl-C comes before it is done.
+  auto r = stage_interrupted(R"([{"service":"s3","operation":"UploadPart","kind":"delay","delay_ms":300,"count":null},)"
+                             R"({"service":"s3","operation":"AbortMultipartUpload","kind":"delay","delay_ms":3000,"count":null}])",
+                             [](pid_t pid) {
+                               ::kill(pid, SIGINT);
+                               std::this_thread::sleep_for(std::chrono::milliseconds(700));
+                               ::kill(pid, SIGINT);
+                             });
+  EXPECT_EQ(r.term_signal, SIGINT) << "exit " << r.exit_code << "\n" << r.err;
+  EXPECT_NE(r.err.find("interrupted again"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("multipart upload of " + uri("big.tar") + " may be left"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
+  // Whatever the sandbox finished meanwhile, nothing must stay: clean up for the next test.
+  for (int i = 0; i < 100 && open_uploads() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 
 TEST_F(StageCliTest, HelpShowsUsageAndExamples) {

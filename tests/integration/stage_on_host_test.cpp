@@ -25,6 +25,8 @@
 #include "support/ssh_nodes.hpp"
 #include "support/stage_test_support.hpp"
 #include "support/tar_test_support.hpp"
+#include "stage/manifest.hpp"
+#include "internal/crypto.hpp"
 
 namespace {
 
@@ -238,10 +240,44 @@ TEST_F(StageOnHostTest, WhatTheHostExtractedIsCheckedAgainstTheManifest) {
   put.body = text;
   put.attributes.metadata = sidecar->info.metadata;
   ASSERT_TRUE(client.put_object(put));
+  // The node checks before anything moves into the target: it stays as it was.
+  write_file(tmp / "out" / "keep.txt", "the user's own file");
+  write_file(tmp / "out" / "dataset" / "a.txt", "an older a.txt");
+  const auto before = tree(tmp / "out");
   auto r = Stager(config).unstage_on(*session, uri("data.tar"), (tmp / "out").string(), options());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, "ManifestMismatch") << r.error().to_string();
   EXPECT_NE(r.error().message.find("SHA-256"), std::string::npos) << r.error().message;
+  EXPECT_EQ(tree(tmp / "out"), before);  // no unverified file, no staging directory
+}
+
+TEST_F(StageOnHostTest, GzipBombIsRefusedOnTheHostBeforeItsBytesAreWritten) {
+  // 64 MiB of zeros in a 64 KiB gzip stream; the manifest declares 100 bytes of files.
+  const std::string bomb = Crafted(Crafted::Filter::kGzip)
+                               .file("small.txt", std::string(100, 's'))
+                               .file("zeros.bin", std::string(64u << 20, '\0'))
+                               .bytes();
+  const std::string stage_id = "00112233445566778899aabbccddeeff";
+  s3::PutObjectRequest put;
+  put.bucket = bucket;
+  put.key = "bomb.tar.gz";
+  put.body = bomb;
+  put.attributes.metadata["awsdl-stage-id"] = stage_id;
+  ASSERT_TRUE(s3::S3Client(config).put_object(put));
+  internal::Manifest m;
+  m.file_count = 2;
+  m.file_bytes = 100;
+  m.archive_bytes = bomb.size();
+  m.archive_sha256 = internal::sha256_hex(bomb);
+  m.compression = internal::Compression::kGzip;
+  put.key = stage::manifest_key("bomb.tar.gz");
+  put.body = internal::serialize_manifest(m);
+  ASSERT_TRUE(s3::S3Client(config).put_object(put));
+  auto r = Stager(config).unstage_on(*session, uri("bomb.tar.gz"), (tmp / "bombed").string(), options());
+  ASSERT_FALSE(r) << "the bomb was extracted";
+  EXPECT_EQ(r.error().code, "ManifestMismatch") << r.error().to_string();
+  EXPECT_NE(r.error().message.find("zeros.bin"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(std::filesystem::exists(tmp / "bombed" / "zeros.bin"));
 }
 
 TEST_F(StageOnHostTest, CancellationStopsTheProgramOnTheHost) {
@@ -285,6 +321,8 @@ TEST_F(StageOnHostTest, CancellationStopsTheProgramOnTheHost) {
   }
   EXPECT_EQ(left.find(out.string()), std::string::npos) << left;
   EXPECT_EQ(left.find("curl -q"), std::string::npos) << left;
+  // What it had extracted went with it: the target it made is gone again.
+  EXPECT_FALSE(std::filesystem::exists(out)) << ::testing::PrintToString(tree(out));
 }
 
 TEST_F(StageOnHostTest, AHelperThatIsNotAProgramIsRefusedBeforeTheHostIsTouched) {

@@ -18,6 +18,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "awsdl/s3/client.hpp"
 #include "awsdl/stage/stager.hpp"
@@ -293,6 +294,85 @@ TEST_F(StageTest, PersistentPartFailureAbortsAndLeavesNothing) {
   EXPECT_TRUE(keys().empty());  // neither the archive nor a manifest
 }
 
+// CompleteMultipartUpload completes on the server but its answer never arrives whole (every
+// attempt, retries included): the stage finds out that the object is the one it uploaded
+// and carries on, instead of failing with the archive left behind without a manifest.
+class CompletionOutcomeUnknown : public StageTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(CompletionOutcomeUnknown, StageFindsItsCompletedUploadAndFinishes) {
+  make_dataset();
+  Config other = sandbox.config(testsupport::Sandbox::kOtherAccessKeyId, testsupport::Sandbox::kOtherSecretAccessKey);
+  other.retry.base_delay = Millis(5);
+  ASSERT_TRUE(sandbox.set_faults(std::string(R"([{"service":"s3","operation":"CompleteMultipartUpload",)") + GetParam() +
+                                 R"(,"count":null,"access_key_id":")" + testsupport::Sandbox::kOtherAccessKeyId + R"("}])"));
+  auto staged = Stager(other).stage(inputs(), uri("unknown.tar"), stage_options());
+  ASSERT_TRUE(sandbox.clear_faults());
+  ASSERT_TRUE(staged) << staged.error().to_string();
+  EXPECT_GE(staged->parts, 5);
+  EXPECT_EQ(open_uploads(), 0u);
+  EXPECT_EQ(keys(), (std::vector<std::string>{"unknown.tar", "unknown.tar.manifest"}));
+  auto unstaged = Stager(config).unstage(uri("unknown.tar"), (tmp / "out").string(), unstage_options());
+  ASSERT_TRUE(unstaged) << unstaged.error().to_string();
+  EXPECT_TRUE(unstaged->manifest_verified);
+  EXPECT_EQ(tree(tmp / "out"), tree(tmp / "src"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Answers, CompletionOutcomeUnknown,
+                         ::testing::Values(R"("kind":"truncate")", R"("kind":"reset","when":"after")"),
+                         [](const auto& info) { return info.index == 0 ? std::string("Truncated") : std::string("ResetAfter"); });
+
+TEST_F(StageTest, CompletedUploadIsRemovedWhenTheStageFailsAfterwards) {
+  make_dataset();
+  Config other = sandbox.config(testsupport::Sandbox::kOtherAccessKeyId, testsupport::Sandbox::kOtherSecretAccessKey);
+  other.retry.base_delay = Millis(5);
+  const std::string scope = std::string(R"(,"count":null,"access_key_id":")") + testsupport::Sandbox::kOtherAccessKeyId + R"("})";
+  // The completion's answer is lost, then the manifest cannot be written: the stage fails,
+  // and the archive it did complete is removed like on every other failure.
+  ASSERT_TRUE(sandbox.set_faults(R"([{"service":"s3","operation":"CompleteMultipartUpload","kind":"truncate")" + scope +
+                                 R"(,{"service":"s3","operation":"PutObject","kind":"error","code":"AccessDenied","status":403)" +
+                                 scope + "]"));
+  auto staged = Stager(other).stage(inputs(), uri("half.tar"), stage_options());
+  ASSERT_TRUE(sandbox.clear_faults());
+  ASSERT_FALSE(staged);
+  EXPECT_EQ(staged.error().code, "AccessDenied") << staged.error().to_string();
+  EXPECT_NE(staged.error().message.find("removed"), std::string::npos) << staged.error().message;
+  EXPECT_EQ(open_uploads(), 0u);
+  EXPECT_TRUE(keys().empty()) << ::testing::PrintToString(keys());
+}
+
+TEST_F(StageTest, AnObjectThatIsNotTheStagesIsNeverRemoved) {
+  // The completion's answer is lost, and before the stage can look, another writer replaces
+  // the key: the stage fails, and the other writer's object stays.
+  make_dataset();
+  s3::S3Client client(config);
+  Config other = sandbox.config(testsupport::Sandbox::kOtherAccessKeyId, testsupport::Sandbox::kOtherSecretAccessKey);
+  other.retry.base_delay = Millis(5);
+  const std::string scope = std::string(R"(,"count":null,"access_key_id":")") + testsupport::Sandbox::kOtherAccessKeyId + R"("})";
+  ASSERT_TRUE(sandbox.set_faults(R"([{"service":"s3","operation":"CompleteMultipartUpload","kind":"truncate")" + scope +
+                                 R"(,{"service":"s3","operation":"HeadObject","kind":"delay","delay_ms":1500)" + scope + "]"));
+  std::atomic<bool> replaced{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 600 && !replaced; ++i) {
+      if (client.head_object({.bucket = bucket, .key = "theirs.tar"})) {
+        replaced = static_cast<bool>(
+            client.put_object({.bucket = bucket, .key = "theirs.tar", .body = "another writer's object"}));
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  auto staged = Stager(other).stage(inputs(), uri("theirs.tar"), stage_options());
+  writer.join();
+  ASSERT_TRUE(sandbox.clear_faults());
+  ASSERT_TRUE(replaced.load());
+  ASSERT_FALSE(staged);
+  EXPECT_NE(staged.error().message.find("nothing was removed"), std::string::npos) << staged.error().message;
+  auto left = client.get_object({.bucket = bucket, .key = "theirs.tar"});
+  ASSERT_TRUE(left) << left.error().to_string();
+  EXPECT_EQ(left->body, "another writer's object");
+  EXPECT_EQ(open_uploads(), 0u);
+}
+
 TEST_F(StageTest, CancelledStageLeavesNothing) {
   make_dataset();
   CancellationSource cancel;
@@ -357,6 +437,121 @@ TEST_F(StageTest, TamperedOrStaleManifestIsRefused) {
   auto ok = stager.unstage(uri("t.tar"), (tmp / "out-ok").string(), unstage_options());
   ASSERT_TRUE(ok) << ok.error().to_string();
   EXPECT_EQ(tree(tmp / "out-ok"), tree(tmp / "src"));
+}
+
+// A target that already holds files: what unstage leaves in it when it fails or is
+// cancelled (nothing new: it stays as it was), and when it succeeds (the archive's entries
+// replace the same-named ones, the others stay).
+class StageIntoExistingTarget : public StageTest {
+ protected:
+  void make_target() {
+    target = tmp / "target";
+    write_file(target / "keep.txt", "the user's own file");
+    write_file(target / "dataset" / "a.txt", "an older a.txt");
+    write_file(target / "dataset" / "extra.txt", "not in the archive");
+    set_mtime(target / "dataset", 1400000000, 0);
+  }
+  // No staging directory left in the target.
+  void expect_no_staging_left() const {
+    for (const auto& e : std::filesystem::directory_iterator(target))
+      EXPECT_EQ(e.path().filename().string().rfind(".awsdl-unstage-", 0), std::string::npos) << e.path();
+  }
+  std::filesystem::path target;
+};
+
+TEST_F(StageIntoExistingTarget, FailedVerificationLeavesTheTargetAsItWas) {
+  make_rich_tree(tmp / "src" / "dataset");
+  write_file(tmp / "src" / "weights.bin", random_bytes(MiB, 7));
+  Stager stager(config);
+  auto staged = stager.stage(inputs(), uri("v.tar"), stage_options());
+  ASSERT_TRUE(staged) << staged.error().to_string();
+  std::string text = sidecar("v.tar");
+  const auto at = text.find("sha256=") + 7;
+  text[at] = text[at] == '0' ? '1' : '0';
+  write_sidecar("v.tar", text, staged->stage_id);
+  make_target();
+  const auto before = tree(target);
+
+  auto r = stager.unstage(uri("v.tar"), target.string(), unstage_options());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "ManifestMismatch") << r.error().to_string();
+  EXPECT_EQ(tree(target), before);  // not one unverified file
+  expect_no_staging_left();
+}
+
+TEST_F(StageIntoExistingTarget, CancelledUnstageLeavesTheTargetAsItWas) {
+  make_dataset();
+  Stager stager(config);
+  ASSERT_TRUE(stager.stage(inputs(), uri("c.tar"), stage_options()));
+  make_target();
+  const auto before = tree(target);
+  CancellationSource cancel;
+  auto uo = unstage_options();
+  uo.call.cancel = cancel.token();
+  uo.on_progress = [&](const stage::UnstageProgress& p) {
+    if (p.bytes_done >= 12 * MiB) cancel.cancel();  // files are on disk by then
+  };
+  auto r = stager.unstage(uri("c.tar"), target.string(), uo);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kCancelled) << r.error().to_string();
+  EXPECT_EQ(tree(target), before);
+  expect_no_staging_left();
+
+  // A target that did not exist is not left behind either.
+  auto fresh = stager.unstage(uri("c.tar"), (tmp / "fresh").string(), uo);
+  ASSERT_FALSE(fresh);
+  EXPECT_FALSE(std::filesystem::exists(tmp / "fresh"));
+}
+
+TEST_F(StageIntoExistingTarget, VerifiedEntriesReplaceSameNamedOnesAndOthersStay) {
+  make_rich_tree(tmp / "src" / "dataset");
+  write_file(tmp / "src" / "weights.bin", random_bytes(MiB, 7));
+  Stager stager(config);
+  ASSERT_TRUE(stager.stage(inputs(), uri("r.tar"), stage_options()));
+  make_target();
+  // What a run killed outright (SIGKILL) leaves: the next run removes it.
+  write_file(target / ".awsdl-unstage-0123456789abcdef" / "half" / "extracted.bin", "partial");
+
+  auto r = stager.unstage(uri("r.tar"), target.string(), unstage_options());
+  ASSERT_TRUE(r) << r.error().to_string();
+  auto expected = tree(tmp / "src");
+  auto got = tree(target);
+  EXPECT_EQ(read_file(target / "keep.txt"), "the user's own file");
+  EXPECT_EQ(read_file(target / "dataset" / "extra.txt"), "not in the archive");
+  EXPECT_EQ(read_file(target / "dataset" / "a.txt"), read_file(tmp / "src" / "dataset" / "a.txt"));
+  got.erase("keep.txt");
+  got.erase("dataset/extra.txt");
+  EXPECT_EQ(got, expected);  // modes and times of merged directories included
+  expect_no_staging_left();
+}
+
+TEST_F(StageTest, GzipBombIsRefusedBeforeItsBytesAreWritten) {
+  // 256 MiB of zeros in a 256 KiB gzip stream, with a manifest that declares 100 bytes of
+  // files: refused at its header, nothing written.
+  const std::string bomb =
+      Crafted(Crafted::Filter::kGzip).file("small.txt", std::string(100, 's')).file("zeros.bin", std::string(256u << 20, '\0')).bytes();
+  ASSERT_LT(bomb.size(), 2 * MiB);
+  const std::string stage_id = "00112233445566778899aabbccddeeff";
+  s3::PutObjectRequest put;
+  put.bucket = bucket;
+  put.key = "bomb.tar.gz";
+  put.body = bomb;
+  put.attributes.metadata["awsdl-stage-id"] = stage_id;
+  ASSERT_TRUE(s3::S3Client(config).put_object(put));
+  internal::Manifest m;
+  m.file_count = 2;
+  m.file_bytes = 100;
+  m.archive_bytes = bomb.size();
+  m.archive_sha256 = internal::sha256_hex(bomb);
+  m.compression = internal::Compression::kGzip;
+  write_sidecar("bomb.tar.gz", internal::serialize_manifest(m), stage_id);
+
+  const auto target = tmp / "bombed";
+  auto r = Stager(config).unstage(uri("bomb.tar.gz"), target.string(), unstage_options());
+  ASSERT_FALSE(r) << "the bomb was extracted";
+  EXPECT_EQ(r.error().code, "ManifestMismatch") << r.error().to_string();
+  EXPECT_NE(r.error().message.find("zeros.bin"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(std::filesystem::exists(target / "zeros.bin"));
 }
 
 TEST_F(StageTest, BadArgumentsAreRefusedBeforeAnyRequest) {

@@ -19,6 +19,7 @@ namespace awsdl::testsupport {
 
 struct ProcessResult {
   int exit_code = -1;  // -1: did not exit normally (signal, timeout, could not start)
+  int term_signal = 0;  // the signal that ended it, when one did
   std::string out, err;
   bool timed_out = false;
 };
@@ -28,7 +29,10 @@ inline ProcessResult run_process(const std::string& program, const std::vector<s
                                  std::chrono::milliseconds timeout = std::chrono::seconds(60),
                                  // Called after each read with the child's pid and its output so
                                  // far: a test can signal the child at the right moment.
-                                 const std::function<void(pid_t, const std::string& out, const std::string& err)>& watch = {}) {
+                                 const std::function<void(pid_t, const std::string& out, const std::string& err)>& watch = {},
+                                 // Called once the child runs, with its pid (for a test that signals it from
+                                 // another thread).
+                                 const std::function<void(pid_t)>& started = {}) {
   ProcessResult r;
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) return r;
@@ -58,6 +62,7 @@ inline ProcessResult run_process(const std::string& program, const std::vector<s
   }
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
+  if (pid > 0 && started) started(pid);
   if (pid < 0) {
     ::close(out_pipe[0]);
     ::close(err_pipe[0]);
@@ -94,6 +99,7 @@ inline ProcessResult run_process(const std::string& program, const std::vector<s
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (!r.timed_out && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (!r.timed_out && WIFSIGNALED(status)) r.term_signal = WTERMSIG(status);
   return r;
 }
 

@@ -22,9 +22,11 @@ namespace awsdl::testing_support {
 // Builds an archive entry by entry, with no checks: whatever a hostile writer could write.
 class Crafted {
  public:
-  Crafted() {
+  enum class Filter { kNone, kGzip };
+  explicit Crafted(Filter filter = Filter::kNone) {
     a_ = archive_write_new();
     archive_write_set_format_pax_restricted(a_);
+    if (filter == Filter::kGzip) archive_write_add_filter_gzip(a_);
     archive_write_set_bytes_per_block(a_, 0);
     archive_write_open2(a_, this, nullptr, &Crafted::on_write, nullptr, nullptr);
   }
@@ -35,6 +37,16 @@ class Crafted {
     archive_entry_set_size(e, static_cast<la_int64_t>(content.size()));
     put(e);
     archive_write_data(a_, content.data(), content.size());
+    return *this;
+  }
+  // A sparse file of `apparent` bytes whose only data is `data` at offset 0.
+  Crafted& sparse(const std::string& name, std::uint64_t apparent, const std::string& data) {
+    archive_entry* e = entry(name, AE_IFREG, 0644);
+    archive_entry_set_size(e, static_cast<la_int64_t>(apparent));
+    archive_entry_sparse_add_entry(e, 0, static_cast<la_int64_t>(data.size()));
+    archive_entry_sparse_add_entry(e, static_cast<la_int64_t>(apparent), 0);
+    put(e);
+    archive_write_data(a_, data.data(), data.size());
     return *this;
   }
   Crafted& dir(const std::string& name, mode_t mode = 0755) { return put(entry(name, AE_IFDIR, mode)); }

@@ -3,12 +3,22 @@
 // it there, so that a staged archive goes from S3 straight onto the node's file system without
 // passing through the machine that asked for it.
 //
-//   awsdl-unpack --size BYTES [--part-size BYTES] [--concurrency N] [--if-match ETAG] DIR
+//   awsdl-unpack --size BYTES [--part-size BYTES] [--concurrency N] [--if-match ETAG]
+//                [--manifest MANIFEST] DIR
+//   awsdl-unpack --clean DIR
 //
 // It downloads the archive with parallel ranged GETs of one presigned URL, each range fetched
 // by a curl(1) process (curl is on every AMI; a static program has no TLS stack of its own),
 // and feeds the ranges in order to the same safe streaming extractor `unstage` uses. A range
 // that fails is fetched again from where it stopped (three more attempts at most).
+//
+// As `unstage` does, it extracts into a staging directory inside DIR and moves the entries
+// into place only once the archive is complete and, with --manifest (the serialised manifest
+// the controller read), matches it; the manifest's counts also bound what the archive may
+// make. A failure or a signal removes the staging directory: DIR stays as it was. SIGKILL
+// cannot be caught: `--clean DIR` (which the controller runs after it had to kill the
+// program) removes the staging directories no running awsdl-unpack holds, and prints
+// "cleaned N".
 //
 // The presigned URL is the first line of standard input: never on a command line, where `ps`
 // would show it. It reaches curl the same way, through curl's configuration on its stdin.
@@ -35,9 +45,9 @@
 #include <iostream>
 #include <optional>
 #include <string>
-#include <system_error>
 #include <vector>
 
+#include "stage/staging_area.hpp"
 #include "stage/tar_extractor.hpp"
 
 extern char** environ;
@@ -80,7 +90,7 @@ int fail(const Error& e) {
 int usage(const std::string& why) {
   std::fprintf(stderr,
                "awsdl-unpack: %s\nusage: awsdl-unpack --size BYTES [--part-size BYTES] [--concurrency N] "
-               "[--if-match ETAG] DIR  (the presigned URL on stdin)\n",
+               "[--if-match ETAG] [--manifest MANIFEST] DIR  (the presigned URL on stdin)\n",
                why.c_str());
   return 2;
 }
@@ -152,6 +162,7 @@ struct Job {
   std::uint64_t size = 0;
   std::uint64_t part_size = 16ull << 20;
   int concurrency = 8;
+  std::optional<awsdl::internal::Manifest> manifest;
 };
 
 // Starts curl for what is left of `r`.
@@ -217,7 +228,8 @@ std::optional<Error> start_attempt(const Job& job, Range& r) {
 
 class Unpacker {
  public:
-  Unpacker(Job job, awsdl::internal::TarExtractor extractor) : job_(std::move(job)), extractor_(std::move(extractor)) {
+  Unpacker(Job job, awsdl::internal::StagingArea& area, awsdl::internal::TarExtractor extractor)
+      : job_(std::move(job)), area_(area), extractor_(std::move(extractor)) {
     for (std::uint64_t b = 0; b < job_.size; b += job_.part_size)
       ranges_.push_back(Range{b, std::min(job_.size, b + job_.part_size)});
   }
@@ -250,6 +262,12 @@ class Unpacker {
     if (auto s = extractor_.finish(); !s) return fail(s.error());
     report(true);
     const auto stats = extractor_.stats();
+    if (job_.manifest) {
+      if (auto s = awsdl::internal::verify_manifest(*job_.manifest, stats, extractor_.compression()); !s)
+        return fail(s.error());
+    }
+    if (g_stop) return fail(Error::make(ErrorKind::kCancelled, "Cancelled", "stopped by a signal"));
+    if (auto s = area_.commit(); !s) return fail(s.error());
     emit("done entries=" + std::to_string(stats.entries) + " files=" + std::to_string(stats.files) +
          " file_bytes=" + std::to_string(stats.file_bytes) + " archive_bytes=" + std::to_string(stats.archive_bytes) +
          " sha256=" + stats.archive_sha256 + " compression=" +
@@ -355,6 +373,7 @@ class Unpacker {
   }
 
   Job job_;
+  awsdl::internal::StagingArea& area_;
   awsdl::internal::TarExtractor extractor_;
   std::vector<Range> ranges_;
   std::size_t head_ = 0;  // the range being extracted
@@ -370,6 +389,7 @@ int main(int argc, char** argv) {
   Job job;
   std::optional<std::uint64_t> size;
   std::string dir;
+  bool clean = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::optional<std::string> {
@@ -383,6 +403,14 @@ int main(int argc, char** argv) {
       if (a == "--size") size = *n;
       else if (a == "--part-size") job.part_size = *n;
       else job.concurrency = static_cast<int>(std::min<std::uint64_t>(*n, 1000));
+    } else if (a == "--clean") {
+      clean = true;
+    } else if (a == "--manifest") {
+      auto v = value();
+      auto m = v ? awsdl::internal::parse_manifest(*v) : awsdl::Result<awsdl::internal::Manifest>(
+                                                              Error::invalid_argument("MalformedManifest", "missing"));
+      if (!m) return usage("--manifest needs a manifest (" + m.error().message + ")");
+      job.manifest = *m;
     } else if (a == "--if-match") {
       auto v = value();
       if (!v || !config_safe(*v)) return usage("--if-match needs an ETag");
@@ -396,6 +424,14 @@ int main(int argc, char** argv) {
       if (!dir.empty()) return usage("one target directory");
       dir = a;
     }
+  }
+  if (clean) {
+    if (dir.empty() || size) return usage("--clean takes a target directory and nothing else");
+    ::signal(SIGPIPE, SIG_IGN);
+    auto removed = awsdl::internal::remove_stale_staging(dir, std::chrono::seconds(3));
+    if (!removed) return fail(removed.error());
+    emit("cleaned " + std::to_string(*removed));
+    return 0;
   }
   if (!size || dir.empty()) return usage("--size and a target directory are needed");
   if (job.part_size < 64 * 1024) return usage("--part-size must be at least 64 KiB");
@@ -413,11 +449,17 @@ int main(int argc, char** argv) {
       job.url.find('"') != std::string::npos)
     return fail(Error::invalid_argument("BadUrl", "standard input did not start with a presigned http(s) URL"));
 
-  std::error_code ec;
-  std::filesystem::create_directory(dir, ec);
-  if (ec) return fail(Error::make(ErrorKind::kIo, "TargetNotCreated", "cannot create " + dir + ": " + ec.message()));
-  auto extractor = awsdl::internal::TarExtractor::open(dir);
+  // Declared first, so that it outlives the extractor: on every way out that did not commit,
+  // its destructor removes what was extracted.
+  auto area = awsdl::internal::StagingArea::create(dir);
+  if (!area) return fail(area.error());
+  awsdl::internal::TarExtractorOptions options;
+  if (job.manifest) {
+    options.max_files = job.manifest->file_count;
+    options.max_file_bytes = job.manifest->file_bytes;
+  }
+  auto extractor = awsdl::internal::TarExtractor::open(area->path(), options);
   if (!extractor) return fail(extractor.error());
-  Unpacker unpacker(std::move(job), std::move(extractor).value());
+  Unpacker unpacker(std::move(job), *area, std::move(extractor).value());
   return unpacker.run();
 }

@@ -29,8 +29,23 @@
 // unstage: parallel ranged GETs delivered in order to a streaming extractor. Extraction is
 // safe: absolute names, ".." components, symbolic-link or hard-link escapes, writes through a
 // symbolic link, devices and fifos are refused (kInvalidArgument "UnsafeArchiveEntry", naming
-// the entry) and nothing outside the target directory is ever touched. At the end what was
-// extracted is checked against the manifest (kIo "ManifestMismatch" naming the field).
+// the entry) and nothing outside the target directory is ever touched. What an archive may
+// make is bounded before it is written: a file beyond the manifest's file count or byte count
+// (a compression bomb; kIo "ManifestMismatch" naming the entry) or larger than the free space
+// of the target's file system (kIo "NoSpace"; a sparse file counts at its apparent size). At
+// the end what was extracted is checked against the manifest (kIo "ManifestMismatch" naming
+// the field).
+//
+// Verified before it is visible: the archive is extracted into a staging directory inside the
+// target (.awsdl-unstage-<random>), and its entries move into the target only once the whole
+// archive is extracted and matches its manifest. A target that already has files: the
+// archive's entries replace same-named entries (files and links atomically; directories merge,
+// keeping the target's other entries, and take the archive's mode and time); a non-empty
+// directory where the archive has a file or link is a conflict (kIo "TargetConflict"), found
+// before anything moves. A failed, refused or cancelled unstage leaves the target as it was
+// (and removes a target it created). A run killed outright (SIGKILL, a lost machine) leaves
+// its staging directory behind: the next unstage into that target removes it (a running
+// one's is kept: each holds a lock on its own).
 //
 // unstage_on: the same, but the archive is extracted on another host reached over SSH (a
 // cluster's master, onto its shared file system), straight from S3: the bytes never pass
@@ -169,7 +184,9 @@ class AWSDL_EXPORT Stager {
   /// kNotFound "ManifestNotFound" (require_manifest); kParse "MalformedManifest";
   /// kIo "ManifestStale" (the sidecar belongs to another stage of the key); kInvalidArgument
   /// "UnsafeArchiveEntry"; kParse "MalformedArchive" / "TruncatedArchive"; kIo "ExtractFailed";
-  /// kIo "ManifestMismatch"; any S3 error; kCancelled.
+  /// kIo "ManifestMismatch"; kIo "NoSpace"; kIo "TargetConflict" / "CommitFailed" (moving the
+  /// verified entries into place); any S3 error; kCancelled. On every error the directory is
+  /// as it was.
   Result<UnstageResult> unstage(std::string_view s3_uri, const std::string& directory,
                                 const UnstageOptions& options = {}) const;
 
