@@ -185,6 +185,25 @@ TEST_F(ClusterCliTest, DryRunPrintsTheCallsAndMakesNone) {
   EXPECT_EQ(requests_made(), 0u) << "--dry-run reached the sandbox";
 }
 
+// A zone of another region is refused before any call, by create and by its dry run; in its
+// own region it is the stack's AvailabilityZone parameter.
+TEST_F(ClusterCliTest, AZoneOutsideTheRegionIsRefusedBeforeAnyCall) {
+  ASSERT_TRUE(sandbox.clear_requests());
+  const auto flags = with(cluster_flags("zoned", key), {"--availability-zone", "eu-west-1a"});  // region us-east-1
+  for (const char* mode : {"--dry-run", "--yes"}) {
+    auto r = cli(with({"create", mode}, flags));
+    EXPECT_EQ(r.exit_code, 2) << mode << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("ZoneNotInRegion"), std::string::npos) << mode << ": " << r.err;
+    EXPECT_NE(r.err.find("eu-west-1a ([network] availability_zone) is not in region us-east-1"), std::string::npos)
+        << mode << ": " << r.err;
+    EXPECT_EQ(r.out.find("CreateStack"), std::string::npos) << mode << ": " << r.out;
+  }
+  auto there = cli(with({"create", "--dry-run", "--region", "eu-west-1"}, flags));
+  EXPECT_EQ(there.exit_code, 0) << there.out << there.err;
+  EXPECT_NE(there.out.find("Parameters.AvailabilityZone=eu-west-1a"), std::string::npos) << there.out;
+  EXPECT_EQ(requests_made(), 0u) << "a refused create reached the sandbox";
+}
+
 TEST_F(ClusterCliTest, HelpOnEveryCommandHasExamples) {
   for (const char* c : {"create", "status", "nodes", "health", "exec", "hostfile", "run", "stop", "resize", "delete"}) {
     auto r = cli({c, "--help"});

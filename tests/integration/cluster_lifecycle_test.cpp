@@ -2,8 +2,9 @@
 // resources (groups launching EC2 instances, EFS, the wait condition, rollback, the capacity
 // Lambda's behaviour): create with progress, describe, list, resize up and down, delete leaving
 // nothing behind, EFS retained, a name that exists, throttling during a create, insufficient
-// capacity above and below the minimum, resume after a cancelled create, bad specs and
-// oversized templates refused before any call, and an oversized template through S3.
+// capacity above and below the minimum, resume after a cancelled create, a given zone (and one
+// outside the region refused), bad specs and oversized templates refused before any call, and
+// an oversized template through S3.
 #include "awsdl/cluster/lifecycle.hpp"
 
 #include <gtest/gtest.h>
@@ -385,6 +386,19 @@ TEST_F(ClusterLifecycleSandbox, ACancelledCreateIsResumed) {
   EXPECT_EQ(again->nodes.size(), 3u);
 }
 
+// A given zone reaches the stack as its AvailabilityZone parameter, and every node is in it.
+TEST_F(ClusterLifecycleSandbox, AGivenZoneHoldsEveryNode) {
+  auto s = spec("zoned", 1, 1);
+  s.availability_zone = "us-east-1b";
+  auto created = clusters.create(s, create_options());
+  ASSERT_TRUE(created.ok()) << created.error().to_string();
+  ASSERT_EQ(created->nodes.size(), 2u);
+  for (const auto& n : created->nodes) EXPECT_EQ(n.availability_zone, "us-east-1b") << n.instance_id;
+  auto stack = cfn.describe_stack("zoned");
+  ASSERT_TRUE(stack.ok());
+  EXPECT_EQ(internal::lifecycle::stack_parameter(*stack, cluster::names::kAvailabilityZone), "us-east-1b");
+}
+
 TEST_F(ClusterLifecycleSandbox, ACancelledCreateIsRemoved) {
   // Slow resources, so the stack is surely still creating when remove() starts.
   ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/cloudformation/config", R"({"transition_seconds": 0.5})").ok());
@@ -417,11 +431,16 @@ TEST_F(ClusterLifecycleSandbox, BadSpecsAndOversizedTemplatesWithoutABucketMakeN
   auto negative = spec("bad", -2, 1);
   auto bad_name = spec("bad_name");
   auto min_over = spec("bad", 2, 5);
-  for (const auto& s : {bad_cidr, bad_type, zero, negative, bad_name, min_over}) {
+  auto other_region = spec("bad");
+  other_region.availability_zone = "eu-west-1a";  // the sandbox's region is us-east-1
+  for (const auto& s : {bad_cidr, bad_type, zero, negative, bad_name, min_over, other_region}) {
     auto r = clusters.create(s, create_options());
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument) << r.error().to_string();
   }
+  auto zone = clusters.create(other_region, create_options());
+  ASSERT_FALSE(zone.ok());
+  EXPECT_EQ(zone.error().code, "ZoneNotInRegion") << zone.error().to_string();
   auto big = spec("big");
   big.staging_bucket.clear();
   auto tpl = cluster::build_template(big);

@@ -302,8 +302,10 @@ class ClusterStack(CfnTestCase):
             self.assertNotIn('PublicIpAddress', w)  # the private subnet maps no public address
             self.assertEqual(w['SubnetId'], subnets['10.0.16.0/20']['SubnetId'])
             self.assertEqual([g['GroupId'] for g in w['SecurityGroups']], [worker_sg['GroupId']])
-        # The wait condition's Data is what the master's user data sends.
-        info = json.loads(out['ClusterInfo'])
+        # The wait condition's Data is what the master's user data sends (no output carries it).
+        self.assertNotIn('ClusterInfo', out)
+        recs = control('services/cloudformation/resources', {'stack': 'maskrcnn'})['resources']
+        info = json.loads(recs['ClusterReady']['attributes']['Data'])
         self.assertEqual(info, {'master': 'master=%s public=%s workers=5' % (master['PrivateIpAddress'],
                                                                              master['PublicIpAddress'])})
         signals = [e for e in events if e['LogicalResourceId'] == 'MasterGroup'
@@ -332,9 +334,9 @@ class ClusterStack(CfnTestCase):
         self.assertEqual(len(lowered), 1)
         self.assertIn('3 of 4 instances launched', lowered[0])
         self.assertIn('InsufficientInstanceCapacity', lowered[0])
-        self.assertIn('workers=4', self.outputs(st)['ClusterInfo'])
         queue = self.outputs(st)['CapacityQueueUrl']
         recs = control('services/cloudformation/resources', {'stack': 'maskrcnn'})['resources']
+        self.assertIn('workers=4', recs['ClusterReady']['attributes']['Data'])
         self.assertEqual(recs['CapacityQueue']['physical'], queue)
         report = json.loads(recs['CapacityQueue']['messages'][0])
         self.assertEqual((report['action'], report['desired'], report['launched'], report['new_desired'],
@@ -617,6 +619,8 @@ class BadTemplates(CfnTestCase):
 
     def test_parameters_are_checked(self):
         body = json.dumps({'Parameters': {'Key': {'Type': 'AWS::EC2::KeyPair::KeyName'},
+                                          'Zone': {'Type': 'AWS::EC2::AvailabilityZone::Name',
+                                                   'Default': 'us-east-1b'},
                                           'Image': {'Type': 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>'},
                                           'Count': {'Type': 'Number', 'MinValue': 1, 'MaxValue': 3},
                                           'Mode': {'Type': 'String', 'AllowedValues': ['a', 'b'], 'Default': 'a'}},
@@ -632,6 +636,8 @@ class BadTemplates(CfnTestCase):
         made_key = False
         for over, message in [({}, 'parameter value team for parameter name Key does not exist'),
                               ({'Image': '/no/such/parameter'}, 'Unable to fetch parameters [/no/such/parameter]'),
+                              ({'Zone': 'eu-west-1a'}, 'parameter value eu-west-1a for parameter name Zone does not '
+                                                       'exist'),
                               ({'Count': '9'}, "Parameter 'Count' failed to satisfy constraint"),
                               ({'Mode': 'c'}, "Parameter 'Mode' failed to satisfy constraint")]:
             if over and not made_key:

@@ -177,6 +177,45 @@ TEST(ClusterLifecycle, BadSpecsAreRefusedBeforeAnyCall) {
   EXPECT_EQ(h.transport->request_count(), 0u);
 }
 
+TEST(ClusterLifecycle, ZonesBelongToTheRegionTheyAreNamedAfter) {
+  using cluster::zone_in_region;
+  EXPECT_TRUE(zone_in_region("eu-west-1b", "eu-west-1"));
+  EXPECT_TRUE(zone_in_region("us-east-1f", "us-east-1"));
+  EXPECT_TRUE(zone_in_region("us-west-2-lax-1a", "us-west-2"));        // a Local Zone
+  EXPECT_TRUE(zone_in_region("us-east-1-wl1-bos-wlz-1", "us-east-1"));  // a Wavelength Zone
+  EXPECT_FALSE(zone_in_region("us-east-1a", "eu-west-1"));
+  EXPECT_FALSE(zone_in_region("us-east-1a", "us-east-2"));
+  EXPECT_FALSE(zone_in_region("us-east-2a", "us-east-1"));
+  EXPECT_FALSE(zone_in_region("us-east-12a", "us-east-1"));
+  EXPECT_FALSE(zone_in_region("us-east-1", "us-east-1"));
+  EXPECT_FALSE(zone_in_region("us-east-1-", "us-east-1"));
+  EXPECT_FALSE(zone_in_region("us-east-1ab", "us-east-1"));
+  EXPECT_FALSE(zone_in_region("eu-west-1b", ""));
+}
+
+TEST(ClusterLifecycle, AZoneOutsideTheRegionIsRefusedBeforeAnyCall) {
+  testsupport::FakeHarness h("eu-west-1");
+  cluster::Clusters clusters(h.config);
+  auto spec = testing::default_cluster_spec();
+  spec.availability_zone = "us-east-1a";
+  auto r = clusters.create(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(r.error().code, "ZoneNotInRegion");
+  const std::string& m = r.error().message;
+  std::printf("zone outside the region: %s\n", r.error().to_string().c_str());
+  for (const char* want : {"us-east-1a", "region eu-west-1", "eu-west-1a", "availability_zone", "region us-east-1"})
+    EXPECT_NE(m.find(want), std::string::npos) << want << " not in: " << m;
+  EXPECT_EQ(h.transport->request_count(), 0u);
+  // No zone, or a zone of the region, passes the check (no region: nothing to check against).
+  spec.availability_zone = "eu-west-1c";
+  EXPECT_TRUE(cluster::check_zone(spec, "eu-west-1").ok());
+  spec.availability_zone.clear();
+  EXPECT_TRUE(cluster::check_zone(spec, "eu-west-1").ok());
+  spec.availability_zone = "us-east-1a";
+  EXPECT_TRUE(cluster::check_zone(spec, "").ok());
+}
+
 cluster::StackTemplate oversized_template(const cluster::ClusterSpec& spec) {
   auto tpl = cluster::build_template(spec);
   EXPECT_TRUE(tpl.ok());
