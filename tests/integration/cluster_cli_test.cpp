@@ -104,6 +104,16 @@ class ClusterCliTest : public ::testing::Test {
     EXPECT_TRUE(r.ok());
     return r ? r->size() : 0;
   }
+  // "sts GetCallerIdentity (access key ..., status 200); ..." for a failure message.
+  std::string requests_seen() const {
+    auto r = sandbox.requests();
+    if (!r) return r.error().to_string();
+    std::string out;
+    for (const auto& q : *r)
+      out += q.service + " " + q.operation + " (access key " + q.access_key_id + ", status " +
+             std::to_string(q.status) + (q.fault.empty() ? "" : ", fault " + q.fault) + "); ";
+    return out;
+  }
 
   Sandbox sandbox;
   awsdl::testing_support::ScratchDir tmp;
@@ -161,7 +171,7 @@ TEST_F(ClusterCliTest, BadConfigsAndFlagsExitTwoBeforeAnyCall) {
     EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args.back() << ": " << r.err;
     EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
   }
-  EXPECT_EQ(requests_made(), 0u) << "a bad configuration or flag reached the sandbox";
+  EXPECT_EQ(requests_made(), 0u) << "a bad configuration or flag reached the sandbox: " << requests_seen();
 }
 
 TEST_F(ClusterCliTest, DryRunPrintsTheCallsAndMakesNone) {
@@ -182,7 +192,7 @@ TEST_F(ClusterCliTest, DryRunPrintsTheCallsAndMakesNone) {
   auto del = cli(with({"delete", "--dry-run"}, flags));
   ASSERT_EQ(del.exit_code, 0) << del.err;
   EXPECT_NE(del.out.find("cloudformation DeleteStack StackName=drycluster"), std::string::npos) << del.out;
-  EXPECT_EQ(requests_made(), 0u) << "--dry-run reached the sandbox";
+  EXPECT_EQ(requests_made(), 0u) << "--dry-run reached the sandbox: " << requests_seen();
 }
 
 // A zone of another region is refused before any call, by create and by its dry run; in its
@@ -201,7 +211,7 @@ TEST_F(ClusterCliTest, AZoneOutsideTheRegionIsRefusedBeforeAnyCall) {
   auto there = cli(with({"create", "--dry-run", "--region", "eu-west-1"}, flags));
   EXPECT_EQ(there.exit_code, 0) << there.out << there.err;
   EXPECT_NE(there.out.find("Parameters.AvailabilityZone=eu-west-1a"), std::string::npos) << there.out;
-  EXPECT_EQ(requests_made(), 0u) << "a refused create reached the sandbox";
+  EXPECT_EQ(requests_made(), 0u) << "a refused create reached the sandbox: " << requests_seen();
 }
 
 TEST_F(ClusterCliTest, HelpOnEveryCommandHasExamples) {
