@@ -195,6 +195,27 @@ TEST_F(ClusterCliTest, DryRunPrintsTheCallsAndMakesNone) {
   EXPECT_EQ(requests_made(), 0u) << "--dry-run reached the sandbox: " << requests_seen();
 }
 
+// A dry run makes no SSH connection: a key file it cannot read is a warning (on stderr) and the
+// calls are still listed; a real create still refuses it before any call.
+TEST_F(ClusterCliTest, DryRunWarnsAboutAnUnreadableKeyAndCreateRefusesIt) {
+  ASSERT_TRUE(sandbox.clear_requests());
+  const std::string missing = (tmp / "no-such-key").string();
+  const auto flags = cluster_flags("drykey", missing);
+  auto dry = cli(with({"create", "--dry-run"}, flags));
+  EXPECT_EQ(dry.exit_code, 0) << dry.out << dry.err;
+  EXPECT_NE(dry.err.find("warning: cannot read the SSH key " + missing), std::string::npos) << dry.err;
+  EXPECT_EQ(dry.err.find("error:"), std::string::npos) << dry.err;
+  EXPECT_EQ(dry.out.find(missing), std::string::npos) << "the warning belongs on stderr: " << dry.out;
+  EXPECT_NE(dry.out.find("cloudformation CreateStack StackName=drykey"), std::string::npos) << dry.out;
+  auto resume = cli(with({"create", "--resume", "--dry-run"}, flags));
+  EXPECT_EQ(resume.exit_code, 0) << resume.out << resume.err;
+  EXPECT_NE(resume.err.find("warning: cannot read the SSH key"), std::string::npos) << resume.err;
+  auto real = cli(with({"create", "--yes"}, flags));
+  EXPECT_EQ(real.exit_code, 2) << real.out << real.err;
+  EXPECT_NE(real.err.find("cannot read the SSH key " + missing), std::string::npos) << real.err;
+  EXPECT_EQ(requests_made(), 0u) << "a dry run or a refused create reached the sandbox: " << requests_seen();
+}
+
 // A zone of another region is refused before any call, by create and by its dry run; in its
 // own region it is the stack's AvailabilityZone parameter.
 TEST_F(ClusterCliTest, AZoneOutsideTheRegionIsRefusedBeforeAnyCall) {
