@@ -504,6 +504,7 @@ class RequestLogTest(SandboxTest):
             if control('GET', 'faults')[1]['faults'][0]['applied'] == 1:
                 break
             time.sleep(0.02)
+        self.assertEqual(control('GET', 'faults')[1]['faults'][0]['applied'], 1)
         self.assertEqual(control('DELETE', 'requests')[0], 200)
         client().get_caller_identity()
         late.join(10)
@@ -511,6 +512,7 @@ class RequestLogTest(SandboxTest):
         log = control('GET', 'requests')[1]['requests']
         self.assertEqual([(e['operation'], e['fault']) for e in log], [('GetCallerIdentity', None)])
         # The same across a reset.
+        control('DELETE', 'faults')
         control('POST', 'faults', [{'kind': 'delay', 'delay_ms': 1500}])
         late = threading.Thread(target=lambda: client().get_caller_identity())
         late.start()
@@ -518,6 +520,7 @@ class RequestLogTest(SandboxTest):
             if control('GET', 'faults')[1]['faults'][0]['applied'] == 1:
                 break
             time.sleep(0.02)
+        self.assertEqual(control('GET', 'faults')[1]['faults'][0]['applied'], 1)
         self.assertEqual(control('POST', 'reset')[0], 200)
         late.join(10)
         self.assertEqual(control('GET', 'requests')[1]['requests'], [])
