@@ -74,7 +74,7 @@ std::string expand_home(const std::string& path) {
 
 }  // namespace
 
-awsdl::Result<Target> target_from(const awsdl_cli::Args& args, bool need_complete) {
+awsdl::Result<Target> target_from(const awsdl_cli::Args& args, bool need_complete, KeyCheck key) {
   std::vector<awsdl::cluster::SpecOverride> overrides;
   for (const auto& key : awsdl::cluster::cluster_ini_keys()) {
     std::string flag = flag_for(key);
@@ -115,9 +115,12 @@ awsdl::Result<Target> target_from(const awsdl_cli::Args& args, bool need_complet
     }
   }
   t.spec.ssh.key_path = expand_home(t.spec.ssh.key_path);
-  if (!t.spec.ssh.key_path.empty() && ::access(t.spec.ssh.key_path.c_str(), R_OK) != 0)
-    return usage_error("cannot read the SSH key " + t.spec.ssh.key_path + " ([ssh] key_path / --key-path): " +
-                       std::strerror(errno));
+  if (!t.spec.ssh.key_path.empty() && ::access(t.spec.ssh.key_path.c_str(), R_OK) != 0) {
+    std::string problem = "cannot read the SSH key " + t.spec.ssh.key_path + " ([ssh] key_path / --key-path): " +
+                          std::strerror(errno);
+    if (key == KeyCheck::kRequire) return usage_error(problem);
+    t.key_problem = std::move(problem);
+  }
   t.state_dir = expand_home(args.get_or("state-dir", "~/.awsdl/" + t.spec.name));
   return t;
 }

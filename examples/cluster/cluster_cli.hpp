@@ -39,12 +39,19 @@ struct Target {
   awsdl::cluster::ClusterSpec spec;  // complete when a config was given (or every key as flags)
   bool complete = false;             // spec passed validation as a whole
   std::string state_dir;             // local files: hostfile, workers, env, known_hosts, jobs
+  std::string key_problem;           // KeyCheck::kWarn only: why the SSH key cannot be read, else empty
+};
+
+/// What an unreadable SSH key file ([ssh] key_path / --key-path) is.
+enum class KeyCheck {
+  kRequire,  // a usage error
+  kWarn,     // noted in Target::key_problem (a dry run makes no SSH connection)
 };
 
 /// From --config (validated, flags override keys) or from --name and the key flags alone.
 /// `need_complete`: create needs the whole spec; the other commands only the name and the
 /// [ssh], [storage] and [training] settings. Errors are usage errors (exit 2).
-awsdl::Result<Target> target_from(const awsdl_cli::Args& args, bool need_complete);
+awsdl::Result<Target> target_from(const awsdl_cli::Args& args, bool need_complete, KeyCheck key = KeyCheck::kRequire);
 
 /// Creates the state directory (mode 0700) if needed.
 awsdl::Status ensure_state_dir(const Target& target);

@@ -6,6 +6,7 @@
 
 #include <awsdl/cluster/lifecycle.hpp>
 #include <awsdl/cluster/template.hpp>
+#include <awsdl/config.hpp>
 
 #include "cli.hpp"
 #include "cluster_cli.hpp"
@@ -34,7 +35,23 @@ awsdl_cli::Parser parser() {
   return p;
 }
 
-int dry_run(const Target& t, const std::string& template_bucket) {
+// The region create would use, from the flags, the environment and the profile only: a dry
+// run asks no metadata service. Empty when none is configured (or the configuration is bad:
+// create reports that).
+std::string configured_region(const awsdl_cli::Args& args) {
+  awsdl::Config::Overrides o;
+  o.region = args.get_or("region", "");
+  o.profile = args.get_or("profile", "");
+  o.use_imds_region = false;
+  auto cfg = awsdl::Config::from_environment(std::move(o));
+  return cfg ? cfg->region : std::string();
+}
+
+int dry_run(const Target& t, const std::string& template_bucket, const std::string& region) {
+  if (!t.key_problem.empty())
+    std::fprintf(stderr, "warning: %s; a dry run makes no SSH connection, but create needs the key\n",
+                 t.key_problem.c_str());
+  if (auto zone = awsdl::cluster::check_zone(t.spec, region); !zone) return awsdl_cli::report(zone.error());
   auto tpl = awsdl::cluster::build_template(t.spec);
   if (!tpl) return awsdl_cli::report(tpl.error());
   std::printf("dry run: no AWS call is made; create would make these calls:\n");
@@ -90,19 +107,22 @@ int run(const std::vector<std::string>& argv) {
   const awsdl_cli::Args& args = opening.args;
   const bool json = opening.json;
   bool resume = args.has("resume");
-  auto target = target_from(args, !resume);
+  // A dry run makes no SSH connection: a key it cannot read is a warning, not an error.
+  auto target = target_from(args, !resume, args.has("dry-run") ? KeyCheck::kWarn : KeyCheck::kRequire);
   if (!target) return awsdl_cli::report(target.error());
   auto poll = poll_interval_from(args);
   if (!poll) return awsdl_cli::report(poll.error());
   const std::string bucket = args.get_or("template-bucket", "");
   if (args.has("dry-run")) {
     if (resume) {
+      if (!target->key_problem.empty())
+        std::fprintf(stderr, "warning: %s; a dry run makes no SSH connection\n", target->key_problem.c_str());
       std::printf("dry run: no AWS call is made; create --resume would poll:\n");
       print_planned_call(stdout, "cloudformation", "DescribeStacks", {{"StackName", target->spec.name}});
       print_planned_call(stdout, "cloudformation", "DescribeStackEvents", {{"StackName", target->spec.name}});
       return awsdl_cli::kExitOk;
     }
-    return dry_run(*target, bucket);
+    return dry_run(*target, bucket, configured_region(args));
   }
   auto cfg = awsdl_cli::config_from(args);
   if (!cfg) return awsdl_cli::report(cfg.error());

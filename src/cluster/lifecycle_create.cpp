@@ -126,7 +126,36 @@ Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluste
 
 namespace awsdl::cluster {
 
+bool zone_in_region(std::string_view zone, std::string_view region) {
+  if (region.empty() || zone.size() <= region.size() || zone.substr(0, region.size()) != region) return false;
+  std::string_view rest = zone.substr(region.size());
+  auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+  if (rest.size() == 1) return lower(rest[0]);  // eu-west-1b
+  // Local and Wavelength Zones: us-west-2-lax-1a, us-east-1-wl1-bos-wlz-1.
+  if (rest[0] != '-' || rest.back() == '-') return false;
+  for (char c : rest.substr(1))
+    if (!lower(c) && !(c >= '0' && c <= '9') && c != '-') return false;
+  return true;
+}
+
+Status check_zone(const ClusterSpec& spec, std::string_view region) {
+  const std::string& zone = spec.availability_zone;
+  if (zone.empty() || region.empty() || zone_in_region(zone, region)) return {};
+  std::string r(region);
+  // A zone is its region's name and a letter: say which region this one belongs to.
+  std::string owner = zone.substr(0, zone.size() - 1);
+  std::string other = valid_region_name(owner) ? "; or, for a cluster in " + zone + ", use region " + owner +
+                                                     " (--region / AWS_REGION)"
+                                               : "";
+  return Error::invalid_argument("ZoneNotInRegion",
+                                 "availability zone " + zone + " ([network] availability_zone) is not in region " + r +
+                                     ", where the cluster would be created: name a zone of " + r + " such as " + r +
+                                     "a, or leave availability_zone empty for the region's first zone" + other);
+}
+
 Result<ClusterInfo> Clusters::create(const ClusterSpec& spec, const CreateOptions& options) {
+  AWSDL_TRY(validate(spec));
+  AWSDL_TRY(check_zone(spec, impl_->c.config.region));
   AWSDL_ASSIGN_OR_RETURN(auto tpl, build_template(spec));
   return internal::lifecycle::create_with_template(impl_->c, spec, tpl, options);
 }

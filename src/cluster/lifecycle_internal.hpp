@@ -3,6 +3,7 @@
 // the worker-count verdict, and the poll loop that watches a stack operation to its end.
 
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -63,17 +64,31 @@ std::string failure_reasons(const std::vector<StackEvent>& oldest_first);
 cluster::ClusterEvent to_cluster_event(const StackEvent& e);
 cluster::ClusterEvent summary_event(const Config& config, std::string message);
 
-/// A group's instances by lifecycle.
+/// A group's instances by lifecycle and, for those Auto Scaling calls InService, by their EC2
+/// state: Auto Scaling keeps a stopped instance InService until its health check replaces it.
 struct WorkerCounts {
   int wanted = 0;    // what the cluster asks for (WorkerCount)
   int minimum = 0;   // the fewest it accepts (MinWorkerCount)
   int desired = 0;   // the group's desired capacity now (the capacity Lambda may lower it)
-  int in_service = 0;
-  int pending = 0;
-  int leaving = 0;   // terminating
+  int in_service = 0;  // InService and running in EC2: the workers that run
+  int pending = 0;     // launching, or InService but EC2 pending (or not yet visible to EC2)
+  int leaving = 0;     // terminating
+  int stopped = 0;     // InService but stopping or stopped in EC2: not running, and nothing will start them
+  std::vector<std::string> stopped_ids;
 };
 
-WorkerCounts count_workers(const autoscaling::Group& group, int wanted, int minimum);
+/// Instance id -> EC2 state name ("running", "stopped", ...).
+using InstanceStates = std::map<std::string, std::string>;
+
+/// The EC2 states of `ids` (DescribeInstances in batches). Instances EC2 does not know yet
+/// (InvalidInstanceID.NotFound, eventual consistency) are left out of the answer.
+Result<InstanceStates> instance_states(const Clients& c, const std::vector<std::string>& ids, const CallOptions& call);
+
+/// The ids of the group's InService instances (those whose EC2 state counts).
+std::vector<std::string> in_service_ids(const autoscaling::Group& group);
+
+/// `states`: the EC2 states of the group's InService instances; one missing counts as pending.
+WorkerCounts count_workers(const autoscaling::Group& group, int wanted, int minimum, const InstanceStates& states);
 std::string describe_counts(const WorkerCounts& c);
 
 enum class WorkerVerdict {

@@ -1,6 +1,7 @@
 // The poll loop behind create, resume, resize and remove. One DescribeStackEvents per poll
 // (the stack's own events carry its status, so no DescribeStacks is needed), plus one
-// DescribeAutoScalingGroups once the worker group exists, for the "workers 3/4 running" lines.
+// DescribeAutoScalingGroups once the worker group exists, and a DescribeInstances of its
+// InService instances (a stopped instance stays InService), for the "workers 3/4 running" lines.
 #include <algorithm>
 
 #include "cluster/lifecycle_internal.hpp"
@@ -62,13 +63,25 @@ struct WorkerWatch {
 // One summary line when the worker group's counts changed.
 Result<WorkerCounts> poll_workers(const Clients& c, const WatchSpec& spec, WorkerWatch& w) {
   AWSDL_ASSIGN_OR_RETURN(auto group, c.asg.describe_group(spec.worker_group, call_for(spec)));
-  WorkerCounts counts = count_workers(group, spec.wanted, spec.minimum);
+  AWSDL_ASSIGN_OR_RETURN(auto states, instance_states(c, in_service_ids(group), call_for(spec)));
+  WorkerCounts counts = count_workers(group, spec.wanted, spec.minimum, states);
   std::string line = describe_counts(counts);
   if (line != w.last_line) {
     w.last_line = line;
     emit(spec, summary_event(c.config, line));
   }
   return counts;
+}
+
+// "; 1 worker instance is stopped (i-1): start it with `aws ec2 start-instances ...`", or "".
+std::string stopped_note(const WorkerCounts& c) {
+  if (c.stopped_ids.empty()) return {};
+  std::string ids;
+  for (const auto& id : c.stopped_ids) ids += (ids.empty() ? "" : " ") + id;
+  const bool one = c.stopped_ids.size() == 1;
+  return std::string(one ? "; 1 worker instance is" : "; " + std::to_string(c.stopped_ids.size()) + " worker instances are") +
+         " stopped (" + ids + "): start " + (one ? "it" : "them") + " with `aws ec2 start-instances --instance-ids " +
+         ids + "`";
 }
 
 }  // namespace
@@ -165,7 +178,7 @@ Status settle_workers(const Clients& c, WatchSpec& spec, const std::string& how)
         if (counts->in_service < counts->wanted)
           emit(spec, summary_event(c.config, "accepting " + std::to_string(counts->in_service) + " of " +
                                                  std::to_string(counts->wanted) + " workers (minimum " +
-                                                 std::to_string(counts->minimum) + ")"));
+                                                 std::to_string(counts->minimum) + ")" + stopped_note(*counts)));
         return {};
       }
       bool same = counts->in_service == last.in_service && counts->desired == last.desired;
@@ -175,20 +188,23 @@ Status settle_workers(const Clients& c, WatchSpec& spec, const std::string& how)
         if (verdict == WorkerVerdict::kShortfall) {
           emit(spec, summary_event(c.config, "accepting " + std::to_string(counts->in_service) + " of " +
                                                  std::to_string(counts->wanted) + " workers (minimum " +
-                                                 std::to_string(counts->minimum) + ")"));
+                                                 std::to_string(counts->minimum) + ")" + stopped_note(*counts)));
           return {};
         }
+        // Stopped workers are the reason when there are any; a failed launch is otherwise.
         std::string why;
-        if (auto acts = c.asg.describe_scaling_activities(spec.worker_group, 20, call_for(spec)); acts.ok())
-          for (const auto& a : *acts)
-            if (a.status_code == "Failed" || a.status_code == "Cancelled") {
-              why = a.status_message.empty() ? a.description : a.status_message;
-              break;
-            }
+        if (counts->stopped == 0)
+          if (auto acts = c.asg.describe_scaling_activities(spec.worker_group, 20, call_for(spec)); acts.ok())
+            for (const auto& a : *acts)
+              if (a.status_code == "Failed" || a.status_code == "Cancelled") {
+                why = a.status_message.empty() ? a.description : a.status_message;
+                break;
+              }
         return Error::make(ErrorKind::kService, "WorkerShortfall",
                            "cluster " + spec.cluster + ": only " + std::to_string(counts->in_service) + " of " +
                                std::to_string(counts->wanted) + " workers run, fewer than the minimum " +
-                               std::to_string(counts->minimum) + (why.empty() ? "" : " (" + why + ")") + "; " + how);
+                               std::to_string(counts->minimum) + (why.empty() ? "" : " (" + why + ")") +
+                               stopped_note(*counts) + "; " + how);
       }
     }
     if (spec.deadline.expired(clock)) return timed_out(spec, "complete", how);

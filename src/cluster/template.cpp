@@ -58,6 +58,10 @@ Json parameters(const ClusterSpec& s) {
   volume.set("MinValue", rules::kMinVolumeGb);
   volume.set("MaxValue", rules::kMaxVolumeGb);
   p.set(names::kVolumeSize, std::move(volume));
+  if (!s.availability_zone.empty())
+    p.set(names::kAvailabilityZone, parameter("AWS::EC2::AvailabilityZone::Name",
+                                              "Availability zone of every node (one zone: placement group, one EFS mount target)",
+                                              s.availability_zone));
   return p;
 }
 
@@ -77,9 +81,8 @@ Json outputs(const cfn::Builder& b) {
   o.set(names::kOutNodeQueueUrl, output("Queue on which nodes register", ref(cfn::kNodeQueue)));
   o.set(names::kOutCapacityQueueUrl, output("Queue on which the capacity Lambda reports", ref(cfn::kCapacityQueue)));
   o.set(names::kOutLaunchTopicArn, output("Topic of the groups' launch notifications", ref(cfn::kLaunchTopic)));
-  o.set(names::kOutClusterInfo,
-        output("What the master reported when configured: master private and public addresses, worker count",
-               cfn::get_att(names::kClusterReady, "Data")));
+  // No output of the wait condition's Data: nothing reads it (the lifecycle describes the
+  // groups and instances), and it is a JSON object where an output must be a string (E6101).
   return o;
 }
 
@@ -95,6 +98,7 @@ std::vector<std::pair<std::string, std::string>> parameter_values(const ClusterS
   if (!s.efs_id.empty()) v.emplace_back(names::kEfsId, s.efs_id);
   v.emplace_back(names::kEfsMountPoint, s.mount_point);
   v.emplace_back(names::kVolumeSize, std::to_string(s.volume_size_gb));
+  if (!s.availability_zone.empty()) v.emplace_back(names::kAvailabilityZone, s.availability_zone);
   return v;
 }
 }  // namespace

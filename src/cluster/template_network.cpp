@@ -1,6 +1,8 @@
 // The network: a VPC with one public subnet (master, NAT gateway) and one private subnet
 // (workers), both in the same availability zone so a cluster placement group and a single
-// EFS mount target serve every node.
+// EFS mount target serve every node. Both subnets name the zone with the same expression
+// (the AvailabilityZone parameter, or the region's first zone) rather than one reading the
+// other's attribute.
 #include "cluster/template_parts.hpp"
 
 namespace awsdl::internal::cfn {
@@ -11,7 +13,9 @@ constexpr const char* kPublicCidr = "10.0.0.0/24";
 constexpr const char* kPrivateCidr = "10.0.16.0/20";  // room for thousands of workers
 
 Json availability_zone(const cluster::ClusterSpec& spec) {
-  if (!spec.availability_zone.empty()) return Json(spec.availability_zone);
+  // A zone written into a resource is tied to one region (cfn-lint W3010): a given zone
+  // goes through a parameter, whose type makes CloudFormation check it against the region.
+  if (!spec.availability_zone.empty()) return ref(cluster::names::kAvailabilityZone);
   return Json::object({{"Fn::Select", Json::array({Json("0"), Json::object({{"Fn::GetAZs", Json("")}})})}});
 }
 }  // namespace
@@ -32,7 +36,7 @@ void add_network(Builder& b) {
                                                                   {"Tags", standard_tags("-public")}})));
   b.add(kPrivateSubnet, resource("AWS::EC2::Subnet", Json::object({{"VpcId", ref(kVpc)},
                                                                    {"CidrBlock", kPrivateCidr},
-                                                                   {"AvailabilityZone", get_att(kPublicSubnet, "AvailabilityZone")},
+                                                                   {"AvailabilityZone", availability_zone(b.spec)},
                                                                    {"MapPublicIpOnLaunch", false},
                                                                    {"Tags", standard_tags("-private")}})));
 

@@ -1,7 +1,8 @@
 // Every template the stack builder generates is checked by independent tools: the
 // CloudFormation resource specification (npm @aws-cdk/cfnspec, through
-// tests/support/validate_cfn_template.js), bash (the user data parses), and Python (the
-// capacity Lambda does what it must, against a recording stand-in for boto3).
+// tests/support/validate_cfn_template.js), cfn-lint (0 errors, 0 warnings), bash (the user
+// data parses), and Python (the capacity Lambda does what it must, against a recording
+// stand-in for boto3).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -9,8 +10,12 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "awsdl/cluster/spec.hpp"
 #include "awsdl/cluster/template.hpp"
 #include "cluster/template_parts.hpp"
 #include "support/cluster_specs.hpp"
@@ -59,10 +64,20 @@ class CfnSpec : public ::testing::Test {
   }
 };
 
+// Every shape of template the tests make, and the cluster of the shipped example file (the
+// sandbox's and the CLI tests' template).
+std::vector<std::pair<std::string, ClusterSpec>> every_template_spec() {
+  auto specs = testing::template_spec_matrix();
+  auto example = load_cluster_spec(std::string(AWSDL_SOURCE_DIR) + "/examples/cluster/cluster.ini");
+  EXPECT_TRUE(example.ok()) << example.error().to_string();
+  if (example.ok()) specs.emplace_back("example_cluster_ini", *example);
+  return specs;
+}
+
 TEST_F(CfnSpec, EveryGeneratedTemplateValidates) {
   auto dir = work_dir("valid");
   std::string files;
-  auto specs = testing::template_test_specs();
+  auto specs = every_template_spec();
   for (const auto& [name, spec] : specs) {
     auto t = build_template(spec);
     ASSERT_TRUE(t.ok()) << name << ": " << t.error().to_string();
@@ -100,6 +115,66 @@ TEST_F(CfnSpec, TheValidatorCatchesMistakesInOurTemplate) {
                            "AWS::EC2::VPC has no property 'EnableDnsHostname'",
                            "AWS::SNS::Subscription requires property 'Protocol'", "${ClusterReadyHandel}"})
     EXPECT_NE(r.output.find(want), std::string::npos) << want << "\n" << r.output;
+}
+
+using LintRun = Run;
+
+// A template cfn-lint must fault: the default one with an output of the wait condition's Data
+// (E6101: an object where a string must be) and a zone written into a subnet (W3010).
+std::string broken_for_lint() {
+  auto t = build_template(testing::default_cluster_spec());
+  EXPECT_TRUE(t.ok());
+  if (!t.ok()) return {};
+  std::string body = t->body;
+  auto replace = [&](const std::string& from, const std::string& to) {
+    auto at = body.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) body.replace(at, from.size(), to);
+  };
+  replace(R"("Outputs":{)", R"("Outputs":{"Info":{"Value":{"Fn::GetAtt":["ClusterReady","Data"]}},)");
+  replace(R"("AvailabilityZone":{"Fn::Select":["0",{"Fn::GetAZs":""}]})", R"("AvailabilityZone":"us-east-1a")");
+  return body;
+}
+
+// cfn-lint (in the python3 on PATH, not Debian's: it comes with this machine image; pip
+// install cfn-lint elsewhere) over every shape of template, for the sandbox's region: no error
+// and no warning (informational notes are allowed). One cfn-lint process for every template:
+// starting it costs seconds. A broken template in the same run shows the findings are seen.
+TEST(CfnLint, EveryGeneratedTemplateHasNoErrorOrWarning) {
+  if (run("python3 -c 'import cfnlint'").status != 0)
+    GTEST_SKIP() << "cfn-lint is not importable by the python3 on PATH, so the templates are not linted "
+                    "(pip install cfn-lint to run this test)";
+  auto dir = work_dir("cfn_lint");
+  std::string cmd = "python3 -c 'import sys; from cfnlint.runner import main; sys.argv[0] = \"cfn-lint\"; "
+                    "sys.exit(main())' --format parseable --regions us-east-1 --";
+  std::size_t count = 0;
+  for (const auto& [name, spec] : every_template_spec()) {
+    auto t = build_template(spec);
+    ASSERT_TRUE(t.ok()) << name << ": " << t.error().to_string();
+    write(dir / (name + ".json"), t->body);
+    cmd += " '" + (dir / (name + ".json")).string() + "'";
+    ++count;
+  }
+  write(dir / "broken.json", broken_for_lint());
+  cmd += " '" + (dir / "broken.json").string() + "'";
+  LintRun r = run(cmd);
+
+  // path:line:column:end line:end column:RULE:message -> "file.json: RULE:message", errors and warnings only.
+  std::string ours, broken;
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);) {
+    std::size_t at = 0;
+    for (int colons = 0; colons < 5 && at != std::string::npos; ++colons) at = line.find(':', at + 1);
+    if (at == std::string::npos || at + 1 >= line.size() || (line[at + 1] != 'E' && line[at + 1] != 'W')) continue;
+    std::string file = fs::path(line.substr(0, line.find(':'))).filename().string();
+    (file == "broken.json" ? broken : ours) += file + ": " + line.substr(at + 1) + "\n";
+  }
+  std::printf("cfn-lint over %zu templates (and one broken on purpose): exit %d\n", count, r.status);
+  EXPECT_TRUE(ours.empty()) << "cfn-lint reports errors or warnings in our templates:\n" << ours;
+  EXPECT_NE(broken.find("E6101"), std::string::npos) << "cfn-lint did not report the broken template:\n" << r.output;
+  EXPECT_NE(broken.find("W3010"), std::string::npos) << r.output;
+  // Exit status bits: 1 fatal (a template not read), 2 errors, 4 warnings, 8 informational.
+  EXPECT_EQ(r.status & 1, 0) << r.output;
 }
 
 TEST(UserData, BothScriptsParseWithBash) {

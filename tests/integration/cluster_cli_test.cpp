@@ -104,6 +104,16 @@ class ClusterCliTest : public ::testing::Test {
     EXPECT_TRUE(r.ok());
     return r ? r->size() : 0;
   }
+  // "sts GetCallerIdentity (access key ..., status 200); ..." for a failure message.
+  std::string requests_seen() const {
+    auto r = sandbox.requests();
+    if (!r) return r.error().to_string();
+    std::string out;
+    for (const auto& q : *r)
+      out += q.service + " " + q.operation + " (access key " + q.access_key_id + ", status " +
+             std::to_string(q.status) + (q.fault.empty() ? "" : ", fault " + q.fault) + "); ";
+    return out;
+  }
 
   Sandbox sandbox;
   awsdl::testing_support::ScratchDir tmp;
@@ -161,7 +171,7 @@ TEST_F(ClusterCliTest, BadConfigsAndFlagsExitTwoBeforeAnyCall) {
     EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args.back() << ": " << r.err;
     EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
   }
-  EXPECT_EQ(requests_made(), 0u) << "a bad configuration or flag reached the sandbox";
+  EXPECT_EQ(requests_made(), 0u) << "a bad configuration or flag reached the sandbox: " << requests_seen();
 }
 
 TEST_F(ClusterCliTest, DryRunPrintsTheCallsAndMakesNone) {
@@ -182,7 +192,47 @@ TEST_F(ClusterCliTest, DryRunPrintsTheCallsAndMakesNone) {
   auto del = cli(with({"delete", "--dry-run"}, flags));
   ASSERT_EQ(del.exit_code, 0) << del.err;
   EXPECT_NE(del.out.find("cloudformation DeleteStack StackName=drycluster"), std::string::npos) << del.out;
-  EXPECT_EQ(requests_made(), 0u) << "--dry-run reached the sandbox";
+  EXPECT_EQ(requests_made(), 0u) << "--dry-run reached the sandbox: " << requests_seen();
+}
+
+// A dry run makes no SSH connection: a key file it cannot read is a warning (on stderr) and the
+// calls are still listed; a real create still refuses it before any call.
+TEST_F(ClusterCliTest, DryRunWarnsAboutAnUnreadableKeyAndCreateRefusesIt) {
+  ASSERT_TRUE(sandbox.clear_requests());
+  const std::string missing = (tmp / "no-such-key").string();
+  const auto flags = cluster_flags("drykey", missing);
+  auto dry = cli(with({"create", "--dry-run"}, flags));
+  EXPECT_EQ(dry.exit_code, 0) << dry.out << dry.err;
+  EXPECT_NE(dry.err.find("warning: cannot read the SSH key " + missing), std::string::npos) << dry.err;
+  EXPECT_EQ(dry.err.find("error:"), std::string::npos) << dry.err;
+  EXPECT_EQ(dry.out.find(missing), std::string::npos) << "the warning belongs on stderr: " << dry.out;
+  EXPECT_NE(dry.out.find("cloudformation CreateStack StackName=drykey"), std::string::npos) << dry.out;
+  auto resume = cli(with({"create", "--resume", "--dry-run"}, flags));
+  EXPECT_EQ(resume.exit_code, 0) << resume.out << resume.err;
+  EXPECT_NE(resume.err.find("warning: cannot read the SSH key"), std::string::npos) << resume.err;
+  auto real = cli(with({"create", "--yes"}, flags));
+  EXPECT_EQ(real.exit_code, 2) << real.out << real.err;
+  EXPECT_NE(real.err.find("cannot read the SSH key " + missing), std::string::npos) << real.err;
+  EXPECT_EQ(requests_made(), 0u) << "a dry run or a refused create reached the sandbox: " << requests_seen();
+}
+
+// A zone of another region is refused before any call, by create and by its dry run; in its
+// own region it is the stack's AvailabilityZone parameter.
+TEST_F(ClusterCliTest, AZoneOutsideTheRegionIsRefusedBeforeAnyCall) {
+  ASSERT_TRUE(sandbox.clear_requests());
+  const auto flags = with(cluster_flags("zoned", key), {"--availability-zone", "eu-west-1a"});  // region us-east-1
+  for (const char* mode : {"--dry-run", "--yes"}) {
+    auto r = cli(with({"create", mode}, flags));
+    EXPECT_EQ(r.exit_code, 2) << mode << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("ZoneNotInRegion"), std::string::npos) << mode << ": " << r.err;
+    EXPECT_NE(r.err.find("eu-west-1a ([network] availability_zone) is not in region us-east-1"), std::string::npos)
+        << mode << ": " << r.err;
+    EXPECT_EQ(r.out.find("CreateStack"), std::string::npos) << mode << ": " << r.out;
+  }
+  auto there = cli(with({"create", "--dry-run", "--region", "eu-west-1"}, flags));
+  EXPECT_EQ(there.exit_code, 0) << there.out << there.err;
+  EXPECT_NE(there.out.find("Parameters.AvailabilityZone=eu-west-1a"), std::string::npos) << there.out;
+  EXPECT_EQ(requests_made(), 0u) << "a refused create reached the sandbox: " << requests_seen();
 }
 
 TEST_F(ClusterCliTest, HelpOnEveryCommandHasExamples) {

@@ -2,8 +2,9 @@
 // resources (groups launching EC2 instances, EFS, the wait condition, rollback, the capacity
 // Lambda's behaviour): create with progress, describe, list, resize up and down, delete leaving
 // nothing behind, EFS retained, a name that exists, throttling during a create, insufficient
-// capacity above and below the minimum, resume after a cancelled create, bad specs and
-// oversized templates refused before any call, and an oversized template through S3.
+// capacity above and below the minimum, resume after a cancelled create, a resume that finds a
+// worker stopped, a given zone (and one outside the region refused), bad specs and oversized
+// templates refused before any call, and an oversized template through S3.
 #include "awsdl/cluster/lifecycle.hpp"
 
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "awsdl/autoscaling/autoscaling.hpp"
@@ -22,6 +24,7 @@
 #include "awsdl/ec2/ec2.hpp"
 #include "awsdl/s3/client.hpp"
 #include "cluster/lifecycle_internal.hpp"
+#include "ec2/ec2_internal.hpp"
 #include "internal/service_client.hpp"
 #include "support/sandbox.hpp"
 
@@ -120,6 +123,24 @@ class ClusterLifecycleSandbox : public ::testing::Test {
       for (const auto& f : d["FileSystems"].GetArray())
         if (f.HasMember("FileSystemId")) out.insert(f["FileSystemId"].GetString());
     return out;
+  }
+  // EC2 StopInstances / StartInstances (the library has no call for them), signed, through the
+  // library's service machinery; then waits until EC2 reports `until`.
+  void change_state(const std::string& action, const std::string& id, const std::string& until) const {
+    internal::ServiceClient client(config, ec2::detail::ec2_service());
+    auto q = ec2::detail::ec2_request(action);
+    q.add_list("InstanceId", std::vector<std::string>{id});
+    auto r = client.call_query(q);
+    ASSERT_TRUE(r.ok()) << action << ": " << r.error().to_string();
+    std::string state;
+    for (int i = 0; i < 200 && state != until; ++i) {
+      auto got = ec2.list_instances({.instance_ids = {id}});
+      ASSERT_TRUE(got.ok()) << got.error().to_string();
+      ASSERT_EQ(got->size(), 1u);
+      state = (*got)[0].state;
+      if (state != until) std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_EQ(state, until) << id;
   }
   std::size_t request_count() const {
     auto r = sandbox.requests();
@@ -385,6 +406,56 @@ TEST_F(ClusterLifecycleSandbox, ACancelledCreateIsResumed) {
   EXPECT_EQ(again->nodes.size(), 3u);
 }
 
+// Auto Scaling keeps a stopped instance InService: a resume must still see that the worker
+// does not run, and say which one and how to start it.
+TEST_F(ClusterLifecycleSandbox, AResumeCountsAStoppedWorkerAsNotRunning) {
+  auto created = clusters.create(spec("stopper", 2, 2), create_options());
+  ASSERT_TRUE(created.ok()) << created.error().to_string();
+  ASSERT_EQ(created->workers().size(), 2u);
+  const std::string worker = created->workers()[0].instance_id;
+  change_state("StopInstances", worker, "stopped");
+  auto group = asg.describe_group("stopper-workers");
+  ASSERT_TRUE(group.ok()) << group.error().to_string();
+  for (const auto& i : group->instances) EXPECT_EQ(i.lifecycle_state, "InService") << i.instance_id;
+
+  std::vector<cluster::ClusterEvent> events;
+  auto resumed = clusters.resume("stopper", create_options(&events));
+  std::string lines;
+  for (const auto& e : events) lines += e.message + "\n";
+  ASSERT_FALSE(resumed.ok()) << "a cluster with a stopped worker was resumed as ready:\n" << lines;
+  EXPECT_EQ(resumed.error().code, "WorkerShortfall");
+  const std::string& m = resumed.error().message;
+  std::printf("resume with a stopped worker: %s\n", resumed.error().to_string().c_str());
+  for (const std::string& want : std::vector<std::string>{"only 1 of 2 workers run", "stopped (" + worker + ")",
+                                 "aws ec2 start-instances --instance-ids " + worker, "--resume --name stopper"})
+    EXPECT_NE(m.find(want), std::string::npos) << want << " not in: " << m;
+  EXPECT_EQ(lines.find("workers 2/2 running"), std::string::npos) << lines;
+  EXPECT_NE(lines.find("workers 1/2 running, 1 stopped"), std::string::npos) << lines;
+
+  // Started again, the cluster is whole.
+  change_state("StartInstances", worker, "running");
+  events.clear();
+  auto again = clusters.resume("stopper", create_options(&events));
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  for (const auto& w : again->workers()) EXPECT_EQ(w.state, "running") << w.instance_id;
+  bool whole = false;
+  for (const auto& e : events) whole = whole || e.message == "workers 2/2 running";
+  EXPECT_TRUE(whole);
+}
+
+// A given zone reaches the stack as its AvailabilityZone parameter, and every node is in it.
+TEST_F(ClusterLifecycleSandbox, AGivenZoneHoldsEveryNode) {
+  auto s = spec("zoned", 1, 1);
+  s.availability_zone = "us-east-1b";
+  auto created = clusters.create(s, create_options());
+  ASSERT_TRUE(created.ok()) << created.error().to_string();
+  ASSERT_EQ(created->nodes.size(), 2u);
+  for (const auto& n : created->nodes) EXPECT_EQ(n.availability_zone, "us-east-1b") << n.instance_id;
+  auto stack = cfn.describe_stack("zoned");
+  ASSERT_TRUE(stack.ok());
+  EXPECT_EQ(internal::lifecycle::stack_parameter(*stack, cluster::names::kAvailabilityZone), "us-east-1b");
+}
+
 TEST_F(ClusterLifecycleSandbox, ACancelledCreateIsRemoved) {
   // Slow resources, so the stack is surely still creating when remove() starts.
   ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/cloudformation/config", R"({"transition_seconds": 0.5})").ok());
@@ -417,11 +488,16 @@ TEST_F(ClusterLifecycleSandbox, BadSpecsAndOversizedTemplatesWithoutABucketMakeN
   auto negative = spec("bad", -2, 1);
   auto bad_name = spec("bad_name");
   auto min_over = spec("bad", 2, 5);
-  for (const auto& s : {bad_cidr, bad_type, zero, negative, bad_name, min_over}) {
+  auto other_region = spec("bad");
+  other_region.availability_zone = "eu-west-1a";  // the sandbox's region is us-east-1
+  for (const auto& s : {bad_cidr, bad_type, zero, negative, bad_name, min_over, other_region}) {
     auto r = clusters.create(s, create_options());
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument) << r.error().to_string();
   }
+  auto zone = clusters.create(other_region, create_options());
+  ASSERT_FALSE(zone.ok());
+  EXPECT_EQ(zone.error().code, "ZoneNotInRegion") << zone.error().to_string();
   auto big = spec("big");
   big.staging_bucket.clear();
   auto tpl = cluster::build_template(big);

@@ -86,6 +86,7 @@ class Sandbox:
     # ---------------------------------------------------------------- one AWS request
     def serve(self, req):
         t0 = time.monotonic()
+        generation = self.requests.generation()   # a clear() before the answer drops this entry
         entry = new_entry(req.method, req.path, req.query, req.headers)
         ctx = Context(self, None)
         ctx.http_method = req.method
@@ -153,7 +154,7 @@ class Sandbox:
                 if terminal.kind == 'reset':
                     entry['status'] = 0
                     entry['duration_ms'] = round((time.monotonic() - t0) * 1000, 1)
-                    self.requests.add(entry)
+                    self.requests.add(entry, generation)
                     log('%s %s %s:%s -> connection reset [fault]' % (req.method, req.path, svc.name, op_name))
                     return Outcome(None, 'reset')
                 headers = []
@@ -196,7 +197,7 @@ class Sandbox:
         resp = protocol.finish(resp, ctx)
         resp.set_header('Date', email.utils.formatdate(ctx.now().timestamp(), usegmt=True))
         entry['status'] = resp.status
-        self.requests.add(entry)
+        self.requests.add(entry, generation)
         log('%s %s %s:%s -> %s %s%s' % (req.method, req.path, entry['service'], entry['operation'], resp.status,
                                         entry['error_code'] or '', ' [fault %s]' % entry['fault']
                                         if entry['fault'] else ''))

@@ -302,8 +302,10 @@ class ClusterStack(CfnTestCase):
             self.assertNotIn('PublicIpAddress', w)  # the private subnet maps no public address
             self.assertEqual(w['SubnetId'], subnets['10.0.16.0/20']['SubnetId'])
             self.assertEqual([g['GroupId'] for g in w['SecurityGroups']], [worker_sg['GroupId']])
-        # The wait condition's Data is what the master's user data sends.
-        info = json.loads(out['ClusterInfo'])
+        # The wait condition's Data is what the master's user data sends (no output carries it).
+        self.assertNotIn('ClusterInfo', out)
+        recs = control('services/cloudformation/resources', {'stack': 'maskrcnn'})['resources']
+        info = json.loads(recs['ClusterReady']['attributes']['Data'])
         self.assertEqual(info, {'master': 'master=%s public=%s workers=5' % (master['PrivateIpAddress'],
                                                                              master['PublicIpAddress'])})
         signals = [e for e in events if e['LogicalResourceId'] == 'MasterGroup'
@@ -332,9 +334,9 @@ class ClusterStack(CfnTestCase):
         self.assertEqual(len(lowered), 1)
         self.assertIn('3 of 4 instances launched', lowered[0])
         self.assertIn('InsufficientInstanceCapacity', lowered[0])
-        self.assertIn('workers=4', self.outputs(st)['ClusterInfo'])
         queue = self.outputs(st)['CapacityQueueUrl']
         recs = control('services/cloudformation/resources', {'stack': 'maskrcnn'})['resources']
+        self.assertIn('workers=4', recs['ClusterReady']['attributes']['Data'])
         self.assertEqual(recs['CapacityQueue']['physical'], queue)
         report = json.loads(recs['CapacityQueue']['messages'][0])
         self.assertEqual((report['action'], report['desired'], report['launched'], report['new_desired'],
@@ -617,6 +619,8 @@ class BadTemplates(CfnTestCase):
 
     def test_parameters_are_checked(self):
         body = json.dumps({'Parameters': {'Key': {'Type': 'AWS::EC2::KeyPair::KeyName'},
+                                          'Zone': {'Type': 'AWS::EC2::AvailabilityZone::Name',
+                                                   'Default': 'us-east-1b'},
                                           'Image': {'Type': 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>'},
                                           'Count': {'Type': 'Number', 'MinValue': 1, 'MaxValue': 3},
                                           'Mode': {'Type': 'String', 'AllowedValues': ['a', 'b'], 'Default': 'a'}},
@@ -632,6 +636,8 @@ class BadTemplates(CfnTestCase):
         made_key = False
         for over, message in [({}, 'parameter value team for parameter name Key does not exist'),
                               ({'Image': '/no/such/parameter'}, 'Unable to fetch parameters [/no/such/parameter]'),
+                              ({'Zone': 'eu-west-1a'}, 'parameter value eu-west-1a for parameter name Zone does not '
+                                                       'exist'),
                               ({'Count': '9'}, "Parameter 'Count' failed to satisfy constraint"),
                               ({'Mode': 'c'}, "Parameter 'Mode' failed to satisfy constraint")]:
             if over and not made_key:
@@ -773,6 +779,79 @@ class Ec2NodePool(CfnTestCase):
         self.assertEqual(again['PrivateIpAddress'], '127.0.7.1')
         with self.assertRaises(AssertionError):
             control('services/ec2/nodes', {'addresses': ['10.0.0.1']})   # loopback only
+
+
+class Ec2StopStart(CfnTestCase):
+    def state(self, iid):
+        return self.ec2.describe_instances(InstanceIds=[iid])['Reservations'][0]['Instances'][0]
+
+    def wait_state(self, iid, name):
+        deadline = time.monotonic() + 10
+        while self.state(iid)['State']['Name'] != name:
+            self.assertLess(time.monotonic(), deadline, 'instance %s never became %s' % (iid, name))
+            time.sleep(0.05)
+        return self.state(iid)
+
+    def test_stop_and_start_an_instance(self):
+        control('services/ec2/config', {'transition_seconds': 0.05})
+        control('services/ec2/nodes', {'addresses': ['127.0.7.1']})
+        iid = self.ec2.run_instances(ImageId='ami-0d1a000000000001a', InstanceType='t3.micro', MinCount=1,
+                                     MaxCount=1)['Instances'][0]['InstanceId']
+        with self.assertRaises(ClientError) as cm:   # still pending
+            self.ec2.stop_instances(InstanceIds=[iid])
+        self.assertEqual(cm.exception.response['Error']['Code'], 'IncorrectInstanceState')
+        self.wait_state(iid, 'running')
+        with self.assertRaises(ClientError) as cm:
+            self.ec2.stop_instances(InstanceIds=[iid], DryRun=True)
+        self.assertEqual(cm.exception.response['Error']['Code'], 'DryRunOperation')
+        change = self.ec2.stop_instances(InstanceIds=[iid])['StoppingInstances'][0]
+        self.assertEqual((change['PreviousState']['Name'], change['CurrentState']['Name']), ('running', 'stopping'))
+        stopped = self.wait_state(iid, 'stopped')
+        self.assertEqual(stopped['State']['Code'], 80)
+        self.assertNotIn('PublicIpAddress', stopped)   # given up while stopped
+        self.assertEqual(stopped['PrivateIpAddress'], '127.0.7.1')
+        self.assertEqual(self.ec2.describe_instance_status(InstanceIds=[iid])['InstanceStatuses'], [])
+        change = self.ec2.start_instances(InstanceIds=[iid])['StartingInstances'][0]
+        self.assertEqual((change['PreviousState']['Name'], change['CurrentState']['Name']), ('stopped', 'pending'))
+        self.assertEqual(self.wait_state(iid, 'running')['PublicIpAddress'], '127.0.7.1')
+        self.ec2.stop_instances(InstanceIds=[iid])
+        self.wait_state(iid, 'stopped')
+        self.ec2.terminate_instances(InstanceIds=[iid])
+        self.wait_state(iid, 'terminated')
+        self.assertEqual(control('services/ec2/nodes')['assigned'], {})
+        with self.assertRaises(ClientError) as cm:
+            self.ec2.start_instances(InstanceIds=[iid])
+        self.assertEqual(cm.exception.response['Error']['Code'], 'IncorrectInstanceState')
+        spot = self.ec2.run_instances(ImageId='ami-0d1a000000000001a', InstanceType='t3.micro', MinCount=1, MaxCount=1,
+                                      InstanceMarketOptions={'MarketType': 'spot'})['Instances'][0]['InstanceId']
+        self.wait_state(spot, 'running')
+        with self.assertRaises(ClientError) as cm:
+            self.ec2.stop_instances(InstanceIds=[spot])
+        self.assertEqual(cm.exception.response['Error']['Code'], 'UnsupportedOperation')
+
+    def test_a_stopped_instance_stays_in_service_in_its_group(self):
+        control('services/ec2/config', {'transition_seconds': 0.05})
+        control('services/autoscaling/create_group', {'name': 'g', 'min': 2, 'max': 2, 'desired': 2,
+                                                       'instance_type': 't3.micro'})
+
+        def members():
+            g = self.asg.describe_auto_scaling_groups(AutoScalingGroupNames=['g'])['AutoScalingGroups'][0]
+            return {i['InstanceId']: i['LifecycleState'] for i in g['Instances']}
+        ids = sorted(members())
+        for iid in ids:
+            self.wait_state(iid, 'running')
+        self.assertEqual(set(members().values()), {'InService'})
+        self.ec2.stop_instances(InstanceIds=[ids[0]])
+        self.wait_state(ids[0], 'stopped')
+        self.assertEqual(members(), {ids[0]: 'InService', ids[1]: 'InService'})   # kept, not replaced
+        self.ec2.start_instances(InstanceIds=[ids[0]])
+        self.assertEqual(members()[ids[0]], 'InService')
+        self.wait_state(ids[0], 'running')
+        self.ec2.terminate_instances(InstanceIds=[ids[0]])   # gone: dropped and replaced
+        self.wait_state(ids[0], 'terminated')
+        now = members()
+        self.assertNotIn(ids[0], now)
+        self.assertEqual(len(now), 2)
 
 
 class ControlEndpoints(CfnTestCase):

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.parse
@@ -491,6 +492,38 @@ class RequestLogTest(SandboxTest):
         self.assertEqual([e['id'] for e in doc['requests']], [log[2]['id'], log[3]['id']])
         self.assertEqual(control('DELETE', 'requests')[0], 200)
         self.assertEqual(control('GET', 'requests')[1], {'requests': []})
+
+    def test_a_request_answered_after_a_clear_is_not_logged(self):
+        # A delay fault outlives the call that met it (its client gave up): the answer comes after
+        # the next test cleared the log, and must not appear in that test's log.
+        control('POST', 'faults', [{'kind': 'delay', 'delay_ms': 1500}])
+        late = threading.Thread(target=lambda: raw('POST', '/', b'Action=GetCallerIdentity&Version=2011-06-15',
+                                                   {'Content-Type': 'application/x-www-form-urlencoded'}))
+        late.start()
+        for _ in range(100):   # until the sandbox holds the request
+            if control('GET', 'faults')[1]['faults'][0]['applied'] == 1:
+                break
+            time.sleep(0.02)
+        self.assertEqual(control('GET', 'faults')[1]['faults'][0]['applied'], 1)
+        self.assertEqual(control('DELETE', 'requests')[0], 200)
+        client().get_caller_identity()
+        late.join(10)
+        self.assertFalse(late.is_alive())
+        log = control('GET', 'requests')[1]['requests']
+        self.assertEqual([(e['operation'], e['fault']) for e in log], [('GetCallerIdentity', None)])
+        # The same across a reset.
+        control('DELETE', 'faults')
+        control('POST', 'faults', [{'kind': 'delay', 'delay_ms': 1500}])
+        late = threading.Thread(target=lambda: client().get_caller_identity())
+        late.start()
+        for _ in range(100):
+            if control('GET', 'faults')[1]['faults'][0]['applied'] == 1:
+                break
+            time.sleep(0.02)
+        self.assertEqual(control('GET', 'faults')[1]['faults'][0]['applied'], 1)
+        self.assertEqual(control('POST', 'reset')[0], 200)
+        late.join(10)
+        self.assertEqual(control('GET', 'requests')[1]['requests'], [])
 
     def test_health_and_unknown_control_path(self):
         status, doc = control('GET', 'health')

@@ -43,4 +43,30 @@ inline std::vector<std::pair<std::string, cluster::ClusterSpec>> template_test_s
   return v;
 }
 
+/// Every shape of template the tests make: the named specs above and the cluster of
+/// examples/cluster/cluster.ini's kind, plus every combination of the choices that change a
+/// template's structure: a new or an existing EFS, a placement group or not, an AMI id or the
+/// SSM parameter, a zone given or not, a staging bucket or not. Names say the choices.
+inline std::vector<std::pair<std::string, cluster::ClusterSpec>> template_spec_matrix() {
+  auto v = template_test_specs();
+  for (int bits = 0; bits < 32; ++bits) {
+    auto s = default_cluster_spec();
+    std::string name;
+    auto choose = [&](int bit, const char* yes, const char* no) {
+      name += std::string(name.empty() ? "" : "_") + ((bits & bit) ? yes : no);
+      return (bits & bit) != 0;
+    };
+    if (choose(1, "efs-existing", "efs-new")) s.efs_id = "fs-0123456789abcdef0";
+    s.placement_group = choose(2, "pg", "no-pg");
+    if (choose(4, "ami", "ssm")) s.image_id = "ami-0123456789abcdef0";
+    if (choose(8, "zone", "no-zone")) s.availability_zone = "eu-west-1b";
+    if (!choose(16, "bucket", "no-bucket")) s.staging_bucket.clear();
+    v.emplace_back(name, s);
+  }
+  auto long_name = default_cluster_spec();
+  long_name.name = "a" + std::string(127, 'b');  // the longest stack name: the Lambda's name is shortened
+  v.emplace_back("longest_name", long_name);
+  return v;
+}
+
 }  // namespace awsdl::testing

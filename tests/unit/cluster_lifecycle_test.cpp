@@ -142,13 +142,44 @@ TEST(WorkerVerdict, ShortfallDownToTheMinimumIsAccepted) {
 TEST(WorkerVerdict, CountsGroupInstancesByLifecycle) {
   autoscaling::Group g;
   g.desired_capacity = 4;
+  int n = 0;
   for (const char* s : {"InService", "InService", "Pending", "Pending:Wait", "Terminating", "Terminating:Wait"})
-    g.instances.push_back({.instance_id = "i", .lifecycle_state = s});
-  auto c = internal::lifecycle::count_workers(g, 4, 2);
+    g.instances.push_back({.instance_id = "i-" + std::to_string(n++), .lifecycle_state = s});
+  EXPECT_EQ(internal::lifecycle::in_service_ids(g), (std::vector<std::string>{"i-0", "i-1"}));
+  auto c = internal::lifecycle::count_workers(g, 4, 2, {{"i-0", "running"}, {"i-1", "running"}});
   EXPECT_EQ(c.in_service, 2);
   EXPECT_EQ(c.pending, 2);
   EXPECT_EQ(c.leaving, 2);
   EXPECT_EQ(internal::lifecycle::describe_counts(c), "workers 2/4 running, 2 pending, 2 terminating");
+}
+
+// Auto Scaling keeps a stopped instance InService until its health check replaces it: only
+// EC2 says whether the worker runs.
+TEST(WorkerVerdict, AnInServiceWorkerRunsOnlyWhenEc2SaysRunning) {
+  using internal::lifecycle::worker_verdict;
+  autoscaling::Group g;
+  g.desired_capacity = 4;
+  for (const char* id : {"i-run", "i-stopped", "i-stopping", "i-unseen"})
+    g.instances.push_back({.instance_id = id, .lifecycle_state = "InService"});
+  internal::lifecycle::InstanceStates states = {{"i-run", "running"}, {"i-stopped", "stopped"}, {"i-stopping", "stopping"}};
+  auto c = internal::lifecycle::count_workers(g, 4, 2, states);
+  EXPECT_EQ(c.in_service, 1);
+  EXPECT_EQ(c.stopped, 2);
+  EXPECT_EQ(c.stopped_ids, (std::vector<std::string>{"i-stopped", "i-stopping"}));
+  EXPECT_EQ(c.pending, 1) << "an instance EC2 does not show yet is waited for";
+  EXPECT_EQ(internal::lifecycle::describe_counts(c), "workers 1/4 running, 1 pending, 2 stopped");
+  EXPECT_EQ(worker_verdict(c), WorkerVerdict::kWait);
+
+  states["i-unseen"] = "running";
+  c = internal::lifecycle::count_workers(g, 4, 2, states);
+  EXPECT_EQ(internal::lifecycle::describe_counts(c), "workers 2/4 running, 2 stopped");
+  EXPECT_EQ(worker_verdict(c), WorkerVerdict::kShortfall) << "stopped workers never make the cluster ready by count";
+  c = internal::lifecycle::count_workers(g, 4, 3, states);
+  EXPECT_EQ(worker_verdict(c), WorkerVerdict::kBelowMinimum);
+  states["i-stopped"] = "shutting-down";
+  c = internal::lifecycle::count_workers(g, 4, 2, states);
+  EXPECT_EQ(c.leaving, 1);
+  EXPECT_EQ(worker_verdict(c), WorkerVerdict::kWait);
 }
 
 // ---- errors before any call
@@ -175,6 +206,45 @@ TEST(ClusterLifecycle, BadSpecsAreRefusedBeforeAnyCall) {
   EXPECT_FALSE(clusters.describe("no_underscores").ok());
   EXPECT_FALSE(clusters.remove("").ok());
   EXPECT_EQ(h.transport->request_count(), 0u);
+}
+
+TEST(ClusterLifecycle, ZonesBelongToTheRegionTheyAreNamedAfter) {
+  using cluster::zone_in_region;
+  EXPECT_TRUE(zone_in_region("eu-west-1b", "eu-west-1"));
+  EXPECT_TRUE(zone_in_region("us-east-1f", "us-east-1"));
+  EXPECT_TRUE(zone_in_region("us-west-2-lax-1a", "us-west-2"));        // a Local Zone
+  EXPECT_TRUE(zone_in_region("us-east-1-wl1-bos-wlz-1", "us-east-1"));  // a Wavelength Zone
+  EXPECT_FALSE(zone_in_region("us-east-1a", "eu-west-1"));
+  EXPECT_FALSE(zone_in_region("us-east-1a", "us-east-2"));
+  EXPECT_FALSE(zone_in_region("us-east-2a", "us-east-1"));
+  EXPECT_FALSE(zone_in_region("us-east-12a", "us-east-1"));
+  EXPECT_FALSE(zone_in_region("us-east-1", "us-east-1"));
+  EXPECT_FALSE(zone_in_region("us-east-1-", "us-east-1"));
+  EXPECT_FALSE(zone_in_region("us-east-1ab", "us-east-1"));
+  EXPECT_FALSE(zone_in_region("eu-west-1b", ""));
+}
+
+TEST(ClusterLifecycle, AZoneOutsideTheRegionIsRefusedBeforeAnyCall) {
+  testsupport::FakeHarness h("eu-west-1");
+  cluster::Clusters clusters(h.config);
+  auto spec = testing::default_cluster_spec();
+  spec.availability_zone = "us-east-1a";
+  auto r = clusters.create(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(r.error().code, "ZoneNotInRegion");
+  const std::string& m = r.error().message;
+  std::printf("zone outside the region: %s\n", r.error().to_string().c_str());
+  for (const char* want : {"us-east-1a", "region eu-west-1", "eu-west-1a", "availability_zone", "region us-east-1"})
+    EXPECT_NE(m.find(want), std::string::npos) << want << " not in: " << m;
+  EXPECT_EQ(h.transport->request_count(), 0u);
+  // No zone, or a zone of the region, passes the check (no region: nothing to check against).
+  spec.availability_zone = "eu-west-1c";
+  EXPECT_TRUE(cluster::check_zone(spec, "eu-west-1").ok());
+  spec.availability_zone.clear();
+  EXPECT_TRUE(cluster::check_zone(spec, "eu-west-1").ok());
+  spec.availability_zone = "us-east-1a";
+  EXPECT_TRUE(cluster::check_zone(spec, "").ok());
 }
 
 cluster::StackTemplate oversized_template(const cluster::ClusterSpec& spec) {
@@ -238,9 +308,11 @@ std::string group_xml(const std::string& name, int desired, const std::vector<st
 
 std::string two(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
 
-std::string instance_xml(const std::string& id, const std::string& ip, const std::string& public_ip, int second) {
-  return "<item><instanceId>" + id + "</instanceId><instanceType>p3.16xlarge</instanceType><instanceState><code>16"
-         "</code><name>running</name></instanceState><privateIpAddress>" + ip + "</privateIpAddress>" +
+std::string instance_xml(const std::string& id, const std::string& ip, const std::string& public_ip, int second,
+                         const std::string& state = "running") {
+  const std::string code = state == "running" ? "16" : state == "stopped" ? "80" : state == "stopping" ? "64" : "0";
+  return "<item><instanceId>" + id + "</instanceId><instanceType>p3.16xlarge</instanceType><instanceState><code>" +
+         code + "</code><name>" + state + "</name></instanceState><privateIpAddress>" + ip + "</privateIpAddress>" +
          (public_ip.empty() ? "" : "<ipAddress>" + public_ip + "</ipAddress>") +
          "<launchTime>2024-01-01T" + two(second / 3600) + ":" + two(second / 60 % 60) + ":" + two(second % 60) +
          ".000Z</launchTime><placement><availabilityZone>"
@@ -274,6 +346,7 @@ struct ScriptedAws {
   std::string create_error;  // an error code CreateStack answers with
   int delete_refusals = 0;   // DeleteStack calls refused "while in status UPDATE_IN_PROGRESS"
   std::vector<std::string> statuses;  // DescribeStacks answers these first, one per call
+  std::map<std::string, std::string> ec2_state;  // instance id -> EC2 state when not "running"
   std::vector<std::string> actions;
 
   ScriptedAws() {
@@ -347,10 +420,12 @@ struct ScriptedAws {
         asked.insert(r.body.substr(eq + 1, end == std::string::npos ? std::string::npos : end - eq - 1));
       }
       std::string items = asked.count("i-m") ? instance_xml("i-m", "10.0.0.5", "198.51.100.5", 0) : "";
-      for (int i = workers - 1; i >= 0; --i)
-        if (asked.count("i-w" + std::to_string(i)))
-          items += instance_xml("i-w" + std::to_string(i), "10.0." + std::to_string(1 + i / 200) + "." +
-                                                               std::to_string(10 + i % 200), "", i + 1);
+      for (int i = workers - 1; i >= 0; --i) {
+        const std::string id = "i-w" + std::to_string(i);
+        if (asked.count(id))
+          items += instance_xml(id, "10.0." + std::to_string(1 + i / 200) + "." + std::to_string(10 + i % 200), "", i + 1,
+                                ec2_state.count(id) ? ec2_state[id] : "running");
+      }
       return ok("<DescribeInstancesResponse><requestId>r</requestId><reservationSet><item><reservationId>r-1"
                 "</reservationId><instancesSet>" + items + "</instancesSet></item></reservationSet>"
                 "</DescribeInstancesResponse>");
@@ -546,6 +621,32 @@ TEST(ClusterLifecycle, AShortfallAboveTheMinimumIsAcceptedBelowItFails) {
     EXPECT_EQ(r.error().code, "WorkerShortfall");
     EXPECT_NE(r.error().message.find("sufficient p3.16xlarge capacity"), std::string::npos) << r.error().message;
   }
+}
+
+// Resuming a complete cluster: a worker Auto Scaling still calls InService but EC2 has stopped
+// is not running; with the minimum 1 of 2 the cluster is accepted with one worker, saying which
+// instance is stopped and how to start it.
+TEST(ClusterLifecycle, ResumeCountsAStoppedWorkerAsNotRunning) {
+  ScriptedAws aws;
+  aws.ec2_state["i-w1"] = "stopped";
+  cluster::Clusters clusters(aws.h.config);
+  std::vector<std::string> lines;
+  cluster::CreateOptions opts;
+  opts.poll_interval = 1s;
+  opts.on_event = [&](const cluster::ClusterEvent& e) { lines.push_back(e.message); };
+  auto r = clusters.resume("maskrcnn", opts);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  std::string all;
+  for (const auto& l : lines) all += l + "\n";
+  EXPECT_EQ(all.find("workers 2/2 running"), std::string::npos) << all;
+  EXPECT_NE(all.find("workers 1/2 running, 1 stopped"), std::string::npos) << all;
+  EXPECT_NE(all.find("accepting 1 of 2 workers (minimum 1); 1 worker instance is stopped (i-w1): start it with "
+                     "`aws ec2 start-instances --instance-ids i-w1`"),
+            std::string::npos)
+      << all;
+  auto workers = r->workers();
+  ASSERT_EQ(workers.size(), 2u);
+  EXPECT_EQ(workers[1].state, "stopped");
 }
 
 TEST(ClusterLifecycle, DeadlineAndCancellationLeaveTheStackForResumeOrRemove) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -347,7 +349,44 @@ TEST(ClusterTemplate, OutputsForTheLifecycle) {
   EXPECT_EQ(ref_of(o["WorkerGroupName"]["Value"]), "WorkerGroup");
   EXPECT_EQ(ref_of(o["NodeQueueUrl"]["Value"]), "NodeQueue");
   EXPECT_EQ(ref_of(o["CapacityQueueUrl"]["Value"]), "CapacityQueue");
-  EXPECT_EQ(get_att_of(o["ClusterInfo"]["Value"]), "ClusterReady.Data");
+  // The wait condition's Data is a JSON object, not the string an output must be (cfn-lint
+  // E6101), and nothing reads it: no output refers to it.
+  EXPECT_FALSE(o.HasMember("ClusterInfo"));
+  for (const auto& m : o.GetObject())
+    EXPECT_EQ(get_att_of(m.value["Value"]).rfind("ClusterReady.", 0), std::string::npos) << m.name.GetString();
+}
+
+// Both subnets name the zone with one expression: the public one's, not a GetAtt of it.
+TEST(ClusterTemplate, BothSubnetsNameTheSameZoneTheSameWay) {
+  auto p = build(kSpec);
+  const auto& pub = res(p, "PublicSubnet")["Properties"]["AvailabilityZone"];
+  const auto& priv = res(p, "PrivateSubnet")["Properties"]["AvailabilityZone"];
+  EXPECT_TRUE(pub == priv) << "the private subnet's zone is not written as the public subnet's";
+  EXPECT_EQ(get_att_of(priv), "");
+  ASSERT_TRUE(pub.IsObject() && pub.HasMember("Fn::Select"));  // the region's first zone
+  EXPECT_STREQ(pub["Fn::Select"][0].GetString(), "0");
+  EXPECT_TRUE(pub["Fn::Select"][1].HasMember("Fn::GetAZs"));
+  EXPECT_FALSE(p.doc["Parameters"].HasMember("AvailabilityZone"));
+}
+
+// A given zone goes through a parameter of the zone type (CloudFormation checks it against the
+// region) and is written into no resource (cfn-lint W3010).
+TEST(ClusterTemplate, AGivenZoneIsAParameterNeverAHardcodedValue) {
+  auto spec = kSpec;
+  spec.availability_zone = "eu-west-1b";
+  auto p = build(spec);
+  for (const char* subnet : {"PublicSubnet", "PrivateSubnet"})
+    EXPECT_EQ(ref_of(res(p, subnet)["Properties"]["AvailabilityZone"]), "AvailabilityZone") << subnet;
+  const auto& param = p.doc["Parameters"]["AvailabilityZone"];
+  EXPECT_STREQ(param["Type"].GetString(), "AWS::EC2::AvailabilityZone::Name");
+  EXPECT_STREQ(param["Default"].GetString(), "eu-west-1b");
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  p.doc["Resources"].Accept(w);
+  EXPECT_EQ(std::string(buf.GetString()).find("eu-west-1b"), std::string::npos) << "a resource names the zone itself";
+  auto t = build_template(spec);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->parameters.back(), (std::pair<std::string, std::string>{"AvailabilityZone", "eu-west-1b"}));
 }
 
 TEST(ClusterTemplate, UserDataMountsEfsSignalsAndNeverUsesBareBashBraces) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "awsdl/cluster/spec.hpp"
@@ -94,6 +95,17 @@ struct AWSDL_EXPORT ResizeOptions {
   Millis poll_interval{std::chrono::seconds(5)};
 };
 
+/// Whether `zone` names an availability zone of `region`: the region's name and one letter
+/// ("eu-west-1b" in eu-west-1), or a Local or Wavelength Zone of it ("us-west-2-lax-1a" in
+/// us-west-2). No call is made: AWS names zones after their region.
+AWSDL_EXPORT bool zone_in_region(std::string_view zone, std::string_view region);
+
+/// kInvalidArgument "ZoneNotInRegion" when the spec names an availability zone that is not
+/// in `region`, saying which region the zone belongs to and what to change; success when it
+/// names no zone or `region` is empty (nothing to check against). create() checks this
+/// before any call.
+AWSDL_EXPORT Status check_zone(const ClusterSpec& spec, std::string_view region);
+
 class AWSDL_EXPORT Clusters {
  public:
   explicit Clusters(Config config);
@@ -101,8 +113,9 @@ class AWSDL_EXPORT Clusters {
   Clusters(const Clusters&);
   Clusters& operator=(const Clusters&);
 
-  /// Validates the spec and builds the template before any call (kInvalidArgument; a template
-  /// over the body limit with no bucket: "TemplateTooLarge"), uploads an oversized template to
+  /// Validates the spec, checks its zone against the configured region (check_zone) and builds
+  /// the template before any call (kInvalidArgument; a template over the body limit with no
+  /// bucket: "TemplateTooLarge"), uploads an oversized template to
   /// S3 (TemplateURL), then CreateStack (ClientRequestToken, kClusterTag, OnFailure ROLLBACK) and
   /// waits: each new stack event once, oldest first, plus summary lines ("workers 3/4 running"),
   /// until the stack is complete and the workers settled with at least min_workers running.

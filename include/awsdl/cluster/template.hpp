@@ -32,6 +32,7 @@ inline constexpr const char* kImageId = "ImageId";  // AMI id, or an SSM paramet
 inline constexpr const char* kEfsId = "EfsId";      // present only when an existing file system is reused
 inline constexpr const char* kEfsMountPoint = "EfsMountPoint";
 inline constexpr const char* kVolumeSize = "VolumeSize";
+inline constexpr const char* kAvailabilityZone = "AvailabilityZone";  // present only when the spec names a zone
 // Logical ids.
 inline constexpr const char* kMasterGroup = "MasterGroup";
 inline constexpr const char* kWorkerGroup = "WorkerGroup";
@@ -45,7 +46,6 @@ inline constexpr const char* kOutEfsMountPoint = "EfsMountPoint";
 inline constexpr const char* kOutNodeQueueUrl = "NodeQueueUrl";
 inline constexpr const char* kOutCapacityQueueUrl = "CapacityQueueUrl";
 inline constexpr const char* kOutLaunchTopicArn = "LaunchTopicArn";
-inline constexpr const char* kOutClusterInfo = "ClusterInfo";  // master addresses and worker count, from the wait condition
 }  // namespace names
 
 struct AWSDL_EXPORT TemplateOptions {

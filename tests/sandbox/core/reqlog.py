@@ -41,13 +41,25 @@ def redact_params(shape, value):
 
 
 class RequestLog:
+    """Entries are added when a request has been answered; clear() (and a reset) empties the log
+    for what comes next, so a request that arrived before it and is answered after it (one a
+    delay fault holds, from a test that has already ended) is left out: it belongs to what ran
+    before the clear. Each request takes generation() when it arrives and hands it to add()."""
+
     def __init__(self):
         self._lock = threading.Lock()
         self._entries = collections.deque(maxlen=MAX_ENTRIES)
         self._next = 1
+        self._generation = 0
 
-    def add(self, entry):
+    def generation(self):
         with self._lock:
+            return self._generation
+
+    def add(self, entry, generation=None):
+        with self._lock:
+            if generation is not None and generation != self._generation:
+                return
             entry['id'] = self._next
             self._next += 1
             self._entries.append(entry)
@@ -61,6 +73,7 @@ class RequestLog:
     def clear(self):
         with self._lock:
             self._entries.clear()
+            self._generation += 1
 
 
 def new_entry(method, path, query, headers):

@@ -18,6 +18,10 @@ Capacity shortfalls: `POST /_sandbox/services/autoscaling/capacity {"p3.16xlarge
 how many live instances of a type may exist in a region; launches beyond it fail with a
 Failed activity whose StatusMessage names InsufficientInstanceCapacity, as AWS reports it.
 
+A stopped instance (EC2 StopInstances) stays in its group, InService and Healthy, and is not
+replaced, as on AWS while the group's health check has not yet acted on it (or its HealthCheck
+process is suspended); it counts toward the desired capacity but not toward the capacity caps.
+
 Not modelled: launch configurations, lifecycle hooks, warm pools, cooldowns, scaling
 policies, load balancers, health checks other than "the EC2 instance is gone"."""
 
@@ -117,7 +121,7 @@ class AutoScaling(Service):
         live = []
         for iid in list(g['instances']):
             state = ec2.instance_state(g['region'], iid)
-            if state in ('pending', 'running'):
+            if state in ('pending', 'running', 'stopping', 'stopped'):
                 live.append(iid)
             else:
                 g['instances'].remove(iid)
@@ -179,7 +183,8 @@ class AutoScaling(Service):
             inst = ec2.region(g['region']).instances[iid]
             insts.append({'InstanceId': iid, 'InstanceType': inst['InstanceType'],
                           'AvailabilityZone': inst['Placement']['AvailabilityZone'],
-                          'LifecycleState': 'InService' if state == 'running' else 'Pending',
+                          'LifecycleState': 'InService' if state in ('running', 'stopping', 'stopped') or (
+                              state == 'pending' and ec2.restarted(g['region'], iid)) else 'Pending',
                           'HealthStatus': 'Healthy', 'ProtectedFromScaleIn': False,
                           'LaunchTemplate': g.get('LaunchTemplate') or
                           {'LaunchTemplateName': g['AutoScalingGroupName']}})

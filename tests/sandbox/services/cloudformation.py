@@ -16,7 +16,8 @@ DependsOn, cycles, parameter declarations, outputs) are ValidationError "Templat
 error: ..." at once; property problems (unknown or missing required properties, wrong
 primitive types) make that resource CREATE_FAILED "Property validation failure: [...]" when
 it is reached, and the stack rolls back, as AWS does. Parameters are checked (types, patterns,
-allowed values, ranges); AWS::EC2::KeyPair::KeyName must name an EC2 key pair of the region;
+allowed values, ranges); AWS::EC2::KeyPair::KeyName must name an EC2 key pair of the region,
+AWS::EC2::AvailabilityZone::Name one of its zones (<region>a, b, c);
 AWS::SSM::Parameter::Value<...> is resolved through the sandbox's SSM (ResolvedValue).
 Capabilities: CAPABILITY_IAM / CAPABILITY_NAMED_IAM as AWS asks for them.
 
@@ -262,6 +263,10 @@ class CloudFormation(StackEngine, Service):
             return v.split(',') if inner.startswith('List<') or inner == 'CommaDelimitedList' else v
         if ptype == 'AWS::EC2::KeyPair::KeyName':
             if value not in self.sandbox.services['ec2'].region(ctx.region).keys:
+                raise _validation('Parameter validation failed: parameter value %s for parameter name %s does not '
+                                  'exist.' % (value, name))
+        if ptype == 'AWS::EC2::AvailabilityZone::Name':
+            if value not in [ctx.region + z for z in 'abc']:
                 raise _validation('Parameter validation failed: parameter value %s for parameter name %s does not '
                                   'exist.' % (value, name))
         if ptype.startswith('List<') or ptype == 'CommaDelimitedList':

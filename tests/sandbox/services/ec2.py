@@ -5,8 +5,10 @@ State is per region. Each region starts with a default VPC (172.31.0.0/16), one 
 subnet per zone (<region>a, b, c), the VPC's default security group and a few images
 ("Deep Learning AMI ..." and Amazon Linux, owner "amazon").
 
-Instances move pending -> running and shutting-down -> terminated once `transition_seconds`
-(default 0.3) have passed; DescribeInstanceStatus reports "initializing" for the same time
+Instances move pending -> running, stopping -> stopped and shutting-down -> terminated once
+`transition_seconds` (default 0.3) have passed; StopInstances and StartInstances stop a running
+instance and start a stopped one (it gives its public address up while stopped and gets the same
+one back; a spot instance cannot be stopped: UnsupportedOperation); DescribeInstanceStatus reports "initializing" for the same time
 after running, then "ok". Terminated instances stay visible. The delay is set with
 `POST /_sandbox/services/ec2/config {"transition_seconds": 0.05}`.
 
@@ -24,7 +26,7 @@ pool empty or used up, instances get the usual documentation-range addresses. Th
 
 Not modelled: placement groups are accepted by name without existing; spot requests are
 launched at once as spot-lifecycle instances; key material is random text, not a real key;
-stopping/starting, ENIs, EBS volumes as resources."""
+hibernation, ENIs, EBS volumes as resources."""
 
 import base64
 import datetime
@@ -64,6 +66,7 @@ IMAGES = [
 ]
 
 PENDING, RUNNING, SHUTTING_DOWN, TERMINATED = (0, 'pending'), (16, 'running'), (32, 'shutting-down'), (48, 'terminated')
+STOPPING, STOPPED = (64, 'stopping'), (80, 'stopped')
 
 
 def _hex(n):
@@ -204,10 +207,17 @@ class Ec2(Service):
         if inst['State'] == dict(Code=PENDING[0], Name=PENDING[1]) and elapsed >= self.transition_seconds:
             inst['State'] = {'Code': RUNNING[0], 'Name': RUNNING[1]}
             inst['since'] = inst['since'] + datetime.timedelta(seconds=self.transition_seconds)
+        elif inst['State']['Name'] == STOPPING[1] and elapsed >= self.transition_seconds:
+            inst['State'] = {'Code': STOPPED[0], 'Name': STOPPED[1]}
+            inst['since'] = inst['since'] + datetime.timedelta(seconds=self.transition_seconds)
+            if 'PublicIpAddress' in inst:
+                inst['stopped_public'] = (inst.pop('PublicIpAddress'), inst['PublicDnsName'])
+                inst['PublicDnsName'] = ''
         elif inst['State']['Name'] == SHUTTING_DOWN[1] and elapsed >= self.transition_seconds:
             inst['State'] = {'Code': TERMINATED[0], 'Name': TERMINATED[1]}
             inst['since'] = inst['since'] + datetime.timedelta(seconds=self.transition_seconds)
             inst.pop('PublicIpAddress', None)
+            inst.pop('stopped_public', None)
             inst['PublicDnsName'] = ''
             self._release_node(inst)
 
@@ -322,6 +332,55 @@ class Ec2(Service):
             out.append({'InstanceId': iid, 'PreviousState': prev, 'CurrentState': dict(inst['State'])})
         return out
 
+    def stop(self, region, ids):
+        """stopping now, stopped after the transition delay; returns state changes."""
+        r = self.region(region)
+        for iid in ids:
+            inst = r.instances[iid]
+            self._advance(inst)
+            if inst.get('InstanceLifecycle') == 'spot':
+                raise AwsError('UnsupportedOperation', 'The instance \'%s\' is a spot instance, which cannot be '
+                               'stopped.' % iid, 400)
+            if inst['State']['Name'] not in (RUNNING[1], STOPPING[1], STOPPED[1]):
+                raise AwsError('IncorrectInstanceState', 'This instance \'%s\' is not in a state from which it can '
+                               'be stopped.' % iid, 400)
+        out = []
+        for iid in ids:
+            inst = r.instances[iid]
+            prev = dict(inst['State'])
+            if prev['Name'] == RUNNING[1]:
+                inst['State'] = {'Code': STOPPING[0], 'Name': STOPPING[1]}
+                inst['since'] = datetime.datetime.now(datetime.timezone.utc)
+            out.append({'InstanceId': iid, 'PreviousState': prev, 'CurrentState': dict(inst['State'])})
+        return out
+
+    def start(self, region, ids):
+        """pending now (running after the transition delay) for stopped instances."""
+        r = self.region(region)
+        for iid in ids:
+            inst = r.instances[iid]
+            self._advance(inst)
+            if inst['State']['Name'] not in (PENDING[1], RUNNING[1], STOPPED[1]):
+                raise AwsError('IncorrectInstanceState', 'The instance \'%s\' is not in a state from which it can '
+                               'be started.' % iid, 400)
+        out = []
+        for iid in ids:
+            inst = r.instances[iid]
+            prev = dict(inst['State'])
+            if prev['Name'] == STOPPED[1]:
+                inst['State'] = {'Code': PENDING[0], 'Name': PENDING[1]}
+                inst['since'] = datetime.datetime.now(datetime.timezone.utc)
+                inst['restarted'] = True
+                if 'stopped_public' in inst:
+                    inst['PublicIpAddress'], inst['PublicDnsName'] = inst.pop('stopped_public')
+            out.append({'InstanceId': iid, 'PreviousState': prev, 'CurrentState': dict(inst['State'])})
+        return out
+
+    def restarted(self, region, iid):
+        """Whether the instance was started again after a stop (Auto Scaling keeps it InService)."""
+        inst = self.region(region).instances.get(iid)
+        return bool(inst and inst.get('restarted'))
+
     def instance_state(self, region, iid):
         inst = self.region(region).instances.get(iid)
         if inst is None:
@@ -422,6 +481,26 @@ class Ec2(Service):
         if missing:
             raise _not_found('instance', ', '.join(missing))
         return {'TerminatingInstances': self.terminate(ctx.region, params['InstanceIds'])}
+
+    def _dry_run(self, params):
+        if params.get('DryRun'):
+            raise AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412)
+
+    def StopInstances(self, ctx, params):
+        r = self.region(ctx.region)
+        missing = [i for i in params['InstanceIds'] if i not in r.instances]
+        if missing:
+            raise _not_found('instance', ', '.join(missing))
+        self._dry_run(params)
+        return {'StoppingInstances': self.stop(ctx.region, params['InstanceIds'])}
+
+    def StartInstances(self, ctx, params):
+        r = self.region(ctx.region)
+        missing = [i for i in params['InstanceIds'] if i not in r.instances]
+        if missing:
+            raise _not_found('instance', ', '.join(missing))
+        self._dry_run(params)
+        return {'StartingInstances': self.start(ctx.region, params['InstanceIds'])}
 
     def DescribeInstanceStatus(self, ctx, params):
         tick(self.sandbox)
