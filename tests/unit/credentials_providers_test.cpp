@@ -279,6 +279,38 @@ TEST_F(ProvidersTest, CredentialProcessSecretOnStderrIsRedacted) {
   expect_no_secret(r.error());
 }
 
+// A helper that prints its secret on stderr, in the forms helpers print it, with nothing
+// registered beforehand: the error shows the exit status and the helper's first line, and
+// never the secret.
+TEST_F(ProvidersTest, CredentialProcessUnregisteredSecretOnStderrStaysOut) {
+  const std::string secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSTDERRONLYKEY";  // registered nowhere
+  const std::string token = "IQoJb3JpZ2luX2VjEHsaCXVzLWVhc3QtMSJHMEUCIQDxSTDERRONLYEXAMPLESESSIONTOKEN0123456789";
+  struct Case {
+    std::string stderr_text;
+    const char* shown;  // expected in the message
+  } cases[] = {
+      {"refresh failed: the SSO session expired\nSecretAccessKey: " + secret + "\n", "the SSO session expired"},
+      {"debug: {'AccessKeyId': 'AKIAIOSFODNN7EXAMPLE', 'SecretAccessKey': '" + secret + "', 'SessionToken': '" +
+           token + "'}\n",
+       "debug: {'AccessKeyId': 'AKIAIOSFODNN7EXAMPLE'"},
+      {"SecretAccessKey=" + secret + " SessionToken=" + token + "\n", "SecretAccessKey=[redacted]"},
+      {secret + "\n", "exited with status 5"},
+      {"cannot write the cache file\n" + secret + "\n" + token + "\n", "cannot write the cache file"},
+      {"  \n\ncould not refresh: token " + token + " was refused\n", "could not refresh: token [redacted] was refused"},
+  };
+  for (const auto& c : cases) {
+    auto script = dir.write("leaky.sh", "#!/bin/sh\ncat >&2 <<'EOF'\n" + c.stderr_text + "EOF\nexit 5\n", true);
+    auto r = awsdl::internal::credentials_from_process(script, "profile:leaky", now());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "CredentialProcessFailed");
+    const std::string all = r.error().message + " " + r.error().to_string();
+    EXPECT_NE(all.find("status 5"), std::string::npos) << all;
+    EXPECT_NE(all.find(c.shown), std::string::npos) << all;
+    EXPECT_EQ(all.find("STDERRONLY"), std::string::npos) << "secret from stderr in: " << all;
+    EXPECT_EQ(all.find(secret.substr(0, 13)), std::string::npos) << all;
+  }
+}
+
 TEST_F(ProvidersTest, CredentialProcessBadOutput) {
   struct Case {
     std::string out;
