@@ -14,11 +14,10 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include "auth/provider_support.hpp"
 #include "awsdl/core/log.hpp"
+#include "internal/json.hpp"
 
 extern char** environ;
 
@@ -205,20 +204,14 @@ Result<auth::Credentials> parse_credential_process_output(std::string_view json,
     return Error::make(ErrorKind::kCredentials, "InvalidCredentialProcessOutput",
                        fmt::format("credential_process for {} printed {}", what, why));
   };
-  rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError())
-    return bad(fmt::format("invalid JSON ({} at offset {})", rapidjson::GetParseError_En(doc.GetParseError()),
-                           doc.GetErrorOffset()));
+  auto parsed = JsonDocument::parse(json, "output");  // depth-limited: never a stack overflow
+  if (!parsed) return bad("invalid JSON: " + parsed.error().message);
+  const JsonValue& doc = parsed->root();
   if (!doc.IsObject()) return bad("JSON that is not an object");
   auto version = doc.FindMember("Version");
   if (version == doc.MemberEnd() || !version->value.IsInt() || version->value.GetInt() != 1)
     return bad("no \"Version\": 1 (the only version there is)");
-  auto string_field = [&](const char* name) -> std::optional<std::string> {
-    auto it = doc.FindMember(name);
-    if (it == doc.MemberEnd() || !it->value.IsString()) return std::nullopt;
-    return std::string(it->value.GetString(), it->value.GetStringLength());
-  };
+  auto string_field = [&](const char* name) { return json_string(doc, name); };
   auth::Credentials c;
   auto id = string_field("AccessKeyId");
   auto secret = string_field("SecretAccessKey");

@@ -333,6 +333,15 @@ TEST_F(ProvidersTest, CredentialProcessBadOutput) {
   }
 }
 
+TEST_F(ProvidersTest, CredentialProcessDeeplyNestedOutput) {
+  // 300,000 levels: an error, not a stack overflow in the JSON parser.
+  auto r = awsdl::internal::parse_credential_process_output("{\"Version\": 1, \"x\": " + std::string(300000, '['),
+                                                            "profile:deep");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "InvalidCredentialProcessOutput");
+  EXPECT_NE(r.error().message.find("invalid JSON"), std::string::npos) << r.error().message;
+}
+
 TEST_F(ProvidersTest, CredentialProcessExpired) {
   auto r = awsdl::internal::credentials_from_process("printf '%s' '" + process_json(iso(now() - 10s)) + "'",
                                                      "profile:old", now());
@@ -732,6 +741,18 @@ std::string imds_json(const std::string& code, WallTime exp) {
   return R"({"Code": ")" + code + R"(", "LastUpdated": "2024-01-01T00:00:00Z", "Type": "AWS-HMAC", "AccessKeyId": ")" +
          kKeyId + R"(", "SecretAccessKey": ")" + kSecret + R"(", "Token": ")" + kToken + R"(", "Expiration": ")" +
          iso(exp) + "\"}";
+}
+
+TEST_F(ProvidersTest, ImdsDeeplyNestedCredentials) {
+  auto fake = std::make_shared<FakeTransport>();
+  fake->push(200, "AQAEAEXAMPLEIMDSTOKEN==");
+  fake->push(200, "my-instance-role\n");
+  fake->push(200, "{\"Code\": \"Success\", \"x\": " + std::string(300000, '['));
+  awsdl::auth::ImdsOptions o;
+  o.endpoint = "http://127.0.0.1:8111";
+  auto c = awsdl::auth::imds_provider(o, fake, Runtime::system())->get();
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, "ImdsMalformedCredentials") << c.error().to_string();
 }
 
 TEST_F(ProvidersTest, ImdsTokenThenRoleThenCredentials) {
