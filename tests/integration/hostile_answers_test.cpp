@@ -32,6 +32,7 @@ using testsupport::TestServer;
 
 const std::string kWhoami = std::string(AWSDL_BINARY_DIR) + "/examples/whoami/awsdl-whoami";
 const std::string kCluster = std::string(AWSDL_BINARY_DIR) + "/examples/cluster/awsdl-cluster";
+const std::string kSageMaker = std::string(AWSDL_BINARY_DIR) + "/examples/sagemaker/awsdl-sagemaker";
 
 bool contains(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
 
@@ -106,11 +107,16 @@ TEST_F(HostileAnswersTest, HugeSignatureCodeIsRedactedNotACrash) {
   EXPECT_FALSE(contains(r.err, "AAAAAAAAAAAAAAAA")) << r.err.substr(0, 2000);
 }
 
-TEST_F(HostileAnswersTest, LongAuthorizationArgumentIsAUsageErrorNotACrash) {
+TEST_F(HostileAnswersTest, LongArgumentsAreUsageErrorsNotCrashes) {
   // The local reproduction: an unknown flag whose text is redacted in the message.
   auto r = run(kWhoami, {"--authorization:" + std::string(100000, 'A')});
   EXPECT_EQ(r.exit_code, 2) << "stderr: " << r.err.substr(0, 2000);
   EXPECT_FALSE(contains(r.err, "AAAAAAAAAAAAAAAA")) << r.err.substr(0, 2000);
+
+  // The other std::regex checks of user input (SageMaker job names): refused by length.
+  auto logs = run(kSageMaker, {"logs", "a" + std::string(100000, '-') + "b", "--endpoint-url", endpoint("error-200")});
+  EXPECT_EQ(logs.exit_code, 2) << "stderr: " << logs.err.substr(0, 2000);
+  EXPECT_TRUE(contains(logs.err, "is not a training job name")) << logs.err.substr(0, 2000);
 }
 
 // ---------------------------------------------------------------- item 14: an error in a 200
