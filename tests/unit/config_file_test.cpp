@@ -27,10 +27,10 @@ using testsupport::TempDir;
 // The time bounds below only tell linear from quadratic (the quadratic code took minutes
 // here); sanitizer builds run several times slower, so they get more room.
 #if defined(__SANITIZE_ADDRESS__)
-constexpr double kSlow = 6.0;
+constexpr double kSlow = 10.0;
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-constexpr double kSlow = 6.0;
+constexpr double kSlow = 10.0;
 #else
 constexpr double kSlow = 1.0;
 #endif
