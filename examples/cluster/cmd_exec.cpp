@@ -1,9 +1,8 @@
 // awsdl-cluster exec: run a command on many hosts over SSH, as pdsh does.
 #include <cstdio>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 
+#include <awsdl/core/text_file.hpp>
 #include <awsdl/ssh/fanout.hpp>
 #include <awsdl/ssh/fold.hpp>
 
@@ -49,11 +48,14 @@ awsdl::Result<std::vector<std::string>> read_hosts(const std::vector<std::string
   for (const auto& v : values) {
     std::string text = v;
     if (!v.empty() && v[0] == '@') {
-      std::ifstream in(v.substr(1));
-      if (!in) return awsdl::Error::make(awsdl::ErrorKind::kIo, "HostsFileUnreadable", "cannot read " + v.substr(1));
-      std::stringstream ss;
-      ss << in.rdbuf();
-      text = ss.str();
+      // Bounded: a host list is a few KB; @/dev/zero or @DIR is an error, not an endless read.
+      auto file = awsdl::read_config_file(v.substr(1));
+      if (!file) {
+        awsdl::Error e = std::move(file).error();
+        e.message = "--hosts " + v + ": " + e.message;
+        return e;
+      }
+      text = std::move(*file);
     }
     for (auto& h : awsdl::ssh::parse_host_list(text)) hosts.push_back(std::move(h));
   }

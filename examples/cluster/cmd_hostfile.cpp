@@ -1,8 +1,7 @@
 // awsdl-cluster hostfile: print a hostfile for Open MPI, MPICH or Horovod.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
+#include <awsdl/core/text_file.hpp>
 #include <awsdl/mpi/hostfile.hpp>
 
 #include <awsdl/cluster/lifecycle.hpp>
@@ -65,11 +64,10 @@ int run(const std::vector<std::string>& argv) {
   for (const auto& v : args.all("hosts")) {
     std::string text = v;
     if (!v.empty() && v[0] == '@') {
-      std::ifstream in(v.substr(1));
-      if (!in) return awsdl_cli::report(awsdl::Error::make(awsdl::ErrorKind::kIo, "HostsFileUnreadable", "cannot read " + v.substr(1)));
-      std::stringstream ss;
-      ss << in.rdbuf();
-      text = ss.str();
+      // Bounded: @/dev/zero or @DIR is an error, not an endless read.
+      auto file = awsdl::read_config_file(v.substr(1));
+      if (!file) return awsdl_cli::report(file.error(), v);
+      text = std::move(*file);
     }
     auto parsed = awsdl::mpi::parse_hosts(text, slots);
     if (!parsed) return awsdl_cli::report(parsed.error(), v);

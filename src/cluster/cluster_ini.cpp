@@ -147,6 +147,10 @@ class Loader {
       }
       for (const auto& e : section.entries) {
         const Key* k = find_key(section.name, e.key);
+        if (!k && listed_enough()) {
+          ++problem_count_;  // counted, not described: the suggestion costs an edit distance
+          continue;
+        }
         if (!k) {
           problem(file.where(e.line),
                   "unknown key '" + e.key + "' in [" + section.name + "]" + suggestion(section.name, e.key));
@@ -177,7 +181,7 @@ class Loader {
   }
 
   Result<ClusterSpec> finish() {
-    if (problems_.empty()) {
+    if (problem_count_ == 0) {
       for (const auto& p : check(spec_)) {
         auto it = origins_.find(p.field);
         const Key* k = nullptr;
@@ -188,11 +192,13 @@ class Loader {
         problem(where, name + " " + p.message);
       }
     }
-    if (problems_.empty()) return spec_;
-    std::string msg = problems_.size() == 1 ? problems_.front()
-                                            : std::to_string(problems_.size()) + " problems in the cluster configuration:";
-    if (problems_.size() > 1)
+    if (problem_count_ == 0) return spec_;
+    std::string msg = problem_count_ == 1 ? problems_.front()
+                                          : std::to_string(problem_count_) + " problems in the cluster configuration:";
+    if (problem_count_ > 1)
       for (const auto& p : problems_) msg += "\n  " + p;
+    if (problem_count_ > problems_.size())
+      msg += "\n  ... and " + std::to_string(problem_count_ - problems_.size()) + " more";
     return Error::invalid_argument("InvalidClusterConfig", std::move(msg));
   }
 
@@ -205,12 +211,19 @@ class Loader {
     origins_[k.field] = Origin{where};
   }
 
-  void problem(const std::string& where, const std::string& what) { problems_.push_back(where + ": " + what); }
+  // The first kMaxListedProblems are listed; the rest are counted ("and N more").
+  static constexpr std::size_t kMaxListedProblems = 20;
+  bool listed_enough() const { return problems_.size() >= kMaxListedProblems; }
+  void problem(const std::string& where, const std::string& what) {
+    ++problem_count_;
+    if (!listed_enough()) problems_.push_back(where + ": " + what);
+  }
 
   std::string source_;
   ClusterSpec spec_;
   std::map<std::string, Origin> origins_;
   std::vector<std::string> problems_;
+  std::size_t problem_count_ = 0;
 };
 
 }  // namespace
