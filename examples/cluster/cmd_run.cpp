@@ -62,7 +62,10 @@ int run(const std::vector<std::string>& argv) {
 
   awsdl::mpi::MpirunOptions mo;
   mo.horovod = !args.has("no-horovod");
-  if (auto v = args.get("np")) mo.np = std::atoi(v->c_str());
+  // Absent: every slot (mpirun_command's default). Not a number is a usage error, not "all".
+  auto np = awsdl_cli::whole_flag(args, "np", 0, 1, 1000000);
+  if (!np) return awsdl_cli::report(np.error());
+  mo.np = static_cast<int>(*np);
   for (const auto& e : args.all("env")) {
     auto eq = e.find('=');
     if (eq == std::string::npos || eq == 0)

@@ -156,6 +156,12 @@ TEST_F(ClusterCliTest, BadConfigsAndFlagsExitTwoBeforeAnyCall) {
            {"nodes", "--name", "c1", "unexpected"},
            {"unstage", "--name", "c1", "s3://b/k.tar", "dir"},         // --name without --on-master
            {"unstage", "--on-master", "s3://b/k.tar", "dir"},          // --on-master without a cluster
+           {"run", "--name", "c1", "--np", "four", "--", "true"},     // not "every slot"
+           {"run", "--name", "c1", "--np", "0", "--", "true"},
+           {"delete", "--name", "c1", "--yes", "--poll-interval", "0x10"},  // not 16 s
+           {"resize", "--name", "c1", "--workers", "2", "--yes", "--poll-interval", "1e1"},
+           {"status", "--name", "c1", "--slots-per-node", "4097"},
+           {"resize", "--name", "c1", "--workers", "10001", "--yes"},
        }) {
     auto r = cli(args);
     EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args.back() << ": " << r.err;
