@@ -99,12 +99,11 @@ awsdl::Result<Target> target_from(const awsdl_cli::Args& args, bool need_complet
     if (auto v = args.get("mount-point")) t.spec.mount_point = *v;
     if (auto v = args.get("mpirun-options")) t.spec.training.mpirun_options = *v;
     if (auto v = args.get("slots-per-node"); v && *v != "auto") {
-      char* end = nullptr;
-      errno = 0;
-      long n = std::strtol(v->c_str(), &end, 10);
-      if (errno || end == v->c_str() || *end || n < 1 || n > 4096)
-        return usage_error("--slots-per-node must be auto or a whole number from 1 to 4096, got '" + *v + "'");
-      t.spec.training.slots_per_node = static_cast<int>(n);
+      // The range the INI file is held to.
+      const auto range = *awsdl::cluster::whole_setting_range("training.slots_per_node");
+      auto n = awsdl_cli::whole_flag(args, "slots-per-node", 0, range.lo, range.hi);
+      if (!n) return usage_error(n.error().message + " (or auto)");
+      t.spec.training.slots_per_node = static_cast<int>(*n);
     }
     for (const auto& p : awsdl::cluster::check(t.spec)) {
       if (p.field == "name" || p.field == "mount_point" || p.field.rfind("ssh.", 0) == 0 ||

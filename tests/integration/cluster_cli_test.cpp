@@ -127,6 +127,9 @@ TEST_F(ClusterCliTest, BadConfigsAndFlagsExitTwoBeforeAnyCall) {
       {"unknown key", file("nmae = x\n"), "nmae"},
       {"bad CIDR", file("", "300.1.2.3/8"), "CIDR"},
       {"negative count", file("workers = -2\n"), "workers"},
+      // The INI file is held to the flags' ranges.
+      {"huge count", file("workers = 2147483647\n"), "workers must be between 1 and 10000"},
+      {"zero slots", good + "[training]\nslots_per_node = 0\n", "slots_per_node must be 'auto'"},
       {"unreadable key file", file("", "203.0.113.0/24", (tmp / "no-such-key").string()), "no-such-key"},
   };
   for (const auto& c : cases) {
