@@ -174,9 +174,11 @@ awsdl::Result<std::vector<std::string>> write_local_files(const Target& target, 
   env.workers_count = static_cast<int>(named.size());
   env.worker_gpu_count = worker_gpus;
   env.efs_mount = info.mount_point.empty() ? target.spec.mount_point : info.mount_point;
+  AWSDL_ASSIGN_OR_RETURN(std::string hostfile, awsdl::mpi::hostfile(hosts, awsdl::mpi::Format::kOpenMpi));
+  AWSDL_ASSIGN_OR_RETURN(std::string workers, awsdl::mpi::workers_file(named));
   std::vector<std::pair<std::string, std::string>> files = {
-      {target.state_dir + "/hostfile", awsdl::mpi::hostfile(hosts, awsdl::mpi::Format::kOpenMpi)},
-      {target.state_dir + "/workers", awsdl::mpi::workers_file(named)},
+      {target.state_dir + "/hostfile", hostfile},
+      {target.state_dir + "/workers", workers},
       {target.state_dir + "/env", awsdl::mpi::env_file(env)},
   };
   std::vector<std::string> written;

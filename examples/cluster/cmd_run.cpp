@@ -112,8 +112,10 @@ int run(const std::vector<std::string>& argv) {
   mo.hostfile = dir + "/hostfile";
   auto cmd = awsdl::mpi::mpirun_command(mo, args.rest());
   if (!cmd) return awsdl_cli::report(cmd.error());
+  auto hostfile = awsdl::mpi::hostfile(mo.hosts, awsdl::mpi::Format::kOpenMpi);
+  if (!hostfile) return awsdl_cli::report(hostfile.error(), "the hostfile");
   awsdl::ssh::ExecOptions wo;
-  wo.stdin_data = awsdl::mpi::hostfile(mo.hosts, awsdl::mpi::Format::kOpenMpi);
+  wo.stdin_data = *hostfile;
   auto wrote = fan.run_on(access->master, "mkdir -p " + awsdl::ssh::shell_quote(dir) + " && cat > " +
                                               awsdl::ssh::shell_quote(mo.hostfile), wo);
   if (!wrote) return awsdl_cli::report(wrote.error(), "writing the hostfile on the master");
