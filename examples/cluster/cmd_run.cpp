@@ -62,7 +62,10 @@ int run(const std::vector<std::string>& argv) {
 
   awsdl::mpi::MpirunOptions mo;
   mo.horovod = !args.has("no-horovod");
-  if (auto v = args.get("np")) mo.np = std::atoi(v->c_str());
+  // Absent: every slot (mpirun_command's default). Not a number is a usage error, not "all".
+  auto np = awsdl_cli::whole_flag(args, "np", 0, 1, 1000000);
+  if (!np) return awsdl_cli::report(np.error());
+  mo.np = static_cast<int>(*np);
   for (const auto& e : args.all("env")) {
     auto eq = e.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -109,8 +112,10 @@ int run(const std::vector<std::string>& argv) {
   mo.hostfile = dir + "/hostfile";
   auto cmd = awsdl::mpi::mpirun_command(mo, args.rest());
   if (!cmd) return awsdl_cli::report(cmd.error());
+  auto hostfile = awsdl::mpi::hostfile(mo.hosts, awsdl::mpi::Format::kOpenMpi);
+  if (!hostfile) return awsdl_cli::report(hostfile.error(), "the hostfile");
   awsdl::ssh::ExecOptions wo;
-  wo.stdin_data = awsdl::mpi::hostfile(mo.hosts, awsdl::mpi::Format::kOpenMpi);
+  wo.stdin_data = *hostfile;
   auto wrote = fan.run_on(access->master, "mkdir -p " + awsdl::ssh::shell_quote(dir) + " && cat > " +
                                               awsdl::ssh::shell_quote(mo.hostfile), wo);
   if (!wrote) return awsdl_cli::report(wrote.error(), "writing the hostfile on the master");

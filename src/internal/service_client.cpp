@@ -88,7 +88,8 @@ Result<http::Response> ServiceClient::send(OperationRequest op) const {
         Error e = std::move(creds).error();
         if (e.kind == ErrorKind::kNotFound) {
           e.kind = ErrorKind::kCredentials;
-          e.message = "no credentials found: " + e.message;
+          // The default chain's message already opens with it.
+          if (e.message.rfind("no credentials found", 0) != 0) e.message = "no credentials found: " + e.message;
         }
         e.retryable = false;
         return AttemptResult::failure(std::move(e));
