@@ -114,6 +114,7 @@ awsdl::s3::ObjectInfo parse_object_info(const http::Response& r) {
   if (auto pc = header_int(r, "x-amz-mp-parts-count")) info.parts_count = static_cast<int>(*pc);
   for (auto alg : {ChecksumAlgorithm::kCrc32, ChecksumAlgorithm::kCrc32c, ChecksumAlgorithm::kSha256})
     if (auto v = header_text(r, checksum_header(alg)); v && !v->empty()) info.checksums[alg] = *v;
+  info.checksum_type = header_text(r, "x-amz-checksum-type").value_or("");
   return info;
 }
 
