@@ -129,7 +129,12 @@ int run(const std::vector<std::string>& argv) {
   d.log_path = dir + "/run-" + stamp + ".log";
   d.workdir = target->spec.mount_point;
   auto job = fan.start_on(access->master,
-                          awsdl::ssh::shell_join(*cmd) + "; echo $? > " + awsdl::ssh::shell_quote(exit_path), d);
+                          // Written aside and renamed, so the probe below never reads a file
+                          // that exists but is still empty.
+                          awsdl::ssh::shell_join(*cmd) + "; echo $? > " + awsdl::ssh::shell_quote(exit_path + ".tmp") +
+                              "; mv -f " + awsdl::ssh::shell_quote(exit_path + ".tmp") + " " +
+                              awsdl::ssh::shell_quote(exit_path),
+                          d);
   if (!job) return awsdl_cli::report(job.error(), "starting mpirun on the master");
   if (auto r = record_job(*target, *job); !r) return awsdl_cli::report(r.error());
   std::fprintf(stderr, "started on %s: process group %d, job %s, log %s\n", job->host.c_str(), job->pgid,
@@ -177,8 +182,14 @@ int run(const std::vector<std::string>& argv) {
         std::fprintf(stderr, "the job ended without an exit status (stopped from elsewhere?)\n");
         return awsdl_cli::kExitFailed;
       }
-      int status = std::atoi(state.c_str());
-      std::fprintf(stderr, "mpirun exited with status %d\n", status);
+      char* end = nullptr;
+      const long status = std::strtol(state.c_str(), &end, 10);
+      if (state.empty() || *end != '\0' || status < 0 || status > 255) {
+        std::fprintf(stderr, "the job ended, but its exit status cannot be read ('%s' in %s)\n", state.c_str(),
+                     exit_path.c_str());
+        return awsdl_cli::kExitFailed;
+      }
+      std::fprintf(stderr, "mpirun exited with status %ld\n", status);
       return status == 0 ? awsdl_cli::kExitOk : awsdl_cli::kExitFailed;
     }
     sleep_unless_cancelled(cancel, std::chrono::milliseconds(500));
