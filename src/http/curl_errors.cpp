@@ -69,8 +69,15 @@ Mapped classify(const CurlFailure& f) {
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_ENGINE_NOTFOUND:
       return {ErrorKind::kNetwork, "TlsError", "TLS is misconfigured (CA bundle, certificate or cipher)", false};
-    case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
+      // The transport checks the scheme before sending, so once a connection is up this is
+      // curl 7.88's code for an answer without an HTTP status line ("Received HTTP/0.9 when
+      // not allowed", "Unsupported HTTP version in response"): the server's fault.
+      if (f.connected || contains(f.detail, "HTTP/0.9") || contains(f.detail, "HTTP version"))
+        return {ErrorKind::kParse, "MalformedResponse", "the server's answer is not HTTP", true};
+      return {ErrorKind::kInvalidArgument, "InvalidUrl", "the URL or the proxy URL uses a protocol other than http or https",
+              false};
+    case CURLE_URL_MALFORMAT:
       return {ErrorKind::kInvalidArgument, "InvalidUrl", "the request URL is not valid", false};
     case CURLE_OUT_OF_MEMORY:
       // curl refuses a single header line larger than its own limit (100 KB) this way.

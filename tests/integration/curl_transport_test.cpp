@@ -622,6 +622,23 @@ TEST_F(CurlTransportTest, BodyShorterThanContentLengthIsTruncatedResponse) {
   EXPECT_TRUE(r.error().retryable);
 }
 
+TEST_F(CurlTransportTest, GarbageReplyIsAMalformedResponseNotTheCallersFault) {
+  // curl 7.88 reports a reply without a status line as CURLE_UNSUPPORTED_PROTOCOL ("Received
+  // HTTP/0.9 when not allowed"), the code it also uses for a bad URL scheme.
+  auto t = transport();
+  for (const char* kind : {"text", "binary", "ssh", "status"}) {
+    SCOPED_TRACE(kind);
+    auto r = t->send(request(std::string("/garbage?kind=") + kind), {});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, ErrorKind::kParse) << r.error().to_string();
+    EXPECT_EQ(r.error().code, "MalformedResponse") << r.error().to_string();
+    EXPECT_EQ(r.error().message.find("URL"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find(server_->host_port() + "/garbage"), std::string::npos) << r.error().message;
+  }
+  // The transport is fine afterwards.
+  EXPECT_TRUE(echo_of(t->send(request("/echo"), {})).IsObject());
+}
+
 TEST_F(CurlTransportTest, OversizedHeaderBlockIsAParseError) {
   auto t = transport();
   auto r = t->send(request("/big-headers?count=100&size=1000"), {});

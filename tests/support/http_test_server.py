@@ -27,6 +27,9 @@ Paths (query parameters in brackets, all optional; unknown paths get a 404 namin
   /drop            closes the connection without answering.
   /reset           resets the connection without answering.
   /proxy-log       JSON list of what arrived as proxy requests (CONNECT and absolute-form).
+  /garbage         [kind]: answers something that is not HTTP, then closes: kind=text (a line
+                   of text, the default), binary (random bytes), ssh (an SSH banner), status
+                   (an HTTP status line with a non-numeric code).
 Proxy requests: absolute-form targets ("GET http://host/path") are recorded and then served
 like their path; CONNECT is recorded and refused with 403.
 """
@@ -175,7 +178,7 @@ class Handler(BaseHTTPRequestHandler):
             "/short": self.h_short, "/big-headers": self.h_big_headers,
             "/big-header": self.h_big_header, "/redirect": self.h_redirect,
             "/chunked": self.h_chunked, "/status": self.h_status, "/drop": self.h_drop,
-            "/reset": self.h_reset, "/proxy-log": self.h_proxy_log,
+            "/reset": self.h_reset, "/proxy-log": self.h_proxy_log, "/garbage": self.h_garbage,
         }.get(path)
         try:
             if handler is None:
@@ -363,6 +366,23 @@ class Handler(BaseHTTPRequestHandler):
 
     def h_reset(self):
         self.hard_reset()
+
+    def h_garbage(self):
+        self.read_body()
+        kind = self.params().get("kind", "text")
+        answer = {
+            "text": b"this is not an HTTP answer\r\n\r\n",
+            "binary": bytes((i * 37 + 11) & 0xFF for i in range(512)),
+            "ssh": b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n",
+            "status": b"HTTP/1.1 abc Nonsense\r\nContent-Length: 2\r\n\r\nok",
+        }.get(kind, b"?")
+        self.wfile.write(answer)
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
 
     def h_proxy_log(self):
         self.read_body()
