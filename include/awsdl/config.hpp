@@ -35,6 +35,10 @@ struct AWSDL_EXPORT Config {
   Runtime runtime = Runtime::system();
   Logger logger;
   std::string profile;  // the profile in force, for information
+  /// The CA bundle (PEM file) the default transport verifies TLS with: AWS_CA_BUNDLE, else
+  /// the profile's `ca_bundle`; empty = the system's CAs. For information: the transport is
+  /// made by from_environment (a transport given in Overrides is used as it is).
+  std::string ca_bundle;
   std::shared_ptr<internal::RetryQuota> retry_quota;  // shared by copies; made on first use
 
   /// What a caller can set before the environment is consulted (flags win over environment).

@@ -57,7 +57,9 @@ bool is_clock_skew_code(std::string_view code) { return contains(kClockSkewCodes
 RetryKind classify_error(const Error& e) {
   switch (e.kind) {
     case ErrorKind::kNetwork:
-      return RetryKind::kTransient;
+      // The transport says which network failures will happen again the same way (a
+      // certificate that does not verify, an unreadable CA bundle).
+      return e.retryable ? RetryKind::kTransient : RetryKind::kNone;
     case ErrorKind::kTimeout:
       return RetryKind::kTimeout;
     case ErrorKind::kService:

@@ -22,7 +22,11 @@
 #include <thread>
 #include <vector>
 
+#include "awsdl/auth/credentials.hpp"
+#include "awsdl/config.hpp"
 #include "awsdl/http/transport.hpp"
+#include "internal/service_client.hpp"
+#include "support/scoped_env.hpp"
 #include "support/test_server.hpp"
 
 namespace awsdl::http {
@@ -810,6 +814,158 @@ TEST_F(CurlTransportTest, TlsIsVerifiedByDefaultAndCaBundleOverrides) {
   EXPECT_EQ(missing_ca.error().code, "TlsError");
   tls.stop();
   std::filesystem::remove_all(dir);
+}
+
+// A transport that counts the attempts that reach the real curl transport underneath.
+struct CountingTransport final : Transport {
+  explicit CountingTransport(std::shared_ptr<Transport> t) : inner(std::move(t)) {}
+  Result<Response> send(const Request& request, const SendOptions& options) override {
+    ++sends;
+    return inner->send(request, options);
+  }
+  std::shared_ptr<Transport> inner;
+  std::atomic<int> sends{0};
+};
+
+// A JSON-protocol client whose endpoint is the test server's /echo (which answers any POST
+// with a JSON document), so a whole call goes through signing, the retry loop and curl.
+internal::ServiceInfo echo_service() {
+  internal::ServiceInfo s;
+  s.endpoint_prefix = "echo";
+  s.signing_name = "echo";
+  s.env_name = "ECHO";
+  s.protocol = internal::Protocol::kJson;
+  s.json_target_prefix = "Echo_20240101";
+  return s;
+}
+
+Config echo_config(std::shared_ptr<Transport> transport, const std::string& endpoint) {
+  Config c;
+  c.region = "us-east-1";
+  c.endpoint_url = endpoint;
+  c.transport = std::move(transport);
+  c.credentials = auth::static_provider(
+      {.access_key_id = "AKIDEXAMPLE", .secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"});
+  c.retry.base_delay = 10ms;  // a retry, if any, costs little time
+  return c;
+}
+
+class TlsServer {
+ public:
+  TlsServer()
+      : dir_(std::filesystem::path(AWSDL_TEST_STATE_DIR) / ("tls-" + std::to_string(::getpid()) + "-" +
+                                                             std::to_string(counter_++))),
+        server_(TestServer::python(AWSDL_SOURCE_DIR "/tests/support/http_test_server.py",
+                                   {"--watch-stdin", "--tls-dir", dir_.string()})) {}
+  ~TlsServer() {
+    server_.stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  const TestServer& server() const { return server_; }
+  std::string cert() const { return (dir_ / "cert.pem").string(); }
+  std::string missing() const { return (dir_ / "missing.pem").string(); }
+  std::string url(const std::string& path) const { return "https://" + server_.host_port() + path; }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path dir_;
+  TestServer server_;
+};
+
+TEST_F(CurlTransportTest, UnverifiableCertificateFailsAtOnceNamingTheProblemAndAwsCaBundle) {
+  TlsServer tls;
+  ASSERT_TRUE(tls.server().ok()) << tls.server().error();
+
+  auto counting = std::make_shared<CountingTransport>(transport());
+  internal::ServiceClient client(echo_config(counting, tls.url("/echo")), echo_service());
+  auto r = client.call_json("Ping", "{}");
+  ASSERT_FALSE(r.ok());
+  const Error& e = r.error();
+  EXPECT_EQ(counting->sends.load(), 1) << "a certificate that did not verify will not verify on a retry: "
+                                       << e.to_string();
+  EXPECT_EQ(e.code, "TlsVerificationFailed") << e.to_string();
+  EXPECT_FALSE(e.retryable);
+  EXPECT_NE(e.message.find("self-signed certificate"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("AWS_CA_BUNDLE"), std::string::npos) << e.message;
+  EXPECT_EQ(e.to_string().find("retryable"), std::string::npos) << e.to_string();
+
+  // With the server's CA in the bundle the same call goes through.
+  auto with_ca = std::make_shared<CountingTransport>(transport({.ca_bundle = tls.cert()}));
+  internal::ServiceClient trusted(echo_config(with_ca, tls.url("/echo")), echo_service());
+  auto ok = trusted.call_json("Ping", "{}");
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ(with_ca->sends.load(), 1);
+}
+
+TEST_F(CurlTransportTest, UnreadableCaBundleIsNotRetriedAndSaysWhereItCameFrom) {
+  TlsServer tls;
+  ASSERT_TRUE(tls.server().ok()) << tls.server().error();
+  auto counting = std::make_shared<CountingTransport>(transport({.ca_bundle = tls.missing()}));
+  internal::ServiceClient client(echo_config(counting, tls.url("/echo")), echo_service());
+  auto r = client.call_json("Ping", "{}");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(counting->sends.load(), 1) << r.error().to_string();
+  EXPECT_EQ(r.error().code, "TlsError");
+  EXPECT_FALSE(r.error().retryable);
+  EXPECT_NE(r.error().message.find("AWS_CA_BUNDLE"), std::string::npos) << r.error().message;
+}
+
+TEST_F(CurlTransportTest, ConfigTakesTheCaBundleFromTheEnvironmentThenTheProfile) {
+  TlsServer tls;
+  ASSERT_TRUE(tls.server().ok()) << tls.server().error();
+  testsupport::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  testsupport::ScopedEnv env;
+  env.clear_prefix("AWS_");
+  env.set("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+  env.set("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+  env.set("AWS_REGION", "us-east-1");
+  env.set("AWS_EC2_METADATA_DISABLED", "true");
+  env.set("AWS_SHARED_CREDENTIALS_FILE", dir.write("credentials", ""));
+
+  auto call = [&](const std::string& profile_ca, std::optional<std::string> env_ca) -> std::pair<std::string, Status> {
+    env.set("AWS_CONFIG_FILE",
+            dir.write("config", profile_ca.empty() ? "[default]\n" : "[default]\nca_bundle = " + profile_ca + "\n"));
+    if (env_ca) env.set("AWS_CA_BUNDLE", *env_ca);
+    else env.unset("AWS_CA_BUNDLE");
+    auto c = Config::from_environment();
+    if (!c) return {"", std::move(c).error()};
+    c->endpoint_url = tls.url("/echo");
+    c->retry.base_delay = 10ms;
+    internal::ServiceClient client(*c, echo_service());
+    auto r = client.call_json("Ping", "{}");
+    if (!r) return {c->ca_bundle, std::move(r).error()};
+    return {c->ca_bundle, Status{}};
+  };
+
+  {  // Neither: the system's CAs, which do not know the test server's.
+    auto [bundle, s] = call("", std::nullopt);
+    EXPECT_EQ(bundle, "");
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code, "TlsVerificationFailed") << s.error().to_string();
+  }
+  {  // The profile's ca_bundle.
+    auto [bundle, s] = call(tls.cert(), std::nullopt);
+    EXPECT_EQ(bundle, tls.cert());
+    EXPECT_TRUE(s.ok()) << s.error().to_string();
+  }
+  {  // AWS_CA_BUNDLE wins over the profile, as in the AWS CLI.
+    auto [bundle, s] = call(tls.missing(), tls.cert());
+    EXPECT_EQ(bundle, tls.cert());
+    EXPECT_TRUE(s.ok()) << s.error().to_string();
+  }
+  {
+    auto [bundle, s] = call(tls.cert(), tls.missing());
+    EXPECT_EQ(bundle, tls.missing());
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code, "TlsError") << s.error().to_string();
+  }
+  {  // An empty AWS_CA_BUNDLE is as good as unset.
+    auto [bundle, s] = call(tls.cert(), std::string());
+    EXPECT_EQ(bundle, tls.cert());
+    EXPECT_TRUE(s.ok()) << s.error().to_string();
+  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -84,7 +84,9 @@ TEST(RetryLoop, Classification) {
   EXPECT_EQ(classify_error(e), RetryKind::kNone);
   e.http_status = 502;
   EXPECT_EQ(classify_error(e), RetryKind::kTransient);
-  EXPECT_EQ(classify_error(Error::make(ErrorKind::kNetwork, "ConnectionReset", "x")), RetryKind::kTransient);
+  EXPECT_EQ(classify_error(Error::make(ErrorKind::kNetwork, "ConnectionReset", "x", true)), RetryKind::kTransient);
+  // A network failure the transport knows to be permanent (a certificate that does not verify).
+  EXPECT_EQ(classify_error(Error::make(ErrorKind::kNetwork, "TlsVerificationFailed", "x", false)), RetryKind::kNone);
   EXPECT_EQ(classify_error(Error::make(ErrorKind::kTimeout, "AttemptTimeout", "x")), RetryKind::kTimeout);
   EXPECT_EQ(classify_error(Error::make(ErrorKind::kCancelled, "Cancelled", "x")), RetryKind::kNone);
   EXPECT_EQ(classify_error(Error::make(ErrorKind::kParse, "MalformedXml", "x", true)), RetryKind::kTransient);
@@ -399,6 +401,19 @@ TEST(RetryLoop, NetworkErrorIsRetried) {
   auto r = h.call(c);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(h.transport->request_count(), 2u);
+}
+
+TEST(RetryLoop, PermanentNetworkErrorIsNotRetried) {
+  Harness h;
+  h.transport->push_error(Error::make(ErrorKind::kNetwork, "TlsVerificationFailed", "self-signed certificate", false));
+  h.transport->push(200, kOkBody);
+  auto c = h.client();
+  auto r = h.call(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(h.transport->request_count(), 1u);
+  EXPECT_EQ(r.error().code, "TlsVerificationFailed");
+  EXPECT_FALSE(r.error().retryable);
+  EXPECT_EQ(h.clock->total_slept(), 0ms);
 }
 
 TEST(RetryLoop, TruncatedSuccessBodyIsRetried) {

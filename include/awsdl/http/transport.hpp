@@ -31,7 +31,7 @@ struct AWSDL_EXPORT TransportOptions {
   /// Abort when no byte moved for this long; 0 = never.
   Millis stall_timeout{std::chrono::seconds(30)};
   bool verify_tls = true;
-  std::string ca_bundle;  // a PEM file; empty = system default
+  std::string ca_bundle;  // a PEM file; empty = system default (Config: AWS_CA_BUNDLE, profile ca_bundle)
   /// Proxies come from the standard environment (https_proxy, http_proxy, no_proxy)
   /// unless this is false.
   bool proxy_from_environment = true;
@@ -45,8 +45,9 @@ class AWSDL_EXPORT Transport {
  public:
   virtual ~Transport();
   /// Sends one request and returns the response, whatever its status. Errors are only for
-  /// failures to get a complete answer: network (retryable), timeout, cancelled, a sink
-  /// error, a body shorter than its Content-Length.
+  /// failures to get a complete answer: network (retryable unless it would fail the same way
+  /// again, as a certificate that does not verify), timeout, cancelled, a sink error, a body
+  /// shorter than its Content-Length.
   virtual Result<Response> send(const Request& request, const SendOptions& options) = 0;
 };
 
