@@ -3,6 +3,7 @@
 // mode, cancellation, proxies from the environment and TLS verification.
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -26,6 +28,7 @@
 #include "awsdl/config.hpp"
 #include "awsdl/http/transport.hpp"
 #include "internal/service_client.hpp"
+#include "support/run_process.hpp"
 #include "support/scoped_env.hpp"
 #include "support/test_server.hpp"
 
@@ -966,6 +969,99 @@ TEST_F(CurlTransportTest, ConfigTakesTheCaBundleFromTheEnvironmentThenTheProfile
     EXPECT_EQ(bundle, tls.cert());
     EXPECT_TRUE(s.ok()) << s.error().to_string();
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Name lookup failures, injected with tests/support/resolver_shim.c (no real DNS involved)
+
+using ShimLookups = long (*)(const char*);
+
+ShimLookups resolver_shim() { return reinterpret_cast<ShimLookups>(::dlsym(RTLD_DEFAULT, "awsdl_resolver_shim_lookups")); }
+
+// Runs the current test again in a child process with the shim preloaded and `rules` as its
+// AWSDL_RESOLVER_SHIM_FAIL; the child's verdict is this test's.
+void rerun_under_resolver_shim(const std::string& rules) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    if (auto eq = kv.find('='); eq != std::string_view::npos) env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+  }
+  env["LD_PRELOAD"] = AWSDL_RESOLVER_SHIM;
+  env["AWSDL_RESOLVER_SHIM_FAIL"] = rules;
+  // Under ASan the preloaded (uninstrumented) shim comes before the sanitizer's runtime.
+  env["ASAN_OPTIONS"] = env["ASAN_OPTIONS"] + (env["ASAN_OPTIONS"].empty() ? "" : ":") + "verify_asan_link_order=0";
+  auto self = std::filesystem::read_symlink("/proc/self/exe").string();
+  auto r = testsupport::run_process(self, {std::string("--gtest_filter=") + info->test_suite_name() + "." + info->name()},
+                                    env, std::chrono::seconds(120));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("[  PASSED  ] 1 test."), std::string::npos) << r.out << r.err;
+}
+
+TEST_F(CurlTransportTest, FailedNameLookupDoesNotBreakTheNextRequest) {
+  if (!resolver_shim()) {
+    rerun_under_resolver_shim("flaky.test=1,down.test=-1,flaky-call.test=1,down-call.test=-1");
+    return;
+  }
+  const std::string port = std::to_string(server_->port());
+  auto t = transport();
+  Request r = request("/echo?host=flaky");
+  r.host = "flaky.test:" + port;
+  auto first = t->send(r, {});
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().kind, ErrorKind::kNetwork);
+  EXPECT_EQ(first.error().code, "DnsError") << first.error().to_string();
+  EXPECT_TRUE(first.error().retryable);
+  // The same transport (and so the same pooled handle) resolves the name the second time.
+  auto second = echo_of(t->send(r, {}));
+  ASSERT_TRUE(second.IsObject());
+  EXPECT_EQ(echoed_header(second, "Host"), std::vector<std::string>{"flaky.test:" + port});
+  EXPECT_EQ(resolver_shim()("flaky.test"), 2);
+
+  // A name that never resolves says so every time, never a libcurl setup failure.
+  Request down = request("/echo");
+  down.host = "down.test:" + port;
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    auto got = t->send(down, {});
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.error().code, "DnsError") << got.error().to_string();
+    EXPECT_TRUE(got.error().retryable);
+  }
+  EXPECT_EQ(resolver_shim()("down.test"), 3);
+  EXPECT_TRUE(echo_of(t->send(request("/echo"), {})).IsObject());
+
+  // Through the retry loop: one failed lookup costs one attempt, and the call succeeds...
+  auto counting = std::make_shared<CountingTransport>(transport());
+  internal::ServiceClient flaky(echo_config(counting, "http://flaky-call.test:" + port + "/echo"), echo_service());
+  auto ok = flaky.call_json("Ping", "{}");
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ(counting->sends.load(), 2);
+  // ...while a name that never resolves is reported as a retryable DNS failure.
+  auto counting_down = std::make_shared<CountingTransport>(transport());
+  internal::ServiceClient gone(echo_config(counting_down, "http://down-call.test:" + port + "/echo"), echo_service());
+  auto bad = gone.call_json("Ping", "{}");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "DnsError") << bad.error().to_string();
+  EXPECT_TRUE(bad.error().retryable);
+  EXPECT_NE(bad.error().message.find("gave up after 3 attempts"), std::string::npos) << bad.error().message;
+  EXPECT_EQ(counting_down->sends.load(), 3);
+}
+
+TEST_F(CurlTransportTest, RefusedOptionIsNamedAndTheHandleIsReplaced) {
+  // libcurl refuses strings over 8 MB (CURL_MAX_INPUT_LENGTH): a way to make setup fail.
+  auto t = transport({.user_agent = std::string(9u << 20, 'a')});
+  auto r = t->send(request("/echo"), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "CurlSetupFailed");
+  EXPECT_NE(r.error().message.find("CURLOPT_USERAGENT was refused"), std::string::npos) << r.error().message;
+  EXPECT_LT(r.error().message.size(), 1000u);
+  // The next request, which needs no such option, is sent normally.
+  Request ok = request("/echo");
+  ok.headers.add("User-Agent", "mine/1");
+  auto d = echo_of(t->send(ok, {}));
+  ASSERT_TRUE(d.IsObject());
+  EXPECT_EQ(echoed_header(d, "User-Agent"), std::vector<std::string>{"mine/1"});
 }
 
 // ---------------------------------------------------------------------------------------

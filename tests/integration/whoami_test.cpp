@@ -198,5 +198,24 @@ TEST_F(WhoamiTest, UntrustedCertificateFailsOnceWithTheCaBundleHint) {
   EXPECT_EQ(trusted.err.find("certificate"), std::string::npos) << trusted.err;
 }
 
+TEST_F(WhoamiTest, OneFailedNameLookupIsRetriedAndAPersistentOneIsADnsError) {
+  // tests/support/resolver_shim.c makes getaddrinfo fail for the names listed (flaky.test
+  // once, down.test always) and then resolves them to 127.0.0.1: no real DNS involved.
+  auto env = env_with_keys();
+  env["LD_PRELOAD"] = AWSDL_RESOLVER_SHIM;
+  env["AWSDL_RESOLVER_SHIM_FAIL"] = "flaky.test=1,down.test=-1";
+  const std::string port = std::to_string(sandbox.port());
+  auto r = whoami({"--endpoint-url", "http://flaky.test:" + port}, env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(Sandbox::kAccount), std::string::npos) << r.out;
+
+  auto down = whoami({"--endpoint-url", "http://down.test:" + port}, env);
+  EXPECT_EQ(down.exit_code, 1) << down.err;
+  EXPECT_NE(down.err.find("DnsError"), std::string::npos) << down.err;
+  EXPECT_NE(down.err.find("down.test"), std::string::npos) << down.err;
+  EXPECT_EQ(down.err.find("CurlSetupFailed"), std::string::npos) << down.err;
+  EXPECT_NE(down.err.find("gave up after 3 attempts"), std::string::npos) << down.err;
+}
+
 }  // namespace
 }  // namespace awsdl
