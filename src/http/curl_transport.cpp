@@ -232,7 +232,7 @@ Result<Response> CurlTransport::send(const Request& request, const SendOptions& 
     }
   } reset{slot};
   char errbuf[CURL_ERROR_SIZE] = {0};
-  CurlTransfer transfer(request, options, options_.max_header_bytes);
+  CurlTransfer transfer(request, options, options_.max_header_bytes, options_.max_body_bytes);
   Slist headers;
   if (auto configured = configure(slot->easy, request, transfer, headers, timeout_ms, errbuf); !configured) {
     // A handle curl refuses to configure is never used again (curl 7.88 refuses

@@ -646,6 +646,69 @@ TEST_F(CurlTransportTest, GarbageReplyIsAMalformedResponseNotTheCallersFault) {
   EXPECT_TRUE(echo_of(t->send(request("/echo"), {})).IsObject());
 }
 
+TEST_F(CurlTransportTest, BufferedBodyHasADefaultLimit) {
+  // 64 MiB announced by Content-Length: refused at once, not read into memory.
+  auto t = transport();
+  auto start = std::chrono::steady_clock::now();
+  auto r = t->send(request("/bytes?n=" + std::to_string(64u << 20)), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kParse);
+  EXPECT_EQ(r.error().code, "ResponseTooLarge") << r.error().to_string();
+  EXPECT_FALSE(r.error().retryable);
+  EXPECT_NE(r.error().message.find(std::to_string(16u << 20)), std::string::npos) << r.error().message;
+  EXPECT_LT(seconds_since(start), 2.0);
+  // A body streamed to a sink is not limited.
+  std::uint64_t received = 0;
+  SendOptions opts;
+  opts.sink = [&](std::string_view chunk) -> Result<void> {
+    received += chunk.size();
+    return {};
+  };
+  auto streamed = t->send(request("/bytes?n=" + std::to_string(24u << 20)), opts);
+  ASSERT_TRUE(streamed.ok()) << streamed.error().to_string();
+  EXPECT_EQ(received, 24u << 20);
+  EXPECT_TRUE(echo_of(t->send(request("/echo"), {})).IsObject());
+}
+
+TEST_F(CurlTransportTest, BufferedBodyLimitIsAnOptionPerTransportAndPerRequest) {
+  auto t = transport({.max_body_bytes = 100000});
+  auto fits = t->send(request("/bytes?n=100000"), {});
+  ASSERT_TRUE(fits.ok()) << fits.error().to_string();
+  EXPECT_EQ(fits->body.size(), 100000u);
+  auto over = t->send(request("/bytes?n=100001"), {});
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, "ResponseTooLarge");
+  // Without a Content-Length (chunked), the limit applies as the body arrives.
+  auto chunked = t->send(request("/chunked?chunks=500&size=1000"), {});
+  ASSERT_FALSE(chunked.ok());
+  EXPECT_EQ(chunked.error().code, "ResponseTooLarge") << chunked.error().to_string();
+  auto slow = t->send(request("/bytes?n=1000000&chunked=1&chunk=4096"), {});
+  ASSERT_FALSE(slow.ok());
+  EXPECT_EQ(slow.error().code, "ResponseTooLarge");
+  // A request may ask for less (a ranged read: the length of its range) or for more.
+  SendOptions ranged;
+  ranged.max_body_bytes = 1000;
+  auto small = t->send(request("/bytes?n=1001"), ranged);
+  ASSERT_FALSE(small.ok());
+  EXPECT_EQ(small.error().code, "ResponseTooLarge");
+  EXPECT_NE(small.error().message.find("1000"), std::string::npos) << small.error().message;
+  ranged.max_body_bytes = 1u << 20;
+  auto larger = t->send(request("/bytes?n=500000"), ranged);
+  ASSERT_TRUE(larger.ok()) << larger.error().to_string();
+  EXPECT_EQ(larger->body, pattern(0, 500000));
+  // HEAD announces a length it does not send: no limit applies.
+  auto head = t->send(request("/bytes?n=5000000", "HEAD"), {});
+  ASSERT_TRUE(head.ok()) << head.error().to_string();
+  // An error body is limited by the transport's limit, whatever the request allows.
+  SendOptions tiny;
+  tiny.max_body_bytes = 10;
+  auto err = t->send(request("/status?code=503"), tiny);
+  ASSERT_TRUE(err.ok()) << err.error().to_string();
+  EXPECT_EQ(err->status, 503);
+  EXPECT_NE(err->body.find("Status503"), std::string::npos);
+  EXPECT_TRUE(echo_of(t->send(request("/echo"), {})).IsObject());
+}
+
 TEST_F(CurlTransportTest, OversizedHeaderBlockIsAParseError) {
   auto t = transport();
   auto r = t->send(request("/big-headers?count=100&size=1000"), {});

@@ -23,6 +23,9 @@ struct AWSDL_EXPORT SendOptions {
   CancellationToken cancel;
   /// Called as bytes move: (bytes sent so far, bytes received so far).
   std::function<void(std::uint64_t sent, std::uint64_t received)> progress;
+  /// Largest 2xx body held in Response::body for this request (a ranged read: the range's
+  /// length); 0 = TransportOptions::max_body_bytes. Not applied to a body given to `sink`.
+  std::uint64_t max_body_bytes = 0;
 };
 
 /// Transport-wide settings.
@@ -39,6 +42,11 @@ struct AWSDL_EXPORT TransportOptions {
   std::string user_agent = "awsdl/0.1";
   /// Largest response header block accepted.
   std::size_t max_header_bytes = 64 * 1024;
+  /// Largest response body held in memory (Response::body): a longer one fails the request
+  /// with kParse "ResponseTooLarge" as soon as it is announced or exceeded, instead of
+  /// growing until a timeout. 16 MiB, well above any API answer the library reads; 0 = no
+  /// limit. A 2xx body streamed to SendOptions::sink is not limited.
+  std::uint64_t max_body_bytes = 16ull << 20;
 };
 
 class AWSDL_EXPORT Transport {

@@ -1,0 +1,130 @@
+// Answers a misbehaving service gives, through the sandbox's fault injection: ranged reads
+// answered with the whole object, next-page tokens that never end or repeat.
+#include <sys/resource.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "awsdl/s3/client.hpp"
+#include "awsdl/stage/stager.hpp"
+#include "support/sandbox.hpp"
+#include "support/scoped_env.hpp"
+
+namespace awsdl {
+namespace {
+
+using testsupport::Sandbox;
+
+// The process's peak resident size so far, in bytes. ctest runs every test in a process of
+// its own, so a growth seen here is this test's.
+std::uint64_t peak_rss() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<std::uint64_t>(u.ru_maxrss) * 1024;
+}
+
+// A streamed object body of `size` bytes (no copy in memory).
+s3::PutObjectRequest big_object(const std::string& bucket, const std::string& key, std::uint64_t size,
+                                std::shared_ptr<std::uint64_t> pos) {
+  s3::PutObjectRequest p;
+  p.bucket = bucket;
+  p.key = key;
+  p.content_length = size;
+  p.body_source = [pos, size](char* buf, std::size_t len) -> Result<std::size_t> {
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(len, size - *pos));
+    for (std::size_t i = 0; i < n; ++i) buf[i] = static_cast<char>('a' + (*pos + i) % 26);
+    *pos += n;
+    return n;
+  };
+  p.rewind_body = [pos] {
+    *pos = 0;
+    return true;
+  };
+  return p;
+}
+
+class HostileAnswers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(sandbox.ok()) << sandbox.error();
+    ASSERT_TRUE(sandbox.reset().ok());
+  }
+  void TearDown() override { (void)sandbox.clear_faults(); }
+
+  Sandbox sandbox;
+};
+
+TEST_F(HostileAnswers, RangedGetFromAServerThatIgnoresRangeStopsAtTheRange) {
+  s3::S3Client s3(sandbox.config());
+  ASSERT_TRUE(s3.create_bucket({.bucket = "ranges"}).ok());
+  auto pos = std::make_shared<std::uint64_t>(0);
+  ASSERT_TRUE(s3.put_object(big_object("ranges", "big", 8u << 20, pos)).ok());
+  s3::PutObjectRequest small;
+  small.bucket = "ranges";
+  small.key = "small";
+  small.body = std::string(100, 'x');
+  ASSERT_TRUE(s3.put_object(small).ok());
+
+  // Honoured: 206 and the range.
+  auto fine = s3.get_object({.bucket = "ranges", .key = "big", .range = s3::ByteRange{0, 1023}});
+  ASSERT_TRUE(fine.ok()) << fine.error().to_string();
+  EXPECT_EQ(fine->body.size(), 1024u);
+
+  ASSERT_TRUE(sandbox.set_faults(R"([{"kind":"ignore_range","service":"s3","operation":"GetObject"}])").ok());
+  auto got = s3.get_object({.bucket = "ranges", .key = "big", .range = s3::ByteRange{0, 1023}});
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().kind, ErrorKind::kParse);
+  EXPECT_EQ(got.error().code, "RangeIgnored") << got.error().to_string();
+  EXPECT_FALSE(got.error().retryable);
+  EXPECT_NE(got.error().message.find("bytes=0-1023"), std::string::npos) << got.error().message;
+
+  // From an offset, a 200 carries the wrong bytes whatever their number.
+  auto offset = s3.get_object({.bucket = "ranges", .key = "small", .range = s3::ByteRange{10, 19}});
+  ASSERT_FALSE(offset.ok());
+  EXPECT_EQ(offset.error().code, "RangeIgnored") << offset.error().to_string();
+
+  // From 0, a whole object no longer than the range is what was asked for.
+  auto whole = s3.get_object({.bucket = "ranges", .key = "small", .range = s3::ByteRange{0, 1023}});
+  ASSERT_TRUE(whole.ok()) << whole.error().to_string();
+  EXPECT_EQ(whole->body, std::string(100, 'x'));
+
+  // Streamed: the sink never sees more than the range.
+  std::uint64_t received = 0;
+  s3::ObjectSink sink;
+  sink.write = [&](std::string_view chunk) -> Result<void> {
+    received += chunk.size();
+    return {};
+  };
+  auto streamed = s3.get_object({.bucket = "ranges", .key = "big", .range = s3::ByteRange{0, 1023}}, sink);
+  ASSERT_FALSE(streamed.ok());
+  EXPECT_EQ(streamed.error().code, "RangeIgnored") << streamed.error().to_string();
+  EXPECT_LE(received, 1024u);
+}
+
+TEST_F(HostileAnswers, ManifestFromAServerThatIgnoresRangeIsNotReadWhole) {
+  constexpr std::uint64_t kSize = 64u << 20;
+  s3::S3Client s3(sandbox.config());
+  ASSERT_TRUE(s3.create_bucket({.bucket = "manifests"}).ok());
+  // A huge object where the archive's sidecar manifest belongs.
+  auto pos = std::make_shared<std::uint64_t>(0);
+  ASSERT_TRUE(s3.put_object(big_object("manifests", stage::manifest_key("data.tar"), kSize, pos)).ok());
+  ASSERT_TRUE(sandbox.set_faults(R"([{"kind":"ignore_range","service":"s3","operation":"GetObject"}])").ok());
+
+  testsupport::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  stage::Stager stager(sandbox.config());
+  const std::uint64_t before = peak_rss();
+  auto r = stager.unstage("s3://manifests/data.tar", dir.file("out"));
+  const std::uint64_t grew = peak_rss() - before;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "MalformedManifest") << r.error().to_string();
+  EXPECT_NE(r.error().message.find("larger than 4096 bytes"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("Range"), std::string::npos) << r.error().message;
+  EXPECT_LT(grew, 8u << 20) << "the whole object was read into memory";
+}
+
+}  // namespace
+}  // namespace awsdl
