@@ -32,6 +32,12 @@ struct AWSDL_EXPORT Config {
   bool s3_force_path_style = false;
   RetryOptions retry;
   TimeoutOptions timeouts;
+  /// The most pages one listing call (or one S3 ObjectPaginator) follows: a service that
+  /// still hands out a next-page token after that many fails the call with kParse
+  /// "PaginationLimitExceeded" naming the operation, rather than the list being cut short
+  /// silently or the call paging forever. A token handed out twice is kParse
+  /// "RepeatedNextToken" at once. 10000 pages: 10 million S3 keys.
+  int max_pages = 10000;
   Runtime runtime = Runtime::system();
   Logger logger;
   std::string profile;  // the profile in force, for information

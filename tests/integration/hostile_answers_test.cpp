@@ -6,9 +6,16 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <vector>
 
+#include "awsdl/autoscaling/autoscaling.hpp"
+#include "awsdl/cloudformation/cloudformation.hpp"
+#include "awsdl/ec2/ec2.hpp"
+#include "awsdl/ecr/ecr.hpp"
 #include "awsdl/s3/client.hpp"
+#include "awsdl/sagemaker/sagemaker.hpp"
 #include "awsdl/stage/stager.hpp"
 #include "support/sandbox.hpp"
 #include "support/scoped_env.hpp"
@@ -124,6 +131,59 @@ TEST_F(HostileAnswers, ManifestFromAServerThatIgnoresRangeIsNotReadWhole) {
   EXPECT_NE(r.error().message.find("larger than 4096 bytes"), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("Range"), std::string::npos) << r.error().message;
   EXPECT_LT(grew, 8u << 20) << "the whole object was read into memory";
+}
+
+template <class T>
+Status status_of(Result<T> r) {
+  if (!r) return std::move(r).error();
+  return {};
+}
+
+struct Listing {
+  const char* service;
+  const char* operation;
+  std::function<Status(const Config&)> call;
+};
+
+TEST_F(HostileAnswers, EndlessOrRepeatedNextTokensAreErrorsNotTruncatedLists) {
+  s3::S3Client setup(sandbox.config());
+  ASSERT_TRUE(setup.create_bucket({.bucket = "listing"}).ok());
+  const std::vector<Listing> listings = {
+      {"cloudformation", "DescribeStacks",
+       [](const Config& c) -> Status { return status_of(cloudformation::CloudFormationClient(c).describe_stacks()); }},
+      {"autoscaling", "DescribeAutoScalingGroups",
+       [](const Config& c) -> Status { return status_of(autoscaling::AutoScalingClient(c).describe_groups()); }},
+      {"ec2", "DescribeInstances", [](const Config& c) -> Status { return status_of(ec2::Ec2Client(c).list_instances({})); }},
+      {"ecr", "DescribeRepositories",
+       [](const Config& c) -> Status { return status_of(ecr::EcrClient(c).describe_repositories()); }},
+      {"sagemaker", "ListTrainingJobs",
+       [](const Config& c) -> Status { return status_of(sagemaker::SageMakerClient(c).list_training_jobs()); }},
+      {"s3", "ListObjectsV2",
+       [](const Config& c) -> Status { return status_of(s3::S3Client(c).list_all_objects("listing", "", 1000000)); }},
+  };
+  for (const auto& l : listings) {
+    SCOPED_TRACE(l.operation);
+    Config config = sandbox.config();
+    config.max_pages = 8;
+    for (bool repeat : {false, true}) {
+      ASSERT_TRUE(sandbox.clear_faults().ok());
+      ASSERT_TRUE(sandbox.clear_requests().ok());
+      ASSERT_TRUE(sandbox
+                      .set_faults(std::string(R"([{"kind":"endless_token","service":")") + l.service +
+                                  R"(","operation":")" + l.operation + R"(","repeat":)" + (repeat ? "true" : "false") +
+                                  "}]")
+                      .ok());
+      auto s = l.call(config);
+      ASSERT_FALSE(s.ok()) << "an endless listing came back as a complete one";
+      EXPECT_EQ(s.error().code, repeat ? "RepeatedNextToken" : "PaginationLimitExceeded") << s.error().to_string();
+      EXPECT_NE(s.error().message.find(l.operation), std::string::npos) << s.error().message;
+      auto log = sandbox.requests();
+      ASSERT_TRUE(log.ok());
+      std::size_t calls = 0;
+      for (const auto& e : *log) calls += e.operation == l.operation ? 1 : 0;
+      EXPECT_EQ(calls, repeat ? 2u : 8u);
+    }
+  }
 }
 
 }  // namespace
