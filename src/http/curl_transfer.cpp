@@ -139,6 +139,13 @@ std::size_t CurlTransfer::on_header(std::string_view line) {
   return consumed;
 }
 
+bool CurlTransfer::uploading() const {
+  if (request.method == "HEAD") return false;
+  if (!request.body_source) return reported_sent < request.body.size();
+  if (upload_length) return reported_sent < *upload_length;
+  return !body_source_done;
+}
+
 std::uint64_t CurlTransfer::body_limit() const {
   if (response.status / 100 == 2 && options.max_body_bytes > 0) return options.max_body_bytes;
   return max_body_bytes;
@@ -220,6 +227,7 @@ std::size_t CurlTransfer::on_read(char* buf, std::size_t len) {
                               describe_request(request) + ": the body source returned more bytes than asked for");
     return CURL_READFUNC_ABORT;
   }
+  if (*got == 0) body_source_done = true;
   if (*got == 0 && upload_length && body_offset < *upload_length) {
     abort_error = Error::make(ErrorKind::kInvalidArgument, "BodyTooShort",
                               describe_request(request) + ": the body source ended after " + std::to_string(body_offset) +

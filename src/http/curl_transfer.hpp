@@ -37,9 +37,13 @@ struct CurlTransfer {
   /// When a byte last moved (or the request started going out), for the stall check.
   std::chrono::steady_clock::time_point last_activity{};
   std::uint64_t body_offset = 0;  // bytes of the request body handed to curl so far
-  std::uint64_t reported_sent = 0;
-  std::uint64_t reported_received = 0;
+  std::uint64_t reported_sent = 0;      // bytes curl sent so far (request body)
+  std::uint64_t reported_received = 0;  // bytes curl received so far (answer body)
   bool progress_reported = false;
+  bool body_source_done = false;        // a streamed body of unknown length has ended
+
+  /// Whether the request's body is still going out.
+  bool uploading() const;
 
   /// Registers the callbacks below on `easy`, with this transfer as their user data.
   void install(CURL* easy);

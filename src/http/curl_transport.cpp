@@ -252,6 +252,12 @@ Result<Response> CurlTransport::send(const Request& request, const SendOptions& 
     return Error::make(ErrorKind::kInternal, "CurlSetupFailed", describe_request(request) + ": could not start the transfer");
   CURLcode result = CURLE_OK;
   const Millis stall = options_.stall_timeout;
+  // The minimum rate, measured over consecutive windows while a body moves either way.
+  const std::uint64_t min_rate = options.min_bytes_per_second.value_or(options_.min_bytes_per_second);
+  const Millis rate_window = options_.min_rate_window;
+  bool in_window = false;
+  std::chrono::steady_clock::time_point window_start{};
+  std::uint64_t window_base = 0;
   bool done = false;
   std::string loop_failure;
   while (!done) {
@@ -280,11 +286,40 @@ Result<Response> CurlTransport::send(const Request& request, const SendOptions& 
     }
     // curl's low-speed check averages over a window of seconds; this catches "no byte for
     // stall_timeout" precisely, once the request is on its way.
-    if (stall.count() > 0 && transfer.connected && std::chrono::steady_clock::now() - transfer.last_activity > stall) {
+    const auto now = std::chrono::steady_clock::now();
+    if (stall.count() > 0 && transfer.connected && now - transfer.last_activity > stall) {
       transfer.abort_error = Error::make(
           ErrorKind::kTimeout, "StallTimeout",
           describe_request(request) + ": no data moved for " + std::to_string(stall.count()) + " ms", true);
       break;
+    }
+    // A trickle keeps the stall check quiet: while the request's body goes out or the
+    // answer's comes in (not while the server works on its answer), at least min_rate must
+    // move in every window.
+    if (min_rate > 0 && rate_window.count() > 0 && transfer.connected &&
+        (transfer.uploading() || transfer.headers_complete)) {
+      const std::uint64_t moved = transfer.reported_sent + transfer.reported_received;
+      if (!in_window) {
+        in_window = true;
+        window_start = now;
+        window_base = moved;
+      } else if (now - window_start >= rate_window) {
+        const auto elapsed = std::chrono::duration_cast<Millis>(now - window_start);
+        const std::uint64_t needed = min_rate * static_cast<std::uint64_t>(rate_window.count()) / 1000;
+        if (moved - window_base < needed) {
+          transfer.abort_error = Error::make(
+              ErrorKind::kTimeout, "StallTimeout",
+              describe_request(request) + ": only " + std::to_string(moved - window_base) + " bytes moved in " +
+                  std::to_string(elapsed.count()) + " ms, below the minimum of " + std::to_string(min_rate) +
+                  " bytes/s (TransportOptions::min_bytes_per_second)",
+              true);
+          break;
+        }
+        window_start = now;
+        window_base = moved;
+      }
+    } else {
+      in_window = false;
     }
     if (CURLMcode mc = curl_multi_poll(slot->multi, nullptr, 0, kPollMillis, nullptr); mc != CURLM_OK) {
       loop_failure = curl_multi_strerror(mc);

@@ -135,6 +135,9 @@ Result<CompleteMultipartUploadResult> S3Client::complete_multipart_upload(const 
   r.query("uploadId", upload.upload_id);
   r.body(w.finish(), "application/xml");
   auto op = s3_operation("CompleteMultipartUpload", upload.bucket, options);
+  // S3 answers 200 at once and then sends a space now and then until the object is
+  // assembled, which can take minutes: not a stalled transfer.
+  op.min_bytes_per_second = 0;
   op.check = [](const http::Response& resp) { return internal::s3_error_in_200(resp); };
   AWSDL_ASSIGN_OR_RETURN(http::Response resp, client_->call_rest(r, std::move(op)));
   AWSDL_ASSIGN_OR_RETURN(CompleteMultipartUploadResult out, internal::s3::parse_complete_multipart(resp.body));

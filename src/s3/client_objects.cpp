@@ -280,6 +280,7 @@ Result<CopyObjectResult> S3Client::copy_object(const CopyObjectRequest& request,
     r.optional_header("x-amz-server-side-encryption-aws-kms-key-id", request.attributes.sse_kms_key_id);
   }
   auto op = s3_operation("CopyObject", request.bucket, options);
+  op.min_bytes_per_second = 0;  // as CompleteMultipartUpload: spaces while S3 copies
   op.check = [](const http::Response& resp) { return internal::s3_error_in_200(resp); };
   AWSDL_ASSIGN_OR_RETURN(http::Response resp, client_->call_rest(r, std::move(op)));
   AWSDL_ASSIGN_OR_RETURN(CopyObjectResult out, internal::s3::parse_copy_object(resp.body));

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -507,6 +508,61 @@ TEST_F(CurlTransportTest, StallTimeoutWhenNoBytesArrive) {
   EXPECT_EQ(r.error().code, "StallTimeout");
   EXPECT_TRUE(r.error().retryable);
   EXPECT_LT(seconds_since(start), 4.0);
+}
+
+TEST_F(CurlTransportTest, TrickleBelowTheMinimumRateIsAStallWhileTheAnswerArrives) {
+  // 2000 bytes/s, below a minimum of 10000 over 500 ms; bytes never stop for stall_timeout.
+  auto t = transport({.stall_timeout = 5s, .min_bytes_per_second = 10000, .min_rate_window = 500ms});
+  SendOptions opts;
+  opts.attempt_timeout = 10s;
+  auto start = std::chrono::steady_clock::now();
+  auto r = t->send(request("/slow?n=100000&chunk=100&interval_ms=50"), opts);
+  double took = seconds_since(start);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kTimeout);
+  EXPECT_EQ(r.error().code, "StallTimeout") << r.error().to_string();
+  EXPECT_TRUE(r.error().retryable);
+  EXPECT_NE(r.error().message.find("10000 bytes/s"), std::string::npos) << r.error().message;
+  EXPECT_GE(took, 0.45);
+  EXPECT_LT(took, 2.5);
+  // Fast enough: 60000 bytes/s.
+  auto fine = t->send(request("/slow?n=30000&chunk=3000&interval_ms=50"), opts);
+  ASSERT_TRUE(fine.ok()) << fine.error().to_string();
+  EXPECT_EQ(fine->body, pattern(0, 30000));
+  // Waiting for an answer to begin is not a slow transfer.
+  auto waited = t->send(request("/delay?ms=1500"), opts);
+  ASSERT_TRUE(waited.ok()) << waited.error().to_string();
+  // A request may turn the minimum off.
+  SendOptions off = opts;
+  off.min_bytes_per_second = 0;
+  auto trickled = t->send(request("/slow?n=2000&chunk=100&interval_ms=50"), off);
+  ASSERT_TRUE(trickled.ok()) << trickled.error().to_string();
+  EXPECT_EQ(trickled->body.size(), 2000u);
+}
+
+TEST_F(CurlTransportTest, TrickleBelowTheMinimumRateIsAStallWhileTheRequestGoesOut) {
+  // The server takes the upload at 2000 bytes/s once the socket buffers are full.
+  auto t = transport({.stall_timeout = 5s, .min_bytes_per_second = 100000, .min_rate_window = 500ms});
+  constexpr std::uint64_t kSize = 64u << 20;
+  Request r = request("/slow-read?chunk=100&interval_ms=50", "PUT");
+  std::uint64_t pos = 0;
+  r.body_source = [&](char* buf, std::size_t len) -> Result<std::size_t> {
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(len, kSize - pos));
+    std::memset(buf, 'u', n);
+    pos += n;
+    return n;
+  };
+  r.body_length = kSize;
+  SendOptions opts;
+  opts.attempt_timeout = 15s;
+  auto start = std::chrono::steady_clock::now();
+  auto got = t->send(r, opts);
+  double took = seconds_since(start);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, "StallTimeout") << got.error().to_string();
+  EXPECT_LT(took, 5.0);
+  EXPECT_LT(pos, kSize);
+  EXPECT_TRUE(echo_of(t->send(request("/echo"), {})).IsObject());
 }
 
 TEST_F(CurlTransportTest, AttemptTimeoutEvenWhileBytesTrickle) {

@@ -16,6 +16,8 @@ Paths (query parameters in brackets, all optional; unknown paths get a 404 namin
                    header X-Body-Crc32.
   /slow            [n, chunk, interval_ms]: n pattern bytes, chunk bytes every interval_ms.
   /delay           [ms]: waits ms before answering "ok".
+  /slow-read       [chunk, interval_ms]: reads the request body chunk bytes every interval_ms,
+                   then answers "read <n>" (a server that takes an upload at a trickle).
   /stall           [after, seconds, total]: announces total bytes, sends after, stalls.
   /close-mid       [after]: announces more, sends after bytes, resets the connection.
   /short           [claim, send]: Content-Length claim, sends send bytes, closes cleanly.
@@ -174,7 +176,7 @@ class Handler(BaseHTTPRequestHandler):
         self.route = path
         handler = {
             "/echo": self.h_echo, "/bytes": self.h_bytes, "/slow": self.h_slow,
-            "/delay": self.h_delay, "/stall": self.h_stall, "/close-mid": self.h_close_mid,
+            "/delay": self.h_delay, "/slow-read": self.h_slow_read, "/stall": self.h_stall, "/close-mid": self.h_close_mid,
             "/short": self.h_short, "/big-headers": self.h_big_headers,
             "/big-header": self.h_big_header, "/redirect": self.h_redirect,
             "/chunked": self.h_chunked, "/status": self.h_status, "/drop": self.h_drop,
@@ -278,6 +280,23 @@ class Handler(BaseHTTPRequestHandler):
         self.read_body()
         self.sleep(self.int_param("ms", 1000) / 1000.0)
         self.send_simple(200, b"ok")
+
+    def h_slow_read(self):
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        chunk = max(1, self.int_param("chunk", 100))
+        interval = self.int_param("interval_ms", 100) / 1000.0
+        got = 0
+        deadline = time.monotonic() + MAX_SLEEP
+        while got < length and time.monotonic() < deadline:
+            data = self.rfile.read(min(chunk, length - got))
+            if not data:
+                break
+            got += len(data)
+            self.sleep(interval)
+        if got < length:
+            self.close_connection = True
+            return
+        self.send_simple(200, b"read %d" % got)
 
     def h_stall(self):
         self.read_body()
