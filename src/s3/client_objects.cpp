@@ -155,6 +155,9 @@ Result<GetObjectResult> S3Client::get_object(const GetObjectRequest& request, co
   // A ranged read holds at most the range in memory, even from a server that ignores Range.
   const auto asked = range_length(request);
   if (asked) op.max_body_bytes = *asked;
+  if (request.max_bytes > 0) op.max_body_bytes = asked ? std::min(*asked, request.max_bytes) : request.max_bytes;
+  // Past the range (not past a smaller max_bytes): the server did not honour it.
+  const bool limit_is_range = asked && op.max_body_bytes == *asked;
   op.check = [&request](const http::Response& resp) -> std::optional<Error> {
     if (auto e = check_range_status(request, resp)) return e;
     if (auto n = internal::header_int(resp, "Content-Length"); n && static_cast<std::uint64_t>(*n) != resp.body.size())
@@ -169,7 +172,7 @@ Result<GetObjectResult> S3Client::get_object(const GetObjectRequest& request, co
     return std::nullopt;
   };
   auto got = client_->call_rest(get_request(request, "GET"), std::move(op));
-  if (!got && asked && got.error().code == "ResponseTooLarge")
+  if (!got && limit_is_range && got.error().code == "ResponseTooLarge")
     return range_ignored(request, "the server sent more than those " + std::to_string(*asked) + " bytes",
                          got.error().http_status);
   AWSDL_ASSIGN_OR_RETURN(http::Response resp, std::move(got));

@@ -75,6 +75,15 @@ TEST_F(HostileAnswers, RangedGetFromAServerThatIgnoresRangeStopsAtTheRange) {
   small.body = std::string(100, 'x');
   ASSERT_TRUE(s3.put_object(small).ok());
 
+  // A whole object held in memory is limited too: by default to the transport's limit,
+  // or to what the caller allows.
+  auto capped = s3.get_object({.bucket = "ranges", .key = "big", .max_bytes = 1u << 20});
+  ASSERT_FALSE(capped.ok());
+  EXPECT_EQ(capped.error().code, "ResponseTooLarge") << capped.error().to_string();
+  auto allowed = s3.get_object({.bucket = "ranges", .key = "big", .max_bytes = 8u << 20});
+  ASSERT_TRUE(allowed.ok()) << allowed.error().to_string();
+  EXPECT_EQ(allowed->body.size(), 8u << 20);
+
   // Honoured: 206 and the range.
   auto fine = s3.get_object({.bucket = "ranges", .key = "big", .range = s3::ByteRange{0, 1023}});
   ASSERT_TRUE(fine.ok()) << fine.error().to_string();
