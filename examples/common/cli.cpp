@@ -167,13 +167,17 @@ std::string hint_for(const awsdl::Error& e) {
     return "check the access key and secret key in use (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or --profile)";
   if (e.code == "ExpiredToken" || e.code == "RequestExpired")
     return "the credentials have expired or the clock is off: refresh them (or fix the system clock)";
+  if (e.code == "TlsVerificationFailed")
+    return "the server's certificate is not trusted; if it comes from a private CA, set AWS_CA_BUNDLE (or ca_bundle in "
+           "the profile) to that CA's PEM file; retrying will not help";
   switch (e.kind) {
     case ErrorKind::kCredentials:
       return "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile with --profile";
     case ErrorKind::kNetwork:
-      return "check the endpoint (--endpoint-url, AWS_ENDPOINT_URL) and the network; it is safe to retry";
+      return e.retryable ? "check the endpoint (--endpoint-url, AWS_ENDPOINT_URL) and the network; it is safe to retry"
+                         : "check the endpoint (--endpoint-url, AWS_ENDPOINT_URL) and the TLS settings (AWS_CA_BUNDLE)";
     case ErrorKind::kTimeout:
-      return "the service did not answer in time; it is safe to retry";
+      return e.retryable ? "the service did not answer in time; it is safe to retry" : "the service did not answer in time";
     case ErrorKind::kInvalidArgument:
       return "fix the arguments (see --help)";
     default:

@@ -32,9 +32,19 @@ struct AWSDL_EXPORT Config {
   bool s3_force_path_style = false;
   RetryOptions retry;
   TimeoutOptions timeouts;
+  /// The most pages one listing call (or one S3 ObjectPaginator) follows: a service that
+  /// still hands out a next-page token after that many fails the call with kParse
+  /// "PaginationLimitExceeded" naming the operation, rather than the list being cut short
+  /// silently or the call paging forever. A token handed out twice is kParse
+  /// "RepeatedNextToken" at once. 10000 pages: 10 million S3 keys.
+  int max_pages = 10000;
   Runtime runtime = Runtime::system();
   Logger logger;
   std::string profile;  // the profile in force, for information
+  /// The CA bundle (PEM file) the default transport verifies TLS with: AWS_CA_BUNDLE, else
+  /// the profile's `ca_bundle`; empty = the system's CAs. For information: the transport is
+  /// made by from_environment (a transport given in Overrides is used as it is).
+  std::string ca_bundle;
   std::shared_ptr<internal::RetryQuota> retry_quota;  // shared by copies; made on first use
 
   /// What a caller can set before the environment is consulted (flags win over environment).

@@ -1,8 +1,7 @@
 #include "awsdl/autoscaling/autoscaling.hpp"
 
-#include <set>
-
 #include "internal/error_parser.hpp"
+#include "internal/pagination.hpp"
 #include "internal/query_serializer.hpp"
 #include "internal/service_client.hpp"
 #include "internal/xml.hpp"
@@ -11,7 +10,6 @@ namespace awsdl::autoscaling {
 namespace {
 
 constexpr const char* kVersion = "2011-01-01";
-constexpr int kMaxPages = 10000;  // bounded paging even if a service repeats itself
 
 using internal::QueryScope;
 using internal::xml_int;
@@ -77,9 +75,9 @@ Result<std::vector<Group>> AutoScalingClient::describe_groups(const DescribeGrou
   if (r.max_records && (*r.max_records < 1 || *r.max_records > 100))
     return Error::invalid_argument("InvalidParameterValue", "DescribeAutoScalingGroups: max_records must be 1..100");
   std::vector<Group> out;
-  std::set<std::string> tokens;
+  internal::PageGuard pages("AutoScaling DescribeAutoScalingGroups", client_->config().max_pages);
   std::string token;
-  for (int page = 0; page < kMaxPages; ++page) {
+  for (;;) {
     internal::QueryRequest q{"DescribeAutoScalingGroups", kVersion};
     if (!r.names.empty()) q.add_list("AutoScalingGroupNames", r.names);
     q.add_optional("NextToken", token).add_optional("MaxRecords", r.max_records);
@@ -92,11 +90,9 @@ Result<std::vector<Group>> AutoScalingClient::describe_groups(const DescribeGrou
     AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeAutoScalingGroups"));
     for (auto m : xml_list(result, "AutoScalingGroups")) out.push_back(parse_group(m));
     token = xml_text(result, "NextToken");
-    if (token.empty()) return out;
-    if (!tokens.insert(token).second)
-      return Error::make(ErrorKind::kParse, "RepeatedNextToken", "DescribeAutoScalingGroups returned a NextToken twice");
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
+    if (!more) return out;
   }
-  return Error::make(ErrorKind::kInternal, "TooManyPages", "DescribeAutoScalingGroups: too many pages");
 }
 
 Result<Group> AutoScalingClient::describe_group(const std::string& name, const CallOptions& options) const {
@@ -144,8 +140,9 @@ Result<std::vector<Activity>> AutoScalingClient::describe_scaling_activities(con
                                                                              int max_activities,
                                                                              const CallOptions& options) const {
   std::vector<Activity> out;
+  internal::PageGuard pages("AutoScaling DescribeScalingActivities", client_->config().max_pages);
   std::string token;
-  for (int page = 0; page < kMaxPages; ++page) {
+  for (;;) {
     internal::QueryRequest q{"DescribeScalingActivities", kVersion};
     q.add_optional("AutoScalingGroupName", group_name).add_optional("NextToken", token);
     AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
@@ -156,29 +153,28 @@ Result<std::vector<Activity>> AutoScalingClient::describe_scaling_activities(con
                      xml_text(m, "StatusMessage"), static_cast<int>(xml_int(m, "Progress").value_or(0))});
       if (max_activities > 0 && static_cast<int>(out.size()) >= max_activities) return out;
     }
-    std::string next = xml_text(result, "NextToken");
-    if (next.empty() || next == token) return out;
-    token = std::move(next);
+    token = xml_text(result, "NextToken");
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
+    if (!more) return out;
   }
-  return out;
 }
 
 Result<std::vector<GroupInstance>> AutoScalingClient::describe_instances(const std::vector<std::string>& ids,
                                                                          const CallOptions& options) const {
   std::vector<GroupInstance> out;
+  internal::PageGuard pages("AutoScaling DescribeAutoScalingInstances", client_->config().max_pages);
   std::string token;
-  for (int page = 0; page < kMaxPages; ++page) {
+  for (;;) {
     internal::QueryRequest q{"DescribeAutoScalingInstances", kVersion};
     if (!ids.empty()) q.add_list("InstanceIds", ids);
     q.add_optional("NextToken", token);
     AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
     AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeAutoScalingInstances"));
     for (auto m : xml_list(result, "AutoScalingInstances")) out.push_back(parse_instance(m));
-    std::string next = xml_text(result, "NextToken");
-    if (next.empty() || next == token) return out;
-    token = std::move(next);
+    token = xml_text(result, "NextToken");
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
+    if (!more) return out;
   }
-  return out;
 }
 
 namespace {

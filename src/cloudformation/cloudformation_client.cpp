@@ -1,9 +1,9 @@
 #include <cctype>
-#include <set>
 
 #include "cloudformation/cloudformation_internal.hpp"
 #include "internal/error_parser.hpp"
 #include "internal/idempotency_token.hpp"
+#include "internal/pagination.hpp"
 #include "internal/query_serializer.hpp"
 #include "internal/service_client.hpp"
 #include "internal/xml.hpp"
@@ -170,18 +170,18 @@ Result<std::vector<Stack>> CloudFormationClient::describe_stacks(const std::stri
                                                                  const CallOptions& options) const {
   if (!name.empty()) AWSDL_TRY(detail::check_stack_name(name, "DescribeStacks"));
   std::vector<Stack> out;
-  std::set<std::string> tokens;
+  internal::PageGuard pages("CloudFormation DescribeStacks", client_->config().max_pages);
   std::string token;
-  for (int page = 0; page < 10000; ++page) {
+  for (;;) {
     internal::QueryRequest q{"DescribeStacks", detail::kVersion};
     q.add_optional("StackName", name).add_optional("NextToken", token);
     AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
     AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeStacks"));
     for (auto m : xml_list(result, "Stacks")) out.push_back(parse_stack(m));
     token = xml_text(result, "NextToken");
-    if (token.empty() || !tokens.insert(token).second) return out;
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
+    if (!more) return out;
   }
-  return out;
 }
 
 Result<Stack> CloudFormationClient::describe_stack(const std::string& name, const CallOptions& options) const {
@@ -197,9 +197,9 @@ Result<std::vector<StackEvent>> CloudFormationClient::describe_stack_events(cons
                                                                             const CallOptions& options) const {
   AWSDL_TRY(detail::check_stack_name(name, "DescribeStackEvents"));
   std::vector<StackEvent> out;
-  std::set<std::string> tokens;
+  internal::PageGuard pages("CloudFormation DescribeStackEvents", client_->config().max_pages);
   std::string token;
-  for (int page = 0; page < 10000; ++page) {
+  for (;;) {
     internal::QueryRequest q{"DescribeStackEvents", detail::kVersion};
     q.add("StackName", name).add_optional("NextToken", token);
     AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
@@ -212,9 +212,9 @@ Result<std::vector<StackEvent>> CloudFormationClient::describe_stack_events(cons
       if (max_events > 0 && out.size() >= max_events) return out;
     }
     token = xml_text(result, "NextToken");
-    if (token.empty() || !tokens.insert(token).second) return out;
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
+    if (!more) return out;
   }
-  return out;
 }
 
 Result<std::vector<StackResource>> CloudFormationClient::describe_stack_resources(const std::string& name,

@@ -64,7 +64,16 @@ Result<Config> Config::from_environment(Overrides overrides) {
                        fmt::format("profile '{}' is not in {} or {}", c.profile, internal::config_file_path(popts),
                                    internal::credentials_file_path(popts)));
 
-  c.transport = overrides.transport ? overrides.transport : http::make_curl_transport();
+  // As the AWS CLI: AWS_CA_BUNDLE, else the profile's ca_bundle (an empty value is unset).
+  if (auto ca = first_setting("", "", {"AWS_CA_BUNDLE"}, profile, "ca_bundle"); ca && !ca->value.empty())
+    c.ca_bundle = internal::expand_tilde(ca->value);
+  if (overrides.transport) {
+    c.transport = overrides.transport;
+  } else {
+    http::TransportOptions topts;
+    topts.ca_bundle = c.ca_bundle;
+    c.transport = http::make_curl_transport(std::move(topts));
+  }
 
   auto region = first_setting(overrides.region, "the region override", {"AWS_REGION", "AWS_DEFAULT_REGION"},
                               profile, "region");

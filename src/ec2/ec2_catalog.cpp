@@ -3,6 +3,7 @@
 
 #include "ec2/ec2_internal.hpp"
 #include "internal/error_parser.hpp"
+#include "internal/pagination.hpp"
 #include "internal/service_client.hpp"
 
 namespace awsdl::ec2 {
@@ -35,8 +36,9 @@ Result<std::vector<InstanceTypeInfo>> Ec2Client::describe_instance_types(const s
                                                                          const std::vector<Filter>& filters,
                                                                          const CallOptions& options) const {
   std::vector<InstanceTypeInfo> out;
+  internal::PageGuard pages("EC2 DescribeInstanceTypes", client_->config().max_pages);
   std::string token;
-  for (int page_no = 0; page_no < 10000; ++page_no) {
+  for (;;) {
     auto q = detail::ec2_request("DescribeInstanceTypes");
     q.add_list("InstanceType", types);
     detail::add_filters(q, filters);
@@ -60,11 +62,10 @@ Result<std::vector<InstanceTypeInfo>> Ec2Client::describe_instance_types(const s
       t.gpu_memory_mib = xml_int(gpu, "totalGpuMemoryInMiB").value_or(0);
       out.push_back(std::move(t));
     }
-    std::string next = xml_text(root, "nextToken");
-    if (next.empty() || next == token) return out;
-    token = std::move(next);
+    token = xml_text(root, "nextToken");
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
+    if (!more) return out;
   }
-  return out;
 }
 
 Result<std::vector<AvailabilityZone>> Ec2Client::describe_availability_zones(const std::vector<Filter>& filters,

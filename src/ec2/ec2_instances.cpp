@@ -1,9 +1,9 @@
 // Instances: launch, describe (with the NextToken paginator), status, tags, terminate.
-#include <set>
 
 #include "ec2/ec2_internal.hpp"
 #include "internal/crypto.hpp"
 #include "internal/error_parser.hpp"
+#include "internal/pagination.hpp"
 #include "internal/service_client.hpp"
 
 namespace awsdl::ec2 {
@@ -95,18 +95,15 @@ Result<DescribeInstancesPage> Ec2Client::describe_instances(const DescribeInstan
 Result<std::vector<Instance>> Ec2Client::list_instances(DescribeInstancesRequest request,
                                                         const CallOptions& options) const {
   std::vector<Instance> out;
-  std::set<std::string> seen_tokens;
-  // Bounded: a service that hands back a token it already gave would otherwise loop forever.
-  for (int page_no = 0; page_no < 100000; ++page_no) {
+  internal::PageGuard pages("EC2 DescribeInstances", client_->config().max_pages);
+  for (;;) {
     AWSDL_ASSIGN_OR_RETURN(auto page, describe_instances(request, options));
     for (auto& res : page.reservations)
       for (auto& i : res.instances) out.push_back(std::move(i));
-    if (page.next_token.empty()) return out;
-    if (!seen_tokens.insert(page.next_token).second)
-      return Error::make(ErrorKind::kParse, "RepeatedNextToken", "DescribeInstances returned a NextToken twice");
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(page.next_token));
+    if (!more) return out;
     request.next_token = std::move(page.next_token);
   }
-  return Error::make(ErrorKind::kInternal, "TooManyPages", "DescribeInstances: more than 100000 pages");
 }
 
 Result<std::vector<InstanceStateChange>> Ec2Client::terminate_instances(const std::vector<std::string>& ids,
@@ -138,8 +135,9 @@ Result<std::vector<InstanceStatus>> Ec2Client::describe_instance_status(const st
                                                                         bool include_all,
                                                                         const CallOptions& options) const {
   std::vector<InstanceStatus> out;
+  internal::PageGuard pages("EC2 DescribeInstanceStatus", client_->config().max_pages);
   std::string token;
-  for (int page_no = 0; page_no < 100000; ++page_no) {
+  for (;;) {
     auto q = detail::ec2_request("DescribeInstanceStatus");
     q.add_list("InstanceId", ids);
     if (include_all) q.add("IncludeAllInstances", true);
@@ -149,11 +147,10 @@ Result<std::vector<InstanceStatus>> Ec2Client::describe_instance_status(const st
     for (auto item : xml_list(root, "instanceStatusSet", "item"))
       out.push_back({xml_text(item, "instanceId"), xml_text(item, "instanceState/name"),
                      xml_text(item, "instanceStatus/status"), xml_text(item, "systemStatus/status")});
-    std::string next = xml_text(root, "nextToken");
-    if (next.empty() || next == token) return out;
-    token = std::move(next);
+    token = xml_text(root, "nextToken");
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
+    if (!more) return out;
   }
-  return out;
 }
 
 }  // namespace awsdl::ec2

@@ -4,6 +4,7 @@
 #include "awsdl/ecr/ecr.hpp"
 #include "internal/crypto.hpp"
 #include "internal/json.hpp"
+#include "internal/pagination.hpp"
 #include "internal/json_protocol.hpp"
 #include "internal/service_client.hpp"
 
@@ -15,7 +16,6 @@ using internal::JsonWriter;
 
 // Pages are followed up to this many; a service that keeps answering a next token beyond
 // it is misbehaving, and a bounded loop turns that into an error instead of a hang.
-constexpr int kMaxPages = 1000;
 
 internal::ServiceInfo ecr_service() {
   internal::ServiceInfo s;
@@ -128,8 +128,9 @@ Result<std::vector<Repository>> EcrClient::describe_repositories(const std::vect
                                                                  const CallOptions& options) const {
   for (const auto& n : names) AWSDL_TRY(check_name(n, "DescribeRepositories"));
   std::vector<Repository> out;
+  internal::PageGuard pages("ECR DescribeRepositories", client_->config().max_pages);
   std::string token;
-  for (int page = 0; page < kMaxPages; ++page) {
+  for (;;) {
     JsonWriter w;
     w.start_object().optional_field("registryId", registry_id);
     if (!names.empty()) {
@@ -142,9 +143,9 @@ Result<std::vector<Repository>> EcrClient::describe_repositories(const std::vect
     if (const auto* list = internal::json_array(doc.root(), "repositories"))
       for (const auto& r : list->GetArray()) out.push_back(parse_repository(r));
     token = internal::json_string_or(doc.root(), "nextToken");
-    if (token.empty()) return out;
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
+    if (!more) return out;
   }
-  return Error::make(ErrorKind::kParse, "TooManyPages", "DescribeRepositories: the service kept answering a next page");
 }
 
 Result<Repository> EcrClient::delete_repository(const std::string& name, bool force, const std::string& registry_id,
@@ -246,8 +247,9 @@ Result<std::vector<ImageDetail>> EcrClient::describe_images(const std::string& r
   AWSDL_TRY(check_name(repository, "DescribeImages"));
   AWSDL_TRY(check_image_ids(ids, "DescribeImages"));
   std::vector<ImageDetail> out;
+  internal::PageGuard pages("ECR DescribeImages", client_->config().max_pages);
   std::string token;
-  for (int page = 0; page < kMaxPages; ++page) {
+  for (;;) {
     JsonWriter w;
     w.start_object().field("repositoryName", repository);
     if (!ids.empty()) {
@@ -276,9 +278,9 @@ Result<std::vector<ImageDetail>> EcrClient::describe_images(const std::string& r
         out.push_back(std::move(i));
       }
     token = internal::json_string_or(doc.root(), "nextToken");
-    if (token.empty()) return out;
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
+    if (!more) return out;
   }
-  return Error::make(ErrorKind::kParse, "TooManyPages", "DescribeImages: the service kept answering a next page");
 }
 
 Result<BatchDeleteImageResult> EcrClient::batch_delete_image(const std::string& repository,

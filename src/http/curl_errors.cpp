@@ -39,6 +39,14 @@ Mapped classify_timeout(const CurlFailure& f) {
   return {ErrorKind::kTimeout, "Timeout", "the attempt timed out", true};
 }
 
+// A certificate that did not verify will not verify on the next attempt either.
+Mapped verification_failed() {
+  return {ErrorKind::kNetwork, "TlsVerificationFailed",
+          "the server's certificate could not be verified; if the endpoint uses a private or self-signed CA, "
+          "set AWS_CA_BUNDLE (or ca_bundle in the profile) to that CA's PEM file",
+          false};
+}
+
 Mapped classify(const CurlFailure& f) {
   if (f.proxy_status != 0 && f.proxy_status / 100 != 2)
     return {ErrorKind::kNetwork, "ProxyError", "the proxy refused the tunnel", true};
@@ -61,25 +69,48 @@ Mapped classify(const CurlFailure& f) {
     case CURLE_BAD_CONTENT_ENCODING:
       return {ErrorKind::kParse, "MalformedResponse", "the server's answer is not valid HTTP", true};
     case CURLE_SSL_CONNECT_ERROR:
+      // Some TLS libraries report a failed certificate check as a failed handshake.
+      if (contains(f.detail, "certificate verify failed") || contains(f.detail, "certificate problem"))
+        return verification_failed();
+      // A plain-HTTP server answering a TLS hello: it will answer the same way next time.
+      if (contains(f.detail, "wrong version number"))
+        return {ErrorKind::kNetwork, "TlsError",
+                "the server did not answer in TLS: check whether the endpoint URL should be http:// rather than "
+                "https://",
+                false};
       return {ErrorKind::kNetwork, "TlsError", "the TLS handshake failed", true};
     case CURLE_PEER_FAILED_VERIFICATION:
-      return {ErrorKind::kNetwork, "TlsVerificationFailed", "the server's certificate could not be verified", false};
+      return verification_failed();
     case CURLE_SSL_CACERT_BADFILE:
+      return {ErrorKind::kNetwork, "TlsError",
+              "the CA bundle could not be read: check the file named by AWS_CA_BUNDLE (or the profile's ca_bundle)",
+              false};
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_ENGINE_NOTFOUND:
       return {ErrorKind::kNetwork, "TlsError", "TLS is misconfigured (CA bundle, certificate or cipher)", false};
-    case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
+      // The transport checks the scheme before sending, so once a connection is up this is
+      // curl 7.88's code for an answer without an HTTP status line ("Received HTTP/0.9 when
+      // not allowed", "Unsupported HTTP version in response"): the server's fault.
+      if (f.connected || contains(f.detail, "HTTP/0.9") || contains(f.detail, "HTTP version"))
+        return {ErrorKind::kParse, "MalformedResponse", "the server's answer is not HTTP", true};
+      return {ErrorKind::kInvalidArgument, "InvalidUrl", "the URL or the proxy URL uses a protocol other than http or https",
+              false};
+    case CURLE_URL_MALFORMAT:
       return {ErrorKind::kInvalidArgument, "InvalidUrl", "the request URL is not valid", false};
     case CURLE_OUT_OF_MEMORY:
       // curl refuses a single header line larger than its own limit (100 KB) this way.
       if (f.in_headers || contains(f.detail, "header")) return {ErrorKind::kParse, "OversizedHeaders", "a response header is too large", false};
       return {ErrorKind::kInternal, "OutOfMemory", "out of memory", false};
+    case CURLE_PROXY:
+      return {ErrorKind::kNetwork, "ProxyError", "the proxy handshake failed", true};
     case CURLE_TOO_MANY_REDIRECTS:
     case CURLE_FILESIZE_EXCEEDED:
-    default:
       return {ErrorKind::kNetwork, "TransportError", "the transfer failed", false};
+    default:
+      // Unknown to this mapping: another attempt may fare better, within the retry limits.
+      return {ErrorKind::kNetwork, "TransportError", "the transfer failed", true};
   }
 }
 

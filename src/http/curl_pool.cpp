@@ -97,6 +97,16 @@ void CurlPool::release(CurlSlot* slot, std::string origin) {
   cv_.notify_one();
 }
 
+bool CurlPool::renew(CurlSlot* slot) {
+  CURL* fresh = curl_easy_init();
+  if (!fresh) return false;
+  // The old handle is not attached to the slot's multi handle between transfers, and the
+  // slot's connection lives in the multi handle, so it survives this.
+  if (slot->easy) curl_easy_cleanup(slot->easy);
+  slot->easy = fresh;
+  return true;
+}
+
 std::size_t CurlPool::slot_count() const {
   std::lock_guard lock(mu_);
   return slots_.size();

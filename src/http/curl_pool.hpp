@@ -42,6 +42,9 @@ class CurlPool {
   Result<CurlSlot*> acquire(const std::string& origin, const CancellationToken& cancel,
                             std::optional<SteadyTime> deadline);
   void release(CurlSlot* slot, std::string origin);
+  /// Replaces the slot's easy handle (held by the caller, between acquire and release) with
+  /// a fresh one; false, keeping the old one, when libcurl cannot make one.
+  bool renew(CurlSlot* slot);
 
   std::size_t slot_count() const;
 

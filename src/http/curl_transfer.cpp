@@ -120,7 +120,17 @@ std::size_t CurlTransfer::on_header(std::string_view line) {
   }
   auto content = trim(line);
   if (content.empty()) {  // end of the block
-    if (response.status >= 200) headers_complete = true;
+    if (response.status >= 200) {
+      headers_complete = true;
+      // A body announced larger than may be held is refused before any of it is read.
+      const std::uint64_t limit = body_limit();
+      if (limit > 0 && !to_sink() && request.method != "HEAD" && response.status != 204 && response.status != 304) {
+        if (auto announced = content_length(); announced && *announced > limit) {
+          body_too_large(limit, announced);
+          return 0;
+        }
+      }
+    }
     return consumed;
   }
   auto colon = content.find(':');
@@ -129,11 +139,48 @@ std::size_t CurlTransfer::on_header(std::string_view line) {
   return consumed;
 }
 
+bool CurlTransfer::uploading() const {
+  if (request.method == "HEAD") return false;
+  if (!request.body_source) return reported_sent < request.body.size();
+  if (upload_length) return reported_sent < *upload_length;
+  return !body_source_done;
+}
+
+std::uint64_t CurlTransfer::body_limit() const {
+  if (response.status / 100 == 2 && options.max_body_bytes > 0) return options.max_body_bytes;
+  return max_body_bytes;
+}
+
+std::optional<std::uint64_t> CurlTransfer::content_length() const {
+  auto v = response.headers.get("Content-Length");
+  if (!v || v->empty() || v->size() > 19) return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : *v) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
+
+void CurlTransfer::body_too_large(std::uint64_t limit, std::optional<std::uint64_t> announced) {
+  std::string what = describe_request(request) + ": the response body ";
+  what += announced ? "(" + std::to_string(*announced) + " bytes announced) " : "";
+  what += "is larger than the " + std::to_string(limit) + " bytes that may be held in memory for this answer";
+  if (response.status / 100 == 2 && options.max_body_bytes == 0)
+    what += " (TransportOptions::max_body_bytes; a streamed read has no such limit)";
+  abort_error = Error::make(ErrorKind::kParse, "ResponseTooLarge", std::move(what));
+  abort_error->http_status = response.status;
+}
+
 std::size_t CurlTransfer::on_body(std::string_view chunk) {
   if (check_cancel()) return CURL_WRITEFUNC_ERROR;
   touch();
-  const bool to_sink = options.sink && response.status / 100 == 2;
-  if (!to_sink) {
+  if (!to_sink()) {
+    const std::uint64_t limit = body_limit();
+    if (limit > 0 && response.body.size() + chunk.size() > limit) {
+      body_too_large(limit, std::nullopt);
+      return CURL_WRITEFUNC_ERROR;
+    }
     response.body.append(chunk);
     return chunk.size();
   }
@@ -180,6 +227,7 @@ std::size_t CurlTransfer::on_read(char* buf, std::size_t len) {
                               describe_request(request) + ": the body source returned more bytes than asked for");
     return CURL_READFUNC_ABORT;
   }
+  if (*got == 0) body_source_done = true;
   if (*got == 0 && upload_length && body_offset < *upload_length) {
     abort_error = Error::make(ErrorKind::kInvalidArgument, "BodyTooShort",
                               describe_request(request) + ": the body source ended after " + std::to_string(body_offset) +

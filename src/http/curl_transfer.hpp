@@ -15,12 +15,14 @@
 namespace awsdl::internal {
 
 struct CurlTransfer {
-  CurlTransfer(const http::Request& req, const http::SendOptions& opts, std::size_t max_header_bytes)
-      : request(req), options(opts), max_header_bytes(max_header_bytes) {}
+  CurlTransfer(const http::Request& req, const http::SendOptions& opts, std::size_t max_header_bytes,
+               std::uint64_t max_body_bytes)
+      : request(req), options(opts), max_header_bytes(max_header_bytes), max_body_bytes(max_body_bytes) {}
 
   const http::Request& request;
   const http::SendOptions& options;
   std::size_t max_header_bytes;
+  std::uint64_t max_body_bytes;  // the transport's limit for a body held in memory; 0 = none
   /// Length announced for a streamed body (from body_length or a Content-Length header).
   std::optional<std::uint64_t> upload_length;
 
@@ -35,9 +37,13 @@ struct CurlTransfer {
   /// When a byte last moved (or the request started going out), for the stall check.
   std::chrono::steady_clock::time_point last_activity{};
   std::uint64_t body_offset = 0;  // bytes of the request body handed to curl so far
-  std::uint64_t reported_sent = 0;
-  std::uint64_t reported_received = 0;
+  std::uint64_t reported_sent = 0;      // bytes curl sent so far (request body)
+  std::uint64_t reported_received = 0;  // bytes curl received so far (answer body)
   bool progress_reported = false;
+  bool body_source_done = false;        // a streamed body of unknown length has ended
+
+  /// Whether the request's body is still going out.
+  bool uploading() const;
 
   /// Registers the callbacks below on `easy`, with this transfer as their user data.
   void install(CURL* easy);
@@ -56,6 +62,12 @@ struct CurlTransfer {
   int on_seek(curl_off_t offset, int origin);
   int on_progress(std::uint64_t sent, std::uint64_t received);
   bool check_cancel();
+  /// Whether the body of the current answer goes to the sink rather than into memory.
+  bool to_sink() const { return options.sink && response.status / 100 == 2; }
+  /// The limit for the body of the current answer held in memory (0 = none).
+  std::uint64_t body_limit() const;
+  void body_too_large(std::uint64_t limit, std::optional<std::uint64_t> announced);
+  std::optional<std::uint64_t> content_length() const;
   void touch() { last_activity = std::chrono::steady_clock::now(); }
 };
 

@@ -99,12 +99,25 @@ class CurlTransport final : public Transport {
 
 Result<void> CurlTransport::configure(CURL* easy, const Request& request, CurlTransfer& transfer, Slist& headers,
                                       long timeout_ms, char* errbuf) {
-  auto fail = [&] {
-    return Error::make(ErrorKind::kInternal, "CurlSetupFailed", describe_request(request) + ": could not configure libcurl");
+  // The first option curl refused, by name, so that a setup failure says what failed.
+  const char* refused = nullptr;
+  CURLcode refused_code = CURLE_OK;
+  auto fail = [&](const char* what) {
+    std::string detail = what;
+    if (refused) detail = std::string(refused) + " was refused (" + curl_easy_strerror(refused_code) + ")";
+    return Error::make(ErrorKind::kInternal, "CurlSetupFailed",
+                       describe_request(request) + ": could not configure libcurl: " + detail + " [" + curl_version() +
+                           "]; this is a bug in libawsdl or libcurl, please report it");
   };
   const std::string url = request.url();
-  bool ok = true;
-  auto set = [&](CURLoption opt, auto value) { ok = ok && curl_easy_setopt(easy, opt, value) == CURLE_OK; };
+  auto set_named = [&](CURLoption opt, const char* name, auto value) {
+    if (refused) return;
+    if (CURLcode rc = curl_easy_setopt(easy, opt, value); rc != CURLE_OK) {
+      refused = name;
+      refused_code = rc;
+    }
+  };
+#define set(opt, value) set_named(opt, #opt, value)
 
   set(CURLOPT_SHARE, pool_.share());
   set(CURLOPT_ERRORBUFFER, errbuf);
@@ -166,16 +179,17 @@ Result<void> CurlTransport::configure(CURL* easy, const Request& request, CurlTr
   // "Expect: 100-continue" and "Accept: */*".
   for (const auto& [name, value] : request.headers) {
     // "Name;" is curl's way to send a header with an empty value ("Name:" would delete it).
-    if (!slist_append(headers, value.empty() ? name + ";" : name + ": " + value)) return fail();
+    if (!slist_append(headers, value.empty() ? name + ";" : name + ": " + value)) return fail("out of memory for the headers");
   }
-  if (!request.headers.has("Expect") && !slist_append(headers, "Expect:")) return fail();
-  if (!request.headers.has("Accept") && !slist_append(headers, "Accept:")) return fail();
+  if (!request.headers.has("Expect") && !slist_append(headers, "Expect:")) return fail("out of memory for the headers");
+  if (!request.headers.has("Accept") && !slist_append(headers, "Accept:")) return fail("out of memory for the headers");
   set(CURLOPT_HTTPHEADER, headers.get());
   if (!request.headers.has("User-Agent") && !options_.user_agent.empty())
     set(CURLOPT_USERAGENT, options_.user_agent.c_str());
+#undef set
 
   transfer.install(easy);
-  if (!ok) return fail();
+  if (refused) return fail("");
   return {};
 }
 
@@ -208,23 +222,42 @@ Result<Response> CurlTransport::send(const Request& request, const SendOptions& 
     timeout_ms = static_cast<long>(left);
   }
 
-  CURL* easy = slot->easy;
-  curl_easy_reset(easy);  // keeps the connection, drops every option of the previous request
+  curl_easy_reset(slot->easy);  // keeps the connection, drops every option of the previous request
   // Reset again on the way out, so the idle handle holds no pointer to this call's stack
   // (error buffer, header list, callback data). Runs before the slot goes back to the pool.
   struct Reset {
-    CURL* easy;
-    ~Reset() { curl_easy_reset(easy); }
-  } reset{easy};
+    CurlSlot* slot;
+    ~Reset() {
+      if (slot->easy) curl_easy_reset(slot->easy);
+    }
+  } reset{slot};
   char errbuf[CURL_ERROR_SIZE] = {0};
-  CurlTransfer transfer(request, options, options_.max_header_bytes);
+  CurlTransfer transfer(request, options, options_.max_header_bytes, options_.max_body_bytes);
   Slist headers;
-  AWSDL_TRY(configure(easy, request, transfer, headers, timeout_ms, errbuf));
+  if (auto configured = configure(slot->easy, request, transfer, headers, timeout_ms, errbuf); !configured) {
+    // A handle curl refuses to configure is never used again (curl 7.88 refuses
+    // CURLOPT_BUFFERSIZE on a handle whose last transfer failed in name resolution): this
+    // request gets a fresh one, and so does the pool when even that fails.
+    if (!pool_.renew(slot))
+      return Error::make(ErrorKind::kInternal, "CurlInitFailed", "could not create a libcurl handle");
+    headers.reset();
+    if (auto again = configure(slot->easy, request, transfer, headers, timeout_ms, errbuf); !again) {
+      (void)pool_.renew(slot);
+      return std::move(again).error();
+    }
+  }
+  CURL* easy = slot->easy;
 
   if (curl_multi_add_handle(slot->multi, easy) != CURLM_OK)
     return Error::make(ErrorKind::kInternal, "CurlSetupFailed", describe_request(request) + ": could not start the transfer");
   CURLcode result = CURLE_OK;
   const Millis stall = options_.stall_timeout;
+  // The minimum rate, measured over consecutive windows while a body moves either way.
+  const std::uint64_t min_rate = options.min_bytes_per_second.value_or(options_.min_bytes_per_second);
+  const Millis rate_window = options_.min_rate_window;
+  bool in_window = false;
+  std::chrono::steady_clock::time_point window_start{};
+  std::uint64_t window_base = 0;
   bool done = false;
   std::string loop_failure;
   while (!done) {
@@ -253,11 +286,40 @@ Result<Response> CurlTransport::send(const Request& request, const SendOptions& 
     }
     // curl's low-speed check averages over a window of seconds; this catches "no byte for
     // stall_timeout" precisely, once the request is on its way.
-    if (stall.count() > 0 && transfer.connected && std::chrono::steady_clock::now() - transfer.last_activity > stall) {
+    const auto now = std::chrono::steady_clock::now();
+    if (stall.count() > 0 && transfer.connected && now - transfer.last_activity > stall) {
       transfer.abort_error = Error::make(
           ErrorKind::kTimeout, "StallTimeout",
           describe_request(request) + ": no data moved for " + std::to_string(stall.count()) + " ms", true);
       break;
+    }
+    // A trickle keeps the stall check quiet: while the request's body goes out or the
+    // answer's comes in (not while the server works on its answer), at least min_rate must
+    // move in every window.
+    if (min_rate > 0 && rate_window.count() > 0 && transfer.connected &&
+        (transfer.uploading() || transfer.headers_complete)) {
+      const std::uint64_t moved = transfer.reported_sent + transfer.reported_received;
+      if (!in_window) {
+        in_window = true;
+        window_start = now;
+        window_base = moved;
+      } else if (now - window_start >= rate_window) {
+        const auto elapsed = std::chrono::duration_cast<Millis>(now - window_start);
+        const std::uint64_t needed = min_rate * static_cast<std::uint64_t>(rate_window.count()) / 1000;
+        if (moved - window_base < needed) {
+          transfer.abort_error = Error::make(
+              ErrorKind::kTimeout, "StallTimeout",
+              describe_request(request) + ": only " + std::to_string(moved - window_base) + " bytes moved in " +
+                  std::to_string(elapsed.count()) + " ms, below the minimum of " + std::to_string(min_rate) +
+                  " bytes/s (TransportOptions::min_bytes_per_second)",
+              true);
+          break;
+        }
+        window_start = now;
+        window_base = moved;
+      }
+    } else {
+      in_window = false;
     }
     if (CURLMcode mc = curl_multi_poll(slot->multi, nullptr, 0, kPollMillis, nullptr); mc != CURLM_OK) {
       loop_failure = curl_multi_strerror(mc);

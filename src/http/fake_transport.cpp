@@ -49,6 +49,12 @@ Result<http::Response> FakeTransport::send(const http::Request& request, const h
     }
   }
   if (handler) answer = handler(copy);
+  // As the real transport: a 2xx body held in memory is no longer than the request allows.
+  if (answer.ok() && !options.sink && answer->status / 100 == 2 && options.max_body_bytes > 0 &&
+      answer->body.size() > options.max_body_bytes)
+    return Error::make(ErrorKind::kParse, "ResponseTooLarge",
+                       request.method + " " + request.host + request.path + ": the response body is larger than the " +
+                           std::to_string(options.max_body_bytes) + " bytes that may be held in memory for this answer");
   if (answer.ok() && options.sink && answer->status / 100 == 2) {
     if (auto s = options.sink(answer->body); !s) return std::move(s).error();
     answer->body.clear();

@@ -57,7 +57,9 @@ bool is_clock_skew_code(std::string_view code) { return contains(kClockSkewCodes
 RetryKind classify_error(const Error& e) {
   switch (e.kind) {
     case ErrorKind::kNetwork:
-      return RetryKind::kTransient;
+      // The transport says which network failures will happen again the same way (a
+      // certificate that does not verify, an unreadable CA bundle).
+      return e.retryable ? RetryKind::kTransient : RetryKind::kNone;
     case ErrorKind::kTimeout:
       return RetryKind::kTimeout;
     case ErrorKind::kService:
@@ -93,17 +95,19 @@ Result<http::Response> run_with_retries(const RetryContext& ctx, const AttemptFn
     return note.empty() ? std::move(e) : with_note(std::move(e), note);
   };
 
+  auto deadline_passed = [&](int made) {
+    Error e = Error::make(ErrorKind::kTimeout, "DeadlineExceeded", ctx.what + ": the call's deadline passed", true);
+    if (last) e.message += " after " + attempts_phrase(made) + " (last error: " + last->to_string() + ")";
+    return e;
+  };
+
   for (int n = 1;; ++n) {
     if (ctx.cancel.cancelled()) {
       Error e = Error::make(ErrorKind::kCancelled, "Cancelled", ctx.what + " was cancelled");
       if (last) e.message += " after " + attempts_phrase(n - 1) + " (last error: " + last->to_string() + ")";
       return e;
     }
-    if (ctx.deadline.expired(clock)) {
-      Error e = Error::make(ErrorKind::kTimeout, "DeadlineExceeded", ctx.what + ": the call's deadline passed", true);
-      if (last) e.message += " after " + attempts_phrase(n - 1) + " (last error: " + last->to_string() + ")";
-      return e;
-    }
+    if (ctx.deadline.expired(clock)) return deadline_passed(n - 1);
     if (n > 1 && prepare_retry && !prepare_retry()) {
       return finish(std::move(*last), "not retried: the request body cannot be rewound, after " + attempts_phrase(n - 1));
     }
@@ -113,8 +117,10 @@ Result<http::Response> run_with_retries(const RetryContext& ctx, const AttemptFn
     info.signing_time = ctx.skew ? ctx.skew->now(clock) : clock.wall_now();
     Millis timeout = ctx.attempt_timeout;
     if (ctx.deadline.at) {
+      // Checked again here: getting the request ready may itself have used the time left.
+      // No attempt starts at or past the deadline.
       Millis left = ctx.deadline.remaining(clock, Millis(0));
-      if (left.count() <= 0) left = Millis(1);
+      if (left.count() <= 0) return deadline_passed(n - 1);
       timeout = timeout.count() > 0 ? std::min(timeout, left) : left;
     }
     info.timeout = timeout;

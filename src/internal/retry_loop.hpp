@@ -29,7 +29,8 @@ bool is_clock_skew_code(std::string_view code);
 
 enum class RetryKind { kNone, kTransient, kThrottling, kTimeout };
 
-/// Throttling and transient service codes, 5xx gateways, network errors and attempt
+/// Throttling and transient service codes, 5xx gateways, retryable network errors (all but
+/// those the transport marks permanent, such as a failed certificate check) and attempt
 /// timeouts are retried; anything else is the caller's to fix. An error already marked
 /// retryable by whoever made it (a truncated body, say) counts as transient.
 RetryKind classify_error(const Error& error);

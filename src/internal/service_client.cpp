@@ -73,6 +73,8 @@ Result<http::Response> ServiceClient::send(OperationRequest op) const {
   http::SendOptions send_options;
   send_options.cancel = op.options.cancel;
   send_options.progress = op.progress;
+  send_options.max_body_bytes = op.max_body_bytes;
+  send_options.min_bytes_per_second = op.min_bytes_per_second;
   if (op.sink) {
     send_options.sink = [sink = op.sink, delivered](std::string_view chunk) -> Result<void> {
       delivered->fetch_add(chunk.size());

@@ -49,6 +49,12 @@ struct OperationRequest {
   /// false) such a failure is not retried, since the sink would see the bytes twice.
   std::function<bool()> rewind_sink;
   std::function<void(std::uint64_t sent, std::uint64_t received)> progress;
+  /// Largest 2xx body held in memory (a ranged read: the range's length); 0 = the
+  /// transport's limit (http::TransportOptions::max_body_bytes).
+  std::uint64_t max_body_bytes = 0;
+  /// Overrides the transport's minimum transfer rate; 0 = none, for answers the service
+  /// trickles on purpose while it works (S3 CompleteMultipartUpload, CopyObject).
+  std::optional<std::uint64_t> min_bytes_per_second;
   CallOptions options;
 };
 

@@ -2,12 +2,12 @@
 
 #include "awsdl/logs/logs.hpp"
 #include "internal/json.hpp"
+#include "internal/pagination.hpp"
 #include "internal/service_client.hpp"
 
 namespace awsdl::logs {
 namespace {
 
-constexpr int kMaxPages = 1000;
 
 internal::ServiceInfo logs_service() {
   internal::ServiceInfo s;
@@ -67,8 +67,9 @@ Result<std::vector<LogStream>> LogsClient::describe_log_streams(const DescribeLo
     return Error::invalid_argument("InvalidParameterException",
                                    "DescribeLogStreams: cannot order by last event time with a stream prefix");
   std::vector<LogStream> out;
+  internal::PageGuard pages("CloudWatchLogs DescribeLogStreams", client_->config().max_pages);
   std::string token;
-  for (int page = 0; page < kMaxPages; ++page) {
+  for (;;) {
     internal::JsonWriter w;
     w.start_object().field("logGroupName", r.log_group).optional_field("logStreamNamePrefix", r.stream_prefix);
     if (r.order_by_last_event_time) w.field("orderBy", "LastEventTime");
@@ -90,11 +91,10 @@ Result<std::vector<LogStream>> LogsClient::describe_log_streams(const DescribeLo
         out.push_back(std::move(ls));
         if (r.max_items && out.size() >= r.max_items) return out;
       }
-    auto next = internal::json_string_or(doc.root(), "nextToken");
-    if (next.empty() || next == token) return out;
-    token = std::move(next);
+    token = internal::json_string_or(doc.root(), "nextToken");
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
+    if (!more) return out;
   }
-  return Error::make(ErrorKind::kParse, "TooManyPages", "DescribeLogStreams: the service kept answering a next page");
 }
 
 Result<LogEventsPage> LogsClient::get_log_events(const GetLogEventsRequest& r, const CallOptions& options) const {
@@ -156,16 +156,17 @@ Result<std::vector<LogEvent>> LogsClient::filter_all_log_events(const FilterLogE
                                                                 const CallOptions& options) const {
   FilterLogEventsRequest r = request;
   std::vector<LogEvent> out;
-  for (int page = 0; page < kMaxPages; ++page) {
+  internal::PageGuard pages("CloudWatchLogs FilterLogEvents", client_->config().max_pages);
+  for (;;) {
     AWSDL_ASSIGN_OR_RETURN(auto p, filter_log_events(r, options));
     for (auto& e : p.events) {
       out.push_back(std::move(e));
       if (max_events && out.size() >= max_events) return out;
     }
-    if (p.next_token.empty() || p.next_token == r.next_token) return out;
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(p.next_token));
+    if (!more) return out;
     r.next_token = std::move(p.next_token);
   }
-  return Error::make(ErrorKind::kParse, "TooManyPages", "FilterLogEvents: the service kept answering a next page");
 }
 
 }  // namespace awsdl::logs

@@ -1,6 +1,7 @@
 // ListObjectsV2 and its paginator.
 
 #include "awsdl/s3/client.hpp"
+#include "internal/pagination.hpp"
 #include "s3/responses.hpp"
 #include "s3/s3_internal.hpp"
 
@@ -61,13 +62,22 @@ Result<ListObjectsPage> ObjectPaginator::next() {
     return page;
   }
   ++pages_;
-  // A token equal to the one just used would loop forever: stop instead.
-  if (!page->is_truncated || page->next_continuation_token == request_.continuation_token) {
+  if (!page->is_truncated) {
     done_ = true;
-  } else {
-    request_.continuation_token = page->next_continuation_token;
-    request_.start_after.clear();
+    return page;
   }
+  // The token just used handed back again would page forever; so would a listing without
+  // end: errors, not a list silently cut short.
+  if (page->next_continuation_token == request_.continuation_token) {
+    done_ = true;
+    return internal::repeated_token_error("S3 ListObjectsV2", pages_);
+  }
+  if (pages_ >= std::max(1, client_.config().max_pages)) {
+    done_ = true;
+    return internal::page_limit_error("S3 ListObjectsV2", pages_);
+  }
+  request_.continuation_token = page->next_continuation_token;
+  request_.start_after.clear();
   return page;
 }
 

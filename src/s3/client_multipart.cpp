@@ -9,6 +9,7 @@
 #include "awsdl/s3/client.hpp"
 #include "internal/crypto.hpp"
 #include "internal/error_parser.hpp"
+#include "internal/pagination.hpp"
 #include "internal/xml.hpp"
 #include "s3/responses.hpp"
 #include "s3/s3_internal.hpp"
@@ -134,6 +135,9 @@ Result<CompleteMultipartUploadResult> S3Client::complete_multipart_upload(const 
   r.query("uploadId", upload.upload_id);
   r.body(w.finish(), "application/xml");
   auto op = s3_operation("CompleteMultipartUpload", upload.bucket, options);
+  // S3 answers 200 at once and then sends a space now and then until the object is
+  // assembled, which can take minutes: not a stalled transfer.
+  op.min_bytes_per_second = 0;
   op.check = [](const http::Response& resp) { return internal::s3_error_in_200(resp); };
   AWSDL_ASSIGN_OR_RETURN(http::Response resp, client_->call_rest(r, std::move(op)));
   AWSDL_ASSIGN_OR_RETURN(CompleteMultipartUploadResult out, internal::s3::parse_complete_multipart(resp.body));
@@ -163,14 +167,18 @@ Result<ListPartsPage> S3Client::list_parts(const MultipartUpload& upload, int pa
 Result<std::vector<CompletedPart>> S3Client::list_all_parts(const MultipartUpload& upload,
                                                             const CallOptions& options) const {
   std::vector<CompletedPart> out;
+  internal::PageGuard pages("S3 ListParts", client_->config().max_pages);
   int marker = 0;
-  for (int page = 0; page < 10001; ++page) {  // 10,000 parts at most: bounded
+  for (;;) {
     AWSDL_ASSIGN_OR_RETURN(ListPartsPage p, list_parts(upload, marker, 1000, options));
     for (auto& part : p.parts) out.push_back(std::move(part));
-    if (!p.is_truncated || p.next_part_number_marker <= marker) return out;
+    if (!p.is_truncated) return out;
+    // Part-number markers only grow: one that does not would list the same parts again.
+    if (p.next_part_number_marker <= marker) return internal::repeated_token_error("S3 ListParts", pages.pages() + 1);
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(std::to_string(p.next_part_number_marker)));
+    if (!more) return out;
     marker = p.next_part_number_marker;
   }
-  return Error::make(ErrorKind::kParse, "TooManyPages", "ListParts did not end");
 }
 
 Result<ListMultipartUploadsPage> S3Client::list_multipart_uploads(const ListMultipartUploadsRequest& request,

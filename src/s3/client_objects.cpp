@@ -59,6 +59,28 @@ RestRequest get_request(const GetObjectRequest& request, const char* method) {
   return r;
 }
 
+// The bytes a bounded range asks for; nullopt for an open-ended range or none.
+std::optional<std::uint64_t> range_length(const GetObjectRequest& r) {
+  if (!r.range || !r.range->last || *r.range->last < r.range->first) return std::nullopt;
+  return *r.range->last - r.range->first + 1;
+}
+
+Error range_ignored(const GetObjectRequest& r, const std::string& what, int status) {
+  Error e = Error::make(ErrorKind::kParse, "RangeIgnored",
+                        "GetObject s3://" + r.bucket + "/" + r.key + ": asked for " + r.range->header() + " but " + what +
+                            ": the server did not honour the Range header");
+  e.http_status = status;
+  return e;
+}
+
+// A ranged GET answered with 200 (the whole object) from an offset other than 0: the bytes
+// are not the ones asked for, whatever their number.
+std::optional<Error> check_range_status(const GetObjectRequest& r, const http::Response& resp) {
+  if (r.range && r.range->first > 0 && resp.status == 200)
+    return range_ignored(r, "the answer is the whole object (HTTP 200, not 206)", resp.status);
+  return std::nullopt;
+}
+
 Error incomplete_body(const std::string& what, std::uint64_t got, std::uint64_t want) {
   return Error::make(ErrorKind::kNetwork, "IncompleteBody",
                      what + ": received " + std::to_string(got) + " of " + std::to_string(want) + " bytes",
@@ -126,7 +148,14 @@ Result<PutObjectResult> S3Client::put_object(const PutObjectRequest& request, co
 Result<GetObjectResult> S3Client::get_object(const GetObjectRequest& request, const CallOptions& options) const {
   AWSDL_TRY(internal::s3::check_bucket_key(request.bucket, request.key));
   auto op = s3_operation("GetObject", request.bucket, options);
+  // A ranged read holds at most the range in memory, even from a server that ignores Range.
+  const auto asked = range_length(request);
+  if (asked) op.max_body_bytes = *asked;
+  if (request.max_bytes > 0) op.max_body_bytes = asked ? std::min(*asked, request.max_bytes) : request.max_bytes;
+  // Past the range (not past a smaller max_bytes): the server did not honour it.
+  const bool limit_is_range = asked && op.max_body_bytes == *asked;
   op.check = [&request](const http::Response& resp) -> std::optional<Error> {
+    if (auto e = check_range_status(request, resp)) return e;
     if (auto n = internal::header_int(resp, "Content-Length"); n && static_cast<std::uint64_t>(*n) != resp.body.size())
       return incomplete_body("GetObject s3://" + request.bucket + "/" + request.key, resp.body.size(),
                              static_cast<std::uint64_t>(*n));
@@ -138,7 +167,11 @@ Result<GetObjectResult> S3Client::get_object(const GetObjectRequest& request, co
     }
     return std::nullopt;
   };
-  AWSDL_ASSIGN_OR_RETURN(http::Response resp, client_->call_rest(get_request(request, "GET"), std::move(op)));
+  auto got = client_->call_rest(get_request(request, "GET"), std::move(op));
+  if (!got && limit_is_range && got.error().code == "ResponseTooLarge")
+    return range_ignored(request, "the server sent more than those " + std::to_string(*asked) + " bytes",
+                         got.error().http_status);
+  AWSDL_ASSIGN_OR_RETURN(http::Response resp, std::move(got));
   GetObjectResult out;
   out.info = internal::s3::parse_object_info(resp);
   out.body = std::move(resp.body);
@@ -152,7 +185,11 @@ Result<ObjectInfo> S3Client::get_object(const GetObjectRequest& request, const O
   auto op = s3_operation("GetObject", request.bucket, options);
   const bool verify = request.verify_checksum && whole_object(request);
   auto state = std::make_shared<StreamVerifier>();
-  op.sink = [state, verify, write = sink.write](std::string_view chunk) -> Result<void> {
+  const auto asked = range_length(request);
+  op.sink = [state, verify, asked, &request, write = sink.write](std::string_view chunk) -> Result<void> {
+    // Never more than a bounded range asked for, even from a server that ignores Range.
+    if (asked && state->bytes + chunk.size() > *asked)
+      return range_ignored(request, "the server sent more than those " + std::to_string(*asked) + " bytes", 0);
     if (verify) state->update(chunk);
     else state->bytes += chunk.size();
     return write(chunk);
@@ -164,6 +201,7 @@ Result<ObjectInfo> S3Client::get_object(const GetObjectRequest& request, const O
     };
   }
   op.check = [state, verify, &request](const http::Response& resp) -> std::optional<Error> {
+    if (auto e = check_range_status(request, resp)) return e;
     if (auto n = internal::header_int(resp, "Content-Length"); n && static_cast<std::uint64_t>(*n) != state->bytes)
       return incomplete_body("GetObject s3://" + request.bucket + "/" + request.key, state->bytes,
                              static_cast<std::uint64_t>(*n));
@@ -241,6 +279,7 @@ Result<CopyObjectResult> S3Client::copy_object(const CopyObjectRequest& request,
     r.optional_header("x-amz-server-side-encryption-aws-kms-key-id", request.attributes.sse_kms_key_id);
   }
   auto op = s3_operation("CopyObject", request.bucket, options);
+  op.min_bytes_per_second = 0;  // as CompleteMultipartUpload: spaces while S3 copies
   op.check = [](const http::Response& resp) { return internal::s3_error_in_200(resp); };
   AWSDL_ASSIGN_OR_RETURN(http::Response resp, client_->call_rest(r, std::move(op)));
   AWSDL_ASSIGN_OR_RETURN(CopyObjectResult out, internal::s3::parse_copy_object(resp.body));

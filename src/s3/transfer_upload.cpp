@@ -20,6 +20,7 @@
 
 #include "awsdl/s3/transfer.hpp"
 #include "internal/crypto.hpp"
+#include "internal/pagination.hpp"
 #include "s3/transfer_internal.hpp"
 
 namespace awsdl::s3 {
@@ -504,14 +505,21 @@ Result<std::optional<MultipartUpload>> TransferManager::find_upload(const std::s
   r.bucket = bucket;
   r.prefix = key;
   std::optional<MultipartUpload> best;
-  for (int page = 0; page < 100000; ++page) {
+  internal::PageGuard pages("S3 ListMultipartUploads", client_.config().max_pages);
+  for (;;) {
     AWSDL_ASSIGN_OR_RETURN(ListMultipartUploadsPage p, client_.list_multipart_uploads(r));
     for (auto& u : p.uploads) {
       if (u.key != key) continue;
       if (!best || (u.initiated && best->initiated && *u.initiated >= *best->initiated) || !best->initiated)
         best = std::move(u);
     }
-    if (!p.is_truncated || p.next_key_marker.empty()) break;
+    if (!p.is_truncated) break;
+    if (p.next_key_marker.empty())
+      return Error::make(ErrorKind::kParse, "MissingElement",
+                         "S3 ListMultipartUploads: a truncated page without NextKeyMarker");
+    // The key and upload id markers together are the next-page token.
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(p.next_key_marker + '\n' + p.next_upload_id_marker));
+    if (!more) break;
     r.key_marker = p.next_key_marker;
     r.upload_id_marker = p.next_upload_id_marker;
   }

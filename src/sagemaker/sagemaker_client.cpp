@@ -2,6 +2,7 @@
 
 #include "awsdl/sagemaker/sagemaker.hpp"
 #include "internal/json.hpp"
+#include "internal/pagination.hpp"
 #include "internal/json_protocol.hpp"
 #include "internal/service_client.hpp"
 #include "sagemaker/training_job_json.hpp"
@@ -9,7 +10,6 @@
 namespace awsdl::sagemaker {
 namespace {
 
-constexpr int kMaxPages = 1000;
 
 internal::ServiceInfo sagemaker_service() {
   internal::ServiceInfo s;
@@ -87,8 +87,9 @@ Result<std::vector<TrainingJobSummary>> SageMakerClient::list_training_jobs(cons
   if (r.page_size < 0 || r.page_size > 100)
     return Error::invalid_argument("ValidationException", "ListTrainingJobs: page size is 1 to 100");
   std::vector<TrainingJobSummary> out;
+  internal::PageGuard pages("SageMaker ListTrainingJobs", client_->config().max_pages);
   std::string token;
-  for (int page = 0; page < kMaxPages; ++page) {
+  for (;;) {
     internal::JsonWriter w;
     w.start_object().optional_field("NextToken", token);
     if (r.page_size > 0) w.field("MaxResults", r.page_size);
@@ -103,9 +104,9 @@ Result<std::vector<TrainingJobSummary>> SageMakerClient::list_training_jobs(cons
         if (r.max_items && out.size() >= r.max_items) return out;
       }
     token = internal::json_string_or(doc.root(), "NextToken");
-    if (token.empty()) return out;
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
+    if (!more) return out;
   }
-  return Error::make(ErrorKind::kParse, "TooManyPages", "ListTrainingJobs: the service kept answering a next page");
 }
 
 }  // namespace awsdl::sagemaker

@@ -39,6 +39,11 @@ Result<std::optional<StoredManifest>> read_manifest(const s3::S3Client& client, 
     if (e.http_status == 404 || e.code == "NoSuchKey") return std::optional<StoredManifest>{};
     if (e.code == "InvalidRange")
       return Error::make(ErrorKind::kParse, "MalformedManifest", where + " is empty: it is not a manifest");
+    // A server that ignores Range sends the whole object: it stops at the range instead.
+    if (e.code == "RangeIgnored")
+      return Error::make(ErrorKind::kParse, "MalformedManifest",
+                         where + " is larger than " + std::to_string(internal::kMaxManifestBytes) +
+                             " bytes: it is not a manifest (" + e.message + ")");
     return internal::with_context(std::move(got).error(), "reading the manifest " + where);
   }
   if (got->info.object_size > internal::kMaxManifestBytes)

@@ -3,6 +3,7 @@
 // mode, cancellation, proxies from the environment and TLS verification.
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,7 +15,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -22,7 +25,12 @@
 #include <thread>
 #include <vector>
 
+#include "awsdl/auth/credentials.hpp"
+#include "awsdl/config.hpp"
 #include "awsdl/http/transport.hpp"
+#include "internal/service_client.hpp"
+#include "support/run_process.hpp"
+#include "support/scoped_env.hpp"
 #include "support/test_server.hpp"
 
 namespace awsdl::http {
@@ -502,6 +510,61 @@ TEST_F(CurlTransportTest, StallTimeoutWhenNoBytesArrive) {
   EXPECT_LT(seconds_since(start), 4.0);
 }
 
+TEST_F(CurlTransportTest, TrickleBelowTheMinimumRateIsAStallWhileTheAnswerArrives) {
+  // 2000 bytes/s, below a minimum of 10000 over 500 ms; bytes never stop for stall_timeout.
+  auto t = transport({.stall_timeout = 5s, .min_bytes_per_second = 10000, .min_rate_window = 500ms});
+  SendOptions opts;
+  opts.attempt_timeout = 10s;
+  auto start = std::chrono::steady_clock::now();
+  auto r = t->send(request("/slow?n=100000&chunk=100&interval_ms=50"), opts);
+  double took = seconds_since(start);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kTimeout);
+  EXPECT_EQ(r.error().code, "StallTimeout") << r.error().to_string();
+  EXPECT_TRUE(r.error().retryable);
+  EXPECT_NE(r.error().message.find("10000 bytes/s"), std::string::npos) << r.error().message;
+  EXPECT_GE(took, 0.45);
+  EXPECT_LT(took, 2.5);
+  // Fast enough: 60000 bytes/s.
+  auto fine = t->send(request("/slow?n=30000&chunk=3000&interval_ms=50"), opts);
+  ASSERT_TRUE(fine.ok()) << fine.error().to_string();
+  EXPECT_EQ(fine->body, pattern(0, 30000));
+  // Waiting for an answer to begin is not a slow transfer.
+  auto waited = t->send(request("/delay?ms=1500"), opts);
+  ASSERT_TRUE(waited.ok()) << waited.error().to_string();
+  // A request may turn the minimum off.
+  SendOptions off = opts;
+  off.min_bytes_per_second = 0;
+  auto trickled = t->send(request("/slow?n=2000&chunk=100&interval_ms=50"), off);
+  ASSERT_TRUE(trickled.ok()) << trickled.error().to_string();
+  EXPECT_EQ(trickled->body.size(), 2000u);
+}
+
+TEST_F(CurlTransportTest, TrickleBelowTheMinimumRateIsAStallWhileTheRequestGoesOut) {
+  // The server takes the upload at 2000 bytes/s once the socket buffers are full.
+  auto t = transport({.stall_timeout = 5s, .min_bytes_per_second = 100000, .min_rate_window = 500ms});
+  constexpr std::uint64_t kSize = 64u << 20;
+  Request r = request("/slow-read?chunk=100&interval_ms=50", "PUT");
+  std::uint64_t pos = 0;
+  r.body_source = [&](char* buf, std::size_t len) -> Result<std::size_t> {
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(len, kSize - pos));
+    std::memset(buf, 'u', n);
+    pos += n;
+    return n;
+  };
+  r.body_length = kSize;
+  SendOptions opts;
+  opts.attempt_timeout = 15s;
+  auto start = std::chrono::steady_clock::now();
+  auto got = t->send(r, opts);
+  double took = seconds_since(start);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, "StallTimeout") << got.error().to_string();
+  EXPECT_LT(took, 5.0);
+  EXPECT_LT(pos, kSize);
+  EXPECT_TRUE(echo_of(t->send(request("/echo"), {})).IsObject());
+}
+
 TEST_F(CurlTransportTest, AttemptTimeoutEvenWhileBytesTrickle) {
   auto t = transport({.stall_timeout = 1s});
   SendOptions opts;
@@ -620,6 +683,86 @@ TEST_F(CurlTransportTest, BodyShorterThanContentLengthIsTruncatedResponse) {
   EXPECT_EQ(r.error().kind, ErrorKind::kNetwork);
   EXPECT_EQ(r.error().code, "TruncatedResponse");
   EXPECT_TRUE(r.error().retryable);
+}
+
+TEST_F(CurlTransportTest, GarbageReplyIsAMalformedResponseNotTheCallersFault) {
+  // curl 7.88 reports a reply without a status line as CURLE_UNSUPPORTED_PROTOCOL ("Received
+  // HTTP/0.9 when not allowed"), the code it also uses for a bad URL scheme.
+  auto t = transport();
+  for (const char* kind : {"text", "binary", "ssh", "status"}) {
+    SCOPED_TRACE(kind);
+    auto r = t->send(request(std::string("/garbage?kind=") + kind), {});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, ErrorKind::kParse) << r.error().to_string();
+    EXPECT_EQ(r.error().code, "MalformedResponse") << r.error().to_string();
+    EXPECT_EQ(r.error().message.find("URL"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find(server_->host_port() + "/garbage"), std::string::npos) << r.error().message;
+  }
+  // The transport is fine afterwards.
+  EXPECT_TRUE(echo_of(t->send(request("/echo"), {})).IsObject());
+}
+
+TEST_F(CurlTransportTest, BufferedBodyHasADefaultLimit) {
+  // 64 MiB announced by Content-Length: refused at once, not read into memory.
+  auto t = transport();
+  auto start = std::chrono::steady_clock::now();
+  auto r = t->send(request("/bytes?n=" + std::to_string(64u << 20)), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kParse);
+  EXPECT_EQ(r.error().code, "ResponseTooLarge") << r.error().to_string();
+  EXPECT_FALSE(r.error().retryable);
+  EXPECT_NE(r.error().message.find(std::to_string(16u << 20)), std::string::npos) << r.error().message;
+  EXPECT_LT(seconds_since(start), 2.0);
+  // A body streamed to a sink is not limited.
+  std::uint64_t received = 0;
+  SendOptions opts;
+  opts.sink = [&](std::string_view chunk) -> Result<void> {
+    received += chunk.size();
+    return {};
+  };
+  auto streamed = t->send(request("/bytes?n=" + std::to_string(24u << 20)), opts);
+  ASSERT_TRUE(streamed.ok()) << streamed.error().to_string();
+  EXPECT_EQ(received, 24u << 20);
+  EXPECT_TRUE(echo_of(t->send(request("/echo"), {})).IsObject());
+}
+
+TEST_F(CurlTransportTest, BufferedBodyLimitIsAnOptionPerTransportAndPerRequest) {
+  auto t = transport({.max_body_bytes = 100000});
+  auto fits = t->send(request("/bytes?n=100000"), {});
+  ASSERT_TRUE(fits.ok()) << fits.error().to_string();
+  EXPECT_EQ(fits->body.size(), 100000u);
+  auto over = t->send(request("/bytes?n=100001"), {});
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, "ResponseTooLarge");
+  // Without a Content-Length (chunked), the limit applies as the body arrives.
+  auto chunked = t->send(request("/chunked?chunks=500&size=1000"), {});
+  ASSERT_FALSE(chunked.ok());
+  EXPECT_EQ(chunked.error().code, "ResponseTooLarge") << chunked.error().to_string();
+  auto slow = t->send(request("/bytes?n=1000000&chunked=1&chunk=4096"), {});
+  ASSERT_FALSE(slow.ok());
+  EXPECT_EQ(slow.error().code, "ResponseTooLarge");
+  // A request may ask for less (a ranged read: the length of its range) or for more.
+  SendOptions ranged;
+  ranged.max_body_bytes = 1000;
+  auto small = t->send(request("/bytes?n=1001"), ranged);
+  ASSERT_FALSE(small.ok());
+  EXPECT_EQ(small.error().code, "ResponseTooLarge");
+  EXPECT_NE(small.error().message.find("1000"), std::string::npos) << small.error().message;
+  ranged.max_body_bytes = 1u << 20;
+  auto larger = t->send(request("/bytes?n=500000"), ranged);
+  ASSERT_TRUE(larger.ok()) << larger.error().to_string();
+  EXPECT_EQ(larger->body, pattern(0, 500000));
+  // HEAD announces a length it does not send: no limit applies.
+  auto head = t->send(request("/bytes?n=5000000", "HEAD"), {});
+  ASSERT_TRUE(head.ok()) << head.error().to_string();
+  // An error body is limited by the transport's limit, whatever the request allows.
+  SendOptions tiny;
+  tiny.max_body_bytes = 10;
+  auto err = t->send(request("/status?code=503"), tiny);
+  ASSERT_TRUE(err.ok()) << err.error().to_string();
+  EXPECT_EQ(err->status, 503);
+  EXPECT_NE(err->body.find("Status503"), std::string::npos);
+  EXPECT_TRUE(echo_of(t->send(request("/echo"), {})).IsObject());
 }
 
 TEST_F(CurlTransportTest, OversizedHeaderBlockIsAParseError) {
@@ -793,6 +936,251 @@ TEST_F(CurlTransportTest, TlsIsVerifiedByDefaultAndCaBundleOverrides) {
   EXPECT_EQ(missing_ca.error().code, "TlsError");
   tls.stop();
   std::filesystem::remove_all(dir);
+}
+
+// A transport that counts the attempts that reach the real curl transport underneath.
+struct CountingTransport final : Transport {
+  explicit CountingTransport(std::shared_ptr<Transport> t) : inner(std::move(t)) {}
+  Result<Response> send(const Request& request, const SendOptions& options) override {
+    ++sends;
+    return inner->send(request, options);
+  }
+  std::shared_ptr<Transport> inner;
+  std::atomic<int> sends{0};
+};
+
+// A JSON-protocol client whose endpoint is the test server's /echo (which answers any POST
+// with a JSON document), so a whole call goes through signing, the retry loop and curl.
+internal::ServiceInfo echo_service() {
+  internal::ServiceInfo s;
+  s.endpoint_prefix = "echo";
+  s.signing_name = "echo";
+  s.env_name = "ECHO";
+  s.protocol = internal::Protocol::kJson;
+  s.json_target_prefix = "Echo_20240101";
+  return s;
+}
+
+Config echo_config(std::shared_ptr<Transport> transport, const std::string& endpoint) {
+  Config c;
+  c.region = "us-east-1";
+  c.endpoint_url = endpoint;
+  c.transport = std::move(transport);
+  c.credentials = auth::static_provider(
+      {.access_key_id = "AKIDEXAMPLE", .secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"});
+  c.retry.base_delay = 10ms;  // a retry, if any, costs little time
+  return c;
+}
+
+class TlsServer {
+ public:
+  TlsServer()
+      : dir_(std::filesystem::path(AWSDL_TEST_STATE_DIR) / ("tls-" + std::to_string(::getpid()) + "-" +
+                                                             std::to_string(counter_++))),
+        server_(TestServer::python(AWSDL_SOURCE_DIR "/tests/support/http_test_server.py",
+                                   {"--watch-stdin", "--tls-dir", dir_.string()})) {}
+  ~TlsServer() {
+    server_.stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  const TestServer& server() const { return server_; }
+  std::string cert() const { return (dir_ / "cert.pem").string(); }
+  std::string missing() const { return (dir_ / "missing.pem").string(); }
+  std::string url(const std::string& path) const { return "https://" + server_.host_port() + path; }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path dir_;
+  TestServer server_;
+};
+
+TEST_F(CurlTransportTest, UnverifiableCertificateFailsAtOnceNamingTheProblemAndAwsCaBundle) {
+  TlsServer tls;
+  ASSERT_TRUE(tls.server().ok()) << tls.server().error();
+
+  auto counting = std::make_shared<CountingTransport>(transport());
+  internal::ServiceClient client(echo_config(counting, tls.url("/echo")), echo_service());
+  auto r = client.call_json("Ping", "{}");
+  ASSERT_FALSE(r.ok());
+  const Error& e = r.error();
+  EXPECT_EQ(counting->sends.load(), 1) << "a certificate that did not verify will not verify on a retry: "
+                                       << e.to_string();
+  EXPECT_EQ(e.code, "TlsVerificationFailed") << e.to_string();
+  EXPECT_FALSE(e.retryable);
+  EXPECT_NE(e.message.find("self-signed certificate"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("AWS_CA_BUNDLE"), std::string::npos) << e.message;
+  EXPECT_EQ(e.to_string().find("retryable"), std::string::npos) << e.to_string();
+
+  // With the server's CA in the bundle the same call goes through.
+  auto with_ca = std::make_shared<CountingTransport>(transport({.ca_bundle = tls.cert()}));
+  internal::ServiceClient trusted(echo_config(with_ca, tls.url("/echo")), echo_service());
+  auto ok = trusted.call_json("Ping", "{}");
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ(with_ca->sends.load(), 1);
+}
+
+TEST_F(CurlTransportTest, UnreadableCaBundleIsNotRetriedAndSaysWhereItCameFrom) {
+  TlsServer tls;
+  ASSERT_TRUE(tls.server().ok()) << tls.server().error();
+  auto counting = std::make_shared<CountingTransport>(transport({.ca_bundle = tls.missing()}));
+  internal::ServiceClient client(echo_config(counting, tls.url("/echo")), echo_service());
+  auto r = client.call_json("Ping", "{}");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(counting->sends.load(), 1) << r.error().to_string();
+  EXPECT_EQ(r.error().code, "TlsError");
+  EXPECT_FALSE(r.error().retryable);
+  EXPECT_NE(r.error().message.find("AWS_CA_BUNDLE"), std::string::npos) << r.error().message;
+}
+
+TEST_F(CurlTransportTest, ConfigTakesTheCaBundleFromTheEnvironmentThenTheProfile) {
+  TlsServer tls;
+  ASSERT_TRUE(tls.server().ok()) << tls.server().error();
+  testsupport::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  testsupport::ScopedEnv env;
+  env.clear_prefix("AWS_");
+  env.set("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+  env.set("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+  env.set("AWS_REGION", "us-east-1");
+  env.set("AWS_EC2_METADATA_DISABLED", "true");
+  env.set("AWS_SHARED_CREDENTIALS_FILE", dir.write("credentials", ""));
+
+  auto call = [&](const std::string& profile_ca, std::optional<std::string> env_ca) -> std::pair<std::string, Status> {
+    env.set("AWS_CONFIG_FILE",
+            dir.write("config", profile_ca.empty() ? "[default]\n" : "[default]\nca_bundle = " + profile_ca + "\n"));
+    if (env_ca) env.set("AWS_CA_BUNDLE", *env_ca);
+    else env.unset("AWS_CA_BUNDLE");
+    auto c = Config::from_environment();
+    if (!c) return {"", std::move(c).error()};
+    c->endpoint_url = tls.url("/echo");
+    c->retry.base_delay = 10ms;
+    internal::ServiceClient client(*c, echo_service());
+    auto r = client.call_json("Ping", "{}");
+    if (!r) return {c->ca_bundle, std::move(r).error()};
+    return {c->ca_bundle, Status{}};
+  };
+
+  {  // Neither: the system's CAs, which do not know the test server's.
+    auto [bundle, s] = call("", std::nullopt);
+    EXPECT_EQ(bundle, "");
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code, "TlsVerificationFailed") << s.error().to_string();
+  }
+  {  // The profile's ca_bundle.
+    auto [bundle, s] = call(tls.cert(), std::nullopt);
+    EXPECT_EQ(bundle, tls.cert());
+    EXPECT_TRUE(s.ok()) << s.error().to_string();
+  }
+  {  // AWS_CA_BUNDLE wins over the profile, as in the AWS CLI.
+    auto [bundle, s] = call(tls.missing(), tls.cert());
+    EXPECT_EQ(bundle, tls.cert());
+    EXPECT_TRUE(s.ok()) << s.error().to_string();
+  }
+  {
+    auto [bundle, s] = call(tls.cert(), tls.missing());
+    EXPECT_EQ(bundle, tls.missing());
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code, "TlsError") << s.error().to_string();
+  }
+  {  // An empty AWS_CA_BUNDLE is as good as unset.
+    auto [bundle, s] = call(tls.cert(), std::string());
+    EXPECT_EQ(bundle, tls.cert());
+    EXPECT_TRUE(s.ok()) << s.error().to_string();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Name lookup failures, injected with tests/support/resolver_shim.c (no real DNS involved)
+
+using ShimLookups = long (*)(const char*);
+
+ShimLookups resolver_shim() { return reinterpret_cast<ShimLookups>(::dlsym(RTLD_DEFAULT, "awsdl_resolver_shim_lookups")); }
+
+// Runs the current test again in a child process with the shim preloaded and `rules` as its
+// AWSDL_RESOLVER_SHIM_FAIL; the child's verdict is this test's.
+void rerun_under_resolver_shim(const std::string& rules) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    if (auto eq = kv.find('='); eq != std::string_view::npos) env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+  }
+  env["LD_PRELOAD"] = AWSDL_RESOLVER_SHIM;
+  env["AWSDL_RESOLVER_SHIM_FAIL"] = rules;
+  // Under ASan the preloaded (uninstrumented) shim comes before the sanitizer's runtime.
+  env["ASAN_OPTIONS"] = env["ASAN_OPTIONS"] + (env["ASAN_OPTIONS"].empty() ? "" : ":") + "verify_asan_link_order=0";
+  auto self = std::filesystem::read_symlink("/proc/self/exe").string();
+  auto r = testsupport::run_process(self, {std::string("--gtest_filter=") + info->test_suite_name() + "." + info->name()},
+                                    env, std::chrono::seconds(120));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("[  PASSED  ] 1 test."), std::string::npos) << r.out << r.err;
+}
+
+TEST_F(CurlTransportTest, FailedNameLookupDoesNotBreakTheNextRequest) {
+  if (!resolver_shim()) {
+    rerun_under_resolver_shim("flaky.test=1,down.test=-1,flaky-call.test=1,down-call.test=-1");
+    return;
+  }
+  const std::string port = std::to_string(server_->port());
+  auto t = transport();
+  Request r = request("/echo?host=flaky");
+  r.host = "flaky.test:" + port;
+  auto first = t->send(r, {});
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().kind, ErrorKind::kNetwork);
+  EXPECT_EQ(first.error().code, "DnsError") << first.error().to_string();
+  EXPECT_TRUE(first.error().retryable);
+  // The same transport (and so the same pooled handle) resolves the name the second time.
+  auto second = echo_of(t->send(r, {}));
+  ASSERT_TRUE(second.IsObject());
+  EXPECT_EQ(echoed_header(second, "Host"), std::vector<std::string>{"flaky.test:" + port});
+  EXPECT_EQ(resolver_shim()("flaky.test"), 2);
+
+  // A name that never resolves says so every time, never a libcurl setup failure.
+  Request down = request("/echo");
+  down.host = "down.test:" + port;
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    auto got = t->send(down, {});
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.error().code, "DnsError") << got.error().to_string();
+    EXPECT_TRUE(got.error().retryable);
+  }
+  EXPECT_EQ(resolver_shim()("down.test"), 3);
+  EXPECT_TRUE(echo_of(t->send(request("/echo"), {})).IsObject());
+
+  // Through the retry loop: one failed lookup costs one attempt, and the call succeeds...
+  auto counting = std::make_shared<CountingTransport>(transport());
+  internal::ServiceClient flaky(echo_config(counting, "http://flaky-call.test:" + port + "/echo"), echo_service());
+  auto ok = flaky.call_json("Ping", "{}");
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ(counting->sends.load(), 2);
+  // ...while a name that never resolves is reported as a retryable DNS failure.
+  auto counting_down = std::make_shared<CountingTransport>(transport());
+  internal::ServiceClient gone(echo_config(counting_down, "http://down-call.test:" + port + "/echo"), echo_service());
+  auto bad = gone.call_json("Ping", "{}");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "DnsError") << bad.error().to_string();
+  EXPECT_TRUE(bad.error().retryable);
+  EXPECT_NE(bad.error().message.find("gave up after 3 attempts"), std::string::npos) << bad.error().message;
+  EXPECT_EQ(counting_down->sends.load(), 3);
+}
+
+TEST_F(CurlTransportTest, RefusedOptionIsNamedAndTheHandleIsReplaced) {
+  // libcurl refuses strings over 8 MB (CURL_MAX_INPUT_LENGTH): a way to make setup fail.
+  auto t = transport({.user_agent = std::string(9u << 20, 'a')});
+  auto r = t->send(request("/echo"), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "CurlSetupFailed");
+  EXPECT_NE(r.error().message.find("CURLOPT_USERAGENT was refused"), std::string::npos) << r.error().message;
+  EXPECT_LT(r.error().message.size(), 1000u);
+  // The next request, which needs no such option, is sent normally.
+  Request ok = request("/echo");
+  ok.headers.add("User-Agent", "mine/1");
+  auto d = echo_of(t->send(ok, {}));
+  ASSERT_TRUE(d.IsObject());
+  EXPECT_EQ(echoed_header(d, "User-Agent"), std::vector<std::string>{"mine/1"});
 }
 
 // ---------------------------------------------------------------------------------------

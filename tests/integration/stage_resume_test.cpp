@@ -165,7 +165,7 @@ TEST_F(StageResumeTest, KilledStageResumesWithOnlyTheMissingParts) {
   auto after = s3().list_multipart_uploads({.bucket = bucket});
   ASSERT_TRUE(after) << after.error().to_string();
   EXPECT_TRUE(after->uploads.empty());
-  auto object = s3().get_object({.bucket = bucket, .key = "set.tar"});
+  auto object = s3().get_object({.bucket = bucket, .key = "set.tar", .max_bytes = 256u << 20});
   ASSERT_TRUE(object) << object.error().to_string();
   const std::string expected = expected_archive();
   ASSERT_EQ(object->body.size(), expected.size());
@@ -202,7 +202,7 @@ TEST_F(StageResumeTest, ResumeSendsAgainThePartsOfAChangedInput) {
   auto resumed = testsupport::run_process(kBinary, args, env_map, std::chrono::seconds(120));
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   EXPECT_NE(resumed.out.find("\"parts_reused\":0,"), std::string::npos) << resumed.out;
-  auto object = s3().get_object({.bucket = bucket, .key = "set.tar"});
+  auto object = s3().get_object({.bucket = bucket, .key = "set.tar", .max_bytes = 256u << 20});
   ASSERT_TRUE(object) << object.error().to_string();
   EXPECT_TRUE(object->body == expected_archive());
   auto after = s3().list_multipart_uploads({.bucket = bucket});

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include "support/run_process.hpp"
 #include "support/sandbox.hpp"
+#include "support/test_server.hpp"
 
 namespace awsdl {
 namespace {
@@ -176,6 +178,50 @@ TEST_F(WhoamiTest, UnreachableEndpointIsANetworkError) {
   auto r = whoami({"--endpoint-url", "http://127.0.0.1:1"}, env_with_keys());
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
+}
+
+TEST_F(WhoamiTest, UntrustedCertificateFailsOnceWithTheCaBundleHint) {
+  // An HTTPS endpoint with a self-signed certificate made for this test.
+  auto dir = home / "tls";
+  testsupport::TestServer tls(testsupport::TestServer::python(AWSDL_SOURCE_DIR "/tests/support/http_test_server.py",
+                                                              {"--watch-stdin", "--tls-dir", dir.string()}));
+  ASSERT_TRUE(tls.ok()) << tls.error();
+  const std::string endpoint = "https://" + tls.host_port() + "/echo";
+  auto start = std::chrono::steady_clock::now();
+  auto r = whoami({"--endpoint-url", endpoint}, env_with_keys());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("TlsVerificationFailed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("AWS_CA_BUNDLE"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("safe to retry"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("attempts"), std::string::npos) << r.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5)) << "no backoff between attempts";
+
+  // With the CA in AWS_CA_BUNDLE the TLS handshake succeeds (the test server is no STS, so
+  // the call then fails on its answer, which is not XML).
+  auto env = env_with_keys();
+  env["AWS_CA_BUNDLE"] = (dir / "cert.pem").string();
+  auto trusted = whoami({"--endpoint-url", endpoint}, env);
+  EXPECT_EQ(trusted.err.find("Tls"), std::string::npos) << trusted.err;
+  EXPECT_EQ(trusted.err.find("certificate"), std::string::npos) << trusted.err;
+}
+
+TEST_F(WhoamiTest, OneFailedNameLookupIsRetriedAndAPersistentOneIsADnsError) {
+  // tests/support/resolver_shim.c makes getaddrinfo fail for the names listed (flaky.test
+  // once, down.test always) and then resolves them to 127.0.0.1: no real DNS involved.
+  auto env = env_with_keys();
+  env["LD_PRELOAD"] = AWSDL_RESOLVER_SHIM;
+  env["AWSDL_RESOLVER_SHIM_FAIL"] = "flaky.test=1,down.test=-1";
+  const std::string port = std::to_string(sandbox.port());
+  auto r = whoami({"--endpoint-url", "http://flaky.test:" + port}, env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(Sandbox::kAccount), std::string::npos) << r.out;
+
+  auto down = whoami({"--endpoint-url", "http://down.test:" + port}, env);
+  EXPECT_EQ(down.exit_code, 1) << down.err;
+  EXPECT_NE(down.err.find("DnsError"), std::string::npos) << down.err;
+  EXPECT_NE(down.err.find("down.test"), std::string::npos) << down.err;
+  EXPECT_EQ(down.err.find("CurlSetupFailed"), std::string::npos) << down.err;
+  EXPECT_NE(down.err.find("gave up after 3 attempts"), std::string::npos) << down.err;
 }
 
 }  // namespace

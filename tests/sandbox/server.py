@@ -174,11 +174,21 @@ class Sandbox:
             if handler is None:
                 raise AwsError('NotImplemented', 'The sandbox does not implement %s:%s yet' % (svc.name, op_name),
                                501, sender=False)
+            modifiers = self.faults.modifiers(svc.name, op_name, akid)
+            if modifiers:
+                entry['fault'] = ','.join(sorted(modifiers))
+            if 'ignore_range' in modifiers:
+                params.pop('Range', None)  # answered as if no Range was asked: 200, the whole object
+            endless = modifiers.get('endless_token')
+            if endless is not None:
+                endless_input(op, params)
             if svc.serialize_handlers:
                 with self.lock:
                     result = handler(ctx, params)
             else:
                 result = handler(ctx, params)
+            if endless is not None:
+                endless_output(op, result, endless)
             resp = protocol.serialize(op, result, ctx)
             if post is not None:
                 entry['fault'] = post.kind
@@ -260,6 +270,40 @@ class Sandbox:
             except (ValueError, TypeError, KeyError) as e:
                 return 400, {'error': 'bad %s control body: %s' % (parts[1], e)}
         return 404, {'error': 'no control endpoint %s %s' % (method, path)}
+
+
+# The `endless_token` fault: every page of a paginated operation claims there is another one.
+_TOKEN_PAIRS = (('NextToken', 'NextToken'), ('nextToken', 'nextToken'),
+                ('ContinuationToken', 'NextContinuationToken'), ('Marker', 'NextMarker'))
+_ENDLESS_PREFIX = 'sandbox-endless-'
+_endless_counter = [0]
+_endless_lock = threading.Lock()
+
+
+def endless_input(op, params):
+    """Drops a token the fault made up, so the handler serves its first page again."""
+    for name, _ in _TOKEN_PAIRS:
+        value = params.get(name)
+        if isinstance(value, str) and value.startswith(_ENDLESS_PREFIX):
+            del params[name]
+
+
+def endless_output(op, result, rule):
+    """Puts a next-page token in the answer: a new one each time, or always the same with
+    `repeat`."""
+    members = op.output_shape.members if op.output_shape is not None else {}
+    for _, out_name in _TOKEN_PAIRS:
+        if out_name in members:
+            if rule.repeat:
+                token = _ENDLESS_PREFIX + 'same'
+            else:
+                with _endless_lock:
+                    _endless_counter[0] += 1
+                    token = _ENDLESS_PREFIX + str(_endless_counter[0])
+            result[out_name] = token
+            if 'IsTruncated' in members:
+                result['IsTruncated'] = True
+            return
 
 
 def _json_default(value):

@@ -447,6 +447,43 @@ class Faults(SandboxTest):
         status, _, _ = raw('POST', body=b'Action=GetCallerIdentity&Version=2011-06-15', headers=FORM, when=later)
         self.assertEqual(status, 200)
 
+    def test_endless_token_keeps_paging(self):
+        control('POST', 'faults', [{'service': 'cloudformation', 'operation': 'DescribeStacks',
+                                    'kind': 'endless_token'}])
+        cfn = client('cloudformation')
+        tokens = []
+        kwargs = {}
+        for _ in range(4):
+            page = cfn.describe_stacks(**kwargs)
+            tokens.append(page['NextToken'])
+            kwargs = {'NextToken': page['NextToken']}
+        self.assertEqual(len(set(tokens)), 4, tokens)
+        control('DELETE', 'faults')
+        control('POST', 'faults', [{'kind': 'endless_token', 'repeat': True, 'service': 'ecr'}])
+        ecr = client('ecr')
+        first = ecr.describe_repositories()['nextToken']
+        self.assertEqual(ecr.describe_repositories(nextToken=first)['nextToken'], first)
+        s3 = client('s3')
+        s3.create_bucket(Bucket='endless')
+        control('POST', 'faults', [{'kind': 'endless_token', 'service': 's3', 'operation': 'ListObjectsV2'}])
+        page = s3.list_objects_v2(Bucket='endless')
+        self.assertTrue(page['IsTruncated'])
+        self.assertTrue(page['NextContinuationToken'])
+        self.assertTrue(s3.list_objects_v2(Bucket='endless', ContinuationToken=page['NextContinuationToken'])
+                        ['IsTruncated'])
+
+    def test_ignore_range_answers_the_whole_object(self):
+        s3 = client('s3')
+        s3.create_bucket(Bucket='ranges')
+        s3.put_object(Bucket='ranges', Key='k', Body=b'0123456789')
+        got = s3.get_object(Bucket='ranges', Key='k', Range='bytes=2-4')
+        self.assertEqual((got['ResponseMetadata']['HTTPStatusCode'], got['Body'].read()), (206, b'234'))
+        control('POST', 'faults', [{'kind': 'ignore_range', 'service': 's3', 'operation': 'GetObject'}])
+        got = s3.get_object(Bucket='ranges', Key='k', Range='bytes=2-4')
+        self.assertEqual((got['ResponseMetadata']['HTTPStatusCode'], got['Body'].read()), (200, b'0123456789'))
+        _, doc = control('GET', 'requests?operation=GetObject')
+        self.assertEqual([e['fault'] for e in doc['requests']], [None, 'ignore_range'])
+
     def test_bad_rules_are_refused(self):
         for rule in ({'kind': 'explode'}, {'kind': 'error', 'colour': 'red'}, 'nonsense',
                      {'kind': 'error', 'probability': 2}):

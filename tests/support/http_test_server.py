@@ -16,6 +16,8 @@ Paths (query parameters in brackets, all optional; unknown paths get a 404 namin
                    header X-Body-Crc32.
   /slow            [n, chunk, interval_ms]: n pattern bytes, chunk bytes every interval_ms.
   /delay           [ms]: waits ms before answering "ok".
+  /slow-read       [chunk, interval_ms]: reads the request body chunk bytes every interval_ms,
+                   then answers "read <n>" (a server that takes an upload at a trickle).
   /stall           [after, seconds, total]: announces total bytes, sends after, stalls.
   /close-mid       [after]: announces more, sends after bytes, resets the connection.
   /short           [claim, send]: Content-Length claim, sends send bytes, closes cleanly.
@@ -30,6 +32,9 @@ Paths (query parameters in brackets, all optional; unknown paths get a 404 namin
   /answer/NAME/... a hostile or foreign server's answer to any request, whatever the method and
                    the rest of the path, so that http://127.0.0.1:PORT/answer/NAME can be a
                    client's AWS endpoint (see ANSWERS below; unknown NAME: 404).
+  /garbage         [kind]: answers something that is not HTTP, then closes: kind=text (a line
+                   of text, the default), binary (random bytes), ssh (an SSH banner), status
+                   (an HTTP status line with a non-numeric code).
 Proxy requests: absolute-form targets ("GET http://host/path") are recorded and then served
 like their path; CONNECT is recorded and refused with 403.
 """
@@ -202,11 +207,11 @@ class Handler(BaseHTTPRequestHandler):
         self.route = path
         handler = {
             "/echo": self.h_echo, "/bytes": self.h_bytes, "/slow": self.h_slow,
-            "/delay": self.h_delay, "/stall": self.h_stall, "/close-mid": self.h_close_mid,
+            "/delay": self.h_delay, "/slow-read": self.h_slow_read, "/stall": self.h_stall, "/close-mid": self.h_close_mid,
             "/short": self.h_short, "/big-headers": self.h_big_headers,
             "/big-header": self.h_big_header, "/redirect": self.h_redirect,
             "/chunked": self.h_chunked, "/status": self.h_status, "/drop": self.h_drop,
-            "/reset": self.h_reset, "/proxy-log": self.h_proxy_log,
+            "/reset": self.h_reset, "/proxy-log": self.h_proxy_log, "/garbage": self.h_garbage,
         }.get(path)
         if handler is None and path.startswith("/answer/"):
             handler = self.h_answer
@@ -308,6 +313,23 @@ class Handler(BaseHTTPRequestHandler):
         self.read_body()
         self.sleep(self.int_param("ms", 1000) / 1000.0)
         self.send_simple(200, b"ok")
+
+    def h_slow_read(self):
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        chunk = max(1, self.int_param("chunk", 100))
+        interval = self.int_param("interval_ms", 100) / 1000.0
+        got = 0
+        deadline = time.monotonic() + MAX_SLEEP
+        while got < length and time.monotonic() < deadline:
+            data = self.rfile.read(min(chunk, length - got))
+            if not data:
+                break
+            got += len(data)
+            self.sleep(interval)
+        if got < length:
+            self.close_connection = True
+            return
+        self.send_simple(200, b"read %d" % got)
 
     def h_stall(self):
         self.read_body()
@@ -472,6 +494,23 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         self.send_simple(status, body, "application/xml", extra)
+
+    def h_garbage(self):
+        self.read_body()
+        kind = self.params().get("kind", "text")
+        answer = {
+            "text": b"this is not an HTTP answer\r\n\r\n",
+            "binary": bytes((i * 37 + 11) & 0xFF for i in range(512)),
+            "ssh": b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n",
+            "status": b"HTTP/1.1 abc Nonsense\r\nContent-Length: 2\r\n\r\nok",
+        }.get(kind, b"?")
+        self.wfile.write(answer)
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
 
     def h_proxy_log(self):
         self.read_body()

@@ -49,6 +49,34 @@ TEST(FakeTransport, ReplaysScriptedErrors) {
   EXPECT_EQ(b->body, "after");
 }
 
+TEST(FakeTransport, HonoursTheRequestsBodyLimitAsTheRealTransportDoes) {
+  FakeTransport t;
+  t.push(206, std::string(1001, 'a'));
+  t.push(206, std::string(1000, 'b'));
+  t.push(500, std::string(5000, 'e'));
+  t.push(200, std::string(5000, 's'));
+  http::SendOptions opts;
+  opts.max_body_bytes = 1000;
+  auto over = t.send(get("/k"), opts);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, "ResponseTooLarge");
+  EXPECT_EQ(over.error().kind, ErrorKind::kParse);
+  auto fits = t.send(get("/k"), opts);
+  ASSERT_TRUE(fits.ok());
+  EXPECT_EQ(fits->body.size(), 1000u);
+  // The limit is for a 2xx body held in memory: not an error body, not a streamed one.
+  auto error_body = t.send(get("/k"), opts);
+  ASSERT_TRUE(error_body.ok());
+  EXPECT_EQ(error_body->body.size(), 5000u);
+  std::size_t streamed = 0;
+  opts.sink = [&](std::string_view chunk) -> Result<void> {
+    streamed += chunk.size();
+    return {};
+  };
+  ASSERT_TRUE(t.send(get("/k"), opts).ok());
+  EXPECT_EQ(streamed, 5000u);
+}
+
 TEST(FakeTransport, EmptyScriptIsAnInternalError) {
   FakeTransport t;
   auto r = t.send(get("/nothing"), {});

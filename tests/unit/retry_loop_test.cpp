@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <vector>
 
 #include "awsdl/auth/credentials.hpp"
 #include "awsdl/auth/sigv4.hpp"
@@ -84,7 +85,9 @@ TEST(RetryLoop, Classification) {
   EXPECT_EQ(classify_error(e), RetryKind::kNone);
   e.http_status = 502;
   EXPECT_EQ(classify_error(e), RetryKind::kTransient);
-  EXPECT_EQ(classify_error(Error::make(ErrorKind::kNetwork, "ConnectionReset", "x")), RetryKind::kTransient);
+  EXPECT_EQ(classify_error(Error::make(ErrorKind::kNetwork, "ConnectionReset", "x", true)), RetryKind::kTransient);
+  // A network failure the transport knows to be permanent (a certificate that does not verify).
+  EXPECT_EQ(classify_error(Error::make(ErrorKind::kNetwork, "TlsVerificationFailed", "x", false)), RetryKind::kNone);
   EXPECT_EQ(classify_error(Error::make(ErrorKind::kTimeout, "AttemptTimeout", "x")), RetryKind::kTimeout);
   EXPECT_EQ(classify_error(Error::make(ErrorKind::kCancelled, "Cancelled", "x")), RetryKind::kNone);
   EXPECT_EQ(classify_error(Error::make(ErrorKind::kParse, "MalformedXml", "x", true)), RetryKind::kTransient);
@@ -349,6 +352,59 @@ TEST(RetryLoop, AttemptTimeoutIsBoundedByTheDeadline) {
   EXPECT_EQ(spy->seen, 120s);
 }
 
+// A transport whose every attempt uses all the time it is given, then times out.
+struct SlowTransport final : http::Transport {
+  explicit SlowTransport(std::shared_ptr<ManualClock> c) : clock(std::move(c)) {}
+  Result<http::Response> send(const http::Request&, const http::SendOptions& opts) override {
+    timeouts.push_back(opts.attempt_timeout);
+    clock->advance(opts.attempt_timeout);
+    return Error::make(ErrorKind::kTimeout, "Timeout", "the attempt timed out", true);
+  }
+  std::shared_ptr<ManualClock> clock;
+  std::vector<Millis> timeouts;
+};
+
+TEST(RetryLoop, EveryCallHasAFiniteDeadlineByDefault) {
+  Harness h;  // backoffs of 0.5 x the ceiling: 500, 1000, 2000, 4000 ms
+  h.config.retry.max_attempts = 50;
+  auto slow = std::make_shared<SlowTransport>(h.clock);
+  h.config.transport = slow;
+  auto c = h.client();
+  const auto start = h.clock->steady_now();
+  auto r = h.call(c);
+  ASSERT_FALSE(r.ok());
+  // 10 minutes for the whole call: four full attempts of 120 s and their backoff, then a
+  // fifth cut to what is left, and no attempt or sleep after that.
+  EXPECT_EQ(slow->timeouts, (std::vector<Millis>{120s, 120s, 120s, 120s, 112500ms}));
+  EXPECT_EQ(h.clock->steady_now() - start, 600s);
+  EXPECT_NE(r.error().message.find("deadline"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("5 attempts"), std::string::npos) << r.error().message;
+}
+
+TEST(RetryLoop, NoAttemptStartsOnceTheDeadlineHasPassed) {
+  auto clock = std::make_shared<ManualClock>();
+  RetryContext ctx;
+  ctx.options.max_attempts = 5;
+  ctx.runtime = Runtime{clock, clock, std::make_shared<FixedRandom>(0.0)};  // no backoff
+  ctx.deadline = Deadline::after(1000ms, *clock);
+  ctx.what = "TEST Op";
+  int attempts = 0;
+  auto attempt = [&](const AttemptInfo&) -> AttemptResult {
+    ++attempts;
+    return AttemptResult::failure(Error::make(ErrorKind::kNetwork, "ConnectionReset", "reset", true));
+  };
+  // Getting the request ready again (rewinding a body) takes the rest of the time.
+  auto prepare = [&] {
+    clock->advance(2000ms);
+    return true;
+  };
+  auto r = run_with_retries(ctx, attempt, prepare);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(attempts, 1);
+  EXPECT_EQ(r.error().code, "DeadlineExceeded") << r.error().to_string();
+  EXPECT_NE(r.error().message.find("1 attempt"), std::string::npos) << r.error().message;
+}
+
 TEST(RetryLoop, CancellationBeforeAndDuringBackoff) {
   Harness h;
   auto c = h.client();
@@ -399,6 +455,19 @@ TEST(RetryLoop, NetworkErrorIsRetried) {
   auto r = h.call(c);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(h.transport->request_count(), 2u);
+}
+
+TEST(RetryLoop, PermanentNetworkErrorIsNotRetried) {
+  Harness h;
+  h.transport->push_error(Error::make(ErrorKind::kNetwork, "TlsVerificationFailed", "self-signed certificate", false));
+  h.transport->push(200, kOkBody);
+  auto c = h.client();
+  auto r = h.call(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(h.transport->request_count(), 1u);
+  EXPECT_EQ(r.error().code, "TlsVerificationFailed");
+  EXPECT_FALSE(r.error().retryable);
+  EXPECT_EQ(h.clock->total_slept(), 0ms);
 }
 
 TEST(RetryLoop, TruncatedSuccessBodyIsRetried) {

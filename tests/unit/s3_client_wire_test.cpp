@@ -227,3 +227,36 @@ TEST(S3ClientWire, PresignedUrlShape) {
 
 }  // namespace
 }  // namespace awsdl::s3
+
+namespace awsdl::s3 {
+namespace {
+
+// The SendOptions each request went out with.
+struct OptionsSpy final : http::Transport {
+  std::vector<std::pair<std::string, http::SendOptions>> seen;
+  Result<http::Response> send(const http::Request& r, const http::SendOptions& opts) override {
+    seen.emplace_back(r.method + " " + r.query, opts);
+    http::Response resp;
+    resp.status = 200;
+    resp.body = "<CompleteMultipartUploadResult><ETag>\"e\"</ETag></CompleteMultipartUploadResult>";
+    resp.headers.add("ETag", "\"p\"");
+    return resp;
+  }
+};
+
+TEST(S3ClientWire, AnswersS3TricklesOnPurposeAreExemptFromTheMinimumRate) {
+  Harness h;
+  auto spy = std::make_shared<OptionsSpy>();
+  h.config.transport = spy;
+  S3Client s3(h.config);
+  MultipartUpload up{.bucket = "b", .key = "k", .upload_id = "u"};
+  ASSERT_TRUE(s3.upload_part({.bucket = "b", .key = "k", .upload_id = "u", .part_number = 1, .body = "data"}).ok());
+  ASSERT_TRUE(s3.complete_multipart_upload(up, {{.part_number = 1, .etag = "\"p\""}}).ok());
+  ASSERT_EQ(spy->seen.size(), 2u);
+  EXPECT_FALSE(spy->seen[0].second.min_bytes_per_second.has_value()) << spy->seen[0].first;  // UploadPart: the transport's
+  ASSERT_TRUE(spy->seen[1].second.min_bytes_per_second.has_value()) << spy->seen[1].first;
+  EXPECT_EQ(*spy->seen[1].second.min_bytes_per_second, 0u);
+}
+
+}  // namespace
+}  // namespace awsdl::s3

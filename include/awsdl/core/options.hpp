@@ -23,7 +23,13 @@ struct AWSDL_EXPORT TimeoutOptions {
   Millis connect{std::chrono::seconds(10)};
   Millis attempt{std::chrono::seconds(120)};  // one HTTP exchange, 0 = none
   Millis stall{std::chrono::seconds(30)};     // no bytes moved for this long
-  Millis call{0};                             // whole call with retries, 0 = none
+  /// The whole call: every attempt and every backoff between them. No attempt and no
+  /// backoff starts once it has passed (the last attempt gets only what is left), and the
+  /// call fails with kTimeout "DeadlineExceeded" or with its last error, noting the
+  /// deadline. 10 minutes, above 3 attempts of `attempt` and their backoff, so that only a
+  /// raised max_attempts or a slow service reaches it; 0 = none (CallOptions::deadline
+  /// still applies).
+  Millis call{std::chrono::minutes(10)};
 };
 
 /// Per-call settings any operation accepts.

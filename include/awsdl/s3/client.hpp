@@ -67,10 +67,15 @@ class AWSDL_EXPORT S3Client {
 
   // ---- objects
   Result<PutObjectResult> put_object(const PutObjectRequest& request, const CallOptions& options = {}) const;
-  /// The body in memory.
+  /// The body in memory: at most GetObjectRequest::max_bytes, by default the bounded range
+  /// asked for, else the transport's http::TransportOptions::max_body_bytes (16 MiB by
+  /// default); beyond it kParse "ResponseTooLarge" (stream bigger objects, or raise
+  /// max_bytes). A server that ignores the range (a 200 with the whole object, more bytes
+  /// than asked) is kParse "RangeIgnored".
   Result<GetObjectResult> get_object(const GetObjectRequest& request, const CallOptions& options = {}) const;
   /// The body streamed to `sink` (the returned info has no body). Without sink.rewind a
-  /// failure after bytes were delivered is returned, not retried.
+  /// failure after bytes were delivered is returned, not retried. A bounded range never
+  /// delivers more than its length ("RangeIgnored" instead).
   Result<ObjectInfo> get_object(const GetObjectRequest& request, const ObjectSink& sink,
                                 const CallOptions& options = {}) const;
   Result<ObjectInfo> head_object(const HeadObjectRequest& request, const CallOptions& options = {}) const;

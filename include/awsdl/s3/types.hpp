@@ -108,6 +108,10 @@ struct AWSDL_EXPORT GetObjectRequest {
   /// against it when it covers exactly what was received (a whole object that was not
   /// uploaded in parts): a mismatch is the error "ChecksumMismatch".
   bool verify_checksum = true;
+  /// The in-memory GET only: the largest body accepted (kParse "ResponseTooLarge" beyond);
+  /// 0 = the range's length for a bounded range, else the transport's limit for an answer
+  /// held in memory (http::TransportOptions::max_body_bytes, 16 MiB by default).
+  std::uint64_t max_bytes = 0;
 };
 
 struct AWSDL_EXPORT GetObjectResult {

@@ -4,9 +4,12 @@ has been checked (except `skew`, which changes the clock the check uses)."""
 import random
 import threading
 
-KINDS = ('error', 'reset', 'delay', 'truncate', 'skew', 'retry_after')
+KINDS = ('error', 'reset', 'delay', 'truncate', 'skew', 'retry_after', 'endless_token', 'ignore_range')
+# Kinds that change how a request is served instead of replacing its answer; like `skew` they
+# last until cleared unless given a count.
+MODIFIERS = ('endless_token', 'ignore_range')
 FIELDS = {'service', 'operation', 'kind', 'code', 'status', 'message', 'delay_ms', 'skew_seconds',
-          'retry_after_ms', 'count', 'probability', 'when', 'access_key_id'}
+          'retry_after_ms', 'count', 'probability', 'when', 'access_key_id', 'repeat'}
 ALIASES = {'ms': 'delay_ms', 'seconds': 'skew_seconds'}
 
 
@@ -35,6 +38,7 @@ class Rule:
         self.delay_ms = int(spec.get('delay_ms', 1000))
         self.skew_seconds = int(spec.get('skew_seconds', 3600))
         self.retry_after_ms = int(spec.get('retry_after_ms', 1000))
+        self.repeat = bool(spec.get('repeat', False))
         self.when = spec.get('when', 'before')
         if self.when not in ('before', 'after'):
             raise FaultError("when must be 'before' or 'after'")
@@ -44,7 +48,7 @@ class Rule:
             if not 0.0 <= self.probability <= 1.0:
                 raise FaultError('probability must be in [0, 1]')
         # Without a count: once, except that a skewed clock or a probability lasts until cleared.
-        default = None if (self.kind == 'skew' or self.probability is not None) else 1
+        default = None if (self.kind == 'skew' or self.kind in MODIFIERS or self.probability is not None) else 1
         self.count = spec.get('count', default)
         if self.count is not None:
             self.count = int(self.count)
@@ -82,6 +86,8 @@ class Rule:
             d['skew_seconds'] = self.skew_seconds
         if self.kind == 'reset':
             d['when'] = self.when
+        if self.kind == 'endless_token':
+            d['repeat'] = self.repeat
         return d
 
 
@@ -129,13 +135,23 @@ class Faults:
                     return r.skew_seconds
         return 0
 
+    def modifiers(self, service, operation, access_key_id):
+        """-> {kind: rule} of the modifier rules (endless_token, ignore_range) for this request."""
+        out = {}
+        with self._lock:
+            for r in self._rules:
+                if r.kind in MODIFIERS and r.kind not in out and r.matches(service, operation, access_key_id) \
+                        and self._take(r):
+                    out[r.kind] = r
+        return out
+
     def pick(self, service, operation, access_key_id):
         """-> (delay_ms, terminal rule or None, post rule or None) for one request."""
         delay = 0
         terminal = post = None
         with self._lock:
             for r in self._rules:
-                if r.kind == 'skew' or not r.matches(service, operation, access_key_id):
+                if r.kind == 'skew' or r.kind in MODIFIERS or not r.matches(service, operation, access_key_id):
                     continue
                 if r.kind == 'delay':
                     if self._take(r):
