@@ -162,6 +162,9 @@ Result<XmlDocument> ServiceClient::call_query(const QueryRequest& request, const
       e.retryable = true;
       return e;
     }
+    // An error document with a 2xx is an error like any other, retried as classified
+    // (a 200 <ErrorResponse> with InternalError is worth another attempt).
+    if (auto e = xml_error_document(*doc, r.status)) return e;
     parsed = std::move(*doc);
     return std::nullopt;
   };

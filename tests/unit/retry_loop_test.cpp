@@ -485,6 +485,31 @@ TEST(RetryLoop, TruncatedSuccessBodyIsRetried) {
   EXPECT_EQ(xml_text(*result, "Account"), "123456789012");
 }
 
+// An error document that came with a 200 goes through the same retry decisions as one that
+// came with its own status: a transient code is retried, an access error is not.
+TEST(RetryLoop, ErrorDocumentIn200IsRetriedAsClassified) {
+  const std::string internal_error =
+      "<ErrorResponse><Error><Type>Receiver</Type><Code>InternalError</Code><Message>try again</Message></Error>"
+      "<RequestId>R1</RequestId></ErrorResponse>";
+  Harness h;
+  h.transport->push(200, internal_error);
+  h.transport->push(200, kOkBody);
+  auto c = h.client();
+  auto r = h.call(c);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(h.transport->request_count(), 2u);
+
+  Harness d;
+  d.transport->push(200, "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message>"
+                         "</Error><RequestId>R2</RequestId></ErrorResponse>");
+  auto dc = d.client();
+  auto denied = d.call(dc);
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.error().code, "AccessDenied");
+  EXPECT_EQ(denied.error().request_id, "R2");
+  EXPECT_EQ(d.transport->request_count(), 1u);
+}
+
 TEST(RetryLoop, StreamedBodyWithoutRewindIsNotRetried) {
   Harness h;
   h.transport->push(503, "");
