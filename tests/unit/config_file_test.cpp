@@ -16,6 +16,7 @@
 #include "awsdl/auth/credentials.hpp"
 #include "awsdl/cluster/spec.hpp"
 #include "internal/ini.hpp"
+#include "support/sanitizer.hpp"
 #include "support/scoped_env.hpp"
 
 namespace awsdl {
@@ -26,17 +27,7 @@ using testsupport::TempDir;
 
 // The time bounds below only tell linear from quadratic (the quadratic code took minutes
 // here); sanitizer builds run several times slower, so they get more room.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr double kSlow = 10.0;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr double kSlow = 10.0;
-#else
-constexpr double kSlow = 1.0;
-#endif
-#else
-constexpr double kSlow = 1.0;
-#endif
+constexpr double kSlow = testsupport::kSanitizerSlowdown;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
