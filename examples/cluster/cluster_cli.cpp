@@ -101,12 +101,11 @@ awsdl::Result<Target> target_from(const awsdl_cli::Args& args, bool need_complet
     if (auto v = args.get("mount-point")) t.spec.mount_point = *v;
     if (auto v = args.get("mpirun-options")) t.spec.training.mpirun_options = *v;
     if (auto v = args.get("slots-per-node"); v && *v != "auto") {
-      char* end = nullptr;
-      errno = 0;
-      long n = std::strtol(v->c_str(), &end, 10);
-      if (errno || end == v->c_str() || *end || n < 1 || n > 4096)
-        return usage_error("--slots-per-node must be auto or a whole number from 1 to 4096, got '" + *v + "'");
-      t.spec.training.slots_per_node = static_cast<int>(n);
+      // The range the INI file is held to.
+      const auto range = *awsdl::cluster::whole_setting_range("training.slots_per_node");
+      auto n = awsdl_cli::whole_flag(args, "slots-per-node", 0, range.lo, range.hi);
+      if (!n) return usage_error(n.error().message + " (or auto)");
+      t.spec.training.slots_per_node = static_cast<int>(*n);
     }
     for (const auto& p : awsdl::cluster::check(t.spec)) {
       if (p.field == "name" || p.field == "mount_point" || p.field.rfind("ssh.", 0) == 0 ||
@@ -180,9 +179,11 @@ awsdl::Result<std::vector<std::string>> write_local_files(const Target& target, 
   env.workers_count = static_cast<int>(named.size());
   env.worker_gpu_count = worker_gpus;
   env.efs_mount = info.mount_point.empty() ? target.spec.mount_point : info.mount_point;
+  AWSDL_ASSIGN_OR_RETURN(std::string hostfile, awsdl::mpi::hostfile(hosts, awsdl::mpi::Format::kOpenMpi));
+  AWSDL_ASSIGN_OR_RETURN(std::string workers, awsdl::mpi::workers_file(named));
   std::vector<std::pair<std::string, std::string>> files = {
-      {target.state_dir + "/hostfile", awsdl::mpi::hostfile(hosts, awsdl::mpi::Format::kOpenMpi)},
-      {target.state_dir + "/workers", awsdl::mpi::workers_file(named)},
+      {target.state_dir + "/hostfile", hostfile},
+      {target.state_dir + "/workers", workers},
       {target.state_dir + "/env", awsdl::mpi::env_file(env)},
   };
   std::vector<std::string> written;

@@ -1,11 +1,11 @@
 // awsdl-cluster exec: run a command on many hosts over SSH, as pdsh does.
 #include <cstdio>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 
+#include <awsdl/core/text_file.hpp>
 #include <awsdl/ssh/fanout.hpp>
 #include <awsdl/ssh/fold.hpp>
+#include <awsdl/ssh/target.hpp>
 
 #include <awsdl/cluster/lifecycle.hpp>
 
@@ -49,11 +49,14 @@ awsdl::Result<std::vector<std::string>> read_hosts(const std::vector<std::string
   for (const auto& v : values) {
     std::string text = v;
     if (!v.empty() && v[0] == '@') {
-      std::ifstream in(v.substr(1));
-      if (!in) return awsdl::Error::make(awsdl::ErrorKind::kIo, "HostsFileUnreadable", "cannot read " + v.substr(1));
-      std::stringstream ss;
-      ss << in.rdbuf();
-      text = ss.str();
+      // Bounded: a host list is a few KB; @/dev/zero or @DIR is an error, not an endless read.
+      auto file = awsdl::read_config_file(v.substr(1));
+      if (!file) {
+        awsdl::Error e = std::move(file).error();
+        e.message = "--hosts " + v + ": " + e.message;
+        return e;
+      }
+      text = std::move(*file);
     }
     for (auto& h : awsdl::ssh::parse_host_list(text)) hosts.push_back(std::move(h));
   }
@@ -101,6 +104,14 @@ int run(const std::vector<std::string>& argv) {
   so.forward_agent = args.has("forward-agent");
   if (args.has("jump")) so.jump = *args.get("jump");
   if (args.has("known-hosts")) so.known_hosts = *args.get("known-hosts");
+  // Every host (and the jump host and user) is checked before any connection is made: one
+  // that is not a host is a usage error (exit 2), not a failure of that host (exit 1).
+  for (const auto& h : *hosts)
+    if (auto t = awsdl::ssh::parse_target(h); !t) return awsdl_cli::report(t.error(), "--hosts");
+  if (!so.jump.empty())
+    if (auto t = awsdl::ssh::parse_target(so.jump); !t) return awsdl_cli::report(t.error(), "--jump");
+  if (!so.user.empty())
+    if (auto u = awsdl::ssh::check_user(so.user); !u) return awsdl_cli::report(u.error(), "--user");
   std::string policy = args.get_or("host-key-policy", "accept-new");
   if (policy == "accept-new") so.host_key_policy = awsdl::ssh::HostKeyPolicy::kAcceptNew;
   else if (policy == "strict") so.host_key_policy = awsdl::ssh::HostKeyPolicy::kStrict;

@@ -1,8 +1,7 @@
 // awsdl-cluster hostfile: print a hostfile for Open MPI, MPICH or Horovod.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
+#include <awsdl/core/text_file.hpp>
 #include <awsdl/mpi/hostfile.hpp>
 
 #include <awsdl/cluster/lifecycle.hpp>
@@ -38,16 +37,9 @@ int run(const std::vector<std::string>& argv) {
     return awsdl_cli::report(awsdl::Error::invalid_argument("NoHosts", "give either --hosts or a cluster (--name or --config)"));
   auto format = awsdl::mpi::parse_format(args.get_or("format", "openmpi"));
   if (!format) return awsdl_cli::report(format.error());
-  int slots = 1;
-  if (auto s = args.get("slots")) {
-    try {
-      std::size_t used = 0;
-      slots = std::stoi(*s, &used);
-      if (used != s->size() || slots < 1) throw std::invalid_argument(*s);
-    } catch (const std::exception&) {
-      return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--slots must be a whole number >= 1, not '" + *s + "'"));
-    }
-  }
+  auto parsed_slots = awsdl_cli::whole_flag(args, "slots", 1, 1, 1000000);
+  if (!parsed_slots) return awsdl_cli::report(parsed_slots.error());
+  const int slots = static_cast<int>(*parsed_slots);
   std::vector<awsdl::mpi::Host> hosts;
   if (cluster) {
     auto target = awsdl_cluster::target_from(args, false);
@@ -65,19 +57,19 @@ int run(const std::vector<std::string>& argv) {
   for (const auto& v : args.all("hosts")) {
     std::string text = v;
     if (!v.empty() && v[0] == '@') {
-      std::ifstream in(v.substr(1));
-      if (!in) return awsdl_cli::report(awsdl::Error::make(awsdl::ErrorKind::kIo, "HostsFileUnreadable", "cannot read " + v.substr(1)));
-      std::stringstream ss;
-      ss << in.rdbuf();
-      text = ss.str();
+      // Bounded: @/dev/zero or @DIR is an error, not an endless read.
+      auto file = awsdl::read_config_file(v.substr(1));
+      if (!file) return awsdl_cli::report(file.error(), v);
+      text = std::move(*file);
     }
     auto parsed = awsdl::mpi::parse_hosts(text, slots);
     if (!parsed) return awsdl_cli::report(parsed.error(), v);
     hosts.insert(hosts.end(), parsed->begin(), parsed->end());
   }
-  std::string out = awsdl::mpi::hostfile(hosts, *format);
-  if (*format == awsdl::mpi::Format::kHorovod) out += "\n";
-  std::fputs(out.c_str(), stdout);
+  auto out = awsdl::mpi::hostfile(hosts, *format);
+  if (!out) return awsdl_cli::report(out.error());
+  if (*format == awsdl::mpi::Format::kHorovod) *out += "\n";
+  std::fputs(out->c_str(), stdout);
   return awsdl_cli::kExitOk;
 }
 

@@ -35,6 +35,8 @@ int run(const std::vector<std::string>& argv) {
   awsdl::cluster::Clusters clusters(*cfg);
   auto c = clusters.describe(target->spec.name);
   if (!c) return awsdl_cli::report(c.error());
+  if (c->gpus_unknown)
+    std::fprintf(stderr, "warning: GPU counts unknown, shown as 0: %s\n", c->gpus_unknown->to_string().c_str());
   if (args.has("write-files")) {
     auto files = write_local_files(*target, *c);
     if (!files) return awsdl_cli::report(files.error());

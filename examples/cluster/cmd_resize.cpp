@@ -38,7 +38,8 @@ int run(const std::vector<std::string>& argv) {
   if (!poll) return awsdl_cli::report(poll.error());
   if (!args.has("workers"))
     return awsdl_cli::report(awsdl::Error::invalid_argument("NoWorkers", "--workers N is required"));
-  auto parsed_workers = awsdl_cli::whole_flag(args, "workers", 0, 1, 10000);
+  const auto range = *awsdl::cluster::whole_setting_range("cluster.workers");  // as in the INI file
+  auto parsed_workers = awsdl_cli::whole_flag(args, "workers", 0, range.lo, range.hi);
   if (!parsed_workers) return awsdl_cli::report(parsed_workers.error());
   const long long workers = *parsed_workers;
   const std::string& name = target->spec.name;

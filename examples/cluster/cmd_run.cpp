@@ -62,7 +62,10 @@ int run(const std::vector<std::string>& argv) {
 
   awsdl::mpi::MpirunOptions mo;
   mo.horovod = !args.has("no-horovod");
-  if (auto v = args.get("np")) mo.np = std::atoi(v->c_str());
+  // Absent: every slot (mpirun_command's default). Not a number is a usage error, not "all".
+  auto np = awsdl_cli::whole_flag(args, "np", 0, 1, 1000000);
+  if (!np) return awsdl_cli::report(np.error());
+  mo.np = static_cast<int>(*np);
   for (const auto& e : args.all("env")) {
     auto eq = e.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -109,8 +112,10 @@ int run(const std::vector<std::string>& argv) {
   mo.hostfile = dir + "/hostfile";
   auto cmd = awsdl::mpi::mpirun_command(mo, args.rest());
   if (!cmd) return awsdl_cli::report(cmd.error());
+  auto hostfile = awsdl::mpi::hostfile(mo.hosts, awsdl::mpi::Format::kOpenMpi);
+  if (!hostfile) return awsdl_cli::report(hostfile.error(), "the hostfile");
   awsdl::ssh::ExecOptions wo;
-  wo.stdin_data = awsdl::mpi::hostfile(mo.hosts, awsdl::mpi::Format::kOpenMpi);
+  wo.stdin_data = *hostfile;
   auto wrote = fan.run_on(access->master, "mkdir -p " + awsdl::ssh::shell_quote(dir) + " && cat > " +
                                               awsdl::ssh::shell_quote(mo.hostfile), wo);
   if (!wrote) return awsdl_cli::report(wrote.error(), "writing the hostfile on the master");
@@ -124,7 +129,12 @@ int run(const std::vector<std::string>& argv) {
   d.log_path = dir + "/run-" + stamp + ".log";
   d.workdir = target->spec.mount_point;
   auto job = fan.start_on(access->master,
-                          awsdl::ssh::shell_join(*cmd) + "; echo $? > " + awsdl::ssh::shell_quote(exit_path), d);
+                          // Written aside and renamed, so the probe below never reads a file
+                          // that exists but is still empty.
+                          awsdl::ssh::shell_join(*cmd) + "; echo $? > " + awsdl::ssh::shell_quote(exit_path + ".tmp") +
+                              "; mv -f " + awsdl::ssh::shell_quote(exit_path + ".tmp") + " " +
+                              awsdl::ssh::shell_quote(exit_path),
+                          d);
   if (!job) return awsdl_cli::report(job.error(), "starting mpirun on the master");
   if (auto r = record_job(*target, *job); !r) return awsdl_cli::report(r.error());
   std::fprintf(stderr, "started on %s: process group %d, job %s, log %s\n", job->host.c_str(), job->pgid,
@@ -172,8 +182,14 @@ int run(const std::vector<std::string>& argv) {
         std::fprintf(stderr, "the job ended without an exit status (stopped from elsewhere?)\n");
         return awsdl_cli::kExitFailed;
       }
-      int status = std::atoi(state.c_str());
-      std::fprintf(stderr, "mpirun exited with status %d\n", status);
+      char* end = nullptr;
+      const long status = std::strtol(state.c_str(), &end, 10);
+      if (state.empty() || *end != '\0' || status < 0 || status > 255) {
+        std::fprintf(stderr, "the job ended, but its exit status cannot be read ('%s' in %s)\n", state.c_str(),
+                     exit_path.c_str());
+        return awsdl_cli::kExitFailed;
+      }
+      std::fprintf(stderr, "mpirun exited with status %ld\n", status);
       return status == 0 ? awsdl_cli::kExitOk : awsdl_cli::kExitFailed;
     }
     sleep_unless_cancelled(cancel, std::chrono::milliseconds(500));

@@ -141,10 +141,17 @@ awsdl::Result<awsdl::Millis> seconds_flag(const Args& args, const std::string& n
                                           double hi) {
   auto v = args.get(name);
   if (!v) return fallback;
+  // Digits with at most one '.', and nothing else: strtod alone would also take "0x10" (16),
+  // "1e3", "inf" and a locale's decimal comma.
+  std::size_t digits = 0, dots = 0, others = 0;
+  for (char c : *v) {
+    if (std::isdigit(static_cast<unsigned char>(c))) ++digits;
+    else if (c == '.') ++dots;
+    else ++others;
+  }
   char* end = nullptr;
-  const double d = std::strtod(v->c_str(), &end);
-  const bool digits_first = !v->empty() && (std::isdigit(static_cast<unsigned char>((*v)[0])) || (*v)[0] == '.');
-  if (!digits_first || end != v->c_str() + v->size() || !std::isfinite(d) || d < lo || d > hi) {
+  const double d = digits > 0 && dots <= 1 && others == 0 ? std::strtod(v->c_str(), &end) : -1;
+  if (end != v->c_str() + v->size() || !std::isfinite(d) || d < lo || d > hi) {
     char range[64];
     std::snprintf(range, sizeof range, "%g to %g", lo, hi);
     return awsdl::Error::invalid_argument("BadFlag", "--" + name + ": must be a number of seconds from " + range +

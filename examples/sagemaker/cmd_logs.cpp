@@ -36,7 +36,7 @@ int run(const std::vector<std::string>& argv) {
   const awsdl::Millis interval = *poll;
   const std::string& name = args.positionals()[0];
   static const std::regex name_re("[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}");
-  if (!std::regex_match(name, name_re))
+  if (name.size() > 63 || !std::regex_match(name, name_re))  // the length first: std::regex recurses per character
     return awsdl_cli::report(awsdl::Error::invalid_argument("BadJobName", "'" + name + "' is not a training job name"));
   auto config = awsdl_cli::config_from(args);
   if (!config) return awsdl_cli::report(config.error());

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <sstream>
+
+#include <awsdl/core/text_file.hpp>
 
 #include "cli.hpp"
 
@@ -39,8 +40,10 @@ awsdl::Result<std::vector<std::string>> expand_config_file(const std::vector<std
     }
   }
   if (file.empty()) return own;
-  std::ifstream in(file);
-  if (!in) return Error::invalid_argument("BadConfigFile", "cannot read the config file " + file);
+  // Bounded (1 MiB, a regular file or a pipe): --config /dev/zero or a directory is an error.
+  auto text = awsdl::read_config_file(file);
+  if (!text) return Error::invalid_argument("BadConfigFile", "cannot read the config file: " + text.error().message);
+  std::istringstream in(*text);
   std::string line;
   int n = 0;
   while (std::getline(in, line) && n < 10000) {

@@ -1,11 +1,10 @@
 #include "ini_reader.hpp"
 
 #include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <sstream>
+
+#include <awsdl/core/text_file.hpp>
 
 namespace awsdl_vm {
 
@@ -85,14 +84,10 @@ awsdl::Result<IniDocument> parse_ini(const std::string& text, const std::string&
 }
 
 awsdl::Result<IniDocument> read_ini(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int err = errno;
-    return awsdl::Error::invalid_argument("BadConfig", "cannot read config file " + path + ": " + std::strerror(err));
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_ini(ss.str(), path);
+  // Bounded (1 MiB, a regular file or a pipe): --config /dev/zero or a directory is an error.
+  auto text = awsdl::read_config_file(path);
+  if (!text) return awsdl::Error::invalid_argument("BadConfig", "cannot read config file: " + text.error().message);
+  return parse_ini(*text, path);
 }
 
 }  // namespace awsdl_vm

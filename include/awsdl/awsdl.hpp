@@ -15,6 +15,7 @@
 #include "awsdl/core/options.hpp"
 #include "awsdl/core/result.hpp"
 #include "awsdl/core/runtime.hpp"
+#include "awsdl/core/text_file.hpp"
 #include "awsdl/core/wait.hpp"
 #include "awsdl/ec2/ec2.hpp"
 #include "awsdl/ecr/ecr.hpp"

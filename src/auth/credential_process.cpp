@@ -7,17 +7,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <thread>
 
 #include <fmt/format.h>
-#include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include "auth/provider_support.hpp"
 #include "awsdl/core/log.hpp"
+#include "internal/json.hpp"
 
 extern char** environ;
 
@@ -64,23 +64,51 @@ int reap(pid_t pid, std::chrono::steady_clock::time_point deadline, bool& timed_
   return -1;
 }
 
-// The first lines of stderr, short and redacted: enough to tell what went wrong.
-std::string summarise(std::string_view err) {
+// Runs of 32 or more characters a key or token is made of (base64's letters, digits, + and /;
+// '=' is left out so that "key=value" splits) become [redacted]: an AWS secret key is 40 of
+// them, a session token hundreds. Access key ids (20) and ordinary words stay readable.
+std::string mask_token_like(std::string_view text) {
+  auto token_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+  };
   std::string out;
-  std::size_t lines = 0;
-  std::size_t pos = 0;
-  while (pos < err.size() && lines < 3) {
-    auto nl = err.find('\n', pos);
-    auto line = err.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? err.size() : nl + 1;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
-    if (line.empty()) continue;
-    if (!out.empty()) out += " | ";
-    out += std::string(line.substr(0, 160));
-    ++lines;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t j = i;
+    while (j < text.size() && token_char(text[j])) ++j;
+    if (j == i) {
+      out += text[i++];
+      continue;
+    }
+    if (j - i >= 32) out += "[redacted]";
+    else out.append(text.substr(i, j - i));
+    i = j;
   }
-  if (out.size() > 400) out.resize(400);
-  return redact(out);
+  return out;
+}
+
+// The helper's first non-blank line of stderr, short, with secrets masked: enough to tell
+// what went wrong. Helpers print secrets on stderr too (a debug dump, their own output echoed
+// in an error), so nothing after the first line is shown, and in it every key=value, JSON,
+// YAML or header form redact() knows and every token-like run are masked.
+std::string summarise(std::string_view err) {
+  std::string_view line;
+  std::size_t pos = 0;
+  while (pos < err.size() && line.empty()) {
+    auto nl = err.find('\n', pos);
+    line = err.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? err.size() : nl + 1;
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
+  }
+  if (line.empty()) return {};
+  std::string out = redact(mask_token_like(line));
+  for (auto& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  // Cut after masking, so that a secret is never cut into a piece too short to be recognised.
+  if (out.size() > 200) out = out.substr(0, 200) + "...";
+  return out;
 }
 
 }  // namespace
@@ -176,20 +204,14 @@ Result<auth::Credentials> parse_credential_process_output(std::string_view json,
     return Error::make(ErrorKind::kCredentials, "InvalidCredentialProcessOutput",
                        fmt::format("credential_process for {} printed {}", what, why));
   };
-  rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError())
-    return bad(fmt::format("invalid JSON ({} at offset {})", rapidjson::GetParseError_En(doc.GetParseError()),
-                           doc.GetErrorOffset()));
+  auto parsed = JsonDocument::parse(json, "output");  // depth-limited: never a stack overflow
+  if (!parsed) return bad("invalid JSON: " + parsed.error().message);
+  const JsonValue& doc = parsed->root();
   if (!doc.IsObject()) return bad("JSON that is not an object");
   auto version = doc.FindMember("Version");
   if (version == doc.MemberEnd() || !version->value.IsInt() || version->value.GetInt() != 1)
     return bad("no \"Version\": 1 (the only version there is)");
-  auto string_field = [&](const char* name) -> std::optional<std::string> {
-    auto it = doc.FindMember(name);
-    if (it == doc.MemberEnd() || !it->value.IsString()) return std::nullopt;
-    return std::string(it->value.GetString(), it->value.GetStringLength());
-  };
+  auto string_field = [&](const char* name) { return json_string(doc, name); };
   auth::Credentials c;
   auto id = string_field("AccessKeyId");
   auto secret = string_field("SecretAccessKey");

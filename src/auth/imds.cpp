@@ -8,12 +8,12 @@
 #include <string_view>
 
 #include <fmt/format.h>
-#include <rapidjson/document.h>
 
 #include "auth/provider_support.hpp"
 #include "awsdl/auth/credentials.hpp"
 #include "awsdl/core/log.hpp"
 #include "internal/endpoint.hpp"
+#include "internal/json.hpp"
 
 namespace awsdl::auth {
 
@@ -160,14 +160,9 @@ Result<Credentials> parse_role_credentials(const std::string& body, const std::s
     return imds_error(ErrorKind::kParse, "ImdsMalformedCredentials",
                       fmt::format("IMDS credentials for role {}: {}", role, why), 200);
   };
-  rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) return bad("the answer is not a JSON object");
-  auto str = [&](const char* name) -> std::optional<std::string> {
-    auto it = doc.FindMember(name);
-    if (it == doc.MemberEnd() || !it->value.IsString()) return std::nullopt;
-    return std::string(it->value.GetString(), it->value.GetStringLength());
-  };
+  auto doc = internal::JsonDocument::parse(body, "IMDS credentials");  // depth-limited
+  if (!doc || !doc->root().IsObject()) return bad("the answer is not a JSON object");
+  auto str = [&](const char* name) { return internal::json_string(doc->root(), name); };
   if (auto code = str("Code"); code && *code != "Success")
     return imds_error(ErrorKind::kCredentials, "ImdsError",
                       fmt::format("IMDS credentials for role {} are not available: Code {}", role, code->substr(0, 64)),

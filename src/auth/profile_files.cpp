@@ -1,18 +1,16 @@
 #include "auth/profile_files.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include <deque>
+#include <iterator>
 #include <optional>
-#include <sstream>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
 #include "auth/provider_support.hpp"
+#include "awsdl/core/text_file.hpp"
 
 namespace awsdl {
 namespace internal {
@@ -35,15 +33,25 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-void set_value(std::vector<std::pair<std::string, std::string>>& values, std::string key, std::string value) {
-  for (auto& [k, v] : values) {
-    if (k == key) {
-      v = std::move(value);
-      return;
-    }
+using Values = std::vector<std::pair<std::string, std::string>>;
+
+// Values in first-seen order, a later value for a key replacing the earlier one; the index
+// (key -> position) keeps that linear in the number of keys.
+class ValueSetter {
+ public:
+  explicit ValueSetter(Values& values) : values_(values) {
+    for (std::size_t i = 0; i < values_.size(); ++i) index_.emplace(values_[i].first, i);
   }
-  values.emplace_back(std::move(key), std::move(value));
-}
+  void set(std::string key, std::string value) {
+    auto [it, added] = index_.emplace(key, values_.size());
+    if (added) values_.emplace_back(std::move(key), std::move(value));
+    else values_[it->second].second = std::move(value);
+  }
+
+ private:
+  Values& values_;
+  std::unordered_map<std::string, std::size_t> index_;
+};
 
 class Parser {
  public:
@@ -61,7 +69,8 @@ class Parser {
       if (auto s = handle(line, line_no); !s) return std::move(s).error();
     }
     if (auto s = finish_option(); !s) return std::move(s).error();
-    return std::move(sections_);
+    return std::vector<ProfileFileSection>(std::make_move_iterator(sections_.begin()),
+                                           std::make_move_iterator(sections_.end()));
   }
 
  private:
@@ -89,13 +98,12 @@ class Parser {
       if (close == std::string_view::npos) return error(line_no, "expected ']' to close the section header");
       auto name = trim(stripped.substr(1, close - 1));
       if (name.empty()) return error(line_no, "empty section name");
-      auto it = std::find_if(sections_.begin(), sections_.end(), [&](const ProfileFileSection& s) { return s.name == name; });
-      if (it == sections_.end()) {
+      auto [it, added] = section_index_.emplace(std::string(name), sections_.size());
+      if (added) {
         sections_.push_back(ProfileFileSection{std::string(name), {}});
-        section_ = sections_.size() - 1;
-      } else {
-        section_ = static_cast<std::size_t>(it - sections_.begin());
+        setters_.emplace_back(sections_.back().values);
       }
+      section_ = it->second;
       return {};
     }
     if (!section_) return error(line_no, "expected a '[section]' header before the first 'key = value'");
@@ -115,7 +123,7 @@ class Parser {
     if (!option_) return {};
     auto key = std::move(*option_);
     option_.reset();
-    auto& values = sections_[*section_].values;
+    auto& values = setters_[*section_];
     if (value_lines_.front().second.empty() && value_lines_.size() > 1) {
       // A nested block, as botocore reads "s3 =\n  max_concurrent_requests = 20".
       for (std::size_t i = 1; i < value_lines_.size(); ++i) {
@@ -124,7 +132,7 @@ class Parser {
         if (eq == std::string::npos) return error(line_no, "expected 'key = value' in the nested block");
         auto sub = trim(std::string_view(text).substr(0, eq));
         if (sub.empty()) return error(line_no, "expected 'key = value' (the key is empty)");
-        set_value(values, key + "." + lower(sub), std::string(trim(std::string_view(text).substr(eq + 1))));
+        values.set(key + "." + lower(sub), std::string(trim(std::string_view(text).substr(eq + 1))));
       }
       return {};
     }
@@ -133,40 +141,32 @@ class Parser {
       if (i) value += '\n';
       value += value_lines_[i].second;
     }
-    set_value(values, std::move(key), std::move(value));
+    values.set(std::move(key), std::move(value));
     return {};
   }
 
   std::string_view text_;
   const std::string& label_;
-  std::vector<ProfileFileSection> sections_;
+  // Deques, so that each setter's reference to its section's values stays valid as sections
+  // are added.
+  std::deque<ProfileFileSection> sections_;
+  std::deque<ValueSetter> setters_;
+  std::unordered_map<std::string, std::size_t> section_index_;
   std::optional<std::size_t> section_;
   std::optional<std::string> option_;
   std::size_t option_indent_ = 0;
   std::vector<std::pair<std::size_t, std::string>> value_lines_;
 };
 
-// nullopt when the file does not exist (which is fine); an error when it exists but cannot be read.
+// nullopt when the file does not exist (which is fine); an error when it exists but cannot be
+// read, or is a directory, a device other than /dev/null, or over kMaxFileBytes.
 Result<std::optional<std::string>> read_optional_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return std::optional<std::string>();
-    return Error::make(ErrorKind::kIo, "UnreadableProfileFile",
-                       fmt::format("cannot read {}: {}", path, std::strerror(errno)));
-  }
-  if (S_ISDIR(st.st_mode))
-    return Error::make(ErrorKind::kIo, "UnreadableProfileFile", fmt::format("cannot read {}: it is a directory", path));
-  if (static_cast<std::size_t>(st.st_size) > kMaxFileBytes)
-    return Error::make(ErrorKind::kParse, "MalformedProfileFile",
-                       fmt::format("{} is larger than {} MiB; it is not a config file", path, kMaxFileBytes >> 20));
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Error::make(ErrorKind::kIo, "UnreadableProfileFile",
-                       fmt::format("cannot open {}: {}", path, std::strerror(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Error::make(ErrorKind::kIo, "UnreadableProfileFile", fmt::format("error reading {}", path));
-  return std::optional<std::string>(ss.str());
+  auto text = read_config_file(path, kMaxFileBytes);
+  if (text) return std::optional<std::string>(std::move(*text));
+  Error e = std::move(text).error();
+  if (e.kind == ErrorKind::kNotFound) return std::optional<std::string>();
+  if (e.code == "FileTooLarge") return Error::make(ErrorKind::kParse, "MalformedProfileFile", e.message);
+  return Error::make(ErrorKind::kIo, "UnreadableProfileFile", e.message);
 }
 
 // "profile dev" -> "dev", "profile 'my dev'" -> "my dev" (botocore splits with shlex).
@@ -232,11 +232,12 @@ std::string ProfileSet::active_profile(const ProfileOptions& options) {
 
 Result<ProfileSet> ProfileSet::load(const ProfileOptions& options) {
   ProfileSet set;
-  auto merge = [&set](const std::string& name, const internal::ProfileFileSection& section) {
-    auto it = std::find_if(set.profiles.begin(), set.profiles.end(), [&](const Profile& p) { return p.name == name; });
-    if (it == set.profiles.end()) it = set.profiles.insert(set.profiles.end(), Profile{name, {}});
-    Profile* p = &*it;
-    for (const auto& [k, v] : section.values) internal::set_value(p->values, k, v);
+  std::unordered_map<std::string, std::size_t> by_name;  // linear however many profiles there are
+  auto merge = [&set, &by_name](const std::string& name, const internal::ProfileFileSection& section) {
+    auto [it, added] = by_name.emplace(name, set.profiles.size());
+    if (added) set.profiles.push_back(Profile{name, {}});
+    internal::ValueSetter values(set.profiles[it->second].values);
+    for (const auto& [k, v] : section.values) values.set(k, v);
   };
 
   auto config_path = internal::config_file_path(options);

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "internal/error_parser.hpp"
 #include "internal/query_serializer.hpp"
 #include "internal/service_client.hpp"
 #include "internal/xml.hpp"
@@ -88,7 +89,7 @@ Result<std::vector<Group>> AutoScalingClient::describe_groups(const DescribeGrou
         s.add_list("Values", f.values);
       });
     AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    auto result = internal::query_result(doc, "DescribeAutoScalingGroups");
+    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeAutoScalingGroups"));
     for (auto m : xml_list(result, "AutoScalingGroups")) out.push_back(parse_group(m));
     token = xml_text(result, "NextToken");
     if (token.empty()) return out;
@@ -116,7 +117,7 @@ Status AutoScalingClient::set_desired_capacity(const std::string& name, int desi
   q.add("AutoScalingGroupName", name).add("DesiredCapacity", desired);
   if (honor_cooldown) q.add("HonorCooldown", true);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  (void)doc;
+  AWSDL_TRY(internal::xml_answer_root(doc, q.action()));  // no result element; an error document is still an error
   return {};
 }
 
@@ -135,7 +136,7 @@ Status AutoScalingClient::update_group(const UpdateGroupRequest& r, const CallOp
       .add_optional("PlacementGroup", r.placement_group)
       .add_optional("VPCZoneIdentifier", r.vpc_zone_identifier);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  (void)doc;
+  AWSDL_TRY(internal::xml_answer_root(doc, q.action()));  // no result element; an error document is still an error
   return {};
 }
 
@@ -148,7 +149,7 @@ Result<std::vector<Activity>> AutoScalingClient::describe_scaling_activities(con
     internal::QueryRequest q{"DescribeScalingActivities", kVersion};
     q.add_optional("AutoScalingGroupName", group_name).add_optional("NextToken", token);
     AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    auto result = internal::query_result(doc, "DescribeScalingActivities");
+    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeScalingActivities"));
     for (auto m : xml_list(result, "Activities")) {
       out.push_back({xml_text(m, "ActivityId"), xml_text(m, "AutoScalingGroupName"), xml_text(m, "Description"),
                      xml_text(m, "Cause"), xml_text(m, "StartTime"), xml_text(m, "EndTime"), xml_text(m, "StatusCode"),
@@ -171,7 +172,7 @@ Result<std::vector<GroupInstance>> AutoScalingClient::describe_instances(const s
     if (!ids.empty()) q.add_list("InstanceIds", ids);
     q.add_optional("NextToken", token);
     AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    auto result = internal::query_result(doc, "DescribeAutoScalingInstances");
+    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeAutoScalingInstances"));
     for (auto m : xml_list(result, "AutoScalingInstances")) out.push_back(parse_instance(m));
     std::string next = xml_text(result, "NextToken");
     if (next.empty() || next == token) return out;
@@ -188,7 +189,7 @@ Status process_call(const internal::ServiceClient& client, const char* action, c
   q.add("AutoScalingGroupName", group);
   if (!processes.empty()) q.add_list("ScalingProcesses", processes);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client.call_query(q, options));
-  (void)doc;
+  AWSDL_TRY(internal::xml_answer_root(doc, action));  // no result element; an error document is still an error
   return {};
 }
 }  // namespace

@@ -2,6 +2,7 @@
 #include <set>
 
 #include "cloudformation/cloudformation_internal.hpp"
+#include "internal/error_parser.hpp"
 #include "internal/idempotency_token.hpp"
 #include "internal/query_serializer.hpp"
 #include "internal/service_client.hpp"
@@ -134,7 +135,8 @@ Result<std::string> CloudFormationClient::create_stack(const CreateStackRequest&
   // Made once so that every retry carries it: a retried create never makes a second stack.
   q.add("ClientRequestToken", r.client_request_token.empty() ? internal::new_idempotency_token() : r.client_request_token);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  return internal::xml_required_text(internal::query_result(doc, "CreateStack"), "StackId");
+  AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "CreateStack"));
+  return internal::xml_required_text(result, "StackId");
 }
 
 Result<std::string> CloudFormationClient::update_stack(const UpdateStackRequest& r, const CallOptions& options) const {
@@ -150,7 +152,8 @@ Result<std::string> CloudFormationClient::update_stack(const UpdateStackRequest&
   add_tags(q, r.tags);
   q.add("ClientRequestToken", r.client_request_token.empty() ? internal::new_idempotency_token() : r.client_request_token);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  return internal::xml_required_text(internal::query_result(doc, "UpdateStack"), "StackId");
+  AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "UpdateStack"));
+  return internal::xml_required_text(result, "StackId");
 }
 
 Status CloudFormationClient::delete_stack(const std::string& name, const std::string& token,
@@ -159,7 +162,7 @@ Status CloudFormationClient::delete_stack(const std::string& name, const std::st
   internal::QueryRequest q{"DeleteStack", detail::kVersion};
   q.add("StackName", name).add_optional("ClientRequestToken", token);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  (void)doc;
+  AWSDL_TRY(internal::xml_answer_root(doc, "DeleteStack"));  // no result element; an error document is still an error
   return {};
 }
 
@@ -173,7 +176,7 @@ Result<std::vector<Stack>> CloudFormationClient::describe_stacks(const std::stri
     internal::QueryRequest q{"DescribeStacks", detail::kVersion};
     q.add_optional("StackName", name).add_optional("NextToken", token);
     AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    auto result = internal::query_result(doc, "DescribeStacks");
+    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeStacks"));
     for (auto m : xml_list(result, "Stacks")) out.push_back(parse_stack(m));
     token = xml_text(result, "NextToken");
     if (token.empty() || !tokens.insert(token).second) return out;
@@ -200,7 +203,7 @@ Result<std::vector<StackEvent>> CloudFormationClient::describe_stack_events(cons
     internal::QueryRequest q{"DescribeStackEvents", detail::kVersion};
     q.add("StackName", name).add_optional("NextToken", token);
     AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    auto result = internal::query_result(doc, "DescribeStackEvents");
+    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeStackEvents"));
     for (auto m : xml_list(result, "StackEvents")) {
       out.push_back({xml_text(m, "EventId"), xml_text(m, "StackName"), xml_text(m, "LogicalResourceId"),
                      xml_text(m, "PhysicalResourceId"), xml_text(m, "ResourceType"), xml_text(m, "Timestamp"),
@@ -220,8 +223,9 @@ Result<std::vector<StackResource>> CloudFormationClient::describe_stack_resource
   internal::QueryRequest q{"DescribeStackResources", detail::kVersion};
   q.add("StackName", name);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeStackResources"));
   std::vector<StackResource> out;
-  for (auto m : xml_list(internal::query_result(doc, "DescribeStackResources"), "StackResources"))
+  for (auto m : xml_list(result, "StackResources"))
     out.push_back({xml_text(m, "LogicalResourceId"), xml_text(m, "PhysicalResourceId"), xml_text(m, "ResourceType"),
                    xml_text(m, "ResourceStatus"), xml_text(m, "ResourceStatusReason"), xml_text(m, "Timestamp")});
   return out;
@@ -232,7 +236,8 @@ Result<std::string> CloudFormationClient::get_template(const std::string& name, 
   internal::QueryRequest q{"GetTemplate", detail::kVersion};
   q.add("StackName", name);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  return internal::xml_required_text(internal::query_result(doc, "GetTemplate"), "TemplateBody");
+  AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "GetTemplate"));
+  return internal::xml_required_text(result, "TemplateBody");
 }
 
 Result<TemplateSummary> CloudFormationClient::validate_template(const std::string& body, const std::string& url,
@@ -241,7 +246,7 @@ Result<TemplateSummary> CloudFormationClient::validate_template(const std::strin
   internal::QueryRequest q{"ValidateTemplate", detail::kVersion};
   q.add_optional("TemplateBody", body).add_optional("TemplateURL", url);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  auto result = internal::query_result(doc, "ValidateTemplate");
+  AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "ValidateTemplate"));
   TemplateSummary s;
   s.description = xml_text(result, "Description");
   for (auto p : xml_list(result, "Parameters")) s.parameter_keys.push_back(xml_text(p, "ParameterKey"));

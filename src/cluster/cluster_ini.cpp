@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <functional>
+#include <limits>
 #include <map>
 
 #include "awsdl/cluster/spec.hpp"
@@ -25,12 +26,22 @@ struct Key {
   Apply apply;
 };
 
-std::string parse_int(std::string_view v, int& out) {
-  int n = 0;
+// A whole number; its range is check()'s business (so that every problem of a file is listed
+// at once), except that a value too large for an int is refused here, with the range.
+std::string parse_int(std::string_view v, int& out, std::string_view field) {
+  long long n = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (v.empty() || ec != std::errc() || end != v.data() + v.size())
+  const auto* range = internal::spec_rules::whole_range(field);
+  if (v.empty() || end != v.data() + v.size() || (ec != std::errc() && ec != std::errc::result_out_of_range))
     return "must be a whole number, got " + quoted(v);
-  out = n;
+  if (ec == std::errc::result_out_of_range || n < std::numeric_limits<int>::min() ||
+      n > std::numeric_limits<int>::max()) {
+    if (range)
+      return "must be between " + std::to_string(range->lo) + " and " + std::to_string(range->hi) +
+             std::string(range->unit) + ", got " + quoted(v);
+    return "must be a whole number that fits in 32 bits, got " + quoted(v);
+  }
+  out = static_cast<int>(n);
   return {};
 }
 
@@ -46,26 +57,26 @@ Apply text(std::string ClusterSpec::*member) {
   return [member](ClusterSpec& s, std::string_view v) { s.*member = std::string(v); return std::string(); };
 }
 
-Apply integer(int ClusterSpec::*member) {
-  return [member](ClusterSpec& s, std::string_view v) { return parse_int(v, s.*member); };
+Apply integer(int ClusterSpec::*member, std::string_view field) {
+  return [member, field](ClusterSpec& s, std::string_view v) { return parse_int(v, s.*member, field); };
 }
 
 const std::vector<Key>& keys() {
   static const std::vector<Key> k = {
       {"cluster", "name", "name", text(&ClusterSpec::name)},
       {"cluster", "instance_type", "instance_type", text(&ClusterSpec::instance_type)},
-      {"cluster", "workers", "workers", integer(&ClusterSpec::workers)},
+      {"cluster", "workers", "workers", integer(&ClusterSpec::workers, "workers")},
       {"cluster", "min_workers", "min_workers",
        [](ClusterSpec& s, std::string_view v) {
          int n = 0;
-         auto e = parse_int(v, n);
+         auto e = parse_int(v, n, "min_workers");
          if (e.empty()) s.min_workers = n;
          return e;
        }},
       {"cluster", "image", "image_id", text(&ClusterSpec::image_id)},
       {"cluster", "ssm_parameter", "ssm_parameter", text(&ClusterSpec::ssm_parameter)},
       {"cluster", "key_name", "key_name", text(&ClusterSpec::key_name)},
-      {"cluster", "volume_size", "volume_size_gb", integer(&ClusterSpec::volume_size_gb)},
+      {"cluster", "volume_size", "volume_size_gb", integer(&ClusterSpec::volume_size_gb, "volume_size_gb")},
       {"cluster", "placement_group", "placement_group",
        [](ClusterSpec& s, std::string_view v) { return parse_bool(v, s.placement_group); }},
       {"cluster", "staging_bucket", "staging_bucket", text(&ClusterSpec::staging_bucket)},
@@ -82,8 +93,14 @@ const std::vector<Key>& keys() {
            s.training.slots_per_node = 0;
            return std::string();
          }
-         auto e = parse_int(v, s.training.slots_per_node);
-         return e.empty() ? e : "must be a whole number or 'auto' (one slot per GPU), got " + quoted(v);
+         // 0 would mean 'auto' in the spec: a number here must be in the range.
+         const auto& range = *internal::spec_rules::whole_range("training.slots_per_node");
+         int n = 0;
+         if (!parse_int(v, n, range.field).empty() || n < range.lo || n > range.hi)
+           return "must be 'auto' (one slot per GPU) or a whole number between " + std::to_string(range.lo) +
+                  " and " + std::to_string(range.hi) + ", got " + quoted(v);
+         s.training.slots_per_node = n;
+         return std::string();
        }},
       {"training", "mpirun_options", "training.mpirun_options",
        [](ClusterSpec& s, std::string_view v) { s.training.mpirun_options = std::string(v); return std::string(); }},
@@ -147,6 +164,10 @@ class Loader {
       }
       for (const auto& e : section.entries) {
         const Key* k = find_key(section.name, e.key);
+        if (!k && listed_enough()) {
+          ++problem_count_;  // counted, not described: the suggestion costs an edit distance
+          continue;
+        }
         if (!k) {
           problem(file.where(e.line),
                   "unknown key '" + e.key + "' in [" + section.name + "]" + suggestion(section.name, e.key));
@@ -177,7 +198,7 @@ class Loader {
   }
 
   Result<ClusterSpec> finish() {
-    if (problems_.empty()) {
+    if (problem_count_ == 0) {
       for (const auto& p : check(spec_)) {
         auto it = origins_.find(p.field);
         const Key* k = nullptr;
@@ -188,11 +209,13 @@ class Loader {
         problem(where, name + " " + p.message);
       }
     }
-    if (problems_.empty()) return spec_;
-    std::string msg = problems_.size() == 1 ? problems_.front()
-                                            : std::to_string(problems_.size()) + " problems in the cluster configuration:";
-    if (problems_.size() > 1)
+    if (problem_count_ == 0) return spec_;
+    std::string msg = problem_count_ == 1 ? problems_.front()
+                                          : std::to_string(problem_count_) + " problems in the cluster configuration:";
+    if (problem_count_ > 1)
       for (const auto& p : problems_) msg += "\n  " + p;
+    if (problem_count_ > problems_.size())
+      msg += "\n  ... and " + std::to_string(problem_count_ - problems_.size()) + " more";
     return Error::invalid_argument("InvalidClusterConfig", std::move(msg));
   }
 
@@ -205,15 +228,31 @@ class Loader {
     origins_[k.field] = Origin{where};
   }
 
-  void problem(const std::string& where, const std::string& what) { problems_.push_back(where + ": " + what); }
+  // The first kMaxListedProblems are listed; the rest are counted ("and N more").
+  static constexpr std::size_t kMaxListedProblems = 20;
+  bool listed_enough() const { return problems_.size() >= kMaxListedProblems; }
+  void problem(const std::string& where, const std::string& what) {
+    ++problem_count_;
+    if (!listed_enough()) problems_.push_back(where + ": " + what);
+  }
 
   std::string source_;
   ClusterSpec spec_;
   std::map<std::string, Origin> origins_;
   std::vector<std::string> problems_;
+  std::size_t problem_count_ = 0;
 };
 
 }  // namespace
+
+std::optional<SettingRange> whole_setting_range(std::string_view ini_key) {
+  auto dot = ini_key.find('.');
+  const Key* k = dot == std::string_view::npos ? nullptr : find_key(ini_key.substr(0, dot), ini_key.substr(dot + 1));
+  if (!k) return std::nullopt;
+  const auto* range = internal::spec_rules::whole_range(k->field);
+  if (!range) return std::nullopt;
+  return SettingRange{range->lo, range->hi};
+}
 
 const std::vector<std::string>& cluster_ini_keys() {
   static const std::vector<std::string> names = [] {

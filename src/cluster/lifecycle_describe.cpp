@@ -97,9 +97,16 @@ Result<cluster::ClusterInfo> describe_stack(const Clients& c, const cloudformati
   for (const auto& i : instances) types.insert(i.instance_type);
   std::map<std::string, int> gpus;
   if (!types.empty()) {
-    AWSDL_ASSIGN_OR_RETURN(auto infos,
-                           c.ec2.describe_instance_types(std::vector<std::string>(types.begin(), types.end()), {}, call));
-    for (const auto& t : infos) gpus[t.instance_type] = t.gpu_count;
+    auto infos = c.ec2.describe_instance_types(std::vector<std::string>(types.begin(), types.end()), {}, call);
+    if (infos) {
+      for (const auto& t : *infos) gpus[t.instance_type] = t.gpu_count;
+    } else if (infos.error().kind == ErrorKind::kService && !infos.error().retryable) {
+      // The nodes are known without their GPU counts: a refused or puzzled lookup of the
+      // types must not hide the cluster.
+      info.gpus_unknown = std::move(infos).error();
+    } else {
+      return std::move(infos).error();
+    }
   }
 
   for (const auto& i : instances) {

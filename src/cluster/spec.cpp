@@ -20,14 +20,18 @@ std::vector<SpecProblem> check(const ClusterSpec& s) {
 
   if (auto m = r::stack_name(s.name); !m.empty()) add("name", m);
   if (auto m = r::instance_type(s.instance_type); !m.empty()) add("instance_type", m);
-  if (s.workers < 1) add("workers", "must be at least 1, got " + std::to_string(s.workers));
-  if (s.min_workers) {
-    if (*s.min_workers < 1)
-      add("min_workers", "must be at least 1, got " + std::to_string(*s.min_workers));
-    else if (s.workers >= 1 && *s.min_workers > s.workers)
-      add("min_workers", "must not exceed workers (" + std::to_string(s.workers) + "), got " +
-                             std::to_string(*s.min_workers));
-  }
+  // The whole numbers' ranges come from one table (spec_rules), as in the INI file and flags.
+  auto range = [&](const char* field, long long n) {
+    if (auto m = r::in_range(*r::whole_range(field), n); !m.empty()) {
+      add(field, m);
+      return false;
+    }
+    return true;
+  };
+  const bool workers_ok = range("workers", s.workers);
+  if (s.min_workers && range("min_workers", *s.min_workers) && workers_ok && *s.min_workers > s.workers)
+    add("min_workers", "must not exceed workers (" + std::to_string(s.workers) + "), got " +
+                           std::to_string(*s.min_workers));
   if (auto m = r::ipv4_cidr(s.ssh_cidr); !m.empty()) add("ssh_cidr", m);
   if (s.key_name.empty())
     add("key_name", "must name an EC2 key pair (it is required to SSH to the master)");
@@ -43,14 +47,11 @@ std::vector<SpecProblem> check(const ClusterSpec& s) {
   if (!s.efs_id.empty())
     if (auto m = r::efs_id(s.efs_id); !m.empty()) add("efs_id", m);
   if (auto m = r::mount_point(s.mount_point); !m.empty()) add("mount_point", m);
-  if (s.volume_size_gb < r::kMinVolumeGb || s.volume_size_gb > r::kMaxVolumeGb)
-    add("volume_size_gb", "must be between " + std::to_string(r::kMinVolumeGb) + " and " +
-                              std::to_string(r::kMaxVolumeGb) + " GiB, got " + std::to_string(s.volume_size_gb));
+  range("volume_size_gb", s.volume_size_gb);
   if (!s.staging_bucket.empty())
     if (auto m = r::bucket_name(s.staging_bucket); !m.empty()) add("staging_bucket", m);
   if (auto m = r::user_name(s.ssh.user); !m.empty()) add("ssh.user", m);
-  if (s.training.slots_per_node < 0)
-    add("training.slots_per_node", "must be 0 (one per GPU) or more, got " + std::to_string(s.training.slots_per_node));
+  if (s.training.slots_per_node != 0) range("training.slots_per_node", s.training.slots_per_node);
   return out;
 }
 

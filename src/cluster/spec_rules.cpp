@@ -26,6 +26,18 @@ bool resource_id(std::string_view v, std::string_view prefix) {
 }
 }  // namespace
 
+const WholeRange* whole_range(std::string_view field) {
+  for (const auto& r : kWholeRanges)
+    if (r.field == field) return &r;
+  return nullptr;
+}
+
+std::string in_range(const WholeRange& range, long long n) {
+  if (n >= range.lo && n <= range.hi) return {};
+  return "must be between " + std::to_string(range.lo) + " and " + std::to_string(range.hi) + std::string(range.unit) +
+         ", got " + std::to_string(n);
+}
+
 std::string quoted(std::string_view value) {
   std::string out = "'";
   std::size_t n = 0;

@@ -10,6 +10,25 @@ namespace awsdl::internal::spec_rules {
 inline constexpr int kMinVolumeGb = 8;
 inline constexpr int kMaxVolumeGb = 16384;  // gp3 maximum
 
+/// The range of a whole-number setting. One table for check(), the INI file and the flags
+/// that override its keys (awsdl::cluster::whole_setting_range hands it to programs).
+struct WholeRange {
+  std::string_view field;  // as ClusterSpec problems name it
+  int lo;
+  int hi;
+  std::string_view unit;   // after the numbers in messages: " GiB"
+};
+inline constexpr WholeRange kWholeRanges[] = {
+    {"workers", 1, 10000, ""},
+    {"min_workers", 1, 10000, ""},
+    {"volume_size_gb", kMinVolumeGb, kMaxVolumeGb, " GiB"},
+    {"training.slots_per_node", 1, 4096, ""},  // 0 in a ClusterSpec: one slot per GPU
+};
+/// The entry for `field`; nullptr when it is not in the table.
+const WholeRange* whole_range(std::string_view field);
+/// Empty when lo <= n <= hi, else "must be between LO and HI[unit], got N".
+std::string in_range(const WholeRange& range, long long n);
+
 /// 'value' quoted for messages, control characters escaped and long values cut.
 std::string quoted(std::string_view value);
 

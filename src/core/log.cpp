@@ -2,8 +2,10 @@
 
 #include <cstdio>
 #include <mutex>
-#include <regex>
+#include <initializer_list>
 #include <set>
+#include <string_view>
+#include <vector>
 
 namespace awsdl {
 
@@ -36,27 +38,196 @@ std::set<std::string>& secrets() {
   return s;
 }
 
-struct Rule {
-  std::regex re;
-  const char* replacement;
-};
+// Redaction is a hand-written scanner, not std::regex: libstdc++'s regex executor recurses
+// once per character a repetition consumes, so a long value after "Authorization:" (which
+// any server or command line can put into an error) overflowed the stack. Every pass below is
+// linear in the text. Each pass is what the regular expression in its comment did with
+// regex_replace(text, re, "$1[redacted]") (ECMAScript, icase), so behaviour did not change
+// when the scanner replaced them; tests/unit/core_log_test.cpp checks the two agree.
 
-const std::vector<Rule>& rules() {
-  static const std::vector<Rule> r = [] {
-    auto icase = std::regex::ECMAScript | std::regex::icase;
-    std::vector<Rule> v;
-    // Header form: "Authorization: AWS4-HMAC-SHA256 ...", "X-Amz-Security-Token: ...".
-    v.push_back({std::regex(R"re(((?:authorization|x-amz-security-token|proxy-authorization)\s*:\s*)[^\r\n]*)re", icase), "$1[redacted]"});
-    // Query / key=value form: X-Amz-Signature=..., X-Amz-Security-Token=..., Signature=...,
-    // aws_secret_access_key = ..., aws_session_token = ...
-    v.push_back({std::regex(R"re(((?:x-amz-signature|x-amz-security-token|x-amz-credential-secret|signature|aws_secret_access_key|aws_session_token|aws_security_token|secret_access_key|password)\s*=\s*)[^&\s,;"']+)re", icase), "$1[redacted]"});
-    // JSON form: "SecretAccessKey": "...", "SessionToken": "...", "Token": "...", "password": "..."
-    v.push_back({std::regex(R"re(("(?:secretaccesskey|sessiontoken|token|password|authorizationtoken|secret_access_key|session_token)"\s*:\s*")[^"]*)re", icase), "$1[redacted]"});
-    // XML form: <SecretAccessKey>...</SecretAccessKey>, <SessionToken>...</SessionToken>
-    v.push_back({std::regex(R"re((<(SecretAccessKey|SessionToken|AuthorizationToken)>)[^<]*)re", icase), "$1[redacted]"});
-    return v;
-  }();
-  return r;
+constexpr std::string_view kRedacted = "[redacted]";
+
+// \s of the classic locale.
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// The length of the lower-case `word` when the text at `i` spells it in any case, else 0.
+std::size_t word_at(std::string_view text, std::size_t i, std::string_view word) {
+  if (text.size() - i < word.size()) return 0;
+  for (std::size_t k = 0; k < word.size(); ++k)
+    if (lower(text[i + k]) != word[k]) return 0;
+  return word.size();
+}
+
+// The end of the first of `words` spelled at `i`, or npos. No word in one list is a prefix of
+// another, so at most one can match: the regex alternation's order does not matter.
+std::size_t any_word_at(std::string_view text, std::size_t i, std::initializer_list<std::string_view> words) {
+  for (auto w : words)
+    if (auto n = word_at(text, i, w)) return i + n;
+  return std::string_view::npos;
+}
+
+std::size_t skip_spaces(std::string_view text, std::size_t i) {
+  while (i < text.size() && is_space(text[i])) ++i;
+  return i;
+}
+
+constexpr std::size_t npos = std::string_view::npos;
+
+// One pass: at each position, `prefix` gives the end of what is kept ($1) when a secret form
+// starts there, and `value` the end of the secret (npos: no match after all). The scan resumes
+// after the secret, as regex_replace does.
+template <typename Prefix, typename Value>
+std::string redact_pass(std::string_view text, Prefix prefix, Value value) {
+  std::string out;
+  std::size_t copied = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t keep = prefix(text, i);
+    std::size_t end = keep == npos ? npos : value(text, keep);
+    if (end == npos) {
+      ++i;
+      continue;
+    }
+    if (out.empty()) out.reserve(text.size());
+    out.append(text.substr(copied, keep - copied));
+    out.append(kRedacted);
+    copied = i = end;
+  }
+  if (copied == 0) return std::string(text);
+  out.append(text.substr(copied));
+  return out;
+}
+
+// Values: the rest of the line; one or more characters not in `stop` (npos when none).
+std::size_t to_line_end(std::string_view text, std::size_t i) {
+  while (i < text.size() && text[i] != '\r' && text[i] != '\n') ++i;
+  return i;
+}
+std::size_t nonempty_run(std::string_view text, std::size_t i, bool (*stop)(char)) {
+  std::size_t start = i;
+  while (i < text.size() && !stop(text[i])) ++i;
+  return i == start ? npos : i;
+}
+
+std::string redact_forms(std::string text) {
+  // ((?:authorization|x-amz-security-token|proxy-authorization)\s*:\s*)[^\r\n]*
+  // The header form: "Authorization: AWS4-HMAC-SHA256 ...", "X-Amz-Security-Token: ...".
+  text = redact_pass(
+      text,
+      [](std::string_view t, std::size_t i) {
+        auto k = any_word_at(t, i, {"authorization", "x-amz-security-token", "proxy-authorization"});
+        if (k == npos) return npos;
+        k = skip_spaces(t, k);
+        if (k == t.size() || t[k] != ':') return npos;
+        return skip_spaces(t, k + 1);
+      },
+      to_line_end);
+
+  // ((?:x-amz-signature|x-amz-security-token|x-amz-credential-secret|signature|aws_secret_access_key
+  //    |aws_session_token|aws_security_token|secret_access_key|password)\s*=\s*)[^&\s,;"']+
+  // The query / key=value form: X-Amz-Signature=..., Signature=..., aws_secret_access_key = ...
+  text = redact_pass(
+      text,
+      [](std::string_view t, std::size_t i) {
+        auto k = any_word_at(t, i,
+                             {"x-amz-signature", "x-amz-security-token", "x-amz-credential-secret", "signature",
+                              "aws_secret_access_key", "aws_session_token", "aws_security_token", "secret_access_key",
+                              "password"});
+        if (k == npos) return npos;
+        k = skip_spaces(t, k);
+        if (k == t.size() || t[k] != '=') return npos;
+        return skip_spaces(t, k + 1);
+      },
+      [](std::string_view t, std::size_t i) {
+        return nonempty_run(t, i, [](char c) { return c == '&' || is_space(c) || c == ',' || c == ';' || c == '"' || c == '\''; });
+      });
+
+  // ("(?:secretaccesskey|sessiontoken|token|password|authorizationtoken|secret_access_key
+  //    |session_token)"\s*:\s*")[^"]*
+  // The JSON form: "SecretAccessKey": "...", "Token": "...".
+  text = redact_pass(
+      text,
+      [](std::string_view t, std::size_t i) {
+        if (t[i] != '"') return npos;
+        auto k = any_word_at(t, i + 1,
+                             {"secretaccesskey", "sessiontoken", "token", "password", "authorizationtoken",
+                              "secret_access_key", "session_token"});
+        if (k == npos || k == t.size() || t[k] != '"') return npos;
+        k = skip_spaces(t, k + 1);
+        if (k == t.size() || t[k] != ':') return npos;
+        k = skip_spaces(t, k + 1);
+        if (k == t.size() || t[k] != '"') return npos;
+        return k + 1;
+      },
+      [](std::string_view t, std::size_t i) {
+        auto q = t.find('"', i);
+        return q == npos ? t.size() : q;
+      });
+
+  // (<(SecretAccessKey|SessionToken|AuthorizationToken)>)[^<]*
+  // The XML form: <SecretAccessKey>...</SecretAccessKey>.
+  text = redact_pass(
+      text,
+      [](std::string_view t, std::size_t i) {
+        if (t[i] != '<') return npos;
+        auto k = any_word_at(t, i + 1, {"secretaccesskey", "sessiontoken", "authorizationtoken"});
+        if (k == npos || k == t.size() || t[k] != '>') return npos;
+        return k + 1;
+      },
+      [](std::string_view t, std::size_t i) {
+        auto lt = t.find('<', i);
+        return lt == npos ? t.size() : lt;
+      });
+
+  // ((?:secretaccesskey|secret_access_key|sessiontoken|session_token)['"]?\s*[:=]\s*['"]?)[^\s,;"'&<>]+
+  // The "key: value" form programs print (YAML, Python's dict repr, logs):
+  // "SecretAccessKey: ...", 'SessionToken': '...', SecretAccessKey=...
+  text = redact_pass(
+      text,
+      [](std::string_view t, std::size_t i) {
+        auto k = any_word_at(t, i, {"secretaccesskey", "secret_access_key", "sessiontoken", "session_token"});
+        if (k == npos) return npos;
+        if (k < t.size() && (t[k] == '"' || t[k] == '\'')) ++k;
+        k = skip_spaces(t, k);
+        if (k == t.size() || (t[k] != ':' && t[k] != '=')) return npos;
+        k = skip_spaces(t, k + 1);
+        if (k < t.size() && (t[k] == '"' || t[k] == '\'')) ++k;
+        return k;
+      },
+      [](std::string_view t, std::size_t i) {
+        return nonempty_run(t, i, [](char c) {
+          return is_space(c) || c == ',' || c == ';' || c == '"' || c == '\'' || c == '&' || c == '<' || c == '>';
+        });
+      });
+  return text;
+}
+
+// Every occurrence of `secret` replaced, in time linear in the text (Knuth-Morris-Pratt: a
+// text of near misses costs no more than any other).
+std::string replace_all(std::string_view text, std::string_view secret) {
+  std::vector<std::size_t> fail(secret.size(), 0);
+  for (std::size_t i = 1, k = 0; i < secret.size(); ++i) {
+    while (k > 0 && secret[i] != secret[k]) k = fail[k - 1];
+    if (secret[i] == secret[k]) ++k;
+    fail[i] = k;
+  }
+  std::string out;
+  std::size_t copied = 0;
+  for (std::size_t i = 0, k = 0; i < text.size(); ++i) {
+    while (k > 0 && text[i] != secret[k]) k = fail[k - 1];
+    if (text[i] == secret[k]) ++k;
+    if (k == secret.size()) {
+      std::size_t start = i + 1 - secret.size();
+      out.append(text.substr(copied, start - copied));
+      out.append(kRedacted);
+      copied = i + 1;
+      k = 0;  // occurrences do not overlap: the next one starts after this one
+    }
+  }
+  if (copied == 0) return std::string(text);
+  out.append(text.substr(copied));
+  return out;
 }
 
 }  // namespace
@@ -71,15 +242,9 @@ std::string redact(std::string_view text) {
   std::string out(text);
   {
     std::lock_guard lock(secrets_mu());
-    for (const auto& s : secrets()) {
-      for (auto pos = out.find(s); pos != std::string::npos; pos = out.find(s, pos)) {
-        out.replace(pos, s.size(), "[redacted]");
-        pos += 10;
-      }
-    }
+    for (const auto& s : secrets()) out = replace_all(out, s);
   }
-  for (const auto& rule : rules()) out = std::regex_replace(out, rule.re, rule.replacement);
-  return out;
+  return redact_forms(std::move(out));
 }
 
 void Logger::log(LogLevel l, std::string_view line) const {

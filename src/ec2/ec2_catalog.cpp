@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "ec2/ec2_internal.hpp"
+#include "internal/error_parser.hpp"
 #include "internal/service_client.hpp"
 
 namespace awsdl::ec2 {
@@ -19,8 +20,9 @@ Result<std::vector<Image>> Ec2Client::describe_images(const DescribeImagesReques
   q.add_list("ImageId", r.image_ids);
   q.add_list("Owner", r.owners);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
   std::vector<Image> out;
-  for (auto item : xml_list(doc.root(), "imagesSet", "item"))
+  for (auto item : xml_list(root, "imagesSet", "item"))
     out.push_back({xml_text(item, "imageId"), xml_text(item, "name"), xml_text(item, "description"),
                    xml_text(item, "imageOwnerId"), xml_text(item, "creationDate"), xml_text(item, "architecture"),
                    xml_text(item, "imageState")});
@@ -40,7 +42,8 @@ Result<std::vector<InstanceTypeInfo>> Ec2Client::describe_instance_types(const s
     detail::add_filters(q, filters);
     q.add_optional("NextToken", token);
     AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    for (auto item : xml_list(doc.root(), "instanceTypeSet", "item")) {
+    AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
+    for (auto item : xml_list(root, "instanceTypeSet", "item")) {
       InstanceTypeInfo t;
       t.instance_type = xml_text(item, "instanceType");
       t.vcpus = static_cast<int>(xml_int(item, "vCpuInfo/defaultVCpus").value_or(0));
@@ -57,7 +60,7 @@ Result<std::vector<InstanceTypeInfo>> Ec2Client::describe_instance_types(const s
       t.gpu_memory_mib = xml_int(gpu, "totalGpuMemoryInMiB").value_or(0);
       out.push_back(std::move(t));
     }
-    std::string next = xml_text(doc.root(), "nextToken");
+    std::string next = xml_text(root, "nextToken");
     if (next.empty() || next == token) return out;
     token = std::move(next);
   }
@@ -69,8 +72,9 @@ Result<std::vector<AvailabilityZone>> Ec2Client::describe_availability_zones(con
   auto q = detail::ec2_request("DescribeAvailabilityZones");
   detail::add_filters(q, filters);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
   std::vector<AvailabilityZone> out;
-  for (auto item : xml_list(doc.root(), "availabilityZoneInfo", "item"))
+  for (auto item : xml_list(root, "availabilityZoneInfo", "item"))
     out.push_back({xml_text(item, "zoneName"), xml_text(item, "zoneId"), xml_text(item, "zoneState"),
                    xml_text(item, "regionName")});
   return out;
@@ -80,8 +84,9 @@ Result<std::vector<Vpc>> Ec2Client::describe_vpcs(const std::vector<Filter>& fil
   auto q = detail::ec2_request("DescribeVpcs");
   detail::add_filters(q, filters);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
   std::vector<Vpc> out;
-  for (auto item : xml_list(doc.root(), "vpcSet", "item"))
+  for (auto item : xml_list(root, "vpcSet", "item"))
     out.push_back({xml_text(item, "vpcId"), xml_text(item, "cidrBlock"), xml_text(item, "state"),
                    xml_bool(item, "isDefault").value_or(false)});
   return out;
@@ -92,8 +97,9 @@ Result<std::vector<Subnet>> Ec2Client::describe_subnets(const std::vector<Filter
   auto q = detail::ec2_request("DescribeSubnets");
   detail::add_filters(q, filters);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
   std::vector<Subnet> out;
-  for (auto item : xml_list(doc.root(), "subnetSet", "item"))
+  for (auto item : xml_list(root, "subnetSet", "item"))
     out.push_back({xml_text(item, "subnetId"), xml_text(item, "vpcId"), xml_text(item, "availabilityZone"),
                    xml_text(item, "cidrBlock"), xml_int(item, "availableIpAddressCount").value_or(0),
                    xml_bool(item, "defaultForAz").value_or(false), xml_bool(item, "mapPublicIpOnLaunch").value_or(false)});

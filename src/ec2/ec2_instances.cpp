@@ -3,6 +3,7 @@
 
 #include "ec2/ec2_internal.hpp"
 #include "internal/crypto.hpp"
+#include "internal/error_parser.hpp"
 #include "internal/service_client.hpp"
 
 namespace awsdl::ec2 {
@@ -74,7 +75,8 @@ Result<Reservation> Ec2Client::run_instances(const RunInstancesRequest& r, const
   // Made once, here, so that every retry of this call carries the same token.
   q.add("ClientToken", r.client_token.empty() ? new_client_token() : r.client_token);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  return detail::parse_reservation(doc.root());
+  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
+  return detail::parse_reservation(root);
 }
 
 Result<DescribeInstancesPage> Ec2Client::describe_instances(const DescribeInstancesRequest& r,
@@ -113,8 +115,9 @@ Result<std::vector<InstanceStateChange>> Ec2Client::terminate_instances(const st
   auto q = detail::ec2_request("TerminateInstances");
   q.add_list("InstanceId", ids);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
   std::vector<InstanceStateChange> out;
-  for (auto item : xml_list(doc.root(), "instancesSet", "item"))
+  for (auto item : xml_list(root, "instancesSet", "item"))
     out.push_back({xml_text(item, "instanceId"), xml_text(item, "previousState/name"), xml_text(item, "currentState/name")});
   return out;
 }
@@ -127,7 +130,7 @@ Status Ec2Client::create_tags(const std::vector<std::string>& resource_ids, cons
   q.add_list("ResourceId", resource_ids);
   q.add_list("Tag", tags, [](QueryScope& t, const Tag& tag) { t.add("Key", tag.key).add("Value", tag.value); });
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  (void)doc;
+  AWSDL_TRY(internal::xml_answer_root(doc, q.action()));  // an error document is an error, even in a 200
   return {};
 }
 
@@ -142,10 +145,11 @@ Result<std::vector<InstanceStatus>> Ec2Client::describe_instance_status(const st
     if (include_all) q.add("IncludeAllInstances", true);
     q.add_optional("NextToken", token);
     AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    for (auto item : xml_list(doc.root(), "instanceStatusSet", "item"))
+    AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
+    for (auto item : xml_list(root, "instanceStatusSet", "item"))
       out.push_back({xml_text(item, "instanceId"), xml_text(item, "instanceState/name"),
                      xml_text(item, "instanceStatus/status"), xml_text(item, "systemStatus/status")});
-    std::string next = xml_text(doc.root(), "nextToken");
+    std::string next = xml_text(root, "nextToken");
     if (next.empty() || next == token) return out;
     token = std::move(next);
   }

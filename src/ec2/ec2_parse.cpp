@@ -2,6 +2,7 @@
 #include <unordered_map>
 
 #include "ec2/ec2_internal.hpp"
+#include "internal/error_parser.hpp"
 
 namespace awsdl::ec2::detail {
 
@@ -94,10 +95,8 @@ Reservation parse_reservation(pugi::xml_node node) {
 }
 
 Result<DescribeInstancesPage> parse_describe_instances(const internal::XmlDocument& doc) {
-  auto root = doc.root();
-  if (doc.root_name() != "DescribeInstancesResponse")
-    return Error::make(ErrorKind::kParse, "UnexpectedResponse",
-                       "DescribeInstances: answer is <" + doc.root_name() + ">, not <DescribeInstancesResponse>");
+  // Any root name (botocore does not check it), but never an error document.
+  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, "DescribeInstances"));
   DescribeInstancesPage page;
   auto items = xml_list(root, "reservationSet", "item");
   page.reservations.reserve(items.size());

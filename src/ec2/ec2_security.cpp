@@ -2,6 +2,7 @@
 #include "awsdl/core/log.hpp"
 #include "ec2/ec2_internal.hpp"
 #include "internal/crypto.hpp"
+#include "internal/error_parser.hpp"
 #include "internal/service_client.hpp"
 
 namespace awsdl::ec2 {
@@ -37,8 +38,9 @@ Result<std::vector<SecurityGroup>> Ec2Client::describe_security_groups(const std
   detail::add_filters(q, filters);
   q.add_list("GroupId", group_ids);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
   std::vector<SecurityGroup> out;
-  for (auto item : xml_list(doc.root(), "securityGroupInfo", "item")) {
+  for (auto item : xml_list(root, "securityGroupInfo", "item")) {
     SecurityGroup g;
     g.group_id = xml_text(item, "groupId");
     g.group_name = xml_text(item, "groupName");
@@ -61,7 +63,8 @@ Result<std::string> Ec2Client::create_security_group(const CreateSecurityGroupRe
   q.add("GroupDescription", r.description).add("GroupName", r.group_name).add_optional("VpcId", r.vpc_id);
   detail::add_tag_specification(q, {{"security-group", &r.tags}});
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  return internal::xml_required_text(doc.root(), "groupId");
+  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
+  return internal::xml_required_text(root, "groupId");
 }
 
 Status Ec2Client::authorize_security_group_ingress(const std::string& group_id,
@@ -80,7 +83,7 @@ Status Ec2Client::authorize_security_group_ingress(const std::string& group_id,
     s.add_list("Groups", p.source_group_ids, [](QueryScope& g, const std::string& id) { g.add("GroupId", id); });
   });
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  (void)doc;
+  AWSDL_TRY(internal::xml_answer_root(doc, q.action()));  // an error document is an error, even in a 200
   return {};
 }
 
@@ -89,7 +92,7 @@ Status Ec2Client::delete_security_group(const std::string& group_id, const CallO
   auto q = detail::ec2_request("DeleteSecurityGroup");
   q.add("GroupId", group_id);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  (void)doc;
+  AWSDL_TRY(internal::xml_answer_root(doc, q.action()));  // an error document is an error, even in a 200
   return {};
 }
 
@@ -98,8 +101,9 @@ Result<KeyPair> Ec2Client::create_key_pair(const std::string& key_name, const Ca
   auto q = detail::ec2_request("CreateKeyPair");
   q.add("KeyName", key_name);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  KeyPair k{xml_text(doc.root(), "keyName"), xml_text(doc.root(), "keyPairId"), xml_text(doc.root(), "keyFingerprint"),
-            xml_text(doc.root(), "keyMaterial")};
+  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
+  KeyPair k{xml_text(root, "keyName"), xml_text(root, "keyPairId"), xml_text(root, "keyFingerprint"),
+            xml_text(root, "keyMaterial")};
   if (!k.material.empty()) register_secret(k.material);
   return k;
 }
@@ -112,8 +116,9 @@ Result<KeyPair> Ec2Client::import_key_pair(const std::string& key_name, const st
   auto q = detail::ec2_request("ImportKeyPair");
   q.add("KeyName", key_name).add("PublicKeyMaterial", internal::base64_encode(public_key_material));
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  return KeyPair{xml_text(doc.root(), "keyName"), xml_text(doc.root(), "keyPairId"),
-                 xml_text(doc.root(), "keyFingerprint"), {}};
+  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
+  return KeyPair{xml_text(root, "keyName"), xml_text(root, "keyPairId"),
+                 xml_text(root, "keyFingerprint"), {}};
 }
 
 Status Ec2Client::delete_key_pair(const std::string& key_name, const CallOptions& options) const {
@@ -121,7 +126,7 @@ Status Ec2Client::delete_key_pair(const std::string& key_name, const CallOptions
   auto q = detail::ec2_request("DeleteKeyPair");
   q.add("KeyName", key_name);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  (void)doc;
+  AWSDL_TRY(internal::xml_answer_root(doc, q.action()));  // an error document is an error, even in a 200
   return {};
 }
 

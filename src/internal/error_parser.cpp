@@ -49,18 +49,18 @@ std::string clean_json_code(std::string_view code) {
   return std::string(trim(code));
 }
 
-std::optional<Fields> from_xml(std::string_view body) {
-  auto doc = XmlDocument::parse(body, "error response");
-  if (!doc) return std::nullopt;
-  auto root = doc->root();
-  std::string name = doc->root_name();
+// The fields of an error document; nullopt when the root is not one. `code` may be empty.
+std::optional<Fields> error_fields(const XmlDocument& doc) {
+  auto root = doc.root();
+  std::string name = doc.root_name();
   Fields f;
   if (name == "ErrorResponse") {  // query: <ErrorResponse><Error><Code>..</Code></Error><RequestId>
     auto e = xml_child(root, "Error");
     f.code = xml_text(e, "Code");
     f.message = xml_text(e, "Message");
     f.request_id = xml_text(root, "RequestId");
-  } else if (name == "Response") {  // ec2: <Response><Errors><Error>..</Error></Errors><RequestID>
+  } else if (name == "Response" && xml_child(root, "Errors")) {
+    // ec2: <Response><Errors><Error>..</Error></Errors><RequestID>
     auto e = xml_path(root, "Errors/Error");
     f.code = xml_text(e, "Code");
     f.message = xml_text(e, "Message");
@@ -73,7 +73,14 @@ std::optional<Fields> from_xml(std::string_view body) {
   } else {
     return std::nullopt;
   }
-  if (f.code.empty()) return std::nullopt;
+  return f;
+}
+
+std::optional<Fields> from_xml(std::string_view body) {
+  auto doc = XmlDocument::parse(body, "error response");
+  if (!doc) return std::nullopt;
+  auto f = error_fields(*doc);
+  if (!f || f->code.empty()) return std::nullopt;
   return f;
 }
 
@@ -190,6 +197,27 @@ Error parse_error_response(const http::Response& r, Protocol protocol) {
   return make_error(r, std::move(g));
 }
 
+std::optional<Error> xml_error_document(const XmlDocument& doc, int http_status) {
+  auto f = error_fields(doc);
+  if (!f) return std::nullopt;
+  http::Response r;
+  r.status = http_status;
+  if (f->code.empty()) {
+    f->code = "UnknownError";
+    f->message = "the service answered with an <" + doc.root_name() + "> document without a <Code>" +
+                 (f->message.empty() ? std::string() : ": " + f->message);
+  }
+  return make_error(r, std::move(*f));
+}
+
+Result<pugi::xml_node> xml_answer_root(const XmlDocument& doc, std::string_view operation) {
+  if (auto e = xml_error_document(doc, 200)) {
+    if (e->message.empty()) e->message = std::string(operation) + " answered with an error document";
+    return std::move(*e);
+  }
+  return doc.root();
+}
+
 std::optional<Error> s3_error_in_200(const http::Response& r) {
   std::string_view body = trim(r.body);
   if (body.empty()) {
@@ -197,10 +225,12 @@ std::optional<Error> s3_error_in_200(const http::Response& r) {
     return make_error(r, std::move(f));
   }
   auto doc = XmlDocument::parse(body, "response");
-  if (!doc || doc->root_name() != "Error") return std::nullopt;
-  auto f = from_xml(body);
-  if (!f) return std::nullopt;
-  return make_error(r, std::move(*f));
+  if (!doc) return std::nullopt;
+  auto e = xml_error_document(*doc, r.status);
+  if (!e) return std::nullopt;
+  // The request id header wins over the body's, as for any other error.
+  if (auto id = request_id_from_headers(r.headers); !id.empty()) e->request_id = std::move(id);
+  return e;
 }
 
 }  // namespace awsdl::internal

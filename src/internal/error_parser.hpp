@@ -9,6 +9,7 @@
 #include "awsdl/core/error.hpp"
 #include "awsdl/http/message.hpp"
 #include "internal/service_info.hpp"
+#include "internal/xml.hpp"
 
 namespace awsdl::internal {
 
@@ -20,6 +21,18 @@ Error parse_error_response(const http::Response& response, Protocol protocol);
 /// UploadPartCopy) put an <Error> document in the body; an empty body there means the
 /// answer was cut off. Returns that error, or nullopt when the body is a real result.
 std::optional<Error> s3_error_in_200(const http::Response& response);
+
+/// An error document, whatever the status it came with: S3's (and some query services')
+/// <Error>, query's <ErrorResponse><Error>, EC2's <Response><Errors><Error>. Returns its Error
+/// (kService, code, message, request id, `http_status`, retryable as classified), or nullopt
+/// when the root is anything else. A document of one of these shapes without a <Code> is an
+/// error all the same ("UnknownError").
+std::optional<Error> xml_error_document(const XmlDocument& doc, int http_status);
+
+/// The root of a 2xx XML answer to `operation`. Its name is not checked (botocore does not;
+/// moto answers <CompleteMultipartUploadResponse> where S3 says ...Result), but an error
+/// document is returned as its error (HTTP status 200).
+Result<pugi::xml_node> xml_answer_root(const XmlDocument& doc, std::string_view operation);
 
 /// A code for an answer without a parseable error: "InternalError" (500),
 /// "ServiceUnavailable" (503), "BadGateway" (502), "GatewayTimeout" (504),

@@ -1,9 +1,6 @@
 #include "internal/ini.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include "awsdl/core/text_file.hpp"
 
 namespace awsdl::internal {
 
@@ -85,16 +82,29 @@ Error syntax(const std::string& source, int line, const std::string& message) {
 
 }  // namespace
 
-const IniEntry* IniSection::find(std::string_view key) const {
-  for (const auto& e : entries)
-    if (e.key == key) return &e;
+namespace {
+
+// By the index when it is complete, else (a section or file built by hand) by a search.
+template <typename T, typename Name>
+const T* lookup(const std::vector<T>& items, const std::map<std::string, std::size_t, std::less<>>& index,
+                std::string_view name, Name item_name) {
+  if (index.size() == items.size()) {
+    auto it = index.find(name);
+    return it == index.end() || it->second >= items.size() ? nullptr : &items[it->second];
+  }
+  for (const auto& item : items)
+    if (item_name(item) == name) return &item;
   return nullptr;
 }
 
+}  // namespace
+
+const IniEntry* IniSection::find(std::string_view key) const {
+  return lookup(entries, index, key, [](const IniEntry& e) -> const std::string& { return e.key; });
+}
+
 const IniSection* IniFile::find(std::string_view name) const {
-  for (const auto& s : sections)
-    if (s.name == name) return &s;
-  return nullptr;
+  return lookup(sections, index, name, [](const IniSection& s) -> const std::string& { return s.name; });
 }
 
 Result<IniFile> parse_ini(std::string_view text, std::string source) {
@@ -123,7 +133,8 @@ Result<IniFile> parse_ini(std::string_view text, std::string source) {
       if (const IniSection* prev = file.find(name))
         return syntax(file.source, line_no,
                       "section [" + name + "] appears again (first at line " + std::to_string(prev->line) + ")");
-      file.sections.push_back(IniSection{name, line_no, {}});
+      file.index.emplace(name, file.sections.size());
+      file.sections.push_back(IniSection{name, line_no, {}, {}});
       section = &file.sections.back();
     } else {
       auto sep = line.find_first_of("=:");
@@ -142,6 +153,7 @@ Result<IniFile> parse_ini(std::string_view text, std::string source) {
                           std::to_string(prev->line) + ")");
       std::string value, why;
       if (!parse_value(line.substr(sep + 1), value, why)) return syntax(file.source, line_no, why);
+      section->index.emplace(key, section->entries.size());
       section->entries.push_back(IniEntry{std::move(key), std::move(value), line_no});
     }
     if (text.empty()) break;
@@ -150,16 +162,8 @@ Result<IniFile> parse_ini(std::string_view text, std::string source) {
 }
 
 Result<IniFile> read_ini_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int err = errno;
-    if (err == ENOENT) return Error::make(ErrorKind::kNotFound, "FileNotFound", path + ": no such file");
-    return Error::make(ErrorKind::kIo, "FileUnreadable", path + ": " + std::strerror(err));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Error::make(ErrorKind::kIo, "FileUnreadable", path + ": read failed");
-  return parse_ini(ss.str(), path);
+  AWSDL_ASSIGN_OR_RETURN(std::string text, read_config_file(path));
+  return parse_ini(text, path);
 }
 
 }  // namespace awsdl::internal

@@ -18,6 +18,11 @@ namespace awsdl::internal {
 
 using JsonValue = rapidjson::Value;
 
+/// The deepest nesting of arrays and objects a parse accepts. AWS answers nest about ten
+/// levels; a limit keeps a hostile answer of a few hundred kilobytes of '[' from costing more
+/// than an error, and keeps any recursive walk over a parsed tree shallow.
+inline constexpr int kMaxJsonDepth = 512;
+
 class JsonWriter {
  public:
   JsonWriter() : writer_(buffer_) {}

@@ -88,7 +88,8 @@ Result<http::Response> ServiceClient::send(OperationRequest op) const {
         Error e = std::move(creds).error();
         if (e.kind == ErrorKind::kNotFound) {
           e.kind = ErrorKind::kCredentials;
-          e.message = "no credentials found: " + e.message;
+          // The default chain's message already opens with it.
+          if (e.message.rfind("no credentials found", 0) != 0) e.message = "no credentials found: " + e.message;
         }
         e.retryable = false;
         return AttemptResult::failure(std::move(e));
@@ -197,10 +198,13 @@ Result<http::Response> ServiceClient::call_rest(const RestRequest& request, Oper
   return send(std::move(op));
 }
 
-pugi::xml_node query_result(const XmlDocument& doc, std::string_view action) {
-  auto root = doc.root();
-  auto wrapped = xml_child(root, std::string(action) + "Result");
-  return wrapped ? wrapped : root;
+Result<pugi::xml_node> query_result(const XmlDocument& doc, std::string_view action) {
+  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, xml_answer_root(doc, action));
+  const std::string element = std::string(action) + "Result";
+  if (auto result = xml_child(root, element)) return result;
+  return Error::make(ErrorKind::kParse, "UnexpectedResponse",
+                     std::string(action) + ": the answer (<" + doc.root_name() + ">) has no <" + element +
+                         "> element: check that the endpoint speaks this AWS API");
 }
 
 }  // namespace awsdl::internal

@@ -5,7 +5,7 @@
 //
 //   QueryRequest q{"GetCallerIdentity", "2011-06-15"};
 //   AWSDL_ASSIGN_OR_RETURN(auto doc, client.call_query(q, options));
-//   auto result = query_result(doc, "GetCallerIdentity");   // <GetCallerIdentityResult>
+//   AWSDL_ASSIGN_OR_RETURN(auto result, query_result(doc, "GetCallerIdentity"));  // <GetCallerIdentityResult>
 
 #include <cstdint>
 #include <functional>
@@ -83,8 +83,11 @@ class ServiceClient {
   std::shared_ptr<ClockSkew> skew_;
 };
 
-/// The <ActionResult> element of a query/ec2 answer: <ActionResponse><ActionResult> for
-/// query, the root itself for ec2 (which has no result wrapper).
-pugi::xml_node query_result(const XmlDocument& doc, std::string_view action);
+/// The <ActionResult> element of a query answer (sts, cloudformation, autoscaling), under a
+/// root of any name (botocore does not check it either). An error document (<Error>,
+/// <ErrorResponse>, <Response><Errors>) is its error, even in a 200; an answer without
+/// <ActionResult> is kParse "UnexpectedResponse" naming the action, never an empty result.
+/// EC2 answers, and query operations that have no result element, use xml_answer_root().
+Result<pugi::xml_node> query_result(const XmlDocument& doc, std::string_view action);
 
 }  // namespace awsdl::internal

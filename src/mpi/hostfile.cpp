@@ -1,8 +1,11 @@
 #include "awsdl/mpi/hostfile.hpp"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 
 #include "awsdl/ssh/quote.hpp"
+#include "awsdl/ssh/target.hpp"
 
 namespace awsdl::mpi {
 
@@ -23,15 +26,37 @@ Result<Format> parse_format(std::string_view text) {
                                  "hostfile format must be openmpi, mpich, horovod or plain, not '" + std::string(text) + "'");
 }
 
-std::string hostfile(const std::vector<Host>& hosts, Format format) {
+namespace {
+
+constexpr int kMaxSlots = 1000000;
+
+bool is_v6(const std::string& name) { return name.find(':') != std::string::npos; }
+
+// What the writers put in a file must read back as the same hosts and never as anything
+// else: a host that check_host refuses (spaces, '#', ',', newlines, a leading '-' that ssh
+// would take for an option) is refused, as is a slot count parse_hosts would refuse.
+Status check_entry(const std::string& name, int slots) {
+  AWSDL_TRY(ssh::check_host(name));
+  if (slots < 1 || slots > kMaxSlots)
+    return Error::invalid_argument("InvalidSlots", name + " has " + std::to_string(slots) + " slots (1 to " +
+                                                       std::to_string(kMaxSlots) + ")");
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> hostfile(const std::vector<Host>& hosts, Format format) {
   std::string out;
   for (const auto& h : hosts) {
+    AWSDL_TRY(check_entry(h.name, h.slots));
+    // "name:N" would be ambiguous with an IPv6 address: brackets, as parse_hosts reads them.
+    const std::string colon_name = is_v6(h.name) ? "[" + h.name + "]" : h.name;
     switch (format) {
       case Format::kOpenMpi: out += h.name + " slots=" + std::to_string(h.slots) + "\n"; break;
-      case Format::kMpich: out += h.name + ":" + std::to_string(h.slots) + "\n"; break;
+      case Format::kMpich: out += colon_name + ":" + std::to_string(h.slots) + "\n"; break;
       case Format::kHorovod:
         if (!out.empty()) out += ",";
-        out += h.name + ":" + std::to_string(h.slots);
+        out += colon_name + ":" + std::to_string(h.slots);
         break;
       case Format::kPlain: out += h.name + "\n"; break;
     }
@@ -49,15 +74,43 @@ namespace {
 Result<int> parse_slots(std::string_view text, std::string_view entry) {
   int n = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || p != text.data() + text.size() || n < 1 || n > 1000000)
+  if (ec != std::errc() || p != text.data() + text.size() || n < 1 || n > kMaxSlots)
     return Error::invalid_argument("InvalidSlots", "bad slot count in '" + std::string(entry) + "'");
   return n;
 }
 bool is_sep(char c) { return c == ',' || c == ' ' || c == '\t' || c == '\r'; }
+
+// One host entry: "name", "name:N", "[v6]", "[v6]:N", or a bare IPv6 address (its last
+// group is never a slot count).
+Result<Host> parse_entry(std::string_view word, int default_slots) {
+  Host h{std::string(word), default_slots};
+  if (!word.empty() && word.front() == '[') {
+    auto close = word.find(']');
+    if (close == std::string_view::npos)
+      return Error::invalid_argument("InvalidHostfile", "unclosed '[' in '" + std::string(word) + "'");
+    h.name = std::string(word.substr(1, close - 1));
+    std::string_view after = word.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':')
+        return Error::invalid_argument("InvalidHostfile", "unexpected text after ']' in '" + std::string(word) + "'");
+      AWSDL_ASSIGN_OR_RETURN(h.slots, parse_slots(after.substr(1), word));
+    }
+    if (!is_v6(h.name))
+      return Error::invalid_argument("InvalidHostfile", "only an IPv6 address goes in brackets: '" + std::string(word) + "'");
+  } else if (auto colon = word.find(':'); colon != std::string_view::npos && word.find(':', colon + 1) == std::string_view::npos) {
+    h.name = std::string(word.substr(0, colon));
+    AWSDL_ASSIGN_OR_RETURN(h.slots, parse_slots(word.substr(colon + 1), word));
+  }
+  if (h.name.empty()) return Error::invalid_argument("InvalidHostfile", "empty host name in '" + std::string(word) + "'");
+  if (auto ok = ssh::check_host(h.name); !ok)
+    return Error::invalid_argument("InvalidHost", "'" + std::string(word) + "' in the host list: " + ok.error().message);
+  return h;
+}
 }  // namespace
 
 Result<std::vector<Host>> parse_hosts(std::string_view text, int default_slots) {
-  if (default_slots < 1) return Error::invalid_argument("InvalidSlots", "slots must be at least 1");
+  if (default_slots < 1 || default_slots > kMaxSlots)
+    return Error::invalid_argument("InvalidSlots", "slots must be from 1 to " + std::to_string(kMaxSlots));
   std::vector<Host> out;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -79,14 +132,7 @@ Result<std::vector<Host>> parse_hosts(std::string_view text, int default_slots) 
         continue;
       }
       if (word.rfind("max_slots=", 0) == 0 || word.rfind("max-slots=", 0) == 0) continue;
-      Host h{std::string(word), default_slots};
-      // "host:N" (MPICH, Horovod). A bracketed IPv6 address keeps its colons.
-      if (auto colon = word.rfind(':'); colon != std::string_view::npos && word.find(']') == std::string_view::npos &&
-                                        word.find(':') == colon) {
-        h.name = std::string(word.substr(0, colon));
-        AWSDL_ASSIGN_OR_RETURN(h.slots, parse_slots(word.substr(colon + 1), word));
-      }
-      if (h.name.empty()) return Error::invalid_argument("InvalidHostfile", "empty host name in '" + std::string(word) + "'");
+      AWSDL_ASSIGN_OR_RETURN(Host h, parse_entry(word, default_slots));
       out.push_back(std::move(h));
     }
   }
@@ -94,15 +140,28 @@ Result<std::vector<Host>> parse_hosts(std::string_view text, int default_slots) 
   return out;
 }
 
-std::string workers_file(const std::vector<NamedNode>& workers) {
+Result<std::string> workers_file(const std::vector<NamedNode>& workers) {
   std::string out;
-  for (const auto& w : workers) out += w.name + " slots=" + std::to_string(w.slots) + "\n";
+  for (const auto& w : workers) {
+    AWSDL_TRY(check_entry(w.name, w.slots));
+    out += w.name + " slots=" + std::to_string(w.slots) + "\n";
+  }
   return out;
 }
 
-std::string etc_hosts(const std::vector<NamedNode>& nodes) {
+Result<std::string> etc_hosts(const std::vector<NamedNode>& nodes) {
   std::string out;
-  for (const auto& n : nodes) out += n.address + "\t" + n.name + "\n";
+  for (const auto& n : nodes) {
+    // An address, then a name (not an address: /etc/hosts maps names to addresses).
+    in_addr a4{};
+    in6_addr a6{};
+    if (::inet_pton(AF_INET, n.address.c_str(), &a4) != 1 && ::inet_pton(AF_INET6, n.address.c_str(), &a6) != 1)
+      return Error::invalid_argument("InvalidAddress", "'" + n.address + "' (for " + n.name + ") is not an IP address");
+    AWSDL_TRY(ssh::check_host(n.name));
+    if (n.name.find(':') != std::string::npos || ::inet_pton(AF_INET, n.name.c_str(), &a4) == 1)
+      return Error::invalid_argument("InvalidHost", "'" + n.name + "' is an address, not a host name");
+    out += n.address + "\t" + n.name + "\n";
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "awsdl/ssh/quote.hpp"
+#include "awsdl/ssh/target.hpp"
 
 namespace awsdl::mpi {
 
@@ -17,6 +18,7 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
 Status check_hosts(const std::vector<Host>& hosts) {
   for (const auto& h : hosts) {
     if (h.name.empty()) return Error::invalid_argument("InvalidHost", "a host has an empty name");
+    AWSDL_TRY(ssh::check_host(h.name));  // mpirun hands it to ssh: never an option or two words
     if (h.slots < 1) return Error::invalid_argument("InvalidSlots", h.name + " has " + std::to_string(h.slots) + " slots");
   }
   return {};
@@ -36,7 +38,8 @@ Result<std::vector<std::string>> mpirun_command(const MpirunOptions& o, const st
   if (!o.hostfile.empty()) {
     a.insert(a.end(), {"--hostfile", o.hostfile});
   } else {
-    a.insert(a.end(), {"-H", hostfile(o.hosts, Format::kHorovod)});
+    AWSDL_ASSIGN_OR_RETURN(std::string list, hostfile(o.hosts, Format::kHorovod));
+    a.insert(a.end(), {"-H", list});
   }
   if (o.horovod) a.insert(a.end(), {"-bind-to", "none", "-map-by", "slot", "-mca", "pml", "ob1", "-mca", "btl", "^openib"});
   if (!o.tcp_include.empty()) {
@@ -71,8 +74,12 @@ Result<std::vector<std::string>> horovodrun_command(const HorovodrunOptions& o, 
   if (o.hostfile.empty() && o.hosts.empty())
     return Error::invalid_argument("NoHosts", "horovodrun needs a hostfile or hosts");
   std::vector<std::string> a{o.horovodrun, "-np", std::to_string(np)};
-  if (!o.hostfile.empty()) a.insert(a.end(), {"--hostfile", o.hostfile});
-  else a.insert(a.end(), {"-H", hostfile(o.hosts, Format::kHorovod)});
+  if (!o.hostfile.empty()) {
+    a.insert(a.end(), {"--hostfile", o.hostfile});
+  } else {
+    AWSDL_ASSIGN_OR_RETURN(std::string list, hostfile(o.hosts, Format::kHorovod));
+    a.insert(a.end(), {"-H", list});
+  }
   if (o.ssh_port > 0) a.insert(a.end(), {"-p", std::to_string(o.ssh_port)});
   if (!o.ssh_identity_file.empty()) a.insert(a.end(), {"--ssh-identity-file", o.ssh_identity_file});
   if (!o.network_interface.empty()) a.insert(a.end(), {"--network-interface", o.network_interface});

@@ -37,10 +37,6 @@ struct StreamVerifier {
 
 bool whole_object(const GetObjectRequest& r) { return !r.range && !r.part_number; }
 
-// S3 sends a "<value>-N" checksum for multipart objects: a checksum of the parts'
-// checksums, which says nothing directly about the bytes.
-bool full_object_checksum(const std::string& value) { return value.find('-') == std::string::npos; }
-
 Error checksum_mismatch(const GetObjectRequest& r, ChecksumAlgorithm alg, const http::Response& resp) {
   Error e = Error::make(ErrorKind::kService, "ChecksumMismatch",
                         "GetObject s3://" + r.bucket + "/" + r.key + ": the " + to_string(alg) +
@@ -137,7 +133,7 @@ Result<GetObjectResult> S3Client::get_object(const GetObjectRequest& request, co
     if (!request.verify_checksum || !whole_object(request)) return std::nullopt;
     for (auto alg : {ChecksumAlgorithm::kCrc32, ChecksumAlgorithm::kCrc32c, ChecksumAlgorithm::kSha256}) {
       auto v = internal::header_text(resp, internal::s3::checksum_header(alg));
-      if (!v || !full_object_checksum(*v)) continue;
+      if (!v || !internal::s3::checksum_covers_object(*v, resp)) continue;
       if (internal::s3::compute_checksum(alg, resp.body) != *v) return checksum_mismatch(request, alg, resp);
     }
     return std::nullopt;
@@ -174,7 +170,7 @@ Result<ObjectInfo> S3Client::get_object(const GetObjectRequest& request, const O
     if (!verify) return std::nullopt;
     for (auto* running : {&state->crc32, &state->crc32c}) {
       auto v = internal::header_text(resp, internal::s3::checksum_header(running->algorithm()));
-      if (!v || !full_object_checksum(*v)) continue;
+      if (!v || !internal::s3::checksum_covers_object(*v, resp)) continue;
       if (running->finish_base64() != *v) return checksum_mismatch(request, running->algorithm(), resp);
     }
     return std::nullopt;

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "internal/error_parser.hpp"
 #include "internal/http_date.hpp"
 #include "internal/rest_xml.hpp"
 #include "internal/xml.hpp"
@@ -27,11 +28,12 @@ std::optional<WallTime> iso_time(pugi::xml_node n, std::string_view path) {
   return parse_iso8601(*t);
 }
 
-Result<XmlDocument> parse_root(std::string_view body, std::string_view operation, std::string_view root) {
+// The answer's document. S3 names its root <OperationResult>, but the name is not checked:
+// botocore ignores it, and emulators differ (moto answers <CompleteMultipartUploadResponse>
+// and <ListPartsResponse>). An <Error> document is an error, whatever the status it came with.
+Result<XmlDocument> parse_answer(std::string_view body, std::string_view operation) {
   AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, XmlDocument::parse(body, operation));
-  if (doc.root_name() != root)
-    return Error::make(ErrorKind::kParse, "UnexpectedResponse",
-                       std::string(operation) + ": expected <" + std::string(root) + ">, got <" + doc.root_name() + ">");
+  AWSDL_TRY(xml_answer_root(doc, operation));
   return doc;
 }
 
@@ -112,11 +114,12 @@ awsdl::s3::ObjectInfo parse_object_info(const http::Response& r) {
   if (auto pc = header_int(r, "x-amz-mp-parts-count")) info.parts_count = static_cast<int>(*pc);
   for (auto alg : {ChecksumAlgorithm::kCrc32, ChecksumAlgorithm::kCrc32c, ChecksumAlgorithm::kSha256})
     if (auto v = header_text(r, checksum_header(alg)); v && !v->empty()) info.checksums[alg] = *v;
+  info.checksum_type = header_text(r, "x-amz-checksum-type").value_or("");
   return info;
 }
 
 Result<awsdl::s3::ListObjectsPage> parse_list_objects_v2(std::string_view body) {
-  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, parse_root(body, "ListObjectsV2", "ListBucketResult"));
+  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, parse_answer(body, "ListObjectsV2"));
   auto root = doc.root();
   bool url = xml_text(root, "EncodingType") == "url";
   auto dec = [url](std::string s) { return url ? url_decode(s) : s; };
@@ -142,7 +145,7 @@ Result<awsdl::s3::ListObjectsPage> parse_list_objects_v2(std::string_view body) 
 }
 
 Result<std::vector<awsdl::s3::BucketInfo>> parse_list_buckets(std::string_view body) {
-  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, parse_root(body, "ListBuckets", "ListAllMyBucketsResult"));
+  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, parse_answer(body, "ListBuckets"));
   std::vector<awsdl::s3::BucketInfo> out;
   for (auto b : xml_list(doc.root(), "Buckets", "Bucket")) {
     awsdl::s3::BucketInfo info;
@@ -154,7 +157,7 @@ Result<std::vector<awsdl::s3::BucketInfo>> parse_list_buckets(std::string_view b
 }
 
 Result<awsdl::s3::MultipartUpload> parse_initiate_multipart(std::string_view body) {
-  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, parse_root(body, "CreateMultipartUpload", "InitiateMultipartUploadResult"));
+  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, parse_answer(body, "CreateMultipartUpload"));
   awsdl::s3::MultipartUpload u;
   u.bucket = xml_text(doc.root(), "Bucket");
   u.key = xml_text(doc.root(), "Key");
@@ -165,8 +168,7 @@ Result<awsdl::s3::MultipartUpload> parse_initiate_multipart(std::string_view bod
 }
 
 Result<awsdl::s3::CompleteMultipartUploadResult> parse_complete_multipart(std::string_view body) {
-  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc,
-                         parse_root(body, "CompleteMultipartUpload", "CompleteMultipartUploadResult"));
+  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, parse_answer(body, "CompleteMultipartUpload"));
   awsdl::s3::CompleteMultipartUploadResult r;
   auto root = doc.root();
   r.location = xml_text(root, "Location");
@@ -178,7 +180,7 @@ Result<awsdl::s3::CompleteMultipartUploadResult> parse_complete_multipart(std::s
 }
 
 Result<awsdl::s3::ListPartsPage> parse_list_parts(std::string_view body) {
-  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, parse_root(body, "ListParts", "ListPartsResult"));
+  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, parse_answer(body, "ListParts"));
   auto root = doc.root();
   awsdl::s3::ListPartsPage page;
   page.is_truncated = xml_bool(root, "IsTruncated").value_or(false);
@@ -202,7 +204,7 @@ Result<awsdl::s3::ListPartsPage> parse_list_parts(std::string_view body) {
 }
 
 Result<awsdl::s3::ListMultipartUploadsPage> parse_list_multipart_uploads(std::string_view body) {
-  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, parse_root(body, "ListMultipartUploads", "ListMultipartUploadsResult"));
+  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, parse_answer(body, "ListMultipartUploads"));
   auto root = doc.root();
   awsdl::s3::ListMultipartUploadsPage page;
   page.is_truncated = xml_bool(root, "IsTruncated").value_or(false);
@@ -224,7 +226,7 @@ Result<awsdl::s3::ListMultipartUploadsPage> parse_list_multipart_uploads(std::st
 }
 
 Result<awsdl::s3::CopyObjectResult> parse_copy_object(std::string_view body) {
-  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, parse_root(body, "CopyObject", "CopyObjectResult"));
+  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, parse_answer(body, "CopyObject"));
   awsdl::s3::CopyObjectResult r;
   AWSDL_ASSIGN_OR_RETURN(r.etag, xml_required_text(doc.root(), "ETag"));
   r.last_modified = iso_time(doc.root(), "LastModified");
@@ -232,7 +234,7 @@ Result<awsdl::s3::CopyObjectResult> parse_copy_object(std::string_view body) {
 }
 
 Result<awsdl::s3::DeleteObjectsResult> parse_delete_objects(std::string_view body) {
-  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, parse_root(body, "DeleteObjects", "DeleteResult"));
+  AWSDL_ASSIGN_OR_RETURN(XmlDocument doc, parse_answer(body, "DeleteObjects"));
   awsdl::s3::DeleteObjectsResult r;
   for (auto d : xml_children(doc.root(), "Deleted")) r.deleted.push_back(xml_text(d, "Key"));
   for (auto e : xml_children(doc.root(), "Error"))

@@ -71,6 +71,24 @@ std::string compute_checksum(ChecksumAlgorithm algorithm, std::string_view data)
   return c.finish_base64();
 }
 
+bool checksum_covers_object(std::string_view value, std::string_view checksum_type, std::string_view etag) {
+  if (checksum_type == "COMPOSITE") return false;
+  if (checksum_type == "FULL_OBJECT") return true;
+  if (value.find('-') != std::string_view::npos) return false;
+  // A multipart ETag is the parts' MD5s' MD5 followed by "-<parts>".
+  while (!etag.empty() && etag.back() == '"') etag.remove_suffix(1);
+  auto dash = etag.rfind('-');
+  if (dash == std::string_view::npos || dash + 1 == etag.size()) return true;
+  for (char c : etag.substr(dash + 1))
+    if (c < '0' || c > '9') return true;
+  return false;
+}
+
+bool checksum_covers_object(std::string_view value, const http::Response& response) {
+  return checksum_covers_object(value, header_text(response, "x-amz-checksum-type").value_or(""),
+                                header_text(response, "ETag").value_or(""));
+}
+
 RunningChecksum::RunningChecksum(ChecksumAlgorithm algorithm) : algorithm_(algorithm) {}
 
 void RunningChecksum::update(std::string_view data) {

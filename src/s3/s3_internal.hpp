@@ -28,6 +28,15 @@ std::optional<awsdl::s3::ChecksumAlgorithm> parse_checksum_algorithm(std::string
 /// The base64 value S3 puts in the checksum header, computed over `data`.
 std::string compute_checksum(awsdl::s3::ChecksumAlgorithm algorithm, std::string_view data);
 
+/// Whether a checksum S3 sent covers the object's bytes, so that a download can check it.
+/// A multipart object's checksum is usually a checksum of the parts' checksums: S3 says so
+/// with x-amz-checksum-type COMPOSITE, and older answers with a "-N" suffix. An answer that
+/// says neither, for an object whose ETag shows it was uploaded in parts, may be either
+/// (moto's HeadObject sends a bare composite value), so it is not trusted.
+bool checksum_covers_object(std::string_view value, std::string_view checksum_type, std::string_view etag);
+/// The same for a checksum header of a GET or HEAD answer.
+bool checksum_covers_object(std::string_view value, const http::Response& response);
+
 /// A checksum computed incrementally over a streamed body.
 class RunningChecksum {
  public:

@@ -25,7 +25,8 @@ internal::ServiceInfo sagemaker_service() {
 
 Status check_job_name(const std::string& name, const char* op) {
   static const std::regex name_re("[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}");
-  if (!std::regex_match(name, name_re))
+  // The length first: std::regex recurses per character and a long name overflowed the stack.
+  if (name.size() > 63 || !std::regex_match(name, name_re))
     return Error::invalid_argument("ValidationException", std::string(op) + ": '" + name +
                                                               "' is not a training job name (1-63 letters, digits, hyphens)");
   return {};

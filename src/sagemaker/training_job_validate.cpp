@@ -103,12 +103,13 @@ Status validate(const TrainingJobRequest& r) {
   static const std::regex channel_re(R"([A-Za-z0-9\.\-_]{1,64})");
   static const std::regex env_re("[a-zA-Z_][a-zA-Z0-9_]*");
 
-  if (!std::regex_match(r.name, name_re))
+  // Lengths first: std::regex recurses per character and a long input overflowed the stack.
+  if (r.name.size() > 63 || !std::regex_match(r.name, name_re))
     return bad("name", "'" + r.name + "' must be 1-63 letters, digits or hyphens, starting with a letter or digit");
   AWSDL_TRY(check_image(r.image));
   if (r.role_arn.size() < 20 || r.role_arn.size() > 2048 || !std::regex_match(r.role_arn, role_re))
     return bad("role", "'" + r.role_arn + "' is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)");
-  if (!std::regex_match(r.instance_type, type_re))
+  if (r.instance_type.size() > 64 || !std::regex_match(r.instance_type, type_re))
     return bad("instance type", "'" + r.instance_type + "' is not an ML instance type such as ml.p3.16xlarge");
   if (r.instance_count < 1) return bad("instance count", "at least 1 instance, not " + std::to_string(r.instance_count));
   if (r.volume_size_gb < 1) return bad("volume size", "at least 1 GB, not " + std::to_string(r.volume_size_gb));

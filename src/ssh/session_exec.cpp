@@ -49,11 +49,24 @@ struct ChannelGuard {
 void Session::kill_marked(const std::string& marker) {
   ExecOptions eo;
   eo.timeout = std::chrono::seconds(10);
-  // Zombies have an empty environment and drop out; the grep itself has no marker.
-  (void)exec("for p in $(grep -l -a -x -z -F AWSDL_EXEC_ID=" + marker +
-                 " /proc/[0-9]*/environ 2>/dev/null | sed -n 's#^/proc/\\([0-9]*\\)/environ$#\\1#p'); do "
-                 "kill -KILL \"$p\" 2>/dev/null; done; true",
-             eo);
+  // The command's shell carries the marker in its command line (sshd ran it as `$SHELL -c
+  // "export AWSDL_EXEC_ID=<marker>; ..."`), and so do subshells it forked; the programs it
+  // started carry it in their environment. The patterns never match this script's own
+  // processes: the bracket keeps the cmdline pattern from matching itself, and these run with
+  // a marker of their own. Zombies have neither and drop out. Stopped first, so that no
+  // shell starts another command between the listing and the kill; a few rounds catch what
+  // was started meanwhile.
+  const std::string cmdline = "export AWSDL_EXEC_ID=[" + marker.substr(0, 1) + "]" + marker.substr(1) + "; ";
+  const std::string script =
+      "marked() { { grep -l -a -x -z -F AWSDL_EXEC_ID=" + marker + " /proc/[0-9]*/environ; grep -l -a -z -e " +
+      shell_quote(cmdline) + " /proc/[0-9]*/cmdline; } 2>/dev/null | sed -n 's#^/proc/\\([0-9]*\\)/[a-z]*$#\\1#p' | sort -u; }\n"
+      "i=0\n"
+      "while [ $i -lt 5 ]; do\n"
+      "  p=$(marked); [ -z \"$p\" ] && break\n"
+      "  kill -STOP $p 2>/dev/null; kill -KILL $p 2>/dev/null; i=$((i+1))\n"
+      "done\n";
+  // In sh whatever the login shell is: the script splits $p into words.
+  (void)exec("/bin/sh -c " + shell_quote(script), eo);
 }
 
 Result<ExecResult> Session::exec(const std::string& command, const ExecOptions& options) {
@@ -65,11 +78,14 @@ Result<ExecResult> Session::exec(const std::string& command, const ExecOptions& 
     if (!valid_env_name(k)) return Error::invalid_argument("InvalidEnvName", "'" + k + "' is not a variable name");
     full += "export " + k + "=" + shell_quote(v) + "; ";
   }
-  // The shell that runs the command carries a marker in its environment, as do all its
-  // children: on a timeout they are found by it and killed. (SSH "signal" requests would be
-  // simpler, but sshd refuses them for root logins, which run without privilege separation.)
+  // One shell per command: sshd's login shell runs the command itself, so the user's shell
+  // start-up files (~/.bashrc, which bash sources for commands sshd starts) run once, as for
+  // ssh or pdsh. A marker goes before the command: in the shell's own command line and, once
+  // exported, in the environment of everything it starts; on a timeout, kill_marked finds
+  // them by it. (SSH "signal" requests would be simpler, but sshd refuses them for root
+  // logins, which run without privilege separation.)
   const std::string marker = internal::random_hex_id();
-  full += "export AWSDL_EXEC_ID=" + marker + "; exec \"${SHELL:-/bin/sh}\" -c " + shell_quote(command);
+  full += "export AWSDL_EXEC_ID=" + marker + "; " + command;
 
   auto start = std::chrono::steady_clock::now();
   Millis limit = options.timeout.value_or(core.options.command_timeout);

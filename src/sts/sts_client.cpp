@@ -41,7 +41,7 @@ Status check_role_args(const std::string& role_arn, const std::string& session_n
 }
 
 Result<AssumedRole> parse_assumed_role(const internal::XmlDocument& doc, std::string_view action, const char* source) {
-  auto result = internal::query_result(doc, action);
+  AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, action));
   auto creds = internal::xml_child(result, "Credentials");
   AssumedRole out;
   AWSDL_ASSIGN_OR_RETURN(out.credentials.access_key_id, internal::xml_required_text(creds, "AccessKeyId"));
@@ -68,7 +68,7 @@ StsClient::StsClient(Config config) : client_(std::make_shared<internal::Service
 Result<CallerIdentity> StsClient::get_caller_identity(const CallOptions& options) const {
   internal::QueryRequest q{"GetCallerIdentity", kVersion};
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  auto result = internal::query_result(doc, "GetCallerIdentity");
+  AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "GetCallerIdentity"));
   CallerIdentity id;
   AWSDL_ASSIGN_OR_RETURN(id.account, internal::xml_required_text(result, "Account"));
   AWSDL_ASSIGN_OR_RETURN(id.arn, internal::xml_required_text(result, "Arn"));

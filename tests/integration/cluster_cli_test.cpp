@@ -137,6 +137,9 @@ TEST_F(ClusterCliTest, BadConfigsAndFlagsExitTwoBeforeAnyCall) {
       {"unknown key", file("nmae = x\n"), "nmae"},
       {"bad CIDR", file("", "300.1.2.3/8"), "CIDR"},
       {"negative count", file("workers = -2\n"), "workers"},
+      // The INI file is held to the flags' ranges.
+      {"huge count", file("workers = 2147483647\n"), "workers must be between 1 and 10000"},
+      {"zero slots", good + "[training]\nslots_per_node = 0\n", "slots_per_node must be 'auto'"},
       {"unreadable key file", file("", "203.0.113.0/24", (tmp / "no-such-key").string()), "no-such-key"},
   };
   for (const auto& c : cases) {
@@ -166,6 +169,12 @@ TEST_F(ClusterCliTest, BadConfigsAndFlagsExitTwoBeforeAnyCall) {
            {"nodes", "--name", "c1", "unexpected"},
            {"unstage", "--name", "c1", "s3://b/k.tar", "dir"},         // --name without --on-master
            {"unstage", "--on-master", "s3://b/k.tar", "dir"},          // --on-master without a cluster
+           {"run", "--name", "c1", "--np", "four", "--", "true"},     // not "every slot"
+           {"run", "--name", "c1", "--np", "0", "--", "true"},
+           {"delete", "--name", "c1", "--yes", "--poll-interval", "0x10"},  // not 16 s
+           {"resize", "--name", "c1", "--workers", "2", "--yes", "--poll-interval", "1e1"},
+           {"status", "--name", "c1", "--slots-per-node", "4097"},
+           {"resize", "--name", "c1", "--workers", "10001", "--yes"},
        }) {
     auto r = cli(args);
     EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args.back() << ": " << r.err;

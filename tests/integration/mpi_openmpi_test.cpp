@@ -115,7 +115,7 @@ TEST_F(OpenMpi, RanksRunOnTheNodesTheHostfileNames) {
                                   {ssh_nodes().nodes[2].address, 2},
                                   {ssh_nodes().nodes[3].address, 3}};
   std::string hf = dir_ + "/hostfile";
-  std::ofstream(hf) << mpi::hostfile(hosts, mpi::Format::kOpenMpi);
+  std::ofstream(hf) << mpi::hostfile(hosts, mpi::Format::kOpenMpi).value();
   auto argv = mpi::mpirun_command(options(hf, hosts), {dir_ + "/ranks"});
   ASSERT_TRUE(argv.ok());
   int status = 0;
@@ -158,7 +158,7 @@ TEST_F(OpenMpi, ArgumentsSurviveSshAndMpirunUnchanged) {
   std::vector<mpi::Host> hosts;
   for (const auto& n : ssh_nodes().nodes) hosts.push_back({n.address, 1});
   std::string hf = dir_ + "/hostfile-all";
-  std::ofstream(hf) << mpi::hostfile(hosts, mpi::Format::kOpenMpi);
+  std::ofstream(hf) << mpi::hostfile(hosts, mpi::Format::kOpenMpi).value();
   const std::vector<std::string> nasty = {"with space", "it's", "\"dq\"", "$HOME", "$(id)", "`id`", "a\nb",
                                           "back\\slash", "*", "semi;colon", "--flag=a b", "ünï"};
   auto o = options(hf, hosts);

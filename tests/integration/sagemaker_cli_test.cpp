@@ -98,6 +98,9 @@ TEST_F(SageMakerCliTest, BadInputIsRefusedBeforeAnyCall) {
       {{"--distribution", "val=ShardedByS3Key"}, "no --input has"},
       {{"--input-mode", "Stream"}, "File, Pipe or FastFile"},
       {{"--output", "yaml"}, "yaml"},
+      {{"--wait", "--poll-interval", "0x10"}, "--poll-interval: must be a number of seconds"},  // not 16 s
+      {{"--wait", "--poll-interval", "1e1"}, "--poll-interval: must be a number of seconds"},
+      {{"--wait", "--poll-interval", "2,5"}, "--poll-interval: must be a number of seconds"},
   };
   ASSERT_TRUE(sandbox.clear_requests());
   for (const auto& c : cases) {
@@ -287,6 +290,18 @@ TEST_F(SageMakerCliTest, StopLogsAndHelp) {
   EXPECT_NE(train_help.out.find("awsdl-sagemaker train --job-name maskrcnn-1"), std::string::npos) << train_help.out;
   EXPECT_EQ(cli({"frobnicate"}).exit_code, 2);
   EXPECT_EQ(cli({"describe"}).exit_code, 2);
+}
+
+TEST_F(SageMakerCliTest, HelpNotesRepeatableFlagsOnce) {
+  for (const char* c : {"stage", "push-image", "train", "describe", "logs", "stop"}) {
+    auto help = cli({c, "--help"});
+    EXPECT_EQ(help.exit_code, 0) << c;
+    EXPECT_EQ(help.out.find("(repeatable) (repeatable)"), std::string::npos) << c << "\n" << help.out;
+    EXPECT_EQ(help.out.find("repeatable, "), std::string::npos) << c << "\n" << help.out;
+  }
+  auto train = cli({"train", "--help"});
+  EXPECT_NE(train.out.find("input channel from an S3 prefix (repeatable)\n"), std::string::npos) << train.out;
+  EXPECT_NE(train.out.find("VPC subnet (with --security-group) (repeatable)\n"), std::string::npos) << train.out;
 }
 
 TEST_F(SageMakerCliTest, PushImageThroughEcrAndStageIntoAChannel) {

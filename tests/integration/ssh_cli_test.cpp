@@ -93,6 +93,39 @@ TEST(SshCli, UsageErrors) {
   EXPECT_EQ(run({"hostfile", "--hosts", "a", "--format", "slurm"}).status, 2);
 }
 
+// A host that is not a host is a usage error (2), found before any connection, not a failed
+// host (1); hostile ones never reach a shell or an ssh command line.
+TEST(SshCli, ExecRefusesUnparseableHostsBeforeConnecting) {
+  REQUIRE_PROGRAM();
+  const std::string good = ssh_nodes().nodes[0].address;
+  const std::string witness = ssh_nodes().tmp + "/exec-witness";
+  for (const std::vector<std::string>& extra : std::vector<std::vector<std::string>>{
+           {"--hosts", good + ",user@"},
+           {"--hosts", good + ",host:0"},
+           {"--hosts", good + ";touch${IFS}" + witness},
+           {"--hosts", "$(touch${IFS}" + witness + ")"},
+           {"--hosts", "-oProxyCommand=touch${IFS}" + witness},
+           {"--hosts", good, "--jump", "a;b"},
+           {"--hosts", good + ",-u@" + good},
+       }) {
+    std::vector<std::string> args{"exec"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto c = common();
+    args.insert(args.end(), c.begin(), c.end());
+    args.insert(args.end(), {"--", "echo", "ran"});
+    Outcome r = run(args);
+    EXPECT_EQ(r.status, 2) << extra[1] << "\n" << r.out << r.err;
+    EXPECT_EQ(r.out.find("ran"), std::string::npos) << extra[1] << ": a host ran the command\n" << r.out;
+    EXPECT_NE(r.err.find("is not a host"), std::string::npos) << extra[1] << "\n" << r.err;
+    EXPECT_NE(r.err.find("hint: fix the arguments"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(run({"exec", "--hosts", good, "--user", "-oX", "--", "true"}).status, 2);
+  EXPECT_FALSE(std::filesystem::exists(witness));
+  // The hostfile command refuses them too.
+  for (const char* bad : {"a;b", "-oProxyCommand=x", "$(id)", "[10.0.0.1]:2"})
+    EXPECT_EQ(run({"hostfile", "--hosts", bad}).status, 2) << bad;
+}
+
 TEST(SshCli, Hostfile) {
   REQUIRE_PROGRAM();
   EXPECT_EQ(run({"hostfile", "--hosts", "h1,h2:4", "--slots", "8"}).out, "h1 slots=8\nh2 slots=4\n");

@@ -192,6 +192,40 @@ TEST(SshSession, CommandTimeoutKillsTheCommandAndTheSessionLivesOn) {
   EXPECT_TRUE(gone);
 }
 
+// The shell that runs a list of commands is killed with what it started: the next command
+// never starts. (A shell whose stderr is the closed channel dies of SIGPIPE when it reports the
+// killed command; one whose output goes to a file, as a training script's does, lives on
+// unless killed.) Nor does a subshell (here in a process group of its own) or the left side of
+// a pipe live on.
+TEST(SshSession, CommandTimeoutKillsTheShellAndWhatItStarted) {
+  AWSDL_REQUIRE_SSH_NODES();
+  auto s = Session::connect(node(1), options());
+  ASSERT_TRUE(s.ok());
+  ExecOptions eo;
+  eo.timeout = std::chrono::milliseconds(800);
+  for (const char* command : {"exec >/dev/null 2>&1; sleep 41.25; sleep 42.25",
+                              "exec 2>/dev/null; set -m; (sleep 43.25; sleep 44.25); true",
+                              "exec 2>/dev/null; while :; do sleep 45.25; done | cat"}) {
+    auto r = s->exec(command, eo);
+    ASSERT_FALSE(r.ok()) << command;
+    EXPECT_EQ(r.error().code, "CommandTimeout") << command;
+  }
+  // For two seconds after the kills, none of those runs (the brackets keep pgrep from matching
+  // itself): had a shell survived, it would have started its next sleep.
+  std::string seen;
+  for (int i = 0; i < 20 && seen.empty(); ++i) {
+    auto check = s->exec("pgrep -a -f 'sleep 4[1-5][.]25' || true");
+    ASSERT_TRUE(check.ok()) << check.error().to_string();
+    seen = check->out;
+    usleep(100000);
+  }
+  EXPECT_EQ(seen, "");
+  // Whatever a failure left behind, by the pids pgrep printed.
+  std::istringstream lines(seen);
+  for (std::string line; std::getline(lines, line);)
+    if (auto pid = std::atoi(line.c_str()); pid > 1) (void)s->exec("kill -KILL " + std::to_string(pid));
+}
+
 TEST(SshSession, CancellationStopsACommand) {
   AWSDL_REQUIRE_SSH_NODES();
   auto s = Session::connect(node(1), options());

@@ -162,6 +162,13 @@ TEST_F(WhoamiTest, NoCredentialsIsAFailureWithAHint) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("hint:"), std::string::npos) << r.err;
+  // Said once, with what was tried.
+  std::size_t said = 0;
+  for (auto at = r.err.find("no credentials found"); at != std::string::npos;
+       at = r.err.find("no credentials found", at + 1))
+    ++said;
+  EXPECT_EQ(said, 1u) << r.err;
+  EXPECT_NE(r.err.find("AWS_ACCESS_KEY_ID is not set"), std::string::npos) << r.err;
 }
 
 TEST_F(WhoamiTest, UnreachableEndpointIsANetworkError) {

@@ -27,6 +27,9 @@ Paths (query parameters in brackets, all optional; unknown paths get a 404 namin
   /drop            closes the connection without answering.
   /reset           resets the connection without answering.
   /proxy-log       JSON list of what arrived as proxy requests (CONNECT and absolute-form).
+  /answer/NAME/... a hostile or foreign server's answer to any request, whatever the method and
+                   the rest of the path, so that http://127.0.0.1:PORT/answer/NAME can be a
+                   client's AWS endpoint (see ANSWERS below; unknown NAME: 404).
 Proxy requests: absolute-form targets ("GET http://host/path") are recorded and then served
 like their path; CONNECT is recorded and refused with 403.
 """
@@ -48,6 +51,34 @@ PERIOD = 65521
 _CYCLE = bytes(((i * 7 + 3) & 0xFF) for i in range(256))
 BLOCK = (_CYCLE * (PERIOD // 256 + 1))[:PERIOD] * 4
 MAX_SLEEP = 30.0
+
+# /answer/NAME: (status, content type, body) for any request.
+DEEP = 300000
+ANSWERS = {
+    # 400 with JSON nested 300,000 levels deep (never closed): a recursive parser overflows.
+    "deep-json": (400, "application/json", b'{"a":' + b"[" * DEEP),
+    # The same in XML, inside an <Error>.
+    "deep-xml": (400, "application/xml", b"<Error>" + b"<a>" * DEEP),
+    # 500 whose <Code> is 'Signature=' and 100,000 characters: a recursive redaction regex
+    # overflows on it.
+    "long-code": (500, "application/xml",
+                  b"<Error><Code>Signature=" + b"A" * 100000 + b"</Code><Message>boom</Message></Error>"),
+    # An error document with a 200, as S3 sends for some failures and broken proxies for any.
+    "error-200": (200, "application/xml",
+                  b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
+                  b"<Message>Access Denied by the hostile server</Message><RequestId>HOSTILE-200</RequestId></Error>"),
+    # A 200 answer to a query call without its <ActionResult> element.
+    "no-result-200": (200, "text/xml",
+                      b"<DescribeStacksResponse><ResponseMetadata><RequestId>HOSTILE-NR</RequestId>"
+                      b"</ResponseMetadata></DescribeStacksResponse>"),
+}
+
+# /answer/moto-s3: just enough S3 for a multipart upload, answering as moto 5.2.1 does (its
+# bodies captured with boto3; the roots of CompleteMultipartUpload and ListParts are
+# <...Response>, not S3's <...Result>). Nothing is stored but part numbers and sizes.
+MOTO_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+_moto_uploads = {}  # upload id -> {part number: size}
+_moto_log = []      # "OPERATION" per request, for /answer/moto-s3-log
 
 _lock = threading.Lock()
 _next_connection = [0]
@@ -177,6 +208,8 @@ class Handler(BaseHTTPRequestHandler):
             "/chunked": self.h_chunked, "/status": self.h_status, "/drop": self.h_drop,
             "/reset": self.h_reset, "/proxy-log": self.h_proxy_log,
         }.get(path)
+        if handler is None and path.startswith("/answer/"):
+            handler = self.h_answer
         try:
             if handler is None:
                 self.read_body()
@@ -363,6 +396,82 @@ class Handler(BaseHTTPRequestHandler):
 
     def h_reset(self):
         self.hard_reset()
+
+    def h_answer(self):
+        self.read_body()
+        parts = self.route.split("/")  # "", "answer", NAME, ...
+        name = parts[2] if len(parts) > 2 else ""
+        if name == "moto-s3":
+            self.moto_s3("/".join(parts[3:]))
+            return
+        if name == "moto-s3-log":
+            with _lock:
+                out = json.dumps(_moto_log).encode()
+            self.send_simple(200, out, "application/json")
+            return
+        if name not in ANSWERS:
+            self.send_simple(404, b"no such answer: " + name.encode() + b"\n")
+            return
+        status, ctype, body = ANSWERS[name]
+        self.send_simple(status, body, ctype, [("x-amz-request-id", "HOSTILE-" + name)])
+
+    def moto_s3(self, bucket_key):
+        bucket, _, key = bucket_key.partition("/")
+        q = self.params()
+        xml = lambda body: ('<?xml version="1.0" encoding="utf-8"?>\n' + body).encode()
+        etag = lambda n: '"%032x"' % (n * 7919)
+        with _lock:
+            if self.command == "POST" and "uploads" in q:
+                op = "CreateMultipartUpload"
+                upload_id = "moto-upload-%d" % (len(_moto_uploads) + 1)
+                _moto_uploads[upload_id] = {}
+                body = xml('<InitiateMultipartUploadResult xmlns="%s"><Bucket>%s</Bucket><Key>%s</Key>'
+                           '<UploadId>%s</UploadId></InitiateMultipartUploadResult>' % (MOTO_NS, bucket, key, upload_id))
+                answer = (200, body, [])
+            elif self.command == "PUT" and "partNumber" in q and q.get("uploadId") in _moto_uploads:
+                op = "UploadPart"
+                n = int(q["partNumber"])
+                _moto_uploads[q["uploadId"]][n] = int(self.headers.get("x-amz-decoded-content-length")
+                                                      or self.headers.get("Content-Length") or 0)
+                answer = (200, b"", [("ETag", etag(n))])
+            elif self.command == "GET" and q.get("uploadId") in _moto_uploads:
+                op = "ListParts"
+                parts = sorted(_moto_uploads[q["uploadId"]].items())
+                items = "".join("<Part><PartNumber>%d</PartNumber><LastModified>2026-12-06T14:42:07.000Z</LastModified>"
+                                "<ETag>%s</ETag><Size>%d</Size></Part>" % (n, etag(n), size) for n, size in parts)
+                body = xml('<ListPartsResponse xmlns="%s"><Bucket>%s</Bucket><Key>%s</Key><UploadId>%s</UploadId>'
+                           '<PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>%d</NextPartNumberMarker>'
+                           '<MaxParts>1000</MaxParts><IsTruncated>false</IsTruncated>%s<StorageClass>STANDARD'
+                           '</StorageClass></ListPartsResponse>'
+                           % (MOTO_NS, bucket, key, q["uploadId"], parts[-1][0] if parts else 0, items))
+                answer = (200, body, [])
+            elif self.command == "POST" and q.get("uploadId") in _moto_uploads:
+                op = "CompleteMultipartUpload"
+                count = len(_moto_uploads.pop(q["uploadId"]))
+                body = xml('<CompleteMultipartUploadResponse xmlns="%s"><Location>http://%s.s3.amazonaws.com/%s</Location>'
+                           '<Bucket>%s</Bucket><Key>%s</Key><ETag>"298c9a5c8205ea8eeef29652993678aa-%d"</ETag>'
+                           '</CompleteMultipartUploadResponse>' % (MOTO_NS, bucket, key, bucket, key, count))
+                answer = (200, body, [])
+            elif self.command == "DELETE" and "uploadId" in q:
+                op = "AbortMultipartUpload"
+                if _moto_uploads.pop(q["uploadId"], None) is None:
+                    answer = (404, xml("<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist."
+                                       "</Message></Error>"), [])
+                else:
+                    answer = (204, b"", [])
+            elif self.command == "PUT" and key and not q:
+                op = "PutObject"
+                answer = (200, b"", [("ETag", '"0bbc18cdea1c4aaa17777d441214774a"')])
+            else:
+                op = "Unsupported %s %s" % (self.command, self.path)
+                answer = (501, xml("<Error><Code>NotImplemented</Code><Message>not in this small S3</Message></Error>"), [])
+            _moto_log.append(op)
+        status, body, extra = answer
+        if status == 204:
+            self.send_response(204)
+            self.end_headers()
+            return
+        self.send_simple(status, body, "application/xml", extra)
 
     def h_proxy_log(self):
         self.read_body()

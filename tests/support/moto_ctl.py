@@ -325,35 +325,6 @@ def gap_ssm_public_parameter(port, v):
             % (v, DLAMI_PARAMETER, why))
 
 
-def gap_cfn_subnet_az(port, v):
-    template = {'Resources': {
-        'Vpc': _vpc('10.9.0.0/16'),
-        'A': {'Type': 'AWS::EC2::Subnet', 'Properties': {
-            'VpcId': {'Ref': 'Vpc'}, 'CidrBlock': '10.9.0.0/24',
-            'AvailabilityZone': {'Fn::Select': ['0', {'Fn::GetAZs': ''}]}}},
-        'B': {'Type': 'AWS::EC2::Subnet', 'Properties': {
-            'VpcId': {'Ref': 'Vpc'}, 'CidrBlock': '10.9.1.0/24',
-            'AvailabilityZone': {'Fn::GetAtt': ['A', 'AvailabilityZone']}}}}}
-    why = _create_stack_failure(_client(port, 'cloudformation'), 'awsdl-probe-subnet-az', template)
-    if why is None:
-        return None
-    return ("moto %s's CloudFormation does not implement Fn::GetAtt of an AWS::EC2::Subnet's AvailabilityZone "
-            '(documented by AWS; CreateStack answers %s)' % (v, why))
-
-
-def gap_cfn_wait_condition(port, v):
-    template = {'Resources': {
-        'Handle': {'Type': 'AWS::CloudFormation::WaitConditionHandle'},
-        'Ready': {'Type': 'AWS::CloudFormation::WaitCondition',
-                  'Properties': {'Handle': {'Ref': 'Handle'}, 'Timeout': '60', 'Count': '0'}}},
-        'Outputs': {'Info': {'Value': {'Fn::GetAtt': ['Ready', 'Data']}}}}
-    why = _create_stack_failure(_client(port, 'cloudformation'), 'awsdl-probe-wait-condition', template)
-    if why is None:
-        return None
-    return ("moto %s's CloudFormation has no AWS::CloudFormation::WaitCondition: an output of Fn::GetAtt "
-            '<WaitCondition>.Data makes CreateStack answer %s' % (v, why))
-
-
 def gap_cfn_delete_vpc(port, v):
     """DeleteStack of a VPC with a route table and a NAT gateway, as a cluster stack has."""
     cfn = _client(port, 'cloudformation')
@@ -420,31 +391,8 @@ def gap_sagemaker_metric_definitions(port, v):
             % (v, ', '.join(m.get('Name', '?') for m in got) or 'none'))
 
 
-def gap_s3_head_composite_checksum(port, v):
-    """HeadObject of a multipart object uploaded with SHA-256 part checksums."""
-    s3 = _client(port, 's3')
-    bucket, key = 'awsdl-probe-checksum', 'multipart'
-    s3.create_bucket(Bucket=bucket)
-    upload = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm='SHA256')['UploadId']
-    parts = []
-    for n, body in ((1, b'a' * (5 << 20)), (2, b'b')):
-        r = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=n, Body=body, ChecksumAlgorithm='SHA256')
-        parts.append({'PartNumber': n, 'ETag': r['ETag'], 'ChecksumSHA256': r['ChecksumSHA256']})
-    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={'Parts': parts})
-    headers = s3.head_object(Bucket=bucket, Key=key, ChecksumMode='ENABLED')['ResponseMetadata']['HTTPHeaders']
-    value = headers.get('x-amz-checksum-sha256', '')
-    if value.endswith('-2') or headers.get('x-amz-checksum-type') == 'COMPOSITE':
-        return None
-    return ("moto %s's HeadObject gives the composite SHA-256 checksum of a multipart object as if it were the "
-            "whole object's: x-amz-checksum-sha256 %s, without the -<parts> suffix and x-amz-checksum-type: "
-            "COMPOSITE that its GetObject (and S3) give" % (v, 'with no value' if not value else 'a bare digest'))
-
-
 GAPS = {
-    's3_head_composite_checksum': gap_s3_head_composite_checksum,
     'ssm_public_parameter': gap_ssm_public_parameter,
-    'cfn_subnet_availability_zone': gap_cfn_subnet_az,
-    'cfn_wait_condition': gap_cfn_wait_condition,
     'cfn_delete_vpc': gap_cfn_delete_vpc,
     'sagemaker_stop_training_job': gap_sagemaker_stop_training_job,
     'sagemaker_metric_definitions': gap_sagemaker_metric_definitions,

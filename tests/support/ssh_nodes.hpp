@@ -1,6 +1,8 @@
 #pragma once
 // Local sshd nodes for tests: starts tests/support/sshd_nodes.py once per test binary (a
-// gtest global environment) and reads the node list it prints. The script lives as long as
+// gtest global environment) and reads the node list it prints. With `login_shells`, every
+// node's login shell sources a ~/.bashrc of the node's own (SshNode::home) that appends a line
+// to ~/shell-starts for each shell start-up. The script lives as long as
 // the pipe to its stdin stays open, so it cleans up (sshd processes by pid, namespaces,
 // veths, temp dir) even when this process crashes.
 #include <fcntl.h>
@@ -23,6 +25,7 @@ struct SshNode {
   std::string address;
   std::string host_key;  // "ssh-ed25519 AAAA... comment"
   int pid = 0;
+  std::string home;      // with login_shells: HOME on the node, with .bashrc and shell-starts
 };
 
 struct SshNodesInfo {
@@ -40,7 +43,8 @@ struct SshNodesInfo {
 
 class SshNodesEnvironment : public ::testing::Environment {
  public:
-  SshNodesEnvironment(int nodes, int bastion_workers) : nodes_(nodes), bastion_workers_(bastion_workers) {}
+  SshNodesEnvironment(int nodes, int bastion_workers, bool login_shells = false)
+      : nodes_(nodes), bastion_workers_(bastion_workers), login_shells_(login_shells) {}
 
   static SshNodesInfo& info() {
     static SshNodesInfo i;
@@ -60,6 +64,7 @@ class SshNodesEnvironment : public ::testing::Environment {
     std::string script = std::string(AWSDL_SOURCE_DIR) + "/tests/support/sshd_nodes.py";
     std::string n = std::to_string(nodes_), b = std::to_string(bastion_workers_);
     std::vector<std::string> args = {"/usr/bin/python3", script, "run", "--nodes", n, "--bastion-workers", b};
+    if (login_shells_) args.push_back("--login-shells");
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -95,7 +100,7 @@ class SshNodesEnvironment : public ::testing::Environment {
     return v.HasMember(key) && v[key].IsString() ? v[key].GetString() : "";
   }
   static SshNode node(const rapidjson::Value& v) {
-    return {str(v, "address"), str(v, "host_key"), v.HasMember("pid") ? v["pid"].GetInt() : 0};
+    return {str(v, "address"), str(v, "host_key"), v.HasMember("pid") ? v["pid"].GetInt() : 0, str(v, "home")};
   }
 
   void parse(const std::string& line) {
@@ -125,6 +130,7 @@ class SshNodesEnvironment : public ::testing::Environment {
   }
 
   int nodes_, bastion_workers_;
+  bool login_shells_;
   pid_t pid_ = 0;
   int lifeline_ = -1;
 };

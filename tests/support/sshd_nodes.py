@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Local SSH test nodes: one OpenSSH sshd per node on its own loopback address.
 
-    sshd_nodes.py run --nodes N [--bastion-workers W] [--state DIR]
+    sshd_nodes.py run --nodes N [--bastion-workers W] [--state DIR] [--login-shells]
 
 prints one JSON line on stdout describing the nodes once every sshd accepts connections,
 then waits until its stdin reaches end of file (the parent test process closed the pipe or
@@ -15,6 +15,13 @@ on 127.0.<b>.200 in this namespace and W worker sshds listen inside network name
 awsdl-test-<pid>-<j>, each reachable only over a veth pair from this namespace, on
 10.213.<b>.<4j+2>. The test process connects to the master only; the master's sshd opens
 the direct-tcpip connections to the workers (the jump). Nothing leaves the machine.
+
+By default the nodes' sshd sets SHLVL=1, so that the user's ~/.bashrc does not run for each
+command (see _config). With --login-shells (or Nodes(bashrc=TEXT)) each node has a home
+directory of its own (HOME, "home" in the node list) holding a ~/.bashrc, and SHLVL is left
+alone: bash, the login shell, sources that .bashrc once for every shell sshd starts, as on a
+real cluster node. The --login-shells .bashrc appends "<pid> <SHLVL>" to ~/shell-starts, so
+a test can count the shells a command started.
 
 Also usable as a module (the fan-out bench imports it).
 """
@@ -35,6 +42,9 @@ IP = shutil.which("ip") or "/usr/sbin/ip"
 BASTION_MASTER_HOST = 200
 DOWN_HOST = 250     # an address where nothing listens (connection refused)
 HANG_HOST = 251     # accepts TCP connections but never speaks SSH
+
+# The ~/.bashrc of --login-shells nodes: one line per shell start-up, in a file beside it.
+COUNTING_BASHRC = 'echo "$$ ${SHLVL:-unset}" >> "$HOME/shell-starts"\n'
 
 
 def _keygen(path, comment):
@@ -104,8 +114,9 @@ def _descendants(pids):
 
 
 class Nodes:
-    def __init__(self, count, bastion_workers=0, state=None, max_startups="400:30:800"):
+    def __init__(self, count, bastion_workers=0, state=None, max_startups="400:30:800", bashrc=None):
         self.count = count
+        self.bashrc = bashrc     # text of every node's ~/.bashrc; None: SHLVL=1, no rc cost
         self.bastion_workers = bastion_workers
         self.max_startups = max_startups
         self.tmp = tempfile.mkdtemp(prefix="awsdl-sshd-", dir=state)
@@ -127,6 +138,20 @@ class Nodes:
         # And its own cache directory, where awsdl-unpack is copied (not this machine's ~/.cache).
         node_cache = os.path.join(self.tmp, name + ".cache")
         os.makedirs(node_cache, exist_ok=True)
+        if self.bashrc is None:
+            # The login shell is bash: with SSH_CLIENT set and SHLVL < 2 it sources ~/.bashrc
+            # even for `bash -c`, and a developer's .bashrc (pyenv init, say) then costs more
+            # than SSH itself. Every client pays it alike; leaving it out keeps tests fast and
+            # benches about SSH.
+            env = f"SHLVL=1 TMPDIR={node_tmp} XDG_CACHE_HOME={node_cache}"
+        else:
+            # A home of the node's own (sshd's SetEnv wins over the HOME it sets from the
+            # password entry), with the .bashrc bash sources for every shell sshd starts.
+            home = self.home(name)
+            os.makedirs(home, exist_ok=True)
+            with open(os.path.join(home, ".bashrc"), "w") as rc:
+                rc.write(self.bashrc)
+            env = f"HOME={home} TMPDIR={node_tmp} XDG_CACHE_HOME={node_cache}"
         with open(path, "w") as f:
             f.write(f"""ListenAddress {listen}
 HostKey {host_key}
@@ -148,12 +173,13 @@ PrintMotd no
 PrintLastLog no
 UseDNS no
 AcceptEnv AWSDL_TEST_*
-# The login shell is bash: with SSH_CLIENT set and SHLVL < 2 it sources ~/.bashrc even for
-# `bash -c`, and a developer's .bashrc (pyenv init, say) then costs more than SSH itself.
-# Every client pays it alike; leaving it out keeps tests fast and benches about SSH.
-SetEnv SHLVL=1 TMPDIR={node_tmp} XDG_CACHE_HOME={node_cache}
+SetEnv {env}
 """)
         return path
+
+    def home(self, name):
+        """The home directory of node `name` ("node1", "master", "worker1") with a .bashrc."""
+        return os.path.join(self.tmp, name + ".home")
 
     def _start_sshd(self, name, listen, netns=None):
         key = os.path.join(self.tmp, name + ".host_ed25519")
@@ -230,7 +256,10 @@ SetEnv SHLVL=1 TMPDIR={node_tmp} XDG_CACHE_HOME={node_cache}
             addr = f"127.0.{block}.{i}"
             p, pub = self._start_sshd(f"node{i}", f"{addr}:22")
             started.append((addr, p))
-            nodes.append({"address": addr, "pid": p.pid, "host_key": pub})
+            node = {"address": addr, "pid": p.pid, "host_key": pub}
+            if self.bashrc is not None:
+                node["home"] = self.home(f"node{i}")
+            nodes.append(node)
         for addr, p in started:
             self._wait_listening(addr, 22, p)
 
@@ -286,9 +315,12 @@ def main():
     run.add_argument("--nodes", type=int, default=4)
     run.add_argument("--bastion-workers", type=int, default=0)
     run.add_argument("--state", default=None, help="parent directory for the temporary directory")
+    run.add_argument("--login-shells", action="store_true",
+                     help="nodes whose login shell sources a ~/.bashrc that records every start-up")
     args = ap.parse_args()
 
-    nodes = Nodes(args.nodes, args.bastion_workers, args.state)
+    nodes = Nodes(args.nodes, args.bastion_workers, args.state,
+                  bashrc=COUNTING_BASHRC if args.login_shells else None)
     def _stop(*_):
         raise SystemExit(0)
     signal.signal(signal.SIGTERM, _stop)

@@ -347,6 +347,7 @@ struct ScriptedAws {
   int delete_refusals = 0;   // DeleteStack calls refused "while in status UPDATE_IN_PROGRESS"
   std::vector<std::string> statuses;  // DescribeStacks answers these first, one per call
   std::map<std::string, std::string> ec2_state;  // instance id -> EC2 state when not "running"
+  std::string types_error;  // an EC2 error code DescribeInstanceTypes answers with
   std::vector<std::string> actions;
 
   ScriptedAws() {
@@ -430,6 +431,9 @@ struct ScriptedAws {
                 "</reservationId><instancesSet>" + items + "</instancesSet></item></reservationSet>"
                 "</DescribeInstancesResponse>");
     }
+    if (a == "DescribeInstanceTypes" && !types_error.empty())
+      return ok("<Response><Errors><Error><Code>" + types_error + "</Code><Message>refused</Message></Error></Errors>"
+                "<RequestID>x</RequestID></Response>", types_error == "RequestLimitExceeded" ? 503 : 400);
     if (a == "DescribeInstanceTypes")
       return ok("<DescribeInstanceTypesResponse><instanceTypeSet><item><instanceType>p3.16xlarge</instanceType><gpuInfo>"
                 "<gpus><item><name>V100</name><count>8</count></item></gpus></gpuInfo></item></instanceTypeSet>"
@@ -534,6 +538,28 @@ TEST(ClusterLifecycle, DescribeBatchesInstanceIdsAndAsksForInstanceTypesOnce) {
   EXPECT_EQ(info->nodes[1].instance_id, "i-w0");
   EXPECT_EQ(info->nodes[250].instance_id, "i-w249");
   EXPECT_EQ(info->desired_workers, 250);
+}
+
+// GPU counts are extra: a lookup that is refused (least-privilege users may lack
+// ec2:DescribeInstanceTypes) or does not know a type leaves them unknown, not the cluster;
+// a transient failure still fails the call.
+TEST(ClusterLifecycle, DescribeGoesOnWithoutGpuCountsWhenTheTypeLookupIsRefused) {
+  for (const char* code : {"UnauthorizedOperation", "InvalidInstanceType"}) {
+    ScriptedAws aws;
+    aws.types_error = code;
+    auto info = cluster::Clusters(aws.h.config).describe("maskrcnn");
+    ASSERT_TRUE(info.ok()) << code << ": " << info.error().to_string();
+    ASSERT_EQ(info->nodes.size(), 3u);
+    for (const auto& n : info->nodes) EXPECT_EQ(n.gpus, 0);
+    ASSERT_TRUE(info->gpus_unknown);
+    EXPECT_EQ(info->gpus_unknown->code, code);
+  }
+  ScriptedAws aws;
+  aws.types_error = "RequestLimitExceeded";
+  aws.h.config.retry.max_attempts = 1;
+  auto info = cluster::Clusters(aws.h.config).describe("maskrcnn");
+  ASSERT_FALSE(info.ok());
+  EXPECT_EQ(info.error().code, "RequestLimitExceeded");
 }
 
 TEST(ClusterLifecycle, MoreNewEventsThanAPageAreAllReportedOnce) {

@@ -88,12 +88,12 @@ TEST(ClusterSpec, CountsAndRanges) {
   auto s = good();
   s.workers = 0;
   s.min_workers.reset();
-  EXPECT_EQ(only_problem(s), "workers must be at least 1, got 0");
+  EXPECT_EQ(only_problem(s), "workers must be between 1 and 10000, got 0");
   s.workers = -3;
-  EXPECT_EQ(only_problem(s), "workers must be at least 1, got -3");
+  EXPECT_EQ(only_problem(s), "workers must be between 1 and 10000, got -3");
   s = good();
   s.min_workers = 0;
-  EXPECT_EQ(only_problem(s), "min_workers must be at least 1, got 0");
+  EXPECT_EQ(only_problem(s), "min_workers must be between 1 and 10000, got 0");
   s.min_workers = 9;
   EXPECT_EQ(only_problem(s), "min_workers must not exceed workers (8), got 9");
   s.min_workers = 8;
@@ -106,6 +106,37 @@ TEST(ClusterSpec, CountsAndRanges) {
   EXPECT_TRUE(check(s).empty());
   s.training.slots_per_node = -1;
   EXPECT_EQ(check(s).at(0).field, "training.slots_per_node");
+}
+
+// One table of ranges: check(), the INI file and the flags (whole_setting_range) agree.
+TEST(ClusterSpec, WholeNumbersHaveOneTableOfRanges) {
+  auto s = good();
+  s.workers = 10001;
+  s.min_workers.reset();
+  EXPECT_EQ(only_problem(s), "workers must be between 1 and 10000, got 10001");
+  s.workers = 10000;
+  EXPECT_TRUE(check(s).empty());
+  s.training.slots_per_node = 4097;
+  EXPECT_EQ(only_problem(s), "training.slots_per_node must be between 1 and 4096, got 4097");
+  s.training.slots_per_node = 4096;
+  EXPECT_TRUE(check(s).empty());
+  s.training.slots_per_node = 0;  // one per GPU
+  EXPECT_TRUE(check(s).empty());
+
+  struct Case {
+    const char* key;
+    int lo, hi;
+  };
+  for (auto [key, lo, hi] : {Case{"cluster.workers", 1, 10000}, Case{"cluster.min_workers", 1, 10000},
+                             Case{"cluster.volume_size", 8, 16384}, Case{"training.slots_per_node", 1, 4096}}) {
+    auto r = whole_setting_range(key);
+    ASSERT_TRUE(r.has_value()) << key;
+    EXPECT_EQ(r->lo, lo) << key;
+    EXPECT_EQ(r->hi, hi) << key;
+  }
+  EXPECT_FALSE(whole_setting_range("cluster.name").has_value());
+  EXPECT_FALSE(whole_setting_range("cluster.nope").has_value());
+  EXPECT_FALSE(whole_setting_range("workers").has_value());
 }
 
 TEST(ClusterSpec, KeyImageStorageAndBucket) {
@@ -157,7 +188,7 @@ TEST(ClusterSpec, ValidateNamesEveryBadFieldAsInvalidArgument) {
   EXPECT_EQ(st.error().code, "InvalidClusterSpec");
   const auto& m = st.error().message;
   EXPECT_NE(m.find("'ok-name'"), std::string::npos) << m;
-  EXPECT_NE(m.find("workers must be at least 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("workers must be between 1 and 10000"), std::string::npos) << m;
   EXPECT_NE(m.find("ssh_cidr must be set"), std::string::npos) << m;
   EXPECT_NE(m.find("key_name must name an EC2 key pair"), std::string::npos) << m;
 }
@@ -253,7 +284,8 @@ TEST(ClusterIni, BadValuesNameFileLineAndKey) {
   EXPECT_EQ(load_error("[cluster]\nplacement_group = maybe\n"),
             "c.ini:2: [cluster] placement_group must be yes or no, got 'maybe'");
   EXPECT_EQ(load_error("[training]\nslots_per_node = lots\n"),
-            "c.ini:2: [training] slots_per_node must be a whole number or 'auto' (one slot per GPU), got 'lots'");
+            "c.ini:2: [training] slots_per_node must be 'auto' (one slot per GPU) or a whole number between 1 and "
+            "4096, got 'lots'");
   // Semantic problems point at the line that set the value.
   std::string text = std::string(kMinimal) + "[storage]\nmount_point = relative\n";
   EXPECT_EQ(load_error(text),
@@ -261,7 +293,7 @@ TEST(ClusterIni, BadValuesNameFileLineAndKey) {
             "such as /efs, got 'relative'");
   EXPECT_EQ(load_error("[cluster]\nname = demo\nkey_name = k\nworkers = 0\n[network]\nssh_cidr = 10.0.0.1/8\n"),
             "2 problems in the cluster configuration:\n"
-            "  c.ini:4: [cluster] workers must be at least 1, got 0\n"
+            "  c.ini:4: [cluster] workers must be between 1 and 10000, got 0\n"
             "  c.ini:6: [network] ssh_cidr has host bits set: '10.0.0.1/8' is not a network address (did you mean "
             "10.0.0.0/8?)");
   // A required value the file never sets is reported against the file.
@@ -270,6 +302,33 @@ TEST(ClusterIni, BadValuesNameFileLineAndKey) {
             "203.0.113.0/24)");
   EXPECT_EQ(load_error("[cluster]\nimage = ami-0123abcd\nssm_parameter = /a/b\n"),
             "c.ini:3: [cluster] sets both image (line 2) and ssm_parameter (line 3): set one");
+}
+
+TEST(ClusterIni, WholeNumbersAreHeldToTheFlagsRanges) {
+  const std::string head = "[cluster]\nname = demo\nkey_name = k\n";
+  const std::string tail = "[network]\nssh_cidr = 10.0.0.0/8\n";
+  EXPECT_EQ(load_error(head + "workers = 2147483647\n" + tail),
+            "c.ini:4: [cluster] workers must be between 1 and 10000, got 2147483647");
+  EXPECT_EQ(load_error(head + "workers = 99999999999\n" + tail),
+            "c.ini:4: [cluster] workers must be between 1 and 10000, got '99999999999'");
+  EXPECT_EQ(load_error(head + "min_workers = 20000\n" + tail),
+            "c.ini:4: [cluster] min_workers must be between 1 and 10000, got 20000");
+  EXPECT_EQ(load_error(head + "volume_size = 2147483647\n" + tail),
+            "c.ini:4: [cluster] volume_size must be between 8 and 16384 GiB, got 2147483647");
+  for (const char* bad : {"0", "4097", "-1", "2147483648"})
+    EXPECT_EQ(load_error(head + tail + "[training]\nslots_per_node = " + bad + "\n"),
+              "c.ini:7: [training] slots_per_node must be 'auto' (one slot per GPU) or a whole number between 1 "
+              "and 4096, got '" + std::string(bad) + "'");
+  auto ok = parse_cluster_spec(head + "workers = 10000\n" + tail + "[training]\nslots_per_node = 4096\n", "c.ini");
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->workers, 10000);
+  EXPECT_EQ(ok->training.slots_per_node, 4096);
+  // An override (a program's flag) is held to the same range.
+  EXPECT_EQ(load_error(kMinimal, {{"training.slots_per_node", "0", "--slots-per-node"}}),
+            "--slots-per-node: [training] slots_per_node must be 'auto' (one slot per GPU) or a whole number between "
+            "1 and 4096, got '0'");
+  EXPECT_EQ(load_error(kMinimal, {{"cluster.workers", "10001", "--workers"}}),
+            "--workers: [cluster] workers must be between 1 and 10000, got 10001");
 }
 
 TEST(ClusterIni, SyntaxErrorsAreParseErrors) {
@@ -287,7 +346,7 @@ TEST(ClusterIni, OverridesWinAndNameTheirSource) {
   EXPECT_EQ(r->instance_type, "g5.48xlarge");
 
   EXPECT_EQ(load_error(kMinimal, {{"cluster.workers", "-1", "--workers"}}),
-            "--workers: [cluster] workers must be at least 1, got -1");
+            "--workers: [cluster] workers must be between 1 and 10000, got -1");
   EXPECT_EQ(load_error(kMinimal, {{"cluster.workers", "x", "--workers"}}),
             "--workers: [cluster] workers must be a whole number, got 'x'");
   EXPECT_EQ(load_error(kMinimal, {{"cluster.wrokers", "2", ""}}),

@@ -279,6 +279,38 @@ TEST_F(ProvidersTest, CredentialProcessSecretOnStderrIsRedacted) {
   expect_no_secret(r.error());
 }
 
+// A helper that prints its secret on stderr, in the forms helpers print it, with nothing
+// registered beforehand: the error shows the exit status and the helper's first line, and
+// never the secret.
+TEST_F(ProvidersTest, CredentialProcessUnregisteredSecretOnStderrStaysOut) {
+  const std::string secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSTDERRONLYKEY";  // registered nowhere
+  const std::string token = "IQoJb3JpZ2luX2VjEHsaCXVzLWVhc3QtMSJHMEUCIQDxSTDERRONLYEXAMPLESESSIONTOKEN0123456789";
+  struct Case {
+    std::string stderr_text;
+    const char* shown;  // expected in the message
+  } cases[] = {
+      {"refresh failed: the SSO session expired\nSecretAccessKey: " + secret + "\n", "the SSO session expired"},
+      {"debug: {'AccessKeyId': 'AKIAIOSFODNN7EXAMPLE', 'SecretAccessKey': '" + secret + "', 'SessionToken': '" +
+           token + "'}\n",
+       "debug: {'AccessKeyId': 'AKIAIOSFODNN7EXAMPLE'"},
+      {"SecretAccessKey=" + secret + " SessionToken=" + token + "\n", "SecretAccessKey=[redacted]"},
+      {secret + "\n", "exited with status 5"},
+      {"cannot write the cache file\n" + secret + "\n" + token + "\n", "cannot write the cache file"},
+      {"  \n\ncould not refresh: token " + token + " was refused\n", "could not refresh: token [redacted] was refused"},
+  };
+  for (const auto& c : cases) {
+    auto script = dir.write("leaky.sh", "#!/bin/sh\ncat >&2 <<'EOF'\n" + c.stderr_text + "EOF\nexit 5\n", true);
+    auto r = awsdl::internal::credentials_from_process(script, "profile:leaky", now());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "CredentialProcessFailed");
+    const std::string all = r.error().message + " " + r.error().to_string();
+    EXPECT_NE(all.find("status 5"), std::string::npos) << all;
+    EXPECT_NE(all.find(c.shown), std::string::npos) << all;
+    EXPECT_EQ(all.find("STDERRONLY"), std::string::npos) << "secret from stderr in: " << all;
+    EXPECT_EQ(all.find(secret.substr(0, 13)), std::string::npos) << all;
+  }
+}
+
 TEST_F(ProvidersTest, CredentialProcessBadOutput) {
   struct Case {
     std::string out;
@@ -299,6 +331,15 @@ TEST_F(ProvidersTest, CredentialProcessBadOutput) {
     EXPECT_NE(r.error().message.find(c.expect), std::string::npos) << r.error().message;
     expect_no_secret(r.error());
   }
+}
+
+TEST_F(ProvidersTest, CredentialProcessDeeplyNestedOutput) {
+  // 300,000 levels: an error, not a stack overflow in the JSON parser.
+  auto r = awsdl::internal::parse_credential_process_output("{\"Version\": 1, \"x\": " + std::string(300000, '['),
+                                                            "profile:deep");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "InvalidCredentialProcessOutput");
+  EXPECT_NE(r.error().message.find("invalid JSON"), std::string::npos) << r.error().message;
 }
 
 TEST_F(ProvidersTest, CredentialProcessExpired) {
@@ -700,6 +741,18 @@ std::string imds_json(const std::string& code, WallTime exp) {
   return R"({"Code": ")" + code + R"(", "LastUpdated": "2024-01-01T00:00:00Z", "Type": "AWS-HMAC", "AccessKeyId": ")" +
          kKeyId + R"(", "SecretAccessKey": ")" + kSecret + R"(", "Token": ")" + kToken + R"(", "Expiration": ")" +
          iso(exp) + "\"}";
+}
+
+TEST_F(ProvidersTest, ImdsDeeplyNestedCredentials) {
+  auto fake = std::make_shared<FakeTransport>();
+  fake->push(200, "AQAEAEXAMPLEIMDSTOKEN==");
+  fake->push(200, "my-instance-role\n");
+  fake->push(200, "{\"Code\": \"Success\", \"x\": " + std::string(300000, '['));
+  awsdl::auth::ImdsOptions o;
+  o.endpoint = "http://127.0.0.1:8111";
+  auto c = awsdl::auth::imds_provider(o, fake, Runtime::system())->get();
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, "ImdsMalformedCredentials") << c.error().to_string();
 }
 
 TEST_F(ProvidersTest, ImdsTokenThenRoleThenCredentials) {

@@ -190,5 +190,31 @@ TEST(ErrorParser, StatusCodes) {
   EXPECT_EQ(code_for_status(404), "Http404");
 }
 
+// An error answer nested 300,000 levels deep (a 300 KB body) is an error with the status's
+// code, not a stack overflow, in JSON and in XML, whichever protocol the client speaks.
+TEST(ErrorParser, DeeplyNestedBodies) {
+  const std::string deep_json = "{\"a\":" + std::string(300000, '[');
+  for (auto protocol : {Protocol::kJson, Protocol::kQuery, Protocol::kRestXml, Protocol::kEc2}) {
+    auto e = parse_error_response(response(400, deep_json), protocol);
+    EXPECT_EQ(e.kind, ErrorKind::kService);
+    EXPECT_EQ(e.code, "Http400");
+    EXPECT_EQ(e.http_status, 400);
+    EXPECT_LT(e.to_string().size(), 1000u);
+  }
+  auto typed = parse_error_response(
+      response(400, deep_json, {{"x-amzn-ErrorType", "ValidationException"}}), Protocol::kJson);
+  EXPECT_EQ(typed.code, "ValidationException");
+
+  std::string deep_xml;
+  for (int i = 0; i < 300000; ++i) deep_xml += "<a>";
+  for (auto protocol : {Protocol::kQuery, Protocol::kRestXml, Protocol::kEc2}) {
+    auto e = parse_error_response(response(500, "<Error>" + deep_xml), protocol);
+    EXPECT_EQ(e.code, "InternalError");
+    auto closed = parse_error_response(
+        response(503, "<Error><Code>SlowDown</Code><Message>m</Message>" + deep_xml + "</Error>"), protocol);
+    EXPECT_EQ(closed.code, "SlowDown");
+  }
+}
+
 }  // namespace
 }  // namespace awsdl::internal

@@ -81,6 +81,24 @@ TEST(Mpirun, Errors) {
   EXPECT_FALSE(mpirun_command(o, {"x"}).ok());
 }
 
+// A host that is not a host never reaches mpirun, horovodrun or a generated script: mpirun
+// hands host names to ssh as arguments, where "-oProxyCommand=..." is an option.
+TEST(Launch, HostileHostsAreRefused) {
+  for (const char* bad : {"-oProxyCommand=touch /tmp/x", "a;b", "$(id)", "a b", "a\nb", "a,b"}) {
+    MpirunOptions m;
+    m.hosts = {{"w1", 1}, {bad, 1}};
+    auto a = mpirun_command(m, {"x"});
+    ASSERT_FALSE(a.ok()) << bad;
+    EXPECT_EQ(a.error().code, "InvalidHost") << bad;
+    m.hostfile = "/hf";  // named in the file instead: the hosts still count the slots
+    EXPECT_FALSE(mpirun_command(m, {"x"}).ok()) << bad;
+    HorovodrunOptions h;
+    h.hosts = {{bad, 2}};
+    EXPECT_FALSE(horovodrun_command(h, {"x"}).ok()) << bad;
+    EXPECT_FALSE(tf_ps_scripts({{bad, 1}}, {"x"}, {}).ok()) << bad;
+  }
+}
+
 TEST(Horovodrun, Command) {
   HorovodrunOptions o;
   o.hosts = {{"w1", 4}, {"w2", 4}};

@@ -104,6 +104,50 @@ TEST(Json, WriterAndReader) {
   EXPECT_EQ(bad.error().message.find("wJalrXUtnFEMI"), std::string::npos);
 }
 
+// Nesting is bounded: a hostile answer of a few hundred kilobytes of '[' must be an error,
+// not a stack overflow (rapidjson's default parser recurses once per level).
+TEST(Json, DeepNestingIsAnErrorNotACrash) {
+  for (std::size_t levels : {std::size_t{300000}, std::size_t{5000}}) {
+    auto open = JsonDocument::parse("{\"a\":" + std::string(levels, '['), "error response");
+    ASSERT_FALSE(open.ok());
+    EXPECT_EQ(open.error().kind, ErrorKind::kParse);
+    EXPECT_EQ(open.error().code, "MalformedJson");
+    EXPECT_NE(open.error().message.find("nested deeper than"), std::string::npos) << open.error().message;
+
+    // The same depth, well formed: still refused.
+    auto closed = JsonDocument::parse(std::string(levels, '[') + std::string(levels, ']'));
+    ASSERT_FALSE(closed.ok());
+    EXPECT_NE(closed.error().message.find("nested deeper than"), std::string::npos) << closed.error().message;
+    auto objects = JsonDocument::parse([&] {
+      std::string t;
+      for (std::size_t i = 0; i < levels; ++i) t += "{\"k\":";
+      return t + "1" + std::string(levels, '}');
+    }());
+    ASSERT_FALSE(objects.ok());
+  }
+}
+
+TEST(Json, NestingUpToTheLimitParses) {
+  // kMaxJsonDepth levels exactly: arrays, then an object holding an array.
+  std::string deep = std::string(kMaxJsonDepth - 2, '[') + "{\"x\":[1]}" + std::string(kMaxJsonDepth - 2, ']');
+  auto ok = JsonDocument::parse(deep);
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  const JsonValue* v = &ok->root();
+  for (int i = 0; i < kMaxJsonDepth - 2; ++i) {
+    ASSERT_TRUE(v->IsArray());
+    v = &(*v)[0];
+  }
+  EXPECT_EQ(json_array(*v, "x")->Size(), 1u);
+
+  auto over = JsonDocument::parse(std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']'));
+  EXPECT_FALSE(over.ok());
+  // Everything else about parsing is as before: trailing garbage, empty input, bad syntax.
+  EXPECT_FALSE(JsonDocument::parse("{} x").ok());
+  EXPECT_FALSE(JsonDocument::parse("").ok());
+  EXPECT_FALSE(JsonDocument::parse("{\"a\" 1}").ok());
+  EXPECT_TRUE(JsonDocument::parse(" [1, 2.5, \"s\", true, null, {\"k\": {}}] ").ok());
+}
+
 TEST(JsonProtocol, RequestShape) {
   ServiceInfo sm;
   sm.endpoint_prefix = "api.sagemaker";

@@ -411,7 +411,9 @@ TEST(RetryLoop, TruncatedSuccessBodyIsRetried) {
   auto r = h.call(c);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(h.transport->request_count(), 2u);
-  EXPECT_EQ(xml_text(query_result(*r, "GetCallerIdentity"), "Account"), "123456789012");
+  auto result = query_result(*r, "GetCallerIdentity");
+  ASSERT_TRUE(result.ok()) << result.error().to_string();
+  EXPECT_EQ(xml_text(*result, "Account"), "123456789012");
 }
 
 TEST(RetryLoop, StreamedBodyWithoutRewindIsNotRetried) {

@@ -171,6 +171,43 @@ TEST(S3ClientWire, HeadErrorsAreNamedAndChecksumMismatchIsCaught) {
   ASSERT_TRUE(S3Client(h.config).get_object({.bucket = "b1b", .key = "k"}));
 }
 
+// What the answer says about the checksum decides whether it is compared with the bytes:
+// COMPOSITE never, FULL_OBJECT always; without the header, a bare value on an object whose
+// ETag shows parts may be a checksum of checksums (moto's HeadObject sends one so).
+TEST(S3ClientWire, ChecksumTypeDecidesWhatIsCompared) {
+  Harness h;
+  h.config.retry.max_attempts = 1;
+  auto get = [&](const char* type, const char* etag, const std::string& value) {
+    http::Headers hd;
+    hd.set("Content-Length", "5");
+    hd.set("x-amz-checksum-sha256", value);
+    if (*etag) hd.set("ETag", etag);
+    if (*type) hd.set("x-amz-checksum-type", type);
+    h.transport->push(200, "hello", hd);
+    return S3Client(h.config).get_object({.bucket = "b1b", .key = "k"});
+  };
+  const std::string other = internal::base64_encode(internal::sha256("other"));
+  const std::string hello = internal::base64_encode(internal::sha256("hello"));
+  EXPECT_TRUE(get("COMPOSITE", "\"5d41402abc4b2a76b9719d911017c592\"", other));
+  EXPECT_TRUE(get("", "\"9b2cf535f27731c974343645a3985328-3\"", other));
+  auto full = get("FULL_OBJECT", "\"9b2cf535f27731c974343645a3985328-3\"", other);
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code, "ChecksumMismatch");
+  auto single = get("", "\"5d41402abc4b2a76b9719d911017c592\"", other);
+  ASSERT_FALSE(single);
+  EXPECT_EQ(single.error().code, "ChecksumMismatch");
+  EXPECT_TRUE(get("", "\"5d41402abc4b2a76b9719d911017c592\"", hello));
+
+  http::Headers hd;
+  hd.set("Content-Length", "5");
+  hd.set("ETag", "\"9b2cf535f27731c974343645a3985328-3\"");
+  hd.set("x-amz-checksum-type", "COMPOSITE");
+  h.transport->push(200, "", hd);
+  auto head = S3Client(h.config).head_object({.bucket = "b1b", .key = "k"});
+  ASSERT_TRUE(head) << head.error().to_string();
+  EXPECT_EQ(head->checksum_type, "COMPOSITE");
+}
+
 TEST(S3ClientWire, PresignedUrlShape) {
   Harness h;
   auto url = S3Client(h.config).presign_get("my-bucket", "dir/a b.txt", std::chrono::seconds(600));

@@ -102,6 +102,31 @@ TEST(SageMakerValidate, RefusesBadInputNamingTheField) {
   EXPECT_TRUE(refused([](auto& r) { r.hyperparameters["k"] = std::string(2501, 'x'); }, "2500"));
 }
 
+// Names and instance types are checked with std::regex, whose executor recurses once per
+// character a repetition consumes: a long input must be refused by its length first, not
+// overflow the stack (a job name of 'a', 100,000 '-' and 'b' did, exit 139).
+TEST(SageMakerValidate, LongNamesAreRefusedNotACrash) {
+  const std::string long_name = "a" + std::string(100000, '-') + "b";
+  auto r = minimal();
+  r.name = long_name;
+  auto named = sm::validate(r);
+  ASSERT_FALSE(named.ok());
+  EXPECT_EQ(named.error().kind, ErrorKind::kInvalidArgument);
+  r = minimal();
+  r.instance_type = "ml." + std::string(100000, 'p') + ".xlarge";
+  auto typed = sm::validate(r);
+  ASSERT_FALSE(typed.ok());
+  EXPECT_NE(typed.error().message.find("instance type"), std::string::npos);
+
+  Harness h;
+  sm::SageMakerClient client(h.config);
+  auto described = client.describe_training_job(long_name);
+  ASSERT_FALSE(described.ok());
+  EXPECT_EQ(described.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_FALSE(client.stop_training_job(long_name).ok());
+  EXPECT_EQ(h.transport->request_count(), 0u);
+}
+
 TEST(SageMakerClient, CreateSendsEverySettingAndNothingWhenInvalid) {
   Harness h;
   h.transport->push(200, R"({"TrainingJobArn":"arn:aws:sagemaker:us-west-2:123456789012:training-job/maskrcnn-1"})");

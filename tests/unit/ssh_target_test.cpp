@@ -26,6 +26,43 @@ TEST(SshTarget, RejectsBadInput) {
   }
 }
 
+// What reaches libssh, an MPI hostfile or a remote shell must be a host, a user and a port:
+// nothing a shell or ssh would read as code or as an option.
+TEST(SshTarget, RefusesHostileHostsAndUsers) {
+  for (const char* bad : {"a;b", "node1;reboot", "$(id)", "`id`", "-oProxyCommand=x", "-h", "u@-oProxyCommand=x",
+                          "a|b", "a&b", "a>b", "a'b", "a\"b", "a\\b", "a*", "h?", "a=b", "{a,b}", "~x", "!x",
+                          "h-", "a..b", ".a", "a_b", "999.1.1.1", "10", "1.2.3", "01.2.3.4", "[10.0.0.1]:22",
+                          "[node1]", "[::g]", "::1:", "fe80::1%", "fe80::1%a;b", "h\x01", "h\xc3\xa9",
+                          "-u@host", "u;x@host", "u$(id)@host", "u x@host", "u@v@host", "u:x@host", "u/x@host",
+                          "host:-22", "host:+22", "host: 22"}) {
+    auto r = parse_target(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().kind, awsdl::ErrorKind::kInvalidArgument) << bad;
+    EXPECT_EQ(r.error().code, "InvalidHost") << bad;
+  }
+  std::string long_label(64, 'a'), long_name;
+  for (int i = 0; i < 64; ++i) long_name += "abc.";
+  EXPECT_FALSE(parse_target(long_label).ok());
+  EXPECT_FALSE(parse_target(long_name + "x").ok());
+  EXPECT_FALSE(parse_target(std::string(256, 'u') + "@host").ok());
+}
+
+TEST(SshTarget, TakesRealNamesAddressesAndUsers) {
+  const std::string longest_label(63, 'a');
+  for (const std::string ok : {"ip-10-0-1-17.ec2.internal", "Node-1", "a.b.example.com.", "127.0.0.1",
+                               "255.255.255.255", "2001:db8::1", "[2001:db8::1]:2222", "fe80::1%eth0",
+                               "[fe80::1%eth0]:22", "x", "ec2-user@10.0.0.5", "_svc@h", "first.last@h",
+                               "user-1@h:65535", longest_label.c_str()}) {
+    auto r = parse_target(ok);
+    EXPECT_TRUE(r.ok()) << ok << ": " << (r.ok() ? "" : r.error().message);
+  }
+  EXPECT_TRUE(awsdl::ssh::check_host("10.0.0.1").ok());
+  EXPECT_EQ(awsdl::ssh::check_host("a;b").error().code, "InvalidHost");
+  EXPECT_TRUE(awsdl::ssh::check_user("ubuntu").ok());
+  EXPECT_EQ(awsdl::ssh::check_user("-oX").error().code, "InvalidUser");
+  EXPECT_EQ(awsdl::ssh::check_user("").error().code, "InvalidUser");
+}
+
 TEST(SshTarget, PrintsBack) {
   for (const char* s : {"node1", "u@h:2", "u@[::1]:22", "[fe80::1]"}) EXPECT_EQ(parse_target(s)->to_string(), s);
 }

@@ -46,7 +46,7 @@ struct AWSDL_EXPORT Node {
   std::string public_ip;      // empty for workers (private subnet)
   std::string private_dns;
   std::string availability_zone;
-  int gpus = 0;               // from DescribeInstanceTypes
+  int gpus = 0;               // from DescribeInstanceTypes; 0 also when it failed (ClusterInfo::gpus_unknown)
 };
 
 struct AWSDL_EXPORT ClusterInfo {
@@ -62,6 +62,10 @@ struct AWSDL_EXPORT ClusterInfo {
   std::string efs_id;
   std::string mount_point;
   std::vector<Node> nodes;    // master first, then workers by launch order; filled by describe()
+  /// Why the nodes' GPU counts are unknown (0): DescribeInstanceTypes was refused (no
+  /// ec2:DescribeInstanceTypes permission) or did not know a type. Transient failures of
+  /// that call fail describe() instead.
+  std::optional<Error> gpus_unknown;
 
   const Node* master() const;
   std::vector<Node> workers() const;

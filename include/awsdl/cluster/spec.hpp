@@ -79,6 +79,16 @@ struct AWSDL_EXPORT SpecOverride {
 /// The INI keys a cluster file may hold, as "section.key", in documentation order.
 AWSDL_EXPORT const std::vector<std::string>& cluster_ini_keys();
 
+/// The range of a whole-number setting ("cluster.workers": 1 to 10000), the same whether it
+/// is set in an INI file, by an override (a program's flag) or in a ClusterSpec (check());
+/// nullopt for a key that is not a whole number. ("training.slots_per_node" may also be
+/// 'auto' in a file, 0 in a ClusterSpec.)
+struct AWSDL_EXPORT SettingRange {
+  int lo = 0;
+  int hi = 0;
+};
+AWSDL_EXPORT std::optional<SettingRange> whole_setting_range(std::string_view ini_key);
+
 /// Reads a cluster INI file (sections [cluster], [network], [storage], [ssh], [training]),
 /// applies `overrides` on top, and validates the result. Unknown sections or keys and bad
 /// values are errors naming the file and line (or the override's source): kParse for

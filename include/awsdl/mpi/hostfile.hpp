@@ -27,14 +27,18 @@ AWSDL_EXPORT const char* to_string(Format format);
 /// "openmpi", "mpich", "horovod", "plain".
 AWSDL_EXPORT Result<Format> parse_format(std::string_view text);
 
-/// The hostfile text (ends with a newline, except the one-line kHorovod value).
-AWSDL_EXPORT std::string hostfile(const std::vector<Host>& hosts, Format format);
+/// The hostfile text (ends with a newline, except the one-line kHorovod value). An IPv6
+/// address is bracketed where a ":N" follows it. kInvalidArgument for a host that is not a
+/// DNS name or an IP address (ssh::check_host: nothing that a hostfile, mpirun or the ssh it
+/// starts could read as more than one host or as an option) or slots outside 1 to 1000000.
+AWSDL_EXPORT Result<std::string> hostfile(const std::vector<Host>& hosts, Format format);
 /// Sum of the slots: the -np of a run that fills every slot.
 AWSDL_EXPORT int total_slots(const std::vector<Host>& hosts);
 
 /// Hosts from "h1,h2" / hostfile text in any of the formats above, each given
-/// `default_slots` unless the entry names its own ("h slots=4", "h:4"). kInvalidArgument
-/// on a bad slot count or when no host is named.
+/// `default_slots` unless the entry names its own ("h slots=4", "h:4", "[v6]:4"; a bare
+/// IPv6 address takes no ":N"). kInvalidArgument on a bad slot count, a host that is not a
+/// DNS name or an IP address (ssh::check_host), or when no host is named.
 AWSDL_EXPORT Result<std::vector<Host>> parse_hosts(std::string_view text, int default_slots = 1);
 
 /// A node of the reference cluster, by name and private address.
@@ -45,10 +49,12 @@ struct AWSDL_EXPORT NamedNode {
 };
 
 /// The workers file at DEEPLEARNING_WORKERS_PATH: "name slots=N" per worker, so that it
-/// doubles as the Open MPI hostfile, as on the reference cluster.
-AWSDL_EXPORT std::string workers_file(const std::vector<NamedNode>& workers);
-/// "address<TAB>name" lines to append to /etc/hosts.
-AWSDL_EXPORT std::string etc_hosts(const std::vector<NamedNode>& nodes);
+/// doubles as the Open MPI hostfile, as on the reference cluster. Refuses what hostfile()
+/// refuses.
+AWSDL_EXPORT Result<std::string> workers_file(const std::vector<NamedNode>& workers);
+/// "address<TAB>name" lines to append to /etc/hosts. kInvalidArgument unless every address
+/// is an IP address and every name a host name.
+AWSDL_EXPORT Result<std::string> etc_hosts(const std::vector<NamedNode>& nodes);
 
 struct AWSDL_EXPORT ClusterEnv {
   std::string workers_path;   // DEEPLEARNING_WORKERS_PATH

@@ -61,6 +61,8 @@ struct AWSDL_EXPORT ObjectInfo {
   /// Checksums S3 returned (x-amz-checksum-*): algorithm -> value ("...-N" for a
   /// multipart object's checksum of checksums).
   std::map<ChecksumAlgorithm, std::string> checksums;
+  /// x-amz-checksum-type: "FULL_OBJECT", "COMPOSITE", or empty when the answer did not say.
+  std::string checksum_type;
 };
 
 struct AWSDL_EXPORT PutObjectRequest {

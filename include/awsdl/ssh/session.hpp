@@ -58,9 +58,10 @@ class AWSDL_EXPORT Session {
   /// Whether the connection is still up as far as we know.
   bool alive() const;
 
-  /// Runs `command` through the remote user's shell. A non-zero exit status is not an
-  /// error (see ExecResult::exit_status); a timeout is (kTimeout, and the remote command
-  /// is sent SIGKILL), as is cancellation (kCancelled).
+  /// Runs `command` in the remote user's login shell, the one shell sshd starts (its
+  /// start-up files run once, as with ssh). A non-zero exit status is not an error (see
+  /// ExecResult::exit_status); a timeout is (kTimeout, and the shell and what it started are
+  /// sent SIGKILL), as is cancellation (kCancelled). The shell must be a POSIX one.
   Result<ExecResult> exec(const std::string& command, const ExecOptions& options = {});
 
   /// SFTP. Remote paths are taken as they are (relative to the login directory).

@@ -19,9 +19,22 @@ struct AWSDL_EXPORT Target {
   bool operator==(const Target&) const = default;
 };
 
-/// Parses "[user@]host[:port]" and "[user@][v6addr][:port]". kInvalidArgument on an empty
-/// host, a bad port or stray characters.
+/// Parses "[user@]host[:port]" and "[user@][v6addr][:port]" (a bare IPv6 address, with no
+/// port, is taken too). The host must be a DNS name, an IPv4 address or an IPv6 address, the
+/// user a POSIX user name (check_host, check_user), the port 1-65535: anything else
+/// (";", "$(", spaces, a leading "-") is kInvalidArgument, so that no hostile text reaches a
+/// remote shell, an ssh command line or a hostfile.
 AWSDL_EXPORT Result<Target> parse_target(std::string_view text);
+
+/// A host name (letters, digits and '-' in dot-separated labels of 1 to 63 characters, none
+/// starting or ending with '-'; all-numeric only as an IPv4 address), an IPv4 address, or an
+/// IPv6 address without brackets (a "%zone" may follow). kInvalidArgument ("InvalidHost")
+/// saying what is wrong otherwise.
+AWSDL_EXPORT Status check_host(std::string_view host);
+
+/// A POSIX user name: letters, digits, '.', '_' and '-', not starting with '-', at most 255.
+/// kInvalidArgument ("InvalidUser") otherwise.
+AWSDL_EXPORT Status check_user(std::string_view user);
 
 }  // namespace awsdl::ssh
 
