@@ -1,10 +1,12 @@
 // Host lists, as `awsdl-cluster exec --hosts/--hosts-file` and `awsdl-cluster hostfile` read
 // them: ssh::parse_host_list then ssh::parse_target on each word (as the fan-out does), and
-// mpi::parse_hosts with the hostfiles written back from what it read. What parses must print
-// and parse back to the same thing.
+// mpi::parse_hosts with the hostfiles written back from what it read; and the cluster's
+// /etc/hosts lines and workers file for nodes named by the words. What parses must print and
+// parse back to the same thing; what is written has one line per host.
 //
 // Input: byte 0 the default slot count (0 is refused, as the library refuses it), then the text.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -30,12 +32,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const int default_slots = in.byte() % 9;
   const std::string_view text = in.rest();
 
-  for (const std::string& word : awsdl::ssh::parse_host_list(text)) {
+  const std::vector<std::string> words = awsdl::ssh::parse_host_list(text);
+  for (const std::string& word : words) {
     auto target = awsdl::ssh::parse_target(word);
     if (!target) continue;
     auto again = awsdl::ssh::parse_target(target->to_string());
     require(again.ok() && *again == *target, "Target::to_string() parses back to the same target");
   }
+
+  // The reference cluster's files from nodes named by the words ("address name" pairs):
+  // /etc/hosts lines and the workers file, one line per node with nothing else on it.
+  std::vector<awsdl::mpi::NamedNode> nodes;
+  for (std::size_t i = 0; i + 1 < words.size(); i += 2) nodes.push_back({words[i + 1], words[i], default_slots});
+  auto one_line_each = [&](const std::string* file) {
+    if (!file) return;
+    require(static_cast<std::size_t>(std::count(file->begin(), file->end(), '\n')) == nodes.size() &&
+                file->find('\0') == std::string::npos && file->find('\r') == std::string::npos,
+            "an /etc/hosts or workers file has one line per node and no NUL or CR");
+  };
+  one_line_each(text_of(awsdl::mpi::etc_hosts(nodes)));
+  one_line_each(text_of(awsdl::mpi::workers_file(nodes)));
 
   auto hosts = awsdl::mpi::parse_hosts(text, default_slots);
   if (!hosts) return 0;
