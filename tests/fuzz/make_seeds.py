@@ -255,6 +255,9 @@ def sigv4_seeds():
                                                      "eu-west-1", "ec2", "body", "", [("Host", ""), ("X-Amz-Date", "x"),
                                                      ("authorization", "a"), ("A", "1"), ("a", "  2  3 "), ("User-Agent", "u")]))
     put("sigv4", "long-path", sigv4_record(3, when, "GET", "https", "h", "/" + "a/../" * 20000, "", "r", "s", "", "", []))
+    # Headers in descending order: insertion sort made signing this quadratic.
+    put("sigv4", "crash-many-headers", sigv4_record(3, when, "GET", "https", "h", "/", "", "r", "s", "", "",
+                                                    [(f"x-h{i:05d}", "v") for i in range(12000, 0, -1)]))
 
 
 # ---- tar_extractor -------------------------------------------------------------------------
@@ -328,8 +331,11 @@ def tar_seeds():
             f.seek(4096)
             f.write(b"middle")
         for fmt in ("gnu", "posix"):
+            # No atime / ctime (pax records), no process id in the pax header names: the same bytes each time.
+            pax = ["--pax-option=delete=atime,delete=ctime,exthdr.name=%d/PaxHeaders/%f"] if fmt == "posix" else []
             out = subprocess.run(["tar", "-C", d, "--format=" + fmt, "--sparse", "-b", "1", "--mtime=@0", "--owner=0",
-                                  "--group=0", "-cf", "-", "sparse"], stdout=subprocess.PIPE, check=True).stdout
+                                  "--group=0", "--numeric-owner"] + pax + ["-cf", "-", "sparse"],
+                                 stdout=subprocess.PIPE, check=True).stdout
             put("tar_extractor", f"sparse-{fmt}.tar", out)
     # Bombs: a deep tree from one long name, many directory entries, data beyond the bounds.
     put("tar_extractor", "deep-name.tar.gz", gz(tar_bytes([(ti("d/" * 40000 + "f"), b"bottom")])))
