@@ -293,16 +293,28 @@ void append_canonical_headers(const http::Headers& headers, std::string& canonic
   }
 
   // Same names keep their order: repeated headers are joined in the order they were given.
-  // Insertion sort: a request has a handful of headers.
-  for (std::size_t i = 1; i < items.size(); ++i) {
-    const HeaderScratch::Item key = items[i];
-    const auto key_name = view(arena, key.name);
-    std::size_t j = i;
-    while (j > 0 && key_name < view(arena, items[j - 1].name)) {
-      items[j] = items[j - 1];
-      --j;
+  // Insertion sort for the handful of headers a request usually has; beyond that a sort by
+  // name then position (no allocation, as insertion is quadratic: a caller's metadata map can
+  // hold any number of headers).
+  constexpr std::size_t kInsertionMax = 32;
+  if (items.size() <= kInsertionMax) {
+    for (std::size_t i = 1; i < items.size(); ++i) {
+      const HeaderScratch::Item key = items[i];
+      const auto key_name = view(arena, key.name);
+      std::size_t j = i;
+      while (j > 0 && key_name < view(arena, items[j - 1].name)) {
+        items[j] = items[j - 1];
+        --j;
+      }
+      items[j] = key;
     }
-    items[j] = key;
+  } else {
+    std::sort(items.begin(), items.end(), [&](const HeaderScratch::Item& a, const HeaderScratch::Item& b) {
+      const auto an = view(arena, a.name);
+      const auto bn = view(arena, b.name);
+      if (an != bn) return an < bn;
+      return a.index < b.index;
+    });
   }
 
   // Sizes first, then one resize of each output and plain stores.

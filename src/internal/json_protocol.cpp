@@ -21,7 +21,11 @@ http::Request json_request(const ServiceInfo& service, std::string_view operatio
 
 std::optional<WallTime> json_timestamp(const JsonValue& object, std::string_view key) {
   auto v = json_number(object, key);
-  if (!v || !std::isfinite(*v)) return std::nullopt;
+  // A number WallTime cannot hold (nanoseconds: about 292 years either side of 1970) is no
+  // time: converting it overflowed.
+  constexpr double kMaxSeconds = static_cast<double>(
+      std::chrono::duration_cast<std::chrono::seconds>(WallTime::duration::max()).count());
+  if (!v || !std::isfinite(*v) || std::fabs(*v) >= kMaxSeconds) return std::nullopt;
   auto ms = static_cast<long long>(std::llround(*v * 1000.0));
   return WallTime(std::chrono::milliseconds(ms));
 }

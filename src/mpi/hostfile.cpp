@@ -155,7 +155,9 @@ Result<std::string> etc_hosts(const std::vector<NamedNode>& nodes) {
     // An address, then a name (not an address: /etc/hosts maps names to addresses).
     in_addr a4{};
     in6_addr a6{};
-    if (::inet_pton(AF_INET, n.address.c_str(), &a4) != 1 && ::inet_pton(AF_INET6, n.address.c_str(), &a6) != 1)
+    // inet_pton reads a C string: a NUL would end the address there and let what follows through.
+    if (n.address.find('\0') != std::string::npos ||
+        (::inet_pton(AF_INET, n.address.c_str(), &a4) != 1 && ::inet_pton(AF_INET6, n.address.c_str(), &a6) != 1))
       return Error::invalid_argument("InvalidAddress", "'" + n.address + "' (for " + n.name + ") is not an IP address");
     AWSDL_TRY(ssh::check_host(n.name));
     if (n.name.find(':') != std::string::npos || ::inet_pton(AF_INET, n.name.c_str(), &a4) == 1)

@@ -36,6 +36,10 @@ std::string host_problem(std::string_view host) {
       for (char c : zone)
         if (!alnum(c) && c != '_' && c != '.' && c != '-') return "invalid character in the IPv6 zone";
     }
+    // Nothing but letters, digits, ':' and '.' reaches inet_pton (which checks the rest): it
+    // reads a C string, so a NUL would end the address there and let what follows through.
+    for (char c : addr)
+      if (!alnum(c) && c != ':' && c != '.') return "not an IPv6 address";
     in6_addr a6{};
     if (addr.size() >= INET6_ADDRSTRLEN || ::inet_pton(AF_INET6, std::string(addr).c_str(), &a6) != 1)
       return "not an IPv6 address";

@@ -152,14 +152,17 @@ Result<int> ExtractTarget::parent_of(const PathComponents& path, std::string_vie
   if (depth == 0) return root_.get();
   std::size_t reached = 0;
   int err = cursor_.go_to(path, depth, &reached);
-  // Each iteration creates one missing directory of the path.
+  // Each iteration creates one missing directory of the path. The cursor stopped at the
+  // missing one's parent and goes on down from there: going to the whole path again after
+  // each directory compared every level above it each time, quadratic in a name's depth.
   for (std::size_t made = 0; err == ENOENT && create && made < depth; ++made) {
     if (::mkdirat(cursor_.fd(), path[reached].c_str(), 0755) != 0 && errno != EEXIST) {
       err = errno;
       sync_chain();
       return extract_failed(err, "cannot create directory", join(path, reached + 1));
     }
-    err = cursor_.go_to(path, depth, &reached);
+    // Bounded by the path's depth: each step goes one level down.
+    while (reached < depth && (err = cursor_.down(path[reached])) == 0) ++reached;
   }
   sync_chain();
   if (err == 0) return cursor_.fd();

@@ -95,6 +95,17 @@ TEST(Hostfile, WritingRefusesWhatItCannotWriteSafely) {
   EXPECT_FALSE(etc_hosts({{"worker1", "10.0.0.1\n10.0.0.2", 1}}).ok());
 }
 
+// Found by fuzzing: the address went to inet_pton as a C string, so a NUL ended it early and
+// whatever followed (a newline and a line of one's own) was written into /etc/hosts.
+TEST(Hostfile, EtcHostsRefusesANulInsideAnAddress) {
+  using namespace std::string_literals;
+  for (const std::string& address : {"10.0.0.1\0\n6.6.6.6 github.com"s, "fe80::1\0x"s, "10.0.0.1\0"s}) {
+    auto text = etc_hosts({{"worker1", address, 1}});
+    EXPECT_FALSE(text.ok()) << "wrote " << (text.ok() ? text->size() : 0) << " bytes for an address with a NUL";
+  }
+  EXPECT_FALSE(workers_file({{"worker1\0;x"s, "10.0.0.1", 1}}).ok());
+}
+
 TEST(Hostfile, NamesAndAddressesThatAreFine) {
   const std::vector<Host> hosts = {{"ip-10-0-1-17.ec2.internal", 8}, {"node1", 1}, {"a.b-c.example.com.", 2},
                                    {"192.168.0.1", 4}, {"fe80::1", 2}, {"2001:db8::7", 1}, {"fe80::2%eth0", 1},

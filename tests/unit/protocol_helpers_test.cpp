@@ -171,6 +171,17 @@ TEST(JsonProtocol, RequestShape) {
   EXPECT_DOUBLE_EQ(json_epoch_seconds(*t), 1700000000.5);
 }
 
+TEST(JsonProtocol, TimestampBeyondWhatWallTimeHoldsIsNoTime) {
+  // Found by fuzzing: a CreationTime of 1e13 (or 1e300) overflowed the conversion to
+  // nanoseconds (undefined behaviour; in practice some time in another century).
+  auto doc = JsonDocument::parse(
+      R"({"a": 1e13, "b": -1e13, "c": 1e300, "d": -1e300, "e": 9.3e9, "f": 4102444800, "g": -1e9})");
+  ASSERT_TRUE(doc.ok());
+  for (auto key : {"a", "b", "c", "d", "e"}) EXPECT_FALSE(json_timestamp(doc->root(), key).has_value()) << key;
+  EXPECT_EQ(json_timestamp(doc->root(), "f"), WallTime(seconds(4102444800)));  // 2100-01-01
+  EXPECT_EQ(json_timestamp(doc->root(), "g"), WallTime(seconds(-1000000000)));
+}
+
 TEST(HttpDate, RoundTripsAndParsesTheOldForms) {
   WallTime t = sys_days(year{1994} / 11 / 6) + hours(8) + minutes(49) + seconds(37);
   EXPECT_EQ(format_http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");

@@ -2,8 +2,10 @@
 // payload hash precedence, S3 versus other services, the signing-key cache, chunk framing.
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +19,13 @@ namespace awsdl::auth {
 namespace {
 
 const WallTime kTime = WallTime(std::chrono::seconds(1440938160));  // 2015-08-30T12:36:00Z
+
+double cpu_seconds() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return secs(ru.ru_utime) + secs(ru.ru_stime);
+}
 
 Credentials example_credentials(std::string token = "") {
   Credentials c;
@@ -282,6 +291,44 @@ TEST(Sigv4Signer, HeaderValuesAreTrimmedAndRepeatsJoined) {
             std::string::npos)
       << res->canonical_request;
   EXPECT_EQ(res->signed_headers, "host;x-a;x-amz-date;x-b");
+}
+
+// Found by fuzzing: the headers were put in order by insertion sort, quadratic in their
+// number (a request with user metadata from a caller's map can have any number).
+TEST(Sigv4Signer, ManyHeadersSignInLinearithmicTime) {
+  constexpr int kHeaders = 90000;
+  http::Request r = vanilla();
+  // Names in descending order (the worst case for insertion), each name three times, the
+  // repeats of a name apart from each other.
+  for (int round = 0; round < 3; ++round)
+    for (int i = kHeaders / 3; i-- > 0;) r.headers.add("x-h" + std::to_string(100000 + i), std::to_string(round));
+  const double before = cpu_seconds();
+  auto res = sign_request(r, example_credentials(), service_params());
+  const double spent = cpu_seconds() - before;
+  ASSERT_TRUE(res.ok()) << res.error().to_string();
+  // Insertion: 2e9 moves, several CPU-s (far more under the sanitizers); a sort: well under one.
+  EXPECT_LT(spent, 2.0) << "signing " << kHeaders << " headers took " << spent << " CPU-s";
+  // Sorted by name, repeats joined in the order given.
+  EXPECT_NE(res->canonical_request.find("\nx-h100000:0,1,2\nx-h100001:0,1,2\n"), std::string::npos);
+  EXPECT_EQ(res->signed_headers.substr(0, 25), "host;x-amz-date;x-h100000");
+
+  // Past the handful insertion sorts, the order is the same: by name, repeats as given.
+  http::Request some = vanilla();
+  std::map<std::string, std::string> want;  // name -> values joined in the order given
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = std::string("X-") + static_cast<char>('e' - i % 5);
+    const std::string value = std::to_string(i);
+    some.headers.add(name, value);
+    auto& joined = want["x-" + std::string(1, static_cast<char>('e' - i % 5))];
+    joined += (joined.empty() ? "" : ",") + value;
+  }
+  want["host"] = "example.amazonaws.com";
+  want["x-amz-date"] = "20150830T123600Z";
+  auto res40 = sign_request(some, example_credentials(), service_params());
+  ASSERT_TRUE(res40.ok());
+  std::string lines;
+  for (const auto& [name, joined] : want) lines += name + ":" + joined + "\n";
+  EXPECT_NE(res40->canonical_request.find("GET\n/\n\n" + lines + "\n"), std::string::npos) << res40->canonical_request;
 }
 
 TEST(Sigv4Presign, ExpiryBounds) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "awsdl/mpi/hostfile.hpp"
 #include "awsdl/ssh/target.hpp"
 
 namespace {
@@ -45,6 +46,23 @@ TEST(SshTarget, RefusesHostileHostsAndUsers) {
   EXPECT_FALSE(parse_target(long_label).ok());
   EXPECT_FALSE(parse_target(long_name + "x").ok());
   EXPECT_FALSE(parse_target(std::string(256, 'u') + "@host").ok());
+}
+
+// Found by fuzzing: the IPv6 check handed the address to inet_pton as a C string, so a NUL
+// ended it early and whatever followed was let through into the host.
+TEST(SshTarget, RefusesANulInsideAnIpv6Address) {
+  using namespace std::string_literals;
+  for (const std::string& bad : {"fe80::7\0ro]:22"s, "fe80::1\0;reboot"s, "u@fe80::1\0x"s, "[::1\0x]:22"s,
+                                "fe80::1\0%eth0"s, "::1\0"s}) {
+    auto r = parse_target(bad);
+    EXPECT_FALSE(r.ok()) << "accepted a host with a NUL (" << bad.size() << " bytes)";
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().code, "InvalidHost");
+    }
+    EXPECT_FALSE(awsdl::ssh::check_host(bad).ok());
+  }
+  auto hosts = awsdl::mpi::parse_hosts("a fe80::1\0x b"s);
+  EXPECT_FALSE(hosts.ok()) << "an MPI host list took a host with a NUL";
 }
 
 TEST(SshTarget, TakesRealNamesAddressesAndUsers) {
