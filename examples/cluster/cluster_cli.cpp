@@ -1,5 +1,6 @@
 #include "cluster_cli.hpp"
 
+#include "cluster_words.hpp"
 #include "interrupt.hpp"
 
 #include <sys/stat.h>
@@ -246,7 +247,7 @@ EventPrinter::EventPrinter(std::FILE* out, int total_resources)
 void EventPrinter::operator()(const awsdl::cluster::ClusterEvent& e) {
   if (e.status == "CREATE_COMPLETE" && !e.logical_id.empty() && e.resource_type != "AWS::CloudFormation::Stack") ++done_;
   std::string time = e.timestamp.size() >= 19 ? e.timestamp.substr(11, 8) : e.timestamp;
-  std::string line = e.message;
+  std::string line = event_text(e);
   if (line.empty()) {
     line = e.status + "  " + e.logical_id + (e.resource_type.empty() ? "" : " (" + e.resource_type + ")");
     if (!e.reason.empty()) line += ": " + e.reason;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "cluster_words.hpp"
 #include "command.hpp"
 
 namespace {
@@ -19,5 +20,6 @@ void usage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  awsdl_cli::set_step_words(awsdl_cluster::step_words);  // report() says the next steps as this program's commands
   return awsdl_cli::dispatch(argc, argv, usage);
 }

@@ -18,9 +18,12 @@ namespace awsdl::internal::lifecycle {
 
 namespace {
 
-std::string continue_hint(const std::string& name) {
-  return "resume waiting with `awsdl-cluster create --resume --name " + name + "` (Clusters::resume) or remove the "
-         "stack with `" + remove_hint(name) + "`";
+// In words; the same as next steps: cluster::next_step::kResume, then kRemove.
+constexpr const char* kContinueHint = "resume waiting (Clusters::resume) or remove the stack (Clusters::remove)";
+
+template <typename T>
+Result<T> or_continue(Result<T> r, const std::string& name) {
+  return suggest(std::move(r), {cluster::next_step::kResume, cluster::next_step::kRemove}, name);
 }
 
 WatchSpec watch_spec(const Clients& c, const std::string& name, const cluster::CreateOptions& options) {
@@ -34,14 +37,15 @@ Error create_failed(const std::string& name, const std::string& status, const Ev
                                                  "file system is retained)";
   return Error::make(ErrorKind::kService, "ClusterCreateFailed",
                      "cluster " + name + " failed to create (stack " + status + ")" + (why.empty() ? "" : ": " + why) +
-                         "; " + what + "; remove it with `" + remove_hint(name) + "` before creating it again");
+                         "; " + what + "; remove it (Clusters::remove) before creating it again")
+      .with_next_step(cluster::next_step::kRemove, name);
 }
 
 // After the stack's create ended: the cluster when it is complete and enough workers run.
 Result<cluster::ClusterInfo> finish_create(const Clients& c, WatchSpec& w, const EventFeed& feed,
                                            const std::string& status) {
   if (status != "CREATE_COMPLETE") return create_failed(w.cluster, status, feed);
-  AWSDL_TRY(settle_workers(c, w, continue_hint(w.cluster)));
+  AWSDL_TRY(or_continue(settle_workers(c, w, kContinueHint), w.cluster));
   CallOptions call = call_options(w);
   AWSDL_ASSIGN_OR_RETURN(auto stack, c.cfn.describe_stack(w.stack, call));
   return describe_stack(c, stack, call);
@@ -50,10 +54,10 @@ Result<cluster::ClusterInfo> finish_create(const Clients& c, WatchSpec& w, const
 Error exists_error(const Clients& c, const std::string& name, const CallOptions& call) {
   std::string status;
   if (auto s = c.cfn.describe_stack(name, call); s.ok()) status = s->status;
-  return Error::make(ErrorKind::kService, "ClusterExists",
-                     "cluster " + name + " already exists" + (status.empty() ? "" : " (stack " + status + ")") +
-                         ": see it with `awsdl-cluster status --name " + name + "`, or remove it with `" +
-                         remove_hint(name) + "` first");
+  return suggest(Error::make(ErrorKind::kService, "ClusterExists",
+                             "cluster " + name + " already exists" + (status.empty() ? "" : " (stack " + status + ")") +
+                                 ": see it (Clusters::describe), or remove it (Clusters::remove) first"),
+                 {cluster::next_step::kDescribe, cluster::next_step::kRemove}, name);
 }
 
 }  // namespace
@@ -80,7 +84,8 @@ Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluste
           "TemplateTooLarge", "the template of cluster " + name + " is " + std::to_string(tpl.size()) +
                                   " bytes, over CloudFormation's " + std::to_string(cluster::kMaxTemplateBodyBytes) +
                                   "-byte limit for a template body: give a bucket to upload it to "
-                                  "(CreateOptions::template_bucket or the spec's staging bucket)");
+                                  "(CreateOptions::template_bucket or the spec's staging bucket)")
+          .with_next_step(cluster::next_step::kTemplateBucket);
   }
   WatchSpec w = watch_spec(c, name, options);
   w.wanted = spec.workers;
@@ -118,7 +123,7 @@ Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluste
   w.stack = *id;
   if (options.on_event) options.on_event(summary_event(c.config, "creating stack " + name));
   EventFeed feed;
-  AWSDL_ASSIGN_OR_RETURN(auto outcome, watch_stack(c, w, feed, continue_hint(name)));
+  AWSDL_ASSIGN_OR_RETURN(auto outcome, or_continue(watch_stack(c, w, feed, kContinueHint), name));
   return finish_create(c, w, feed, outcome.status);
 }
 
@@ -144,13 +149,14 @@ Status check_zone(const ClusterSpec& spec, std::string_view region) {
   std::string r(region);
   // A zone is its region's name and a letter: say which region this one belongs to.
   std::string owner = zone.substr(0, zone.size() - 1);
-  std::string other = valid_region_name(owner) ? "; or, for a cluster in " + zone + ", use region " + owner +
-                                                     " (--region / AWS_REGION)"
-                                               : "";
-  return Error::invalid_argument("ZoneNotInRegion",
-                                 "availability zone " + zone + " ([network] availability_zone) is not in region " + r +
-                                     ", where the cluster would be created: name a zone of " + r + " such as " + r +
-                                     "a, or leave availability_zone empty for the region's first zone" + other);
+  const bool known = valid_region_name(owner);
+  std::string other = known ? "; or, for a cluster in " + zone + ", use region " + owner + " (the configured region)" : "";
+  Error e = Error::invalid_argument("ZoneNotInRegion",
+                                    "availability zone " + zone + " ([network] availability_zone) is not in region " +
+                                        r + ", where the cluster would be created: name a zone of " + r + " such as " +
+                                        r + "a, or leave availability_zone empty for the region's first zone" + other);
+  if (known) e.with_next_step(awsdl::next_step::kSetRegion, owner);
+  return e;
 }
 
 Result<ClusterInfo> Clusters::create(const ClusterSpec& spec, const CreateOptions& options) {
@@ -178,7 +184,7 @@ Result<ClusterInfo> Clusters::resume(const std::string& name, const CreateOption
   std::string status = s;
   if (s == "CREATE_IN_PROGRESS" || s == "ROLLBACK_IN_PROGRESS") {
     if (options.on_event) options.on_event(summary_event(c.config, "resuming the wait for stack " + name + " (" + s + ")"));
-    AWSDL_ASSIGN_OR_RETURN(auto outcome, watch_stack(c, w, feed, continue_hint(name)));
+    AWSDL_ASSIGN_OR_RETURN(auto outcome, or_continue(watch_stack(c, w, feed, kContinueHint), name));
     status = outcome.status;
   } else if (s == "CREATE_FAILED" || s.rfind("ROLLBACK_", 0) == 0) {
     // The reasons are in the history.

@@ -3,6 +3,7 @@
 // the worker-count verdict, and the poll loop that watches a stack operation to its end.
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <string>
@@ -143,8 +144,14 @@ Millis next_delay(Millis current, Millis first);
 /// Sleeps `d` bounded by the deadline; false when cancelled.
 bool pause(const Clients& c, const WatchSpec& spec, Millis d);
 
-/// The commands that clean up / continue, for error messages.
-std::string remove_hint(const std::string& cluster);
+/// `e` with next steps for cluster `name` (cluster::next_step actions), after those it has.
+Error suggest(Error e, std::initializer_list<const char*> actions, const std::string& cluster);
+/// The same for the error of `r`, if it holds one.
+template <typename T>
+Result<T> suggest(Result<T> r, std::initializer_list<const char*> actions, const std::string& cluster) {
+  if (r.ok()) return r;
+  return suggest(std::move(r).error(), actions, cluster);
+}
 
 /// Whether an error is worth another poll (throttling, 5xx, network).
 bool transient(const Error& e);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "awsdl/cluster/template.hpp"
+#include "cluster/cluster_words.hpp"  // awsdl-cluster's words for the next steps (examples/cluster)
 #include "cluster/lifecycle_internal.hpp"
 #include "support/cluster_specs.hpp"
 #include "support/fake_harness.hpp"
@@ -237,6 +238,11 @@ TEST(ClusterLifecycle, AZoneOutsideTheRegionIsRefusedBeforeAnyCall) {
   std::printf("zone outside the region: %s\n", r.error().to_string().c_str());
   for (const char* want : {"us-east-1a", "region eu-west-1", "eu-west-1a", "availability_zone", "region us-east-1"})
     EXPECT_NE(m.find(want), std::string::npos) << want << " not in: " << m;
+  // Where the zone does belong: a region to use, as a fact the program puts in its words.
+  EXPECT_EQ(r.error().next_steps, (std::vector<NextStep>{{next_step::kSetRegion, "us-east-1"}}));
+  EXPECT_NE(awsdl_cluster::render_error(r.error()).find("next: use --region us-east-1"), std::string::npos)
+      << awsdl_cluster::render_error(r.error());
+  EXPECT_EQ(m.find("--"), std::string::npos) << m;
   EXPECT_EQ(h.transport->request_count(), 0u);
   // No zone, or a zone of the region, passes the check (no region: nothing to check against).
   spec.availability_zone = "eu-west-1c";
@@ -267,6 +273,11 @@ TEST(ClusterLifecycle, TemplateTooLargeWithoutABucketIsRefusedBeforeAnyCall) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "TemplateTooLarge");
   EXPECT_NE(r.error().message.find("template_bucket"), std::string::npos) << r.error().message;
+  // A bucket to give, as a next step; awsdl-cluster names its flag for it.
+  EXPECT_EQ(r.error().next_steps, (std::vector<NextStep>{{cluster::next_step::kTemplateBucket, ""}}));
+  EXPECT_NE(awsdl_cluster::render_error(r.error()).find("next: give --template-bucket BUCKET"), std::string::npos)
+      << awsdl_cluster::render_error(r.error());
+  EXPECT_EQ(r.error().message.find("--"), std::string::npos) << r.error().message;
   EXPECT_EQ(h.transport->request_count(), 0u);
 }
 
@@ -592,7 +603,12 @@ TEST(ClusterLifecycle, ANameThatExistsIsClusterExistsAndNoSecondStack) {
   auto r = clusters.create(two_workers());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "ClusterExists");
-  EXPECT_NE(r.error().message.find("awsdl-cluster delete --name maskrcnn"), std::string::npos) << r.error().message;
+  // The library suggests operations; awsdl-cluster renders them as its commands.
+  EXPECT_EQ(r.error().next_steps, (std::vector<NextStep>{{cluster::next_step::kDescribe, "maskrcnn"},
+                                                         {cluster::next_step::kRemove, "maskrcnn"}}));
+  EXPECT_NE(awsdl_cluster::render_error(r.error()).find("awsdl-cluster delete --name maskrcnn"), std::string::npos)
+      << awsdl_cluster::render_error(r.error());
+  EXPECT_EQ(r.error().message.find("awsdl-"), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("CREATE_COMPLETE"), std::string::npos) << r.error().message;
   EXPECT_EQ(aws.count("CreateStack"), 1);
   EXPECT_EQ(aws.count("DescribeStackEvents"), 0);
@@ -615,7 +631,10 @@ TEST(ClusterLifecycle, AFailedCreateNamesTheFailedResourcesAndHowToRemove) {
   EXPECT_NE(r.error().message.find("ClusterReady (AWS::CloudFormation::WaitCondition) CREATE_FAILED: only 1 of 2"),
             std::string::npos)
       << r.error().message;
-  EXPECT_NE(r.error().message.find("awsdl-cluster delete --name maskrcnn"), std::string::npos);
+  ASSERT_NE(r.error().next_step(cluster::next_step::kRemove), nullptr);
+  EXPECT_EQ(r.error().next_step(cluster::next_step::kRemove)->detail, "maskrcnn");
+  EXPECT_NE(awsdl_cluster::render_error(r.error()).find("awsdl-cluster delete --name maskrcnn"), std::string::npos);
+  EXPECT_EQ(r.error().message.find("awsdl-"), std::string::npos) << r.error().message;
 }
 
 TEST(ClusterLifecycle, AShortfallAboveTheMinimumIsAcceptedBelowItFails) {
@@ -659,17 +678,28 @@ TEST(ClusterLifecycle, ResumeCountsAStoppedWorkerAsNotRunning) {
   std::vector<std::string> lines;
   cluster::CreateOptions opts;
   opts.poll_interval = 1s;
-  opts.on_event = [&](const cluster::ClusterEvent& e) { lines.push_back(e.message); };
+  std::vector<cluster::ClusterEvent> events;
+  opts.on_event = [&](const cluster::ClusterEvent& e) {
+    lines.push_back(e.message);
+    events.push_back(e);
+  };
   auto r = clusters.resume("maskrcnn", opts);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   std::string all;
   for (const auto& l : lines) all += l + "\n";
+  EXPECT_EQ(all.find("aws ec2"), std::string::npos) << "a command line in the library's words: " << all;
+  all += "as awsdl-cluster prints them:\n";
+  for (const auto& e : events) all += awsdl_cluster::event_text(e) + "\n";
   EXPECT_EQ(all.find("workers 2/2 running"), std::string::npos) << all;
   EXPECT_NE(all.find("workers 1/2 running, 1 stopped"), std::string::npos) << all;
   EXPECT_NE(all.find("accepting 1 of 2 workers (minimum 1); 1 worker instance is stopped (i-w1): start it with "
                      "`aws ec2 start-instances --instance-ids i-w1`"),
             std::string::npos)
       << all;
+  bool suggested = false;
+  for (const auto& e : events)
+    suggested = suggested || e.next_steps == std::vector<NextStep>{{ec2::next_step::kStartInstances, "i-w1"}};
+  EXPECT_TRUE(suggested) << all;
   auto workers = r->workers();
   ASSERT_EQ(workers.size(), 2u);
   EXPECT_EQ(workers[1].state, "stopped");
@@ -689,7 +719,11 @@ TEST(ClusterLifecycle, DeadlineAndCancellationLeaveTheStackForResumeOrRemove) {
     EXPECT_EQ(r.error().code, "ClusterTimeout");
     EXPECT_NE(r.error().message.find("CREATE_IN_PROGRESS"), std::string::npos) << r.error().message;
     EXPECT_NE(r.error().message.find("resume"), std::string::npos);
-    EXPECT_NE(r.error().message.find("awsdl-cluster delete --name maskrcnn"), std::string::npos);
+    EXPECT_EQ(r.error().next_steps, (std::vector<NextStep>{{cluster::next_step::kResume, "maskrcnn"},
+                                                           {cluster::next_step::kRemove, "maskrcnn"}}));
+    EXPECT_NE(awsdl_cluster::render_error(r.error()).find("awsdl-cluster delete --name maskrcnn"), std::string::npos);
+    EXPECT_NE(awsdl_cluster::render_error(r.error()).find("awsdl-cluster create --resume --name maskrcnn"),
+              std::string::npos);
     EXPECT_LE(aws.h.clock->total_slept(), 2min);
   }
   {
@@ -706,7 +740,8 @@ TEST(ClusterLifecycle, DeadlineAndCancellationLeaveTheStackForResumeOrRemove) {
     auto r = clusters.create(two_workers(), opts);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, ErrorKind::kCancelled);
-    EXPECT_NE(r.error().message.find("awsdl-cluster delete --name maskrcnn"), std::string::npos);
+    EXPECT_NE(r.error().next_step(cluster::next_step::kRemove), nullptr);
+    EXPECT_NE(awsdl_cluster::render_error(r.error()).find("awsdl-cluster delete --name maskrcnn"), std::string::npos);
     EXPECT_EQ(aws.count("CreateStack"), 1);
   }
 }

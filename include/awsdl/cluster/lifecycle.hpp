@@ -24,6 +24,16 @@ namespace awsdl::cluster {
 /// cluster name. `list` finds clusters by it.
 inline constexpr const char* kClusterTag = "awsdl:cluster";
 
+/// The next steps (Error::next_steps, ClusterEvent::next_steps) the lifecycle suggests. The
+/// detail is the cluster's name, except for ec2::next_step::kStartInstances (instance ids).
+namespace next_step {
+inline constexpr const char* kDescribe = "cluster.describe";  // Clusters::describe: see the cluster
+inline constexpr const char* kResume = "cluster.resume";      // Clusters::resume: keep waiting for a create
+inline constexpr const char* kRemove = "cluster.remove";      // Clusters::remove: delete the stack
+/// Give CreateOptions::template_bucket (or ClusterSpec::staging_bucket); detail empty.
+inline constexpr const char* kTemplateBucket = "cluster.template_bucket";
+}  // namespace next_step
+
 /// One thing that happened while a cluster was created, resized or deleted: a stack event
 /// (resource, status, reason) or a summary line ("workers 3/4 running").
 struct AWSDL_EXPORT ClusterEvent {
@@ -33,6 +43,8 @@ struct AWSDL_EXPORT ClusterEvent {
   std::string status;         // CREATE_IN_PROGRESS, CREATE_FAILED, ...
   std::string reason;
   std::string message;        // one line for people
+  /// What the reader may want to do about it (a stopped worker: start it); usually empty.
+  std::vector<NextStep> next_steps;
 };
 
 enum class NodeRole { kMaster, kWorker };
