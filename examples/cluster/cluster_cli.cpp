@@ -263,17 +263,6 @@ void EventPrinter::operator()(const awsdl::cluster::ClusterEvent& e) {
   std::fflush(out_);
 }
 
-int count_resources(const std::string& body) {
-  auto begin = body.find("\"Resources\":{");
-  auto end = body.find("\"Outputs\":{", begin == std::string::npos ? 0 : begin);
-  if (begin == std::string::npos) return 0;
-  int n = 0;
-  for (auto at = body.find("{\"Type\":\"AWS::", begin); at != std::string::npos && at < end;
-       at = body.find("{\"Type\":\"AWS::", at + 1))
-    ++n;
-  return n;
-}
-
 void print_planned_call(std::FILE* out, const std::string& service, const std::string& operation,
                         const std::vector<std::pair<std::string, std::string>>& params) {
   std::fprintf(out, "%s %s", service.c_str(), operation.c_str());

@@ -72,47 +72,55 @@ Result<std::string> template_url(const Config& config, const std::string& bucket
   return ep.url() + "/" + bucket + "/" + encode_label(key, /*greedy=*/true);
 }
 
+Result<CreateRequests> create_requests(const cluster::ClusterSpec& spec, const cluster::StackTemplate& tpl,
+                                       const cluster::CreateOptions& options) {
+  const std::string& name = spec.name;
+  CreateRequests r;
+  if (tpl.needs_s3()) {
+    r.bucket = options.template_bucket.empty() ? spec.staging_bucket : options.template_bucket;
+    if (r.bucket.empty())
+      return Error::invalid_argument(
+                 "TemplateTooLarge", "the template of cluster " + name + " is " + std::to_string(tpl.size()) +
+                                         " bytes, over CloudFormation's " +
+                                         std::to_string(cluster::kMaxTemplateBodyBytes) +
+                                         "-byte limit for a template body: give a bucket to upload it to "
+                                         "(CreateOptions::template_bucket or the spec's staging bucket)")
+          .with_next_step(cluster::next_step::kTemplateBucket);
+    r.key = template_key(options.template_prefix, name, tpl.body);
+  } else {
+    r.stack.template_body = tpl.body;
+  }
+  r.stack.stack_name = name;
+  for (const auto& [k, v] : tpl.parameters) r.stack.parameters.push_back({k, v});
+  r.stack.capabilities = tpl.capabilities;
+  r.stack.tags = {{cluster::kClusterTag, name}};
+  r.stack.on_failure = cloudformation::OnFailure::kRollback;
+  return r;
+}
+
 Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluster::ClusterSpec& spec,
                                                   const cluster::StackTemplate& tpl,
                                                   const cluster::CreateOptions& options) {
   const std::string& name = spec.name;
-  std::string bucket;
-  if (tpl.needs_s3()) {
-    bucket = options.template_bucket.empty() ? spec.staging_bucket : options.template_bucket;
-    if (bucket.empty())
-      return Error::invalid_argument(
-          "TemplateTooLarge", "the template of cluster " + name + " is " + std::to_string(tpl.size()) +
-                                  " bytes, over CloudFormation's " + std::to_string(cluster::kMaxTemplateBodyBytes) +
-                                  "-byte limit for a template body: give a bucket to upload it to "
-                                  "(CreateOptions::template_bucket or the spec's staging bucket)")
-          .with_next_step(cluster::next_step::kTemplateBucket);
-  }
+  AWSDL_ASSIGN_OR_RETURN(auto planned, create_requests(spec, tpl, options));
   WatchSpec w = watch_spec(c, name, options);
   w.wanted = spec.workers;
   w.minimum = spec.effective_min_workers();
   CallOptions call = call_options(w);
 
-  cloudformation::CreateStackRequest req;
-  req.stack_name = name;
-  for (const auto& [k, v] : tpl.parameters) req.parameters.push_back({k, v});
-  req.capabilities = tpl.capabilities;
-  req.tags = {{cluster::kClusterTag, name}};
-  req.on_failure = cloudformation::OnFailure::kRollback;
+  cloudformation::CreateStackRequest req = std::move(planned.stack);
   req.client_request_token = new_idempotency_token();
-  if (!bucket.empty()) {
-    std::string key = template_key(options.template_prefix, name, tpl.body);
-    AWSDL_ASSIGN_OR_RETURN(req.template_url, template_url(c.config, bucket, key));
+  if (!planned.bucket.empty()) {
+    AWSDL_ASSIGN_OR_RETURN(req.template_url, template_url(c.config, planned.bucket, planned.key));
     awsdl::s3::PutObjectRequest put;
-    put.bucket = bucket;
-    put.key = key;
+    put.bucket = planned.bucket;
+    put.key = planned.key;
     put.body = tpl.body;
     put.attributes.content_type = "application/json";
     AWSDL_TRY(c.s3.put_object(put, call));
     if (options.on_event)
       options.on_event(summary_event(c.config, "template (" + std::to_string(tpl.size()) + " bytes) uploaded to s3://" +
-                                                   bucket + "/" + key));
-  } else {
-    req.template_body = tpl.body;
+                                                   planned.bucket + "/" + planned.key));
   }
 
   auto id = c.cfn.create_stack(req, call);
@@ -150,7 +158,7 @@ Status check_zone(const ClusterSpec& spec, std::string_view region) {
   // A zone is its region's name and a letter: say which region this one belongs to.
   std::string owner = zone.substr(0, zone.size() - 1);
   const bool known = valid_region_name(owner);
-  std::string other = known ? "; or, for a cluster in " + zone + ", use region " + owner + " (the configured region)" : "";
+  std::string other = known ? "; or, for a cluster in " + zone + ", configure region " + owner : "";
   Error e = Error::invalid_argument("ZoneNotInRegion",
                                     "availability zone " + zone + " ([network] availability_zone) is not in region " +
                                         r + ", where the cluster would be created: name a zone of " + r + " such as " +
@@ -163,6 +171,12 @@ Result<ClusterInfo> Clusters::create(const ClusterSpec& spec, const CreateOption
   AWSDL_TRY(validate(spec));
   AWSDL_TRY(check_zone(spec, impl_->c.config.region));
   AWSDL_ASSIGN_OR_RETURN(auto tpl, build_template(spec));
+  return internal::lifecycle::create_with_template(impl_->c, spec, tpl, options);
+}
+
+Result<ClusterInfo> Clusters::create(const ClusterSpec& spec, const StackTemplate& tpl, const CreateOptions& options) {
+  AWSDL_TRY(validate(spec));
+  AWSDL_TRY(check_zone(spec, impl_->c.config.region));
   return internal::lifecycle::create_with_template(impl_->c, spec, tpl, options);
 }
 

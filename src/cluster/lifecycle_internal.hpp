@@ -170,6 +170,18 @@ std::string stack_parameter(const cloudformation::Stack& stack, const std::strin
 /// A count parameter as a number (0 when absent or not a number).
 int stack_count(const cloudformation::Stack& stack, const std::string& key);
 
+/// The requests create() makes for a built template, before any call: where an oversized
+/// template goes (bucket and key; empty for a body sent inline) and the CreateStack request
+/// (no template URL and no idempotency token yet: create() adds them). A template over the
+/// body limit with no bucket: "TemplateTooLarge". plan_create() describes the same requests.
+struct CreateRequests {
+  std::string bucket;
+  std::string key;
+  cloudformation::CreateStackRequest stack;
+};
+Result<CreateRequests> create_requests(const cluster::ClusterSpec& spec, const cluster::StackTemplate& tpl,
+                                       const cluster::CreateOptions& options);
+
 /// create(), with the template already built (the public create() builds it from the spec).
 Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluster::ClusterSpec& spec,
                                                   const cluster::StackTemplate& tpl,

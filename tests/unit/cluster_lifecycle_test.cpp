@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -479,6 +480,84 @@ cluster::ClusterSpec two_workers() {
   spec.workers = 2;
   spec.min_workers = 1;
   return spec;
+}
+
+// The plan a dry run prints is what create does: the same operations in the same order of
+// first use, and the CreateStack parameters create sends; no call is made to plan.
+TEST(ClusterLifecycle, ThePlanOfACreateIsTheCallsCreateMakes) {
+  auto plan = cluster::plan_create(two_workers(), {}, "us-east-1");
+  ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+  auto tpl = cluster::build_template(two_workers());
+  ASSERT_TRUE(tpl.ok());
+  EXPECT_EQ(plan->resource_count, tpl->resource_count);
+  EXPECT_EQ(plan->template_bytes, tpl->size());
+  EXPECT_EQ(plan->workers, 2);
+  EXPECT_EQ(plan->min_workers, 1);
+
+  ScriptedAws aws;
+  aws.batches = healthy_create();
+  cluster::Clusters clusters(aws.h.config);
+  cluster::CreateOptions opts;
+  opts.poll_interval = 2s;
+  auto info = clusters.create(two_workers(), *tpl, opts);  // the template built once, as awsdl-cluster does
+  ASSERT_TRUE(info.ok()) << info.error().to_string();
+  auto first_uses = [](const std::vector<std::string>& all) {
+    std::vector<std::string> out;
+    for (const auto& a : all)
+      if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+    return out;
+  };
+  std::vector<std::string> planned, made;
+  for (const auto& c : plan->calls) planned.push_back(c.operation);
+  for (const auto& r : aws.h.transport->requests()) made.push_back(action_of(r));
+  EXPECT_EQ(first_uses(planned), first_uses(made));
+
+  ASSERT_FALSE(plan->calls.empty());
+  const cluster::PlannedCall& create = plan->calls.front();
+  EXPECT_EQ(create.service, "cloudformation");
+  EXPECT_EQ(create.operation, "CreateStack");
+  EXPECT_EQ(create.phase, cluster::CallPhase::kStart);
+  std::map<std::string, std::string> p(create.parameters.begin(), create.parameters.end());
+  EXPECT_EQ(p["StackName"], "maskrcnn");
+  EXPECT_EQ(p["TemplateBody"], "<" + std::to_string(tpl->size()) + " bytes>");
+  EXPECT_EQ(p["Parameters.WorkerCount"], "2");
+  EXPECT_EQ(p["Parameters.MinWorkerCount"], "1");
+  EXPECT_EQ(p["Capabilities.1"], "CAPABILITY_IAM");
+  EXPECT_EQ(p["Tags.awsdl:cluster"], "maskrcnn");
+  EXPECT_EQ(p["OnFailure"], "ROLLBACK");
+  EXPECT_EQ(p["ClientRequestToken"], "<generated>");
+  // Every parameter the plan names is one create sent, with that value.
+  std::string sent;
+  for (const auto& r : aws.h.transport->requests())
+    if (action_of(r) == "CreateStack") sent = r.body;
+  for (const auto& [k, v] : tpl->parameters) {
+    EXPECT_EQ(p["Parameters." + k], v) << k;
+    EXPECT_NE(sent.find("ParameterKey=" + k + "&"), std::string::npos) << k << " not sent: " << sent;
+  }
+  EXPECT_EQ(plan->calls.back().operation, "DescribeInstanceTypes");
+  EXPECT_EQ(plan->calls.back().phase, cluster::CallPhase::kFinish);
+}
+
+TEST(ClusterLifecycle, APlanChecksWhatCreateChecksAndMakesNoCall) {
+  auto bad = two_workers();
+  bad.workers = 0;
+  auto invalid = cluster::plan_create(bad, {}, "us-east-1");
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_EQ(invalid.error().kind, ErrorKind::kInvalidArgument);
+  auto zoned = two_workers();
+  zoned.availability_zone = "eu-west-1a";
+  auto zone = cluster::plan_create(zoned, {}, "us-east-1");
+  ASSERT_FALSE(zone.ok());
+  EXPECT_EQ(zone.error().code, "ZoneNotInRegion");
+  EXPECT_TRUE(cluster::plan_create(zoned, {}, "eu-west-1").ok());
+  // A resume: find the stack by name, then the same watch and describe as a create.
+  auto resume = cluster::plan_resume("maskrcnn");
+  ASSERT_GE(resume.size(), 3u);
+  EXPECT_EQ(resume[0].operation, "DescribeStacks");
+  EXPECT_EQ(resume[0].parameters, (std::vector<std::pair<std::string, std::string>>{{"StackName", "maskrcnn"}}));
+  EXPECT_EQ(resume[1].operation, "DescribeStackEvents");
+  EXPECT_EQ(resume[1].phase, cluster::CallPhase::kPoll);
+  EXPECT_EQ(resume.back().phase, cluster::CallPhase::kFinish);
 }
 
 TEST(ClusterLifecycle, CreateReportsEveryEventOnceInTimeOrderAndDescribesTheNodes) {
