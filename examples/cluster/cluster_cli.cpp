@@ -1,5 +1,6 @@
 #include "cluster_cli.hpp"
 
+#include "cluster_words.hpp"
 #include "interrupt.hpp"
 
 #include <sys/stat.h>
@@ -246,7 +247,7 @@ EventPrinter::EventPrinter(std::FILE* out, int total_resources)
 void EventPrinter::operator()(const awsdl::cluster::ClusterEvent& e) {
   if (e.status == "CREATE_COMPLETE" && !e.logical_id.empty() && e.resource_type != "AWS::CloudFormation::Stack") ++done_;
   std::string time = e.timestamp.size() >= 19 ? e.timestamp.substr(11, 8) : e.timestamp;
-  std::string line = e.message;
+  std::string line = event_text(e);
   if (line.empty()) {
     line = e.status + "  " + e.logical_id + (e.resource_type.empty() ? "" : " (" + e.resource_type + ")");
     if (!e.reason.empty()) line += ": " + e.reason;
@@ -260,17 +261,6 @@ void EventPrinter::operator()(const awsdl::cluster::ClusterEvent& e) {
     std::fprintf(out_, "%s %s\n", time.c_str(), line.c_str());
   }
   std::fflush(out_);
-}
-
-int count_resources(const std::string& body) {
-  auto begin = body.find("\"Resources\":{");
-  auto end = body.find("\"Outputs\":{", begin == std::string::npos ? 0 : begin);
-  if (begin == std::string::npos) return 0;
-  int n = 0;
-  for (auto at = body.find("{\"Type\":\"AWS::", begin); at != std::string::npos && at < end;
-       at = body.find("{\"Type\":\"AWS::", at + 1))
-    ++n;
-  return n;
 }
 
 void print_planned_call(std::FILE* out, const std::string& service, const std::string& operation,

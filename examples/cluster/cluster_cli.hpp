@@ -104,9 +104,6 @@ class EventPrinter {
   int total_, done_ = 0;
 };
 
-/// Resources in a template body (for the progress count).
-int count_resources(const std::string& template_body);
-
 /// Prints one planned AWS call for --dry-run: "service Operation Key=Value ...".
 void print_planned_call(std::FILE* out, const std::string& service, const std::string& operation,
                         const std::vector<std::pair<std::string, std::string>>& params);

@@ -1,6 +1,7 @@
 // awsdl-cluster create: create the cluster's stack, stream its events, and write the hostfile,
 // workers file and env file locally once it runs. Ctrl-C offers to roll back.
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,41 +48,31 @@ std::string configured_region(const awsdl_cli::Args& args) {
   return cfg ? cfg->region : std::string();
 }
 
+// The calls the library says a create (or resume) would make, with this program's headings.
+void print_plan(const std::vector<awsdl::cluster::PlannedCall>& calls, const std::string& polling) {
+  using awsdl::cluster::CallPhase;
+  CallPhase phase = CallPhase::kStart;
+  for (const auto& c : calls) {
+    if (c.phase != phase) {
+      phase = c.phase;
+      std::printf("%s\n", phase == CallPhase::kPoll ? polling.c_str() : "then, once it is ready:");
+    }
+    print_planned_call(stdout, c.service, c.operation, c.parameters);
+  }
+}
+
 int dry_run(const Target& t, const std::string& template_bucket, const std::string& region) {
   if (!t.key_problem.empty())
     std::fprintf(stderr, "warning: %s; a dry run makes no SSH connection, but create needs the key\n",
                  t.key_problem.c_str());
-  if (auto zone = awsdl::cluster::check_zone(t.spec, region); !zone) return awsdl_cli::report(zone.error());
-  auto tpl = awsdl::cluster::build_template(t.spec);
-  if (!tpl) return awsdl_cli::report(tpl.error());
-  std::printf("dry run: no AWS call is made; create would make these calls:\n");
-  std::string body = "<" + std::to_string(tpl->size()) + " bytes>";
-  std::vector<std::pair<std::string, std::string>> params = {{"StackName", t.spec.name}};
-  if (tpl->needs_s3()) {
-    std::string bucket = template_bucket.empty() ? t.spec.staging_bucket : template_bucket;
-    if (bucket.empty())
-      return awsdl_cli::report(awsdl::Error::invalid_argument(
-          "TemplateTooLarge", "the template is " + std::to_string(tpl->size()) +
-                                  " bytes, over CloudFormation's 51,200-byte limit: give --template-bucket"));
-    print_planned_call(stdout, "s3", "PutObject", {{"Bucket", bucket}, {"Key", "awsdl/templates/" + t.spec.name + "-…json"},
-                                                    {"Body", body}});
-    params.push_back({"TemplateURL", "s3://" + bucket + "/awsdl/templates/" + t.spec.name + "-…json"});
-  } else {
-    params.push_back({"TemplateBody", body});
-  }
-  for (const auto& [k, v] : tpl->parameters) params.push_back({"Parameters." + k, v});
-  for (std::size_t i = 0; i < tpl->capabilities.size(); ++i)
-    params.push_back({"Capabilities." + std::to_string(i + 1), tpl->capabilities[i]});
-  params.push_back({"Tags." + std::string(awsdl::cluster::kClusterTag), t.spec.name});
-  params.push_back({"ClientRequestToken", "<generated>"});
-  print_planned_call(stdout, "cloudformation", "CreateStack", params);
-  std::printf("then, until the stack is complete and at least %d of %d workers run (polling):\n",
-              t.spec.effective_min_workers(), t.spec.workers);
-  print_planned_call(stdout, "cloudformation", "DescribeStackEvents", {{"StackName", t.spec.name}});
-  print_planned_call(stdout, "cloudformation", "DescribeStacks", {{"StackName", t.spec.name}});
-  print_planned_call(stdout, "autoscaling", "DescribeAutoScalingGroups", {{"AutoScalingGroupNames", "<the stack's groups>"}});
-  print_planned_call(stdout, "ec2", "DescribeInstances", {{"InstanceIds", "<the groups' instances>"}});
-  print_planned_call(stdout, "ec2", "DescribeInstanceTypes", {{"InstanceTypes.1", t.spec.instance_type}});
+  awsdl::cluster::CreateOptions o;
+  o.template_bucket = template_bucket;
+  auto plan = awsdl::cluster::plan_create(t.spec, o, region);
+  if (!plan) return awsdl_cli::report(plan.error());
+  std::printf("dry run: no AWS call is made; create would make these calls (a template of %zu resources, %zu bytes):\n",
+              plan->resource_count, plan->template_bytes);
+  print_plan(plan->calls, "then, until the stack is complete and at least " + std::to_string(plan->min_workers) +
+                              " of " + std::to_string(plan->workers) + " workers run (polling):");
   return awsdl_cli::kExitOk;
 }
 
@@ -117,9 +108,8 @@ int run(const std::vector<std::string>& argv) {
     if (resume) {
       if (!target->key_problem.empty())
         std::fprintf(stderr, "warning: %s; a dry run makes no SSH connection\n", target->key_problem.c_str());
-      std::printf("dry run: no AWS call is made; create --resume would poll:\n");
-      print_planned_call(stdout, "cloudformation", "DescribeStacks", {{"StackName", target->spec.name}});
-      print_planned_call(stdout, "cloudformation", "DescribeStackEvents", {{"StackName", target->spec.name}});
+      std::printf("dry run: no AWS call is made; create --resume would make these calls:\n");
+      print_plan(awsdl::cluster::plan_resume(target->spec.name), "then, while the stack is being created (polling):");
       return awsdl_cli::kExitOk;
     }
     return dry_run(*target, bucket, configured_region(args));
@@ -127,10 +117,14 @@ int run(const std::vector<std::string>& argv) {
   auto cfg = awsdl_cli::config_from(args);
   if (!cfg) return awsdl_cli::report(cfg.error());
 
-  int total = 0;
-  if (!resume)
-    if (auto tpl = awsdl::cluster::build_template(target->spec); tpl) total = count_resources(tpl->body);
-  EventPrinter printer(json ? stderr : stdout, total);
+  // Built once: its resource count is the progress bar's total, and create sends it.
+  std::optional<awsdl::cluster::StackTemplate> tpl;
+  if (!resume) {
+    auto built = awsdl::cluster::build_template(target->spec);
+    if (!built) return awsdl_cli::report(built.error());
+    tpl = std::move(*built);
+  }
+  EventPrinter printer(json ? stderr : stdout, tpl ? static_cast<int>(tpl->resource_count) : 0);
   awsdl::cluster::Clusters clusters(*cfg);
   awsdl::cluster::CreateOptions o;
   o.poll_interval = *poll;
@@ -138,7 +132,7 @@ int run(const std::vector<std::string>& argv) {
   o.cancel = install_interrupt_handler();
   o.template_bucket = bucket;
   const std::string& name = target->spec.name;
-  auto c = resume ? clusters.resume(name, o) : clusters.create(target->spec, o);
+  auto c = resume ? clusters.resume(name, o) : clusters.create(target->spec, *tpl, o);
   if (!c) {
     if (c.error().kind != awsdl::ErrorKind::kCancelled) return awsdl_cli::report(c.error());
     std::fprintf(stderr, "\ninterrupted: the stack %s is partly created.\n", name.c_str());

@@ -184,11 +184,16 @@ std::string hint_for(const awsdl::Error& e) {
       return "";
   }
 }
+
+StepWords g_step_words = nullptr;
 }  // namespace
 
+void set_step_words(StepWords words) { g_step_words = words; }
+
 int report(const awsdl::Error& error, const std::string& context) {
-  std::fprintf(stderr, "error: %s%s\n", context.empty() ? "" : (context + ": ").c_str(), error.to_string().c_str());
+  std::fputs(render_error(error, context, g_step_words).c_str(), stderr);
   if (auto hint = hint_for(error); !hint.empty()) std::fprintf(stderr, "hint: %s\n", hint.c_str());
+  std::fflush(stderr);
   return error.kind == awsdl::ErrorKind::kInvalidArgument ? kExitUsage : kExitFailed;
 }
 

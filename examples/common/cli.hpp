@@ -11,6 +11,8 @@
 #include <awsdl/config.hpp>
 #include <awsdl/core/result.hpp>
 
+#include "next_steps.hpp"
+
 namespace awsdl_cli {
 
 /// Exit codes with a meaning: 0 ok, 1 the operation failed, 2 usage or configuration error.
@@ -92,9 +94,13 @@ awsdl::Result<long long> whole_flag(const Args& args, const std::string& name, l
 awsdl::Result<awsdl::Millis> seconds_flag(const Args& args, const std::string& name, awsdl::Millis fallback, double lo,
                                           double hi);
 
-/// Prints "error: ..." with a hint of what to do next, and returns the exit code to use
-/// (2 for invalid arguments, 1 otherwise).
+/// Prints "error: ...", the error's next steps in the program's words ("next: ...", see
+/// set_step_words) and a hint of what to do next, and returns the exit code to use (2 for
+/// invalid arguments, 1 otherwise).
 int report(const awsdl::Error& error, const std::string& context = {});
+
+/// The program's words for the library's next steps (next_steps.hpp); run_program sets them.
+void set_step_words(StepWords words);
 
 /// Minimal JSON string escaping for --output json.
 std::string json_escape(const std::string& s);

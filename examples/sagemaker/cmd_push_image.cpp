@@ -4,8 +4,10 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <optional>
 
 #include <awsdl/ecr/ecr.hpp>
+#include <awsdl/registry/ecr_push.hpp>
 #include <awsdl/registry/push.hpp>
 
 #include "cli.hpp"
@@ -48,8 +50,11 @@ int run(const std::vector<std::string>& argv) {
   auto parallel = awsdl_cli::whole_flag(args, "parallel", static_cast<long long>(push.parallel_uploads), 1, 64);
   if (!parallel) return awsdl_cli::report(parallel.error());
   push.parallel_uploads = static_cast<std::size_t>(*parallel);
-  std::string image_uri;
-  if (auto registry = args.get("registry")) {
+  // Another registry: its address and credentials from the flags; ECR: the library's
+  // (repository ensured, token fetched, through the configuration).
+  const auto registry = args.get("registry");
+  std::optional<awsdl::Config> config;
+  if (registry) {
     push.registry = *registry;
     push.insecure = args.has("insecure");
     if (args.has("password-stdin")) {
@@ -59,25 +64,15 @@ int run(const std::vector<std::string>& argv) {
     } else if (args.has("username")) {
       return awsdl_cli::report(awsdl::Error::invalid_argument("Usage", "--username goes with --password-stdin"));
     }
-    image_uri = push.registry + "/" + repository + ":" + push.tag;
   } else {
     if (args.has("insecure") || args.has("username") || args.has("password-stdin"))
       return awsdl_cli::report(awsdl::Error::invalid_argument(
           "Usage", "--insecure, --username and --password-stdin go with --registry (ECR gives its own token)"));
     if (auto why = awsdl::ecr::repository_name_problem(repository); !why.empty())
       return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--repository: " + why));
-    auto config = awsdl_cli::config_from(args);
-    if (!config) return awsdl_cli::report(config.error());
-    awsdl::ecr::EcrClient ecr(*config);
-    auto repo = ecr.ensure_repository({.repository_name = repository});
-    if (!repo) return awsdl_cli::report(repo.error(), "ensuring ECR repository " + repository);
-    if (repo->created) std::fprintf(stderr, "created ECR repository %s\n", repo->repository.uri.c_str());
-    auto auth = ecr.get_authorization_token();
-    if (!auth) return awsdl_cli::report(auth.error(), "getting an ECR authorization token");
-    push.registry = auth->registry_host();
-    push.insecure = auth->plain_http();
-    push.credentials = awsdl::registry::RegistryCredentials{auth->username, auth->password};
-    image_uri = repo->repository.uri + ":" + push.tag;
+    auto cfg = awsdl_cli::config_from(args);
+    if (!cfg) return awsdl_cli::report(cfg.error());
+    config = std::move(*cfg);
   }
   std::mutex mu;
   if (!args.has("quiet"))
@@ -90,15 +85,36 @@ int run(const std::vector<std::string>& argv) {
     };
   // Ctrl-C or SIGTERM: the push stops; no tag is written, and that is said.
   push.cancel = awsdl_cli::install_interrupt_handler();
-  awsdl_cli::set_interrupt_notes("interrupted: stopping the push of " + image_uri + " (interrupt again to quit at once)",
-                                 "interrupted again: quitting. " + image_uri +
-                                     " was not tagged; blobs already uploaded stay in the registry and the next push "
-                                     "reuses them.");
-  auto r = awsdl::registry::push_image(args.positionals()[0], push);
+  std::string image_uri;
+  auto pushing = [&](const std::string& uri) {
+    image_uri = uri;
+    awsdl_cli::set_interrupt_notes("interrupted: stopping the push of " + image_uri + " (interrupt again to quit at once)",
+                                   "interrupted again: quitting. " + image_uri +
+                                       " was not tagged; blobs already uploaded stay in the registry and the next "
+                                       "push reuses them.");
+  };
+  auto r = [&]() -> awsdl::Result<awsdl::registry::PushResult> {
+    if (!config) {
+      pushing(push.registry + "/" + repository + ":" + push.tag);
+      return awsdl::registry::push_image(args.positionals()[0], push);
+    }
+    AWSDL_ASSIGN_OR_RETURN(auto pushed, awsdl::registry::push_image_to_ecr(
+                                            *config, args.positionals()[0], push,
+                                            [&](const awsdl::registry::EcrRepositoryReady& ready) {
+                                              if (ready.created)
+                                                std::fprintf(stderr, "created ECR repository %s\n",
+                                                             ready.repository_uri.c_str());
+                                              pushing(ready.image_uri);
+                                            }));
+    return std::move(pushed.push);
+  }();
   if (!r && awsdl_cli::interrupt_signal() != 0) {
-    std::fprintf(stderr, "interrupted: %s: %s was not tagged; blobs already uploaded stay in the registry and the "
-                         "next push reuses them\n",
-                 r.error().message.c_str(), image_uri.c_str());
+    if (image_uri.empty())
+      std::fprintf(stderr, "interrupted: %s: nothing was pushed\n", r.error().message.c_str());
+    else
+      std::fprintf(stderr, "interrupted: %s: %s was not tagged; blobs already uploaded stay in the registry and the "
+                           "next push reuses them\n",
+                   r.error().message.c_str(), image_uri.c_str());
     awsdl_cli::end_interrupted();
   }
   if (!r) return awsdl_cli::report(r.error(), "pushing " + args.positionals()[0]);

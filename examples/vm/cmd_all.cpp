@@ -51,7 +51,7 @@ int run(const std::vector<std::string>& argv) {
       failed_step = s.name;
       break;
     }
-    if (interrupt_source().cancelled()) {
+    if (interrupt_token().cancelled()) {
       code = awsdl_cli::kExitFailed;
       failed_step = s.name;
       break;

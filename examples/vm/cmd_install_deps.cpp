@@ -56,7 +56,7 @@ StepOutcome install_deps_step(Context& ctx) {
     awsdl::ssh::ExecOptions eo;
     eo.env = remote_env(ctx, fleet->instances, i);
     eo.timeout = std::chrono::seconds(ctx.vm.setup_timeout);
-    eo.cancel = interrupt_source().token();
+    eo.cancel = interrupt_token();
     eo.capture = false;
     eo.on_output = [&hl](awsdl::ssh::Stream s, std::string_view chunk) { hl.feed(s, chunk); };
     for (std::size_t k = 0; k < cmds.size() && r.ok(); ++k) {

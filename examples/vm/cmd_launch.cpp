@@ -74,7 +74,7 @@ StepOutcome launch_step(Context& ctx) {
   for (const auto& id : ids) id_list += (id_list.empty() ? "" : " ") + id;
   progress("launched " + id_list + " (reservation " + reservation->reservation_id + "); waiting until running");
 
-  auto running = ctx.ec2->wait_until_running(ids, wait_options(ctx, "running", interrupt_source().token()));
+  auto running = ctx.ec2->wait_until_running(ids, wait_options(ctx, "running", interrupt_token()));
   if (!running) {
     fail("waiting for the instances to run", running.error(),
          ctx.in_all ? std::string()

@@ -69,7 +69,7 @@ std::string follow_runs(const Context& ctx, awsdl::ssh::FanOut& fan, std::vector
     std::size_t left = 0;
     for (const auto& w : watch) left += w.done ? 0 : 1;
     if (left == 0) break;
-    if (interrupt_source().cancelled()) {
+    if (interrupt_token().cancelled()) {
       stopped_why = "interrupted";
       break;
     }
@@ -77,7 +77,7 @@ std::string follow_runs(const Context& ctx, awsdl::ssh::FanOut& fan, std::vector
       stopped_why = "still running after " + std::to_string(ctx.vm.run_timeout) + " s ([run] timeout)";
       break;
     }
-    if (!ctx.aws.runtime.sleeper->sleep_for(delay, interrupt_source().token())) {
+    if (!ctx.aws.runtime.sleeper->sleep_for(delay, interrupt_token())) {
       stopped_why = "interrupted";
       break;
     }

@@ -1,5 +1,7 @@
 #include "vm_context.hpp"
 
+#include "interrupt.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,10 +48,7 @@ awsdl_cli::Parser make_parser(const CommandInfo& info) {
 
 }  // namespace
 
-awsdl::CancellationSource& interrupt_source() {
-  static awsdl::CancellationSource source;
-  return source;
-}
+awsdl::CancellationToken interrupt_token() { return awsdl_cli::install_interrupt_handler(); }
 
 void progress(const std::string& line) {
   std::lock_guard<std::mutex> lock(print_mutex());
@@ -58,6 +57,9 @@ void progress(const std::string& line) {
 }
 
 int prepare(const CommandInfo& info, const std::vector<std::string>& argv, Context& ctx) {
+  // Every step can be interrupted: the first Ctrl-C stops it (so that `all` can still
+  // terminate what it launched), a second one ends the program.
+  interrupt_token();
   ctx.prog = "awsdl-vm " + info.name;
   auto opening = awsdl_cli::open_command(make_parser(info), argv);
   if (opening.exit) return *opening.exit;
@@ -203,7 +205,7 @@ awsdl::Status wait_for_ssh(const Context& ctx, awsdl::ssh::FanOut& fan, const st
     if (waiting.empty()) return {};
     std::string list;
     for (const auto& w : waiting) list += (list.empty() ? "" : ", ") + w;
-    if (interrupt_source().cancelled())
+    if (interrupt_token().cancelled())
       return awsdl::Error::make(awsdl::ErrorKind::kCancelled, "Interrupted",
                                 "interrupted while waiting for SSH on " + list);
     if (std::chrono::steady_clock::now() + delay > deadline)
@@ -212,7 +214,7 @@ awsdl::Status wait_for_ssh(const Context& ctx, awsdl::ssh::FanOut& fan, const st
                                     std::to_string(ctx.vm.boot_timeout) + " s; " + last_reason +
                                     "); check that the security group lets SSH in from here, and [ssh] address");
     progress("waiting for SSH on " + list + " (" + last_reason + "), attempt " + std::to_string(attempt));
-    if (!ctx.aws.runtime.sleeper->sleep_for(delay, interrupt_source().token()))
+    if (!ctx.aws.runtime.sleeper->sleep_for(delay, interrupt_token()))
       return awsdl::Error::make(awsdl::ErrorKind::kCancelled, "Interrupted",
                                 "interrupted while waiting for SSH on " + list);
     delay = std::min<awsdl::Millis>(delay * 2, awsdl::Millis(10000));

@@ -68,8 +68,9 @@ int finish(const Context& ctx, const StepOutcome& outcome);
 /// "awsdl-vm: ..." on stderr, flushed: progress for people, never part of the output.
 void progress(const std::string& line);
 
-/// Cancelled by the first SIGINT or SIGTERM (main installs the handler).
-awsdl::CancellationSource& interrupt_source();
+/// Cancelled by the first SIGINT or SIGTERM: the programs' handler (awsdl_cli::install_interrupt_handler,
+/// installed by prepare() for every command); a second signal ends the program at once.
+awsdl::CancellationToken interrupt_token();
 
 /// Instances carrying the deployment's tag (terminated ones only when asked), ordered by
 /// instance id so that every command numbers them alike.

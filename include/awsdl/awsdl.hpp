@@ -22,6 +22,7 @@
 #include "awsdl/http/message.hpp"
 #include "awsdl/http/transport.hpp"
 #include "awsdl/logs/logs.hpp"
+#include "awsdl/registry/ecr_push.hpp"
 #include "awsdl/registry/push.hpp"
 #include "awsdl/mpi/hostfile.hpp"
 #include "awsdl/mpi/launch.hpp"

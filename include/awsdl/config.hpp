@@ -69,6 +69,13 @@ struct AWSDL_EXPORT Config {
   static Result<Config> from_environment();
 };
 
+/// Next steps (Error::next_steps) about the configuration itself.
+namespace next_step {
+/// Configure a region (Overrides::region, AWS_REGION, the profile's region); the detail is the
+/// region to use when one is known, else empty.
+inline constexpr const char* kSetRegion = "config.region";
+}  // namespace next_step
+
 /// Whether `region` looks like a region name ("us-east-1", "cn-north-1", "us-gov-west-1").
 AWSDL_EXPORT bool valid_region_name(const std::string& region);
 

@@ -18,9 +18,12 @@ namespace awsdl::internal::lifecycle {
 
 namespace {
 
-std::string continue_hint(const std::string& name) {
-  return "resume waiting with `awsdl-cluster create --resume --name " + name + "` (Clusters::resume) or remove the "
-         "stack with `" + remove_hint(name) + "`";
+// In words; the same as next steps: cluster::next_step::kResume, then kRemove.
+constexpr const char* kContinueHint = "resume waiting (Clusters::resume) or remove the stack (Clusters::remove)";
+
+template <typename T>
+Result<T> or_continue(Result<T> r, const std::string& name) {
+  return suggest(std::move(r), {cluster::next_step::kResume, cluster::next_step::kRemove}, name);
 }
 
 WatchSpec watch_spec(const Clients& c, const std::string& name, const cluster::CreateOptions& options) {
@@ -34,14 +37,15 @@ Error create_failed(const std::string& name, const std::string& status, const Ev
                                                  "file system is retained)";
   return Error::make(ErrorKind::kService, "ClusterCreateFailed",
                      "cluster " + name + " failed to create (stack " + status + ")" + (why.empty() ? "" : ": " + why) +
-                         "; " + what + "; remove it with `" + remove_hint(name) + "` before creating it again");
+                         "; " + what + "; remove it (Clusters::remove) before creating it again")
+      .with_next_step(cluster::next_step::kRemove, name);
 }
 
 // After the stack's create ended: the cluster when it is complete and enough workers run.
 Result<cluster::ClusterInfo> finish_create(const Clients& c, WatchSpec& w, const EventFeed& feed,
                                            const std::string& status) {
   if (status != "CREATE_COMPLETE") return create_failed(w.cluster, status, feed);
-  AWSDL_TRY(settle_workers(c, w, continue_hint(w.cluster)));
+  AWSDL_TRY(or_continue(settle_workers(c, w, kContinueHint), w.cluster));
   CallOptions call = call_options(w);
   AWSDL_ASSIGN_OR_RETURN(auto stack, c.cfn.describe_stack(w.stack, call));
   return describe_stack(c, stack, call);
@@ -50,10 +54,10 @@ Result<cluster::ClusterInfo> finish_create(const Clients& c, WatchSpec& w, const
 Error exists_error(const Clients& c, const std::string& name, const CallOptions& call) {
   std::string status;
   if (auto s = c.cfn.describe_stack(name, call); s.ok()) status = s->status;
-  return Error::make(ErrorKind::kService, "ClusterExists",
-                     "cluster " + name + " already exists" + (status.empty() ? "" : " (stack " + status + ")") +
-                         ": see it with `awsdl-cluster status --name " + name + "`, or remove it with `" +
-                         remove_hint(name) + "` first");
+  return suggest(Error::make(ErrorKind::kService, "ClusterExists",
+                             "cluster " + name + " already exists" + (status.empty() ? "" : " (stack " + status + ")") +
+                                 ": see it (Clusters::describe), or remove it (Clusters::remove) first"),
+                 {cluster::next_step::kDescribe, cluster::next_step::kRemove}, name);
 }
 
 }  // namespace
@@ -68,46 +72,55 @@ Result<std::string> template_url(const Config& config, const std::string& bucket
   return ep.url() + "/" + bucket + "/" + encode_label(key, /*greedy=*/true);
 }
 
+Result<CreateRequests> create_requests(const cluster::ClusterSpec& spec, const cluster::StackTemplate& tpl,
+                                       const cluster::CreateOptions& options) {
+  const std::string& name = spec.name;
+  CreateRequests r;
+  if (tpl.needs_s3()) {
+    r.bucket = options.template_bucket.empty() ? spec.staging_bucket : options.template_bucket;
+    if (r.bucket.empty())
+      return Error::invalid_argument(
+                 "TemplateTooLarge", "the template of cluster " + name + " is " + std::to_string(tpl.size()) +
+                                         " bytes, over CloudFormation's " +
+                                         std::to_string(cluster::kMaxTemplateBodyBytes) +
+                                         "-byte limit for a template body: give a bucket to upload it to "
+                                         "(CreateOptions::template_bucket or the spec's staging bucket)")
+          .with_next_step(cluster::next_step::kTemplateBucket);
+    r.key = template_key(options.template_prefix, name, tpl.body);
+  } else {
+    r.stack.template_body = tpl.body;
+  }
+  r.stack.stack_name = name;
+  for (const auto& [k, v] : tpl.parameters) r.stack.parameters.push_back({k, v});
+  r.stack.capabilities = tpl.capabilities;
+  r.stack.tags = {{cluster::kClusterTag, name}};
+  r.stack.on_failure = cloudformation::OnFailure::kRollback;
+  return r;
+}
+
 Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluster::ClusterSpec& spec,
                                                   const cluster::StackTemplate& tpl,
                                                   const cluster::CreateOptions& options) {
   const std::string& name = spec.name;
-  std::string bucket;
-  if (tpl.needs_s3()) {
-    bucket = options.template_bucket.empty() ? spec.staging_bucket : options.template_bucket;
-    if (bucket.empty())
-      return Error::invalid_argument(
-          "TemplateTooLarge", "the template of cluster " + name + " is " + std::to_string(tpl.size()) +
-                                  " bytes, over CloudFormation's " + std::to_string(cluster::kMaxTemplateBodyBytes) +
-                                  "-byte limit for a template body: give a bucket to upload it to "
-                                  "(CreateOptions::template_bucket or the spec's staging bucket)");
-  }
+  AWSDL_ASSIGN_OR_RETURN(auto planned, create_requests(spec, tpl, options));
   WatchSpec w = watch_spec(c, name, options);
   w.wanted = spec.workers;
   w.minimum = spec.effective_min_workers();
   CallOptions call = call_options(w);
 
-  cloudformation::CreateStackRequest req;
-  req.stack_name = name;
-  for (const auto& [k, v] : tpl.parameters) req.parameters.push_back({k, v});
-  req.capabilities = tpl.capabilities;
-  req.tags = {{cluster::kClusterTag, name}};
-  req.on_failure = cloudformation::OnFailure::kRollback;
+  cloudformation::CreateStackRequest req = std::move(planned.stack);
   req.client_request_token = new_idempotency_token();
-  if (!bucket.empty()) {
-    std::string key = template_key(options.template_prefix, name, tpl.body);
-    AWSDL_ASSIGN_OR_RETURN(req.template_url, template_url(c.config, bucket, key));
+  if (!planned.bucket.empty()) {
+    AWSDL_ASSIGN_OR_RETURN(req.template_url, template_url(c.config, planned.bucket, planned.key));
     awsdl::s3::PutObjectRequest put;
-    put.bucket = bucket;
-    put.key = key;
+    put.bucket = planned.bucket;
+    put.key = planned.key;
     put.body = tpl.body;
     put.attributes.content_type = "application/json";
     AWSDL_TRY(c.s3.put_object(put, call));
     if (options.on_event)
       options.on_event(summary_event(c.config, "template (" + std::to_string(tpl.size()) + " bytes) uploaded to s3://" +
-                                                   bucket + "/" + key));
-  } else {
-    req.template_body = tpl.body;
+                                                   planned.bucket + "/" + planned.key));
   }
 
   auto id = c.cfn.create_stack(req, call);
@@ -118,7 +131,7 @@ Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluste
   w.stack = *id;
   if (options.on_event) options.on_event(summary_event(c.config, "creating stack " + name));
   EventFeed feed;
-  AWSDL_ASSIGN_OR_RETURN(auto outcome, watch_stack(c, w, feed, continue_hint(name)));
+  AWSDL_ASSIGN_OR_RETURN(auto outcome, or_continue(watch_stack(c, w, feed, kContinueHint), name));
   return finish_create(c, w, feed, outcome.status);
 }
 
@@ -144,19 +157,26 @@ Status check_zone(const ClusterSpec& spec, std::string_view region) {
   std::string r(region);
   // A zone is its region's name and a letter: say which region this one belongs to.
   std::string owner = zone.substr(0, zone.size() - 1);
-  std::string other = valid_region_name(owner) ? "; or, for a cluster in " + zone + ", use region " + owner +
-                                                     " (--region / AWS_REGION)"
-                                               : "";
-  return Error::invalid_argument("ZoneNotInRegion",
-                                 "availability zone " + zone + " ([network] availability_zone) is not in region " + r +
-                                     ", where the cluster would be created: name a zone of " + r + " such as " + r +
-                                     "a, or leave availability_zone empty for the region's first zone" + other);
+  const bool known = valid_region_name(owner);
+  std::string other = known ? "; or, for a cluster in " + zone + ", configure region " + owner : "";
+  Error e = Error::invalid_argument("ZoneNotInRegion",
+                                    "availability zone " + zone + " ([network] availability_zone) is not in region " +
+                                        r + ", where the cluster would be created: name a zone of " + r + " such as " +
+                                        r + "a, or leave availability_zone empty for the region's first zone" + other);
+  if (known) e.with_next_step(awsdl::next_step::kSetRegion, owner);
+  return e;
 }
 
 Result<ClusterInfo> Clusters::create(const ClusterSpec& spec, const CreateOptions& options) {
   AWSDL_TRY(validate(spec));
   AWSDL_TRY(check_zone(spec, impl_->c.config.region));
   AWSDL_ASSIGN_OR_RETURN(auto tpl, build_template(spec));
+  return internal::lifecycle::create_with_template(impl_->c, spec, tpl, options);
+}
+
+Result<ClusterInfo> Clusters::create(const ClusterSpec& spec, const StackTemplate& tpl, const CreateOptions& options) {
+  AWSDL_TRY(validate(spec));
+  AWSDL_TRY(check_zone(spec, impl_->c.config.region));
   return internal::lifecycle::create_with_template(impl_->c, spec, tpl, options);
 }
 
@@ -178,7 +198,7 @@ Result<ClusterInfo> Clusters::resume(const std::string& name, const CreateOption
   std::string status = s;
   if (s == "CREATE_IN_PROGRESS" || s == "ROLLBACK_IN_PROGRESS") {
     if (options.on_event) options.on_event(summary_event(c.config, "resuming the wait for stack " + name + " (" + s + ")"));
-    AWSDL_ASSIGN_OR_RETURN(auto outcome, watch_stack(c, w, feed, continue_hint(name)));
+    AWSDL_ASSIGN_OR_RETURN(auto outcome, or_continue(watch_stack(c, w, feed, kContinueHint), name));
     status = outcome.status;
   } else if (s == "CREATE_FAILED" || s.rfind("ROLLBACK_", 0) == 0) {
     // The reasons are in the history.

@@ -88,6 +88,9 @@ cluster::ClusterEvent summary_event(const Config& config, std::string message) {
   return c;
 }
 
-std::string remove_hint(const std::string& cluster) { return "awsdl-cluster delete --name " + cluster; }
+Error suggest(Error e, std::initializer_list<const char*> actions, const std::string& cluster) {
+  for (const char* action : actions) e.with_next_step(action, cluster);
+  return e;
+}
 
 }  // namespace awsdl::internal::lifecycle

@@ -3,6 +3,7 @@
 // the worker-count verdict, and the poll loop that watches a stack operation to its end.
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <string>
@@ -143,8 +144,14 @@ Millis next_delay(Millis current, Millis first);
 /// Sleeps `d` bounded by the deadline; false when cancelled.
 bool pause(const Clients& c, const WatchSpec& spec, Millis d);
 
-/// The commands that clean up / continue, for error messages.
-std::string remove_hint(const std::string& cluster);
+/// `e` with next steps for cluster `name` (cluster::next_step actions), after those it has.
+Error suggest(Error e, std::initializer_list<const char*> actions, const std::string& cluster);
+/// The same for the error of `r`, if it holds one.
+template <typename T>
+Result<T> suggest(Result<T> r, std::initializer_list<const char*> actions, const std::string& cluster) {
+  if (r.ok()) return r;
+  return suggest(std::move(r).error(), actions, cluster);
+}
 
 /// Whether an error is worth another poll (throttling, 5xx, network).
 bool transient(const Error& e);
@@ -162,6 +169,18 @@ cluster::ClusterInfo info_from_stack(const cloudformation::Stack& stack);
 std::string stack_parameter(const cloudformation::Stack& stack, const std::string& key);
 /// A count parameter as a number (0 when absent or not a number).
 int stack_count(const cloudformation::Stack& stack, const std::string& key);
+
+/// The requests create() makes for a built template, before any call: where an oversized
+/// template goes (bucket and key; empty for a body sent inline) and the CreateStack request
+/// (no template URL and no idempotency token yet: create() adds them). A template over the
+/// body limit with no bucket: "TemplateTooLarge". plan_create() describes the same requests.
+struct CreateRequests {
+  std::string bucket;
+  std::string key;
+  cloudformation::CreateStackRequest stack;
+};
+Result<CreateRequests> create_requests(const cluster::ClusterSpec& spec, const cluster::StackTemplate& tpl,
+                                       const cluster::CreateOptions& options);
 
 /// create(), with the template already built (the public create() builds it from the spec).
 Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluster::ClusterSpec& spec,

@@ -22,8 +22,9 @@ Status wait_until_settled(const Clients& c, const WatchSpec& w) {
     if (s.size() < 12 || s.compare(s.size() - 12, 12, "_IN_PROGRESS") != 0) return {};
     if (w.deadline.expired(*c.config.runtime.clock))
       return Error::make(ErrorKind::kTimeout, "ClusterTimeout",
-                         "cluster " + w.cluster + " is still " + s + " at the deadline; run `" + remove_hint(w.cluster) +
-                             "` again once it ends");
+                         "cluster " + w.cluster + " is still " + s +
+                             " at the deadline; remove it again (Clusters::remove) once it ends")
+          .with_next_step(next_step::kRemove, w.cluster);
     if (!pause(c, w, delay))
       return Error::make(ErrorKind::kCancelled, "Cancelled", "deleting cluster " + w.cluster + " was cancelled");
     delay = next_delay(delay, std::max(Millis(1), w.poll));
@@ -69,14 +70,15 @@ Status Clusters::remove(const std::string& name, const DeleteOptions& options) {
   }
   AWSDL_TRY(deleted);
   if (options.on_event) options.on_event(summary_event(c.config, "deleting stack " + name));
-  std::string how = "the deletion continues; wait for it again with `" + remove_hint(name) + "`";
-  AWSDL_ASSIGN_OR_RETURN(auto outcome, watch_stack(c, w, feed, how));
+  AWSDL_ASSIGN_OR_RETURN(auto outcome,
+                         suggest(watch_stack(c, w, feed, "the deletion continues; wait for it again (Clusters::remove)"),
+                                 {next_step::kRemove}, name));
   if (outcome.status != "DELETE_COMPLETE") {
     std::string why = failure_reasons(feed.history());
     return Error::make(ErrorKind::kService, "ClusterDeleteFailed",
                        "cluster " + name + " could not be deleted (stack " + outcome.status + ")" +
-                           (why.empty() ? "" : ": " + why) + "; fix the cause and run `" + remove_hint(name) +
-                           "` again");
+                           (why.empty() ? "" : ": " + why) + "; fix the cause and remove it again (Clusters::remove)")
+        .with_next_step(next_step::kRemove, name);
   }
 
   if (efs.empty() || !options.on_event) {

@@ -29,8 +29,12 @@ Result<ClusterInfo> Clusters::resize(const std::string& name, int workers, const
   if (!resizable(stack.status))
     return Error::make(ErrorKind::kService, "ClusterNotReady",
                        "cluster " + name + " cannot be resized while its stack is " + stack.status +
-                           (stack.status.find("IN_PROGRESS") != std::string::npos ? "; wait until it is complete"
-                                                                                  : "; remove it with `" + remove_hint(name) + "`"));
+                           (stack.status.find("IN_PROGRESS") != std::string::npos
+                                ? "; wait until it is complete"
+                                : "; remove it (Clusters::remove)"))
+        .with_next_step(stack.status.find("IN_PROGRESS") != std::string::npos ? next_step::kDescribe
+                                                                               : next_step::kRemove,
+                        name);
   w.stack = stack.stack_id;
   w.worker_group = stack.output(names::kOutWorkerGroupName);
   const int current = stack_count(stack, names::kWorkerCount);
@@ -62,8 +66,8 @@ Result<ClusterInfo> Clusters::resize(const std::string& name, int workers, const
     if (!updated && updated.error().message.find("No updates are to be performed") == std::string::npos)
       return std::move(updated).error();
     if (updated) {
-      std::string how = "the update continues; see it with `awsdl-cluster status --name " + name + "`";
-      AWSDL_ASSIGN_OR_RETURN(auto outcome, watch_stack(c, w, feed, how));
+      AWSDL_ASSIGN_OR_RETURN(auto outcome, suggest(watch_stack(c, w, feed, "the update continues; see it (Clusters::describe)"),
+                                                   {next_step::kDescribe}, name));
       if (outcome.status != "UPDATE_COMPLETE") {
         std::string why = failure_reasons(feed.history());
         return Error::make(ErrorKind::kService, "ClusterResizeFailed",
@@ -73,7 +77,8 @@ Result<ClusterInfo> Clusters::resize(const std::string& name, int workers, const
       }
     }
   }
-  if (options.wait) AWSDL_TRY(settle_workers(c, w, "see the cluster with `awsdl-cluster status --name " + name + "`"));
+  if (options.wait)
+    AWSDL_TRY(suggest(settle_workers(c, w, "see the cluster (Clusters::describe)"), {next_step::kDescribe}, name));
   AWSDL_ASSIGN_OR_RETURN(auto now, c.cfn.describe_stack(w.stack, call));
   return describe_stack(c, now, call);
 }

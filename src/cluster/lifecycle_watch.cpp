@@ -73,15 +73,32 @@ Result<WorkerCounts> poll_workers(const Clients& c, const WatchSpec& spec, Worke
   return counts;
 }
 
-// "; 1 worker instance is stopped (i-1): start it with `aws ec2 start-instances ...`", or "".
-std::string stopped_note(const WorkerCounts& c) {
+// "; 1 worker instance is stopped (i-1)", or "". With `and_how`: ": start it (EC2 StartInstances)"
+// after it; the same as the next step start_step() gives.
+std::string stopped_note(const WorkerCounts& c, bool and_how) {
   if (c.stopped_ids.empty()) return {};
   std::string ids;
   for (const auto& id : c.stopped_ids) ids += (ids.empty() ? "" : " ") + id;
   const bool one = c.stopped_ids.size() == 1;
   return std::string(one ? "; 1 worker instance is" : "; " + std::to_string(c.stopped_ids.size()) + " worker instances are") +
-         " stopped (" + ids + "): start " + (one ? "it" : "them") + " with `aws ec2 start-instances --instance-ids " +
-         ids + "`";
+         " stopped (" + ids + ")" + (and_how ? std::string(": start ") + (one ? "it" : "them") + " (EC2 StartInstances)" : "");
+}
+
+// The stopped workers' ids as a next step (ec2::next_step::kStartInstances), if there are any.
+std::vector<NextStep> start_step(const WorkerCounts& c) {
+  if (c.stopped_ids.empty()) return {};
+  std::string ids;
+  for (const auto& id : c.stopped_ids) ids += (ids.empty() ? "" : " ") + id;
+  return {NextStep{ec2::next_step::kStartInstances, ids}};
+}
+
+// "accepting 3 of 4 workers (minimum 2)": the event says which are stopped; the next step how to start them.
+cluster::ClusterEvent accepting(const Clients& c, const WorkerCounts& counts) {
+  auto e = summary_event(c.config, "accepting " + std::to_string(counts.in_service) + " of " +
+                                       std::to_string(counts.wanted) + " workers (minimum " +
+                                       std::to_string(counts.minimum) + ")" + stopped_note(counts, false));
+  e.next_steps = start_step(counts);
+  return e;
 }
 
 }  // namespace
@@ -175,10 +192,7 @@ Status settle_workers(const Clients& c, WatchSpec& spec, const std::string& how)
       failures = 0;
       auto verdict = worker_verdict(*counts);
       if (verdict == WorkerVerdict::kReady) {
-        if (counts->in_service < counts->wanted)
-          emit(spec, summary_event(c.config, "accepting " + std::to_string(counts->in_service) + " of " +
-                                                 std::to_string(counts->wanted) + " workers (minimum " +
-                                                 std::to_string(counts->minimum) + ")" + stopped_note(*counts)));
+        if (counts->in_service < counts->wanted) emit(spec, accepting(c, *counts));
         return {};
       }
       bool same = counts->in_service == last.in_service && counts->desired == last.desired;
@@ -186,9 +200,7 @@ Status settle_workers(const Clients& c, WatchSpec& spec, const std::string& how)
       last = *counts;
       if (stable >= kSettlePolls) {
         if (verdict == WorkerVerdict::kShortfall) {
-          emit(spec, summary_event(c.config, "accepting " + std::to_string(counts->in_service) + " of " +
-                                                 std::to_string(counts->wanted) + " workers (minimum " +
-                                                 std::to_string(counts->minimum) + ")" + stopped_note(*counts)));
+          emit(spec, accepting(c, *counts));
           return {};
         }
         // Stopped workers are the reason when there are any; a failed launch is otherwise.
@@ -200,11 +212,13 @@ Status settle_workers(const Clients& c, WatchSpec& spec, const std::string& how)
                 why = a.status_message.empty() ? a.description : a.status_message;
                 break;
               }
-        return Error::make(ErrorKind::kService, "WorkerShortfall",
-                           "cluster " + spec.cluster + ": only " + std::to_string(counts->in_service) + " of " +
-                               std::to_string(counts->wanted) + " workers run, fewer than the minimum " +
-                               std::to_string(counts->minimum) + (why.empty() ? "" : " (" + why + ")") +
-                               stopped_note(*counts) + "; " + how);
+        Error e = Error::make(ErrorKind::kService, "WorkerShortfall",
+                              "cluster " + spec.cluster + ": only " + std::to_string(counts->in_service) + " of " +
+                                  std::to_string(counts->wanted) + " workers run, fewer than the minimum " +
+                                  std::to_string(counts->minimum) + (why.empty() ? "" : " (" + why + ")") +
+                                  stopped_note(*counts, true) + "; " + how);
+        e.next_steps = start_step(*counts);  // the caller adds how to go on
+        return e;
       }
     }
     if (spec.deadline.expired(clock)) return timed_out(spec, "complete", how);

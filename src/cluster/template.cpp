@@ -122,6 +122,7 @@ Result<StackTemplate> build_template(const ClusterSpec& spec, const TemplateOpti
                              ": a master and GPU workers on the Deep Learning AMI, sharing EFS (DESIGN.md workflow 1)");
   doc.set("Metadata", Json::object({{"awsdl", Json::object({{"cluster", spec.name}, {"template_version", 1}})}}));
   doc.set("Parameters", parameters(spec));
+  const std::size_t resource_count = b.resources.members().size();
   doc.set("Resources", std::move(b.resources));
   doc.set("Outputs", outputs(b));
 
@@ -131,6 +132,7 @@ Result<StackTemplate> build_template(const ClusterSpec& spec, const TemplateOpti
   if (options.pretty) t.body += '\n';
   t.parameters = parameter_values(spec);
   t.capabilities = {"CAPABILITY_IAM"};
+  t.resource_count = resource_count;
   return t;
 }
 

@@ -36,6 +36,24 @@ std::string Error::to_string() const {
   return redact(out);
 }
 
+Error& Error::with_next_step(std::string action, std::string detail) & {
+  NextStep step{std::move(action), std::move(detail)};
+  for (const auto& s : next_steps)
+    if (s == step) return *this;
+  next_steps.push_back(std::move(step));
+  return *this;
+}
+
+Error&& Error::with_next_step(std::string action, std::string detail) && {
+  return std::move(with_next_step(std::move(action), std::move(detail)));
+}
+
+const NextStep* Error::next_step(std::string_view action) const {
+  for (const auto& s : next_steps)
+    if (s.action == action) return &s;
+  return nullptr;
+}
+
 Error Error::invalid_argument(std::string code, std::string message) {
   return make(ErrorKind::kInvalidArgument, std::move(code), std::move(message));
 }

@@ -106,7 +106,8 @@ Result<Endpoint> resolve_endpoint(const ServiceInfo& service, const Config& conf
   if (region.empty())
     return Error::invalid_argument("MissingRegion",
                                    "no region configured for " + service.env_name +
-                                       ": set AWS_REGION, pass --region, or set region in the profile");
+                                       ": set AWS_REGION, the profile's region or Config::Overrides::region")
+        .with_next_step(next_step::kSetRegion);
   if (!valid_region_name(region))
     return Error::invalid_argument("InvalidRegion", "'" + region + "' is not a valid region name (like us-east-1)");
 

@@ -78,7 +78,8 @@ Result<UnstagePlan> prepare_unstage(const s3::S3Client& client, std::string_view
     return Error::make(ErrorKind::kNotFound, "ManifestNotFound",
                        where + " has no manifest (" + stage::manifest_key(uri.key) +
                            "): it was not written by awsdl stage, or its stage did not finish; extract it without "
-                           "verification only if you trust it (require_manifest = false, --no-verify)");
+                           "verification only if you trust it (UnstageOptions::require_manifest = false)")
+        .with_next_step(stage::next_step::kUnstageUnverified, uri.to_string());
 
   s3::HeadObjectRequest head_request;
   head_request.bucket = uri.bucket;

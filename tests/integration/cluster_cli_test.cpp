@@ -193,6 +193,10 @@ TEST_F(ClusterCliTest, DryRunPrintsTheCallsAndMakesNone) {
   EXPECT_NE(create.out.find("Parameters.MinWorkerCount=1"), std::string::npos) << create.out;
   EXPECT_NE(create.out.find("Capabilities.1=CAPABILITY_"), std::string::npos) << create.out;
   EXPECT_NE(create.out.find("Tags.awsdl:cluster=drycluster"), std::string::npos) << create.out;
+  // The library's plan: what create sends (rollback on failure), then its polls and the describe.
+  EXPECT_NE(create.out.find(" OnFailure=ROLLBACK ClientRequestToken=<generated>"), std::string::npos) << create.out;
+  EXPECT_NE(create.out.find("(polling):\ncloudformation DescribeStackEvents"), std::string::npos) << create.out;
+  EXPECT_NE(create.out.find("ec2 DescribeInstanceTypes InstanceTypes.1="), std::string::npos) << create.out;
   const auto no_workers = without(flags, "--workers");
   auto resize = cli(with({"resize", "--dry-run", "--workers", "5"}, no_workers));
   ASSERT_EQ(resize.exit_code, 0) << resize.err;
@@ -219,6 +223,7 @@ TEST_F(ClusterCliTest, DryRunWarnsAboutAnUnreadableKeyAndCreateRefusesIt) {
   auto resume = cli(with({"create", "--resume", "--dry-run"}, flags));
   EXPECT_EQ(resume.exit_code, 0) << resume.out << resume.err;
   EXPECT_NE(resume.err.find("warning: cannot read the SSH key"), std::string::npos) << resume.err;
+  EXPECT_NE(resume.out.find("cloudformation DescribeStacks StackName=drykey"), std::string::npos) << resume.out;
   auto real = cli(with({"create", "--yes"}, flags));
   EXPECT_EQ(real.exit_code, 2) << real.out << real.err;
   EXPECT_NE(real.err.find("cannot read the SSH key " + missing), std::string::npos) << real.err;

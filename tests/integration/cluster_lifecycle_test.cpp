@@ -26,6 +26,7 @@
 #include "cluster/lifecycle_internal.hpp"
 #include "ec2/ec2_internal.hpp"
 #include "internal/service_client.hpp"
+#include "cluster/cluster_words.hpp"  // awsdl-cluster's words for the next steps (examples/cluster)
 #include "support/sandbox.hpp"
 
 namespace awsdl {
@@ -300,8 +301,9 @@ TEST_F(ClusterLifecycleSandbox, ANameThatExistsIsAnErrorNeverASecondStack) {
   auto second = clusters.create(spec("twice", 2, 1), create_options());
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().code, "ClusterExists");
-  EXPECT_NE(second.error().message.find("awsdl-cluster delete --name twice"), std::string::npos)
-      << second.error().message;
+  EXPECT_NE(second.error().next_step(cluster::next_step::kRemove), nullptr);
+  EXPECT_NE(awsdl_cluster::render_error(second.error()).find("awsdl-cluster delete --name twice"), std::string::npos)
+      << awsdl_cluster::render_error(second.error());
   auto stacks = cfn.describe_stacks();
   ASSERT_TRUE(stacks.ok());
   EXPECT_EQ(stacks->size(), 1u);
@@ -355,7 +357,8 @@ TEST_F(ClusterLifecycleSandbox, InsufficientCapacityBelowTheMinimumFailsAndRollb
   EXPECT_NE(m.find("ROLLBACK_COMPLETE"), std::string::npos) << m;
   EXPECT_NE(m.find("WorkerGroup"), std::string::npos) << m;
   EXPECT_NE(m.find("capacity"), std::string::npos) << m;
-  EXPECT_NE(m.find("awsdl-cluster delete --name starved"), std::string::npos) << m;
+  EXPECT_NE(awsdl_cluster::render_error(created.error()).find("awsdl-cluster delete --name starved"), std::string::npos)
+      << awsdl_cluster::render_error(created.error());
   EXPECT_EQ(groups_of("starved"), 0u);
   for (const auto& i : live_instances("starved")) EXPECT_EQ(i.state, "shutting-down") << i.instance_id;
 
@@ -365,7 +368,7 @@ TEST_F(ClusterLifecycleSandbox, InsufficientCapacityBelowTheMinimumFailsAndRollb
   EXPECT_EQ(again.error().code, "ClusterExists");
   auto resumed = clusters.resume("starved", create_options());
   ASSERT_FALSE(resumed.ok());
-  EXPECT_NE(resumed.error().message.find("awsdl-cluster delete --name starved"), std::string::npos);
+  EXPECT_NE(awsdl_cluster::render_error(resumed.error()).find("awsdl-cluster delete --name starved"), std::string::npos);
   // The EFS file system is retained by the rollback (DeletionPolicy Retain); removing the
   // rolled-back stack with delete_file_system finds it among the stack's resources.
   EXPECT_EQ(file_systems().size(), 1u);
@@ -424,8 +427,12 @@ TEST_F(ClusterLifecycleSandbox, AResumeCountsAStoppedWorkerAsNotRunning) {
   for (const auto& e : events) lines += e.message + "\n";
   ASSERT_FALSE(resumed.ok()) << "a cluster with a stopped worker was resumed as ready:\n" << lines;
   EXPECT_EQ(resumed.error().code, "WorkerShortfall");
-  const std::string& m = resumed.error().message;
-  std::printf("resume with a stopped worker: %s\n", resumed.error().to_string().c_str());
+  // As awsdl-cluster prints it: the message, then the next steps in its words.
+  const std::string m = awsdl_cluster::render_error(resumed.error());
+  std::printf("resume with a stopped worker: %s", m.c_str());
+  EXPECT_EQ(resumed.error().message.find("aws ec2"), std::string::npos) << resumed.error().message;
+  ASSERT_NE(resumed.error().next_step(ec2::next_step::kStartInstances), nullptr);
+  EXPECT_EQ(resumed.error().next_step(ec2::next_step::kStartInstances)->detail, worker);
   for (const std::string& want : std::vector<std::string>{"only 1 of 2 workers run", "stopped (" + worker + ")",
                                  "aws ec2 start-instances --instance-ids " + worker, "--resume --name stopper"})
     EXPECT_NE(m.find(want), std::string::npos) << want << " not in: " << m;

@@ -6,10 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <fstream>
 #include <sstream>
 
 #include "awsdl/ecr/ecr.hpp"
+#include "awsdl/registry/ecr_push.hpp"
 #include "awsdl/registry/push.hpp"
 #include "internal/crypto.hpp"
 #include "internal/json.hpp"
@@ -180,6 +183,80 @@ TEST_F(EcrTest, PushWithTheTokenPullBackWithSkopeoAndRepushUploadsNothing) {
   auto gone = ecr.describe_repositories({"team/train"});
   ASSERT_FALSE(gone.ok());
   EXPECT_EQ(gone.error().code, "RepositoryNotFoundException");
+}
+
+// A real transport that counts what it sends, per host: which requests went through a Config.
+class CountingTransport : public http::Transport {
+ public:
+  explicit CountingTransport(std::shared_ptr<http::Transport> inner) : inner_(std::move(inner)) {}
+  Result<http::Response> send(const http::Request& request, const http::SendOptions& options) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++sent_[request.host];
+    }
+    return inner_->send(request, options);
+  }
+  int sent_to(const std::string& host) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sent_.find(host);
+    return it == sent_.end() ? 0 : it->second;
+  }
+  int total() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    int n = 0;
+    for (const auto& [host, count] : sent_) n += count;
+    return n;
+  }
+
+ private:
+  std::shared_ptr<http::Transport> inner_;
+  mutable std::mutex mu_;
+  std::map<std::string, int> sent_;
+};
+
+// push_image_to_ecr: the repository ensured, the token fetched and the image pushed in one
+// call, every request (ECR's and the registry's) through the Config's transport.
+TEST_F(EcrTest, PushToEcrInOneCallThroughTheConfigsTransport) {
+  Config config = sandbox_.config();
+  auto counting = std::make_shared<CountingTransport>(config.transport ? config.transport : http::make_curl_transport());
+  config.transport = counting;
+  std::vector<registry::EcrRepositoryReady> ready;
+  std::vector<int> posts_when_ready;
+  registry::PushOptions o{.repository = "team/onecall", .tag = "v2"};
+  o.retry_base_delay = Millis(10);
+  auto on_ready = [&](const registry::EcrRepositoryReady& r) {
+    posts_when_ready.push_back(registry_->count_requests("POST", "/v2/team/onecall/blobs/uploads/"));
+    ready.push_back(r);
+  };
+  auto first = registry::push_image_to_ecr(config, work_ + "/image.tar", o, on_ready);
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(posts_when_ready[0], 0) << "told after the push began";
+  EXPECT_TRUE(ready[0].created);
+  EXPECT_EQ(ready[0].repository_uri, registry_->host() + "/team/onecall");
+  EXPECT_EQ(ready[0].image_uri, registry_->host() + "/team/onecall:v2");
+  EXPECT_EQ(first->image_uri, ready[0].image_uri);
+  EXPECT_EQ(first->push.blobs_uploaded, 3u);
+  EXPECT_EQ(first->push.reference, registry_->host() + "/team/onecall:v2");
+  const int posts = registry_->count_requests("POST", "/v2/team/onecall/blobs/uploads/");
+  EXPECT_EQ(posts, 3) << registry_->log();
+  EXPECT_GE(counting->sent_to(registry_->host()), posts) << "the registry was not reached through the Config's transport";
+  EXPECT_GT(counting->total(), counting->sent_to(registry_->host())) << "ECR was not called through it";
+
+  auto second = registry::push_image_to_ecr(config, work_ + "/image.tar", o, on_ready);
+  ASSERT_TRUE(second.ok()) << second.error().to_string();
+  ASSERT_EQ(ready.size(), 2u);
+  EXPECT_FALSE(ready[1].created);
+  EXPECT_EQ(second->push.blobs_uploaded, 0u);
+  EXPECT_EQ(second->push.manifest_digest, first->push.manifest_digest);
+
+  // A name ECR refuses: before any call.
+  const int before = counting->total();
+  auto bad = registry::push_image_to_ecr(config, work_ + "/image.tar", {.repository = "Team/Upper"}, on_ready);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(counting->total(), before);
+  EXPECT_EQ(ready.size(), 2u);
 }
 
 TEST_F(EcrTest, WrongTokenIsRefusedByTheRegistry) {

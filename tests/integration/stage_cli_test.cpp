@@ -128,6 +128,11 @@ TEST_F(StageCliTest, FailuresExitOneWithAClearMessage) {
   auto missing_object = cli({"unstage", uri("never-staged.tar"), (tmp / "out").string()});
   EXPECT_EQ(missing_object.exit_code, 1) << missing_object.err;
   EXPECT_NE(missing_object.err.find("ManifestNotFound"), std::string::npos) << missing_object.err;
+  // The library's next step in this program's words: its flag for an unverified extraction.
+  EXPECT_NE(missing_object.err.find("next: if you trust it, extract it without verification with "
+                                    "`awsdl-cluster unstage --no-verify " + uri("never-staged.tar")),
+            std::string::npos)
+      << missing_object.err;
   EXPECT_FALSE(fs::exists(tmp / "out"));
 
   auto no_bucket = cli({"stage", (tmp / "src").string(), "s3://no-such-bucket-for-stage-cli/x.tar"});

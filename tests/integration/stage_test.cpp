@@ -262,6 +262,9 @@ TEST_F(StageTest, HostileArchivesAreRefusedAndNothingOutsideChanges) {
     auto refused = stager.unstage(uri(key), target.string(), unstage_options());
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, "ManifestNotFound") << refused.error().to_string();
+    // What the caller may do (if it trusts the archive), as a next step naming the archive.
+    ASSERT_NE(refused.error().next_step(stage::next_step::kUnstageUnverified), nullptr);
+    EXPECT_EQ(refused.error().next_step(stage::next_step::kUnstageUnverified)->detail, uri(key));
     EXPECT_FALSE(std::filesystem::exists(target));
 
     auto uo = unstage_options();

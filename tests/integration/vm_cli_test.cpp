@@ -599,6 +599,14 @@ TEST_F(VmCliTest, TheShippedExampleConfigIsValid) {
 TEST_F(VmCliTest, HelpOnEveryCommandHasExamples) {
   auto top = awsdl::testsupport::run_process(kBinary, {"--help"}, env());
   EXPECT_EQ(top.exit_code, 0);
+  // The commands in the order of the workflow (the programs' skeleton, examples/common/program.*).
+  std::size_t last = 0;
+  for (const char* cmd : {"\n  launch ", "\n  status ", "\n  install-deps ", "\n  run ", "\n  terminate ", "\n  all "}) {
+    const std::size_t at = top.out.find(cmd);
+    ASSERT_NE(at, std::string::npos) << cmd << " not in:\n" << top.out;
+    EXPECT_GT(at, last) << cmd << " out of the workflow's order:\n" << top.out;
+    last = at;
+  }
   for (const char* cmd : {"launch", "status", "install-deps", "run", "terminate", "all"}) {
     SCOPED_TRACE(cmd);
     EXPECT_TRUE(contains(top.out, std::string("  ") + cmd)) << top.out;

@@ -5,12 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "awsdl/cluster/template.hpp"
+#include "cluster/cluster_words.hpp"  // awsdl-cluster's words for the next steps (examples/cluster)
 #include "cluster/lifecycle_internal.hpp"
 #include "support/cluster_specs.hpp"
 #include "support/fake_harness.hpp"
@@ -237,6 +239,11 @@ TEST(ClusterLifecycle, AZoneOutsideTheRegionIsRefusedBeforeAnyCall) {
   std::printf("zone outside the region: %s\n", r.error().to_string().c_str());
   for (const char* want : {"us-east-1a", "region eu-west-1", "eu-west-1a", "availability_zone", "region us-east-1"})
     EXPECT_NE(m.find(want), std::string::npos) << want << " not in: " << m;
+  // Where the zone does belong: a region to use, as a fact the program puts in its words.
+  EXPECT_EQ(r.error().next_steps, (std::vector<NextStep>{{next_step::kSetRegion, "us-east-1"}}));
+  EXPECT_NE(awsdl_cluster::render_error(r.error()).find("next: use --region us-east-1"), std::string::npos)
+      << awsdl_cluster::render_error(r.error());
+  EXPECT_EQ(m.find("--"), std::string::npos) << m;
   EXPECT_EQ(h.transport->request_count(), 0u);
   // No zone, or a zone of the region, passes the check (no region: nothing to check against).
   spec.availability_zone = "eu-west-1c";
@@ -267,6 +274,11 @@ TEST(ClusterLifecycle, TemplateTooLargeWithoutABucketIsRefusedBeforeAnyCall) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "TemplateTooLarge");
   EXPECT_NE(r.error().message.find("template_bucket"), std::string::npos) << r.error().message;
+  // A bucket to give, as a next step; awsdl-cluster names its flag for it.
+  EXPECT_EQ(r.error().next_steps, (std::vector<NextStep>{{cluster::next_step::kTemplateBucket, ""}}));
+  EXPECT_NE(awsdl_cluster::render_error(r.error()).find("next: give --template-bucket BUCKET"), std::string::npos)
+      << awsdl_cluster::render_error(r.error());
+  EXPECT_EQ(r.error().message.find("--"), std::string::npos) << r.error().message;
   EXPECT_EQ(h.transport->request_count(), 0u);
 }
 
@@ -470,6 +482,84 @@ cluster::ClusterSpec two_workers() {
   return spec;
 }
 
+// The plan a dry run prints is what create does: the same operations in the same order of
+// first use, and the CreateStack parameters create sends; no call is made to plan.
+TEST(ClusterLifecycle, ThePlanOfACreateIsTheCallsCreateMakes) {
+  auto plan = cluster::plan_create(two_workers(), {}, "us-east-1");
+  ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+  auto tpl = cluster::build_template(two_workers());
+  ASSERT_TRUE(tpl.ok());
+  EXPECT_EQ(plan->resource_count, tpl->resource_count);
+  EXPECT_EQ(plan->template_bytes, tpl->size());
+  EXPECT_EQ(plan->workers, 2);
+  EXPECT_EQ(plan->min_workers, 1);
+
+  ScriptedAws aws;
+  aws.batches = healthy_create();
+  cluster::Clusters clusters(aws.h.config);
+  cluster::CreateOptions opts;
+  opts.poll_interval = 2s;
+  auto info = clusters.create(two_workers(), *tpl, opts);  // the template built once, as awsdl-cluster does
+  ASSERT_TRUE(info.ok()) << info.error().to_string();
+  auto first_uses = [](const std::vector<std::string>& all) {
+    std::vector<std::string> out;
+    for (const auto& a : all)
+      if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+    return out;
+  };
+  std::vector<std::string> planned, made;
+  for (const auto& c : plan->calls) planned.push_back(c.operation);
+  for (const auto& r : aws.h.transport->requests()) made.push_back(action_of(r));
+  EXPECT_EQ(first_uses(planned), first_uses(made));
+
+  ASSERT_FALSE(plan->calls.empty());
+  const cluster::PlannedCall& create = plan->calls.front();
+  EXPECT_EQ(create.service, "cloudformation");
+  EXPECT_EQ(create.operation, "CreateStack");
+  EXPECT_EQ(create.phase, cluster::CallPhase::kStart);
+  std::map<std::string, std::string> p(create.parameters.begin(), create.parameters.end());
+  EXPECT_EQ(p["StackName"], "maskrcnn");
+  EXPECT_EQ(p["TemplateBody"], "<" + std::to_string(tpl->size()) + " bytes>");
+  EXPECT_EQ(p["Parameters.WorkerCount"], "2");
+  EXPECT_EQ(p["Parameters.MinWorkerCount"], "1");
+  EXPECT_EQ(p["Capabilities.1"], "CAPABILITY_IAM");
+  EXPECT_EQ(p["Tags.awsdl:cluster"], "maskrcnn");
+  EXPECT_EQ(p["OnFailure"], "ROLLBACK");
+  EXPECT_EQ(p["ClientRequestToken"], "<generated>");
+  // Every parameter the plan names is one create sent, with that value.
+  std::string sent;
+  for (const auto& r : aws.h.transport->requests())
+    if (action_of(r) == "CreateStack") sent = r.body;
+  for (const auto& [k, v] : tpl->parameters) {
+    EXPECT_EQ(p["Parameters." + k], v) << k;
+    EXPECT_NE(sent.find("ParameterKey=" + k + "&"), std::string::npos) << k << " not sent: " << sent;
+  }
+  EXPECT_EQ(plan->calls.back().operation, "DescribeInstanceTypes");
+  EXPECT_EQ(plan->calls.back().phase, cluster::CallPhase::kFinish);
+}
+
+TEST(ClusterLifecycle, APlanChecksWhatCreateChecksAndMakesNoCall) {
+  auto bad = two_workers();
+  bad.workers = 0;
+  auto invalid = cluster::plan_create(bad, {}, "us-east-1");
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_EQ(invalid.error().kind, ErrorKind::kInvalidArgument);
+  auto zoned = two_workers();
+  zoned.availability_zone = "eu-west-1a";
+  auto zone = cluster::plan_create(zoned, {}, "us-east-1");
+  ASSERT_FALSE(zone.ok());
+  EXPECT_EQ(zone.error().code, "ZoneNotInRegion");
+  EXPECT_TRUE(cluster::plan_create(zoned, {}, "eu-west-1").ok());
+  // A resume: find the stack by name, then the same watch and describe as a create.
+  auto resume = cluster::plan_resume("maskrcnn");
+  ASSERT_GE(resume.size(), 3u);
+  EXPECT_EQ(resume[0].operation, "DescribeStacks");
+  EXPECT_EQ(resume[0].parameters, (std::vector<std::pair<std::string, std::string>>{{"StackName", "maskrcnn"}}));
+  EXPECT_EQ(resume[1].operation, "DescribeStackEvents");
+  EXPECT_EQ(resume[1].phase, cluster::CallPhase::kPoll);
+  EXPECT_EQ(resume.back().phase, cluster::CallPhase::kFinish);
+}
+
 TEST(ClusterLifecycle, CreateReportsEveryEventOnceInTimeOrderAndDescribesTheNodes) {
   ScriptedAws aws;
   aws.batches = healthy_create();
@@ -592,7 +682,12 @@ TEST(ClusterLifecycle, ANameThatExistsIsClusterExistsAndNoSecondStack) {
   auto r = clusters.create(two_workers());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "ClusterExists");
-  EXPECT_NE(r.error().message.find("awsdl-cluster delete --name maskrcnn"), std::string::npos) << r.error().message;
+  // The library suggests operations; awsdl-cluster renders them as its commands.
+  EXPECT_EQ(r.error().next_steps, (std::vector<NextStep>{{cluster::next_step::kDescribe, "maskrcnn"},
+                                                         {cluster::next_step::kRemove, "maskrcnn"}}));
+  EXPECT_NE(awsdl_cluster::render_error(r.error()).find("awsdl-cluster delete --name maskrcnn"), std::string::npos)
+      << awsdl_cluster::render_error(r.error());
+  EXPECT_EQ(r.error().message.find("awsdl-"), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("CREATE_COMPLETE"), std::string::npos) << r.error().message;
   EXPECT_EQ(aws.count("CreateStack"), 1);
   EXPECT_EQ(aws.count("DescribeStackEvents"), 0);
@@ -615,7 +710,10 @@ TEST(ClusterLifecycle, AFailedCreateNamesTheFailedResourcesAndHowToRemove) {
   EXPECT_NE(r.error().message.find("ClusterReady (AWS::CloudFormation::WaitCondition) CREATE_FAILED: only 1 of 2"),
             std::string::npos)
       << r.error().message;
-  EXPECT_NE(r.error().message.find("awsdl-cluster delete --name maskrcnn"), std::string::npos);
+  ASSERT_NE(r.error().next_step(cluster::next_step::kRemove), nullptr);
+  EXPECT_EQ(r.error().next_step(cluster::next_step::kRemove)->detail, "maskrcnn");
+  EXPECT_NE(awsdl_cluster::render_error(r.error()).find("awsdl-cluster delete --name maskrcnn"), std::string::npos);
+  EXPECT_EQ(r.error().message.find("awsdl-"), std::string::npos) << r.error().message;
 }
 
 TEST(ClusterLifecycle, AShortfallAboveTheMinimumIsAcceptedBelowItFails) {
@@ -659,17 +757,28 @@ TEST(ClusterLifecycle, ResumeCountsAStoppedWorkerAsNotRunning) {
   std::vector<std::string> lines;
   cluster::CreateOptions opts;
   opts.poll_interval = 1s;
-  opts.on_event = [&](const cluster::ClusterEvent& e) { lines.push_back(e.message); };
+  std::vector<cluster::ClusterEvent> events;
+  opts.on_event = [&](const cluster::ClusterEvent& e) {
+    lines.push_back(e.message);
+    events.push_back(e);
+  };
   auto r = clusters.resume("maskrcnn", opts);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   std::string all;
   for (const auto& l : lines) all += l + "\n";
+  EXPECT_EQ(all.find("aws ec2"), std::string::npos) << "a command line in the library's words: " << all;
+  all += "as awsdl-cluster prints them:\n";
+  for (const auto& e : events) all += awsdl_cluster::event_text(e) + "\n";
   EXPECT_EQ(all.find("workers 2/2 running"), std::string::npos) << all;
   EXPECT_NE(all.find("workers 1/2 running, 1 stopped"), std::string::npos) << all;
   EXPECT_NE(all.find("accepting 1 of 2 workers (minimum 1); 1 worker instance is stopped (i-w1): start it with "
                      "`aws ec2 start-instances --instance-ids i-w1`"),
             std::string::npos)
       << all;
+  bool suggested = false;
+  for (const auto& e : events)
+    suggested = suggested || e.next_steps == std::vector<NextStep>{{ec2::next_step::kStartInstances, "i-w1"}};
+  EXPECT_TRUE(suggested) << all;
   auto workers = r->workers();
   ASSERT_EQ(workers.size(), 2u);
   EXPECT_EQ(workers[1].state, "stopped");
@@ -689,7 +798,11 @@ TEST(ClusterLifecycle, DeadlineAndCancellationLeaveTheStackForResumeOrRemove) {
     EXPECT_EQ(r.error().code, "ClusterTimeout");
     EXPECT_NE(r.error().message.find("CREATE_IN_PROGRESS"), std::string::npos) << r.error().message;
     EXPECT_NE(r.error().message.find("resume"), std::string::npos);
-    EXPECT_NE(r.error().message.find("awsdl-cluster delete --name maskrcnn"), std::string::npos);
+    EXPECT_EQ(r.error().next_steps, (std::vector<NextStep>{{cluster::next_step::kResume, "maskrcnn"},
+                                                           {cluster::next_step::kRemove, "maskrcnn"}}));
+    EXPECT_NE(awsdl_cluster::render_error(r.error()).find("awsdl-cluster delete --name maskrcnn"), std::string::npos);
+    EXPECT_NE(awsdl_cluster::render_error(r.error()).find("awsdl-cluster create --resume --name maskrcnn"),
+              std::string::npos);
     EXPECT_LE(aws.h.clock->total_slept(), 2min);
   }
   {
@@ -706,7 +819,8 @@ TEST(ClusterLifecycle, DeadlineAndCancellationLeaveTheStackForResumeOrRemove) {
     auto r = clusters.create(two_workers(), opts);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, ErrorKind::kCancelled);
-    EXPECT_NE(r.error().message.find("awsdl-cluster delete --name maskrcnn"), std::string::npos);
+    EXPECT_NE(r.error().next_step(cluster::next_step::kRemove), nullptr);
+    EXPECT_NE(awsdl_cluster::render_error(r.error()).find("awsdl-cluster delete --name maskrcnn"), std::string::npos);
     EXPECT_EQ(aws.count("CreateStack"), 1);
   }
 }

@@ -65,6 +65,25 @@ std::string read_file(const std::string& path) {
 
 const ClusterSpec kSpec = testing::default_cluster_spec();
 
+// The template says how many resources it has (a progress bar's total), for every shape of spec.
+TEST(ClusterTemplate, ResourceCountIsTheNumberOfResources) {
+  for (const auto& [name, spec] : testing::template_test_specs()) {
+    SCOPED_TRACE(name);
+    auto t = build_template(spec);
+    ASSERT_TRUE(t.ok()) << t.error().to_string();
+    rapidjson::Document doc;
+    doc.Parse(t->body.c_str());
+    ASSERT_FALSE(doc.HasParseError());
+    EXPECT_EQ(t->resource_count, static_cast<std::size_t>(doc["Resources"].MemberCount()));
+    EXPECT_GT(t->resource_count, 20u);
+  }
+  auto reused = kSpec;
+  reused.efs_id = "fs-0123456789abcdef0";
+  auto created = build_template(kSpec), kept = build_template(reused);
+  ASSERT_TRUE(created.ok() && kept.ok());
+  EXPECT_LT(kept->resource_count, created->resource_count) << "a reused file system is not a resource of the stack";
+}
+
 TEST(ClusterTemplate, HasEveryResourceOfWorkflowOne) {
   auto p = build(kSpec);
   std::multiset<std::string> types;

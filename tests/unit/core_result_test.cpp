@@ -89,6 +89,29 @@ TEST(Error, ToStringNamesEverythingUseful) {
   EXPECT_EQ(local.to_string(), "timeout: no answer in 3 s");
 }
 
+TEST(Error, CarriesNextStepsAsFactsOutsideItsMessage) {
+  Error e = Error::make(ErrorKind::kService, "ClusterExists", "cluster c1 already exists: remove it first")
+                .with_next_step("cluster.describe", "c1")
+                .with_next_step("cluster.remove", "c1")
+                .with_next_step("cluster.remove", "c1");  // the same step once
+  ASSERT_EQ(e.next_steps.size(), 2u);
+  EXPECT_EQ(e.next_steps[0], (awsdl::NextStep{"cluster.describe", "c1"}));
+  EXPECT_EQ(e.next_steps[1], (awsdl::NextStep{"cluster.remove", "c1"}));
+  ASSERT_NE(e.next_step("cluster.remove"), nullptr);
+  EXPECT_EQ(e.next_step("cluster.remove")->detail, "c1");
+  EXPECT_EQ(e.next_step("cluster.resume"), nullptr);
+  // The one-line form stays the message: the steps are for programs to put in their words.
+  EXPECT_EQ(e.to_string(), "ClusterExists: cluster c1 already exists: remove it first");
+  // They travel with the error through a Result and a copy.
+  Result<int> r = e;
+  Error copy = r.error();
+  EXPECT_EQ(copy.next_steps, e.next_steps);
+  Error plain = Error::invalid_argument("X", "y");
+  EXPECT_TRUE(plain.next_steps.empty());
+  plain.with_next_step("config.region");
+  EXPECT_EQ(plain.next_steps, (std::vector<awsdl::NextStep>{{"config.region", ""}}));
+}
+
 TEST(Error, ToStringRedacts) {
   Error e = Error::make(ErrorKind::kService, "Oops",
                         "request GET /?X-Amz-Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef failed");

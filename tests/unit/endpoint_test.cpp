@@ -137,6 +137,10 @@ TEST(Endpoint, InvalidOrMissingRegionFailsBeforeAnyCall) {
   auto missing = resolve_endpoint(service("ec2", "EC2"), config_in(""));
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, "MissingRegion");
+  // Where a region comes from, as a next step (a program names its flag); no flag in the message.
+  EXPECT_EQ(missing.error().next_steps, (std::vector<NextStep>{{next_step::kSetRegion, ""}}));
+  EXPECT_EQ(missing.error().message.find("--"), std::string::npos) << missing.error().message;
+  EXPECT_NE(missing.error().message.find("AWS_REGION"), std::string::npos) << missing.error().message;
   // A service with a default region (STS) does without one.
   auto sts_default = resolve_endpoint(service("sts", "STS", false, "us-east-1"), config_in(""));
   ASSERT_TRUE(sts_default.ok());

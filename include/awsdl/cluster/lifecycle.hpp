@@ -10,9 +10,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "awsdl/cluster/spec.hpp"
+#include "awsdl/cluster/template.hpp"
 #include "awsdl/config.hpp"
 #include "awsdl/core/result.hpp"
 #include "awsdl/core/runtime.hpp"
@@ -24,6 +26,16 @@ namespace awsdl::cluster {
 /// cluster name. `list` finds clusters by it.
 inline constexpr const char* kClusterTag = "awsdl:cluster";
 
+/// The next steps (Error::next_steps, ClusterEvent::next_steps) the lifecycle suggests. The
+/// detail is the cluster's name, except for ec2::next_step::kStartInstances (instance ids).
+namespace next_step {
+inline constexpr const char* kDescribe = "cluster.describe";  // Clusters::describe: see the cluster
+inline constexpr const char* kResume = "cluster.resume";      // Clusters::resume: keep waiting for a create
+inline constexpr const char* kRemove = "cluster.remove";      // Clusters::remove: delete the stack
+/// Give CreateOptions::template_bucket (or ClusterSpec::staging_bucket); detail empty.
+inline constexpr const char* kTemplateBucket = "cluster.template_bucket";
+}  // namespace next_step
+
 /// One thing that happened while a cluster was created, resized or deleted: a stack event
 /// (resource, status, reason) or a summary line ("workers 3/4 running").
 struct AWSDL_EXPORT ClusterEvent {
@@ -33,6 +45,8 @@ struct AWSDL_EXPORT ClusterEvent {
   std::string status;         // CREATE_IN_PROGRESS, CREATE_FAILED, ...
   std::string reason;
   std::string message;        // one line for people
+  /// What the reader may want to do about it (a stopped worker: start it); usually empty.
+  std::vector<NextStep> next_steps;
 };
 
 enum class NodeRole { kMaster, kWorker };
@@ -99,6 +113,30 @@ struct AWSDL_EXPORT ResizeOptions {
   Millis poll_interval{std::chrono::seconds(5)};
 };
 
+/// When a planned call is made: once at the start, again on every poll until the operation
+/// ends, or once at the end.
+enum class CallPhase { kStart, kPoll, kFinish };
+
+/// One AWS call an operation would make (a dry run prints it): the service ("cloudformation"),
+/// the operation ("CreateStack") and its parameters as the request names them
+/// ("Parameters.WorkerCount" = "4"); a value the call makes up or learns on the way is written
+/// in angle brackets ("<generated>", "<the stack's groups>").
+struct AWSDL_EXPORT PlannedCall {
+  std::string service;
+  std::string operation;
+  std::vector<std::pair<std::string, std::string>> parameters;
+  CallPhase phase = CallPhase::kStart;
+};
+
+/// What Clusters::create would do, without doing it: its calls in order (see plan_create).
+struct AWSDL_EXPORT CreatePlan {
+  std::vector<PlannedCall> calls;
+  std::size_t template_bytes = 0;  // the template's size (over kMaxTemplateBodyBytes: uploaded to S3)
+  std::size_t resource_count = 0;  // resources in the template (StackTemplate::resource_count)
+  int workers = 0;                 // the spec's worker count and the fewest create accepts
+  int min_workers = 0;
+};
+
 /// Whether `zone` names an availability zone of `region`: the region's name and one letter
 /// ("eu-west-1b" in eu-west-1), or a Local or Wavelength Zone of it ("us-west-2-lax-1a" in
 /// us-west-2). No call is made: AWS names zones after their region.
@@ -109,6 +147,16 @@ AWSDL_EXPORT bool zone_in_region(std::string_view zone, std::string_view region)
 /// names no zone or `region` is empty (nothing to check against). create() checks this
 /// before any call.
 AWSDL_EXPORT Status check_zone(const ClusterSpec& spec, std::string_view region);
+
+/// The calls `create(spec, options)` would make in `region`, making none: the same checks
+/// first (validate, check_zone, the template's size without a bucket: "TemplateTooLarge"),
+/// then the template upload (an oversized template: s3 PutObject with the key create would
+/// use), CreateStack with every parameter create sends, the polls until the stack is complete
+/// and enough workers run, and the calls that describe the cluster at the end.
+AWSDL_EXPORT Result<CreatePlan> plan_create(const ClusterSpec& spec, const CreateOptions& options = {},
+                                            std::string_view region = {});
+/// The calls `Clusters::resume(name)` would make, making none.
+AWSDL_EXPORT std::vector<PlannedCall> plan_resume(const std::string& name);
 
 class AWSDL_EXPORT Clusters {
  public:
@@ -130,6 +178,10 @@ class AWSDL_EXPORT Clusters {
   /// kTimeout "ClusterTimeout"; cancellation: kCancelled. Interrupted, the stack keeps creating:
   /// `resume` continues waiting, `remove` deletes it; every error message says which.
   Result<ClusterInfo> create(const ClusterSpec& spec, const CreateOptions& options = {});
+  /// The same with the template build_template(spec) returned (for a caller that shows it or
+  /// counts its resources first: it is not built twice). A template of another spec is the
+  /// caller's mistake: its parameters are the ones sent.
+  Result<ClusterInfo> create(const ClusterSpec& spec, const StackTemplate& tpl, const CreateOptions& options = {});
   /// Continues after an interrupted create: CREATE_IN_PROGRESS (or rolling back) -> watch it
   /// (the events so far are reported first); complete -> describe; failed or rolled back ->
   /// "ClusterCreateFailed" naming `remove`.

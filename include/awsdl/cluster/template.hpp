@@ -56,6 +56,7 @@ struct AWSDL_EXPORT StackTemplate {
   std::string body;                                             // the template JSON
   std::vector<std::pair<std::string, std::string>> parameters;  // parameter values for CreateStack (the spec's)
   std::vector<std::string> capabilities;                        // e.g. CAPABILITY_IAM
+  std::size_t resource_count = 0;                               // entries of the template's Resources
 
   std::size_t size() const { return body.size(); }
   /// Over kMaxTemplateBodyBytes: must be uploaded to S3 and passed as TemplateURL.

@@ -20,6 +20,12 @@ class ServiceClient;
 
 namespace awsdl::ec2 {
 
+/// Next steps (Error::next_steps) that are EC2 operations; the detail lists instance ids,
+/// separated by spaces.
+namespace next_step {
+inline constexpr const char* kStartInstances = "ec2.start_instances";  // StartInstances
+}  // namespace next_step
+
 struct AWSDL_EXPORT Tag {
   std::string key;
   std::string value;

@@ -79,6 +79,13 @@ class Session;
 
 namespace awsdl::stage {
 
+/// Next steps (Error::next_steps) the stager suggests; the detail is the archive's s3:// URI.
+namespace next_step {
+/// Extract without checking a manifest (UnstageOptions::require_manifest = false), if the
+/// archive is trusted.
+inline constexpr const char* kUnstageUnverified = "stage.unstage_unverified";
+}  // namespace next_step
+
 enum class Compression { kNone, kGzip, kZstd };
 
 /// "none", "gzip", "zstd".

@@ -1,0 +1,83 @@
+// The calls a create (or a resume) would make, described without making them: a dry run
+// prints this plan instead of re-stating the lifecycle's calls.
+#include "cluster/lifecycle_internal.hpp"
+
+namespace awsdl::cluster {
+
+namespace {
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+PlannedCall call(std::string service, std::string operation, Params parameters, CallPhase phase) {
+  return PlannedCall{std::move(service), std::move(operation), std::move(parameters), phase};
+}
+
+const char* on_failure_name(cloudformation::OnFailure f) {
+  switch (f) {
+    case cloudformation::OnFailure::kDoNothing: return "DO_NOTHING";
+    case cloudformation::OnFailure::kRollback: return "ROLLBACK";
+    case cloudformation::OnFailure::kDelete: return "DELETE";
+    case cloudformation::OnFailure::kUnset: break;
+  }
+  return "";
+}
+
+// The calls that watch a create to its end (the stack's status comes from its events) and
+// describe the cluster (finish_create).
+void add_watch_and_describe(std::vector<PlannedCall>& calls, const std::string& stack, const std::string& instance_type) {
+  calls.push_back(call("cloudformation", "DescribeStackEvents", {{"StackName", stack}}, CallPhase::kPoll));
+  calls.push_back(call("autoscaling", "DescribeAutoScalingGroups", {{"AutoScalingGroupNames", "<the worker group>"}},
+                       CallPhase::kPoll));
+  calls.push_back(call("ec2", "DescribeInstances", {{"InstanceIds", "<the worker group's instances>"}}, CallPhase::kPoll));
+  calls.push_back(call("cloudformation", "DescribeStacks", {{"StackName", "<the stack id>"}}, CallPhase::kFinish));
+  calls.push_back(call("autoscaling", "DescribeAutoScalingGroups", {{"AutoScalingGroupNames", "<the stack's groups>"}},
+                       CallPhase::kFinish));
+  calls.push_back(call("ec2", "DescribeInstances", {{"InstanceIds", "<the groups' instances>"}}, CallPhase::kFinish));
+  calls.push_back(call("ec2", "DescribeInstanceTypes",
+                       {{"InstanceTypes.1", instance_type.empty() ? "<the instances' types>" : instance_type}},
+                       CallPhase::kFinish));
+}
+
+}  // namespace
+
+Result<CreatePlan> plan_create(const ClusterSpec& spec, const CreateOptions& options, std::string_view region) {
+  AWSDL_TRY(validate(spec));
+  AWSDL_TRY(check_zone(spec, region));
+  AWSDL_ASSIGN_OR_RETURN(auto tpl, build_template(spec));
+  // The very requests create() would send (internal::lifecycle::create_requests), in words.
+  AWSDL_ASSIGN_OR_RETURN(auto requests, internal::lifecycle::create_requests(spec, tpl, options));
+  CreatePlan plan;
+  plan.template_bytes = tpl.size();
+  plan.resource_count = tpl.resource_count;
+  plan.workers = spec.workers;
+  plan.min_workers = spec.effective_min_workers();
+  const std::string body = "<" + std::to_string(tpl.size()) + " bytes>";
+  const auto& stack = requests.stack;
+  Params p = {{"StackName", stack.stack_name}};
+  if (!requests.bucket.empty()) {
+    plan.calls.push_back(
+        call("s3", "PutObject", {{"Bucket", requests.bucket}, {"Key", requests.key}, {"Body", body}}, CallPhase::kStart));
+    p.push_back({"TemplateURL", "s3://" + requests.bucket + "/" + requests.key});
+  } else {
+    p.push_back({"TemplateBody", body});
+  }
+  for (const auto& param : stack.parameters) p.push_back({"Parameters." + param.key, param.value});
+  for (std::size_t i = 0; i < stack.capabilities.size(); ++i)
+    p.push_back({"Capabilities." + std::to_string(i + 1), stack.capabilities[i]});
+  for (const auto& tag : stack.tags) p.push_back({"Tags." + tag.key, tag.value});
+  if (stack.on_failure != cloudformation::OnFailure::kUnset) p.push_back({"OnFailure", on_failure_name(stack.on_failure)});
+  p.push_back({"ClientRequestToken", "<generated>"});
+  plan.calls.push_back(call("cloudformation", "CreateStack", std::move(p), CallPhase::kStart));
+  add_watch_and_describe(plan.calls, "<the stack id>", spec.instance_type);
+  return plan;
+}
+
+std::vector<PlannedCall> plan_resume(const std::string& name) {
+  std::vector<PlannedCall> calls = {
+      call("cloudformation", "DescribeStacks", {{"StackName", name}}, CallPhase::kStart),
+  };
+  add_watch_and_describe(calls, "<the stack id>", {});
+  return calls;
+}
+
+}  // namespace awsdl::cluster
