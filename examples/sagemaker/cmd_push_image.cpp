@@ -49,6 +49,7 @@ int run(const std::vector<std::string>& argv) {
   if (!parallel) return awsdl_cli::report(parallel.error());
   push.parallel_uploads = static_cast<std::size_t>(*parallel);
   std::string image_uri;
+  awsdl::Config push_config;  // a registry outside AWS: the default transport and retries
   if (auto registry = args.get("registry")) {
     push.registry = *registry;
     push.insecure = args.has("insecure");
@@ -78,6 +79,7 @@ int run(const std::vector<std::string>& argv) {
     push.insecure = auth->plain_http();
     push.credentials = awsdl::registry::RegistryCredentials{auth->username, auth->password};
     image_uri = repo->repository.uri + ":" + push.tag;
+    push_config = *config;  // the same transport and retries as the ECR calls
   }
   std::mutex mu;
   if (!args.has("quiet"))
@@ -94,7 +96,7 @@ int run(const std::vector<std::string>& argv) {
                                  "interrupted again: quitting. " + image_uri +
                                      " was not tagged; blobs already uploaded stay in the registry and the next push "
                                      "reuses them.");
-  auto r = awsdl::registry::push_image(args.positionals()[0], push);
+  auto r = awsdl::registry::push_image(push_config, args.positionals()[0], push);
   if (!r && awsdl_cli::interrupt_signal() != 0) {
     std::fprintf(stderr, "interrupted: %s: %s was not tagged; blobs already uploaded stay in the registry and the "
                          "next push reuses them\n",
