@@ -5,11 +5,11 @@
 #include <cstdlib>
 #include <ctime>
 #include <string>
-#include <thread>
 #include <unistd.h>
 #include <vector>
 
 #include <awsdl/cluster/lifecycle.hpp>
+#include <awsdl/core/retry.hpp>
 #include <awsdl/mpi/hostfile.hpp>
 #include <awsdl/mpi/launch.hpp>
 #include <awsdl/ssh/quote.hpp>
@@ -41,11 +41,6 @@ awsdl_cli::Parser parser() {
          "output to a log there. [training] mpirun_options are added before the program.\n"
          "Ctrl-C stops the job (with --detach, nothing is followed: use awsdl-cluster stop).\n");
   return p;
-}
-
-void sleep_unless_cancelled(const awsdl::CancellationToken& cancel, std::chrono::milliseconds d) {
-  for (auto left = d; left.count() > 0 && !cancel.cancelled(); left -= std::chrono::milliseconds(50))
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 
 int run(const std::vector<std::string>& argv) {
@@ -145,7 +140,6 @@ int run(const std::vector<std::string>& argv) {
   }
 
   auto cancel = install_interrupt_handler();
-  auto started = std::chrono::steady_clock::now();
   std::size_t offset = 0;
   auto drain = [&]() {
     auto r = fan.run_on(access->master, "tail -c +" + std::to_string(offset + 1) + " " + awsdl::ssh::shell_quote(job->log_path));
@@ -158,42 +152,58 @@ int run(const std::vector<std::string>& argv) {
   const std::string probe = "if [ -e " + awsdl::ssh::shell_quote(exit_path) + " ]; then cat " +
                             awsdl::ssh::shell_quote(exit_path) + "; elif kill -0 -- -" + std::to_string(job->pgid) +
                             " 2>/dev/null; then echo running; else echo gone; fi";
-  for (;;) {
+  // The toolkit's poll on the Config's runtime: every 500 ms until the job ends, --timeout
+  // passes or Ctrl-C.
+  awsdl::PollOptions po;
+  po.delay = awsdl::Backoff::polling(std::chrono::milliseconds(500), std::chrono::milliseconds(500), 1.0);
+  if (timeout_s > 0) po.deadline = awsdl::Deadline::after(std::chrono::seconds(timeout_s), *cfg->runtime.clock);
+  po.cancel = cancel;
+  po.what = "following the job";
+  bool timed_out = false, interrupted = false;
+  po.timeout_error = [&](const std::string&) {
+    timed_out = true;
+    return awsdl::Error::make(awsdl::ErrorKind::kTimeout, "RunTimeout", "timeout");
+  };
+  po.cancelled_error = [&] {
+    interrupted = true;
+    return awsdl::Error::make(awsdl::ErrorKind::kCancelled, "Interrupted", "interrupted");
+  };
+  std::string state;
+  auto followed = awsdl::poll_until(cfg->runtime, po, [&](int) -> awsdl::Result<awsdl::PollState> {
     drain();
-    bool timed_out = timeout_s > 0 && std::chrono::steady_clock::now() - started > std::chrono::seconds(timeout_s);
-    if (cancel.cancelled() || timed_out) {
-      std::fprintf(stderr, "%s: stopping the job\n", timed_out ? "timeout" : "interrupted");
-      auto stopped = fan.stop({*job}, std::chrono::seconds(5));
-      if (!stopped[0]) {
-        awsdl_cli::report(stopped[0].error(), "stop");
-        std::fprintf(stderr, "it may still run: awsdl-cluster stop --name %s\n", target->spec.name.c_str());
-        return awsdl_cli::kExitFailed;
-      }
-      (void)forget_jobs(*target, {job->id});
+    auto s = fan.run_on(access->master, probe);
+    if (!s) return std::move(s).error();
+    state = s->out.substr(0, s->out.find('\n'));
+    return state == "running" ? awsdl::PollState::pending(state) : awsdl::PollState::done(state);
+  });
+  if (timed_out || interrupted) {
+    drain();
+    std::fprintf(stderr, "%s: stopping the job\n", timed_out ? "timeout" : "interrupted");
+    auto stopped = fan.stop({*job}, std::chrono::seconds(5));
+    if (!stopped[0]) {
+      awsdl_cli::report(stopped[0].error(), "stop");
+      std::fprintf(stderr, "it may still run: awsdl-cluster stop --name %s\n", target->spec.name.c_str());
       return awsdl_cli::kExitFailed;
     }
-    auto s = fan.run_on(access->master, probe);
-    if (!s) return awsdl_cli::report(s.error(), "following the job");
-    std::string state = s->out.substr(0, s->out.find('\n'));
-    if (state != "running") {
-      drain();
-      (void)forget_jobs(*target, {job->id});
-      if (state == "gone") {
-        std::fprintf(stderr, "the job ended without an exit status (stopped from elsewhere?)\n");
-        return awsdl_cli::kExitFailed;
-      }
-      char* end = nullptr;
-      const long status = std::strtol(state.c_str(), &end, 10);
-      if (state.empty() || *end != '\0' || status < 0 || status > 255) {
-        std::fprintf(stderr, "the job ended, but its exit status cannot be read ('%s' in %s)\n", state.c_str(),
-                     exit_path.c_str());
-        return awsdl_cli::kExitFailed;
-      }
-      std::fprintf(stderr, "mpirun exited with status %ld\n", status);
-      return status == 0 ? awsdl_cli::kExitOk : awsdl_cli::kExitFailed;
-    }
-    sleep_unless_cancelled(cancel, std::chrono::milliseconds(500));
+    (void)forget_jobs(*target, {job->id});
+    return awsdl_cli::kExitFailed;
   }
+  if (!followed) return awsdl_cli::report(followed.error(), "following the job");
+  drain();
+  (void)forget_jobs(*target, {job->id});
+  if (state == "gone") {
+    std::fprintf(stderr, "the job ended without an exit status (stopped from elsewhere?)\n");
+    return awsdl_cli::kExitFailed;
+  }
+  char* end = nullptr;
+  const long status = std::strtol(state.c_str(), &end, 10);
+  if (state.empty() || *end != '\0' || status < 0 || status > 255) {
+    std::fprintf(stderr, "the job ended, but its exit status cannot be read ('%s' in %s)\n", state.c_str(),
+                 exit_path.c_str());
+    return awsdl_cli::kExitFailed;
+  }
+  std::fprintf(stderr, "mpirun exited with status %ld\n", status);
+  return status == 0 ? awsdl_cli::kExitOk : awsdl_cli::kExitFailed;
 }
 
 const awsdl_cli::RegisterCommand kRegister({"run", "run a program across the cluster with mpirun", run});

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include <awsdl/core/retry.hpp>
 #include <awsdl/ssh/quote.hpp>
 
 namespace awsdl_vm {
@@ -57,32 +58,29 @@ std::string watch_state(const Watch& w) {
 
 std::string follow_runs(const Context& ctx, awsdl::ssh::FanOut& fan, std::vector<Watch>& watch,
                         std::vector<std::unique_ptr<HostLines>>& lines) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(ctx.vm.run_timeout);
+  // The toolkit's poll on the Config's runtime: the poll interval, growing 1.5x up to 5x it
+  // (at most 10 s), until every run has ended, the [run] timeout passes or Ctrl-C.
+  awsdl::PollOptions po;
   const awsdl::Millis max_delay = std::max(ctx.poll, std::min<awsdl::Millis>(awsdl::Millis(10000), ctx.poll * 5));
-  awsdl::Millis delay = ctx.poll;
-  std::string stopped_why;
-  for (;;) {
+  po.delay = awsdl::Backoff::polling(ctx.poll, max_delay);
+  po.deadline = awsdl::Deadline::after(std::chrono::seconds(ctx.vm.run_timeout), *ctx.aws.runtime.clock);
+  po.cancel = interrupt_token();
+  po.what = "following the runs";
+  auto followed = awsdl::poll_until(ctx.aws.runtime, po, [&](int) -> awsdl::Result<awsdl::PollState> {
     fan.for_each([&](awsdl::ssh::Session& s, std::size_t i) -> awsdl::Status {
       if (!watch[i].done) poll_host(s, watch[i], *lines[i]);
       return {};
     });
     std::size_t left = 0;
     for (const auto& w : watch) left += w.done ? 0 : 1;
-    if (left == 0) break;
-    if (interrupt_token().cancelled()) {
-      stopped_why = "interrupted";
-      break;
-    }
-    if (std::chrono::steady_clock::now() + delay > deadline) {
-      stopped_why = "still running after " + std::to_string(ctx.vm.run_timeout) + " s ([run] timeout)";
-      break;
-    }
-    if (!ctx.aws.runtime.sleeper->sleep_for(delay, interrupt_token())) {
-      stopped_why = "interrupted";
-      break;
-    }
-    delay = std::min(max_delay, awsdl::Millis(delay.count() * 3 / 2));
-  }
+    if (left == 0) return awsdl::PollState::done();
+    return awsdl::PollState::pending(std::to_string(left) + " running");
+  });
+  std::string stopped_why;
+  if (!followed)
+    stopped_why = followed.error().kind == awsdl::ErrorKind::kCancelled
+                      ? "interrupted"
+                      : "still running after " + std::to_string(ctx.vm.run_timeout) + " s ([run] timeout)";
   for (auto& l : lines) l->flush();
   return stopped_why;
 }

@@ -1,6 +1,7 @@
 #include "vm_context.hpp"
 
 #include "interrupt.hpp"
+#include <awsdl/core/retry.hpp>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -183,9 +184,29 @@ awsdl::Status wait_for_ssh(const Context& ctx, awsdl::ssh::FanOut& fan, const st
     for (std::size_t i = 1; i <= dir.size(); ++i)
       if (i == dir.size() || dir[i] == '/') ::mkdir(dir.substr(0, i).c_str(), 0700);
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(ctx.vm.boot_timeout);
-  awsdl::Millis delay(1000);
-  for (int attempt = 1;; ++attempt) {
+  // The toolkit's poll on the Config's runtime: 1 s, doubling up to 10 s, until every host
+  // answers, one refuses in a way booting does not explain, or the boot timeout passes.
+  std::string list;  // the hosts still waited for, as of the last poll
+  awsdl::PollOptions po;
+  po.delay = awsdl::Backoff::polling(awsdl::Millis(1000), awsdl::Millis(10000), 2.0);
+  po.deadline = awsdl::Deadline::after(std::chrono::seconds(ctx.vm.boot_timeout), *ctx.aws.runtime.clock);
+  po.cancel = interrupt_token();
+  po.what = "waiting for SSH";
+  po.on_progress = [&](const awsdl::WaitProgress& p) {
+    if (p.next_delay.count() > 0)
+      progress("waiting for SSH on " + list + " (" + p.state + "), attempt " + std::to_string(p.attempt));
+  };
+  po.timeout_error = [&](const std::string& last_reason) {
+    return awsdl::Error::make(awsdl::ErrorKind::kTimeout, "SshNotReady",
+                              "no SSH on " + list + " within the boot timeout (" +
+                                  std::to_string(ctx.vm.boot_timeout) + " s; " + last_reason +
+                                  "); check that the security group lets SSH in from here, and [ssh] address");
+  };
+  po.cancelled_error = [&] {
+    return awsdl::Error::make(awsdl::ErrorKind::kCancelled, "Interrupted",
+                              "interrupted while waiting for SSH" + (list.empty() ? std::string() : " on " + list));
+  };
+  return awsdl::poll_until(ctx.aws.runtime, po, [&](int) -> awsdl::Result<awsdl::PollState> {
     auto result = fan.connect();
     std::vector<std::string> waiting;
     std::string last_reason;
@@ -202,23 +223,11 @@ awsdl::Status wait_for_ssh(const Context& ctx, awsdl::ssh::FanOut& fan, const st
       waiting.push_back(who);
       last_reason = h.error->code.empty() ? h.error->message : h.error->code;
     }
-    if (waiting.empty()) return {};
-    std::string list;
+    if (waiting.empty()) return awsdl::PollState::done();
+    list.clear();
     for (const auto& w : waiting) list += (list.empty() ? "" : ", ") + w;
-    if (interrupt_token().cancelled())
-      return awsdl::Error::make(awsdl::ErrorKind::kCancelled, "Interrupted",
-                                "interrupted while waiting for SSH on " + list);
-    if (std::chrono::steady_clock::now() + delay > deadline)
-      return awsdl::Error::make(awsdl::ErrorKind::kTimeout, "SshNotReady",
-                                "no SSH on " + list + " within the boot timeout (" +
-                                    std::to_string(ctx.vm.boot_timeout) + " s; " + last_reason +
-                                    "); check that the security group lets SSH in from here, and [ssh] address");
-    progress("waiting for SSH on " + list + " (" + last_reason + "), attempt " + std::to_string(attempt));
-    if (!ctx.aws.runtime.sleeper->sleep_for(delay, interrupt_token()))
-      return awsdl::Error::make(awsdl::ErrorKind::kCancelled, "Interrupted",
-                                "interrupted while waiting for SSH on " + list);
-    delay = std::min<awsdl::Millis>(delay * 2, awsdl::Millis(10000));
-  }
+    return awsdl::PollState::pending(last_reason);
+  });
 }
 
 awsdl::Result<Fleet> reach_fleet(const Context& ctx) {

@@ -10,14 +10,11 @@
 #include "awsdl/core/log.hpp"
 #include "awsdl/core/options.hpp"
 #include "awsdl/core/result.hpp"
+#include "awsdl/core/retry.hpp"
 #include "awsdl/core/runtime.hpp"
 #include "awsdl/http/transport.hpp"
 
 namespace awsdl {
-
-namespace internal {
-class RetryQuota;
-}
 
 struct AWSDL_EXPORT Config {
   std::string region;
@@ -45,7 +42,10 @@ struct AWSDL_EXPORT Config {
   /// the profile's `ca_bundle`; empty = the system's CAs. For information: the transport is
   /// made by from_environment (a transport given in Overrides is used as it is).
   std::string ca_bundle;
-  std::shared_ptr<internal::RetryQuota> retry_quota;  // shared by copies; made on first use
+  /// The standard retry mode's tokens, shared by this Config, its copies and every client
+  /// made from any of them (sized by the first client, from retry.quota_capacity). Set a new
+  /// one to give a group of clients a quota of their own.
+  std::shared_ptr<RetryQuota> retry_quota = std::make_shared<RetryQuota>();
 
   /// What a caller can set before the environment is consulted (flags win over environment).
   struct Overrides {

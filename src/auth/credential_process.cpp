@@ -11,12 +11,12 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "auth/provider_support.hpp"
 #include "awsdl/core/log.hpp"
+#include "awsdl/core/retry.hpp"
 #include "internal/json.hpp"
 
 extern char** environ;
@@ -43,21 +43,26 @@ Error spawn_error(const std::string& what, int err) {
                      fmt::format("could not start credential_process: {} ({})", what, std::strerror(err)));
 }
 
-// Reaps the child; when it outlives the deadline, kills its process group first.
-int reap(pid_t pid, std::chrono::steady_clock::time_point deadline, bool& timed_out) {
+// Reaps the child; when it outlives the deadline, kills its process group first. A child
+// process runs on real time: the toolkit's poll on the system runtime, every 2 ms.
+int reap(pid_t pid, const Deadline& deadline, bool& timed_out) {
   int status = 0;
-  for (;;) {
+  PollOptions po;
+  po.delay = Backoff::polling(Millis(2), Millis(2), 1.0);
+  po.deadline = deadline;
+  po.what = "credential_process";
+  Status reaped = poll_until(Runtime::system(), po, [&](int) -> Result<PollState> {
     pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (r < 0 && errno != EINTR) return -1;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      timed_out = true;
-      ::kill(-pid, SIGKILL);
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      break;
+    if (r == pid) return PollState::done();
+    if (r < 0 && errno != EINTR) return Error::make(ErrorKind::kInternal, "WaitFailed", std::strerror(errno));
+    return PollState::pending();
+  });
+  if (!reaped) {
+    if (reaped.error().kind != ErrorKind::kTimeout) return -1;
+    timed_out = true;
+    ::kill(-pid, SIGKILL);
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -189,7 +194,8 @@ Result<ProcessOutput> run_shell_command(const std::string& command, Millis timeo
   out_r.reset();
   err_r.reset();
   bool reap_timed_out = false;
-  result.exit_code = reap(pid, timed_out || too_large ? std::chrono::steady_clock::now() : deadline, reap_timed_out);
+  const Deadline reap_by{timed_out || too_large ? std::chrono::steady_clock::now() : deadline};
+  result.exit_code = reap(pid, reap_by, reap_timed_out);
   if (timed_out || reap_timed_out)
     return Error::make(ErrorKind::kTimeout, "CredentialProcessTimeout",
                        fmt::format("credential_process did not finish within {} ms and was killed", timeout.count()));

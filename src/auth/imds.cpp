@@ -12,6 +12,7 @@
 #include "auth/provider_support.hpp"
 #include "awsdl/auth/credentials.hpp"
 #include "awsdl/core/log.hpp"
+#include "awsdl/core/retry.hpp"
 #include "internal/endpoint.hpp"
 #include "internal/json.hpp"
 
@@ -33,8 +34,8 @@ Error imds_error(ErrorKind kind, std::string code, std::string message, int stat
 
 class ImdsClient {
  public:
-  ImdsClient(ImdsOptions options, std::shared_ptr<http::Transport> transport)
-      : options_(std::move(options)), transport_(std::move(transport)) {}
+  ImdsClient(ImdsOptions options, std::shared_ptr<http::Transport> transport, Runtime runtime = {})
+      : options_(std::move(options)), transport_(std::move(transport)), runtime_(std::move(runtime)) {}
 
   /// kNotFound when IMDS is disabled or the endpoint is not there.
   Status open() {
@@ -113,24 +114,27 @@ class ImdsClient {
     return req;
   }
 
-  // Network failures and 5xx are tried again up to `attempts` times; off EC2 a timeout or
-  // refused connection means "not here", hence kNotFound.
+  // Network failures and 5xx are tried again up to `attempts` times, at once (the toolkit's
+  // retry: each request is short); off EC2 a timeout or refused connection means "not
+  // here", hence kNotFound.
   Result<http::Response> send(const http::Request& req) {
     http::SendOptions opts;
     opts.attempt_timeout = options_.timeout;
-    int attempts = std::max(1, options_.attempts);
-    Error last;
-    for (int i = 0; i < attempts; ++i) {
+    RetryPolicy policy;
+    policy.max_attempts = std::max(1, options_.attempts);
+    policy.backoff = Backoff{Millis(0), 1.0, Millis(0), false};
+    policy.retryable = [](const Error&) { return true; };
+    policy.what = "IMDS at " + endpoint_;
+    auto sent = retry(runtime_, policy, [&](int) -> Result<http::Response> {
       auto r = transport_->send(req, opts);
-      if (r.ok() && r->status < 500) return r;
-      if (r.ok()) {
-        last = imds_error(ErrorKind::kCredentials, "ImdsError",
-                          fmt::format("IMDS at {} answered HTTP {}", endpoint_, r->status), r->status);
-        last.retryable = true;
-      } else {
-        last = std::move(r).error();
-      }
-    }
+      if (!r.ok() || r->status < 500) return r;
+      Error e = imds_error(ErrorKind::kCredentials, "ImdsError",
+                           fmt::format("IMDS at {} answered HTTP {}", endpoint_, r->status), r->status);
+      e.retryable = true;
+      return e;
+    });
+    if (sent) return sent;
+    Error last = std::move(sent).error();
     if (last.kind == ErrorKind::kNetwork || last.kind == ErrorKind::kTimeout) {
       return imds_error(ErrorKind::kNotFound, "ImdsUnavailable",
                         fmt::format("IMDS at {} did not answer ({}{}): not running on EC2?", endpoint_,
@@ -144,6 +148,7 @@ class ImdsClient {
 
   ImdsOptions options_;
   std::shared_ptr<http::Transport> transport_;
+  Runtime runtime_;
   std::string endpoint_, scheme_, host_, base_path_, token_;
 };
 
@@ -190,7 +195,7 @@ class ImdsProvider final : public CredentialsProvider {
   }
 
   Result<Credentials> get() override {
-    ImdsClient imds(options_, transport_);
+    ImdsClient imds(options_, transport_, runtime_);
     AWSDL_TRY(imds.open());
     AWSDL_TRY(imds.fetch_token());
     const std::string base = "/latest/meta-data/iam/security-credentials/";

@@ -112,7 +112,8 @@ Status AutoScalingClient::set_desired_capacity(const std::string& name, int desi
   internal::QueryRequest q{"SetDesiredCapacity", kVersion};
   q.add("AutoScalingGroupName", name).add("DesiredCapacity", desired);
   if (honor_cooldown) q.add("HonorCooldown", true);
-  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  // Sets an absolute value: twice is once.
+  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options, internal::Idempotency::kIdempotent));
   AWSDL_TRY(internal::xml_answer_root(doc, q.action()));  // no result element; an error document is still an error
   return {};
 }
@@ -131,7 +132,8 @@ Status AutoScalingClient::update_group(const UpdateGroupRequest& r, const CallOp
       .add_optional("HealthCheckGracePeriod", r.health_check_grace_period)
       .add_optional("PlacementGroup", r.placement_group)
       .add_optional("VPCZoneIdentifier", r.vpc_zone_identifier);
-  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  // Sets absolute values: twice is once.
+  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options, internal::Idempotency::kIdempotent));
   AWSDL_TRY(internal::xml_answer_root(doc, q.action()));  // no result element; an error document is still an error
   return {};
 }
@@ -184,7 +186,8 @@ Status process_call(const internal::ServiceClient& client, const char* action, c
   internal::QueryRequest q{action, kVersion};
   q.add("AutoScalingGroupName", group);
   if (!processes.empty()) q.add_list("ScalingProcesses", processes);
-  AWSDL_ASSIGN_OR_RETURN(auto doc, client.call_query(q, options));
+  // Suspended (or resumed) twice is suspended (resumed) once.
+  AWSDL_ASSIGN_OR_RETURN(auto doc, client.call_query(q, options, internal::Idempotency::kIdempotent));
   AWSDL_TRY(internal::xml_answer_root(doc, action));  // no result element; an error document is still an error
   return {};
 }

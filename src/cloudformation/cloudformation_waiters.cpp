@@ -9,8 +9,8 @@
 
 namespace awsdl::cloudformation {
 
-using internal::PollOutcome;
-using internal::WaitVerdict;
+using internal::PollState;
+using internal::PollVerdict;
 
 namespace {
 
@@ -27,23 +27,23 @@ Result<Stack> wait_stack(const CloudFormationClient& cfn, const internal::Servic
   Stack last;
   bool gone = false;
   auto status = internal::run_waiter(
-      {a.name, Millis(30000), 120}, options, client.config().runtime, [&](const CallOptions& call) -> Result<PollOutcome> {
+      {a.name, Millis(30000), 120}, options, client.config().runtime, [&](const CallOptions& call) -> Result<PollState> {
         auto stacks = cfn.describe_stacks(stack_name, call);
         if (!stacks) {
           if (stacks.error().code == "ValidationError") {
             gone = true;
-            return PollOutcome{a.missing_is_success ? WaitVerdict::kSuccess : WaitVerdict::kFailure,
+            return PollState{a.missing_is_success ? PollVerdict::kDone : PollVerdict::kFailed,
                                "stack does not exist: " + stacks.error().message};
           }
           return std::move(stacks).error();
         }
-        if (stacks->empty()) return PollOutcome{WaitVerdict::kRetry, "no stack in the answer"};
+        if (stacks->empty()) return PollState{PollVerdict::kPending, "no stack in the answer"};
         last = stacks->front();
         std::string state = last.status + (last.status_reason.empty() ? "" : " (" + last.status_reason + ")");
-        if (last.status == a.success) return PollOutcome{WaitVerdict::kSuccess, state};
+        if (last.status == a.success) return PollState{PollVerdict::kDone, state};
         if (std::find(a.failure.begin(), a.failure.end(), last.status) != a.failure.end())
-          return PollOutcome{WaitVerdict::kFailure, state};
-        return PollOutcome{WaitVerdict::kRetry, state};
+          return PollState{PollVerdict::kFailed, state};
+        return PollState{PollVerdict::kPending, state};
       });
   if (status) return last;
   Error e = std::move(status).error();

@@ -1,57 +1,45 @@
-// EFS DeleteFileSystem (rest-json, DELETE /2015-02-01/file-systems/{id}), the one EFS call the
-// lifecycle makes: after the stack is gone, when the caller asked for the file system to go too.
-// Its mount target went with the stack, but EFS may still count it for a little while
-// (FileSystemInUse): that is waited out within the deadline.
-#include <algorithm>
-
+// Deleting the EFS file system a cluster made, after its stack is gone, when the caller asked
+// for it to go too. Its mount target went with the stack, but EFS may still count it for a
+// little while (FileSystemInUse): that is retried, with a growing delay, within the deadline.
+#include "awsdl/core/retry.hpp"
 #include "cluster/lifecycle_internal.hpp"
-#include "internal/rest_xml.hpp"
-#include "internal/service_client.hpp"
 
 namespace awsdl::internal::lifecycle {
 
 namespace {
-ServiceInfo efs_service() {
-  ServiceInfo s;
-  s.endpoint_prefix = "elasticfilesystem";
-  s.signing_name = "elasticfilesystem";
-  s.env_name = "EFS";
-  s.api_version = "2015-02-01";
-  s.protocol = Protocol::kRestJson;
-  return s;
-}
 constexpr int kMaxInUseTries = 30;
 }  // namespace
 
-Status delete_file_system(const Config& config, const std::string& id, const Deadline& deadline,
+Status delete_file_system(const Clients& c, const std::string& id, const Deadline& deadline,
                           const CancellationToken& cancel) {
-  if (id.rfind("fs-", 0) != 0)
+  if (!efs::valid_file_system_id(id))
     return Error::invalid_argument("InvalidFileSystemId", "'" + id + "' is not an EFS file system id");
-  ServiceClient client(config, efs_service());
-  Millis delay(2000);
-  for (int attempt = 1;; ++attempt) {
-    OperationRequest op;
-    op.operation = "DeleteFileSystem";
-    op.http.method = "DELETE";
-    op.http.path = "/2015-02-01/file-systems/" + encode_label(id, false);
-    op.options.deadline = deadline;
-    op.options.cancel = cancel;
-    auto r = client.send(std::move(op));
-    if (r) return {};
-    Error e = std::move(r).error();
-    if (e.code == "FileSystemNotFound") return {};  // already gone: what was asked
-    if (e.code != "FileSystemInUse" || attempt >= kMaxInUseTries) {
-      e.message = "deleting file system " + id + ": " + e.message;
-      return e;
-    }
-    Millis wait = delay;
-    if (deadline.at) wait = std::min(wait, deadline.remaining(*config.runtime.clock, Millis(0)));
-    if (deadline.expired(*config.runtime.clock))
-      return Error::make(ErrorKind::kTimeout, "ClusterTimeout", "file system " + id + " is still in use at the deadline");
-    if (!config.runtime.sleeper->sleep_for(wait, cancel))
-      return Error::make(ErrorKind::kCancelled, "Cancelled", "deleting file system " + id + " was cancelled");
-    delay = std::min(delay * 2, Millis(15000));
-  }
+  RetryPolicy policy;
+  policy.max_attempts = kMaxInUseTries;
+  policy.backoff = Backoff{Millis(2000), 2.0, Millis(15000), false};
+  policy.retryable = [](const Error& e) { return e.code == "FileSystemInUse"; };
+  policy.deadline = deadline;
+  policy.cancel = cancel;
+  policy.what = "deleting file system " + id;
+  CallOptions call;
+  call.deadline = deadline;
+  call.cancel = cancel;
+  int made = 0;
+  Status deleted = retry(c.config.runtime, policy, [&](int attempt) -> Status {
+    made = attempt;
+    auto r = c.efs.delete_file_system(id, call);
+    if (!r && r.error().code == "FileSystemNotFound") return {};  // already gone: what was asked
+    return r;
+  });
+  if (deleted) return {};
+  Error e = std::move(deleted).error();
+  if (e.kind == ErrorKind::kCancelled)
+    return Error::make(ErrorKind::kCancelled, "Cancelled", "deleting file system " + id + " was cancelled");
+  // Still in use with tries left: the deadline stopped it.
+  if (e.code == "FileSystemInUse" && made < kMaxInUseTries)
+    return Error::make(ErrorKind::kTimeout, "ClusterTimeout", "file system " + id + " is still in use at the deadline");
+  e.message = "deleting file system " + id + ": " + e.message;
+  return e;
 }
 
 }  // namespace awsdl::internal::lifecycle

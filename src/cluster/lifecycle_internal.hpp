@@ -14,7 +14,9 @@
 #include "awsdl/cluster/lifecycle.hpp"
 #include "awsdl/cluster/template.hpp"
 #include "awsdl/config.hpp"
+#include "awsdl/core/retry.hpp"
 #include "awsdl/ec2/ec2.hpp"
+#include "awsdl/efs/efs.hpp"
 #include "awsdl/s3/client.hpp"
 
 namespace awsdl::internal::lifecycle {
@@ -30,6 +32,7 @@ struct Clients {
   autoscaling::AutoScalingClient asg;
   ec2::Ec2Client ec2;
   s3::S3Client s3;
+  efs::EfsClient efs;
 };
 
 /// Turns DescribeStackEvents pages (newest first) into each new event once, oldest first.
@@ -138,11 +141,10 @@ Result<WatchOutcome> watch_stack(const Clients& c, WatchSpec& spec, EventFeed& f
 /// kService "WorkerShortfall" with the group's latest failed launch reason.
 Status settle_workers(const Clients& c, WatchSpec& spec, const std::string& how_to_continue);
 
-/// The next poll delay: 1.5x, at most 4x the first.
-Millis next_delay(Millis current, Millis first);
-
-/// Sleeps `d` bounded by the deadline; false when cancelled.
-bool pause(const Clients& c, const WatchSpec& spec, Millis d);
+/// How a watch polls: 1.5x the poll interval per poll, at most 4x, within its deadline;
+/// cancellation and the deadline end it with `cancelled` / `timed_out` errors.
+PollOptions watch_poll_options(const WatchSpec& spec, std::function<Error()> cancelled,
+                               std::function<Error(const std::string& last_state)> timed_out);
 
 /// `e` with next steps for cluster `name` (cluster::next_step actions), after those it has.
 Error suggest(Error e, std::initializer_list<const char*> actions, const std::string& cluster);
@@ -192,9 +194,9 @@ Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluste
 std::string template_key(const std::string& prefix, const std::string& cluster, const std::string& body);
 Result<std::string> template_url(const Config& config, const std::string& bucket, const std::string& key);
 
-/// EFS DeleteFileSystem (rest-json) after its stack is gone; FileSystemInUse (mount targets
-/// still being deleted) is waited out within the deadline.
-Status delete_file_system(const Config& config, const std::string& file_system_id, const Deadline& deadline,
+/// EFS DeleteFileSystem after its stack is gone; FileSystemInUse (mount targets still being
+/// deleted) is waited out within the deadline; one already gone is what was asked.
+Status delete_file_system(const Clients& c, const std::string& file_system_id, const Deadline& deadline,
                           const CancellationToken& cancel);
 
 }  // namespace awsdl::internal::lifecycle

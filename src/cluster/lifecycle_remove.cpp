@@ -15,21 +15,21 @@ using namespace internal::lifecycle;
 // Polls DescribeStacks until the stack's status is no longer *_IN_PROGRESS.
 Status wait_until_settled(const Clients& c, const WatchSpec& w) {
   CallOptions call = call_options(w);
-  Millis delay = std::max(Millis(1), w.poll);
-  for (int poll = 0; poll < 100000; ++poll) {
+  auto poll = watch_poll_options(
+      w, [&] { return Error::make(ErrorKind::kCancelled, "Cancelled", "deleting cluster " + w.cluster + " was cancelled"); },
+      [&](const std::string& s) {
+        return Error::make(ErrorKind::kTimeout, "ClusterTimeout",
+                           "cluster " + w.cluster + " is still " + s +
+                               " at the deadline; remove it again (Clusters::remove) once it ends")
+            .with_next_step(next_step::kRemove, w.cluster);
+      });
+  poll.max_polls = 100000;
+  return poll_until(c.config.runtime, poll, [&](int) -> Result<PollState> {
     AWSDL_ASSIGN_OR_RETURN(auto stack, c.cfn.describe_stack(w.stack, call));
     const std::string& s = stack.status;
-    if (s.size() < 12 || s.compare(s.size() - 12, 12, "_IN_PROGRESS") != 0) return {};
-    if (w.deadline.expired(*c.config.runtime.clock))
-      return Error::make(ErrorKind::kTimeout, "ClusterTimeout",
-                         "cluster " + w.cluster + " is still " + s +
-                             " at the deadline; remove it again (Clusters::remove) once it ends")
-          .with_next_step(next_step::kRemove, w.cluster);
-    if (!pause(c, w, delay))
-      return Error::make(ErrorKind::kCancelled, "Cancelled", "deleting cluster " + w.cluster + " was cancelled");
-    delay = next_delay(delay, std::max(Millis(1), w.poll));
-  }
-  return Error::make(ErrorKind::kTimeout, "ClusterTimeout", "cluster " + w.cluster + " never left its operation");
+    if (s.size() < 12 || s.compare(s.size() - 12, 12, "_IN_PROGRESS") != 0) return PollState::done(s);
+    return PollState::pending(s);
+  });
 }
 
 bool reused_file_system(const cloudformation::Stack& s) {
@@ -89,7 +89,7 @@ Status Clusters::remove(const std::string& name, const DeleteOptions& options) {
     options.on_event(summary_event(c.config, "file system " + efs + " retained"));
   }
   if (options.delete_file_system && !reused && !efs.empty()) {
-    AWSDL_TRY(delete_file_system(c.config, efs, w.deadline, w.cancel));
+    AWSDL_TRY(delete_file_system(c, efs, w.deadline, w.cancel));
     if (options.on_event) options.on_event(summary_event(c.config, "file system " + efs + " deleted"));
   }
   return {};

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "cluster/lifecycle_internal.hpp"
+#include "awsdl/core/retry.hpp"
 #include "internal/retry_loop.hpp"
 
 namespace awsdl::internal::lifecycle {
@@ -123,25 +124,27 @@ bool transient(const Error& e) {
   return kind != RetryKind::kNone;
 }
 
-Millis next_delay(Millis current, Millis first) {
-  Millis grown(current.count() + current.count() / 2);
-  return std::min(grown, first * 4);
-}
-
-bool pause(const Clients& c, const WatchSpec& spec, Millis d) {
-  if (spec.deadline.at) d = std::min(d, spec.deadline.remaining(*c.config.runtime.clock, Millis(0)));
-  if (d <= Millis(0)) return !spec.cancel.cancelled();
-  return c.config.runtime.sleeper->sleep_for(d, spec.cancel);
+PollOptions watch_poll_options(const WatchSpec& spec, std::function<Error()> cancelled,
+                               std::function<Error(const std::string& last_state)> timed_out) {
+  PollOptions p;
+  p.delay = Backoff::polling(std::max(Millis(1), spec.poll));
+  p.deadline = spec.deadline;
+  p.cancel = spec.cancel;
+  p.what = "watching cluster " + spec.cluster;
+  p.cancelled_error = std::move(cancelled);
+  p.timeout_error = std::move(timed_out);
+  return p;
 }
 
 Result<WatchOutcome> watch_stack(const Clients& c, WatchSpec& spec, EventFeed& feed, const std::string& how) {
   auto& clock = *c.config.runtime.clock;
-  Millis delay = std::max(Millis(1), spec.poll);
   std::string status;
   int failures = 0;
   WorkerWatch workers;
-  for (long poll = 0; poll < 1000000; ++poll) {
-    if (spec.cancel.cancelled()) return cancelled(spec, how);
+  std::optional<WatchOutcome> outcome;
+  auto poll = watch_poll_options(
+      spec, [&] { return cancelled(spec, how); }, [&](const std::string&) { return timed_out(spec, status, how); });
+  AWSDL_TRY(poll_until(c.config.runtime, poll, [&](int) -> Result<PollState> {
     auto fresh = poll_events(c, spec, feed);
     if (!fresh) {
       Error e = std::move(fresh).error();
@@ -149,83 +152,78 @@ Result<WatchOutcome> watch_stack(const Clients& c, WatchSpec& spec, EventFeed& f
       if (e.code == "DeadlineExceeded" || spec.deadline.expired(clock)) return timed_out(spec, status, how);
       if (!transient(e) || ++failures > kMaxPollFailures) return e;
       emit(spec, summary_event(c.config, "polling the stack failed (" + e.code + "), trying again"));
-    } else {
-      failures = 0;
-      for (const auto& e : *fresh) {
-        emit(spec, to_cluster_event(e));
-        if (e.logical_id == cluster::names::kWorkerGroup && !e.physical_id.empty() && spec.worker_group.empty())
-          spec.worker_group = e.physical_id;
-      }
-      if (auto s = stack_status_from(*fresh, spec.stack, spec.stack_name); !s.empty()) status = s;
-      if (!status.empty() && !in_progress(status)) return WatchOutcome{status, spec.worker_group};
-      if (!spec.worker_group.empty() && spec.wanted > 0) {
-        // Summary lines are a courtesy: a failed look at the group does not stop the watch.
-        if (auto w = poll_workers(c, spec, workers); !w && w.error().kind == ErrorKind::kCancelled)
-          return cancelled(spec, how);
-      }
+      return PollState::pending(status);
     }
-    if (spec.deadline.expired(clock)) return timed_out(spec, status, how);
-    if (!pause(c, spec, delay)) return cancelled(spec, how);
-    if (spec.deadline.expired(clock)) return timed_out(spec, status, how);
-    delay = next_delay(delay, std::max(Millis(1), spec.poll));
-  }
-  return timed_out(spec, status, how);
+    failures = 0;
+    for (const auto& e : *fresh) {
+      emit(spec, to_cluster_event(e));
+      if (e.logical_id == cluster::names::kWorkerGroup && !e.physical_id.empty() && spec.worker_group.empty())
+        spec.worker_group = e.physical_id;
+    }
+    if (auto s = stack_status_from(*fresh, spec.stack, spec.stack_name); !s.empty()) status = s;
+    if (!status.empty() && !in_progress(status)) {
+      outcome = WatchOutcome{status, spec.worker_group};
+      return PollState::done(status);
+    }
+    if (!spec.worker_group.empty() && spec.wanted > 0) {
+      // Summary lines are a courtesy: a failed look at the group does not stop the watch.
+      if (auto w = poll_workers(c, spec, workers); !w && w.error().kind == ErrorKind::kCancelled)
+        return cancelled(spec, how);
+    }
+    return PollState::pending(status);
+  }));
+  return std::move(*outcome);
 }
 
 Status settle_workers(const Clients& c, WatchSpec& spec, const std::string& how) {
   if (spec.worker_group.empty() || spec.wanted <= 0) return {};
   auto& clock = *c.config.runtime.clock;
-  Millis delay = std::max(Millis(1), spec.poll);
   WorkerWatch workers;
   WorkerCounts last;
   int stable = 0;
   int failures = 0;
-  for (long poll = 0; poll < 1000000; ++poll) {
-    if (spec.cancel.cancelled()) return cancelled(spec, how);
+  auto poll = watch_poll_options(
+      spec, [&] { return cancelled(spec, how); }, [&](const std::string&) { return timed_out(spec, "complete", how); });
+  return poll_until(c.config.runtime, poll, [&](int) -> Result<PollState> {
     auto counts = poll_workers(c, spec, workers);
     if (!counts) {
       Error e = std::move(counts).error();
       if (e.kind == ErrorKind::kCancelled) return cancelled(spec, how);
       if (e.code == "DeadlineExceeded" || spec.deadline.expired(clock)) return timed_out(spec, "complete", how);
       if (!transient(e) || ++failures > kMaxPollFailures) return e;
-    } else {
-      failures = 0;
-      auto verdict = worker_verdict(*counts);
-      if (verdict == WorkerVerdict::kReady) {
-        if (counts->in_service < counts->wanted) emit(spec, accepting(c, *counts));
-        return {};
-      }
-      bool same = counts->in_service == last.in_service && counts->desired == last.desired;
-      stable = verdict != WorkerVerdict::kWait && same ? stable + 1 : 0;
-      last = *counts;
-      if (stable >= kSettlePolls) {
-        if (verdict == WorkerVerdict::kShortfall) {
-          emit(spec, accepting(c, *counts));
-          return {};
-        }
-        // Stopped workers are the reason when there are any; a failed launch is otherwise.
-        std::string why;
-        if (counts->stopped == 0)
-          if (auto acts = c.asg.describe_scaling_activities(spec.worker_group, 20, call_for(spec)); acts.ok())
-            for (const auto& a : *acts)
-              if (a.status_code == "Failed" || a.status_code == "Cancelled") {
-                why = a.status_message.empty() ? a.description : a.status_message;
-                break;
-              }
-        Error e = Error::make(ErrorKind::kService, "WorkerShortfall",
-                              "cluster " + spec.cluster + ": only " + std::to_string(counts->in_service) + " of " +
-                                  std::to_string(counts->wanted) + " workers run, fewer than the minimum " +
-                                  std::to_string(counts->minimum) + (why.empty() ? "" : " (" + why + ")") +
-                                  stopped_note(*counts, true) + "; " + how);
-        e.next_steps = start_step(*counts);  // the caller adds how to go on
-        return e;
-      }
+      return PollState::pending();
     }
-    if (spec.deadline.expired(clock)) return timed_out(spec, "complete", how);
-    if (!pause(c, spec, delay)) return cancelled(spec, how);
-    delay = next_delay(delay, std::max(Millis(1), spec.poll));
-  }
-  return timed_out(spec, "complete", how);
+    failures = 0;
+    auto verdict = worker_verdict(*counts);
+    if (verdict == WorkerVerdict::kReady) {
+      if (counts->in_service < counts->wanted) emit(spec, accepting(c, *counts));
+      return PollState::done();
+    }
+    bool same = counts->in_service == last.in_service && counts->desired == last.desired;
+    stable = verdict != WorkerVerdict::kWait && same ? stable + 1 : 0;
+    last = *counts;
+    if (stable < kSettlePolls) return PollState::pending(describe_counts(*counts));
+    if (verdict == WorkerVerdict::kShortfall) {
+      emit(spec, accepting(c, *counts));
+      return PollState::done();
+    }
+    // Stopped workers are the reason when there are any; a failed launch is otherwise.
+    std::string why;
+    if (counts->stopped == 0)
+      if (auto acts = c.asg.describe_scaling_activities(spec.worker_group, 20, call_for(spec)); acts.ok())
+        for (const auto& a : *acts)
+          if (a.status_code == "Failed" || a.status_code == "Cancelled") {
+            why = a.status_message.empty() ? a.description : a.status_message;
+            break;
+          }
+    Error e = Error::make(ErrorKind::kService, "WorkerShortfall",
+                          "cluster " + spec.cluster + ": only " + std::to_string(counts->in_service) + " of " +
+                              std::to_string(counts->wanted) + " workers run, fewer than the minimum " +
+                              std::to_string(counts->minimum) + (why.empty() ? "" : " (" + why + ")") +
+                              stopped_note(*counts, true) + "; " + how);
+    e.next_steps = start_step(*counts);  // the caller adds how to go on
+    return e;
+  });
 }
 
 }  // namespace awsdl::internal::lifecycle

@@ -111,7 +111,8 @@ Result<std::vector<InstanceStateChange>> Ec2Client::terminate_instances(const st
   AWSDL_TRY(check_ids(ids, "TerminateInstances"));
   auto q = detail::ec2_request("TerminateInstances");
   q.add_list("InstanceId", ids);
-  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  // Terminated twice is terminated once.
+  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options, internal::Idempotency::kIdempotent));
   AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
   std::vector<InstanceStateChange> out;
   for (auto item : xml_list(root, "instancesSet", "item"))
@@ -126,7 +127,8 @@ Status Ec2Client::create_tags(const std::vector<std::string>& resource_ids, cons
   auto q = detail::ec2_request("CreateTags");
   q.add_list("ResourceId", resource_ids);
   q.add_list("Tag", tags, [](QueryScope& t, const Tag& tag) { t.add("Key", tag.key).add("Value", tag.value); });
-  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  // The same keys set to the same values again.
+  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options, internal::Idempotency::kIdempotent));
   AWSDL_TRY(internal::xml_answer_root(doc, q.action()));  // an error document is an error, even in a 200
   return {};
 }

@@ -9,8 +9,8 @@
 
 namespace awsdl::ec2 {
 
-using internal::PollOutcome;
-using internal::WaitVerdict;
+using internal::PollState;
+using internal::PollVerdict;
 
 namespace {
 
@@ -28,23 +28,23 @@ struct Acceptors {
   bool retry_on_not_found = false;
 };
 
-PollOutcome judge(const std::vector<std::string>& states, const std::vector<std::string>& ids, const Acceptors& a) {
-  PollOutcome o;
+PollState judge(const std::vector<std::string>& states, const std::vector<std::string>& ids, const Acceptors& a) {
+  PollState o;
   o.state = summarize(states);
   bool all = !states.empty();
   for (const auto& s : states) all = all && s == a.success;
   if (all) {
-    o.verdict = WaitVerdict::kSuccess;
+    o.verdict = PollVerdict::kDone;
     return o;
   }
   for (std::size_t i = 0; i < states.size(); ++i)
     for (const auto& f : a.failure)
       if (states[i] == f) {
-        o.verdict = WaitVerdict::kFailure;
+        o.verdict = PollVerdict::kFailed;
         o.state += " (" + (i < ids.size() ? ids[i] : std::string("an instance")) + " is " + f + ")";
         return o;
       }
-  o.verdict = WaitVerdict::kRetry;
+  o.verdict = PollVerdict::kPending;
   return o;
 }
 
@@ -59,13 +59,13 @@ Result<std::vector<Instance>> wait_instances(const Ec2Client& ec2, const interna
   std::vector<Instance> last;
   auto status = internal::run_waiter(
       {name, Millis(15000), 40}, options, client.config().runtime,
-      [&](const CallOptions& call) -> Result<PollOutcome> {
+      [&](const CallOptions& call) -> Result<PollState> {
         DescribeInstancesRequest req;
         req.instance_ids = ids;
         auto found = ec2.list_instances(req, call);
         if (!found) {
           if (acceptors.retry_on_not_found && found.error().code == "InvalidInstanceID.NotFound")
-            return PollOutcome{WaitVerdict::kRetry, "not visible yet (InvalidInstanceID.NotFound)"};
+            return PollState{PollVerdict::kPending, "not visible yet (InvalidInstanceID.NotFound)"};
           return std::move(found).error();
         }
         last = std::move(*found);
@@ -99,11 +99,11 @@ Result<std::vector<InstanceStatus>> Ec2Client::wait_until_status_ok(const std::v
   std::vector<InstanceStatus> last;
   auto status = internal::run_waiter(
       {"InstanceStatusOk", Millis(15000), 40}, options, client_->config().runtime,
-      [&](const CallOptions& call) -> Result<PollOutcome> {
+      [&](const CallOptions& call) -> Result<PollState> {
         auto found = describe_instance_status(ids, false, call);
         if (!found) {
           if (found.error().code == "InvalidInstanceID.NotFound")
-            return PollOutcome{WaitVerdict::kRetry, "not visible yet (InvalidInstanceID.NotFound)"};
+            return PollState{PollVerdict::kPending, "not visible yet (InvalidInstanceID.NotFound)"};
           return std::move(found).error();
         }
         last = std::move(*found);

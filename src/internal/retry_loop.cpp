@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "core/retry_engine.hpp"
 #include "internal/http_date.hpp"
 
 namespace awsdl::internal {
@@ -26,13 +27,6 @@ constexpr std::array<std::string_view, 6> kClockSkewCodes = {"RequestTimeTooSkew
 template <std::size_t N>
 bool contains(const std::array<std::string_view, N>& list, std::string_view code) {
   return std::find(list.begin(), list.end(), code) != list.end();
-}
-
-std::string attempts_phrase(int n) { return std::to_string(n) + (n == 1 ? " attempt" : " attempts"); }
-
-Error with_note(Error e, const std::string& note) {
-  e.message += e.message.empty() ? note : " (" + note + ")";
-  return e;
 }
 
 // x-amz-retry-after, in milliseconds; ignored when absurd.
@@ -75,71 +69,61 @@ RetryKind classify_error(const Error& e) {
   }
 }
 
+bool outcome_unknown(const Error& e) {
+  switch (e.kind) {
+    case ErrorKind::kNetwork:
+      // Nothing was sent when the connection could not be made.
+      return !(e.code == "ConnectionError" || e.code == "DnsError" || e.code == "ProxyError" || e.code == "TlsError" ||
+               e.code == "TlsVerificationFailed");
+    case ErrorKind::kTimeout:
+      return e.code != "ConnectTimeout";
+    case ErrorKind::kParse:
+      // An answer that could not be read: the service did answer, with something.
+      return e.http_status == 0 || (e.http_status >= 200 && e.http_status < 300);
+    default:
+      return false;
+  }
+}
+
 Millis backoff_delay(int retry, const RetryOptions& options, Random& random) {
-  double base = static_cast<double>(options.base_delay.count());
-  double cap = static_cast<double>(options.max_backoff.count());
-  double ceiling = std::min(cap, base * std::ldexp(1.0, std::clamp(retry, 0, 62)));
-  double r = std::clamp(random.uniform(), 0.0, 1.0);
-  return Millis(static_cast<Millis::rep>(std::floor(r * ceiling)));
+  DelaySequence delays(Backoff::standard(options));
+  for (int i = 0; i < std::clamp(retry, 0, 64); ++i) (void)delays.next(random);
+  return delays.next(random);
 }
 
 Result<http::Response> run_with_retries(const RetryContext& ctx, const AttemptFn& attempt_fn,
                                         const PrepareRetryFn& prepare_retry) {
-  Clock& clock = *ctx.runtime.clock;
-  const int max_attempts = std::max(1, ctx.options.max_attempts);
-  int acquired = 0;  // tokens taken for the retry in flight; refunded when it succeeds
+  const Runtime runtime = complete_runtime(ctx.runtime);
+  Clock& clock = *runtime.clock;
   bool skew_corrected = false;
-  std::optional<Error> last;
+  std::optional<http::Response> answer;        // the last attempt's HTTP answer, if any
+  std::optional<http::Response> success;
+  WallTime signed_at{};                         // the time the last attempt was signed with
 
-  auto finish = [&](Error e, const std::string& note) -> Error {
-    return note.empty() ? std::move(e) : with_note(std::move(e), note);
-  };
+  RetrySpec spec;
+  spec.policy.max_attempts = std::max(1, ctx.options.max_attempts);
+  spec.policy.backoff = Backoff::standard(ctx.options);
+  spec.policy.deadline = ctx.deadline;
+  spec.policy.cancel = ctx.cancel;
+  spec.policy.what = ctx.what;
+  spec.quota = ctx.quota;
+  spec.success_refund = ctx.options.success_refund;
+  spec.logger = ctx.logger;
+  if (prepare_retry) {
+    spec.prepare = [&]() -> std::optional<std::string> {
+      if (prepare_retry()) return std::nullopt;
+      return std::string("not retried: the request body cannot be rewound");
+    };
+  }
+  const int max_attempts = spec.policy.max_attempts;
 
-  auto deadline_passed = [&](int made) {
-    Error e = Error::make(ErrorKind::kTimeout, "DeadlineExceeded", ctx.what + ": the call's deadline passed", true);
-    if (last) e.message += " after " + attempts_phrase(made) + " (last error: " + last->to_string() + ")";
-    return e;
-  };
-
-  for (int n = 1;; ++n) {
-    if (ctx.cancel.cancelled()) {
-      Error e = Error::make(ErrorKind::kCancelled, "Cancelled", ctx.what + " was cancelled");
-      if (last) e.message += " after " + attempts_phrase(n - 1) + " (last error: " + last->to_string() + ")";
-      return e;
-    }
-    if (ctx.deadline.expired(clock)) return deadline_passed(n - 1);
-    if (n > 1 && prepare_retry && !prepare_retry()) {
-      return finish(std::move(*last), "not retried: the request body cannot be rewound, after " + attempts_phrase(n - 1));
-    }
-
-    AttemptInfo info;
-    info.number = n;
-    info.signing_time = ctx.skew ? ctx.skew->now(clock) : clock.wall_now();
-    Millis timeout = ctx.attempt_timeout;
-    if (ctx.deadline.at) {
-      // Checked again here: getting the request ready may itself have used the time left.
-      // No attempt starts at or past the deadline.
-      Millis left = ctx.deadline.remaining(clock, Millis(0));
-      if (left.count() <= 0) return deadline_passed(n - 1);
-      timeout = timeout.count() > 0 ? std::min(timeout, left) : left;
-    }
-    info.timeout = timeout;
-
-    AttemptResult r = attempt_fn(info);
-    if (!r.error) {
-      if (ctx.quota) ctx.quota->release(acquired > 0 ? acquired : ctx.options.success_refund);
-      if (r.response) return std::move(*r.response);
-      return Error::make(ErrorKind::kInternal, "NoResponse", ctx.what + ": an attempt succeeded without a response");
-    }
-    Error err = std::move(*r.error);
-    if (err.kind == ErrorKind::kCancelled) return err;
-
+  spec.decide = [&](Error& err, int n) -> RetryDecision {
     // Our clock is off: learn the offset from the server's Date and re-sign at once.
     // Counts as an attempt but costs no backoff and no quota: the next one will succeed.
-    if (ctx.skew && r.response && is_clock_skew_code(err.code) && !skew_corrected) {
-      if (auto date_header = r.response->headers.get("Date")) {
+    if (ctx.skew && answer && is_clock_skew_code(err.code) && !skew_corrected) {
+      if (auto date_header = answer->headers.get("Date")) {
         if (auto server = parse_http_date(*date_header)) {
-          auto diff = std::chrono::duration_cast<Millis>(*server - info.signing_time);
+          auto diff = std::chrono::duration_cast<Millis>(*server - signed_at);
           if (std::chrono::abs(diff) > kClockSkewThreshold) {
             auto offset = std::chrono::duration_cast<Millis>(*server - clock.wall_now());
             ctx.skew->set(offset);
@@ -147,12 +131,9 @@ Result<http::Response> run_with_retries(const RetryContext& ctx, const AttemptFn
             ctx.logger.log(LogLevel::kInfo, ctx.what + ": " + err.code + ": local clock is off by " +
                                                 std::to_string(offset.count() / 1000) +
                                                 " s from the server's; re-signing with the corrected time");
-            if (n < max_attempts) {
-              last = std::move(err);
-              continue;
-            }
             err.retryable = true;
-            return finish(std::move(err), "clock corrected, but no attempts left after " + attempts_phrase(n));
+            if (n < max_attempts) return RetryDecision::now();
+            return RetryDecision::stop("clock corrected, but no attempts left after " + attempts_phrase(n));
           }
         }
       }
@@ -161,33 +142,45 @@ Result<http::Response> run_with_retries(const RetryContext& ctx, const AttemptFn
     RetryKind kind = classify_error(err);
     if (kind == RetryKind::kNone) {
       err.retryable = false;
-      return finish(std::move(err), n > 1 ? "after " + attempts_phrase(n) : "");
+      return RetryDecision::stop(n > 1 ? "after " + attempts_phrase(n) : "");
+    }
+    if (!ctx.idempotent && outcome_unknown(err)) {
+      // The service may have acted on it: another attempt could do it twice.
+      err.retryable = false;
+      return RetryDecision::stop("not retried: the request may have reached the service, and " + ctx.what +
+                                 " is not safe to repeat" + (n > 1 ? "; " + attempts_phrase(n) + " made" : ""));
     }
     err.retryable = true;
-    if (n >= max_attempts) return finish(std::move(err), "gave up after " + attempts_phrase(n));
-
     int cost = kind == RetryKind::kTimeout ? ctx.options.timeout_retry_cost : ctx.options.retry_cost;
-    if (ctx.quota && !ctx.quota->acquire(cost))
-      return finish(std::move(err), "not retried: the client's retry quota is exhausted; " + attempts_phrase(n) + " made");
-    acquired = ctx.quota ? cost : 0;
+    return RetryDecision::again(cost, retry_after(answer).value_or(Millis(0)));
+  };
 
-    Millis delay = backoff_delay(n - 1, ctx.options, *ctx.runtime.random);
-    if (auto floor = retry_after(r.response)) delay = std::max(delay, *floor);
-    if (ctx.deadline.at && delay >= ctx.deadline.remaining(clock, Millis(0))) {
-      if (ctx.quota) ctx.quota->release(cost);
-      return finish(std::move(err), "not retried: the deadline leaves no time for another attempt; " +
-                                        attempts_phrase(n) + " made");
+  auto attempt = [&](int n) -> Status {
+    AttemptInfo info;
+    info.number = n;
+    info.signing_time = ctx.skew ? ctx.skew->now(clock) : clock.wall_now();
+    signed_at = info.signing_time;
+    Millis timeout = ctx.attempt_timeout;
+    if (ctx.deadline.at) {
+      // The loop starts no attempt at or past the deadline; this one gets what is left.
+      Millis left = std::max(Millis(1), ctx.deadline.remaining(clock, Millis(0)));
+      timeout = timeout.count() > 0 ? std::min(timeout, left) : left;
     }
-    ctx.logger.log(LogLevel::kDebug, ctx.what + " attempt " + std::to_string(n) + " failed (" + err.code +
-                                         "); retrying in " + std::to_string(delay.count()) + " ms");
-    if (!ctx.runtime.sleeper->sleep_for(delay, ctx.cancel)) {
-      if (ctx.quota) ctx.quota->release(cost);
-      return Error::make(ErrorKind::kCancelled, "Cancelled",
-                         ctx.what + " was cancelled while waiting to retry after " + attempts_phrase(n) +
-                             " (last error: " + err.to_string() + ")");
+    info.timeout = timeout;
+    AttemptResult r = attempt_fn(info);
+    answer = std::move(r.response);
+    if (!r.error) {
+      if (!answer)
+        return Error::make(ErrorKind::kInternal, "NoResponse", ctx.what + ": an attempt succeeded without a response");
+      success = std::move(answer);
+      answer.reset();
+      return {};
     }
-    last = std::move(err);
-  }
+    return std::move(*r.error);
+  };
+
+  AWSDL_TRY(run_retry_spec(runtime, spec, attempt));
+  return std::move(*success);
 }
 
 }  // namespace awsdl::internal

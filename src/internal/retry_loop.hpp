@@ -1,8 +1,9 @@
 #pragma once
 // Standard retry mode as the AWS SDKs define it: which errors are worth another attempt,
 // full-jitter exponential backoff, the retry quota, x-amz-retry-after, clock-skew
-// correction, deadlines and cancellation. Transport-agnostic: the caller supplies one
-// attempt as a function.
+// correction, idempotency, deadlines and cancellation. Transport-agnostic: the caller
+// supplies one attempt as a function. The loop itself is the core toolkit's
+// (core/retry_engine.hpp); this file holds the decisions.
 
 #include <atomic>
 #include <functional>
@@ -14,9 +15,9 @@
 #include "awsdl/core/log.hpp"
 #include "awsdl/core/options.hpp"
 #include "awsdl/core/result.hpp"
+#include "awsdl/core/retry.hpp"
 #include "awsdl/core/runtime.hpp"
 #include "awsdl/http/message.hpp"
-#include "internal/retry_quota.hpp"
 
 namespace awsdl::internal {
 
@@ -34,6 +35,12 @@ enum class RetryKind { kNone, kTransient, kThrottling, kTimeout };
 /// timeouts are retried; anything else is the caller's to fix. An error already marked
 /// retryable by whoever made it (a truncated body, say) counts as transient.
 RetryKind classify_error(const Error& error);
+
+/// Whether a failure leaves it unknown if the service acted on the request: it may have been
+/// sent (a connection reset, a timeout waiting for the answer, an answer cut off or garbled).
+/// Failures before anything was sent (no connection, no name, TLS, a proxy refusing) and
+/// answers from the service (it says what happened) are not.
+bool outcome_unknown(const Error& error);
 
 /// Full jitter: uniform(0, 1) * min(max_backoff, base * 2^retry), retry counted from 0.
 Millis backoff_delay(int retry, const RetryOptions& options, Random& random);
@@ -79,6 +86,9 @@ struct RetryContext {
   CancellationToken cancel;
   Logger logger;
   std::string what;                   // "STS GetCallerIdentity", for messages
+  /// Whether sending the request twice does no more than sending it once. A failure that
+  /// leaves the outcome unknown (outcome_unknown) is retried only when it is.
+  bool idempotent = true;
 };
 
 using AttemptFn = std::function<AttemptResult(const AttemptInfo&)>;

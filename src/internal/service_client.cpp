@@ -5,8 +5,8 @@
 
 #include "awsdl/auth/sigv4.hpp"
 #include "internal/error_parser.hpp"
+#include "core/retry_engine.hpp"
 #include "internal/json_protocol.hpp"
-#include "internal/retry_quota.hpp"
 
 namespace awsdl::internal {
 namespace {
@@ -17,20 +17,33 @@ std::string join_path(const std::string& prefix, const std::string& path) {
   return prefix + path;
 }
 
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
 }  // namespace
+
+bool is_idempotent(const OperationRequest& op) {
+  switch (op.idempotency) {
+    case Idempotency::kIdempotent: return true;
+    case Idempotency::kNotIdempotent: return false;
+    case Idempotency::kByRule: break;
+  }
+  const std::string& m = op.http.method;
+  if (m == "GET" || m == "HEAD" || m == "PUT" || m == "DELETE" || m == "OPTIONS") return true;
+  for (std::string_view prefix : {"Describe", "Get", "List", "Head", "Filter", "Search", "Validate", "BatchCheck",
+                                  "BatchGet", "Delete"})
+    if (starts_with(op.operation, prefix)) return true;
+  return false;
+}
 
 ServiceClient::ServiceClient(Config config, ServiceInfo info, std::string endpoint_override)
     : config_(std::move(config)),
       info_(std::move(info)),
       endpoint_override_(std::move(endpoint_override)),
       skew_(std::make_shared<ClockSkew>()) {
-  if (!config_.retry_quota) config_.retry_quota = std::make_shared<RetryQuota>(config_.retry.quota_capacity);
-  if (!config_.runtime.clock || !config_.runtime.sleeper || !config_.runtime.random) {
-    Runtime sys = Runtime::system();
-    if (!config_.runtime.clock) config_.runtime.clock = sys.clock;
-    if (!config_.runtime.sleeper) config_.runtime.sleeper = sys.sleeper;
-    if (!config_.runtime.random) config_.runtime.random = sys.random;
-  }
+  // The Config's quota, shared with its copies; a Config that has none gets one of its own.
+  if (config_.retry_quota) config_.retry_quota->size_once(config_.retry.quota_capacity);
+  else config_.retry_quota = std::make_shared<RetryQuota>(config_.retry.quota_capacity);
+  config_.runtime = complete_runtime(std::move(config_.runtime));
 }
 
 Result<Endpoint> ServiceClient::endpoint() const { return resolve_endpoint(info_, config_, endpoint_override_); }
@@ -68,6 +81,7 @@ Result<http::Response> ServiceClient::send(OperationRequest op) const {
   ctx.cancel = op.options.cancel;
   ctx.logger = config_.logger;
   ctx.what = what;
+  ctx.idempotent = is_idempotent(op);
 
   auto delivered = std::make_shared<std::atomic<std::uint64_t>>(0);
   http::SendOptions send_options;
@@ -146,12 +160,17 @@ Result<http::Response> ServiceClient::send(OperationRequest op) const {
   return run_with_retries(ctx, attempt, prepare_retry);
 }
 
-Result<XmlDocument> ServiceClient::call_query(const QueryRequest& request, const CallOptions& options, bool sign) const {
+Result<XmlDocument> ServiceClient::call_query(const QueryRequest& request, const CallOptions& options, bool sign,
+                                              Idempotency idempotency) const {
   OperationRequest op;
   op.operation = request.action();
   op.http = request.to_http();
   op.sign = sign;
   op.options = options;
+  op.idempotency = idempotency;
+  // The service does a request with a client token once, however often it is sent.
+  if (idempotency == Idempotency::kByRule && (request.get("ClientToken") || request.get("ClientRequestToken")))
+    op.idempotency = Idempotency::kIdempotent;
   std::optional<XmlDocument> parsed;
   op.check = [&parsed](const http::Response& r) -> std::optional<Error> {
     auto doc = XmlDocument::parse(r.body);
@@ -172,11 +191,13 @@ Result<XmlDocument> ServiceClient::call_query(const QueryRequest& request, const
   return std::move(*parsed);
 }
 
-Result<JsonDocument> ServiceClient::call_json(std::string_view operation, std::string body, const CallOptions& options) const {
+Result<JsonDocument> ServiceClient::call_json(std::string_view operation, std::string body, const CallOptions& options,
+                                              Idempotency idempotency) const {
   OperationRequest op;
   op.operation = std::string(operation);
   op.http = json_request(info_, operation, std::move(body));
   op.options = options;
+  op.idempotency = idempotency;
   std::optional<JsonDocument> parsed;
   op.check = [&parsed](const http::Response& r) -> std::optional<Error> {
     auto doc = JsonDocument::parse(r.body.empty() ? std::string_view("{}") : std::string_view(r.body));

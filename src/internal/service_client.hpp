@@ -28,6 +28,19 @@
 
 namespace awsdl::internal {
 
+/// Whether an operation may be sent twice: only then is a failure that leaves its outcome
+/// unknown (a connection reset after the request went out, a timeout waiting for the
+/// answer, an answer cut off) retried.
+enum class Idempotency {
+  /// By rule: GET, HEAD, PUT, DELETE and OPTIONS are (S3 puts to the same key); a POST is
+  /// when it reads (Describe*, Get*, List*, Head*, Filter*, Search*, Validate*, BatchCheck*,
+  /// BatchGet*), deletes (Delete*: a second one leaves the same state), or carries a client
+  /// token (ClientToken, ClientRequestToken: the service does it once); any other POST is not.
+  kByRule,
+  kIdempotent,     // decided for the operation: sending it twice does no more than once
+  kNotIdempotent,  // a second one could act again (CreateMultipartUpload: a second upload)
+};
+
 /// One operation, ready to go: everything but where it goes and its signature.
 struct OperationRequest {
   std::string operation;  // "GetCallerIdentity": for logs and error messages
@@ -55,8 +68,12 @@ struct OperationRequest {
   /// Overrides the transport's minimum transfer rate; 0 = none, for answers the service
   /// trickles on purpose while it works (S3 CompleteMultipartUpload, CopyObject).
   std::optional<std::uint64_t> min_bytes_per_second;
+  Idempotency idempotency = Idempotency::kByRule;
   CallOptions options;
 };
+
+/// Whether `op` may be sent twice (see Idempotency).
+bool is_idempotent(const OperationRequest& op);
 
 class ServiceClient {
  public:
@@ -75,9 +92,16 @@ class ServiceClient {
 
   /// query / ec2: POST the form, parse the XML answer (a malformed answer is retried as a
   /// cut-off one).
-  Result<XmlDocument> call_query(const QueryRequest& request, const CallOptions& options = {}, bool sign = true) const;
+  /// A request with a ClientToken or ClientRequestToken parameter is idempotent.
+  Result<XmlDocument> call_query(const QueryRequest& request, const CallOptions& options = {}, bool sign = true,
+                                 Idempotency idempotency = Idempotency::kByRule) const;
+  Result<XmlDocument> call_query(const QueryRequest& request, const CallOptions& options,
+                                 Idempotency idempotency) const {
+    return call_query(request, options, true, idempotency);
+  }
   /// json: POST with X-Amz-Target, parse the JSON answer.
-  Result<JsonDocument> call_json(std::string_view operation, std::string body, const CallOptions& options = {}) const;
+  Result<JsonDocument> call_json(std::string_view operation, std::string body, const CallOptions& options = {},
+                                 Idempotency idempotency = Idempotency::kByRule) const;
   /// rest-xml: the request from a RestRequest; `op` supplies everything else (bucket,
   /// sink, check, options, payload hash).
   Result<http::Response> call_rest(const RestRequest& request, OperationRequest op) const;

@@ -160,11 +160,9 @@ Result<BlobOutcome> upload_gzip(RegistryClient& client, const SourceBlob& blob, 
 
 // Retries a whole-blob attempt while the failure is transient.
 template <typename F>
-auto with_retries(RegistryClient& client, F&& attempt) -> decltype(attempt()) {
-  for (int n = 1;; ++n) {
-    auto r = attempt();
-    if (r || !r.error().retryable || n >= client.options().max_attempts || !client.backoff(n)) return r;
-  }
+auto with_retries(RegistryClient& client, const SourceBlob& blob, F&& attempt) -> decltype(attempt()) {
+  return retry(client.runtime(), client.retry_policy("uploading blob '" + blob.name + "'"),
+               [&](int) { return attempt(); });
 }
 
 }  // namespace
@@ -202,7 +200,7 @@ Result<BlobOutcome> push_blob(RegistryClient& client, const SourceBlob& blob, co
       }
     }
     if (emit) emit(PushEvent{PushEvent::Kind::kBlobStarted, blob.name, {}, 0, blob.where.size});
-    AWSDL_ASSIGN_OR_RETURN(auto out, with_retries(client, [&] { return upload_gzip(client, blob, emit, stop); }));
+    AWSDL_ASSIGN_OR_RETURN(auto out, with_retries(client, blob, [&] { return upload_gzip(client, blob, emit, stop); }));
     if (emit) emit(PushEvent{PushEvent::Kind::kBlobDone, blob.name, out.digest, out.size, blob.where.size});
     return out;
   }
@@ -219,7 +217,7 @@ Result<BlobOutcome> push_blob(RegistryClient& client, const SourceBlob& blob, co
     return skipped(digest, blob.where.size);
   }
   if (emit) emit(PushEvent{PushEvent::Kind::kBlobStarted, blob.name, digest, 0, blob.where.size});
-  AWSDL_ASSIGN_OR_RETURN(auto size, with_retries(client, [&] { return upload_known(client, blob, digest, emit, stop); }));
+  AWSDL_ASSIGN_OR_RETURN(auto size, with_retries(client, blob, [&] { return upload_known(client, blob, digest, emit, stop); }));
   if (emit) emit(PushEvent{PushEvent::Kind::kBlobDone, blob.name, digest, size, blob.where.size});
   return BlobOutcome{digest, size, true};
 }

@@ -31,9 +31,8 @@ Result<EcrPushResult> push_image_to_ecr(const Config& config, const std::string&
   options.registry = auth->registry_host();
   options.insecure = auth->plain_http();
   options.credentials = RegistryCredentials{auth->username, auth->password};
-  if (!options.transport) options.transport = config.transport;
   if (on_ready) on_ready(out.repository);
-  AWSDL_ASSIGN_OR_RETURN(out.push, push_image(source, options));
+  AWSDL_ASSIGN_OR_RETURN(out.push, push_image(config, source, options));
   return out;
 }
 

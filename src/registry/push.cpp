@@ -98,11 +98,16 @@ Result<RegistryCredentials> decode_basic_token(const std::string& token) {
 }
 
 Result<PushResult> push_image(const std::string& source, const PushOptions& options) {
+  return push_image(Config{}, source, options);
+}
+
+Result<PushResult> push_image(const Config& config, const std::string& source, const PushOptions& options) {
   if (!valid_repository(options.repository))
     return Error::invalid_argument("InvalidRepository", "invalid repository name '" + options.repository + "'");
   if (!valid_tag(options.tag)) return Error::invalid_argument("InvalidTag", "invalid tag '" + options.tag + "'");
-  if (options.parallel_uploads == 0 || options.max_attempts < 1 || options.gzip_level < 0 || options.gzip_level > 9)
-    return Error::invalid_argument("InvalidPushOptions", "parallel_uploads, max_attempts and gzip_level must be in range");
+  if (options.parallel_uploads == 0 || config.retry.max_attempts < 1 || options.gzip_level < 0 || options.gzip_level > 9)
+    return Error::invalid_argument("InvalidPushOptions",
+                                   "parallel_uploads, gzip_level and the Config's retry.max_attempts must be in range");
 
   AWSDL_ASSIGN_OR_RETURN(auto src, internal::open_image_source(source, options.source_tag));
   const bool docker_save = src.kind == ImageSource::Kind::kDockerSave;
@@ -111,8 +116,7 @@ Result<PushResult> push_image(const std::string& source, const PushOptions& opti
                                    "an OCI layout is pushed with its own manifest; it cannot be converted to Docker v2");
   const bool oci_out = docker_save ? options.format == ManifestFormat::kOci : true;
 
-  auto transport = options.transport ? options.transport : http::make_curl_transport(options.transport_options);
-  internal::RegistryClient client(options, transport);
+  internal::RegistryClient client(options, config);
   AWSDL_TRY(client.connect());
 
   std::vector<std::optional<RemoteHint>> hints(src.layers.size());

@@ -1,12 +1,10 @@
 #include "registry/registry_client.hpp"
 
-#include <chrono>
 #include <cctype>
 #include <map>
 #include <optional>
-#include <random>
-#include <thread>
 
+#include "core/retry_engine.hpp"
 #include "internal/crypto.hpp"
 #include "internal/json.hpp"
 
@@ -99,23 +97,44 @@ bool is_loopback_host(std::string_view host) {
   return true;
 }
 
-RegistryClient::RegistryClient(const registry::PushOptions& options, std::shared_ptr<http::Transport> transport)
-    : options_(options), transport_(std::move(transport)), repository_(options.repository) {
+RegistryClient::RegistryClient(const registry::PushOptions& options, const Config& config)
+    : options_(options),
+      transport_(config.transport),
+      retry_(config.retry),
+      runtime_(complete_runtime(config.runtime)),
+      repository_(options.repository) {
+  if (!transport_) {
+    http::TransportOptions topts;
+    topts.ca_bundle = config.ca_bundle;
+    transport_ = http::make_curl_transport(std::move(topts));
+  }
   scheme_ = options.insecure ? "http" : "https";
 }
 
-bool RegistryClient::backoff(int attempt) const {
-  auto base = options_.retry_base_delay.count() > 0 ? options_.retry_base_delay.count() : 1;
-  auto cap = base << std::min(attempt, 6);
-  thread_local std::mt19937 rng{std::random_device{}()};
-  auto wait = std::uniform_int_distribution<long long>(cap / 2, cap)(rng);
-  // Sleeps in small steps so cancellation is prompt.
-  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait);
-  while (std::chrono::steady_clock::now() < until) {
-    if (options_.cancel.cancelled()) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::min<long long>(wait, 20)));
-  }
-  return !options_.cancel.cancelled();
+RetryPolicy RegistryClient::retry_policy(std::string what) const {
+  RetryPolicy p;
+  p.max_attempts = std::max(1, retry_.max_attempts);
+  p.backoff = Backoff::standard(retry_);
+  p.cancel = options_.cancel;
+  p.what = std::move(what);
+  return p;
+}
+
+Result<http::Response> RegistryClient::send_with_retries(const std::string& what, const std::function<bool()>& resend,
+                                                         const std::function<Result<http::Response>()>& once) {
+  std::optional<Result<http::Response>> last;
+  Status done = retry(runtime_, retry_policy(what), [&](int attempt) -> Status {
+    if (attempt > 1 && resend && !resend()) return Error::make(ErrorKind::kInternal, "NotResent", what);
+    last = once();
+    bool again = *last ? retryable_status((*last)->status) : last->error().retryable;
+    if (again) return Error::make(ErrorKind::kService, "RetryableAnswer", what, true);
+    return {};
+  });
+  // Cancelled (or past a deadline) before an attempt or while waiting for the next: that,
+  // rather than the answer before it.
+  if (!last || (!done && (done.error().kind == ErrorKind::kCancelled || done.error().kind == ErrorKind::kTimeout)))
+    return std::move(done).error();
+  return std::move(*last);
 }
 
 http::Request RegistryClient::make(std::string method, std::string path, std::string query) const {
@@ -182,12 +201,8 @@ Result<void> RegistryClient::fetch_token(const std::string& challenge) {
     r.headers.set("Authorization",
                   "Basic " + base64_encode(options_.credentials->username + ":" + options_.credentials->password));
   }
-  Result<http::Response> resp = Error::make(ErrorKind::kInternal, "NotSent", "");
-  for (int attempt = 1;; ++attempt) {
-    resp = transport_->send(r, http::SendOptions{.cancel = options_.cancel});
-    bool again = resp ? retryable_status(resp->status) : resp.error().retryable;
-    if (!again || attempt >= options_.max_attempts || !backoff(attempt)) break;
-  }
+  auto resp = send_with_retries("registry token request", nullptr,
+                                [&] { return transport_->send(r, http::SendOptions{.cancel = options_.cancel}); });
   if (!resp) return std::move(resp).error();
   if (resp->status == 401 || resp->status == 403)
     return Error::make(ErrorKind::kCredentials, "RegistryAuthFailed",
@@ -262,12 +277,9 @@ Result<http::Response> RegistryClient::send(http::Request request, const http::S
   http::SendOptions opts = options;
   opts.cancel = options_.cancel;
   const bool can_resend = !request.body_source || static_cast<bool>(request.rewind_body);
-  for (int attempt = 1;; ++attempt) {
-    auto resp = send_authed(request, opts);
-    bool again = resp ? retryable_status(resp->status) : resp.error().retryable;
-    if (!again || !can_resend || attempt >= options_.max_attempts || !backoff(attempt)) return resp;
-    if (request.body_source && !request.rewind_body()) return resp;
-  }
+  auto resend = [&] { return can_resend && (!request.body_source || request.rewind_body()); };
+  return send_with_retries("registry " + request.method + " " + request.path, resend,
+                           [&] { return send_authed(request, opts); });
 }
 
 Result<http::Response> RegistryClient::send_once(http::Request request, const http::SendOptions& options) {

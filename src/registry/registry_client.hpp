@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "awsdl/config.hpp"
+#include "awsdl/core/retry.hpp"
 #include "awsdl/http/transport.hpp"
 #include "awsdl/registry/push.hpp"
 
@@ -14,7 +16,8 @@ namespace awsdl::internal {
 
 class RegistryClient {
  public:
-  RegistryClient(const registry::PushOptions& options, std::shared_ptr<http::Transport> transport);
+  /// Transport, retries and runtime from `config` (a curl transport when it has none).
+  RegistryClient(const registry::PushOptions& options, const Config& config);
 
   /// Checks the address and the scheme rules, probes /v2/ and settles the auth scheme.
   Result<void> connect();
@@ -35,16 +38,25 @@ class RegistryClient {
   const std::string& repository() const { return repository_; }
   const registry::PushOptions& options() const { return options_; }
   bool retryable_status(int status) const { return status == 429 || status >= 500; }
-  /// Waits before attempt `attempt` (1-based: the wait after the first failure is attempt 1).
-  bool backoff(int attempt) const;
+  /// The retry policy for `what` (a request, a whole blob upload): Config::retry's attempts
+  /// and backoff, the push's cancellation.
+  RetryPolicy retry_policy(std::string what) const;
+  const Runtime& runtime() const { return runtime_; }
 
  private:
   Result<void> fetch_token(const std::string& challenge);
   void authorize(http::Request& request) const;
   Result<http::Response> send_authed(http::Request& request, const http::SendOptions& options);
+  /// Sends `request` (made again by `resend` before each retry; false: it cannot be) until
+  /// the answer is not a 429 / 5xx or a retryable failure, or the attempts run out; the last
+  /// answer either way.
+  Result<http::Response> send_with_retries(const std::string& what, const std::function<bool()>& resend,
+                                           const std::function<Result<http::Response>()>& once);
 
   registry::PushOptions options_;
   std::shared_ptr<http::Transport> transport_;
+  RetryOptions retry_;
+  Runtime runtime_;
   std::string scheme_;
   std::string repository_;
   mutable std::mutex mu_;

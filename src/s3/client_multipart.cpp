@@ -139,6 +139,9 @@ Result<CompleteMultipartUploadResult> S3Client::complete_multipart_upload(const 
   // assembled, which can take minutes: not a stalled transfer.
   op.min_bytes_per_second = 0;
   op.check = [](const http::Response& resp) { return internal::s3_error_in_200(resp); };
+  // Completing the same upload with the same parts again makes the same object, or meets
+  // NoSuchUpload once it is done (the transfer manager checks which).
+  op.idempotency = internal::Idempotency::kIdempotent;
   AWSDL_ASSIGN_OR_RETURN(http::Response resp, client_->call_rest(r, std::move(op)));
   AWSDL_ASSIGN_OR_RETURN(CompleteMultipartUploadResult out, internal::s3::parse_complete_multipart(resp.body));
   out.version_id = internal::header_text(resp, "x-amz-version-id").value_or("");

@@ -84,23 +84,19 @@ Status fetch_range(const S3Client& client, const TransferOptions& options, const
     restart();
     return true;
   };
-  const int attempts = std::max(1, options.part_attempts);
-  for (int attempt = 1;; ++attempt) {
-    *got = 0;
-    restart();
-    auto info = client.get_object(g, sink, call);
-    Error e;
-    if (info) {
-      if (*got == length) return {};
-      e = Error::make(ErrorKind::kNetwork, "IncompleteBody",
-                      "GetObject s3://" + bucket + "/" + key + " range at " + std::to_string(first) + ": got " +
-                          std::to_string(*got) + " of " + std::to_string(length) + " bytes",
-                      true);
-    } else {
-      e = changed_error(bucket, key, std::move(info).error());
-    }
-    if (!e.retryable || attempt >= attempts || options.cancel.cancelled()) return e;
-  }
+  const std::string what = "GetObject s3://" + bucket + "/" + key + " range at " + std::to_string(first);
+  return retry(client.config().runtime,
+               detail::part_retry_policy(options, what, [&options] { return options.cancel.cancelled(); }),
+               [&](int) -> Status {
+                 *got = 0;
+                 restart();
+                 auto info = client.get_object(g, sink, call);
+                 if (!info) return changed_error(bucket, key, std::move(info).error());
+                 if (*got == length) return {};
+                 return Error::make(ErrorKind::kNetwork, "IncompleteBody",
+                                    what + ": got " + std::to_string(*got) + " of " + std::to_string(length) + " bytes",
+                                    true);
+               });
 }
 
 // The full-object checksum S3 reported, when it covers the bytes directly.

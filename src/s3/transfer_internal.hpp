@@ -4,13 +4,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "awsdl/core/retry.hpp"
 #include "awsdl/s3/transfer.hpp"
 #include "s3/s3_internal.hpp"
 
@@ -63,5 +66,19 @@ namespace awsdl::s3::detail {
 /// The upload behind upload_file / upload_stream: `known_size` for files.
 Result<UploadResult> upload(const S3Client& client, const TransferOptions& options, const http::BodySource& source,
                             const UploadRequest& request, std::optional<std::uint64_t> known_size);
+
+/// Another call for a part or a range that still failed after the client's own retries:
+/// at once (the client has backed off already), up to options.part_attempts calls in all,
+/// while the failure is retryable and `stopping` (cancellation, another part's failure)
+/// says no. The toolkit's retry, on the client's runtime.
+inline RetryPolicy part_retry_policy(const TransferOptions& options, std::string what,
+                                     std::function<bool()> stopping) {
+  RetryPolicy p;
+  p.max_attempts = std::max(1, options.part_attempts);
+  p.backoff = Backoff{Millis(0), 1.0, Millis(0), false};
+  p.retryable = [stopping = std::move(stopping)](const Error& e) { return e.retryable && !stopping(); };
+  p.what = std::move(what);
+  return p;
+}
 
 }  // namespace awsdl::s3::detail

@@ -194,17 +194,15 @@ class MultipartRun {
     CallOptions call;
     call.cancel = options_.cancel;
     call.deadline = options_.deadline;
-    const int attempts = std::max(1, options_.part_attempts);
-    for (int attempt = 1;; ++attempt) {
-      auto part = client_.upload_part(r, call);
-      if (part) return part;
+    const std::string what = "part " + std::to_string(job.number) + " of s3://" + upload_.bucket + "/" + upload_.key;
+    auto part = retry(client_.config().runtime, detail::part_retry_policy(options_, what, [this] { return stopping(); }),
+                      [&](int) { return client_.upload_part(r, call); });
+    if (!part) {
       Error e = std::move(part).error();
-      if (!e.retryable || attempt >= attempts || stopping()) {
-        e.message = "part " + std::to_string(job.number) + " of s3://" + upload_.bucket + "/" + upload_.key + ": " +
-                    e.message + (attempt > 1 ? " (" + std::to_string(attempt) + " calls)" : "");
-        return e;
-      }
+      e.message = what + ": " + e.message;
+      return e;
     }
+    return part;
   }
 
   // Called with mu_ held.

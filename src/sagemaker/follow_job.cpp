@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "awsdl/core/retry.hpp"
 #include "awsdl/sagemaker/follow.hpp"
 #include "sagemaker/transition_tracker.hpp"
 
@@ -22,28 +23,28 @@ Result<TrainingJob> follow_training_job(const SageMakerClient& sagemaker, const 
       for (const auto& e : events) options.on_log(e);
     return {};
   };
+
   const Millis interval = std::max(Millis(1), options.poll_interval);
+  PollOptions poll;
+  poll.delay = Backoff{interval, 1.0, interval, false};  // the caller's interval, as it is
   // Bounded: a job runs at most 28 days of max runtime plus waiting; beyond that many polls
   // something is wrong with the clock or the service.
-  const long max_polls = std::max<long>(1, (28L * 24 * 3600 * 1000) / interval.count());
-  for (long i = 0; i < max_polls; ++i) {
-    if (options.cancel.cancelled()) return Error::make(ErrorKind::kCancelled, "Cancelled", "following " + job_name + ": cancelled");
+  poll.max_polls = static_cast<int>(std::clamp<long long>((28LL * 24 * 3600 * 1000) / interval.count(), 1, 1000000));
+  poll.deadline = options.deadline;
+  poll.cancel = options.cancel;
+  poll.what = "following " + job_name;
+
+  std::optional<TrainingJob> job;
+  AWSDL_TRY(poll_until(runtime, poll, [&](int) -> Result<PollState> {
     // Status first, then logs: when the status says the job ended, the logs read after it
     // include everything the job wrote.
-    AWSDL_ASSIGN_OR_RETURN(auto job, sagemaker.describe_training_job(job_name, call));
-    if (options.on_transition) tracker.update(job.transitions, options.on_transition);
+    AWSDL_ASSIGN_OR_RETURN(job, sagemaker.describe_training_job(job_name, call));
+    if (options.on_transition) tracker.update(job->transitions, options.on_transition);
     AWSDL_TRY(drain());
-    if (job.terminal()) return job;
-    if (options.deadline.expired(*runtime.clock))
-      return Error::make(ErrorKind::kTimeout, "WaiterTimeout",
-                         "following " + job_name + ": deadline passed; last status " + job.status + "/" +
-                             job.secondary_status);
-    Millis next = interval;
-    if (options.deadline.at) next = std::min(next, options.deadline.remaining(*runtime.clock, interval));
-    if (!runtime.sleeper->sleep_for(next, options.cancel))
-      return Error::make(ErrorKind::kCancelled, "Cancelled", "following " + job_name + ": cancelled");
-  }
-  return Error::make(ErrorKind::kTimeout, "WaiterTimeout", "following " + job_name + ": gave up polling");
+    std::string state = job->status + "/" + job->secondary_status;
+    return job->terminal() ? PollState::done(std::move(state)) : PollState::pending(std::move(state));
+  }));
+  return std::move(*job);
 }
 
 }  // namespace awsdl::sagemaker

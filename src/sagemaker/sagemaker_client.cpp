@@ -46,7 +46,10 @@ SageMakerClient::SageMakerClient(Config config)
 Result<std::string> SageMakerClient::create_training_job(const TrainingJobRequest& request,
                                                          const CallOptions& options) const {
   AWSDL_TRY(validate(request));
-  auto created = client_->call_json("CreateTrainingJob", internal::create_training_job_body(request), options);
+  // The job name is its idempotency key: a second create of the same job meets ResourceInUse,
+  // recognized below.
+  auto created = client_->call_json("CreateTrainingJob", internal::create_training_job_body(request), options,
+                                    internal::Idempotency::kIdempotent);
   if (!created) {
     // CreateTrainingJob has no idempotency token: when an attempt got through but its answer
     // was lost, the retry meets our own job as ResourceInUse. A job of that name created a
@@ -78,7 +81,7 @@ Result<TrainingJob> SageMakerClient::describe_training_job(const std::string& na
 
 Status SageMakerClient::stop_training_job(const std::string& name, const CallOptions& options) const {
   AWSDL_TRY(check_job_name(name, "StopTrainingJob"));
-  AWSDL_TRY(client_->call_json("StopTrainingJob", job_name_body(name), options));
+  AWSDL_TRY(client_->call_json("StopTrainingJob", job_name_body(name), options, internal::Idempotency::kIdempotent));
   return {};
 }
 

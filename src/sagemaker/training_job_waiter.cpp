@@ -8,8 +8,8 @@
 
 namespace awsdl::sagemaker {
 
-using internal::PollOutcome;
-using internal::WaitVerdict;
+using internal::PollState;
+using internal::PollVerdict;
 
 Result<TrainingJob> SageMakerClient::wait_until_completed_or_stopped(const std::string& name,
                                                                      const WaitOptions& options,
@@ -19,11 +19,11 @@ Result<TrainingJob> SageMakerClient::wait_until_completed_or_stopped(const std::
   internal::TransitionTracker tracker;
   auto status = internal::run_waiter(
       {"TrainingJobCompletedOrStopped", Millis(120000), 180}, options, client_->config().runtime,
-      [&](const CallOptions& call) -> Result<PollOutcome> {
+      [&](const CallOptions& call) -> Result<PollState> {
         auto job = describe_training_job(name, call);
         if (!job) {
           if (job.error().code == "ValidationException")
-            return PollOutcome{WaitVerdict::kFailure, "ValidationException: " + job.error().message};
+            return PollState{PollVerdict::kFailed, "ValidationException: " + job.error().message};
           return std::move(job).error();
         }
         last = std::move(job).value();
@@ -31,12 +31,12 @@ Result<TrainingJob> SageMakerClient::wait_until_completed_or_stopped(const std::
         std::string state = last.status + "/" + last.secondary_status;
         if (!last.transitions.empty() && !last.transitions.back().message.empty())
           state += ": " + last.transitions.back().message;
-        if (last.status == "Completed" || last.status == "Stopped") return PollOutcome{WaitVerdict::kSuccess, state};
+        if (last.status == "Completed" || last.status == "Stopped") return PollState{PollVerdict::kDone, state};
         if (last.status == "Failed") {
           failed = true;
-          return PollOutcome{WaitVerdict::kFailure, "Failed: " + last.failure_reason};
+          return PollState{PollVerdict::kFailed, "Failed: " + last.failure_reason};
         }
-        return PollOutcome{WaitVerdict::kRetry, state};
+        return PollState{PollVerdict::kPending, state};
       });
   if (status) return last;
   Error e = std::move(status).error();

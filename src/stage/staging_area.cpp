@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "awsdl/core/retry.hpp"
 #include "stage/dir_cursor.hpp"
 #include "stage/extract_target.hpp"
 
@@ -174,13 +175,17 @@ Result<int> remove_stale_in(int target_fd, const fs::path& target, std::chrono::
     if (name.rfind(kStagingPrefix, 0) != 0) continue;
     UniqueFd stale(open_dir_at(target_fd, name));
     if (!stale.valid()) continue;
-    // A killed process releases its lock as it exits: give it a moment when asked to.
-    const auto until = std::chrono::steady_clock::now() + wait;
-    bool locked = ::flock(stale.get(), LOCK_EX | LOCK_NB) == 0;
-    while (!locked && std::chrono::steady_clock::now() < until) {
-      ::usleep(20000);
+    // A killed process releases its lock as it exits: give it a moment when asked to (the
+    // toolkit's poll, every 20 ms, on real time: the lock is another process's).
+    bool locked = false;
+    PollOptions po;
+    po.delay = Backoff::polling(Millis(20), Millis(20), 1.0);
+    po.deadline = Deadline{std::chrono::steady_clock::now() + wait};
+    po.what = "the lock of " + name;
+    (void)poll_until(Runtime::system(), po, [&](int) -> Result<PollState> {
       locked = ::flock(stale.get(), LOCK_EX | LOCK_NB) == 0;
-    }
+      return locked ? PollState::done() : PollState::pending();
+    });
     if (!locked) continue;  // a running unstage's
     if (int err = remove_tree_at(target_fd, name); err != 0)
       return errno_error(err, "ExtractFailed", "cannot remove the staging directory an interrupted unstage left",

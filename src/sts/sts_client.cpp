@@ -84,7 +84,8 @@ Result<AssumedRole> StsClient::assume_role(const AssumeRoleRequest& request, con
       .add("DurationSeconds", static_cast<std::int64_t>(request.duration.count()))
       .add_optional("ExternalId", request.external_id)
       .add_optional("Policy", request.policy);
-  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  // Changes nothing on the service: a second call only hands out other credentials.
+  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options, internal::Idempotency::kIdempotent));
   return parse_assumed_role(doc, "AssumeRole", "sts:AssumeRole");
 }
 
@@ -99,7 +100,8 @@ Result<AssumedRole> StsClient::assume_role_with_web_identity(const AssumeRoleWit
       .add("RoleSessionName", request.role_session_name)
       .add("WebIdentityToken", request.web_identity_token)
       .add("DurationSeconds", static_cast<std::int64_t>(request.duration.count()));
-  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options, /*sign=*/false));
+  AWSDL_ASSIGN_OR_RETURN(auto doc,
+                         client_->call_query(q, options, /*sign=*/false, internal::Idempotency::kIdempotent));
   return parse_assumed_role(doc, "AssumeRoleWithWebIdentity", "sts:AssumeRoleWithWebIdentity");
 }
 

@@ -375,6 +375,15 @@ int main(int argc, char** argv) {
   auto failing = cli(with(with({"run"}, flags), with(mpi, {"--", "/bin/false"})), 180);
   EXPECT_EQ(failing.exit_code, 1) << failing.out << failing.err;
 
+  // --timeout: following gives up on the job's deadline, stops the job and says so.
+  auto mpi_short = mpi;
+  mpi_short.back() = "2";
+  const auto slow_t0 = std::chrono::steady_clock::now();
+  auto slow = cli(with(with({"run"}, flags), with(mpi_short, {"--", "/bin/sleep", "300"})), 120);
+  EXPECT_EQ(slow.exit_code, 1) << slow.out << slow.err;
+  EXPECT_NE(slow.err.find("timeout: stopping the job"), std::string::npos) << slow.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - slow_t0, std::chrono::seconds(60));
+
   // run --detach, then stop stops exactly that job.
   auto detached = cli(with(with({"run", "--detach"}, flags), with(mpi, {"--", "/bin/sleep", "300"})), 60);
   ASSERT_EQ(detached.exit_code, 0) << detached.err;

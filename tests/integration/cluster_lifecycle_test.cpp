@@ -8,7 +8,6 @@
 #include "awsdl/cluster/lifecycle.hpp"
 
 #include <gtest/gtest.h>
-#include <rapidjson/document.h>
 
 #include <algorithm>
 #include <chrono>
@@ -22,6 +21,7 @@
 #include "awsdl/autoscaling/autoscaling.hpp"
 #include "awsdl/cloudformation/cloudformation.hpp"
 #include "awsdl/ec2/ec2.hpp"
+#include "awsdl/efs/efs.hpp"
 #include "awsdl/s3/client.hpp"
 #include "cluster/lifecycle_internal.hpp"
 #include "ec2/ec2_internal.hpp"
@@ -99,30 +99,13 @@ class ClusterLifecycleSandbox : public ::testing::Test {
     EXPECT_TRUE(groups.ok()) << groups.error().to_string();
     return groups.ok() ? groups->size() : 0;
   }
-  // EFS DescribeFileSystems, signed, through the library's service machinery (the library has no
-  // EFS client: the lifecycle only ever deletes a file system).
+  // EFS DescribeFileSystems: every file system in the sandbox's region.
   std::set<std::string> file_systems() const {
     std::set<std::string> out;
-    internal::ServiceInfo efs;
-    efs.endpoint_prefix = "elasticfilesystem";
-    efs.signing_name = "elasticfilesystem";
-    efs.env_name = "EFS";
-    efs.api_version = "2015-02-01";
-    efs.protocol = internal::Protocol::kRestJson;
-    internal::ServiceClient client(config, efs);
-    internal::OperationRequest op;
-    op.operation = "DescribeFileSystems";
-    op.http.method = "GET";
-    op.http.path = "/2015-02-01/file-systems";
-    auto r = client.send(std::move(op));
-    EXPECT_TRUE(r.ok()) << r.error().to_string();
-    if (!r.ok()) return out;
-    rapidjson::Document d;
-    d.Parse(r->body.c_str());
-    EXPECT_TRUE(d.IsObject() && d.HasMember("FileSystems")) << r->body;
-    if (d.IsObject() && d.HasMember("FileSystems"))
-      for (const auto& f : d["FileSystems"].GetArray())
-        if (f.HasMember("FileSystemId")) out.insert(f["FileSystemId"].GetString());
+    auto all = efs::EfsClient(config).describe_file_systems();
+    EXPECT_TRUE(all.ok()) << all.error().to_string();
+    if (all.ok())
+      for (const auto& f : *all) out.insert(f.file_system_id);
     return out;
   }
   // EC2 StopInstances / StartInstances (the library has no call for them), signed, through the

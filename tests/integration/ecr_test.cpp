@@ -66,8 +66,10 @@ class EcrTest : public ::testing::Test {
     o.repository = repo;
     o.tag = tag;
     o.credentials = registry::RegistryCredentials{auth.username, auth.password};
-    o.retry_base_delay = Millis(10);
-    return registry::push_image(work_ + "/image.tar", o);
+    // The same Config as the ECR client: transport, retries and runtime.
+    Config config = sandbox_.config();
+    config.retry.base_delay = Millis(10);
+    return registry::push_image(config, work_ + "/image.tar", o);
   }
 
   Sandbox sandbox_;

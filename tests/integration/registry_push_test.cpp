@@ -56,8 +56,13 @@ class RegistryPushTest : public ::testing::Test {
     o.tag = std::move(tag);
     o.insecure = true;
     o.credentials = registry::RegistryCredentials{RegistryServer::kUser, RegistryServer::kPassword};
-    o.retry_base_delay = Millis(10);
     return o;
+  }
+  // The pusher's transport and retries, as for every client: real time, short backoff.
+  static Config push_config() {
+    Config c;
+    c.retry.base_delay = Millis(10);
+    return c;
   }
 
   testsupport::ProcessResult skopeo(std::vector<std::string> args) {
@@ -100,7 +105,7 @@ TEST_F(RegistryPushTest, DockerSavePulledBackIntactAndSecondPushUploadsNothing) 
     skipped += e.kind == registry::PushEvent::Kind::kBlobSkipped;
     manifest += e.kind == registry::PushEvent::Kind::kManifestPushed;
   };
-  auto r = registry::push_image(work_ + "/image.tar", opts);
+  auto r = registry::push_image(push_config(), work_ + "/image.tar", opts);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r->blobs_uploaded, 4u);
   EXPECT_EQ(r->blobs_skipped, 0u);
@@ -132,7 +137,7 @@ TEST_F(RegistryPushTest, DockerSavePulledBackIntactAndSecondPushUploadsNothing) 
 
   // Unchanged image, same tag: every blob is found, nothing is uploaded.
   started = skipped = manifest = 0;
-  auto again = registry::push_image(work_ + "/image.tar", opts);
+  auto again = registry::push_image(push_config(), work_ + "/image.tar", opts);
   ASSERT_TRUE(again.ok()) << again.error().to_string();
   EXPECT_EQ(again->blobs_uploaded, 0u);
   EXPECT_EQ(again->blobs_skipped, 4u);
@@ -146,7 +151,7 @@ TEST_F(RegistryPushTest, DockerSavePulledBackIntactAndSecondPushUploadsNothing) 
 TEST_F(RegistryPushTest, OciManifestFromDockerSave) {
   auto opts = options("team/oci-from-save");
   opts.format = registry::ManifestFormat::kOci;
-  auto r = registry::push_image(work_ + "/image.tar", opts);
+  auto r = registry::push_image(push_config(), work_ + "/image.tar", opts);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   int rc = -1;
   auto raw = inspect_raw("team/oci-from-save:v1", &rc);
@@ -160,7 +165,7 @@ TEST_F(RegistryPushTest, OciLayoutDirectoryAndTar) {
   std::string manifest_digest = testsupport::write_oci_layout(*image_, layout, "v2");
   auto chunked = options("team/oci", "v2");
   chunked.chunk_size = 1 << 20;  // the ~3 MiB layer goes up in PATCH chunks
-  auto r = registry::push_image(layout, chunked);
+  auto r = registry::push_image(push_config(), layout, chunked);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_GE(server_->count_requests("PATCH", "/v2/team/oci/blobs/uploads/"), 3);
   EXPECT_EQ(r->manifest_digest, manifest_digest);
@@ -178,7 +183,7 @@ TEST_F(RegistryPushTest, OciLayoutDirectoryAndTar) {
   std::vector<std::pair<std::string, const std::string*>> members;
   for (std::size_t i = 0; i < names.size(); ++i) members.push_back({names[i], &bytes[i]});
   testsupport::write_tar(work_ + "/layout.tar", members);
-  auto t = registry::push_image(work_ + "/layout.tar", options("team/oci-tar", "v2"));
+  auto t = registry::push_image(push_config(), work_ + "/layout.tar", options("team/oci-tar", "v2"));
   ASSERT_TRUE(t.ok()) << t.error().to_string();
   EXPECT_EQ(t->manifest_digest, manifest_digest);
   int rc = -1;
@@ -189,7 +194,7 @@ TEST_F(RegistryPushTest, OciLayoutDirectoryAndTar) {
 TEST_F(RegistryPushTest, WrongPasswordIsAClearCredentialsError) {
   auto opts = options("team/denied");
   opts.credentials->password = "not-the-password";
-  auto r = registry::push_image(work_ + "/image.tar", opts);
+  auto r = registry::push_image(push_config(), work_ + "/image.tar", opts);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::kCredentials);
   EXPECT_EQ(r.error().code, "RegistryAuthFailed");
@@ -208,7 +213,7 @@ TEST_F(RegistryPushTest, TamperedLayerFailsBeforeTheManifest) {
     honest.layers[2].tar = img.layers[2].tar;  // keep the honest config (diff_ids)
     testsupport::write_docker_save(honest, path, "train:bad");
   }
-  auto r = registry::push_image(path, options("team/tampered"));
+  auto r = registry::push_image(push_config(), path, options("team/tampered"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "DigestMismatch") << r.error().to_string();
   EXPECT_EQ(r.error().kind, ErrorKind::kParse);
@@ -224,7 +229,7 @@ TEST_F(RegistryPushTest, TamperedLayerFailsBeforeTheManifest) {
   std::string cfg = slurp(config_path);
   cfg[cfg.size() - 2] = ' ';
   std::ofstream(config_path, std::ios::binary) << cfg;
-  auto o = registry::push_image(layout, options("team/tampered-oci"));
+  auto o = registry::push_image(push_config(), layout, options("team/tampered-oci"));
   ASSERT_FALSE(o.ok());
   EXPECT_EQ(o.error().code, "DigestMismatch") << o.error().to_string();
   EXPECT_EQ(server_->count_requests("PUT", "/v2/team/tampered-oci/manifests/"), 0);
@@ -233,20 +238,20 @@ TEST_F(RegistryPushTest, TamperedLayerFailsBeforeTheManifest) {
 TEST_F(RegistryPushTest, BadInputIsRefusedBeforeAnyRequest) {
   std::string junk = work_ + "/junk.tar";
   std::ofstream(junk) << "this is not a tar archive at all, not even close........";
-  auto r = registry::push_image(junk, options("team/junk"));
+  auto r = registry::push_image(push_config(), junk, options("team/junk"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::kParse);
 
   auto plain = options("team/x");
   plain.registry = "192.0.2.10:5000";  // TEST-NET-1: refused before any packet is sent
-  auto p = registry::push_image(work_ + "/image.tar", plain);
+  auto p = registry::push_image(push_config(), work_ + "/image.tar", plain);
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().code, "InsecureNotAllowed");
 
   auto bad_tag = options("team/x", "bad tag");
-  EXPECT_EQ(registry::push_image(work_ + "/image.tar", bad_tag).error().code, "InvalidTag");
+  EXPECT_EQ(registry::push_image(push_config(), work_ + "/image.tar", bad_tag).error().code, "InvalidTag");
   auto bad_repo = options("Team/X");
-  EXPECT_EQ(registry::push_image(work_ + "/image.tar", bad_repo).error().code, "InvalidRepository");
+  EXPECT_EQ(registry::push_image(push_config(), work_ + "/image.tar", bad_repo).error().code, "InvalidRepository");
 }
 
 TEST(RegistryToken, DecodesEcrStyleToken) {

@@ -264,6 +264,32 @@ TEST_F(S3TransferTest, PersistentPartFailureAbortsTheUpload) {
   EXPECT_FALSE(head);
 }
 
+TEST_F(S3TransferTest, PartCallsAreRetriedOnTopOfTheClientsRetriesAndCounted) {
+  const std::string data = random_bytes(12 * MiB, 5);
+  StringSource src{&data};
+  Config twice = config;
+  twice.retry.max_attempts = 2;  // the client's own retries for each call
+  TransferOptions o = options();
+  o.part_attempts = 3;           // calls per part
+  o.concurrency = 1;             // one part in flight: every failure is the first part's
+  TransferManager tm(S3Client(twice), o);
+  ASSERT_TRUE(sandbox.set_faults(
+      R"([{"service":"s3","operation":"UploadPart","kind":"error","code":"ServiceUnavailable","status":503,"count":null}])"));
+  auto since = last_log_id();
+  auto up = tm.upload_stream(src.fn(), {.bucket = bucket, .key = "counted.bin"});
+  ASSERT_TRUE(sandbox.clear_faults());
+  ASSERT_FALSE(up);
+  EXPECT_EQ(up.error().code, "ServiceUnavailable");
+  std::map<int, int> failed;
+  for (const auto& e : log_since(since))
+    if (e.operation == "UploadPart" && e.status != 200) failed[e.part_number]++;
+  EXPECT_EQ(failed, (std::map<int, int>{{1, 6}}));  // 3 calls of 2 attempts each
+  EXPECT_NE(up.error().message.find("part 1 of s3://" + bucket + "/counted.bin: "), std::string::npos)
+      << up.error().message;
+  EXPECT_NE(up.error().message.find("gave up after 3 attempts"), std::string::npos) << up.error().message;
+  EXPECT_EQ(open_uploads(), 0u);
+}
+
 TEST_F(S3TransferTest, CancellingAnUploadLeavesNothingBehind) {
   const std::string data = random_bytes(30 * MiB, 6);
   StringSource src{&data};

@@ -360,6 +360,8 @@ struct ScriptedAws {
   std::vector<std::string> statuses;  // DescribeStacks answers these first, one per call
   std::map<std::string, std::string> ec2_state;  // instance id -> EC2 state when not "running"
   std::string types_error;  // an EC2 error code DescribeInstanceTypes answers with
+  int efs_in_use = 0;       // DeleteFileSystem calls answered FileSystemInUse (mount target going)
+  std::vector<Millis> efs_delete_times;  // when each DeleteFileSystem came, on the manual clock
   std::vector<std::string> actions;
 
   ScriptedAws() {
@@ -450,7 +452,15 @@ struct ScriptedAws {
       return ok("<DescribeInstanceTypesResponse><instanceTypeSet><item><instanceType>p3.16xlarge</instanceType><gpuInfo>"
                 "<gpus><item><name>V100</name><count>8</count></item></gpus></gpuInfo></item></instanceTypeSet>"
                 "</DescribeInstanceTypesResponse>");
-    if (a.rfind("DELETE /2015-02-01/file-systems/", 0) == 0) return ok("", 204);
+    if (a.rfind("DELETE /2015-02-01/file-systems/", 0) == 0) {
+      efs_delete_times.push_back(std::chrono::duration_cast<Millis>(h.clock->steady_now().time_since_epoch()));
+      if (efs_in_use > 0 && efs_in_use--) {
+        http::Response resp = ok(R"({"ErrorCode":"FileSystemInUse","Message":"has mount targets"})", 409);
+        resp.headers.set("x-amzn-ErrorType", "FileSystemInUse");
+        return resp;
+      }
+      return ok("", 204);
+    }
     if (a.rfind("PUT /", 0) == 0) {
       http::Response resp = ok("");
       resp.headers.set("ETag", "\"e\"");
@@ -852,6 +862,38 @@ TEST(ClusterLifecycle, RemoveWaitsForTheStackAndDeletesTheFileSystemOnlyWhenAske
       EXPECT_NE(std::find(lines.begin(), lines.end(), "file system fs-0123456789abcdef0 retained"), lines.end());
     }
   }
+}
+
+TEST(ClusterLifecycle, AFileSystemStillInUseIsDeletedOnceItsMountTargetIsGone) {
+  auto remove = [](ScriptedAws& aws, cluster::DeleteOptions opts) {
+    aws.batches = {{stack_ev("01", "CREATE_COMPLETE")},
+                   {stack_ev("02", "DELETE_IN_PROGRESS", "User Initiated")},
+                   {stack_ev("04", "DELETE_COMPLETE")}};
+    opts.poll_interval = 1s;
+    opts.delete_file_system = true;
+    return cluster::Clusters(aws.h.config).remove("maskrcnn", opts);
+  };
+  ScriptedAws aws;
+  aws.efs_in_use = 3;
+  auto r = remove(aws, {});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(aws.efs_delete_times.size(), 4u);
+  // 2 s, then twice as long each time (at most 15 s), on the runtime's clock.
+  EXPECT_EQ(aws.efs_delete_times[1] - aws.efs_delete_times[0], 2s);
+  EXPECT_EQ(aws.efs_delete_times[2] - aws.efs_delete_times[1], 4s);
+  EXPECT_EQ(aws.efs_delete_times[3] - aws.efs_delete_times[2], 8s);
+
+  // Still in use at the deadline: a timeout naming the file system, not an endless wait.
+  ScriptedAws busy;
+  busy.efs_in_use = 1000;
+  cluster::DeleteOptions opts;
+  opts.deadline = Deadline::after(30s, *busy.h.clock);
+  auto t = remove(busy, opts);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().code, "ClusterTimeout");
+  EXPECT_NE(t.error().message.find("fs-0123456789abcdef0 is still in use"), std::string::npos) << t.error().message;
+  EXPECT_LE(busy.h.clock->total_slept(), 30s);
+  EXPECT_LT(busy.efs_delete_times.size(), 30u);
 }
 
 TEST(ClusterLifecycle, RemoveWaitsForAnUpdateInProgressThenDeletes) {

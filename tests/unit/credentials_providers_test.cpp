@@ -870,6 +870,31 @@ TEST_F(ProvidersTest, ImdsFailuresAreClear) {
   fake->push(200, imds_json("Success", now() + 1h));
   auto c = twice->get();
   ASSERT_TRUE(c.ok()) << c.error().to_string();
+
+  // Through the retry toolkit on the provider's runtime: at once (nothing slept), and the
+  // error says how many attempts were made.
+  auto clock = std::make_shared<ManualClock>();
+  o.attempts = 3;
+  auto thrice = awsdl::auth::imds_provider(o, fake, Runtime{clock, clock, Runtime::system().random});
+  const auto before = fake->request_count();
+  fake->push(500, "");
+  fake->push(502, "");
+  fake->push(503, "");
+  auto failed = thrice->get();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, "ImdsError");
+  EXPECT_EQ(failed.error().http_status, 503);
+  EXPECT_NE(failed.error().message.find("gave up after 3 attempts"), std::string::npos) << failed.error().message;
+  EXPECT_EQ(fake->request_count() - before, 3u);
+  EXPECT_EQ(clock->total_slept(), awsdl::Millis(0));
+  // A refused connection is tried again too; still refused: not on EC2.
+  fake->push_error(Error::make(ErrorKind::kNetwork, "ConnectionRefused", "refused", true));
+  fake->push_error(Error::make(ErrorKind::kNetwork, "ConnectionRefused", "refused", true));
+  fake->push_error(Error::make(ErrorKind::kNetwork, "ConnectionRefused", "refused", true));
+  auto absent = thrice->get();
+  ASSERT_FALSE(absent.ok());
+  EXPECT_EQ(absent.error().code, "ImdsUnavailable");
+  EXPECT_EQ(fake->request_count() - before, 6u);
 }
 
 TEST_F(ProvidersTest, ImdsDisabledSendsNothing) {

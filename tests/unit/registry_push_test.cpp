@@ -130,6 +130,9 @@ class RegistryPushUnit : public ::testing::Test {
     testsupport::write_docker_save(image_, (dir_ / "image.tar").string(), "train:v1");
     transport_ = std::make_shared<awsdl::testing::FakeTransport>();
     transport_->set_handler([this](const http::Request& r) { return registry_.handle(r); });
+    // Like every client: transport, retries and runtime from a Config.
+    config_.transport = transport_;
+    config_.runtime = Runtime{clock_, clock_, std::make_shared<FixedRandom>(0.5)};
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -140,8 +143,6 @@ class RegistryPushUnit : public ::testing::Test {
     o.tag = "v1";
     o.insecure = true;
     o.credentials = registry::RegistryCredentials{"AWS", "example-password"};
-    o.transport = transport_;
-    o.retry_base_delay = Millis(1);
     return o;
   }
 
@@ -149,13 +150,15 @@ class RegistryPushUnit : public ::testing::Test {
   testsupport::BuiltImage image_;
   FakeRegistry registry_;
   std::shared_ptr<awsdl::testing::FakeTransport> transport_;
+  std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
+  Config config_;
 };
 
 TEST_F(RegistryPushUnit, BearerTokenAbsoluteLocationsAndRetryAfter503) {
   registry_.fail_first_puts = 1;
   auto o = options();
   o.chunk_size = 100;  // the config (~250 bytes) goes up in PATCH chunks
-  auto r = registry::push_image((dir_ / "image.tar").string(), o);
+  auto r = registry::push_image(config_, (dir_ / "image.tar").string(), o);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(registry_.token_requests, 1);
   EXPECT_TRUE(registry_.unauthorized.empty()) << registry_.unauthorized[0];
@@ -185,7 +188,7 @@ TEST_F(RegistryPushUnit, BearerTokenAbsoluteLocationsAndRetryAfter503) {
   }
 
   // Same image again: HEADs only, no upload session.
-  auto again = registry::push_image((dir_ / "image.tar").string(), o);
+  auto again = registry::push_image(config_, (dir_ / "image.tar").string(), o);
   ASSERT_TRUE(again.ok()) << again.error().to_string();
   EXPECT_EQ(again->blobs_uploaded, 0u);
   EXPECT_EQ(registry_.posts, 4);
@@ -196,7 +199,7 @@ TEST_F(RegistryPushUnit, ExpiredTokenIsRenewedMidPush) {
   registry_.expire_after = 3;
   auto o = options();
   o.parallel_uploads = 1;
-  auto r = registry::push_image((dir_ / "image.tar").string(), o);
+  auto r = registry::push_image(config_, (dir_ / "image.tar").string(), o);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(registry_.token_requests, 2);
   EXPECT_EQ(registry_.blobs.size(), 3u);
@@ -205,7 +208,7 @@ TEST_F(RegistryPushUnit, ExpiredTokenIsRenewedMidPush) {
 
 TEST_F(RegistryPushUnit, PlainHttpLocationOnAnotherHostIsRefused) {
   registry_.location_host = "198.51.100.7";
-  auto r = registry::push_image((dir_ / "image.tar").string(), options());
+  auto r = registry::push_image(config_, (dir_ / "image.tar").string(), options());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "InsecureLocation");
   for (const auto& req : transport_->requests()) EXPECT_NE(req.host, "198.51.100.7");
@@ -214,7 +217,7 @@ TEST_F(RegistryPushUnit, PlainHttpLocationOnAnotherHostIsRefused) {
 
 TEST_F(RegistryPushUnit, RejectedTokenRequestIsACredentialsError) {
   registry_.reject_token = true;
-  auto r = registry::push_image((dir_ / "image.tar").string(), options());
+  auto r = registry::push_image(config_, (dir_ / "image.tar").string(), options());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::kCredentials);
   EXPECT_EQ(r.error().code, "RegistryAuthFailed");
@@ -225,11 +228,33 @@ TEST_F(RegistryPushUnit, PersistentServerErrorsStopAfterMaxAttempts) {
   registry_.fail_first_puts = 100;
   auto o = options();
   o.parallel_uploads = 1;
-  auto r = registry::push_image((dir_ / "image.tar").string(), o);
+  auto r = registry::push_image(config_, (dir_ / "image.tar").string(), o);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().http_status, 503);
   EXPECT_EQ(registry_.failed_puts, 3);  // max_attempts, then the push stops
   EXPECT_TRUE(registry_.manifests.empty());
+}
+
+TEST_F(RegistryPushUnit, RetriesFollowTheConfigAndWaitOnItsRuntime) {
+  registry_.fail_first_puts = 2;
+  auto o = options();
+  o.parallel_uploads = 1;
+  auto r = registry::push_image(config_, (dir_ / "image.tar").string(), o);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(registry_.failed_puts, 2);
+  // The standard full-jitter backoff on the manual clock: half of 1 s, then half of 2 s.
+  EXPECT_EQ(clock_->total_slept(), Millis(1500));
+
+  // Fewer attempts in the Config: fewer uploads of the failing blob.
+  registry_.failed_puts = 0;
+  registry_.fail_first_puts = 100;
+  registry_.blobs.clear();
+  config_.retry.max_attempts = 2;
+  auto failed = registry::push_image(config_, (dir_ / "image.tar").string(), o);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().http_status, 503);
+  EXPECT_EQ(registry_.failed_puts, 2);
+  EXPECT_NE(failed.error().message.find("gave up after 2 attempts"), std::string::npos) << failed.error().message;
 }
 
 }  // namespace

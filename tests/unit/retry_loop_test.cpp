@@ -191,7 +191,9 @@ TEST(RetryLoop, QuotaIsSharedByCopiesOfTheConfig) {
   h.transport->push(200, kOkBody);
   auto c1 = h.client();
   ASSERT_TRUE(h.call(c1).ok());
-  ASSERT_TRUE(h.config.retry_quota == nullptr) << "the harness config itself was not touched";
+  // Copies of a Config share its quota: the client spent and refunded the harness config's own.
+  ASSERT_TRUE(c1.config().retry_quota == h.config.retry_quota);
+  EXPECT_EQ(h.config.retry_quota->available(), 500);
   Config shared = h.config;
   shared.retry_quota = std::make_shared<RetryQuota>(500);
   ServiceClient a(shared, sts_info()), b(shared, sts_info());
@@ -598,6 +600,123 @@ TEST(RetryLoop, LogsEachAttemptWithoutSecrets) {
   EXPECT_EQ(all.find("Authorization"), std::string::npos);
   EXPECT_EQ(all.find("Signature="), std::string::npos);
   EXPECT_EQ(all.find("wJalrXUtnFEMI"), std::string::npos);
+}
+
+// A write that is not safe to repeat: no client token, not a read, not a delete.
+Result<XmlDocument> call_write(const ServiceClient& c, bool client_token = false) {
+  QueryRequest q{"CreateThing", "2011-06-15"};
+  q.add("Name", "one");
+  if (client_token) q.add("ClientToken", "token-1");
+  return c.call_query(q);
+}
+
+TEST(RetryLoop, AnUnknownOutcomeIsRetriedOnlyWhenIdempotent) {
+  // Each failure leaves it unknown whether the service acted: the connection was reset after
+  // the request went out, the answer did not come in time, or came cut off.
+  const std::vector<Error> unknown = {
+      Error::make(ErrorKind::kNetwork, "ConnectionReset", "the connection was closed or reset", true),
+      Error::make(ErrorKind::kTimeout, "Timeout", "the attempt timed out", true),
+      Error::make(ErrorKind::kTimeout, "StallTimeout", "no data moved within the stall timeout", true),
+      Error::make(ErrorKind::kNetwork, "TruncatedResponse", "the body ended early", true),
+  };
+  for (const auto& failure : unknown) {
+    SCOPED_TRACE(failure.code);
+    Harness h;
+    auto c = h.client();
+    h.transport->push_error(failure);
+    auto r = call_write(c);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(h.transport->request_count(), 1u);
+    EXPECT_EQ(r.error().code, failure.code);
+    EXPECT_FALSE(r.error().retryable);
+    EXPECT_NE(r.error().message.find("not safe to repeat"), std::string::npos) << r.error().message;
+    EXPECT_EQ(h.clock->total_slept(), 0ms);
+    EXPECT_EQ(h.quota(c), 500);
+
+    // The same failure on a read, and on a write that carries a client token: retried.
+    h.transport->push_error(failure);
+    h.transport->push(200, kOkBody);
+    ASSERT_TRUE(h.call(c).ok());
+    EXPECT_EQ(h.transport->request_count(), 3u);
+    h.transport->push_error(failure);
+    h.transport->push(200, kOkBody);
+    auto tokened = call_write(c, /*client_token=*/true);
+    ASSERT_TRUE(tokened.ok()) << tokened.error().to_string();
+    EXPECT_EQ(h.transport->request_count(), 5u);
+  }
+
+  // A 2xx answer cut off before it could be read: the write happened, so it is not repeated.
+  Harness h;
+  std::string cut(kOkBody);
+  h.transport->push(200, cut.substr(0, cut.size() / 2));
+  auto r = call_write(h.client());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(h.transport->request_count(), 1u);
+  EXPECT_NE(r.error().message.find("not safe to repeat"), std::string::npos) << r.error().message;
+}
+
+TEST(RetryLoop, AWriteIsRetriedWhenNothingWasSentOrTheServiceAnswered) {
+  // Nothing reached the service: safe to send again, whatever the operation.
+  for (const auto& failure : {Error::make(ErrorKind::kNetwork, "ConnectionError", "could not connect", true),
+                              Error::make(ErrorKind::kNetwork, "DnsError", "could not resolve the host", true),
+                              Error::make(ErrorKind::kTimeout, "ConnectTimeout", "connecting timed out", true)}) {
+    SCOPED_TRACE(failure.code);
+    Harness h;
+    h.transport->push_error(failure);
+    h.transport->push(200, kOkBody);
+    auto r = call_write(h.client());
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ(h.transport->request_count(), 2u);
+  }
+  // The service answered with a retryable error: it says it did not do it.
+  Harness h;
+  h.transport->push(503, query_error("ServiceUnavailable"));
+  h.transport->push(400, query_error("Throttling"));
+  h.transport->push(200, kOkBody);
+  ASSERT_TRUE(call_write(h.client()).ok());
+  EXPECT_EQ(h.transport->request_count(), 3u);
+}
+
+TEST(RetryLoop, IdempotencyPerOperation) {
+  auto op = [](std::string method, std::string name, Idempotency i = Idempotency::kByRule) {
+    OperationRequest o;
+    o.http.method = std::move(method);
+    o.operation = std::move(name);
+    o.idempotency = i;
+    return o;
+  };
+  // HTTP's idempotent methods: S3 GetObject, HeadObject, PutObject / UploadPart (same key,
+  // same bytes), DeleteObject, EFS DeleteFileSystem.
+  for (const char* m : {"GET", "HEAD", "PUT", "DELETE"}) EXPECT_TRUE(is_idempotent(op(m, "Anything"))) << m;
+  // POST reads and deletes.
+  for (const char* name : {"DescribeInstances", "GetCallerIdentity", "ListTrainingJobs", "FilterLogEvents",
+                           "BatchCheckLayerAvailability", "ValidateTemplate", "DeleteObjects", "DeleteRepository"})
+    EXPECT_TRUE(is_idempotent(op("POST", name))) << name;
+  // POST writes without a client token.
+  for (const char* name : {"CreateMultipartUpload", "CreateRepository", "CreateSecurityGroup", "ImportKeyPair",
+                           "AuthorizeSecurityGroupIngress", "CreateThing"})
+    EXPECT_FALSE(is_idempotent(op("POST", name))) << name;
+  // Decided for the operation.
+  EXPECT_TRUE(is_idempotent(op("POST", "CompleteMultipartUpload", Idempotency::kIdempotent)));
+  EXPECT_FALSE(is_idempotent(op("GET", "Odd", Idempotency::kNotIdempotent)));
+}
+
+TEST(RetryLoop, QuotaIsSharedByEveryCopyOfAConfig) {
+  Harness h;
+  h.config.retry.quota_capacity = 20;
+  Config first = h.config, second = h.config;  // copies made before any client
+  ServiceClient a(first, sts_info()), b(second, sts_info());
+  h.transport->push(500, query_error("InternalError"));
+  h.transport->push(500, query_error("InternalError"));
+  h.transport->push(200, kOkBody);
+  ASSERT_TRUE(h.call(a).ok());  // two retries at 5, the last one's 5 refunded
+  EXPECT_EQ(h.quota(b), 15);
+  EXPECT_EQ(h.config.retry_quota->available(), 15);
+  // A Config given a quota of its own keeps it apart.
+  Config apart = h.config;
+  apart.retry_quota = std::make_shared<RetryQuota>();
+  ServiceClient c(apart, sts_info());
+  EXPECT_EQ(h.quota(c), 20);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // CreateTrainingJob body; every setting decoded back from DescribeTrainingJob; the paginator;
 // the waiter's transitions, FailureReason and bounds on a manual clock.
 #include "awsdl/sagemaker/sagemaker.hpp"
+#include "awsdl/sagemaker/follow.hpp"
 
 #include <gtest/gtest.h>
 
@@ -316,6 +317,71 @@ TEST(SageMakerWaiter, FailedJobEndsWithItsReason) {
   ASSERT_FALSE(timeout.ok());
   EXPECT_EQ(timeout.error().code, "WaiterTimeout");
   EXPECT_EQ(slow.transport->request_count(), 5u);
+}
+
+TEST(SageMakerFollow, PollsAtTheIntervalUntilTheJobEndsThenReadsTheLogsOnceMore) {
+  Harness h;
+  std::vector<std::string> describes = {
+      describe_answer("InProgress", {{"Starting", "Preparing"}}),
+      describe_answer("InProgress", {{"Starting", "Preparing"}, {"Training", "Training in progress"}}),
+      describe_answer("Completed", {{"Starting", "Preparing"}, {"Training", "Training in progress"},
+                                    {"Completed", "Training job completed"}})};
+  std::size_t next = 0;
+  int log_reads = 0;
+  h.transport->set_handler([&](const http::Request& r) -> Result<http::Response> {
+    http::Response resp;
+    resp.status = 200;
+    if (r.headers.get("X-Amz-Target") == "SageMaker.DescribeTrainingJob") {
+      resp.body = describes[std::min(next++, describes.size() - 1)];
+    } else {
+      ++log_reads;  // no streams yet
+      resp.body = R"({"logStreams":[]})";
+    }
+    return resp;
+  });
+  std::vector<std::string> seen;
+  sm::FollowJobOptions o;
+  o.poll_interval = 5s;
+  o.on_transition = [&](const sm::SecondaryStatusTransition& t) { seen.push_back(t.status); };
+  auto job = sm::follow_training_job(sm::SageMakerClient(h.config), logs::LogsClient(h.config), "maskrcnn-1",
+                                     h.config.runtime, o);
+  ASSERT_TRUE(job.ok()) << job.error().to_string();
+  EXPECT_EQ(job->status, "Completed");
+  EXPECT_EQ(next, 3u);
+  EXPECT_EQ(log_reads, 3);  // after each status, the last one after the job ended
+  EXPECT_EQ(seen, (std::vector<std::string>{"Starting", "Training", "Completed"}));
+  EXPECT_EQ(h.clock->total_slept(), 10s);  // a fixed interval, not growing
+}
+
+TEST(SageMakerFollow, TheDeadlineEndsTheFollowWithTheLastStatusAndCancellationStopsIt) {
+  Harness h;
+  h.transport->set_handler([](const http::Request&) -> Result<http::Response> {
+    http::Response r;
+    r.status = 200;
+    r.body = describe_answer("InProgress", {{"Training", "Training in progress"}});
+    return r;
+  });
+  sm::FollowJobOptions o;
+  o.poll_interval = 5s;
+  o.logs = false;
+  o.deadline = Deadline::after(12s, *h.clock);
+  auto job = sm::follow_training_job(sm::SageMakerClient(h.config), logs::LogsClient(h.config), "maskrcnn-1",
+                                     h.config.runtime, o);
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.error().code, "WaiterTimeout");
+  EXPECT_NE(job.error().message.find("InProgress/Training"), std::string::npos) << job.error().message;
+  EXPECT_EQ(h.transport->request_count(), 3u);
+  EXPECT_EQ(h.clock->total_slept(), 12s);  // 5 s, 5 s, then what was left
+
+  CancellationSource cancel;
+  cancel.cancel();
+  o.deadline = {};
+  o.cancel = cancel.token();
+  auto stopped = sm::follow_training_job(sm::SageMakerClient(h.config), logs::LogsClient(h.config), "maskrcnn-1",
+                                         h.config.runtime, o);
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.error().kind, ErrorKind::kCancelled);
+  EXPECT_EQ(h.transport->request_count(), 3u);
 }
 
 }  // namespace

@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include "support/tar_test_support.hpp"
 
 namespace {
@@ -119,6 +122,41 @@ TEST(StagingArea, StaleStagingIsRemovedButARunningOneIsKept) {
   ASSERT_TRUE(cleaned);
   EXPECT_EQ(*cleaned, 1);
   EXPECT_TRUE(staging_dirs(target).empty());
+}
+
+TEST(StagingArea, StaleStagingWaitsForALockBeingReleasedButNotLonger) {
+  ScratchDir tmp;
+  const fs::path target = tmp / "target";
+  const fs::path dir = target / ".awsdl-unstage-dddddddddddddddd";
+  write_file(dir / "h", "h");
+  const int held = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_EX), 0);
+
+  // Held throughout: kept, after polling for the whole wait.
+  auto t0 = std::chrono::steady_clock::now();
+  auto kept = remove_stale_staging(target, std::chrono::milliseconds(150));
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_TRUE(kept) << kept.error().to_string();
+  EXPECT_EQ(*kept, 0);
+  EXPECT_TRUE(fs::exists(dir / "h"));
+  EXPECT_GE(took, std::chrono::milliseconds(150));
+  EXPECT_LT(took, std::chrono::seconds(5));
+
+  // Released 200 ms into a 10 s wait (as a killed process's lock is): removed soon after.
+  std::thread releaser([held] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ::close(held);
+  });
+  t0 = std::chrono::steady_clock::now();
+  auto removed = remove_stale_staging(target, std::chrono::seconds(10));
+  took = std::chrono::steady_clock::now() - t0;
+  releaser.join();
+  ASSERT_TRUE(removed) << removed.error().to_string();
+  EXPECT_EQ(*removed, 1);
+  EXPECT_FALSE(fs::exists(dir));
+  EXPECT_GE(took, std::chrono::milliseconds(150));
+  EXPECT_LT(took, std::chrono::seconds(5));
 }
 
 TEST(StagingArea, ArchiveEntryNamedLikeAStagingDirectoryIsAConflict) {

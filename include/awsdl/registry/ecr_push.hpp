@@ -34,7 +34,7 @@ struct AWSDL_EXPORT EcrPushResult {
 /// config's account and region: ensures the repository (CreateRepository when missing), gets
 /// an authorization token and pushes with it. options.registry, credentials and insecure are
 /// set from the token (any given are replaced); the registry's requests go through
-/// config.transport unless options.transport is set; options.cancel also stops the ECR calls.
+/// the Config (transport, retries, runtime) like the ECR calls; options.cancel also stops them.
 /// `on_ready` is told about the repository before the push starts.
 /// Errors: a repository name ECR refuses: kInvalidArgument before any call; the ECR calls'
 /// errors with the step named ("ensuring ECR repository NAME: ...", "getting an ECR

@@ -5,7 +5,10 @@
 //   awsdl::registry::PushOptions opts{.registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
 //                                     .repository = "train", .tag = "v1",
 //                                     .credentials = {{"AWS", password}}};
-//   auto r = awsdl::registry::push_image("image.tar", opts);
+//   auto r = awsdl::registry::push_image(config, "image.tar", opts);
+//
+// Like every client, the pusher takes its transport, retries (Config::retry: attempts, full
+// jitter backoff) and runtime (clock, sleeper, random) from a Config.
 //
 // Every input blob is verified against its digest on the way (the OCI layout's blob names,
 // the docker-save config name and the config's rootfs.diff_ids); a mismatch fails the push
@@ -19,10 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "awsdl/config.hpp"
 #include "awsdl/core/result.hpp"
 #include "awsdl/core/runtime.hpp"
 #include "awsdl/export.hpp"
-#include "awsdl/http/transport.hpp"
 
 namespace awsdl::registry {
 
@@ -75,12 +78,8 @@ struct AWSDL_EXPORT PushOptions {
   /// or for docker-save layers through the manifest of the same config digest), so a damaged
   /// local copy cannot reach the pushed image; on, it reports local damage anyway.
   bool verify_skipped = false;
-  int max_attempts = 3;  // per request / per blob upload, first try included
-  Millis retry_base_delay{200};
   /// Called from worker threads, one call at a time.
   std::function<void(const PushEvent&)> on_event;
-  std::shared_ptr<http::Transport> transport;  // default: the curl transport
-  http::TransportOptions transport_options;     // used only when transport is null
   CancellationToken cancel;
 };
 
@@ -103,6 +102,11 @@ struct AWSDL_EXPORT PushResult {
 };
 
 /// `source`: a docker-save tarball, an OCI layout directory, or an OCI layout tarball.
+/// `config` gives the transport (a new curl transport, with config.ca_bundle, when it has
+/// none), the retries (config.retry.max_attempts per request and per blob upload, the
+/// standard full-jitter backoff) and the runtime; its region and credentials are not used.
+AWSDL_EXPORT Result<PushResult> push_image(const Config& config, const std::string& source, const PushOptions& options);
+/// The same with a default Config, for a registry outside AWS.
 AWSDL_EXPORT Result<PushResult> push_image(const std::string& source, const PushOptions& options);
 
 }  // namespace awsdl::registry
