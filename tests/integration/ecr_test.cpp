@@ -222,10 +222,10 @@ TEST_F(EcrTest, PushToEcrInOneCallThroughTheConfigsTransport) {
   Config config = sandbox_.config();
   auto counting = std::make_shared<CountingTransport>(config.transport ? config.transport : http::make_curl_transport());
   config.transport = counting;
+  config.retry.base_delay = Millis(10);
   std::vector<registry::EcrRepositoryReady> ready;
   std::vector<int> posts_when_ready;
   registry::PushOptions o{.repository = "team/onecall", .tag = "v2"};
-  o.retry_base_delay = Millis(10);
   auto on_ready = [&](const registry::EcrRepositoryReady& r) {
     posts_when_ready.push_back(registry_->count_requests("POST", "/v2/team/onecall/blobs/uploads/"));
     ready.push_back(r);
