@@ -16,9 +16,9 @@
 
 namespace awsdl {
 
-namespace internal {
+/// The standard retry mode's token bucket (retries spend tokens, successes refund them):
+/// opaque here.
 class RetryQuota;
-}
 
 struct AWSDL_EXPORT Config {
   std::string region;
@@ -46,7 +46,7 @@ struct AWSDL_EXPORT Config {
   /// the profile's `ca_bundle`; empty = the system's CAs. For information: the transport is
   /// made by from_environment (a transport given in Overrides is used as it is).
   std::string ca_bundle;
-  std::shared_ptr<internal::RetryQuota> retry_quota;  // shared by copies; made on first use
+  std::shared_ptr<RetryQuota> retry_quota;  // shared by copies; made on first use
   /// SigV4 signing keys already derived for this configuration's credentials, shared by its
   /// copies (and the clients made from them); a Config made anew starts with an empty one.
   std::shared_ptr<auth::SigningKeyCache> signing_keys = auth::make_signing_key_cache();

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace awsdl::internal {
+namespace awsdl {
 
 bool RetryQuota::acquire(int cost) {
   std::lock_guard lock(mu_);
@@ -21,4 +21,4 @@ int RetryQuota::available() const {
   return available_;
 }
 
-}  // namespace awsdl::internal
+}  // namespace awsdl

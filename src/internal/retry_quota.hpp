@@ -6,7 +6,8 @@
 
 #include "awsdl/core/options.hpp"
 
-namespace awsdl::internal {
+// In awsdl, not awsdl::internal: Config (a public header) holds it by an opaque pointer.
+namespace awsdl {
 
 class RetryQuota {
  public:
@@ -25,4 +26,8 @@ class RetryQuota {
   int available_;
 };
 
+}  // namespace awsdl
+
+namespace awsdl::internal {
+using awsdl::RetryQuota;
 }  // namespace awsdl::internal
