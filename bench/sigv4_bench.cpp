@@ -36,8 +36,15 @@ http::Request ec2_request() {
   return r;
 }
 
+// The signing-key cache a Config gives its clients (Config::signing_keys).
+auth::SigningKeyCache* key_cache() {
+  static const auto cache = auth::make_signing_key_cache();
+  return cache.get();
+}
+
 auth::SigningParams ec2_params() {
   auth::SigningParams p;
+  p.key_cache = key_cache();
   p.region = "us-east-1";
   p.service = "ec2";
   p.time = kTime;
@@ -94,6 +101,7 @@ void BM_PresignS3Get(benchmark::State& state) {
   p.time = kTime;
   p.double_uri_encode = false;
   p.normalize_path = false;
+  p.key_cache = key_cache();
   http::Request r;
   r.method = "GET";
   r.host = "examplebucket.s3.us-east-1.amazonaws.com";

@@ -1,12 +1,13 @@
 #pragma once
 // Config: what every service client needs. Cheap to copy; copies share transport,
-// credentials, runtime and retry quota.
+// credentials, runtime, retry quota and signing key cache.
 
 #include <map>
 #include <memory>
 #include <string>
 
 #include "awsdl/auth/credentials.hpp"
+#include "awsdl/auth/sigv4.hpp"
 #include "awsdl/core/log.hpp"
 #include "awsdl/core/options.hpp"
 #include "awsdl/core/result.hpp"
@@ -46,6 +47,9 @@ struct AWSDL_EXPORT Config {
   /// made from any of them (sized by the first client, from retry.quota_capacity). Set a new
   /// one to give a group of clients a quota of their own.
   std::shared_ptr<RetryQuota> retry_quota = std::make_shared<RetryQuota>();
+  /// SigV4 signing keys already derived for this configuration's credentials, shared by its
+  /// copies (and the clients made from them); a Config made anew starts with an empty one.
+  std::shared_ptr<auth::SigningKeyCache> signing_keys = auth::make_signing_key_cache();
 
   /// What a caller can set before the environment is consulted (flags win over environment).
   struct Overrides {

@@ -46,40 +46,49 @@ std::uint64_t fingerprint(std::string_view s) {
   return h ^ (h >> 31);
 }
 
-// The secret's SHA-256 costs about as much as the rest of the lookup, and a thread signs
-// with the same secret again and again: remember the last one, recognised by a 64-bit
-// fingerprint (no copy of the secret is kept). A fingerprint collision between two secrets
-// used in turn on one thread (odds 2^-64) would give a wrong signature, never a wrong key
-// disclosed.
-const Sha256Digest& secret_digest(std::string_view secret) {
-  struct Memo {
-    std::uint64_t fingerprint = 0;
-    std::size_t size = 0;
-    bool valid = false;
-    Sha256Digest digest{};
-  };
-  thread_local Memo memo;
-  const std::uint64_t fp = fingerprint(secret);
-  if (!memo.valid || memo.fingerprint != fp || memo.size != secret.size()) {
-    memo.digest = sha256(secret);
-    memo.fingerprint = fp;
-    memo.size = secret.size();
-    memo.valid = true;
-  }
-  return memo.digest;
-}
-
 }  // namespace
 
+HmacSha256 signing_key(auth::SigningKeyCache* cache, std::string_view secret, std::string_view date8,
+                       std::string_view region, std::string_view service) {
+  if (cache != nullptr) return cache->get(secret, date8, region, service);
+  Sha256Digest raw = derive_signing_key(secret, date8, region, service);
+  const HmacSha256 key(as_chars(raw));
+  secure_zero(raw.data(), raw.size());
+  return key;
+}
+
+}  // namespace awsdl::internal
+
+namespace awsdl::auth {
+
+using internal::HmacSha256;
+using internal::Sha256Digest;
+
+std::shared_ptr<SigningKeyCache> make_signing_key_cache() { return std::make_shared<SigningKeyCache>(); }
+
+SigningKeyCache::~SigningKeyCache() { clear(); }
+
 HmacSha256 SigningKeyCache::get(std::string_view secret, std::string_view date8, std::string_view region,
-                                  std::string_view service) {
-  const Sha256Digest digest = secret_digest(secret);
+                                std::string_view service) {
+  const std::uint64_t fp = internal::fingerprint(secret);
   std::array<char, 8> date{};
   std::memcpy(date.data(), date8.data(), std::min<std::size_t>(date8.size(), 8));
   const bool cacheable = date8.size() == 8;
 
+  std::unique_lock lock(mu_);
+  Sha256Digest digest;
+  if (memo_.valid && memo_.fingerprint == fp && memo_.size == secret.size()) {
+    digest = memo_.digest;
+  } else {
+    // Hashed outside the lock: other threads keep signing meanwhile. A fingerprint collision
+    // between two secrets used in turn (odds 2^-64) would give a wrong signature, never a
+    // wrong key disclosed.
+    lock.unlock();
+    digest = internal::sha256(secret);
+    lock.lock();
+    memo_ = SecretMemo{fp, secret.size(), digest, true};
+  }
   if (cacheable) {
-    std::lock_guard lock(mu_);
     for (auto& e : entries_) {
       if (e.valid && e.secret_digest == digest && e.date == date && e.region == region && e.service == service) {
         e.last_used = ++tick_;
@@ -88,12 +97,13 @@ HmacSha256 SigningKeyCache::get(std::string_view secret, std::string_view date8,
       }
     }
   }
+  lock.unlock();
 
-  // Derived outside the lock: other threads keep signing meanwhile.
-  Sha256Digest raw = derive_signing_key(secret, date8, region, service);
-  const HmacSha256 key(as_chars(raw));
-  secure_zero(raw.data(), raw.size());
-  std::lock_guard lock(mu_);
+  // Derived outside the lock as well.
+  Sha256Digest raw = internal::derive_signing_key(secret, date8, region, service);
+  const HmacSha256 key(internal::as_chars(raw));
+  internal::secure_zero(raw.data(), raw.size());
+  lock.lock();
   ++stats_.misses;
   if (!cacheable) return key;
   Entry* slot = &entries_[0];
@@ -123,15 +133,12 @@ void SigningKeyCache::clear() {
   std::lock_guard lock(mu_);
   for (auto& e : entries_) {
     e.key = HmacSha256();
+    internal::secure_zero(e.secret_digest.data(), e.secret_digest.size());
     e.valid = false;
   }
+  internal::secure_zero(memo_.digest.data(), memo_.digest.size());
+  memo_ = SecretMemo{};
   stats_ = {};
 }
 
-SigningKeyCache& SigningKeyCache::global() {
-  // Never destroyed: signing from a static destructor elsewhere must still work.
-  static auto* cache = new SigningKeyCache();
-  return *cache;
-}
-
-}  // namespace awsdl::internal
+}  // namespace awsdl::auth

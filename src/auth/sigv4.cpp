@@ -115,8 +115,8 @@ void sign_canonical_request(const Credentials& credentials, const SigningParams&
   s4::append_all(out.string_to_sign, {s4::kAlgorithm, "\n", std::string_view(date, 16), "\n", date8, "/", params.region,
                                       "/", params.service, "/aws4_request\n", std::string_view(cr_hex, 64)});
 
-  const auto key = internal::SigningKeyCache::global().get(credentials.secret_access_key, date8, params.region,
-                                                           params.service);
+  const auto key =
+      internal::signing_key(params.key_cache, credentials.secret_access_key, date8, params.region, params.service);
   const auto mac = key.mac(out.string_to_sign);
   out.signature.resize(64);
   internal::hex_encode_to(mac.data(), mac.size(), out.signature.data());

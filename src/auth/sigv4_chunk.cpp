@@ -46,11 +46,11 @@ struct ChunkSigner::Impl {
 };
 
 ChunkSigner::ChunkSigner(const Credentials& credentials, const SigningParams& params, std::string seed_signature)
-    : impl_(new Impl) {
+    : impl_(std::make_unique<Impl>()) {
   char date[16];
   internal::sigv4::format_amz_date(params.time, date);
-  impl_->key = internal::SigningKeyCache::global().get(credentials.secret_access_key, std::string_view(date, 8),
-                                                       params.region, params.service);
+  impl_->key = internal::signing_key(params.key_cache, credentials.secret_access_key, std::string_view(date, 8),
+                                     params.region, params.service);
   auto& sts = impl_->string_to_sign;
   sts.reserve(kChunkAlgorithm.size() + 16 + 64 + params.region.size() + params.service.size() + 3 * 64 + 8);
   sts.append(kChunkAlgorithm);
@@ -63,18 +63,9 @@ ChunkSigner::ChunkSigner(const Credentials& credentials, const SigningParams& pa
   impl_->previous = std::move(seed_signature);
 }
 
-ChunkSigner::~ChunkSigner() { delete impl_; }
-
-ChunkSigner::ChunkSigner(ChunkSigner&& other) noexcept : impl_(other.impl_) { other.impl_ = nullptr; }
-
-ChunkSigner& ChunkSigner::operator=(ChunkSigner&& other) noexcept {
-  if (this != &other) {
-    delete impl_;
-    impl_ = other.impl_;
-    other.impl_ = nullptr;
-  }
-  return *this;
-}
+ChunkSigner::~ChunkSigner() = default;
+ChunkSigner::ChunkSigner(ChunkSigner&&) noexcept = default;
+ChunkSigner& ChunkSigner::operator=(ChunkSigner&&) noexcept = default;
 
 std::string ChunkSigner::sign_chunk(std::string_view data) {
   if (impl_ == nullptr) return {};  // moved from

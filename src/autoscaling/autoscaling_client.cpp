@@ -68,7 +68,7 @@ std::string Group::tag(const std::string& key) const {
 }
 
 AutoScalingClient::AutoScalingClient(Config config)
-    : client_(std::make_shared<internal::ServiceClient>(std::move(config), autoscaling_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config), autoscaling_service())) {}
 
 Result<std::vector<Group>> AutoScalingClient::describe_groups(const DescribeGroupsRequest& r,
                                                               const CallOptions& options) const {

@@ -118,7 +118,7 @@ std::string Stack::output(const std::string& key) const {
 }
 
 CloudFormationClient::CloudFormationClient(Config config)
-    : client_(std::make_shared<internal::ServiceClient>(std::move(config), cfn_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config), cfn_service())) {}
 
 Result<std::string> CloudFormationClient::create_stack(const CreateStackRequest& r, const CallOptions& options) const {
   AWSDL_TRY(detail::check_stack_name(r.stack_name, "CreateStack", false));

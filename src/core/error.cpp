@@ -1,13 +1,12 @@
 #include "awsdl/core/error.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 
 #include "awsdl/core/log.hpp"
 #include "awsdl/core/result.hpp"
+#include "core/error_observer.hpp"
 
 namespace awsdl {
 
@@ -67,27 +66,19 @@ Error Error::make(ErrorKind kind, std::string code, std::string message, bool re
   return e;
 }
 
+namespace {
+// Constant-initialized: a preloaded library may install an observer before this library's
+// own static initializers have run.
+constinit std::atomic<internal::ErrorObserver> g_error_observer{nullptr};
+}  // namespace
+
 namespace detail {
 void bad_result_access(const Error& error) {
   std::fprintf(stderr, "awsdl: value() called on a Result holding an error: %s\n", error.to_string().c_str());
   std::abort();
 }
 void observe_error(const Error& error) noexcept {
-  static const int fd = [] {
-    const char* path = std::getenv("AWSDL_ERROR_LOG");
-    return path && *path ? ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
-  }();
-  if (fd < 0) return;
-  try {
-    // One write per line so concurrent test processes do not interleave.
-    std::string line = error.code + "\t" + std::to_string(error.http_status) + "\t" + error.message + "\t" +
-                       error.request_id;
-    for (auto& c : line)
-      if (c == '\n' || c == '\r') c = ' ';
-    line += '\n';
-    if (::write(fd, line.data(), line.size()) < 0) return;
-  } catch (...) {
-  }
+  if (internal::ErrorObserver observer = g_error_observer.load(std::memory_order_acquire)) observer(error);
 }
 
 void bad_error_access() {
@@ -97,3 +88,7 @@ void bad_error_access() {
 }  // namespace detail
 
 }  // namespace awsdl
+
+extern "C" awsdl::internal::ErrorObserver awsdl_exchange_error_observer(awsdl::internal::ErrorObserver observer) noexcept {
+  return awsdl::g_error_observer.exchange(observer, std::memory_order_acq_rel);
+}

@@ -48,6 +48,6 @@ std::string Instance::tag(const std::string& key) const {
 }
 
 Ec2Client::Ec2Client(Config config)
-    : client_(std::make_shared<internal::ServiceClient>(std::move(config), detail::ec2_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config), detail::ec2_service())) {}
 
 }  // namespace awsdl::ec2

@@ -96,7 +96,7 @@ std::string AuthorizationData::registry_host() const {
 bool AuthorizationData::plain_http() const { return proxy_endpoint.rfind("http://", 0) == 0; }
 
 EcrClient::EcrClient(Config config)
-    : client_(std::make_shared<internal::ServiceClient>(std::move(config), ecr_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config), ecr_service())) {}
 
 Result<Repository> EcrClient::create_repository(const CreateRepositoryRequest& request,
                                                 const CallOptions& options) const {

@@ -37,7 +37,7 @@ bool valid_file_system_id(const std::string& id) {
 }
 
 EfsClient::EfsClient(Config config)
-    : client_(std::make_shared<internal::ServiceClient>(std::move(config), efs_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config), efs_service())) {}
 
 Result<std::vector<FileSystem>> EfsClient::describe_file_systems(const std::string& file_system_id,
                                                                   const CallOptions& options) const {

@@ -118,6 +118,7 @@ Result<http::Response> ServiceClient::send(OperationRequest op) const {
       params.normalize_path = !info_.is_s3();
       params.payload_hash = op.payload_hash;
       params.add_content_sha256_header = info_.is_s3();
+      params.key_cache = config_.signing_keys.get();
       auto signed_req = auth::sign_request(req, *creds, params);
       if (!signed_req) return AttemptResult::failure(std::move(signed_req).error());
     }

@@ -121,3 +121,14 @@ class ServiceClient {
 Result<pugi::xml_node> query_result(const XmlDocument& doc, std::string_view action);
 
 }  // namespace awsdl::internal
+
+namespace awsdl {
+
+/// What the public client headers hold, forward-declared there (std::shared_ptr<ServiceClient>)
+/// so that they name nothing in awsdl::internal: internal::ServiceClient under a name of its own.
+class ServiceClient final : public internal::ServiceClient {
+ public:
+  using internal::ServiceClient::ServiceClient;
+};
+
+}  // namespace awsdl

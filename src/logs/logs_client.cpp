@@ -56,7 +56,7 @@ LogEvent parse_event(const internal::JsonValue& v) {
 }  // namespace
 
 LogsClient::LogsClient(Config config)
-    : client_(std::make_shared<internal::ServiceClient>(std::move(config), logs_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config), logs_service())) {}
 
 Result<std::vector<LogStream>> LogsClient::describe_log_streams(const DescribeLogStreamsRequest& r,
                                                                 const CallOptions& options) const {

@@ -13,7 +13,7 @@ using internal::RestRequest;
 using internal::s3::s3_operation;
 
 S3Client::S3Client(Config config, S3Options options)
-    : client_(std::make_shared<internal::ServiceClient>(std::move(config), internal::s3::s3_service(),
+    : client_(std::make_shared<ServiceClient>(std::move(config), internal::s3::s3_service(),
                                                         options.endpoint_url)),
       options_(std::move(options)) {}
 

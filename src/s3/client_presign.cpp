@@ -30,6 +30,7 @@ Result<std::string> presign_url(const internal::ServiceClient& client, const cha
   params.double_uri_encode = false;
   params.normalize_path = false;
   params.payload_hash = std::string(auth::kUnsignedPayload);
+  params.key_cache = config.signing_keys.get();
   return auth::presign(req, creds, params, expires);
 }
 

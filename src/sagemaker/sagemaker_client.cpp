@@ -41,7 +41,7 @@ std::string job_name_body(const std::string& name) {
 }  // namespace
 
 SageMakerClient::SageMakerClient(Config config)
-    : client_(std::make_shared<internal::ServiceClient>(std::move(config), sagemaker_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config), sagemaker_service())) {}
 
 Result<std::string> SageMakerClient::create_training_job(const TrainingJobRequest& request,
                                                          const CallOptions& options) const {

@@ -248,18 +248,15 @@ Result<std::shared_ptr<JumpHost>> JumpHost::connect(const Target& target, const 
     return Error::make(ErrorKind::kIo, "PipeFailed", "cannot create the jump host's wake-up pipe");
   Impl* raw = impl.get();
   impl->pump = std::thread([raw] { raw->run(); });
-  return std::make_shared<JumpHost>(std::move(impl));
+  // Not make_shared: the constructor is private.
+  return std::shared_ptr<JumpHost>(new JumpHost(std::move(impl)));
 }
 
-}  // namespace awsdl::ssh
-
-namespace awsdl::internal {
-
-Result<int> open_tunnel(ssh::JumpHost& jump, const std::string& host, int port, Millis timeout) {
-  auto& impl = jump.impl();
+Result<int> JumpHost::open_tunnel(const std::string& host, int port, Millis timeout) {
+  Impl& impl = *impl_;
   if (impl.stopping || !impl.core || impl.core->dead)
     return Error::make(ErrorKind::kNetwork, "JumpClosed", "the jump host connection is closed", true);
-  auto req = std::make_shared<ssh::JumpHost::Impl::Request>();
+  auto req = std::make_shared<Impl::Request>();
   req->host = host;
   req->port = port;
   {
@@ -278,4 +275,4 @@ Result<int> open_tunnel(ssh::JumpHost& jump, const std::string& host, int port, 
   return std::move(*req->answer);
 }
 
-}  // namespace awsdl::internal
+}  // namespace awsdl::ssh

@@ -27,9 +27,9 @@ Result<Session> Session::connect(const Target& target, const SessionOptions& opt
   int fd = -1;
   if (via) {
     Target resolved = internal::resolve_target(target, options);
-    AWSDL_ASSIGN_OR_RETURN(fd, internal::open_tunnel(*via, resolved.host, resolved.port,
-                                                     options.connect_timeout.count() > 0 ? options.connect_timeout
-                                                                                         : Millis(10000)));
+    AWSDL_ASSIGN_OR_RETURN(fd, via->open_tunnel(resolved.host, resolved.port,
+                                                options.connect_timeout.count() > 0 ? options.connect_timeout
+                                                                                    : Millis(10000)));
   }
   AWSDL_ASSIGN_OR_RETURN(auto core, internal::connect_core(target, options, std::move(via), fd));
   auto impl = std::make_unique<Impl>();

@@ -53,9 +53,6 @@ struct SessionCore {
 Result<std::unique_ptr<SessionCore>> connect_core(const ssh::Target& target, const ssh::SessionOptions& options,
                                                   std::shared_ptr<ssh::JumpHost> via, int tunnel_fd);
 
-/// Opens a tunnel to host:port through the jump host; returns our end of it.
-Result<int> open_tunnel(ssh::JumpHost& jump, const std::string& host, int port, Millis timeout);
-
 /// Resolves user and port of a target against the options.
 ssh::Target resolve_target(const ssh::Target& target, const ssh::SessionOptions& options);
 

@@ -22,7 +22,7 @@ internal::ServiceInfo ssm_service() {
 }  // namespace
 
 SsmClient::SsmClient(Config config)
-    : client_(std::make_shared<internal::ServiceClient>(std::move(config), ssm_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config), ssm_service())) {}
 
 Result<Parameter> SsmClient::get_parameter(const std::string& name, bool with_decryption,
                                            const CallOptions& options) const {

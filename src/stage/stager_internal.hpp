@@ -43,9 +43,14 @@ Result<UnstagePlan> prepare_unstage(const s3::S3Client& client, std::string_view
 /// The extractor's bounds from the plan's manifest: its file count and bytes.
 TarExtractorOptions extractor_options(const UnstagePlan& plan);
 
-/// What unstage and unstage_on return for an extraction that saw `stats`.
+/// The stager's clock: its Config's runtime (a ManualClock in tests), for durations and for
+/// the time left before CallOptions::deadline, which is on that clock too.
+Clock& stager_clock(const s3::S3Client& client);
+
+/// What unstage and unstage_on return for an extraction that saw `stats`, begun at `started`
+/// on `clock`.
 stage::UnstageResult unstage_result(const ArchiveStats& stats, Compression compression, bool manifest_verified,
-                                    std::chrono::steady_clock::time_point started);
+                                    Clock& clock, SteadyTime started);
 
 /// The same error, its message prefixed with what was being done.
 Error with_context(Error error, const std::string& context);

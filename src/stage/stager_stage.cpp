@@ -55,7 +55,8 @@ class ProgressMerger {
 
 Result<StageResult> Stager::stage(const std::vector<std::string>& paths, std::string_view s3_uri,
                                   const StageOptions& options) const {
-  const auto started = std::chrono::steady_clock::now();
+  Clock& clock = internal::stager_clock(client_);
+  const SteadyTime started = clock.steady_now();
   AWSDL_ASSIGN_OR_RETURN(s3::S3Uri uri, internal::parse_archive_uri(s3_uri));
   const std::string where = uri.to_string();
   if (paths.empty()) return Error::invalid_argument("InvalidOption", "nothing to stage: give at least one path");
@@ -190,7 +191,7 @@ Result<StageResult> Stager::stage(const std::vector<std::string>& paths, std::st
   result.etag = uploaded->etag;
   result.stage_id = stage_id;
   result.duration =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - started);
   return result;
 }
 

@@ -115,8 +115,10 @@ TarExtractorOptions extractor_options(const UnstagePlan& plan) {
   return options;
 }
 
+Clock& stager_clock(const s3::S3Client& client) { return *client.config().runtime.clock; }
+
 stage::UnstageResult unstage_result(const ArchiveStats& stats, Compression compression, bool manifest_verified,
-                                    std::chrono::steady_clock::time_point started) {
+                                    Clock& clock, SteadyTime started) {
   stage::UnstageResult result;
   result.entries = stats.entries;
   result.files = stats.files;
@@ -126,7 +128,7 @@ stage::UnstageResult unstage_result(const ArchiveStats& stats, Compression compr
   result.compression = to_public(compression);
   result.manifest_verified = manifest_verified;
   result.duration =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - started);
   return result;
 }
 
@@ -136,7 +138,8 @@ namespace awsdl::stage {
 
 Result<UnstageResult> Stager::unstage(std::string_view s3_uri, const std::string& directory,
                                       const UnstageOptions& options) const {
-  const auto started = std::chrono::steady_clock::now();
+  Clock& clock = internal::stager_clock(client_);
+  const SteadyTime started = clock.steady_now();
   AWSDL_ASSIGN_OR_RETURN(internal::UnstagePlan plan, internal::prepare_unstage(client_, s3_uri, directory, options));
   const s3::S3Uri& uri = plan.uri;
   const std::string where = uri.to_string();
@@ -189,7 +192,7 @@ Result<UnstageResult> Stager::unstage(std::string_view s3_uri, const std::string
   if (auto committed = area.commit(); !committed)
     return internal::with_context(std::move(committed).error(), "unstaging " + where + " into " + directory);
 
-  return internal::unstage_result(stats, extractor.compression(), plan.manifest.has_value(), started);
+  return internal::unstage_result(stats, extractor.compression(), plan.manifest.has_value(), clock, started);
 }
 
 }  // namespace awsdl::stage

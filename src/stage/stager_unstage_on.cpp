@@ -155,7 +155,8 @@ std::string clean_up(ssh::Session& host, const Helper& helper, const std::string
 
 Result<UnstageResult> Stager::unstage_on(ssh::Session& host, std::string_view s3_uri, const std::string& directory,
                                          const UnstageOptions& options) const {
-  const auto started = std::chrono::steady_clock::now();
+  Clock& clock = internal::stager_clock(client_);
+  const SteadyTime started = clock.steady_now();
   AWSDL_ASSIGN_OR_RETURN(internal::UnstagePlan plan, internal::prepare_unstage(client_, s3_uri, directory, options));
   const std::string where = plan.uri.to_string();
   const std::string onto = host.target().host + ":" + directory;
@@ -164,7 +165,9 @@ Result<UnstageResult> Stager::unstage_on(ssh::Session& host, std::string_view s3
   ssh::ExecOptions exec;
   exec.cancel = options.call.cancel;
   if (options.call.deadline.at) {
-    const auto left = std::chrono::duration_cast<Millis>(*options.call.deadline.at - std::chrono::steady_clock::now());
+    // The deadline is on the runtime's clock (Deadline::after(d, clock)), never compare it
+    // with another.
+    const Millis left = options.call.deadline.remaining(clock, Millis(0));
     if (left <= Millis(0)) return Error::make(ErrorKind::kTimeout, "DeadlineExceeded", "unstaging " + where + ": the deadline has passed");
     exec.timeout = left;
   }
@@ -231,7 +234,7 @@ Result<UnstageResult> Stager::unstage_on(ssh::Session& host, std::string_view s3
     if (auto verified = internal::verify_manifest(*plan.manifest, stats, compression); !verified)
       return internal::with_context(std::move(verified).error(), "unstaging " + where + " onto " + onto);
   }
-  return internal::unstage_result(stats, compression, plan.manifest.has_value(), started);
+  return internal::unstage_result(stats, compression, plan.manifest.has_value(), clock, started);
 }
 
 }  // namespace awsdl::stage

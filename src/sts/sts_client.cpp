@@ -63,7 +63,7 @@ Result<AssumedRole> parse_assumed_role(const internal::XmlDocument& doc, std::st
 
 }  // namespace
 
-StsClient::StsClient(Config config) : client_(std::make_shared<internal::ServiceClient>(std::move(config), sts_service())) {}
+StsClient::StsClient(Config config) : client_(std::make_shared<ServiceClient>(std::move(config), sts_service())) {}
 
 Result<CallerIdentity> StsClient::get_caller_identity(const CallOptions& options) const {
   internal::QueryRequest q{"GetCallerIdentity", kVersion};

@@ -8,6 +8,12 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 export AWSDL_DEMO_BUILD_DIR=${1:?usage: demo_test.sh BUILD_DIR}
 work=$(mktemp -d /tmp/awsdl-demo-test.XXXXXX)
+# The programs' errors reach the suite's error log (AWSDL_ERROR_LOG, set by ctest) only through
+# the test-built hook preloaded into them (tests/support/error_log_preload.cpp): the shipped
+# library reads no such variable. In the other processes the demo starts it does nothing.
+if [ -n "${AWSDL_ERROR_LOG:-}" ] && [ -n "${AWSDL_ERROR_LOG_PRELOAD:-}" ]; then
+  export LD_PRELOAD="${AWSDL_ERROR_LOG_PRELOAD}${LD_PRELOAD:+:$LD_PRELOAD}"
+fi
 demo_pid=""
 cleanup() {
   # Only if this test is itself interrupted: end the demo's process group (we started it).

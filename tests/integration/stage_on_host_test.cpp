@@ -22,6 +22,7 @@
 #include "awsdl/stage/stager.hpp"
 #include "support/run_process.hpp"
 #include "support/sandbox.hpp"
+#include "support/server_clock.hpp"
 #include "support/ssh_nodes.hpp"
 #include "support/stage_test_support.hpp"
 #include "support/tar_test_support.hpp"
@@ -338,6 +339,36 @@ TEST_F(StageOnHostTest, AHelperThatIsNotAProgramIsRefusedBeforeTheHostIsTouched)
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::kNotFound) << r.error().to_string();
   EXPECT_FALSE(std::filesystem::exists(tmp / "out"));
+}
+
+// CallOptions::deadline is on the Config's runtime clock, and so is everything unstage_on
+// compares it with: a deadline ten minutes ahead on that clock leaves ten minutes, whatever the
+// real steady clock says; one that has passed on it is DeadlineExceeded before anything runs.
+// The duration is measured on it too.
+TEST_F(StageOnHostTest, TheDeadlineAndTheDurationAreOnTheRuntimeClock) {
+  stage_dataset("data.tar");
+  Config timed = config;
+  auto clock = testsupport::ServerTestClock::install(timed);
+  auto o = options();
+  o.call.deadline = Deadline::after(std::chrono::minutes(10), *clock);
+  std::atomic<int> moves{0};
+  o.on_progress = [&](const stage::UnstageProgress&) {
+    if (moves.fetch_add(1) < 4) clock->advance(std::chrono::seconds(2));
+  };
+  const Millis before = clock->moved();
+  auto r = Stager(timed).unstage_on(*session, uri("data.tar"), (tmp / "timed").string(), o);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(tree(tmp / "timed" / "dataset"), tree(tmp / "src" / "dataset"));
+  ASSERT_GT(moves.load(), 0);
+  EXPECT_EQ(r->duration, clock->moved() - before);
+
+  o = options();
+  o.call.deadline = Deadline::after(std::chrono::seconds(1), *clock);
+  clock->advance(std::chrono::seconds(2));
+  r = Stager(timed).unstage_on(*session, uri("data.tar"), (tmp / "late").string(), o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "DeadlineExceeded") << r.error().to_string();
+  EXPECT_FALSE(std::filesystem::exists(tmp / "late"));
 }
 
 // awsdl-unpack by itself, as the node runs it.

@@ -24,6 +24,7 @@
 #include "awsdl/stage/stager.hpp"
 #include "stage/manifest.hpp"
 #include "support/sandbox.hpp"
+#include "support/server_clock.hpp"
 #include "support/stage_test_support.hpp"
 #include "support/tar_test_support.hpp"
 
@@ -555,6 +556,39 @@ TEST_F(StageTest, GzipBombIsRefusedBeforeItsBytesAreWritten) {
   EXPECT_EQ(r.error().code, "ManifestMismatch") << r.error().to_string();
   EXPECT_NE(r.error().message.find("zeros.bin"), std::string::npos) << r.error().message;
   EXPECT_FALSE(std::filesystem::exists(target / "zeros.bin"));
+}
+
+// Time comes from the Config's runtime: the durations stage and unstage report are measured
+// on its clock (here one that moves only when the progress callbacks move it).
+TEST_F(StageTest, DurationsAreMeasuredOnTheRuntimeClock) {
+  Config timed = config;
+  auto clock = testsupport::ServerTestClock::install(timed);
+  write_file(tmp / "timed" / "a.txt", "hello\n");
+  write_file(tmp / "timed" / "b.bin", random_bytes(300000, 5));
+  // A few seconds per callback, for the first few: well inside every call's deadline.
+  std::atomic<int> moves{0};
+  auto move_clock = [&] {
+    if (moves.fetch_add(1) < 4) clock->advance(std::chrono::seconds(3));
+  };
+
+  stage::StageOptions so = stage_options();
+  so.on_progress = [&](const stage::StageProgress&) { move_clock(); };
+  const Millis before_stage = clock->moved();
+  auto staged = Stager(timed).stage({(tmp / "timed").string()}, uri("timed.tar"), so);
+  ASSERT_TRUE(staged) << staged.error().to_string();
+  ASSERT_GT(moves.load(), 0) << "no progress reported";
+  EXPECT_EQ(staged->duration, clock->moved() - before_stage);
+  EXPECT_GE(staged->duration, Millis(3000));
+
+  moves = 0;
+  stage::UnstageOptions uo = unstage_options();
+  uo.on_progress = [&](const stage::UnstageProgress&) { move_clock(); };
+  const Millis before_unstage = clock->moved();
+  auto unstaged = Stager(timed).unstage(uri("timed.tar"), (tmp / "timed-out").string(), uo);
+  ASSERT_TRUE(unstaged) << unstaged.error().to_string();
+  ASSERT_GT(moves.load(), 0) << "no progress reported";
+  EXPECT_EQ(unstaged->duration, clock->moved() - before_unstage);
+  EXPECT_GE(unstaged->duration, Millis(3000));
 }
 
 TEST_F(StageTest, BadArgumentsAreRefusedBeforeAnyRequest) {

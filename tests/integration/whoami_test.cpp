@@ -35,13 +35,16 @@ class WhoamiTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(home); }
 
   // Nothing from the test's own environment leaks in: no ~/.aws, no IMDS, no proxies.
+  // The suite's error log hook, so that the program's errors are scanned for secrets too.
   std::map<std::string, std::string> base_env() const {
-    return {{"PATH", "/usr/bin:/bin"},
-            {"HOME", home.string()},
-            {"AWS_CONFIG_FILE", (home / "config").string()},
-            {"AWS_SHARED_CREDENTIALS_FILE", (home / "credentials").string()},
-            {"AWS_EC2_METADATA_DISABLED", "true"},
-            {"AWS_PAGER", ""}};
+    std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"},
+                                              {"HOME", home.string()},
+                                              {"AWS_CONFIG_FILE", (home / "config").string()},
+                                              {"AWS_SHARED_CREDENTIALS_FILE", (home / "credentials").string()},
+                                              {"AWS_EC2_METADATA_DISABLED", "true"},
+                                              {"AWS_PAGER", ""}};
+    testsupport::add_error_log_hook(env);
+    return env;
   }
   std::map<std::string, std::string> env_with_keys(std::string secret = Sandbox::kSecretAccessKey) const {
     auto env = base_env();
@@ -209,7 +212,8 @@ TEST_F(WhoamiTest, OneFailedNameLookupIsRetriedAndAPersistentOneIsADnsError) {
   // tests/support/resolver_shim.c makes getaddrinfo fail for the names listed (flaky.test
   // once, down.test always) and then resolves them to 127.0.0.1: no real DNS involved.
   auto env = env_with_keys();
-  env["LD_PRELOAD"] = AWSDL_RESOLVER_SHIM;
+  // After the error log hook, if there is one (base_env).
+  env["LD_PRELOAD"] = env["LD_PRELOAD"].empty() ? AWSDL_RESOLVER_SHIM : env["LD_PRELOAD"] + ":" + AWSDL_RESOLVER_SHIM;
   env["AWSDL_RESOLVER_SHIM_FAIL"] = "flaky.test=1,down.test=-1";
   const std::string port = std::to_string(sandbox.port());
   auto r = whoami({"--endpoint-url", "http://flaky.test:" + port}, env);

@@ -32,6 +32,7 @@
 #include "awsdl/core/runtime.hpp"
 #include "awsdl/http/message.hpp"
 #include "awsdl/http/transport.hpp"
+#include "support/error_log_env.hpp"
 #include "support/run_process.hpp"
 
 namespace awsdl::testsupport {
@@ -100,7 +101,7 @@ class Moto {
                                               {"AWS_SECRET_ACCESS_KEY", kSecretAccessKey},
                                               {"AWS_REGION", kRegion},
                                               {"AWS_ENDPOINT_URL", endpoint()}};
-    if (const char* log = std::getenv("AWSDL_ERROR_LOG"); log != nullptr && *log != '\0') env["AWSDL_ERROR_LOG"] = log;
+    testsupport::add_error_log_hook(env);
     return env;
   }
 

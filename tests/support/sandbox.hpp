@@ -34,6 +34,7 @@
 #include "awsdl/core/runtime.hpp"
 #include "awsdl/http/message.hpp"
 #include "awsdl/http/transport.hpp"
+#include "support/error_log_env.hpp"
 
 namespace awsdl::testsupport {
 
@@ -86,16 +87,19 @@ class Sandbox {
   std::string endpoint() const { return "http://" + host_port(); }
 
   /// The environment for an example program run against the sandbox: the example static keys
-  /// and region, and nothing of the test's own (no ~/.aws below `home`, no IMDS).
+  /// and region, nothing of the test's own (no ~/.aws below `home`, no IMDS), and the suite's
+  /// error log hook so the program's errors are scanned for secrets too.
   static std::map<std::string, std::string> cli_env(const std::string& home) {
-    return {{"PATH", "/usr/bin:/bin"},
-            {"HOME", home},
-            {"AWS_CONFIG_FILE", home + "/no-config"},
-            {"AWS_SHARED_CREDENTIALS_FILE", home + "/no-credentials"},
-            {"AWS_EC2_METADATA_DISABLED", "true"},
-            {"AWS_ACCESS_KEY_ID", kAccessKeyId},
-            {"AWS_SECRET_ACCESS_KEY", kSecretAccessKey},
-            {"AWS_REGION", kRegion}};
+    std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"},
+                                              {"HOME", home},
+                                              {"AWS_CONFIG_FILE", home + "/no-config"},
+                                              {"AWS_SHARED_CREDENTIALS_FILE", home + "/no-credentials"},
+                                              {"AWS_EC2_METADATA_DISABLED", "true"},
+                                              {"AWS_ACCESS_KEY_ID", kAccessKeyId},
+                                              {"AWS_SECRET_ACCESS_KEY", kSecretAccessKey},
+                                              {"AWS_REGION", kRegion}};
+    testsupport::add_error_log_hook(env);
+    return env;
   }
 
   /// Region us-east-1, the example static keys, endpoint_url set to the sandbox, the system

@@ -2,7 +2,10 @@
 """Fails when any error message the test suite produced contains a secret.
 
 Every error that passes through an awsdl::Result is appended (code, status, message, request
-id) to the file named by AWSDL_ERROR_LOG while the suite runs. This scans that file for the
+id) to the file named by AWSDL_ERROR_LOG while the suite runs, by hooks only test builds have
+(tests/support/error_log_hook.cpp in the test executables, error_log_preload.cpp preloaded
+into the example programs the tests run; libawsdl itself reads no such variable). This scans
+that file for the
 documented example secret keys, for session tokens the sandbox issued (listed one per line in
 the sandbox's secrets file, if any), for signatures and for Authorization header values.
 """

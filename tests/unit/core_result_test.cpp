@@ -8,6 +8,9 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "core/error_observer.hpp"
 
 namespace {
 
@@ -123,7 +126,44 @@ TEST(Error, ToStringRedacts) {
 
 namespace {
 
-// The suite-wide secret scan relies on every error reaching AWSDL_ERROR_LOG.
+std::vector<std::string>* observed = nullptr;
+void remember(const awsdl::Error& error) noexcept {
+  if (observed) observed->push_back(error.code + ": " + error.message);
+}
+
+// The library's only hook: it hands every error a Result is made from to the observer
+// installed (the suite's error log installs one), and to nothing when none is.
+TEST(ErrorObserver, GetsEveryErrorAResultIsMadeFromAndNothingElse) {
+  std::vector<std::string> got;
+  observed = &got;
+  const auto previous = awsdl_exchange_error_observer(&remember);
+  {
+    awsdl::Result<int> value = 7;
+    awsdl::Result<int> failed = awsdl::Error::make(awsdl::ErrorKind::kIo, "First", "one");
+    const awsdl::Error copy = awsdl::Error::make(awsdl::ErrorKind::kService, "Second", "two");
+    awsdl::Status status = copy;
+    awsdl::Status fine;
+    EXPECT_EQ(doubled(-4).error().code, "NotPositive");  // made once, then passed on by AWSDL_TRY
+    (void)value;
+    (void)failed;
+    (void)status;
+    (void)fine;
+  }
+  EXPECT_EQ(awsdl_exchange_error_observer(nullptr), &remember);
+  awsdl::Result<int> unobserved = awsdl::Error::make(awsdl::ErrorKind::kIo, "Third", "three");
+  (void)unobserved;
+  EXPECT_EQ(awsdl_exchange_error_observer(previous), nullptr);
+  observed = nullptr;
+  ASSERT_GE(got.size(), 3u);
+  EXPECT_EQ(got[0], "First: one");
+  EXPECT_EQ(got[1], "Second: two");
+  for (std::size_t i = 2; i < got.size(); ++i)
+    EXPECT_EQ(got[i], "NotPositive: value must be positive, got -4") << i;
+  for (const auto& line : got) EXPECT_EQ(line.find("Third"), std::string::npos);
+}
+
+// The suite-wide secret scan relies on every error reaching AWSDL_ERROR_LOG, through the hook
+// the test executables link (tests/support/error_log_hook.cpp).
 TEST(ErrorObserver, RecordsErrorsWhenAsked) {
   const char* path = std::getenv("AWSDL_ERROR_LOG");
   if (!path) GTEST_SKIP() << "AWSDL_ERROR_LOG is not set (ctest sets it)";

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "auth/signing_key_cache.hpp"
@@ -384,7 +385,7 @@ std::string mac_of(const internal::Sha256Digest& key) {
 }
 
 TEST(Sigv4KeyCache, RepeatedSignaturesReuseTheDerivedKey) {
-  internal::SigningKeyCache cache;
+  SigningKeyCache cache;
   const auto k1 = mac_of(cache.get("secret-one-0123456789", "20150830", "us-east-1", "ec2"));
   const auto k2 = mac_of(cache.get("secret-one-0123456789", "20150830", "us-east-1", "ec2"));
   EXPECT_EQ(k1, k2);
@@ -414,6 +415,8 @@ TEST(Sigv4KeyCache, SigningFromManyThreadsAgrees) {
   auto r = vanilla();
   auto want = sign_request(r, example_credentials(), service_params());
   ASSERT_TRUE(want.ok());
+  // One cache for every thread, as the clients of one Config share theirs.
+  const auto cache = make_signing_key_cache();
   std::vector<std::thread> threads;
   std::vector<int> good(4, 0);
   for (int t = 0; t < 4; ++t) {
@@ -421,6 +424,7 @@ TEST(Sigv4KeyCache, SigningFromManyThreadsAgrees) {
       for (int i = 0; i < 300; ++i) {
         auto req = vanilla();
         SigningParams p = service_params();
+        p.key_cache = cache.get();
         // Alternate regions so that threads also insert into the cache concurrently.
         if (i % 3 == 0) p.region = "region-" + std::to_string(t) + "-" + std::to_string(i % 7);
         auto res = sign_request(req, example_credentials(), p);
@@ -430,6 +434,39 @@ TEST(Sigv4KeyCache, SigningFromManyThreadsAgrees) {
   }
   for (auto& th : threads) th.join();
   for (int g : good) EXPECT_EQ(g, 300);
+  EXPECT_EQ(cache->stats().hits + cache->stats().misses, 1200u);
+}
+
+// The signer is a pure function of its inputs: it keeps keys only in the cache its params
+// name, and signs the same with one, with another or with none.
+TEST(Sigv4KeyCache, TheSignerUsesOnlyTheCacheItIsGiven) {
+  SigningKeyCache mine, other;
+  auto sign = [](SigningKeyCache* cache) {
+    auto r = vanilla();
+    SigningParams p = service_params();
+    p.key_cache = cache;
+    auto res = sign_request(r, example_credentials(), p);
+    return res.ok() ? res->signature : std::string("failed: ") + res.error().to_string();
+  };
+  const std::string bare = sign(nullptr);
+  ASSERT_EQ(bare.size(), 64u) << bare;
+  EXPECT_EQ(sign(&mine), bare);
+  EXPECT_EQ(mine.stats().misses, 1u);
+  EXPECT_EQ(sign(&mine), bare);
+  EXPECT_EQ(mine.stats().hits, 1u);
+  EXPECT_EQ(sign(nullptr), bare);
+  EXPECT_EQ(mine.stats().hits + mine.stats().misses, 2u) << "a signature without a cache used this one";
+  EXPECT_EQ(other.stats().hits + other.stats().misses, 0u);
+
+  // Presigning and chunk signing too.
+  auto r = vanilla();
+  SigningParams p = s3_params();
+  p.key_cache = &other;
+  ASSERT_TRUE(presign(r, example_credentials(), p, std::chrono::seconds(60)).ok());
+  ChunkSigner chunks(example_credentials(), p, std::string(64, '0'));
+  EXPECT_EQ(other.stats().misses, 1u);
+  EXPECT_EQ(other.stats().hits, 1u);
+  EXPECT_EQ(mine.stats().hits + mine.stats().misses, 2u);
 }
 
 TEST(Sigv4Chunks, EncodedLength) {
@@ -464,6 +501,39 @@ TEST(Sigv4Chunks, ChainsFromTheSeedAndFramesMatchEncodedLength) {
 
   ChunkSigner moved = std::move(framer);
   EXPECT_EQ(moved.sign_chunk("x").size(), 64u);
+}
+
+// Move-only: a copy would fork the chain. Moves carry the chain over; the moved-from signer
+// signs nothing; nothing leaks or is freed twice (the unit tests also run under ASan).
+static_assert(!std::is_copy_constructible_v<ChunkSigner>);
+static_assert(!std::is_copy_assignable_v<ChunkSigner>);
+static_assert(std::is_nothrow_move_constructible_v<ChunkSigner>);
+static_assert(std::is_nothrow_move_assignable_v<ChunkSigner>);
+
+TEST(Sigv4Chunks, MovesCarryTheChainOver) {
+  const SigningParams p = s3_params();
+  ChunkSigner reference(example_credentials(), p, std::string(64, '0'));
+  ChunkSigner a(example_credentials(), p, std::string(64, '0'));
+  ASSERT_EQ(a.sign_chunk("one"), reference.sign_chunk("one"));
+
+  ChunkSigner b(std::move(a));
+  EXPECT_EQ(b.sign_chunk("two"), reference.sign_chunk("two"));
+  EXPECT_EQ(a.sign_chunk("two"), "");  // NOLINT(bugprone-use-after-move): moved from
+
+  // Assigned over a signer with a chain of its own: that chain is dropped, b's continues.
+  ChunkSigner c(example_credentials(), p, std::string(64, '1'));
+  (void)c.sign_chunk("elsewhere");
+  c = std::move(b);
+  EXPECT_EQ(c.sign_chunk("three"), reference.sign_chunk("three"));
+  EXPECT_EQ(b.sign_chunk("three"), "");  // NOLINT(bugprone-use-after-move)
+
+  // A moved-from signer takes a chain again; moving onto itself keeps it.
+  a = std::move(c);
+  ChunkSigner& alias = a;
+  a = std::move(alias);
+  EXPECT_EQ(a.sign_chunk("four"), reference.sign_chunk("four"));
+  const std::string last = a.frame_chunk("");
+  EXPECT_NE(last.find(reference.sign_chunk("")), std::string::npos);
 }
 
 }  // namespace

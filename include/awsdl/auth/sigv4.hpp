@@ -2,6 +2,7 @@
 // AWS Signature Version 4. Pure functions of request, credentials, scope and time.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,13 @@ namespace awsdl::auth {
 
 inline constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
 inline constexpr std::string_view kStreamingPayload = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
+
+/// Signing keys already derived (an HMAC chain per secret, day, region and service), kept so
+/// that repeated signatures skip the derivation; keyed by a digest of the secret, never the
+/// secret itself. Opaque and thread-safe. Each Config owns one, shared by its copies
+/// (Config::signing_keys): nothing is cached process-wide.
+class SigningKeyCache;
+AWSDL_EXPORT std::shared_ptr<SigningKeyCache> make_signing_key_cache();
 
 struct AWSDL_EXPORT SigningParams {
   std::string region;
@@ -26,6 +34,9 @@ struct AWSDL_EXPORT SigningParams {
   std::string payload_hash;
   /// Add the x-amz-content-sha256 header (S3 requires it).
   bool add_content_sha256_header = false;
+  /// Where the signing key is looked up and kept (not owned: it must outlive the call); null:
+  /// derived for this signature alone. The signature is the same either way.
+  SigningKeyCache* key_cache = nullptr;
 };
 
 /// The intermediate products, for tests and debugging (the signature is a secret-derived
@@ -51,10 +62,15 @@ AWSDL_EXPORT Result<std::string> presign(http::Request& request, const Credentia
 
 /// Signs the chunks of an S3 streaming upload (aws-chunked) one after another, starting
 /// from the seed signature of the request that was signed with kStreamingPayload.
+/// Move-only: a copy would fork the chain, and two signers would hand out the same "next"
+/// signature for different chunks. A moved-from signer signs nothing (empty signatures)
+/// until another is moved into it.
 class AWSDL_EXPORT ChunkSigner {
  public:
   ChunkSigner(const Credentials& credentials, const SigningParams& params, std::string seed_signature);
   ~ChunkSigner();
+  ChunkSigner(const ChunkSigner&) = delete;
+  ChunkSigner& operator=(const ChunkSigner&) = delete;
   ChunkSigner(ChunkSigner&&) noexcept;
   ChunkSigner& operator=(ChunkSigner&&) noexcept;
 
@@ -67,7 +83,7 @@ class AWSDL_EXPORT ChunkSigner {
 
  private:
   struct Impl;
-  Impl* impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// Lower-case hex SHA-256.

@@ -12,9 +12,10 @@
 #include "awsdl/core/result.hpp"
 #include "awsdl/core/wait.hpp"
 
-namespace awsdl::internal {
+namespace awsdl {
+/// What a service client stands on (signing, retries, endpoints): opaque here.
 class ServiceClient;
-}
+}  // namespace awsdl
 
 namespace awsdl::cloudformation {
 
@@ -141,7 +142,7 @@ class AWSDL_EXPORT CloudFormationClient {
   Status wait_until_delete_complete(const std::string& stack_name, const WaitOptions& options = {}) const;
 
  private:
-  std::shared_ptr<internal::ServiceClient> client_;
+  std::shared_ptr<ServiceClient> client_;
 };
 
 }  // namespace awsdl::cloudformation

@@ -13,9 +13,9 @@ namespace awsdl {
 namespace detail {
 [[noreturn]] AWSDL_EXPORT void bad_result_access(const Error& error);
 [[noreturn]] AWSDL_EXPORT void bad_error_access();
-/// When the environment variable AWSDL_ERROR_LOG names a file, every error that passes
-/// through a Result is appended to it (unredacted code and message): the test suite scans
-/// that file to prove no secret ever reaches an error. Costs one branch otherwise.
+/// Hands every error that passes through a Result to the observer a program installed, if
+/// any (the test suite's secret scan installs one; the library never does). Costs one
+/// atomic load otherwise.
 AWSDL_EXPORT void observe_error(const Error& error) noexcept;
 }  // namespace detail
 

@@ -14,9 +14,10 @@
 #include "awsdl/core/result.hpp"
 #include "awsdl/core/wait.hpp"
 
-namespace awsdl::internal {
+namespace awsdl {
+/// What a service client stands on (signing, retries, endpoints): opaque here.
 class ServiceClient;
-}
+}  // namespace awsdl
 
 namespace awsdl::ec2 {
 
@@ -269,7 +270,7 @@ class AWSDL_EXPORT Ec2Client {
                                                            const WaitOptions& options = {}) const;
 
  private:
-  std::shared_ptr<internal::ServiceClient> client_;
+  std::shared_ptr<ServiceClient> client_;
 };
 
 /// A random idempotency token (a version-4 UUID), as the SDKs generate for ClientToken.

@@ -21,9 +21,10 @@
 #include "awsdl/core/result.hpp"
 #include "awsdl/core/runtime.hpp"
 
-namespace awsdl::internal {
+namespace awsdl {
+/// What a service client stands on (signing, retries, endpoints): opaque here.
 class ServiceClient;
-}
+}  // namespace awsdl
 
 namespace awsdl::ecr {
 
@@ -147,7 +148,7 @@ class AWSDL_EXPORT EcrClient {
                                                     const CallOptions& options = {}) const;
 
  private:
-  std::shared_ptr<internal::ServiceClient> client_;
+  std::shared_ptr<ServiceClient> client_;
 };
 
 }  // namespace awsdl::ecr

@@ -11,9 +11,10 @@
 #include "awsdl/core/options.hpp"
 #include "awsdl/core/result.hpp"
 
-namespace awsdl::internal {
+namespace awsdl {
+/// What a service client stands on (signing, retries, endpoints): opaque here.
 class ServiceClient;
-}
+}  // namespace awsdl
 
 namespace awsdl::efs {
 
@@ -38,7 +39,7 @@ class AWSDL_EXPORT EfsClient {
   Status delete_file_system(const std::string& file_system_id, const CallOptions& options = {}) const;
 
  private:
-  std::shared_ptr<internal::ServiceClient> client_;
+  std::shared_ptr<ServiceClient> client_;
 };
 
 /// Whether `id` looks like an EFS file system id ("fs-" and 8 or 17 hex digits).

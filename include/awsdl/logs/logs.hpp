@@ -21,9 +21,10 @@
 #include "awsdl/core/options.hpp"
 #include "awsdl/core/result.hpp"
 
-namespace awsdl::internal {
+namespace awsdl {
+/// What a service client stands on (signing, retries, endpoints): opaque here.
 class ServiceClient;
-}
+}  // namespace awsdl
 
 namespace awsdl::logs {
 
@@ -106,7 +107,7 @@ class AWSDL_EXPORT LogsClient {
                                                       const CallOptions& options = {}) const;
 
  private:
-  std::shared_ptr<internal::ServiceClient> client_;
+  std::shared_ptr<ServiceClient> client_;
 };
 
 struct AWSDL_EXPORT FollowOptions {

@@ -26,9 +26,10 @@
 #include "awsdl/http/message.hpp"
 #include "awsdl/s3/types.hpp"
 
-namespace awsdl::internal {
+namespace awsdl {
+/// What a service client stands on (signing, retries, endpoints): opaque here.
 class ServiceClient;
-}
+}  // namespace awsdl
 
 namespace awsdl::s3 {
 
@@ -119,7 +120,7 @@ class AWSDL_EXPORT S3Client {
                                   const std::string& content_type = {}) const;
 
  private:
-  std::shared_ptr<internal::ServiceClient> client_;
+  std::shared_ptr<ServiceClient> client_;
   S3Options options_;
 };
 

@@ -26,9 +26,10 @@
 #include "awsdl/core/runtime.hpp"
 #include "awsdl/core/wait.hpp"
 
-namespace awsdl::internal {
+namespace awsdl {
+/// What a service client stands on (signing, retries, endpoints): opaque here.
 class ServiceClient;
-}
+}  // namespace awsdl
 
 namespace awsdl::sagemaker {
 
@@ -197,7 +198,7 @@ class AWSDL_EXPORT SageMakerClient {
                                                       const TransitionCallback& on_transition = {}) const;
 
  private:
-  std::shared_ptr<internal::ServiceClient> client_;
+  std::shared_ptr<ServiceClient> client_;
 };
 
 }  // namespace awsdl::sagemaker

@@ -85,9 +85,8 @@ class AWSDL_EXPORT FanOut {
   /// Closes every session (and the jump host).
   void close();
 
-  struct Impl;
-
  private:
+  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -31,11 +31,12 @@ class AWSDL_EXPORT JumpHost {
   /// Whether the connection to the jump host is still up.
   bool alive() const;
 
+ private:
+  friend class Session;  // opens its tunnel
   struct Impl;
   explicit JumpHost(std::unique_ptr<Impl> impl);
-  Impl& impl() { return *impl_; }
-
- private:
+  /// A tunnel to host:port through this host; our end of it (a connected socket).
+  Result<int> open_tunnel(const std::string& host, int port, Millis timeout);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -84,10 +85,9 @@ class AWSDL_EXPORT Session {
   /// Closes the connection; the session is then dead.
   void close();
 
+ private:
   struct Impl;
   explicit Session(std::unique_ptr<Impl> impl);
-
- private:
   void kill_marked(const std::string& marker);
   std::unique_ptr<Impl> impl_;
 };

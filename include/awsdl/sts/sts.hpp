@@ -10,9 +10,10 @@
 #include "awsdl/core/options.hpp"
 #include "awsdl/core/result.hpp"
 
-namespace awsdl::internal {
+namespace awsdl {
+/// What a service client stands on (signing, retries, endpoints): opaque here.
 class ServiceClient;
-}
+}  // namespace awsdl
 
 namespace awsdl::sts {
 
@@ -53,7 +54,7 @@ class AWSDL_EXPORT StsClient {
                                                     const CallOptions& options = {}) const;
 
  private:
-  std::shared_ptr<internal::ServiceClient> client_;
+  std::shared_ptr<ServiceClient> client_;
 };
 
 }  // namespace awsdl::sts
