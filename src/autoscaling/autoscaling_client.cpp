@@ -9,22 +9,10 @@
 namespace awsdl::autoscaling {
 namespace {
 
-constexpr const char* kVersion = "2011-01-01";
-
 using internal::QueryScope;
 using internal::xml_int;
 using internal::xml_list;
 using internal::xml_text;
-
-internal::ServiceInfo autoscaling_service() {
-  internal::ServiceInfo s;
-  s.endpoint_prefix = "autoscaling";
-  s.signing_name = "autoscaling";
-  s.env_name = "AUTO_SCALING";
-  s.api_version = kVersion;
-  s.protocol = internal::Protocol::kQuery;
-  return s;
-}
 
 Status check_name(const std::string& name, const char* op) {
   if (name.empty() || name.size() > 255)
@@ -68,7 +56,8 @@ std::string Group::tag(const std::string& key) const {
 }
 
 AutoScalingClient::AutoScalingClient(Config config)
-    : client_(std::make_shared<internal::ServiceClient>(std::move(config), autoscaling_service())) {}
+    : client_(std::make_shared<internal::ServiceClient>(std::move(config),
+                                                        internal::service_info(internal::Service::kAutoScaling))) {}
 
 Result<std::vector<Group>> AutoScalingClient::describe_groups(const DescribeGroupsRequest& r,
                                                               const CallOptions& options) const {
@@ -78,7 +67,7 @@ Result<std::vector<Group>> AutoScalingClient::describe_groups(const DescribeGrou
   internal::PageGuard pages("AutoScaling DescribeAutoScalingGroups", client_->config().max_pages);
   std::string token;
   for (;;) {
-    internal::QueryRequest q{"DescribeAutoScalingGroups", kVersion};
+    internal::QueryRequest q{"DescribeAutoScalingGroups", client_->info().api_version};
     if (!r.names.empty()) q.add_list("AutoScalingGroupNames", r.names);
     q.add_optional("NextToken", token).add_optional("MaxRecords", r.max_records);
     if (!r.filters.empty())
@@ -109,7 +98,7 @@ Status AutoScalingClient::set_desired_capacity(const std::string& name, int desi
   if (desired < 0)
     return Error::invalid_argument("InvalidParameterValue",
                                    "SetDesiredCapacity: desired capacity cannot be negative (" + std::to_string(desired) + ")");
-  internal::QueryRequest q{"SetDesiredCapacity", kVersion};
+  internal::QueryRequest q{"SetDesiredCapacity", client_->info().api_version};
   q.add("AutoScalingGroupName", name).add("DesiredCapacity", desired);
   if (honor_cooldown) q.add("HonorCooldown", true);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
@@ -123,7 +112,7 @@ Status AutoScalingClient::update_group(const UpdateGroupRequest& r, const CallOp
     if (v && *v < 0) return Error::invalid_argument("InvalidParameterValue", "UpdateAutoScalingGroup: sizes cannot be negative");
   if (r.min_size && r.max_size && *r.min_size > *r.max_size)
     return Error::invalid_argument("InvalidParameterValue", "UpdateAutoScalingGroup: min_size is above max_size");
-  internal::QueryRequest q{"UpdateAutoScalingGroup", kVersion};
+  internal::QueryRequest q{"UpdateAutoScalingGroup", client_->info().api_version};
   q.add("AutoScalingGroupName", r.name)
       .add_optional("MinSize", r.min_size)
       .add_optional("MaxSize", r.max_size)
@@ -143,7 +132,7 @@ Result<std::vector<Activity>> AutoScalingClient::describe_scaling_activities(con
   internal::PageGuard pages("AutoScaling DescribeScalingActivities", client_->config().max_pages);
   std::string token;
   for (;;) {
-    internal::QueryRequest q{"DescribeScalingActivities", kVersion};
+    internal::QueryRequest q{"DescribeScalingActivities", client_->info().api_version};
     q.add_optional("AutoScalingGroupName", group_name).add_optional("NextToken", token);
     AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
     AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeScalingActivities"));
@@ -165,7 +154,7 @@ Result<std::vector<GroupInstance>> AutoScalingClient::describe_instances(const s
   internal::PageGuard pages("AutoScaling DescribeAutoScalingInstances", client_->config().max_pages);
   std::string token;
   for (;;) {
-    internal::QueryRequest q{"DescribeAutoScalingInstances", kVersion};
+    internal::QueryRequest q{"DescribeAutoScalingInstances", client_->info().api_version};
     if (!ids.empty()) q.add_list("InstanceIds", ids);
     q.add_optional("NextToken", token);
     AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
@@ -181,7 +170,7 @@ namespace {
 Status process_call(const internal::ServiceClient& client, const char* action, const std::string& group,
                     const std::vector<std::string>& processes, const CallOptions& options) {
   AWSDL_TRY(check_name(group, action));
-  internal::QueryRequest q{action, kVersion};
+  internal::QueryRequest q{action, client.info().api_version};
   q.add("AutoScalingGroupName", group);
   if (!processes.empty()) q.add_list("ScalingProcesses", processes);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client.call_query(q, options));

@@ -44,16 +44,6 @@ std::string failure_summary(const std::vector<StackEvent>& newest_first) {
 
 namespace {
 
-internal::ServiceInfo cfn_service() {
-  internal::ServiceInfo s;
-  s.endpoint_prefix = "cloudformation";
-  s.signing_name = "cloudformation";
-  s.env_name = "CLOUDFORMATION";
-  s.api_version = detail::kVersion;
-  s.protocol = internal::Protocol::kQuery;
-  return s;
-}
-
 Status check_template(const std::string& body, const std::string& url, const char* op, bool may_omit = false) {
   if (body.empty() && url.empty() && !may_omit)
     return Error::invalid_argument("ValidationError", std::string(op) + ": give a template body or a template URL");
@@ -118,14 +108,15 @@ std::string Stack::output(const std::string& key) const {
 }
 
 CloudFormationClient::CloudFormationClient(Config config)
-    : client_(std::make_shared<internal::ServiceClient>(std::move(config), cfn_service())) {}
+    : client_(std::make_shared<internal::ServiceClient>(std::move(config),
+                                                        internal::service_info(internal::Service::kCloudFormation))) {}
 
 Result<std::string> CloudFormationClient::create_stack(const CreateStackRequest& r, const CallOptions& options) const {
   AWSDL_TRY(detail::check_stack_name(r.stack_name, "CreateStack", false));
   AWSDL_TRY(check_template(r.template_body, r.template_url, "CreateStack"));
   if (r.timeout_minutes && *r.timeout_minutes < 1)
     return Error::invalid_argument("ValidationError", "CreateStack: timeout_minutes must be at least 1");
-  internal::QueryRequest q{"CreateStack", detail::kVersion};
+  internal::QueryRequest q{"CreateStack", client_->info().api_version};
   q.add("StackName", r.stack_name).add_optional("TemplateBody", r.template_body).add_optional("TemplateURL", r.template_url);
   add_parameters(q, r.parameters);
   q.add_optional("TimeoutInMinutes", r.timeout_minutes);
@@ -144,7 +135,7 @@ Result<std::string> CloudFormationClient::update_stack(const UpdateStackRequest&
   AWSDL_TRY(check_template(r.template_body, r.template_url, "UpdateStack", r.use_previous_template));
   if (r.use_previous_template && (!r.template_body.empty() || !r.template_url.empty()))
     return Error::invalid_argument("ValidationError", "UpdateStack: use_previous_template excludes a new template");
-  internal::QueryRequest q{"UpdateStack", detail::kVersion};
+  internal::QueryRequest q{"UpdateStack", client_->info().api_version};
   q.add("StackName", r.stack_name).add_optional("TemplateBody", r.template_body).add_optional("TemplateURL", r.template_url);
   if (r.use_previous_template) q.add("UsePreviousTemplate", true);
   add_parameters(q, r.parameters);
@@ -159,7 +150,7 @@ Result<std::string> CloudFormationClient::update_stack(const UpdateStackRequest&
 Status CloudFormationClient::delete_stack(const std::string& name, const std::string& token,
                                           const CallOptions& options) const {
   AWSDL_TRY(detail::check_stack_name(name, "DeleteStack"));
-  internal::QueryRequest q{"DeleteStack", detail::kVersion};
+  internal::QueryRequest q{"DeleteStack", client_->info().api_version};
   q.add("StackName", name).add_optional("ClientRequestToken", token);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
   AWSDL_TRY(internal::xml_answer_root(doc, "DeleteStack"));  // no result element; an error document is still an error
@@ -173,7 +164,7 @@ Result<std::vector<Stack>> CloudFormationClient::describe_stacks(const std::stri
   internal::PageGuard pages("CloudFormation DescribeStacks", client_->config().max_pages);
   std::string token;
   for (;;) {
-    internal::QueryRequest q{"DescribeStacks", detail::kVersion};
+    internal::QueryRequest q{"DescribeStacks", client_->info().api_version};
     q.add_optional("StackName", name).add_optional("NextToken", token);
     AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
     AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeStacks"));
@@ -200,7 +191,7 @@ Result<std::vector<StackEvent>> CloudFormationClient::describe_stack_events(cons
   internal::PageGuard pages("CloudFormation DescribeStackEvents", client_->config().max_pages);
   std::string token;
   for (;;) {
-    internal::QueryRequest q{"DescribeStackEvents", detail::kVersion};
+    internal::QueryRequest q{"DescribeStackEvents", client_->info().api_version};
     q.add("StackName", name).add_optional("NextToken", token);
     AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
     AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeStackEvents"));
@@ -220,7 +211,7 @@ Result<std::vector<StackEvent>> CloudFormationClient::describe_stack_events(cons
 Result<std::vector<StackResource>> CloudFormationClient::describe_stack_resources(const std::string& name,
                                                                                   const CallOptions& options) const {
   AWSDL_TRY(detail::check_stack_name(name, "DescribeStackResources"));
-  internal::QueryRequest q{"DescribeStackResources", detail::kVersion};
+  internal::QueryRequest q{"DescribeStackResources", client_->info().api_version};
   q.add("StackName", name);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
   AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeStackResources"));
@@ -233,7 +224,7 @@ Result<std::vector<StackResource>> CloudFormationClient::describe_stack_resource
 
 Result<std::string> CloudFormationClient::get_template(const std::string& name, const CallOptions& options) const {
   AWSDL_TRY(detail::check_stack_name(name, "GetTemplate"));
-  internal::QueryRequest q{"GetTemplate", detail::kVersion};
+  internal::QueryRequest q{"GetTemplate", client_->info().api_version};
   q.add("StackName", name);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
   AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "GetTemplate"));
@@ -243,7 +234,7 @@ Result<std::string> CloudFormationClient::get_template(const std::string& name, 
 Result<TemplateSummary> CloudFormationClient::validate_template(const std::string& body, const std::string& url,
                                                                 const CallOptions& options) const {
   AWSDL_TRY(check_template(body, url, "ValidateTemplate"));
-  internal::QueryRequest q{"ValidateTemplate", detail::kVersion};
+  internal::QueryRequest q{"ValidateTemplate", client_->info().api_version};
   q.add_optional("TemplateBody", body).add_optional("TemplateURL", url);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
   AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "ValidateTemplate"));

@@ -11,15 +11,6 @@
 namespace awsdl::internal::lifecycle {
 
 namespace {
-ServiceInfo efs_service() {
-  ServiceInfo s;
-  s.endpoint_prefix = "elasticfilesystem";
-  s.signing_name = "elasticfilesystem";
-  s.env_name = "EFS";
-  s.api_version = "2015-02-01";
-  s.protocol = Protocol::kRestJson;
-  return s;
-}
 constexpr int kMaxInUseTries = 30;
 }  // namespace
 
@@ -27,7 +18,7 @@ Status delete_file_system(const Config& config, const std::string& id, const Dea
                           const CancellationToken& cancel) {
   if (id.rfind("fs-", 0) != 0)
     return Error::invalid_argument("InvalidFileSystemId", "'" + id + "' is not an EFS file system id");
-  ServiceClient client(config, efs_service());
+  ServiceClient client(config, service_info(Service::kEfs));
   Millis delay(2000);
   for (int attempt = 1;; ++attempt) {
     OperationRequest op;

@@ -102,13 +102,7 @@ class ClusterLifecycleSandbox : public ::testing::Test {
   // EFS client: the lifecycle only ever deletes a file system).
   std::set<std::string> file_systems() const {
     std::set<std::string> out;
-    internal::ServiceInfo efs;
-    efs.endpoint_prefix = "elasticfilesystem";
-    efs.signing_name = "elasticfilesystem";
-    efs.env_name = "EFS";
-    efs.api_version = "2015-02-01";
-    efs.protocol = internal::Protocol::kRestJson;
-    internal::ServiceClient client(config, efs);
+    internal::ServiceClient client(config, internal::service_info(internal::Service::kEfs));
     internal::OperationRequest op;
     op.operation = "DescribeFileSystems";
     op.http.method = "GET";
@@ -127,7 +121,7 @@ class ClusterLifecycleSandbox : public ::testing::Test {
   // EC2 StopInstances / StartInstances (the library has no call for them), signed, through the
   // library's service machinery; then waits until EC2 reports `until`.
   void change_state(const std::string& action, const std::string& id, const std::string& until) const {
-    internal::ServiceClient client(config, ec2::detail::ec2_service());
+    internal::ServiceClient client(config, internal::service_info(internal::Service::kEc2));
     auto q = ec2::detail::ec2_request(action);
     q.add_list("InstanceId", std::vector<std::string>{id});
     auto r = client.call_query(q);
