@@ -7,7 +7,6 @@
   ctl.py run [--port N]      in the foreground (debugging, the demo)
 """
 
-import argparse
 import json
 import os
 import sys
@@ -78,11 +77,7 @@ def run(port):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = ap.add_subparsers(dest='cmd', required=True)
-    for name in ('start', 'stop'):
-        p = sub.add_parser(name)
-        p.add_argument('--state', required=True, help='directory for sandbox.port, sandbox.pid, sandbox.log')
+    ap, sub = server_process.command_line(__doc__, 'sandbox.port, sandbox.pid, sandbox.log')
     p = sub.add_parser('run')
     p.add_argument('--port', type=int, default=0)
     args = ap.parse_args(argv)

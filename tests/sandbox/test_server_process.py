@@ -104,6 +104,22 @@ class ServerProcessTest(unittest.TestCase):
         self.assertFalse(server_process.runs(child.pid, sys.executable))
         self.assertTrue(server_process.runs(os.getpid(), sys.executable))
 
+    def test_command_line_has_start_and_stop_with_a_state_directory(self):
+        ap, sub = server_process.command_line('doc', 'x.port, x.pid')
+        sub.add_parser('serve')
+        self.assertEqual(vars(ap.parse_args(['start', '--state', 'dir'])), {'cmd': 'start', 'state': 'dir'})
+        self.assertEqual(vars(ap.parse_args(['stop', '--state', 'dir'])), {'cmd': 'stop', 'state': 'dir'})
+        self.assertEqual(ap.parse_args(['serve']).cmd, 'serve')
+        with open(os.devnull, 'w') as quiet:
+            stderr, sys.stderr = sys.stderr, quiet
+            try:
+                with self.assertRaises(SystemExit):
+                    ap.parse_args(['start'])  # --state is required
+                with self.assertRaises(SystemExit):
+                    ap.parse_args([])  # so is a command
+            finally:
+                sys.stderr = stderr
+
     def _run_child(self, *extra):
         """start() in a child interpreter, for what it writes to stderr."""
         code = ('import sys; sys.path.insert(0, %r); import server_process; '

@@ -24,7 +24,6 @@ gap lets the test that needed it run. The server is reset after the probes: the 
 from moto's initial state, and nothing outlives the fixture (state is in memory only).
 """
 
-import argparse
 import base64
 import datetime
 import hashlib
@@ -337,11 +336,7 @@ def probe_gaps(port):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = ap.add_subparsers(dest='cmd', required=True)
-    for name in ('start', 'stop'):
-        p = sub.add_parser(name)
-        p.add_argument('--state', required=True, help='directory for moto.port, moto.pid, moto.log, moto.gaps.json')
+    ap, sub = server_process.command_line(__doc__, 'moto.port, moto.pid, moto.log, moto.gaps.json')
     p = sub.add_parser('serve')
     p.add_argument('--port-file', required=True)
     p = sub.add_parser('call')

@@ -4,6 +4,7 @@ never by name. Standard library only: both /usr/bin/python3 (the sandbox) and th
 that has moto import it.
 """
 
+import argparse
 import os
 import signal
 import subprocess
@@ -87,6 +88,17 @@ def stop(pid_file, is_ours, timeout=5.0):
                 break
             time.sleep(0.02)
     return pid
+
+
+def command_line(doc, state_files):
+    """The control script's parser with its "start" and "stop" commands (each takes --state, the
+    directory for `state_files`), and the subparsers for the script's own commands."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest='cmd', required=True)
+    for name in ('start', 'stop'):
+        p = sub.add_parser(name)
+        p.add_argument('--state', required=True, help='directory for ' + state_files)
+    return ap, sub
 
 
 def start(argv, *, name, log_file, pid_file, port_file, cwd, env, ready, timeout, poll=0.05, on_ready=None):
