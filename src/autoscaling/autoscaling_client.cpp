@@ -14,6 +14,26 @@ using internal::xml_int;
 using internal::xml_list;
 using internal::xml_text;
 
+// Reads every page of `action`: `add(q, token)` fills one page's request (the token where the
+// operation's parameters have it), `take(result)` reads the page's result element and returns
+// false once it has enough.
+template <typename Add, typename Take>
+Status each_page(const internal::ServiceClient& client, const char* action, const CallOptions& options, Add add,
+                 Take take) {
+  internal::PageGuard pages(std::string("AutoScaling ") + action, client.config().max_pages);
+  std::string token;
+  for (;;) {
+    internal::QueryRequest q{action, client.info().api_version};
+    add(q, token);
+    AWSDL_ASSIGN_OR_RETURN(auto doc, client.call_query(q, options));
+    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, action));
+    if (!take(result)) return {};
+    token = xml_text(result, "NextToken");
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
+    if (!more) return {};
+  }
+}
+
 Status check_name(const std::string& name, const char* op) {
   if (name.empty() || name.size() > 255)
     return Error::invalid_argument("InvalidParameterValue", std::string(op) + ": group name must be 1 to 255 characters");
@@ -64,24 +84,22 @@ Result<std::vector<Group>> AutoScalingClient::describe_groups(const DescribeGrou
   if (r.max_records && (*r.max_records < 1 || *r.max_records > 100))
     return Error::invalid_argument("InvalidParameterValue", "DescribeAutoScalingGroups: max_records must be 1..100");
   std::vector<Group> out;
-  internal::PageGuard pages("AutoScaling DescribeAutoScalingGroups", client_->config().max_pages);
-  std::string token;
-  for (;;) {
-    internal::QueryRequest q{"DescribeAutoScalingGroups", client_->info().api_version};
-    if (!r.names.empty()) q.add_list("AutoScalingGroupNames", r.names);
-    q.add_optional("NextToken", token).add_optional("MaxRecords", r.max_records);
-    if (!r.filters.empty())
-      q.add_list("Filters", r.filters, [](QueryScope& s, const Filter& f) {
-        s.add("Name", f.name);
-        s.add_list("Values", f.values);
-      });
-    AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeAutoScalingGroups"));
-    for (auto m : xml_list(result, "AutoScalingGroups")) out.push_back(parse_group(m));
-    token = xml_text(result, "NextToken");
-    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
-    if (!more) return out;
-  }
+  AWSDL_TRY(each_page(
+      *client_, "DescribeAutoScalingGroups", options,
+      [&r](internal::QueryRequest& q, const std::string& token) {
+        if (!r.names.empty()) q.add_list("AutoScalingGroupNames", r.names);
+        q.add_optional("NextToken", token).add_optional("MaxRecords", r.max_records);
+        if (!r.filters.empty())
+          q.add_list("Filters", r.filters, [](QueryScope& s, const Filter& f) {
+            s.add("Name", f.name);
+            s.add_list("Values", f.values);
+          });
+      },
+      [&out](pugi::xml_node result) {
+        for (auto m : xml_list(result, "AutoScalingGroups")) out.push_back(parse_group(m));
+        return true;
+      }));
+  return out;
 }
 
 Result<Group> AutoScalingClient::describe_group(const std::string& name, const CallOptions& options) const {
@@ -129,41 +147,38 @@ Result<std::vector<Activity>> AutoScalingClient::describe_scaling_activities(con
                                                                              int max_activities,
                                                                              const CallOptions& options) const {
   std::vector<Activity> out;
-  internal::PageGuard pages("AutoScaling DescribeScalingActivities", client_->config().max_pages);
-  std::string token;
-  for (;;) {
-    internal::QueryRequest q{"DescribeScalingActivities", client_->info().api_version};
-    q.add_optional("AutoScalingGroupName", group_name).add_optional("NextToken", token);
-    AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeScalingActivities"));
-    for (auto m : xml_list(result, "Activities")) {
-      out.push_back({xml_text(m, "ActivityId"), xml_text(m, "AutoScalingGroupName"), xml_text(m, "Description"),
-                     xml_text(m, "Cause"), xml_text(m, "StartTime"), xml_text(m, "EndTime"), xml_text(m, "StatusCode"),
-                     xml_text(m, "StatusMessage"), static_cast<int>(xml_int(m, "Progress").value_or(0))});
-      if (max_activities > 0 && static_cast<int>(out.size()) >= max_activities) return out;
-    }
-    token = xml_text(result, "NextToken");
-    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
-    if (!more) return out;
-  }
+  AWSDL_TRY(each_page(
+      *client_, "DescribeScalingActivities", options,
+      [&group_name](internal::QueryRequest& q, const std::string& token) {
+        q.add_optional("AutoScalingGroupName", group_name).add_optional("NextToken", token);
+      },
+      [&](pugi::xml_node result) {
+        for (auto m : xml_list(result, "Activities")) {
+          out.push_back({xml_text(m, "ActivityId"), xml_text(m, "AutoScalingGroupName"), xml_text(m, "Description"),
+                         xml_text(m, "Cause"), xml_text(m, "StartTime"), xml_text(m, "EndTime"),
+                         xml_text(m, "StatusCode"), xml_text(m, "StatusMessage"),
+                         static_cast<int>(xml_int(m, "Progress").value_or(0))});
+          if (max_activities > 0 && static_cast<int>(out.size()) >= max_activities) return false;
+        }
+        return true;
+      }));
+  return out;
 }
 
 Result<std::vector<GroupInstance>> AutoScalingClient::describe_instances(const std::vector<std::string>& ids,
                                                                          const CallOptions& options) const {
   std::vector<GroupInstance> out;
-  internal::PageGuard pages("AutoScaling DescribeAutoScalingInstances", client_->config().max_pages);
-  std::string token;
-  for (;;) {
-    internal::QueryRequest q{"DescribeAutoScalingInstances", client_->info().api_version};
-    if (!ids.empty()) q.add_list("InstanceIds", ids);
-    q.add_optional("NextToken", token);
-    AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeAutoScalingInstances"));
-    for (auto m : xml_list(result, "AutoScalingInstances")) out.push_back(parse_instance(m));
-    token = xml_text(result, "NextToken");
-    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
-    if (!more) return out;
-  }
+  AWSDL_TRY(each_page(
+      *client_, "DescribeAutoScalingInstances", options,
+      [&ids](internal::QueryRequest& q, const std::string& token) {
+        if (!ids.empty()) q.add_list("InstanceIds", ids);
+        q.add_optional("NextToken", token);
+      },
+      [&out](pugi::xml_node result) {
+        for (auto m : xml_list(result, "AutoScalingInstances")) out.push_back(parse_instance(m));
+        return true;
+      }));
+  return out;
 }
 
 namespace {
