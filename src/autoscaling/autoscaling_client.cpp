@@ -2,6 +2,7 @@
 
 #include "internal/error_parser.hpp"
 #include "internal/pagination.hpp"
+#include "internal/query_pages.hpp"
 #include "internal/query_serializer.hpp"
 #include "internal/service_client.hpp"
 #include "internal/xml.hpp"
@@ -13,26 +14,6 @@ using internal::QueryScope;
 using internal::xml_int;
 using internal::xml_list;
 using internal::xml_text;
-
-// Reads every page of `action`: `add(q, token)` fills one page's request (the token where the
-// operation's parameters have it), `take(result)` reads the page's result element and returns
-// false once it has enough.
-template <typename Add, typename Take>
-Status each_page(const internal::ServiceClient& client, const char* action, const CallOptions& options, Add add,
-                 Take take) {
-  internal::PageGuard pages(std::string("AutoScaling ") + action, client.config().max_pages);
-  std::string token;
-  for (;;) {
-    internal::QueryRequest q{action, client.info().api_version};
-    add(q, token);
-    AWSDL_ASSIGN_OR_RETURN(auto doc, client.call_query(q, options));
-    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, action));
-    if (!take(result)) return {};
-    token = xml_text(result, "NextToken");
-    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
-    if (!more) return {};
-  }
-}
 
 Status check_name(const std::string& name, const char* op) {
   if (name.empty() || name.size() > 255)
@@ -84,8 +65,8 @@ Result<std::vector<Group>> AutoScalingClient::describe_groups(const DescribeGrou
   if (r.max_records && (*r.max_records < 1 || *r.max_records > 100))
     return Error::invalid_argument("InvalidParameterValue", "DescribeAutoScalingGroups: max_records must be 1..100");
   std::vector<Group> out;
-  AWSDL_TRY(each_page(
-      *client_, "DescribeAutoScalingGroups", options,
+  AWSDL_TRY(internal::query_pages(
+      *client_, "AutoScaling", "DescribeAutoScalingGroups", options,
       [&r](internal::QueryRequest& q, const std::string& token) {
         if (!r.names.empty()) q.add_list("AutoScalingGroupNames", r.names);
         q.add_optional("NextToken", token).add_optional("MaxRecords", r.max_records);
@@ -147,8 +128,8 @@ Result<std::vector<Activity>> AutoScalingClient::describe_scaling_activities(con
                                                                              int max_activities,
                                                                              const CallOptions& options) const {
   std::vector<Activity> out;
-  AWSDL_TRY(each_page(
-      *client_, "DescribeScalingActivities", options,
+  AWSDL_TRY(internal::query_pages(
+      *client_, "AutoScaling", "DescribeScalingActivities", options,
       [&group_name](internal::QueryRequest& q, const std::string& token) {
         q.add_optional("AutoScalingGroupName", group_name).add_optional("NextToken", token);
       },
@@ -168,8 +149,8 @@ Result<std::vector<Activity>> AutoScalingClient::describe_scaling_activities(con
 Result<std::vector<GroupInstance>> AutoScalingClient::describe_instances(const std::vector<std::string>& ids,
                                                                          const CallOptions& options) const {
   std::vector<GroupInstance> out;
-  AWSDL_TRY(each_page(
-      *client_, "DescribeAutoScalingInstances", options,
+  AWSDL_TRY(internal::query_pages(
+      *client_, "AutoScaling", "DescribeAutoScalingInstances", options,
       [&ids](internal::QueryRequest& q, const std::string& token) {
         if (!ids.empty()) q.add_list("InstanceIds", ids);
         q.add_optional("NextToken", token);

@@ -4,6 +4,7 @@
 #include "internal/error_parser.hpp"
 #include "internal/idempotency_token.hpp"
 #include "internal/pagination.hpp"
+#include "internal/query_pages.hpp"
 #include "internal/query_serializer.hpp"
 #include "internal/service_client.hpp"
 #include "internal/xml.hpp"
@@ -161,18 +162,16 @@ Result<std::vector<Stack>> CloudFormationClient::describe_stacks(const std::stri
                                                                  const CallOptions& options) const {
   if (!name.empty()) AWSDL_TRY(detail::check_stack_name(name, "DescribeStacks"));
   std::vector<Stack> out;
-  internal::PageGuard pages("CloudFormation DescribeStacks", client_->config().max_pages);
-  std::string token;
-  for (;;) {
-    internal::QueryRequest q{"DescribeStacks", client_->info().api_version};
-    q.add_optional("StackName", name).add_optional("NextToken", token);
-    AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeStacks"));
-    for (auto m : xml_list(result, "Stacks")) out.push_back(parse_stack(m));
-    token = xml_text(result, "NextToken");
-    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
-    if (!more) return out;
-  }
+  AWSDL_TRY(internal::query_pages(
+      *client_, "CloudFormation", "DescribeStacks", options,
+      [&name](internal::QueryRequest& q, const std::string& token) {
+        q.add_optional("StackName", name).add_optional("NextToken", token);
+      },
+      [&out](pugi::xml_node result) {
+        for (auto m : xml_list(result, "Stacks")) out.push_back(parse_stack(m));
+        return true;
+      }));
+  return out;
 }
 
 Result<Stack> CloudFormationClient::describe_stack(const std::string& name, const CallOptions& options) const {
@@ -188,24 +187,22 @@ Result<std::vector<StackEvent>> CloudFormationClient::describe_stack_events(cons
                                                                             const CallOptions& options) const {
   AWSDL_TRY(detail::check_stack_name(name, "DescribeStackEvents"));
   std::vector<StackEvent> out;
-  internal::PageGuard pages("CloudFormation DescribeStackEvents", client_->config().max_pages);
-  std::string token;
-  for (;;) {
-    internal::QueryRequest q{"DescribeStackEvents", client_->info().api_version};
-    q.add("StackName", name).add_optional("NextToken", token);
-    AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeStackEvents"));
-    for (auto m : xml_list(result, "StackEvents")) {
-      out.push_back({xml_text(m, "EventId"), xml_text(m, "StackName"), xml_text(m, "LogicalResourceId"),
-                     xml_text(m, "PhysicalResourceId"), xml_text(m, "ResourceType"), xml_text(m, "Timestamp"),
-                     xml_text(m, "ResourceStatus"), xml_text(m, "ResourceStatusReason"),
-                     xml_text(m, "ClientRequestToken")});
-      if (max_events > 0 && out.size() >= max_events) return out;
-    }
-    token = xml_text(result, "NextToken");
-    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
-    if (!more) return out;
-  }
+  AWSDL_TRY(internal::query_pages(
+      *client_, "CloudFormation", "DescribeStackEvents", options,
+      [&name](internal::QueryRequest& q, const std::string& token) {
+        q.add("StackName", name).add_optional("NextToken", token);
+      },
+      [&](pugi::xml_node result) {
+        for (auto m : xml_list(result, "StackEvents")) {
+          out.push_back({xml_text(m, "EventId"), xml_text(m, "StackName"), xml_text(m, "LogicalResourceId"),
+                         xml_text(m, "PhysicalResourceId"), xml_text(m, "ResourceType"), xml_text(m, "Timestamp"),
+                         xml_text(m, "ResourceStatus"), xml_text(m, "ResourceStatusReason"),
+                         xml_text(m, "ClientRequestToken")});
+          if (max_events > 0 && out.size() >= max_events) return false;
+        }
+        return true;
+      }));
+  return out;
 }
 
 Result<std::vector<StackResource>> CloudFormationClient::describe_stack_resources(const std::string& name,
