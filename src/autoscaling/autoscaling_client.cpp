@@ -2,6 +2,7 @@
 
 #include "internal/error_parser.hpp"
 #include "internal/pagination.hpp"
+#include "internal/query_pages.hpp"
 #include "internal/query_serializer.hpp"
 #include "internal/service_client.hpp"
 #include "internal/xml.hpp"
@@ -9,22 +10,10 @@
 namespace awsdl::autoscaling {
 namespace {
 
-constexpr const char* kVersion = "2011-01-01";
-
 using internal::QueryScope;
 using internal::xml_int;
 using internal::xml_list;
 using internal::xml_text;
-
-internal::ServiceInfo autoscaling_service() {
-  internal::ServiceInfo s;
-  s.endpoint_prefix = "autoscaling";
-  s.signing_name = "autoscaling";
-  s.env_name = "AUTO_SCALING";
-  s.api_version = kVersion;
-  s.protocol = internal::Protocol::kQuery;
-  return s;
-}
 
 Status check_name(const std::string& name, const char* op) {
   if (name.empty() || name.size() > 255)
@@ -68,31 +57,30 @@ std::string Group::tag(const std::string& key) const {
 }
 
 AutoScalingClient::AutoScalingClient(Config config)
-    : client_(std::make_shared<ServiceClient>(std::move(config), autoscaling_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config),
+                                                        internal::service_info(internal::Service::kAutoScaling))) {}
 
 Result<std::vector<Group>> AutoScalingClient::describe_groups(const DescribeGroupsRequest& r,
                                                               const CallOptions& options) const {
   if (r.max_records && (*r.max_records < 1 || *r.max_records > 100))
     return Error::invalid_argument("InvalidParameterValue", "DescribeAutoScalingGroups: max_records must be 1..100");
   std::vector<Group> out;
-  internal::PageGuard pages("AutoScaling DescribeAutoScalingGroups", client_->config().max_pages);
-  std::string token;
-  for (;;) {
-    internal::QueryRequest q{"DescribeAutoScalingGroups", kVersion};
-    if (!r.names.empty()) q.add_list("AutoScalingGroupNames", r.names);
-    q.add_optional("NextToken", token).add_optional("MaxRecords", r.max_records);
-    if (!r.filters.empty())
-      q.add_list("Filters", r.filters, [](QueryScope& s, const Filter& f) {
-        s.add("Name", f.name);
-        s.add_list("Values", f.values);
-      });
-    AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeAutoScalingGroups"));
-    for (auto m : xml_list(result, "AutoScalingGroups")) out.push_back(parse_group(m));
-    token = xml_text(result, "NextToken");
-    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
-    if (!more) return out;
-  }
+  AWSDL_TRY(internal::query_pages(
+      *client_, "AutoScaling", "DescribeAutoScalingGroups", options,
+      [&r](internal::QueryRequest& q, const std::string& token) {
+        if (!r.names.empty()) q.add_list("AutoScalingGroupNames", r.names);
+        q.add_optional("NextToken", token).add_optional("MaxRecords", r.max_records);
+        if (!r.filters.empty())
+          q.add_list("Filters", r.filters, [](QueryScope& s, const Filter& f) {
+            s.add("Name", f.name);
+            s.add_list("Values", f.values);
+          });
+      },
+      [&out](pugi::xml_node result) {
+        for (auto m : xml_list(result, "AutoScalingGroups")) out.push_back(parse_group(m));
+        return true;
+      }));
+  return out;
 }
 
 Result<Group> AutoScalingClient::describe_group(const std::string& name, const CallOptions& options) const {
@@ -109,7 +97,7 @@ Status AutoScalingClient::set_desired_capacity(const std::string& name, int desi
   if (desired < 0)
     return Error::invalid_argument("InvalidParameterValue",
                                    "SetDesiredCapacity: desired capacity cannot be negative (" + std::to_string(desired) + ")");
-  internal::QueryRequest q{"SetDesiredCapacity", kVersion};
+  internal::QueryRequest q{"SetDesiredCapacity", client_->info().api_version};
   q.add("AutoScalingGroupName", name).add("DesiredCapacity", desired);
   if (honor_cooldown) q.add("HonorCooldown", true);
   // Sets an absolute value: twice is once.
@@ -124,7 +112,7 @@ Status AutoScalingClient::update_group(const UpdateGroupRequest& r, const CallOp
     if (v && *v < 0) return Error::invalid_argument("InvalidParameterValue", "UpdateAutoScalingGroup: sizes cannot be negative");
   if (r.min_size && r.max_size && *r.min_size > *r.max_size)
     return Error::invalid_argument("InvalidParameterValue", "UpdateAutoScalingGroup: min_size is above max_size");
-  internal::QueryRequest q{"UpdateAutoScalingGroup", kVersion};
+  internal::QueryRequest q{"UpdateAutoScalingGroup", client_->info().api_version};
   q.add("AutoScalingGroupName", r.name)
       .add_optional("MinSize", r.min_size)
       .add_optional("MaxSize", r.max_size)
@@ -142,48 +130,45 @@ Result<std::vector<Activity>> AutoScalingClient::describe_scaling_activities(con
                                                                              int max_activities,
                                                                              const CallOptions& options) const {
   std::vector<Activity> out;
-  internal::PageGuard pages("AutoScaling DescribeScalingActivities", client_->config().max_pages);
-  std::string token;
-  for (;;) {
-    internal::QueryRequest q{"DescribeScalingActivities", kVersion};
-    q.add_optional("AutoScalingGroupName", group_name).add_optional("NextToken", token);
-    AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeScalingActivities"));
-    for (auto m : xml_list(result, "Activities")) {
-      out.push_back({xml_text(m, "ActivityId"), xml_text(m, "AutoScalingGroupName"), xml_text(m, "Description"),
-                     xml_text(m, "Cause"), xml_text(m, "StartTime"), xml_text(m, "EndTime"), xml_text(m, "StatusCode"),
-                     xml_text(m, "StatusMessage"), static_cast<int>(xml_int(m, "Progress").value_or(0))});
-      if (max_activities > 0 && static_cast<int>(out.size()) >= max_activities) return out;
-    }
-    token = xml_text(result, "NextToken");
-    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
-    if (!more) return out;
-  }
+  AWSDL_TRY(internal::query_pages(
+      *client_, "AutoScaling", "DescribeScalingActivities", options,
+      [&group_name](internal::QueryRequest& q, const std::string& token) {
+        q.add_optional("AutoScalingGroupName", group_name).add_optional("NextToken", token);
+      },
+      [&](pugi::xml_node result) {
+        for (auto m : xml_list(result, "Activities")) {
+          out.push_back({xml_text(m, "ActivityId"), xml_text(m, "AutoScalingGroupName"), xml_text(m, "Description"),
+                         xml_text(m, "Cause"), xml_text(m, "StartTime"), xml_text(m, "EndTime"),
+                         xml_text(m, "StatusCode"), xml_text(m, "StatusMessage"),
+                         static_cast<int>(xml_int(m, "Progress").value_or(0))});
+          if (max_activities > 0 && static_cast<int>(out.size()) >= max_activities) return false;
+        }
+        return true;
+      }));
+  return out;
 }
 
 Result<std::vector<GroupInstance>> AutoScalingClient::describe_instances(const std::vector<std::string>& ids,
                                                                          const CallOptions& options) const {
   std::vector<GroupInstance> out;
-  internal::PageGuard pages("AutoScaling DescribeAutoScalingInstances", client_->config().max_pages);
-  std::string token;
-  for (;;) {
-    internal::QueryRequest q{"DescribeAutoScalingInstances", kVersion};
-    if (!ids.empty()) q.add_list("InstanceIds", ids);
-    q.add_optional("NextToken", token);
-    AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeAutoScalingInstances"));
-    for (auto m : xml_list(result, "AutoScalingInstances")) out.push_back(parse_instance(m));
-    token = xml_text(result, "NextToken");
-    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
-    if (!more) return out;
-  }
+  AWSDL_TRY(internal::query_pages(
+      *client_, "AutoScaling", "DescribeAutoScalingInstances", options,
+      [&ids](internal::QueryRequest& q, const std::string& token) {
+        if (!ids.empty()) q.add_list("InstanceIds", ids);
+        q.add_optional("NextToken", token);
+      },
+      [&out](pugi::xml_node result) {
+        for (auto m : xml_list(result, "AutoScalingInstances")) out.push_back(parse_instance(m));
+        return true;
+      }));
+  return out;
 }
 
 namespace {
 Status process_call(const internal::ServiceClient& client, const char* action, const std::string& group,
                     const std::vector<std::string>& processes, const CallOptions& options) {
   AWSDL_TRY(check_name(group, action));
-  internal::QueryRequest q{action, kVersion};
+  internal::QueryRequest q{action, client.info().api_version};
   q.add("AutoScalingGroupName", group);
   if (!processes.empty()) q.add_list("ScalingProcesses", processes);
   // Suspended (or resumed) twice is suspended (resumed) once.

@@ -4,6 +4,7 @@
 #include "internal/error_parser.hpp"
 #include "internal/idempotency_token.hpp"
 #include "internal/pagination.hpp"
+#include "internal/query_pages.hpp"
 #include "internal/query_serializer.hpp"
 #include "internal/service_client.hpp"
 #include "internal/xml.hpp"
@@ -43,16 +44,6 @@ std::string failure_summary(const std::vector<StackEvent>& newest_first) {
 }  // namespace detail
 
 namespace {
-
-internal::ServiceInfo cfn_service() {
-  internal::ServiceInfo s;
-  s.endpoint_prefix = "cloudformation";
-  s.signing_name = "cloudformation";
-  s.env_name = "CLOUDFORMATION";
-  s.api_version = detail::kVersion;
-  s.protocol = internal::Protocol::kQuery;
-  return s;
-}
 
 Status check_template(const std::string& body, const std::string& url, const char* op, bool may_omit = false) {
   if (body.empty() && url.empty() && !may_omit)
@@ -118,14 +109,15 @@ std::string Stack::output(const std::string& key) const {
 }
 
 CloudFormationClient::CloudFormationClient(Config config)
-    : client_(std::make_shared<ServiceClient>(std::move(config), cfn_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config),
+                                                        internal::service_info(internal::Service::kCloudFormation))) {}
 
 Result<std::string> CloudFormationClient::create_stack(const CreateStackRequest& r, const CallOptions& options) const {
   AWSDL_TRY(detail::check_stack_name(r.stack_name, "CreateStack", false));
   AWSDL_TRY(check_template(r.template_body, r.template_url, "CreateStack"));
   if (r.timeout_minutes && *r.timeout_minutes < 1)
     return Error::invalid_argument("ValidationError", "CreateStack: timeout_minutes must be at least 1");
-  internal::QueryRequest q{"CreateStack", detail::kVersion};
+  internal::QueryRequest q{"CreateStack", client_->info().api_version};
   q.add("StackName", r.stack_name).add_optional("TemplateBody", r.template_body).add_optional("TemplateURL", r.template_url);
   add_parameters(q, r.parameters);
   q.add_optional("TimeoutInMinutes", r.timeout_minutes);
@@ -144,7 +136,7 @@ Result<std::string> CloudFormationClient::update_stack(const UpdateStackRequest&
   AWSDL_TRY(check_template(r.template_body, r.template_url, "UpdateStack", r.use_previous_template));
   if (r.use_previous_template && (!r.template_body.empty() || !r.template_url.empty()))
     return Error::invalid_argument("ValidationError", "UpdateStack: use_previous_template excludes a new template");
-  internal::QueryRequest q{"UpdateStack", detail::kVersion};
+  internal::QueryRequest q{"UpdateStack", client_->info().api_version};
   q.add("StackName", r.stack_name).add_optional("TemplateBody", r.template_body).add_optional("TemplateURL", r.template_url);
   if (r.use_previous_template) q.add("UsePreviousTemplate", true);
   add_parameters(q, r.parameters);
@@ -159,7 +151,7 @@ Result<std::string> CloudFormationClient::update_stack(const UpdateStackRequest&
 Status CloudFormationClient::delete_stack(const std::string& name, const std::string& token,
                                           const CallOptions& options) const {
   AWSDL_TRY(detail::check_stack_name(name, "DeleteStack"));
-  internal::QueryRequest q{"DeleteStack", detail::kVersion};
+  internal::QueryRequest q{"DeleteStack", client_->info().api_version};
   q.add("StackName", name).add_optional("ClientRequestToken", token);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
   AWSDL_TRY(internal::xml_answer_root(doc, "DeleteStack"));  // no result element; an error document is still an error
@@ -170,18 +162,16 @@ Result<std::vector<Stack>> CloudFormationClient::describe_stacks(const std::stri
                                                                  const CallOptions& options) const {
   if (!name.empty()) AWSDL_TRY(detail::check_stack_name(name, "DescribeStacks"));
   std::vector<Stack> out;
-  internal::PageGuard pages("CloudFormation DescribeStacks", client_->config().max_pages);
-  std::string token;
-  for (;;) {
-    internal::QueryRequest q{"DescribeStacks", detail::kVersion};
-    q.add_optional("StackName", name).add_optional("NextToken", token);
-    AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeStacks"));
-    for (auto m : xml_list(result, "Stacks")) out.push_back(parse_stack(m));
-    token = xml_text(result, "NextToken");
-    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
-    if (!more) return out;
-  }
+  AWSDL_TRY(internal::query_pages(
+      *client_, "CloudFormation", "DescribeStacks", options,
+      [&name](internal::QueryRequest& q, const std::string& token) {
+        q.add_optional("StackName", name).add_optional("NextToken", token);
+      },
+      [&out](pugi::xml_node result) {
+        for (auto m : xml_list(result, "Stacks")) out.push_back(parse_stack(m));
+        return true;
+      }));
+  return out;
 }
 
 Result<Stack> CloudFormationClient::describe_stack(const std::string& name, const CallOptions& options) const {
@@ -197,30 +187,28 @@ Result<std::vector<StackEvent>> CloudFormationClient::describe_stack_events(cons
                                                                             const CallOptions& options) const {
   AWSDL_TRY(detail::check_stack_name(name, "DescribeStackEvents"));
   std::vector<StackEvent> out;
-  internal::PageGuard pages("CloudFormation DescribeStackEvents", client_->config().max_pages);
-  std::string token;
-  for (;;) {
-    internal::QueryRequest q{"DescribeStackEvents", detail::kVersion};
-    q.add("StackName", name).add_optional("NextToken", token);
-    AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-    AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeStackEvents"));
-    for (auto m : xml_list(result, "StackEvents")) {
-      out.push_back({xml_text(m, "EventId"), xml_text(m, "StackName"), xml_text(m, "LogicalResourceId"),
-                     xml_text(m, "PhysicalResourceId"), xml_text(m, "ResourceType"), xml_text(m, "Timestamp"),
-                     xml_text(m, "ResourceStatus"), xml_text(m, "ResourceStatusReason"),
-                     xml_text(m, "ClientRequestToken")});
-      if (max_events > 0 && out.size() >= max_events) return out;
-    }
-    token = xml_text(result, "NextToken");
-    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
-    if (!more) return out;
-  }
+  AWSDL_TRY(internal::query_pages(
+      *client_, "CloudFormation", "DescribeStackEvents", options,
+      [&name](internal::QueryRequest& q, const std::string& token) {
+        q.add("StackName", name).add_optional("NextToken", token);
+      },
+      [&](pugi::xml_node result) {
+        for (auto m : xml_list(result, "StackEvents")) {
+          out.push_back({xml_text(m, "EventId"), xml_text(m, "StackName"), xml_text(m, "LogicalResourceId"),
+                         xml_text(m, "PhysicalResourceId"), xml_text(m, "ResourceType"), xml_text(m, "Timestamp"),
+                         xml_text(m, "ResourceStatus"), xml_text(m, "ResourceStatusReason"),
+                         xml_text(m, "ClientRequestToken")});
+          if (max_events > 0 && out.size() >= max_events) return false;
+        }
+        return true;
+      }));
+  return out;
 }
 
 Result<std::vector<StackResource>> CloudFormationClient::describe_stack_resources(const std::string& name,
                                                                                   const CallOptions& options) const {
   AWSDL_TRY(detail::check_stack_name(name, "DescribeStackResources"));
-  internal::QueryRequest q{"DescribeStackResources", detail::kVersion};
+  internal::QueryRequest q{"DescribeStackResources", client_->info().api_version};
   q.add("StackName", name);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
   AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "DescribeStackResources"));
@@ -233,7 +221,7 @@ Result<std::vector<StackResource>> CloudFormationClient::describe_stack_resource
 
 Result<std::string> CloudFormationClient::get_template(const std::string& name, const CallOptions& options) const {
   AWSDL_TRY(detail::check_stack_name(name, "GetTemplate"));
-  internal::QueryRequest q{"GetTemplate", detail::kVersion};
+  internal::QueryRequest q{"GetTemplate", client_->info().api_version};
   q.add("StackName", name);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
   AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "GetTemplate"));
@@ -243,7 +231,7 @@ Result<std::string> CloudFormationClient::get_template(const std::string& name, 
 Result<TemplateSummary> CloudFormationClient::validate_template(const std::string& body, const std::string& url,
                                                                 const CallOptions& options) const {
   AWSDL_TRY(check_template(body, url, "ValidateTemplate"));
-  internal::QueryRequest q{"ValidateTemplate", detail::kVersion};
+  internal::QueryRequest q{"ValidateTemplate", client_->info().api_version};
   q.add_optional("TemplateBody", body).add_optional("TemplateURL", url);
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
   AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "ValidateTemplate"));

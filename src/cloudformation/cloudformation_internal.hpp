@@ -8,8 +8,6 @@
 
 namespace awsdl::cloudformation::detail {
 
-inline constexpr const char* kVersion = "2010-05-15";
-
 /// A stack name ([A-Za-z][-A-Za-z0-9]*, at most 128) or, where `allow_id`, a stack id ARN.
 Status check_stack_name(const std::string& name, const char* op, bool allow_id = true);
 

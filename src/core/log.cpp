@@ -109,6 +109,31 @@ std::size_t nonempty_run(std::string_view text, std::size_t i, bool (*stop)(char
   while (i < text.size() && !stop(text[i])) ++i;
   return i == start ? npos : i;
 }
+// Values: up to the next `c`, or the end of the text.
+auto up_to(char c) {
+  return [c](std::string_view text, std::size_t i) {
+    auto at = text.find(c, i);
+    return at == npos ? text.size() : at;
+  };
+}
+
+// Prefixes: `open`, one of `words`, `close` at `i` ("<SessionToken>", "\"Token\""); the end of
+// `close`, or npos.
+std::size_t enclosed_word_at(std::string_view text, std::size_t i, char open,
+                             std::initializer_list<std::string_view> words, char close) {
+  if (text[i] != open) return npos;
+  auto k = any_word_at(text, i + 1, words);
+  if (k == npos || k == text.size() || text[k] != close) return npos;
+  return k + 1;
+}
+// Prefixes: after a word that ends at `k` (npos: no word), spaces, `sep`, spaces; their end,
+// or npos when `sep` is not there.
+std::size_t past_separator(std::string_view text, std::size_t k, char sep) {
+  if (k == npos) return npos;
+  k = skip_spaces(text, k);
+  if (k == text.size() || text[k] != sep) return npos;
+  return skip_spaces(text, k + 1);
+}
 
 std::string redact_forms(std::string text) {
   // ((?:authorization|x-amz-security-token|proxy-authorization)\s*:\s*)[^\r\n]*
@@ -116,11 +141,8 @@ std::string redact_forms(std::string text) {
   text = redact_pass(
       text,
       [](std::string_view t, std::size_t i) {
-        auto k = any_word_at(t, i, {"authorization", "x-amz-security-token", "proxy-authorization"});
-        if (k == npos) return npos;
-        k = skip_spaces(t, k);
-        if (k == t.size() || t[k] != ':') return npos;
-        return skip_spaces(t, k + 1);
+        return past_separator(t, any_word_at(t, i, {"authorization", "x-amz-security-token", "proxy-authorization"}),
+                              ':');
       },
       to_line_end);
 
@@ -134,10 +156,7 @@ std::string redact_forms(std::string text) {
                              {"x-amz-signature", "x-amz-security-token", "x-amz-credential-secret", "signature",
                               "aws_secret_access_key", "aws_session_token", "aws_security_token", "secret_access_key",
                               "password"});
-        if (k == npos) return npos;
-        k = skip_spaces(t, k);
-        if (k == t.size() || t[k] != '=') return npos;
-        return skip_spaces(t, k + 1);
+        return past_separator(t, k, '=');
       },
       [](std::string_view t, std::size_t i) {
         return nonempty_run(t, i, [](char c) { return c == '&' || is_space(c) || c == ',' || c == ';' || c == '"' || c == '\''; });
@@ -149,36 +168,25 @@ std::string redact_forms(std::string text) {
   text = redact_pass(
       text,
       [](std::string_view t, std::size_t i) {
-        if (t[i] != '"') return npos;
-        auto k = any_word_at(t, i + 1,
-                             {"secretaccesskey", "sessiontoken", "token", "password", "authorizationtoken",
-                              "secret_access_key", "session_token"});
+        auto k = past_separator(t,
+                                enclosed_word_at(t, i, '"',
+                                                 {"secretaccesskey", "sessiontoken", "token", "password",
+                                                  "authorizationtoken", "secret_access_key", "session_token"},
+                                                 '"'),
+                                ':');
         if (k == npos || k == t.size() || t[k] != '"') return npos;
-        k = skip_spaces(t, k + 1);
-        if (k == t.size() || t[k] != ':') return npos;
-        k = skip_spaces(t, k + 1);
-        if (k == t.size() || t[k] != '"') return npos;
         return k + 1;
       },
-      [](std::string_view t, std::size_t i) {
-        auto q = t.find('"', i);
-        return q == npos ? t.size() : q;
-      });
+      up_to('"'));
 
   // (<(SecretAccessKey|SessionToken|AuthorizationToken)>)[^<]*
   // The XML form: <SecretAccessKey>...</SecretAccessKey>.
   text = redact_pass(
       text,
       [](std::string_view t, std::size_t i) {
-        if (t[i] != '<') return npos;
-        auto k = any_word_at(t, i + 1, {"secretaccesskey", "sessiontoken", "authorizationtoken"});
-        if (k == npos || k == t.size() || t[k] != '>') return npos;
-        return k + 1;
+        return enclosed_word_at(t, i, '<', {"secretaccesskey", "sessiontoken", "authorizationtoken"}, '>');
       },
-      [](std::string_view t, std::size_t i) {
-        auto lt = t.find('<', i);
-        return lt == npos ? t.size() : lt;
-      });
+      up_to('<'));
 
   // ((?:secretaccesskey|secret_access_key|sessiontoken|session_token)['"]?\s*[:=]\s*['"]?)[^\s,;"'&<>]+
   // The "key: value" form programs print (YAML, Python's dict repr, logs):

@@ -13,6 +13,31 @@ using internal::xml_int;
 using internal::xml_list;
 using internal::xml_text;
 
+namespace {
+
+// The items of `set` in the answer to `q` (a call with no pages), each parsed by `parse`.
+template <typename T, typename Parse>
+Result<std::vector<T>> call_for_items(const internal::ServiceClient& client, const internal::QueryRequest& q,
+                                      const CallOptions& options, const char* set, Parse parse) {
+  AWSDL_ASSIGN_OR_RETURN(auto doc, client.call_query(q, options));
+  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
+  std::vector<T> out;
+  for (auto item : xml_list(root, set, "item")) out.push_back(parse(item));
+  return out;
+}
+
+// A Describe call that takes only filters.
+template <typename T, typename Parse>
+Result<std::vector<T>> describe_filtered(const internal::ServiceClient& client, const char* action,
+                                         const std::vector<Filter>& filters, const CallOptions& options, const char* set,
+                                         Parse parse) {
+  auto q = detail::ec2_request(action);
+  detail::add_filters(q, filters);
+  return call_for_items<T>(client, q, options, set, parse);
+}
+
+}  // namespace
+
 Result<std::vector<Image>> Ec2Client::describe_images(const DescribeImagesRequest& r, const CallOptions& options) const {
   auto q = detail::ec2_request("DescribeImages");
   std::vector<Filter> filters = r.filters;
@@ -20,13 +45,12 @@ Result<std::vector<Image>> Ec2Client::describe_images(const DescribeImagesReques
   detail::add_filters(q, filters);
   q.add_list("ImageId", r.image_ids);
   q.add_list("Owner", r.owners);
-  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
-  std::vector<Image> out;
-  for (auto item : xml_list(root, "imagesSet", "item"))
-    out.push_back({xml_text(item, "imageId"), xml_text(item, "name"), xml_text(item, "description"),
-                   xml_text(item, "imageOwnerId"), xml_text(item, "creationDate"), xml_text(item, "architecture"),
-                   xml_text(item, "imageState")});
+  AWSDL_ASSIGN_OR_RETURN(auto out, call_for_items<Image>(*client_, q, options, "imagesSet", [](pugi::xml_node item) {
+                           return Image{xml_text(item, "imageId"),      xml_text(item, "name"),
+                                        xml_text(item, "description"),  xml_text(item, "imageOwnerId"),
+                                        xml_text(item, "creationDate"), xml_text(item, "architecture"),
+                                        xml_text(item, "imageState")};
+                         }));
   // ISO 8601 UTC timestamps of one format sort chronologically as text.
   std::stable_sort(out.begin(), out.end(), [](const Image& a, const Image& b) { return a.creation_date > b.creation_date; });
   return out;
@@ -70,41 +94,31 @@ Result<std::vector<InstanceTypeInfo>> Ec2Client::describe_instance_types(const s
 
 Result<std::vector<AvailabilityZone>> Ec2Client::describe_availability_zones(const std::vector<Filter>& filters,
                                                                              const CallOptions& options) const {
-  auto q = detail::ec2_request("DescribeAvailabilityZones");
-  detail::add_filters(q, filters);
-  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
-  std::vector<AvailabilityZone> out;
-  for (auto item : xml_list(root, "availabilityZoneInfo", "item"))
-    out.push_back({xml_text(item, "zoneName"), xml_text(item, "zoneId"), xml_text(item, "zoneState"),
-                   xml_text(item, "regionName")});
-  return out;
+  return describe_filtered<AvailabilityZone>(
+      *client_, "DescribeAvailabilityZones", filters, options, "availabilityZoneInfo", [](pugi::xml_node item) {
+        return AvailabilityZone{xml_text(item, "zoneName"), xml_text(item, "zoneId"), xml_text(item, "zoneState"),
+                                xml_text(item, "regionName")};
+      });
 }
 
 Result<std::vector<Vpc>> Ec2Client::describe_vpcs(const std::vector<Filter>& filters, const CallOptions& options) const {
-  auto q = detail::ec2_request("DescribeVpcs");
-  detail::add_filters(q, filters);
-  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
-  std::vector<Vpc> out;
-  for (auto item : xml_list(root, "vpcSet", "item"))
-    out.push_back({xml_text(item, "vpcId"), xml_text(item, "cidrBlock"), xml_text(item, "state"),
-                   xml_bool(item, "isDefault").value_or(false)});
-  return out;
+  return describe_filtered<Vpc>(*client_, "DescribeVpcs", filters, options, "vpcSet", [](pugi::xml_node item) {
+    return Vpc{xml_text(item, "vpcId"), xml_text(item, "cidrBlock"), xml_text(item, "state"),
+               xml_bool(item, "isDefault").value_or(false)};
+  });
 }
 
 Result<std::vector<Subnet>> Ec2Client::describe_subnets(const std::vector<Filter>& filters,
                                                         const CallOptions& options) const {
-  auto q = detail::ec2_request("DescribeSubnets");
-  detail::add_filters(q, filters);
-  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
-  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
-  std::vector<Subnet> out;
-  for (auto item : xml_list(root, "subnetSet", "item"))
-    out.push_back({xml_text(item, "subnetId"), xml_text(item, "vpcId"), xml_text(item, "availabilityZone"),
-                   xml_text(item, "cidrBlock"), xml_int(item, "availableIpAddressCount").value_or(0),
-                   xml_bool(item, "defaultForAz").value_or(false), xml_bool(item, "mapPublicIpOnLaunch").value_or(false)});
-  return out;
+  return describe_filtered<Subnet>(*client_, "DescribeSubnets", filters, options, "subnetSet", [](pugi::xml_node item) {
+    return Subnet{xml_text(item, "subnetId"),
+                  xml_text(item, "vpcId"),
+                  xml_text(item, "availabilityZone"),
+                  xml_text(item, "cidrBlock"),
+                  xml_int(item, "availableIpAddressCount").value_or(0),
+                  xml_bool(item, "defaultForAz").value_or(false),
+                  xml_bool(item, "mapPublicIpOnLaunch").value_or(false)};
+  });
 }
 
 }  // namespace awsdl::ec2

@@ -5,18 +5,9 @@
 namespace awsdl::ec2 {
 namespace detail {
 
-internal::ServiceInfo ec2_service() {
-  internal::ServiceInfo s;
-  s.endpoint_prefix = "ec2";
-  s.signing_name = "ec2";
-  s.env_name = "EC2";
-  s.api_version = kVersion;
-  s.protocol = internal::Protocol::kEc2;
-  return s;
-}
-
 internal::QueryRequest ec2_request(std::string action) {
-  return internal::QueryRequest{std::move(action), kVersion, internal::QueryFlavor::kEc2};
+  return internal::QueryRequest{std::move(action), internal::service_info(internal::Service::kEc2).api_version,
+                                internal::QueryFlavor::kEc2};
 }
 
 void add_filters(internal::QueryScope& q, const std::vector<Filter>& filters) {
@@ -48,6 +39,7 @@ std::string Instance::tag(const std::string& key) const {
 }
 
 Ec2Client::Ec2Client(Config config)
-    : client_(std::make_shared<ServiceClient>(std::move(config), detail::ec2_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config),
+                                                        internal::service_info(internal::Service::kEc2))) {}
 
 }  // namespace awsdl::ec2

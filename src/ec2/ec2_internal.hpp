@@ -13,9 +13,6 @@
 
 namespace awsdl::ec2::detail {
 
-inline constexpr const char* kVersion = "2016-11-15";
-
-internal::ServiceInfo ec2_service();
 internal::QueryRequest ec2_request(std::string action);
 
 void add_filters(internal::QueryScope& q, const std::vector<Filter>& filters);

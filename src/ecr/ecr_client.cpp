@@ -14,21 +14,6 @@ namespace {
 using internal::JsonValue;
 using internal::JsonWriter;
 
-// Pages are followed up to this many; a service that keeps answering a next token beyond
-// it is misbehaving, and a bounded loop turns that into an error instead of a hang.
-
-internal::ServiceInfo ecr_service() {
-  internal::ServiceInfo s;
-  s.endpoint_prefix = "api.ecr";
-  s.signing_name = "ecr";
-  s.env_name = "ECR";
-  s.api_version = "2015-09-21";
-  s.protocol = internal::Protocol::kJson;
-  s.json_target_prefix = "AmazonEC2ContainerRegistry_V20150921";
-  s.json_version = "1.1";
-  return s;
-}
-
 Status check_name(const std::string& name, const char* op) {
   if (auto why = repository_name_problem(name); !why.empty())
     return Error::invalid_argument("InvalidParameterException", std::string(op) + ": " + why);
@@ -96,7 +81,8 @@ std::string AuthorizationData::registry_host() const {
 bool AuthorizationData::plain_http() const { return proxy_endpoint.rfind("http://", 0) == 0; }
 
 EcrClient::EcrClient(Config config)
-    : client_(std::make_shared<ServiceClient>(std::move(config), ecr_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config),
+                                                        internal::service_info(internal::Service::kEcr))) {}
 
 Result<Repository> EcrClient::create_repository(const CreateRepositoryRequest& request,
                                                 const CallOptions& options) const {

@@ -5,19 +5,10 @@
 #include "internal/pagination.hpp"
 #include "internal/rest_xml.hpp"
 #include "internal/service_client.hpp"
+#include "internal/service_info.hpp"
 
 namespace awsdl::efs {
 namespace {
-
-internal::ServiceInfo efs_service() {
-  internal::ServiceInfo s;
-  s.endpoint_prefix = "elasticfilesystem";
-  s.signing_name = "elasticfilesystem";
-  s.env_name = "EFS";
-  s.api_version = "2015-02-01";
-  s.protocol = internal::Protocol::kRestJson;
-  return s;
-}
 
 Status check_id(const std::string& id, const char* operation) {
   if (valid_file_system_id(id)) return {};
@@ -37,7 +28,7 @@ bool valid_file_system_id(const std::string& id) {
 }
 
 EfsClient::EfsClient(Config config)
-    : client_(std::make_shared<ServiceClient>(std::move(config), efs_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config), internal::service_info(internal::Service::kEfs))) {}
 
 Result<std::vector<FileSystem>> EfsClient::describe_file_systems(const std::string& file_system_id,
                                                                   const CallOptions& options) const {

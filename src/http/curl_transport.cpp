@@ -82,6 +82,94 @@ std::optional<std::uint64_t> header_content_length(const Request& r) {
   return n;
 }
 
+// The minimum-rate check: a trickle keeps the stall check quiet, so while the request's body
+// goes out or the answer's comes in (not while the server works on its answer), at least
+// `min_rate` bytes a second must move in every window of `window`.
+class RateWatch {
+ public:
+  RateWatch(std::uint64_t min_rate, Millis window) : min_rate_(min_rate), window_(window) {}
+
+  /// kTimeout "StallTimeout" once a window ends with fewer bytes moved than the rate asks for.
+  std::optional<Error> check(SteadyTime now, const CurlTransfer& transfer, const Request& request) {
+    if (min_rate_ == 0 || window_.count() <= 0 || !transfer.connected ||
+        !(transfer.uploading() || transfer.headers_complete)) {
+      in_window_ = false;
+      return std::nullopt;
+    }
+    const std::uint64_t moved = transfer.reported_sent + transfer.reported_received;
+    if (!in_window_) {
+      in_window_ = true;
+      start_ = now;
+      base_ = moved;
+    } else if (now - start_ >= window_) {
+      const auto elapsed = std::chrono::duration_cast<Millis>(now - start_);
+      const std::uint64_t needed = min_rate_ * static_cast<std::uint64_t>(window_.count()) / 1000;
+      if (moved - base_ < needed)
+        return Error::make(ErrorKind::kTimeout, "StallTimeout",
+                           describe_request(request) + ": only " + std::to_string(moved - base_) + " bytes moved in " +
+                               std::to_string(elapsed.count()) + " ms, below the minimum of " +
+                               std::to_string(min_rate_) + " bytes/s (TransportOptions::min_bytes_per_second)",
+                           true);
+      start_ = now;
+      base_ = moved;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const std::uint64_t min_rate_;
+  const Millis window_;
+  bool in_window_ = false;
+  SteadyTime start_{};
+  std::uint64_t base_ = 0;
+};
+
+// curl's result for `easy`, once its transfer is done (every queued message is read).
+std::optional<CURLcode> transfer_result(CURLM* multi, CURL* easy) {
+  std::optional<CURLcode> result;
+  int queued = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi, &queued))
+    if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) result = msg->data.result;
+  return result;
+}
+
+// The error for a transfer curl ended with `result` (not CURLE_OK).
+Error failure_error(CURL* easy, const Request& request, const CurlTransfer& transfer, CURLcode result,
+                    const char* errbuf) {
+  CurlFailure failure;
+  failure.code = result;
+  failure.detail = errbuf;
+  failure.connected = transfer.connected;
+  failure.in_headers = !transfer.headers_complete;
+  long proxy_status = 0;
+  if (curl_easy_getinfo(easy, CURLINFO_HTTP_CONNECTCODE, &proxy_status) == CURLE_OK) failure.proxy_status = proxy_status;
+  return internal::curl_error(request, failure);
+}
+
+// The answer of a transfer that succeeded, after a last progress report with curl's totals
+// (so a caller always sees them, even for a very quick exchange).
+Response finish_response(CURL* easy, const SendOptions& options, CurlTransfer& transfer) {
+  Response response = std::move(transfer.response);
+  if (response.status == 0) {
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    response.status = static_cast<int>(status);
+  }
+  if (options.progress) {
+    curl_off_t up = 0, down = 0;
+    curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &up);
+    curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
+    if (!transfer.progress_reported || static_cast<std::uint64_t>(up) != transfer.reported_sent ||
+        static_cast<std::uint64_t>(down) != transfer.reported_received) {
+      try {
+        options.progress(static_cast<std::uint64_t>(up), static_cast<std::uint64_t>(down));
+      } catch (...) {
+      }
+    }
+  }
+  return response;
+}
+
 class CurlTransport final : public Transport {
  public:
   explicit CurlTransport(TransportOptions options)
@@ -92,6 +180,15 @@ class CurlTransport final : public Transport {
  private:
   Result<void> configure(CURL* easy, const Request& request, CurlTransfer& transfer, Slist& headers,
                          long timeout_ms, char* errbuf);
+  // configure() on the slot's handle, and once more on a fresh handle if curl refuses.
+  Result<void> configure_slot(CurlSlot* slot, const Request& request, CurlTransfer& transfer, Slist& headers,
+                              long timeout_ms, char* errbuf);
+  // Runs the configured transfer to its end: curl's result, or why it was stopped.
+  Result<CURLcode> perform(CurlSlot* slot, const Request& request, const SendOptions& options,
+                           CurlTransfer& transfer);
+  // Why a running transfer must stop now, if it must: cancelled, stalled, too slow.
+  std::optional<Error> interruption(const Request& request, const SendOptions& options,
+                                    const CurlTransfer& transfer, RateWatch& rate) const;
 
   TransportOptions options_;
   CurlPool pool_;
@@ -193,6 +290,77 @@ Result<void> CurlTransport::configure(CURL* easy, const Request& request, CurlTr
   return {};
 }
 
+Result<void> CurlTransport::configure_slot(CurlSlot* slot, const Request& request, CurlTransfer& transfer,
+                                           Slist& headers, long timeout_ms, char* errbuf) {
+  if (configure(slot->easy, request, transfer, headers, timeout_ms, errbuf)) return {};
+  // A handle curl refuses to configure is never used again (curl 7.88 refuses
+  // CURLOPT_BUFFERSIZE on a handle whose last transfer failed in name resolution): this
+  // request gets a fresh one, and so does the pool when even that fails.
+  if (!pool_.renew(slot)) return Error::make(ErrorKind::kInternal, "CurlInitFailed", "could not create a libcurl handle");
+  headers.reset();
+  if (auto again = configure(slot->easy, request, transfer, headers, timeout_ms, errbuf); !again) {
+    (void)pool_.renew(slot);
+    return std::move(again).error();
+  }
+  return {};
+}
+
+std::optional<Error> CurlTransport::interruption(const Request& request, const SendOptions& options,
+                                                 const CurlTransfer& transfer, RateWatch& rate) const {
+  // Also checked here, not only in curl's callbacks, because those run only when curl
+  // does some work.
+  if (options.cancel.cancelled())
+    return Error::make(ErrorKind::kCancelled, "Cancelled", describe_request(request) + ": cancelled");
+  // curl's low-speed check averages over a window of seconds; this catches "no byte for
+  // stall_timeout" precisely, once the request is on its way.
+  const auto now = std::chrono::steady_clock::now();
+  const Millis stall = options_.stall_timeout;
+  if (stall.count() > 0 && transfer.connected && now - transfer.last_activity > stall)
+    return Error::make(ErrorKind::kTimeout, "StallTimeout",
+                       describe_request(request) + ": no data moved for " + std::to_string(stall.count()) + " ms",
+                       true);
+  return rate.check(now, transfer, request);
+}
+
+Result<CURLcode> CurlTransport::perform(CurlSlot* slot, const Request& request, const SendOptions& options,
+                                        CurlTransfer& transfer) {
+  CURL* easy = slot->easy;
+  if (curl_multi_add_handle(slot->multi, easy) != CURLM_OK)
+    return Error::make(ErrorKind::kInternal, "CurlSetupFailed", describe_request(request) + ": could not start the transfer");
+  // The minimum rate, measured over consecutive windows while a body moves either way.
+  RateWatch rate(options.min_bytes_per_second.value_or(options_.min_bytes_per_second), options_.min_rate_window);
+  std::optional<CURLcode> result;
+  std::string loop_failure;
+  for (;;) {
+    int running = 0;
+    if (CURLMcode mc = curl_multi_perform(slot->multi, &running); mc != CURLM_OK) {
+      loop_failure = curl_multi_strerror(mc);
+      break;
+    }
+    if ((result = transfer_result(slot->multi, easy))) break;
+    if (running == 0) {
+      loop_failure = "the transfer stopped without a result";
+      break;
+    }
+    if (auto stop = interruption(request, options, transfer, rate)) {
+      transfer.abort_error = std::move(stop);
+      break;
+    }
+    if (CURLMcode mc = curl_multi_poll(slot->multi, nullptr, 0, kPollMillis, nullptr); mc != CURLM_OK) {
+      loop_failure = curl_multi_strerror(mc);
+      break;
+    }
+  }
+  // Removing an unfinished transfer closes its connection, so a cancelled exchange never
+  // leaves a half-read response for the next request on this slot.
+  curl_multi_remove_handle(slot->multi, easy);
+
+  if (transfer.abort_error) return std::move(*transfer.abort_error);
+  if (!loop_failure.empty())
+    return Error::make(ErrorKind::kInternal, "CurlFailed", describe_request(request) + ": " + loop_failure);
+  return *result;
+}
+
 Result<Response> CurlTransport::send(const Request& request, const SendOptions& options) {
   if (options.cancel.cancelled())
     return Error::make(ErrorKind::kCancelled, "Cancelled", describe_request(request) + ": cancelled");
@@ -234,136 +402,10 @@ Result<Response> CurlTransport::send(const Request& request, const SendOptions& 
   char errbuf[CURL_ERROR_SIZE] = {0};
   CurlTransfer transfer(request, options, options_.max_header_bytes, options_.max_body_bytes);
   Slist headers;
-  if (auto configured = configure(slot->easy, request, transfer, headers, timeout_ms, errbuf); !configured) {
-    // A handle curl refuses to configure is never used again (curl 7.88 refuses
-    // CURLOPT_BUFFERSIZE on a handle whose last transfer failed in name resolution): this
-    // request gets a fresh one, and so does the pool when even that fails.
-    if (!pool_.renew(slot))
-      return Error::make(ErrorKind::kInternal, "CurlInitFailed", "could not create a libcurl handle");
-    headers.reset();
-    if (auto again = configure(slot->easy, request, transfer, headers, timeout_ms, errbuf); !again) {
-      (void)pool_.renew(slot);
-      return std::move(again).error();
-    }
-  }
-  CURL* easy = slot->easy;
-
-  if (curl_multi_add_handle(slot->multi, easy) != CURLM_OK)
-    return Error::make(ErrorKind::kInternal, "CurlSetupFailed", describe_request(request) + ": could not start the transfer");
-  CURLcode result = CURLE_OK;
-  const Millis stall = options_.stall_timeout;
-  // The minimum rate, measured over consecutive windows while a body moves either way.
-  const std::uint64_t min_rate = options.min_bytes_per_second.value_or(options_.min_bytes_per_second);
-  const Millis rate_window = options_.min_rate_window;
-  bool in_window = false;
-  std::chrono::steady_clock::time_point window_start{};
-  std::uint64_t window_base = 0;
-  bool done = false;
-  std::string loop_failure;
-  while (!done) {
-    int running = 0;
-    if (CURLMcode mc = curl_multi_perform(slot->multi, &running); mc != CURLM_OK) {
-      loop_failure = curl_multi_strerror(mc);
-      break;
-    }
-    int queued = 0;
-    while (CURLMsg* msg = curl_multi_info_read(slot->multi, &queued)) {
-      if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) {
-        result = msg->data.result;
-        done = true;
-      }
-    }
-    if (done) break;
-    if (running == 0) {
-      loop_failure = "the transfer stopped without a result";
-      break;
-    }
-    // Also checked here, not only in curl's callbacks, because those run only when curl
-    // does some work.
-    if (options.cancel.cancelled()) {
-      transfer.abort_error = Error::make(ErrorKind::kCancelled, "Cancelled", describe_request(request) + ": cancelled");
-      break;
-    }
-    // curl's low-speed check averages over a window of seconds; this catches "no byte for
-    // stall_timeout" precisely, once the request is on its way.
-    const auto now = std::chrono::steady_clock::now();
-    if (stall.count() > 0 && transfer.connected && now - transfer.last_activity > stall) {
-      transfer.abort_error = Error::make(
-          ErrorKind::kTimeout, "StallTimeout",
-          describe_request(request) + ": no data moved for " + std::to_string(stall.count()) + " ms", true);
-      break;
-    }
-    // A trickle keeps the stall check quiet: while the request's body goes out or the
-    // answer's comes in (not while the server works on its answer), at least min_rate must
-    // move in every window.
-    if (min_rate > 0 && rate_window.count() > 0 && transfer.connected &&
-        (transfer.uploading() || transfer.headers_complete)) {
-      const std::uint64_t moved = transfer.reported_sent + transfer.reported_received;
-      if (!in_window) {
-        in_window = true;
-        window_start = now;
-        window_base = moved;
-      } else if (now - window_start >= rate_window) {
-        const auto elapsed = std::chrono::duration_cast<Millis>(now - window_start);
-        const std::uint64_t needed = min_rate * static_cast<std::uint64_t>(rate_window.count()) / 1000;
-        if (moved - window_base < needed) {
-          transfer.abort_error = Error::make(
-              ErrorKind::kTimeout, "StallTimeout",
-              describe_request(request) + ": only " + std::to_string(moved - window_base) + " bytes moved in " +
-                  std::to_string(elapsed.count()) + " ms, below the minimum of " + std::to_string(min_rate) +
-                  " bytes/s (TransportOptions::min_bytes_per_second)",
-              true);
-          break;
-        }
-        window_start = now;
-        window_base = moved;
-      }
-    } else {
-      in_window = false;
-    }
-    if (CURLMcode mc = curl_multi_poll(slot->multi, nullptr, 0, kPollMillis, nullptr); mc != CURLM_OK) {
-      loop_failure = curl_multi_strerror(mc);
-      break;
-    }
-  }
-  // Removing an unfinished transfer closes its connection, so a cancelled exchange never
-  // leaves a half-read response for the next request on this slot.
-  curl_multi_remove_handle(slot->multi, easy);
-
-  if (transfer.abort_error) return std::move(*transfer.abort_error);
-  if (!loop_failure.empty())
-    return Error::make(ErrorKind::kInternal, "CurlFailed", describe_request(request) + ": " + loop_failure);
-  if (result != CURLE_OK) {
-    CurlFailure failure;
-    failure.code = result;
-    failure.detail = errbuf;
-    failure.connected = transfer.connected;
-    failure.in_headers = !transfer.headers_complete;
-    long proxy_status = 0;
-    if (curl_easy_getinfo(easy, CURLINFO_HTTP_CONNECTCODE, &proxy_status) == CURLE_OK) failure.proxy_status = proxy_status;
-    return internal::curl_error(request, failure);
-  }
-
-  Response response = std::move(transfer.response);
-  if (response.status == 0) {
-    long status = 0;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    response.status = static_cast<int>(status);
-  }
-  if (options.progress) {
-    // A final report, so a caller always sees the totals even for a very quick exchange.
-    curl_off_t up = 0, down = 0;
-    curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &up);
-    curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
-    if (!transfer.progress_reported || static_cast<std::uint64_t>(up) != transfer.reported_sent ||
-        static_cast<std::uint64_t>(down) != transfer.reported_received) {
-      try {
-        options.progress(static_cast<std::uint64_t>(up), static_cast<std::uint64_t>(down));
-      } catch (...) {
-      }
-    }
-  }
-  return response;
+  AWSDL_TRY(configure_slot(slot, request, transfer, headers, timeout_ms, errbuf));
+  AWSDL_ASSIGN_OR_RETURN(CURLcode result, perform(slot, request, options, transfer));
+  if (result != CURLE_OK) return failure_error(slot->easy, request, transfer, result, errbuf);
+  return finish_response(slot->easy, options, transfer);
 }
 
 }  // namespace

@@ -19,6 +19,95 @@ std::string join_path(const std::string& prefix, const std::string& path) {
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
+// The request's host and path on the endpoint; an S3 bucket virtual-hosted or path-style as
+// the endpoint and the configuration allow.
+void address(http::Request& req, const Endpoint& ep, const ServiceInfo& service, const Config& config,
+             const std::string& bucket) {
+  req.scheme = ep.scheme;
+  if (!bucket.empty() && service.is_s3()) {
+    BucketAddress a = s3_bucket_address(ep, bucket, config.s3_force_path_style);
+    req.host = a.endpoint.host;
+    req.path = join_path(a.path_prefix, req.path);
+  } else {
+    req.host = ep.host;
+    req.path = join_path(ep.base_path, req.path);
+  }
+}
+
+RetryContext retry_context(const Config& config, const std::shared_ptr<ClockSkew>& skew, const CallOptions& options,
+                           const std::string& what) {
+  RetryContext ctx;
+  ctx.options = config.retry;
+  ctx.runtime = config.runtime;
+  ctx.quota = config.retry_quota;
+  ctx.skew = skew;
+  ctx.deadline = options.deadline;
+  if (config.timeouts.call.count() > 0)
+    ctx.deadline = ctx.deadline.min(Deadline::after(config.timeouts.call, *config.runtime.clock));
+  ctx.attempt_timeout = config.timeouts.attempt;
+  ctx.cancel = options.cancel;
+  ctx.logger = config.logger;
+  ctx.what = what;
+  return ctx;
+}
+
+// Signs `req` for one attempt with the credentials as they are now. A provider that finds
+// none is a kCredentials error, never retried.
+Status sign_attempt(http::Request& req, const Config& config, const ServiceInfo& service, const Endpoint& ep,
+                    const OperationRequest& op, WallTime signing_time) {
+  auto creds = config.credentials->get();
+  if (!creds) {
+    Error e = std::move(creds).error();
+    if (e.kind == ErrorKind::kNotFound) {
+      e.kind = ErrorKind::kCredentials;
+      // The default chain's message already opens with it.
+      if (e.message.rfind("no credentials found", 0) != 0) e.message = "no credentials found: " + e.message;
+    }
+    e.retryable = false;
+    return e;
+  }
+  auth::SigningParams params;
+  params.region = ep.signing_region;
+  params.service = service.signing_name;
+  params.time = signing_time;
+  params.double_uri_encode = !service.is_s3();
+  params.normalize_path = !service.is_s3();
+  params.payload_hash = op.payload_hash;
+  params.add_content_sha256_header = service.is_s3();
+  params.key_cache = config.signing_keys.get();
+  auto signed_req = auth::sign_request(req, *creds, params);
+  if (!signed_req) return std::move(signed_req).error();
+  return {};
+}
+
+// What one attempt's answer is: the transport's failure (named for the operation), the
+// service's error for a non-2xx status, what the operation's check finds in a 2xx, or success.
+AttemptResult classify(Result<http::Response> result, const OperationRequest& op, const ServiceInfo& service,
+                       const std::string& what) {
+  if (!result) {
+    Error e = std::move(result).error();
+    if (e.message.find(what) == std::string::npos) e.message = what + ": " + e.message;
+    return AttemptResult::failure(std::move(e));
+  }
+  http::Response resp = std::move(*result);
+  if (resp.status < 200 || resp.status >= 300) {
+    Error e = parse_error_response(resp, service.protocol);
+    return AttemptResult::failure(std::move(e), std::move(resp));
+  }
+  if (op.check) {
+    if (auto e = op.check(resp)) return AttemptResult::failure(std::move(*e), std::move(resp));
+  }
+  return AttemptResult::success(std::move(resp));
+}
+
+// A 2xx answer whose document does not parse: most likely cut off, so worth another attempt.
+Error cut_off(Error e, int status) {
+  e.message += "; the answer was probably cut off";
+  e.http_status = status;
+  e.retryable = true;
+  return e;
+}
+
 }  // namespace
 
 bool is_idempotent(const OperationRequest& op) {
@@ -55,32 +144,12 @@ Result<http::Response> ServiceClient::send(OperationRequest op) const {
   AWSDL_ASSIGN_OR_RETURN(Endpoint ep, endpoint());
 
   http::Request req = std::move(op.http);
-  req.scheme = ep.scheme;
-  if (!op.bucket.empty() && info_.is_s3()) {
-    BucketAddress a = s3_bucket_address(ep, op.bucket, config_.s3_force_path_style);
-    req.host = a.endpoint.host;
-    req.path = join_path(a.path_prefix, req.path);
-  } else {
-    req.host = ep.host;
-    req.path = join_path(ep.base_path, req.path);
-  }
+  address(req, ep, info_, config_, op.bucket);
   const http::Headers base_headers = req.headers;
   if (op.sign && !config_.credentials)
     return Error::make(ErrorKind::kCredentials, "NoCredentials",
                        what + ": no credentials configured (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile)");
-
-  RetryContext ctx;
-  ctx.options = config_.retry;
-  ctx.runtime = config_.runtime;
-  ctx.quota = config_.retry_quota;
-  ctx.skew = skew_;
-  ctx.deadline = op.options.deadline;
-  if (config_.timeouts.call.count() > 0)
-    ctx.deadline = ctx.deadline.min(Deadline::after(config_.timeouts.call, *config_.runtime.clock));
-  ctx.attempt_timeout = config_.timeouts.attempt;
-  ctx.cancel = op.options.cancel;
-  ctx.logger = config_.logger;
-  ctx.what = what;
+  RetryContext ctx = retry_context(config_, skew_, op.options, what);
   ctx.idempotent = is_idempotent(op);
 
   auto delivered = std::make_shared<std::atomic<std::uint64_t>>(0);
@@ -99,28 +168,8 @@ Result<http::Response> ServiceClient::send(OperationRequest op) const {
   auto attempt = [&](const AttemptInfo& info) -> AttemptResult {
     req.headers = base_headers;
     if (op.sign) {
-      auto creds = config_.credentials->get();
-      if (!creds) {
-        Error e = std::move(creds).error();
-        if (e.kind == ErrorKind::kNotFound) {
-          e.kind = ErrorKind::kCredentials;
-          // The default chain's message already opens with it.
-          if (e.message.rfind("no credentials found", 0) != 0) e.message = "no credentials found: " + e.message;
-        }
-        e.retryable = false;
-        return AttemptResult::failure(std::move(e));
-      }
-      auth::SigningParams params;
-      params.region = ep.signing_region;
-      params.service = info_.signing_name;
-      params.time = info.signing_time;
-      params.double_uri_encode = !info_.is_s3();
-      params.normalize_path = !info_.is_s3();
-      params.payload_hash = op.payload_hash;
-      params.add_content_sha256_header = info_.is_s3();
-      params.key_cache = config_.signing_keys.get();
-      auto signed_req = auth::sign_request(req, *creds, params);
-      if (!signed_req) return AttemptResult::failure(std::move(signed_req).error());
+      if (auto signed_ok = sign_attempt(req, config_, info_, ep, op, info.signing_time); !signed_ok)
+        return AttemptResult::failure(std::move(signed_ok).error());
     }
     send_options.attempt_timeout = info.timeout;
     auto* clock = config_.runtime.clock.get();
@@ -133,20 +182,7 @@ Result<http::Response> ServiceClient::send(OperationRequest op) const {
                          " in " + std::to_string(ms) + " ms";
       config_.logger.log(LogLevel::kDebug, line);
     }
-    if (!result) {
-      Error e = std::move(result).error();
-      if (e.message.find(what) == std::string::npos) e.message = what + ": " + e.message;
-      return AttemptResult::failure(std::move(e));
-    }
-    http::Response resp = std::move(*result);
-    if (resp.status < 200 || resp.status >= 300) {
-      Error e = parse_error_response(resp, info_.protocol);
-      return AttemptResult::failure(std::move(e), std::move(resp));
-    }
-    if (op.check) {
-      if (auto e = op.check(resp)) return AttemptResult::failure(std::move(*e), std::move(resp));
-    }
-    return AttemptResult::success(std::move(resp));
+    return classify(std::move(result), op, info_, what);
   };
 
   auto prepare_retry = [&]() -> bool {
@@ -175,13 +211,7 @@ Result<XmlDocument> ServiceClient::call_query(const QueryRequest& request, const
   std::optional<XmlDocument> parsed;
   op.check = [&parsed](const http::Response& r) -> std::optional<Error> {
     auto doc = XmlDocument::parse(r.body);
-    if (!doc) {
-      Error e = std::move(doc).error();
-      e.message += "; the answer was probably cut off";
-      e.http_status = r.status;
-      e.retryable = true;
-      return e;
-    }
+    if (!doc) return cut_off(std::move(doc).error(), r.status);
     // An error document with a 2xx is an error like any other, retried as classified
     // (a 200 <ErrorResponse> with InternalError is worth another attempt).
     if (auto e = xml_error_document(*doc, r.status)) return e;
@@ -202,13 +232,7 @@ Result<JsonDocument> ServiceClient::call_json(std::string_view operation, std::s
   std::optional<JsonDocument> parsed;
   op.check = [&parsed](const http::Response& r) -> std::optional<Error> {
     auto doc = JsonDocument::parse(r.body.empty() ? std::string_view("{}") : std::string_view(r.body));
-    if (!doc) {
-      Error e = std::move(doc).error();
-      e.message += "; the answer was probably cut off";
-      e.http_status = r.status;
-      e.retryable = true;
-      return e;
-    }
+    if (!doc) return cut_off(std::move(doc).error(), r.status);
     parsed = std::move(*doc);
     return std::nullopt;
   };

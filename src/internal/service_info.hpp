@@ -1,6 +1,7 @@
 #pragma once
 // What a service client tells the shared machinery about its service: names for endpoints,
-// signing and environment overrides, and the wire protocol.
+// signing and environment overrides, and the wire protocol. The services the library calls
+// are described once, in the table behind service_info().
 
 #include <string>
 
@@ -24,5 +25,18 @@ struct ServiceInfo {
 
   bool is_s3() const { return signing_name == "s3"; }
 };
+
+/// The services the library calls.
+enum class Service { kAutoScaling, kCloudFormation, kEc2, kEcr, kEfs, kLogs, kS3, kSageMaker, kSsm, kSts };
+
+/// Every Service, in order (for tests).
+inline constexpr Service kServices[] = {Service::kAutoScaling, Service::kCloudFormation, Service::kEc2,
+                                        Service::kEcr,         Service::kEfs,            Service::kLogs,
+                                        Service::kS3,          Service::kSageMaker,      Service::kSsm,
+                                        Service::kSts};
+
+/// The one description of `service`, as in botocore's service model (endpointPrefix,
+/// signingName, apiVersion, protocol, targetPrefix, jsonVersion; env_name from serviceId).
+const ServiceInfo& service_info(Service service);
 
 }  // namespace awsdl::internal

@@ -8,19 +8,6 @@
 namespace awsdl::logs {
 namespace {
 
-
-internal::ServiceInfo logs_service() {
-  internal::ServiceInfo s;
-  s.endpoint_prefix = "logs";
-  s.signing_name = "logs";
-  s.env_name = "CLOUDWATCH_LOGS";
-  s.api_version = "2014-03-28";
-  s.protocol = internal::Protocol::kJson;
-  s.json_target_prefix = "Logs_20140328";
-  s.json_version = "1.1";
-  return s;
-}
-
 Status check_group(const std::string& group, const char* op) {
   static const std::regex group_re(R"([\.\-_/#A-Za-z0-9]{1,512})");
   if (!std::regex_match(group, group_re))
@@ -56,7 +43,8 @@ LogEvent parse_event(const internal::JsonValue& v) {
 }  // namespace
 
 LogsClient::LogsClient(Config config)
-    : client_(std::make_shared<ServiceClient>(std::move(config), logs_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config),
+                                                        internal::service_info(internal::Service::kLogs))) {}
 
 Result<std::vector<LogStream>> LogsClient::describe_log_streams(const DescribeLogStreamsRequest& r,
                                                                 const CallOptions& options) const {

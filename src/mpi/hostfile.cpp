@@ -6,6 +6,7 @@
 
 #include "awsdl/ssh/quote.hpp"
 #include "awsdl/ssh/target.hpp"
+#include "ssh/host_list.hpp"
 
 namespace awsdl::mpi {
 
@@ -78,7 +79,6 @@ Result<int> parse_slots(std::string_view text, std::string_view entry) {
     return Error::invalid_argument("InvalidSlots", "bad slot count in '" + std::string(entry) + "'");
   return n;
 }
-bool is_sep(char c) { return c == ',' || c == ' ' || c == '\t' || c == '\r'; }
 
 // One host entry: "name", "name:N", "[v6]", "[v6]:N", or a bare IPv6 address (its last
 // group is never a slot count).
@@ -112,28 +112,19 @@ Result<std::vector<Host>> parse_hosts(std::string_view text, int default_slots) 
   if (default_slots < 1 || default_slots > kMaxSlots)
     return Error::invalid_argument("InvalidSlots", "slots must be from 1 to " + std::to_string(kMaxSlots));
   std::vector<Host> out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t eol = text.find('\n', i);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(i, eol - i);
-    i = eol + 1;
-    if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-    std::size_t j = 0;
-    while (j < line.size()) {
-      while (j < line.size() && is_sep(line[j])) ++j;
-      std::size_t start = j;
-      while (j < line.size() && !is_sep(line[j])) ++j;
-      if (j == start) continue;
-      std::string_view word = line.substr(start, j - start);
-      if (word.rfind("slots=", 0) == 0) {
+  for (const auto& word : internal::host_list_words(text)) {
+    switch (word.kind) {
+      case internal::HostListWord::Kind::kSlots: {
         if (out.empty()) return Error::invalid_argument("InvalidHostfile", "'slots=' before any host name");
-        AWSDL_ASSIGN_OR_RETURN(out.back().slots, parse_slots(word.substr(6), line));
-        continue;
+        AWSDL_ASSIGN_OR_RETURN(out.back().slots, parse_slots(word.value, word.line));
+        break;
       }
-      if (word.rfind("max_slots=", 0) == 0 || word.rfind("max-slots=", 0) == 0) continue;
-      AWSDL_ASSIGN_OR_RETURN(Host h, parse_entry(word, default_slots));
-      out.push_back(std::move(h));
+      case internal::HostListWord::Kind::kMaxSlots: break;
+      case internal::HostListWord::Kind::kHost: {
+        AWSDL_ASSIGN_OR_RETURN(Host h, parse_entry(word.text, default_slots));
+        out.push_back(std::move(h));
+        break;
+      }
     }
   }
   if (out.empty()) return Error::invalid_argument("NoHosts", "no host named");

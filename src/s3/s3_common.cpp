@@ -26,16 +26,6 @@ namespace awsdl::internal::s3 {
 
 using awsdl::s3::ChecksumAlgorithm;
 
-ServiceInfo s3_service() {
-  ServiceInfo s;
-  s.endpoint_prefix = "s3";
-  s.signing_name = "s3";
-  s.env_name = "S3";
-  s.api_version = "2006-03-01";
-  s.protocol = Protocol::kRestXml;
-  return s;
-}
-
 bool sign_payloads(const ServiceClient& client, awsdl::s3::PayloadSigning mode) {
   switch (mode) {
     case awsdl::s3::PayloadSigning::kSigned: return true;

@@ -16,7 +16,7 @@
 
 namespace awsdl::internal::s3 {
 
-ServiceInfo s3_service();
+inline const ServiceInfo& s3_service() { return service_info(Service::kS3); }
 
 /// Whether bodies are SHA-256 signed for this client (kAuto: over http only).
 bool sign_payloads(const ServiceClient& client, awsdl::s3::PayloadSigning mode);

@@ -30,10 +30,24 @@ struct Plan {
   ObjectInfo head;
   std::uint64_t range_size = 0;
   int ranges = 0;
+
+  std::uint64_t first(int range) const { return static_cast<std::uint64_t>(range) * range_size; }
+  std::uint64_t length(int range) const { return std::min(range_size, head.content_length - first(range)); }
+  /// What a download returns before its checksum is looked at.
+  DownloadResult result() const {
+    DownloadResult out;
+    out.size = head.content_length;
+    out.etag = head.etag;
+    out.ranges = ranges;
+    return out;
+  }
 };
 
 Result<Plan> plan(const S3Client& client, const TransferOptions& options, const std::string& bucket,
-                  const std::string& key, const CallOptions& call) {
+                  const std::string& key) {
+  CallOptions call;
+  call.cancel = options.cancel;
+  call.deadline = options.deadline;
   HeadObjectRequest h;
   h.bucket = bucket;
   h.key = key;
@@ -115,29 +129,175 @@ void report(const TransferOptions& options, std::mutex& mu, std::uint64_t& done,
   options.on_progress(TransferProgress{done, p.head.content_length, parts, p.ranges});
 }
 
+// The download's file while it is written: created next to `path` at the object's size,
+// filled in place, renamed to `path` by commit(); removed unless committed.
+class PartFile {
+ public:
+  explicit PartFile(const std::string& path) {
+    std::random_device rd;
+    tmp_ = path + ".awsdl-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000);
+  }
+  PartFile(const PartFile&) = delete;
+  PartFile& operator=(const PartFile&) = delete;
+  ~PartFile() {
+    if (created_ && !committed_) ::unlink(tmp_.c_str());
+  }
+
+  Status create(std::uint64_t size) {
+    fd_ = Fd(::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd_.valid()) return io_error("create", tmp_);
+    created_ = true;
+    if (::ftruncate(fd_.get(), static_cast<off_t>(size)) != 0) return io_error("truncate", tmp_);
+    return {};
+  }
+
+  /// `bytes` at `offset`, whatever other threads write elsewhere meanwhile.
+  Status write_at(std::uint64_t offset, std::string_view bytes) const {
+    std::size_t put = 0;
+    while (put < bytes.size()) {
+      ssize_t n = ::pwrite(fd_.get(), bytes.data() + put, bytes.size() - put, static_cast<off_t>(offset + put));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return io_error("write", tmp_);
+      put += static_cast<std::size_t>(n);
+    }
+    return {};
+  }
+
+  /// Synced, closed and renamed to `path`.
+  Status commit(const std::string& path) {
+    if (::fsync(fd_.get()) != 0) return io_error("sync", tmp_);
+    fd_.reset();
+    if (::rename(tmp_.c_str(), path.c_str()) != 0) return io_error("rename to " + path + " from", tmp_);
+    committed_ = true;
+    return {};
+  }
+
+ private:
+  std::string tmp_;
+  Fd fd_;
+  bool created_ = false, committed_ = false;
+};
+
+// The CRC32 of the whole object from the CRC32 of each range (zlib joins them in order).
+uLong combined_crc(const std::vector<uLong>& crcs, const Plan& p) {
+  uLong all = crcs[0];
+  for (int i = 1; i < p.ranges; ++i)
+    all = ::crc32_combine(all, crcs[static_cast<std::size_t>(i)], static_cast<z_off_t>(p.length(i)));
+  return all;
+}
+
+// The in-order download's range buffers: a fixed pool, each buffer allocated once and reused.
+// A range is fetched only into a free buffer, and its buffer is free again once the sink has
+// had it. So memory stays at pool size x range size, and the allocator sees no churn of
+// multi-MiB blocks across threads (which grows per-thread malloc arenas well past that).
+// Ranges are handed out in order, so the next one to deliver always holds a buffer.
+class RangeWindow {
+ public:
+  struct Job {
+    int range;
+    std::size_t buffer;
+  };
+
+  RangeWindow(int buffers, int ranges) : buffers_(static_cast<std::size_t>(buffers)), ranges_(ranges) {
+    for (std::size_t b = buffers_.size(); b-- > 0;) free_.push_back(b);
+  }
+
+  int size() const { return static_cast<int>(buffers_.size()); }
+  std::string& buffer(std::size_t b) { return buffers_[b]; }
+
+  /// Fetcher side: the next range and a free buffer for it, once there is one; nullopt when
+  /// every range is handed out, one failed, or stop() was called.
+  std::optional<Job> claim() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return stop_ || failure_ || next_ >= ranges_ || !free_.empty(); });
+    if (stop_ || failure_ || next_ >= ranges_) return std::nullopt;
+    Job job{next_++, free_.back()};
+    free_.pop_back();
+    return job;
+  }
+
+  /// Fetcher side: `job`'s buffer holds its range, or the range failed (the first failure
+  /// ends the download).
+  void fetched(const Job& job, Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!status) {
+      if (!failure_) failure_ = std::move(status).error();
+      free_.push_back(job.buffer);
+    } else {
+      ready_[job.range] = job.buffer;
+    }
+    cv_.notify_all();
+  }
+
+  /// Delivery side: the buffer holding `range`, once fetched; the first failure, or kCancelled
+  /// when `cancel` is set and the range is not there.
+  Result<std::size_t> wait_for(int range, const CancellationToken& cancel) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return failure_ || ready_.count(range) || cancel.cancelled(); });
+    if (failure_) return *failure_;
+    if (cancel.cancelled() && !ready_.count(range))
+      return Error::make(ErrorKind::kCancelled, "Cancelled", "download cancelled");
+    std::size_t b = ready_[range];
+    ready_.erase(range);
+    return b;
+  }
+
+  /// Delivery side: the sink is done with buffer `b`.
+  void release(std::size_t b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(b);
+    cv_.notify_all();
+  }
+
+  /// Fetchers claim nothing more.
+  void stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> buffers_;
+  std::vector<std::size_t> free_;
+  std::map<int, std::size_t> ready_;  // range -> buffer
+  const int ranges_;
+  int next_ = 0;
+  std::optional<Error> failure_;
+  bool stop_ = false;
+};
+
+// Hands the ranges to `sink` in order, from the caller's thread, each buffer released once
+// the sink has had it; `running` sees every byte.
+Status deliver_in_order(RangeWindow& window, const Plan& p, const TransferOptions& options,
+                        const http::BodySink& sink, std::optional<internal::s3::RunningChecksum>& running) {
+  std::mutex progress_mu;
+  std::uint64_t done_bytes = 0;
+  int done_parts = 0;
+  for (int range = 0; range < p.ranges; ++range) {
+    AWSDL_ASSIGN_OR_RETURN(std::size_t b, window.wait_for(range, options.cancel));
+    const std::string_view chunk = window.buffer(b);
+    const std::size_t bytes = chunk.size();  // the buffer is a fetcher's again after release()
+    if (running) running->update(chunk);
+    Status delivered = chunk.empty() ? Status{} : sink(chunk);
+    window.release(b);
+    AWSDL_TRY(delivered);
+    report(options, progress_mu, done_bytes, done_parts, bytes, p);
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<DownloadResult> TransferManager::download_file(const std::string& bucket, const std::string& key,
                                                       const std::string& path) const {
   AWSDL_TRY(internal::s3::check_bucket_key(bucket, key));
-  CallOptions call;
-  call.cancel = options_.cancel;
-  call.deadline = options_.deadline;
-  AWSDL_ASSIGN_OR_RETURN(Plan p, plan(client_, options_, bucket, key, call));
+  AWSDL_ASSIGN_OR_RETURN(Plan p, plan(client_, options_, bucket, key));
   const std::uint64_t size = p.head.content_length;
 
-  std::random_device rd;
-  std::string tmp = path + ".awsdl-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000);
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd.valid()) return io_error("create", tmp);
-  struct Cleanup {
-    std::string path;
-    bool keep = false;
-    ~Cleanup() {
-      if (!keep) ::unlink(path.c_str());
-    }
-  } cleanup{tmp};
-  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) return io_error("truncate", tmp);
+  PartFile file(path);
+  AWSDL_TRY(file.create(size));
 
   // CRC32 of each range, combined in order at the end (zlib can join CRC32s; the other
   // algorithms would need a second pass over the file, which this does not make).
@@ -158,18 +318,10 @@ Result<DownloadResult> TransferManager::download_file(const std::string& bucket,
       }
       int i = next.fetch_add(1);
       if (i >= p.ranges) return;
-      std::uint64_t first = static_cast<std::uint64_t>(i) * p.range_size;
-      std::uint64_t length = std::min(p.range_size, size - first);
+      const std::uint64_t first = p.first(i), length = p.length(i);
       uLong& c = crcs[static_cast<std::size_t>(i)];
       auto write = [&](std::uint64_t offset, std::string_view bytes) -> Status {
-        std::size_t put = 0;
-        while (put < bytes.size()) {
-          ssize_t n = ::pwrite(fd.get(), bytes.data() + put, bytes.size() - put,
-                               static_cast<off_t>(first + offset + put));
-          if (n < 0 && errno == EINTR) continue;
-          if (n <= 0) return io_error("write", tmp);
-          put += static_cast<std::size_t>(n);
-        }
+        AWSDL_TRY(file.write_at(first + offset, bytes));
         if (crc) c = ::crc32(c, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size()));
         return {};
       };
@@ -192,26 +344,14 @@ Result<DownloadResult> TransferManager::download_file(const std::string& bucket,
   if (failure) return *failure;
   if (options_.cancel.cancelled()) return Error::make(ErrorKind::kCancelled, "Cancelled", "download cancelled");
 
-  DownloadResult out;
-  out.size = size;
-  out.etag = p.head.etag;
-  out.ranges = p.ranges;
+  DownloadResult out = p.result();
   if (crc && size > 0) {
-    uLong all = crcs[0];
-    for (int i = 1; i < p.ranges; ++i) {
-      std::uint64_t first = static_cast<std::uint64_t>(i) * p.range_size;
-      all = ::crc32_combine(all, crcs[static_cast<std::size_t>(i)],
-                            static_cast<z_off_t>(std::min(p.range_size, size - first)));
-    }
-    if (internal::checksum_base64(static_cast<std::uint32_t>(all)) != checksum->second)
+    if (internal::checksum_base64(static_cast<std::uint32_t>(combined_crc(crcs, p))) != checksum->second)
       return Error::make(ErrorKind::kService, "ChecksumMismatch",
                          "s3://" + bucket + "/" + key + ": the CRC32 of the downloaded bytes does not match S3's", true);
     out.checksum_verified = true;
   }
-  if (::fsync(fd.get()) != 0) return io_error("sync", tmp);
-  fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("rename to " + path + " from", tmp);
-  cleanup.keep = true;
+  AWSDL_TRY(file.commit(path));
   return out;
 }
 
@@ -219,48 +359,16 @@ Result<DownloadResult> TransferManager::download_stream(const std::string& bucke
                                                         const http::BodySink& sink) const {
   AWSDL_TRY(internal::s3::check_bucket_key(bucket, key));
   if (!sink) return Error::invalid_argument("MissingParameter", "download_stream: no sink");
-  CallOptions call;
-  call.cancel = options_.cancel;
-  call.deadline = options_.deadline;
-  AWSDL_ASSIGN_OR_RETURN(Plan p, plan(client_, options_, bucket, key, call));
-  const std::uint64_t size = p.head.content_length;
+  AWSDL_ASSIGN_OR_RETURN(Plan p, plan(client_, options_, bucket, key));
   auto checksum = full_checksum(p.head);
   std::optional<internal::s3::RunningChecksum> running;
   if (checksum) running.emplace(checksum->first);
 
-  // A fixed pool of `concurrency` range buffers, each allocated once and reused: a range is
-  // fetched only into a free buffer, and its buffer is free again once the sink has had it.
-  // So memory stays at concurrency x range size, and the allocator sees no churn of
-  // multi-MiB blocks across threads (which grows per-thread malloc arenas well past that).
-  // Ranges are handed out in order, so the next one to deliver always holds a buffer.
-  const int window = std::max(1, options_.concurrency);
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<std::string> buffers(static_cast<std::size_t>(std::min(window, std::max(1, p.ranges))));
-  std::vector<std::size_t> free_buffers;
-  for (std::size_t b = buffers.size(); b-- > 0;) free_buffers.push_back(b);
-  std::map<int, std::size_t> ready;  // range -> buffer
-  int next = 0, delivered = 0;
-  std::optional<Error> failure;
-  bool stop = false;
-  std::uint64_t done_bytes = 0;
-  int done_parts = 0;
-
-  auto worker = [&] {
-    for (;;) {
-      int i;
-      std::size_t b;
-      {
-        std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return stop || failure || next >= p.ranges || !free_buffers.empty(); });
-        if (stop || failure || next >= p.ranges) return;
-        i = next++;
-        b = free_buffers.back();
-        free_buffers.pop_back();
-      }
-      std::uint64_t first = static_cast<std::uint64_t>(i) * p.range_size;
-      std::uint64_t length = std::min(p.range_size, size - first);
-      std::string& buf = buffers[b];
+  RangeWindow window(std::min(std::max(1, options_.concurrency), std::max(1, p.ranges)), p.ranges);
+  auto fetcher = [&] {
+    while (auto job = window.claim()) {
+      const std::uint64_t first = p.first(job->range), length = p.length(job->range);
+      std::string& buf = window.buffer(job->buffer);
       buf.clear();
       buf.reserve(static_cast<std::size_t>(length));
       auto write = [&](std::uint64_t, std::string_view bytes) -> Status {
@@ -268,69 +376,19 @@ Result<DownloadResult> TransferManager::download_stream(const std::string& bucke
         return {};
       };
       auto restart = [&] { buf.clear(); };
-      Status s = length == 0 ? Status{}
-                             : fetch_range(client_, options_, bucket, key, p.head.etag, first, length, p.ranges == 1,
-                                           write, restart);
-      std::lock_guard<std::mutex> lock(mu);
-      if (!s) {
-        if (!failure) failure = std::move(s).error();
-        free_buffers.push_back(b);
-      } else {
-        ready[i] = b;
-      }
-      cv.notify_all();
+      window.fetched(*job, length == 0 ? Status{}
+                                       : fetch_range(client_, options_, bucket, key, p.head.etag, first, length,
+                                                     p.ranges == 1, write, restart));
     }
   };
   std::vector<std::thread> threads;
-  int n = static_cast<int>(buffers.size());
-  for (int t = 0; t < n; ++t) threads.emplace_back(worker);
-
-  Status result;
-  while (delivered < p.ranges) {
-    std::size_t b;
-    {
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return failure || ready.count(delivered) || options_.cancel.cancelled(); });
-      if (failure) {
-        result = *failure;
-        break;
-      }
-      if (options_.cancel.cancelled() && !ready.count(delivered)) {
-        result = Error::make(ErrorKind::kCancelled, "Cancelled", "download cancelled");
-        break;
-      }
-      b = ready[delivered];
-      ready.erase(delivered);
-    }
-    const std::string_view chunk = buffers[b];
-    if (running) running->update(chunk);
-    Status delivered_ok = chunk.empty() ? Status{} : sink(chunk);
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      free_buffers.push_back(b);
-      cv.notify_all();
-    }
-    if (!delivered_ok) {
-      result = std::move(delivered_ok).error();
-      break;
-    }
-    report(options_, mu, done_bytes, done_parts, chunk.size(), p);
-    std::lock_guard<std::mutex> lock(mu);
-    ++delivered;
-    cv.notify_all();
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    stop = true;
-    cv.notify_all();
-  }
+  for (int t = 0; t < window.size(); ++t) threads.emplace_back(fetcher);
+  Status delivered = deliver_in_order(window, p, options_, sink, running);
+  window.stop();
   for (auto& t : threads) t.join();
-  AWSDL_TRY(result);
+  AWSDL_TRY(delivered);
 
-  DownloadResult out;
-  out.size = size;
-  out.etag = p.head.etag;
-  out.ranges = p.ranges;
+  DownloadResult out = p.result();
   if (running) {
     if (running->finish_base64() != checksum->second)
       return Error::make(ErrorKind::kService, "ChecksumMismatch",

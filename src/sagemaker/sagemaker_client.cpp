@@ -10,19 +10,6 @@
 namespace awsdl::sagemaker {
 namespace {
 
-
-internal::ServiceInfo sagemaker_service() {
-  internal::ServiceInfo s;
-  s.endpoint_prefix = "api.sagemaker";
-  s.signing_name = "sagemaker";
-  s.env_name = "SAGEMAKER";
-  s.api_version = "2017-07-24";
-  s.protocol = internal::Protocol::kJson;
-  s.json_target_prefix = "SageMaker";
-  s.json_version = "1.1";
-  return s;
-}
-
 Status check_job_name(const std::string& name, const char* op) {
   static const std::regex name_re("[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}");
   // The length first: std::regex recurses per character and a long name overflowed the stack.
@@ -41,7 +28,8 @@ std::string job_name_body(const std::string& name) {
 }  // namespace
 
 SageMakerClient::SageMakerClient(Config config)
-    : client_(std::make_shared<ServiceClient>(std::move(config), sagemaker_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config),
+                                                        internal::service_info(internal::Service::kSageMaker))) {}
 
 Result<std::string> SageMakerClient::create_training_job(const TrainingJobRequest& request,
                                                          const CallOptions& options) const {

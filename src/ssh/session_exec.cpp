@@ -44,6 +44,168 @@ struct ChannelGuard {
   }
 };
 
+struct EventGuard {
+  ssh_event e = nullptr;
+  ssh_session s;
+  ~EventGuard() {
+    if (e) {
+      ssh_event_remove_session(e, s);
+      ssh_event_free(e);
+    }
+  }
+};
+
+// "export K=V; ... export AWSDL_EXEC_ID=<marker>; <command>": one shell per command. sshd's
+// login shell runs the command itself, so the user's shell start-up files (~/.bashrc, which
+// bash sources for commands sshd starts) run once, as for ssh or pdsh. The marker goes before
+// the command: in the shell's own command line and, once exported, in the environment of
+// everything it starts; on a timeout, kill_marked finds them by it. (SSH "signal" requests
+// would be simpler, but sshd refuses them for root logins, which run without privilege
+// separation.)
+Result<std::string> marked_command(const std::string& command, const ExecOptions& options, const std::string& marker) {
+  std::string full;
+  for (const auto& [k, v] : options.env) {
+    if (!valid_env_name(k)) return Error::invalid_argument("InvalidEnvName", "'" + k + "' is not a variable name");
+    full += "export " + k + "=" + shell_quote(v) + "; ";
+  }
+  full += "export AWSDL_EXEC_ID=" + marker + "; " + command;
+  return full;
+}
+
+// One command's channel: opened, fed its input, read until the command is over. The members
+// are in this order so that the event goes before the channel, and the channel before the
+// callbacks it may still run.
+class ExecChannel {
+ public:
+  ExecChannel(internal::SessionCore& core, const ExecOptions& options)
+      : core_(core), options_(options), who_(internal::describe(core.target)), event_{nullptr, core.s} {
+    ssh_callbacks_init(&cb_);
+    cb_.userdata = &exit_;
+    cb_.channel_exit_status_function = on_exit_status;
+    cb_.channel_exit_signal_function = on_exit_signal;
+  }
+
+  const std::string& who() const { return who_; }
+
+  /// Opens a session channel, starts `command` on it, writes the input, then EOF.
+  Status start(const std::string& command) {
+    guard_.ch = ssh_channel_new(core_.s);
+    if (!guard_.ch) return lost("cannot create a channel");
+    if (ssh_channel_open_session(guard_.ch) != SSH_OK) return lost("cannot open a session channel");
+    ssh_set_channel_callbacks(guard_.ch, &cb_);
+    guard_.cb = &cb_;
+    if (core_.options.forward_agent && ssh_channel_request_auth_agent(guard_.ch) != SSH_OK)
+      return lost("agent forwarding refused");
+    if (ssh_channel_request_exec(guard_.ch, command.c_str()) != SSH_OK) return lost("cannot start the command");
+    const char* p = options_.stdin_data.data();
+    std::size_t left = options_.stdin_data.size();
+    while (left > 0) {
+      int w = ssh_channel_write(guard_.ch, p, static_cast<uint32_t>(std::min<std::size_t>(left, 32768)));
+      if (w < 0) return lost("cannot write the command's input");
+      p += w;
+      left -= static_cast<std::size_t>(w);
+    }
+    ssh_channel_send_eof(guard_.ch);
+    return {};
+  }
+
+  /// Reads what either stream has without waiting: true when anything came.
+  Result<bool> read_available() {
+    bool progress = false;
+    for (int stream = 0; stream < 2; ++stream) {
+      if (eof_[stream]) continue;
+      int n = ssh_channel_read_nonblocking(guard_.ch, buf_, sizeof buf_, stream);
+      if (n > 0) {
+        progress = true;
+        take(stream, {buf_, static_cast<std::size_t>(n)});
+      } else if (n == SSH_EOF) {
+        eof_[stream] = true;
+      } else if (n == SSH_ERROR) {
+        return lost("connection lost while the command ran");
+      }
+    }
+    return progress;
+  }
+
+  /// Whether the command is over: both streams at EOF and its exit status in, or the channel
+  /// closed (what it still buffered is read into the result first).
+  bool finished() {
+    bool closed = ssh_channel_is_closed(guard_.ch);
+    if (closed) {
+      for (int stream = 0; stream < 2; ++stream) {
+        int n;
+        while ((n = ssh_channel_read_nonblocking(guard_.ch, buf_, sizeof buf_, stream)) > 0)
+          take(stream, {buf_, static_cast<std::size_t>(n)});
+      }
+    }
+    return closed || (eof_[0] && eof_[1] && exit_.have_status);
+  }
+
+  /// Waits up to 100 ms (less when `deadline` is nearer) for the socket or an agent bridge,
+  /// and lets libssh process what came on the socket.
+  Status wait(std::optional<std::chrono::steady_clock::time_point> deadline) {
+    int wait_ms = 100;
+    if (deadline) {
+      auto left = std::chrono::duration_cast<Millis>(*deadline - std::chrono::steady_clock::now()).count();
+      wait_ms = static_cast<int>(std::clamp<long long>(left, 0, 100));
+    }
+    std::vector<pollfd> fds{{ssh_get_fd(core_.s), POLLIN, 0}};
+    for (int afd : core_.agent_fds()) fds.push_back({afd, POLLIN, 0});
+    if (::poll(fds.data(), fds.size(), wait_ms) > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+      // ssh_channel_read_nonblocking stops reading the socket once a stream is at EOF, but
+      // OpenSSH sends the exit status after the EOF: let libssh process what has arrived.
+      if (!event_.e) {
+        event_.e = ssh_event_new();
+        if (event_.e) ssh_event_add_session(event_.e, core_.s);
+      }
+      if (event_.e && ssh_event_dopoll(event_.e, 0) == SSH_ERROR && !ssh_is_connected(core_.s))
+        return lost("connection lost while the command ran");
+    }
+    return {};
+  }
+
+  /// Sends SIGKILL to the command and closes the channel.
+  void kill() {
+    ssh_channel_request_send_signal(guard_.ch, "KILL");
+    ssh_channel_close(guard_.ch);
+  }
+
+  /// The output read, the exit status or signal, and the time since `start`.
+  ExecResult result(std::chrono::steady_clock::time_point start) {
+    result_.exit_status = exit_.have_status ? exit_.status : ssh_channel_get_exit_status(guard_.ch);
+    result_.exit_signal = exit_.signal;
+    result_.duration = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start);
+    return std::move(result_);
+  }
+
+ private:
+  Error lost(const std::string& what) {
+    core_.dead = !ssh_is_connected(core_.s);
+    return internal::libssh_error(core_.s, ErrorKind::kNetwork, "ChannelFailed", what + " on " + who_);
+  }
+
+  // To the caller's callback, and into the result up to max_capture per stream.
+  void take(int stream, std::string_view chunk) {
+    if (options_.on_output) options_.on_output(stream ? Stream::kStderr : Stream::kStdout, chunk);
+    if (!options_.capture) return;
+    std::string& dst = stream ? result_.err : result_.out;
+    std::size_t room = options_.max_capture > dst.size() ? options_.max_capture - dst.size() : 0;
+    dst.append(chunk.substr(0, room));
+    result_.dropped_bytes += chunk.size() - std::min(room, chunk.size());
+  }
+
+  internal::SessionCore& core_;
+  const ExecOptions& options_;
+  const std::string who_;
+  ExitState exit_;
+  ssh_channel_callbacks_struct cb_{};
+  ChannelGuard guard_{nullptr};
+  EventGuard event_;
+  ExecResult result_;
+  bool eof_[2] = {false, false};
+  char buf_[32768];
+};
+
 }  // namespace
 
 void Session::kill_marked(const std::string& marker) {
@@ -72,142 +234,34 @@ void Session::kill_marked(const std::string& marker) {
 Result<ExecResult> Session::exec(const std::string& command, const ExecOptions& options) {
   if (!alive()) return Error::make(ErrorKind::kNetwork, "SessionClosed", "the session is closed");
   auto& core = *impl_->core;
-  const std::string who = internal::describe(core.target);
-  std::string full;
-  for (const auto& [k, v] : options.env) {
-    if (!valid_env_name(k)) return Error::invalid_argument("InvalidEnvName", "'" + k + "' is not a variable name");
-    full += "export " + k + "=" + shell_quote(v) + "; ";
-  }
-  // One shell per command: sshd's login shell runs the command itself, so the user's shell
-  // start-up files (~/.bashrc, which bash sources for commands sshd starts) run once, as for
-  // ssh or pdsh. A marker goes before the command: in the shell's own command line and, once
-  // exported, in the environment of everything it starts; on a timeout, kill_marked finds
-  // them by it. (SSH "signal" requests would be simpler, but sshd refuses them for root
-  // logins, which run without privilege separation.)
   const std::string marker = internal::random_hex_id();
-  full += "export AWSDL_EXEC_ID=" + marker + "; " + command;
+  AWSDL_ASSIGN_OR_RETURN(std::string full, marked_command(command, options, marker));
 
   auto start = std::chrono::steady_clock::now();
   Millis limit = options.timeout.value_or(core.options.command_timeout);
   std::optional<std::chrono::steady_clock::time_point> deadline;
   if (limit.count() > 0) deadline = start + limit;
 
-  auto lost = [&](const std::string& what) {
-    core.dead = !ssh_is_connected(core.s);
-    return internal::libssh_error(core.s, ErrorKind::kNetwork, "ChannelFailed", what + " on " + who);
-  };
-  // Declared before the guard: closing the channel may still run these callbacks.
-  ExitState exit;
-  ssh_channel_callbacks_struct cb{};
-  ssh_callbacks_init(&cb);
-  cb.userdata = &exit;
-  cb.channel_exit_status_function = on_exit_status;
-  cb.channel_exit_signal_function = on_exit_signal;
-  ChannelGuard guard{ssh_channel_new(core.s)};
-  if (!guard.ch) return lost("cannot create a channel");
-  if (ssh_channel_open_session(guard.ch) != SSH_OK) return lost("cannot open a session channel");
-  ssh_set_channel_callbacks(guard.ch, &cb);
-  guard.cb = &cb;
-  if (core.options.forward_agent && ssh_channel_request_auth_agent(guard.ch) != SSH_OK)
-    return lost("agent forwarding refused");
-  if (ssh_channel_request_exec(guard.ch, full.c_str()) != SSH_OK) return lost("cannot start the command");
-  if (!options.stdin_data.empty()) {
-    const char* p = options.stdin_data.data();
-    std::size_t left = options.stdin_data.size();
-    while (left > 0) {
-      int w = ssh_channel_write(guard.ch, p, static_cast<uint32_t>(std::min<std::size_t>(left, 32768)));
-      if (w < 0) return lost("cannot write the command's input");
-      p += w;
-      left -= static_cast<std::size_t>(w);
-    }
-  }
-  ssh_channel_send_eof(guard.ch);
-
-  ExecResult result;
-  bool eof[2] = {false, false};
-  char buf[32768];
-  int fd = ssh_get_fd(core.s);
-  ssh_event event = nullptr;
-  struct EventGuard {
-    ssh_event& e;
-    ssh_session s;
-    ~EventGuard() {
-      if (e) {
-        ssh_event_remove_session(e, s);
-        ssh_event_free(e);
-      }
-    }
-  } event_guard{event, core.s};
+  ExecChannel channel(core, options);
+  AWSDL_TRY(channel.start(full));
   for (;;) {
-    bool progress = false;
-    for (int stream = 0; stream < 2; ++stream) {
-      if (eof[stream]) continue;
-      int n = ssh_channel_read_nonblocking(guard.ch, buf, sizeof buf, stream);
-      if (n > 0) {
-        progress = true;
-        std::string_view chunk(buf, static_cast<std::size_t>(n));
-        if (options.on_output) options.on_output(stream ? Stream::kStderr : Stream::kStdout, chunk);
-        if (options.capture) {
-          std::string& dst = stream ? result.err : result.out;
-          std::size_t room = options.max_capture > dst.size() ? options.max_capture - dst.size() : 0;
-          dst.append(chunk.substr(0, room));
-          result.dropped_bytes += chunk.size() - std::min(room, chunk.size());
-        }
-      } else if (n == SSH_EOF) {
-        eof[stream] = true;
-      } else if (n == SSH_ERROR) {
-        return lost("connection lost while the command ran");
-      }
-    }
+    AWSDL_ASSIGN_OR_RETURN(bool progress, channel.read_available());
     if (!core.agent_bridges.empty()) core.service_agent_bridges();
-    bool closed = ssh_channel_is_closed(guard.ch);
-    if ((eof[0] && eof[1] && exit.have_status) || closed) {
-      if (closed) {
-        // Whatever is still buffered belongs to the result.
-        for (int stream = 0; stream < 2; ++stream) {
-          int n;
-          while ((n = ssh_channel_read_nonblocking(guard.ch, buf, sizeof buf, stream)) > 0) {
-            if (options.on_output) options.on_output(stream ? Stream::kStderr : Stream::kStdout, {buf, size_t(n)});
-            if (options.capture) (stream ? result.err : result.out).append(buf, static_cast<std::size_t>(n));
-          }
-        }
-      }
-      break;
-    }
+    if (channel.finished()) break;
     if (progress) continue;
     if (options.cancel.cancelled() || (deadline && std::chrono::steady_clock::now() >= *deadline)) {
       bool cancelled = options.cancel.cancelled();
-      ssh_channel_request_send_signal(guard.ch, "KILL");
-      ssh_channel_close(guard.ch);
+      channel.kill();
       kill_marked(marker);
-      if (cancelled) return Error::make(ErrorKind::kCancelled, "Cancelled", "command cancelled on " + who);
+      if (cancelled) return Error::make(ErrorKind::kCancelled, "Cancelled", "command cancelled on " + channel.who());
       return Error::make(ErrorKind::kTimeout, "CommandTimeout",
-                         "command did not finish within " + std::to_string(limit.count()) + " ms on " + who +
-                             " (sent SIGKILL)",
+                         "command did not finish within " + std::to_string(limit.count()) + " ms on " +
+                             channel.who() + " (sent SIGKILL)",
                          false);
     }
-    int wait_ms = 100;
-    if (deadline) {
-      auto left = std::chrono::duration_cast<Millis>(*deadline - std::chrono::steady_clock::now()).count();
-      wait_ms = static_cast<int>(std::clamp<long long>(left, 0, 100));
-    }
-    std::vector<pollfd> fds{{fd, POLLIN, 0}};
-    for (int afd : core.agent_fds()) fds.push_back({afd, POLLIN, 0});
-    if (::poll(fds.data(), fds.size(), wait_ms) > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-      // ssh_channel_read_nonblocking stops reading the socket once a stream is at EOF, but
-      // OpenSSH sends the exit status after the EOF: let libssh process what has arrived.
-      if (!event) {
-        event = ssh_event_new();
-        if (event) ssh_event_add_session(event, core.s);
-      }
-      if (event && ssh_event_dopoll(event, 0) == SSH_ERROR && !ssh_is_connected(core.s))
-        return lost("connection lost while the command ran");
-    }
+    AWSDL_TRY(channel.wait(deadline));
   }
-  result.exit_status = exit.have_status ? exit.status : ssh_channel_get_exit_status(guard.ch);
-  result.exit_signal = exit.signal;
-  result.duration = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start);
-  return result;
+  return channel.result(start);
 }
 
 }  // namespace awsdl::ssh

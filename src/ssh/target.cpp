@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "ssh/host_list.hpp"
+
 namespace awsdl::ssh {
 
 std::string Target::to_string() const {
@@ -135,25 +137,8 @@ Result<Target> parse_target(std::string_view text) {
 
 std::vector<std::string> parse_host_list(std::string_view text) {
   std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t eol = text.find('\n', i);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(i, eol - i);
-    i = eol + 1;
-    if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-    std::size_t j = 0;
-    while (j < line.size()) {
-      while (j < line.size() && (line[j] == ' ' || line[j] == '\t' || line[j] == ',' || line[j] == '\r')) ++j;
-      std::size_t start = j;
-      while (j < line.size() && !(line[j] == ' ' || line[j] == '\t' || line[j] == ',' || line[j] == '\r')) ++j;
-      if (j == start) continue;
-      std::string_view word = line.substr(start, j - start);
-      if (word.rfind("slots=", 0) == 0 || word.rfind("max_slots=", 0) == 0 || word.rfind("max-slots=", 0) == 0)
-        continue;  // Open MPI hostfile attributes
-      out.emplace_back(word);
-    }
-  }
+  for (const auto& word : internal::host_list_words(text))
+    if (word.kind == internal::HostListWord::Kind::kHost) out.emplace_back(word.text);  // attributes dropped
   return out;
 }
 

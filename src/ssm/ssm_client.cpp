@@ -5,24 +5,10 @@
 #include "internal/service_client.hpp"
 
 namespace awsdl::ssm {
-namespace {
-
-internal::ServiceInfo ssm_service() {
-  internal::ServiceInfo s;
-  s.endpoint_prefix = "ssm";
-  s.signing_name = "ssm";
-  s.env_name = "SSM";
-  s.api_version = "2014-11-06";
-  s.protocol = internal::Protocol::kJson;
-  s.json_target_prefix = "AmazonSSM";
-  s.json_version = "1.1";
-  return s;
-}
-
-}  // namespace
 
 SsmClient::SsmClient(Config config)
-    : client_(std::make_shared<ServiceClient>(std::move(config), ssm_service())) {}
+    : client_(std::make_shared<ServiceClient>(std::move(config),
+                                                        internal::service_info(internal::Service::kSsm))) {}
 
 Result<Parameter> SsmClient::get_parameter(const std::string& name, bool with_decryption,
                                            const CallOptions& options) const {

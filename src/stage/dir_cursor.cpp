@@ -23,6 +23,31 @@ int open_dir_at(int dir, const std::string& leaf) {
   return fd;
 }
 
+int for_each_entry(int dir, const std::function<int(const std::string& name, unsigned char type)>& each) {
+  const int listing = dup_fd(dir);
+  if (listing < 0) return errno;
+  DIR* d = ::fdopendir(listing);
+  if (!d) {
+    const int err = errno;
+    ::close(listing);
+    return err;
+  }
+  ::rewinddir(d);
+  int err = 0;
+  errno = 0;
+  // Bounded by the directory's entries.
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    err = each(name, e->d_type);
+    if (err != 0) break;
+    errno = 0;  // what the callback left there is not the listing's
+  }
+  if (err == 0) err = errno;
+  ::closedir(d);
+  return err;
+}
+
 int DirCursor::open(int root) {
   levels_.clear();
   root_.reset(dup_fd(root));
@@ -102,35 +127,20 @@ int empty_files(int dir, std::vector<std::string>& subdirs) {
   struct stat st;
   if (::fstat(dir, &st) != 0) return errno;
   if ((st.st_mode & 0700) != 0700 && ::fchmod(dir, (st.st_mode & 07777) | 0700) != 0) return errno;
-  const int listing = dup_fd(dir);
-  if (listing < 0) return errno;
-  DIR* d = ::fdopendir(listing);
-  if (!d) {
-    const int err = errno;
-    ::close(listing);
-    return err;
-  }
-  ::rewinddir(d);
-  int err = 0;
-  // Bounded by the directory's entries.
-  while (dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    bool is_dir = e->d_type == DT_DIR;
-    if (e->d_type == DT_UNKNOWN) {
+  return for_each_entry(dir, [&](const std::string& name, unsigned char type) {
+    bool is_dir = type == DT_DIR;
+    if (type == DT_UNKNOWN) {
       struct stat est;
-      if (::fstatat(dir, name.c_str(), &est, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (::fstatat(dir, name.c_str(), &est, AT_SYMLINK_NOFOLLOW) != 0) return 0;
       is_dir = S_ISDIR(est.st_mode);
     }
     if (is_dir) {
       subdirs.push_back(name);
     } else if (::unlinkat(dir, name.c_str(), 0) != 0 && errno != ENOENT) {
-      err = errno;
-      break;
+      return errno;
     }
-  }
-  ::closedir(d);
-  return err;
+    return 0;
+  });
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,13 @@ class DirCursor {
 
 /// Opens `leaf` below `dir` as a directory without following a link; -1 with errno set.
 int open_dir_at(int dir, const std::string& leaf);
+
+/// Reads the directory `dir` from its start (through a duplicate of the descriptor, which
+/// stays as it is) and calls `each(name, type)` for every entry but "." and ".."; `type` is
+/// the entry's d_type, DT_UNKNOWN where the file system does not say. A non-zero value from
+/// `each` ends the listing and is returned; otherwise an errno value of the listing, 0 on
+/// success.
+int for_each_entry(int dir, const std::function<int(const std::string& name, unsigned char type)>& each);
 
 /// Removes the directory `name` below `parent` and everything in it, never following a
 /// symbolic link, with one descriptor whatever its depth; directories without write

@@ -1,6 +1,5 @@
 #include "stage/staging_area.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -25,24 +24,10 @@ namespace {
 
 // The names in a directory (not "." and ".."); an errno value on failure.
 int list_dir(int dir, std::vector<std::string>& names) {
-  const int listing = ::fcntl(dir, F_DUPFD_CLOEXEC, 0);
-  if (listing < 0) return errno;
-  DIR* d = ::fdopendir(listing);
-  if (!d) {
-    const int err = errno;
-    ::close(listing);
-    return err;
-  }
-  ::rewinddir(d);
-  errno = 0;
-  // Bounded by the directory's entries.
-  while (dirent* e = ::readdir(d)) {
-    const std::string_view name = e->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  const int err = errno;
-  ::closedir(d);
-  return err;
+  return for_each_entry(dir, [&names](const std::string& name, unsigned char) {
+    names.push_back(name);
+    return 0;
+  });
 }
 
 std::string random_suffix() {

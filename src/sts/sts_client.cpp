@@ -11,19 +11,6 @@
 namespace awsdl::sts {
 namespace {
 
-constexpr const char* kVersion = "2011-06-15";
-
-internal::ServiceInfo sts_service() {
-  internal::ServiceInfo s;
-  s.endpoint_prefix = "sts";
-  s.signing_name = "sts";
-  s.env_name = "STS";
-  s.api_version = kVersion;
-  s.protocol = internal::Protocol::kQuery;
-  s.default_region = "us-east-1";  // STS answers everywhere; the SDKs default to us-east-1
-  return s;
-}
-
 Status check_role_args(const std::string& role_arn, const std::string& session_name, std::chrono::seconds duration) {
   if (role_arn.empty()) return Error::invalid_argument("MissingParameter", "RoleArn must not be empty");
   if (role_arn.size() < 20 || role_arn.compare(0, 4, "arn:") != 0)
@@ -63,10 +50,12 @@ Result<AssumedRole> parse_assumed_role(const internal::XmlDocument& doc, std::st
 
 }  // namespace
 
-StsClient::StsClient(Config config) : client_(std::make_shared<ServiceClient>(std::move(config), sts_service())) {}
+StsClient::StsClient(Config config)
+    : client_(std::make_shared<ServiceClient>(std::move(config),
+                                                        internal::service_info(internal::Service::kSts))) {}
 
 Result<CallerIdentity> StsClient::get_caller_identity(const CallOptions& options) const {
-  internal::QueryRequest q{"GetCallerIdentity", kVersion};
+  internal::QueryRequest q{"GetCallerIdentity", client_->info().api_version};
   AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
   AWSDL_ASSIGN_OR_RETURN(auto result, internal::query_result(doc, "GetCallerIdentity"));
   CallerIdentity id;
@@ -78,7 +67,7 @@ Result<CallerIdentity> StsClient::get_caller_identity(const CallOptions& options
 
 Result<AssumedRole> StsClient::assume_role(const AssumeRoleRequest& request, const CallOptions& options) const {
   AWSDL_TRY(check_role_args(request.role_arn, request.role_session_name, request.duration));
-  internal::QueryRequest q{"AssumeRole", kVersion};
+  internal::QueryRequest q{"AssumeRole", client_->info().api_version};
   q.add("RoleArn", request.role_arn)
       .add("RoleSessionName", request.role_session_name)
       .add("DurationSeconds", static_cast<std::int64_t>(request.duration.count()))
@@ -95,7 +84,7 @@ Result<AssumedRole> StsClient::assume_role_with_web_identity(const AssumeRoleWit
   if (request.web_identity_token.empty())
     return Error::invalid_argument("MissingParameter", "WebIdentityToken must not be empty");
   register_secret(request.web_identity_token);
-  internal::QueryRequest q{"AssumeRoleWithWebIdentity", kVersion};
+  internal::QueryRequest q{"AssumeRoleWithWebIdentity", client_->info().api_version};
   q.add("RoleArn", request.role_arn)
       .add("RoleSessionName", request.role_session_name)
       .add("WebIdentityToken", request.web_identity_token)

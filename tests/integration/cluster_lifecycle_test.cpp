@@ -111,7 +111,7 @@ class ClusterLifecycleSandbox : public ::testing::Test {
   // EC2 StopInstances / StartInstances (the library has no call for them), signed, through the
   // library's service machinery; then waits until EC2 reports `until`.
   void change_state(const std::string& action, const std::string& id, const std::string& until) const {
-    internal::ServiceClient client(config, ec2::detail::ec2_service());
+    internal::ServiceClient client(config, internal::service_info(internal::Service::kEc2));
     auto q = ec2::detail::ec2_request(action);
     q.add_list("InstanceId", std::vector<std::string>{id});
     auto r = client.call_query(q);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/local_aws.hpp"
 #include "support/run_process.hpp"
 #include "support/scoped_env.hpp"
 
@@ -31,17 +32,10 @@ class ConfigFilesCliTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(home.ok()); }
 
   std::map<std::string, std::string> env() const {
-    std::string h = home.path().string();
-    return {{"PATH", "/usr/bin:/bin"},
-            {"HOME", h},
-            {"AWS_CONFIG_FILE", h + "/no-config"},
-            {"AWS_SHARED_CREDENTIALS_FILE", h + "/no-credentials"},
-            {"AWS_EC2_METADATA_DISABLED", "true"},
-            {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
-            {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
-            {"AWS_REGION", "us-east-1"},
-            // Nothing may reach a network: any AWS call goes to a closed port.
-            {"AWS_ENDPOINT_URL", "http://127.0.0.1:9"}};
+    auto e = testsupport::example_cli_env(home.path().string());
+    // Nothing may reach a network: any AWS call goes to a closed port.
+    e["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9";
+    return e;
   }
 
   // Under a 2 GiB address-space limit and a 30 s timeout: a program that reads /dev/zero

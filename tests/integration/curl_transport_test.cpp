@@ -29,6 +29,7 @@
 #include "awsdl/config.hpp"
 #include "awsdl/http/transport.hpp"
 #include "internal/service_client.hpp"
+#include "support/loopback_port.hpp"
 #include "support/run_process.hpp"
 #include "support/scoped_env.hpp"
 #include "support/test_server.hpp"
@@ -591,24 +592,8 @@ TEST_F(CurlTransportTest, AttemptTimeoutWaitingForTheAnswer) {
   EXPECT_LT(seconds_since(start), 2.0);
 }
 
-int closed_loopback_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  ::close(fd);  // bound, never listened: nothing accepts on it
-  return ntohs(a.sin_port);
-}
-
 TEST_F(CurlTransportTest, ConnectFailureToAClosedPortIsFastAndRetryable) {
-  int port = closed_loopback_port();
+  int port = testsupport::free_loopback_port();
   ASSERT_NE(port, 0);
   auto t = transport();
   Request r = request("/echo");
@@ -1206,7 +1191,7 @@ TEST_F(CurlTransportTest, ErrorMessagesNameMethodHostPathButNoSecrets) {
   r.query = "X-Amz-Credential=AKIDEXAMPLE%2F20150830&X-Amz-Signature=" + secret_sig + "&X-Amz-Security-Token=sessiontoken";
   r.headers.add("Authorization", auth);
 
-  int port = closed_loopback_port();
+  int port = testsupport::free_loopback_port();
   Request closed = r;
   closed.host = "127.0.0.1:" + std::to_string(port);
   check(t->send(closed, {}), closed.host);

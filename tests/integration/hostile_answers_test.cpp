@@ -19,6 +19,7 @@
 #include "awsdl/config.hpp"
 #include "awsdl/http/transport.hpp"
 #include "awsdl/s3/client.hpp"
+#include "support/local_aws.hpp"
 #include "support/run_process.hpp"
 #include "support/scoped_env.hpp"
 #include "support/test_server.hpp"
@@ -46,17 +47,7 @@ class HostileAnswersTest : public ::testing::Test {
   std::string endpoint(const std::string& answer) const { return server.url("/answer/" + answer); }
 
   // The documented example keys, nothing from the test's own environment.
-  std::map<std::string, std::string> env() const {
-    std::string h = home.path().string();
-    return {{"PATH", "/usr/bin:/bin"},
-            {"HOME", h},
-            {"AWS_CONFIG_FILE", h + "/no-config"},
-            {"AWS_SHARED_CREDENTIALS_FILE", h + "/no-credentials"},
-            {"AWS_EC2_METADATA_DISABLED", "true"},
-            {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
-            {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
-            {"AWS_REGION", "us-east-1"}};
-  }
+  std::map<std::string, std::string> env() const { return testsupport::example_cli_env(home.path().string()); }
 
   ProcessResult run(const std::string& program, const std::vector<std::string>& args) const {
     return testsupport::run_process(program, args, env(), std::chrono::seconds(120));

@@ -12,6 +12,7 @@
 #include "awsdl/auth/credentials.hpp"
 #include "awsdl/config.hpp"
 #include "awsdl/http/transport.hpp"
+#include "support/loopback_port.hpp"
 #include "support/scoped_env.hpp"
 #include "support/test_server.hpp"
 
@@ -27,22 +28,6 @@ using awsdl::testsupport::TestServer;
 TestServer start_imds(std::vector<std::string> args = {}) {
   args.push_back("--watch-stdin");
   return TestServer(TestServer::python(AWSDL_SOURCE_DIR "/tests/support/fake_imds.py", std::move(args)));
-}
-
-// A loopback port nothing listens on: bound, then closed.
-int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
 }
 
 class ImdsTest : public ::testing::Test {
@@ -144,7 +129,7 @@ TEST_F(ImdsTest, DefaultChainFallsThroughToImds) {
 }
 
 TEST_F(ImdsTest, ClosedPortGivesUpInUnderASecond) {
-  int port = closed_port();
+  int port = awsdl::testsupport::free_loopback_port();
   ASSERT_GT(port, 0);
   env.set("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:" + std::to_string(port));
   auto start = std::chrono::steady_clock::now();

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "awsdl/s3/transfer.hpp"
+#include "support/byte_source.hpp"
 #include "support/sandbox.hpp"
 
 namespace {
@@ -20,12 +21,7 @@ namespace fs = std::filesystem;
 
 constexpr const char* kAws = "/usr/bin/aws";
 
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
+using testsupport::random_bytes;
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -76,15 +72,7 @@ TEST_F(AwsCliInterop, WhatLibawsdlUploadsAwsCliDownloads) {
   const std::string small = random_bytes(300000, 1), big = random_bytes(17 * kMiB + 5, 2);
   for (const auto& [key, data] : {std::pair<std::string, const std::string*>{"single.bin", &small},
                                   {"multi.bin", &big}}) {
-    std::size_t pos = 0;
-    auto up = tm.upload_stream(
-        [&, d = data](char* buf, std::size_t len) -> Result<std::size_t> {
-          std::size_t n = std::min(len, d->size() - pos);
-          std::memcpy(buf, d->data() + pos, n);
-          pos += n;
-          return n;
-        },
-        {.bucket = bucket, .key = key});
+    auto up = tm.upload_stream(testsupport::string_source(*data), {.bucket = bucket, .key = key});
     ASSERT_TRUE(up) << up.error().to_string();
     EXPECT_EQ(up->parts, key == "multi.bin" ? 4 : 0);
     auto out = dir / (key + ".out");

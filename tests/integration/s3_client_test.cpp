@@ -11,6 +11,7 @@
 #include "awsdl/s3/client.hpp"
 #include "awsdl/s3/uri.hpp"
 #include "internal/crypto.hpp"
+#include "support/byte_source.hpp"
 #include "support/sandbox.hpp"
 
 namespace {
@@ -18,12 +19,7 @@ namespace {
 using namespace awsdl;
 using namespace awsdl::s3;
 
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
+using testsupport::random_bytes;
 
 std::string md5_etag(std::string_view data) { return "\"" + internal::hex_encode(internal::md5(data)) + "\""; }
 

@@ -16,6 +16,7 @@
 
 #include "awsdl/s3/transfer.hpp"
 #include "internal/crypto.hpp"
+#include "support/byte_source.hpp"
 #include "support/sandbox.hpp"
 
 namespace {
@@ -26,15 +27,7 @@ namespace fs = std::filesystem;
 
 constexpr std::uint64_t MiB = 1024 * 1024;
 
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (std::size_t i = 0; i + 8 <= n; i += 8) {
-    std::uint64_t v = rng();
-    std::memcpy(&s[i], &v, 8);
-  }
-  return s;
-}
+using testsupport::random_bytes;
 
 // A pull-based source over a string, handing out odd-sized pieces; it can fail after a
 // number of bytes, or cancel a token.

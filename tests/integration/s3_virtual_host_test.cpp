@@ -13,6 +13,7 @@
 #include "awsdl/http/transport.hpp"
 #include "awsdl/s3/client.hpp"
 #include "awsdl/s3/transfer.hpp"
+#include "support/byte_source.hpp"
 #include "support/sandbox.hpp"
 
 namespace {
@@ -48,12 +49,7 @@ class LoopbackTransport : public http::Transport {
   std::vector<std::string> hosts_;
 };
 
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng() & 0xff);
-  return s;
-}
+using testsupport::random_bytes;
 
 class S3VirtualHostTest : public ::testing::Test {
  protected:
@@ -102,15 +98,7 @@ TEST_F(S3VirtualHostTest, ObjectsListingsAndTransfersUseTheBucketHost) {
   // Multipart up and ranged down, all through the bucket's host name.
   const std::string data = random_bytes(11 * kMiB + 5, 3);
   s3::TransferManager tm(*virtual_hosted, {.part_size = 5 * kMiB, .concurrency = 3});
-  std::size_t pos = 0;
-  auto up = tm.upload_stream(
-      [&](char* buf, std::size_t len) -> Result<std::size_t> {
-        std::size_t n = std::min(len, data.size() - pos);
-        std::memcpy(buf, data.data() + pos, n);
-        pos += n;
-        return n;
-      },
-      {.bucket = bucket, .key = "big.bin"});
+  auto up = tm.upload_stream(testsupport::string_source(data), {.bucket = bucket, .key = "big.bin"});
   ASSERT_TRUE(up) << up.error().to_string();
   EXPECT_EQ(up->parts, 3);
   std::string down;

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "awsdl/s3/transfer.hpp"
+#include "support/byte_source.hpp"
 #include "support/test_server.hpp"
 
 namespace {
@@ -16,12 +17,7 @@ using namespace awsdl;
 using namespace awsdl::s3;
 namespace fs = std::filesystem;
 
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
+using testsupport::random_bytes;
 
 class S3rverTest : public ::testing::Test {
  protected:
@@ -90,15 +86,7 @@ TEST_F(S3rverTest, ObjectRoundTripListAndMultipart) {
   o.checksum = ChecksumAlgorithm::kNone;
   TransferManager tm(s3, o);
   std::string big = random_bytes(12 * kMiB + 7, 2);
-  std::size_t pos = 0;
-  auto up = tm.upload_stream(
-      [&](char* buf, std::size_t len) -> Result<std::size_t> {
-        std::size_t n = std::min(len, big.size() - pos);
-        std::memcpy(buf, big.data() + pos, n);
-        pos += n;
-        return n;
-      },
-      {.bucket = "interop", .key = "big.bin"});
+  auto up = tm.upload_stream(testsupport::string_source(big), {.bucket = "interop", .key = "big.bin"});
   ASSERT_TRUE(up) << up.error().to_string();
   EXPECT_EQ(up->parts, 3);
   std::string back;

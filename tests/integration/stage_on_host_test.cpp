@@ -20,6 +20,7 @@
 #include "awsdl/ssh/quote.hpp"
 #include "awsdl/ssh/session.hpp"
 #include "awsdl/stage/stager.hpp"
+#include "support/gzip_bomb.hpp"
 #include "support/run_process.hpp"
 #include "support/sandbox.hpp"
 #include "support/server_clock.hpp"
@@ -254,26 +255,8 @@ TEST_F(StageOnHostTest, WhatTheHostExtractedIsCheckedAgainstTheManifest) {
 
 TEST_F(StageOnHostTest, GzipBombIsRefusedOnTheHostBeforeItsBytesAreWritten) {
   // 64 MiB of zeros in a 64 KiB gzip stream; the manifest declares 100 bytes of files.
-  const std::string bomb = Crafted(Crafted::Filter::kGzip)
-                               .file("small.txt", std::string(100, 's'))
-                               .file("zeros.bin", std::string(64u << 20, '\0'))
-                               .bytes();
-  const std::string stage_id = "00112233445566778899aabbccddeeff";
-  s3::PutObjectRequest put;
-  put.bucket = bucket;
-  put.key = "bomb.tar.gz";
-  put.body = bomb;
-  put.attributes.metadata["awsdl-stage-id"] = stage_id;
-  ASSERT_TRUE(s3::S3Client(config).put_object(put));
-  internal::Manifest m;
-  m.file_count = 2;
-  m.file_bytes = 100;
-  m.archive_bytes = bomb.size();
-  m.archive_sha256 = internal::sha256_hex(bomb);
-  m.compression = internal::Compression::kGzip;
-  put.key = stage::manifest_key("bomb.tar.gz");
-  put.body = internal::serialize_manifest(m);
-  ASSERT_TRUE(s3::S3Client(config).put_object(put));
+  auto bomb = put_gzip_bomb(config, bucket, "bomb.tar.gz", 64u << 20);
+  ASSERT_TRUE(bomb) << bomb.error().to_string();
   auto r = Stager(config).unstage_on(*session, uri("bomb.tar.gz"), (tmp / "bombed").string(), options());
   ASSERT_FALSE(r) << "the bomb was extracted";
   EXPECT_EQ(r.error().code, "ManifestMismatch") << r.error().to_string();

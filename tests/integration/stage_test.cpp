@@ -23,6 +23,7 @@
 #include "awsdl/s3/client.hpp"
 #include "awsdl/stage/stager.hpp"
 #include "stage/manifest.hpp"
+#include "support/gzip_bomb.hpp"
 #include "support/sandbox.hpp"
 #include "support/server_clock.hpp"
 #include "support/stage_test_support.hpp"
@@ -532,23 +533,9 @@ TEST_F(StageIntoExistingTarget, VerifiedEntriesReplaceSameNamedOnesAndOthersStay
 TEST_F(StageTest, GzipBombIsRefusedBeforeItsBytesAreWritten) {
   // 256 MiB of zeros in a 256 KiB gzip stream, with a manifest that declares 100 bytes of
   // files: refused at its header, nothing written.
-  const std::string bomb =
-      Crafted(Crafted::Filter::kGzip).file("small.txt", std::string(100, 's')).file("zeros.bin", std::string(256u << 20, '\0')).bytes();
-  ASSERT_LT(bomb.size(), 2 * MiB);
-  const std::string stage_id = "00112233445566778899aabbccddeeff";
-  s3::PutObjectRequest put;
-  put.bucket = bucket;
-  put.key = "bomb.tar.gz";
-  put.body = bomb;
-  put.attributes.metadata["awsdl-stage-id"] = stage_id;
-  ASSERT_TRUE(s3::S3Client(config).put_object(put));
-  internal::Manifest m;
-  m.file_count = 2;
-  m.file_bytes = 100;
-  m.archive_bytes = bomb.size();
-  m.archive_sha256 = internal::sha256_hex(bomb);
-  m.compression = internal::Compression::kGzip;
-  write_sidecar("bomb.tar.gz", internal::serialize_manifest(m), stage_id);
+  auto bomb = put_gzip_bomb(config, bucket, "bomb.tar.gz", 256u << 20);
+  ASSERT_TRUE(bomb) << bomb.error().to_string();
+  ASSERT_LT(*bomb, 2 * MiB);
 
   const auto target = tmp / "bombed";
   auto r = Stager(config).unstage(uri("bomb.tar.gz"), target.string(), unstage_options());

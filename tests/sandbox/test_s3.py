@@ -8,9 +8,7 @@ import base64
 import datetime
 import hashlib
 import http.client
-import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,7 +17,6 @@ import warnings
 import uuid
 import zlib
 
-import botocore.session
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
@@ -30,47 +27,27 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from services._s3_store import checksum  # noqa: E402
+from testkit import KEY1, Sandbox  # noqa: E402
 
-KEY1 = ('AKIDEXAMPLE', 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY')
 MiB = 1 << 20
 PORT = None
-_own_state = None
+SANDBOX = Sandbox()
+endpoint = SANDBOX.endpoint
+control = SANDBOX.request
+_session = SANDBOX.session()
 AWS = '/usr/bin/aws'
 
 
 def setUpModule():
-    global PORT, _own_state
+    global PORT
     warnings.simplefilter('ignore', ResourceWarning)  # botocore's pooled connections
-    port_file = os.environ.get('AWSDL_SANDBOX_PORT_FILE')
-    if not port_file:
-        _own_state = tempfile.mkdtemp(prefix='sandbox-s3-test-')
-        subprocess.run([sys.executable, os.path.join(HERE, 'ctl.py'), 'start', '--state', _own_state], check=True)
-        port_file = os.path.join(_own_state, 'sandbox.port')
-    with open(port_file) as f:
-        PORT = int(f.read().strip())
+    SANDBOX.start('sandbox-s3-test-')
+    PORT = SANDBOX.port
 
 
 def tearDownModule():
-    if _own_state:
-        subprocess.run([sys.executable, os.path.join(HERE, 'ctl.py'), 'stop', '--state', _own_state], check=True)
-        shutil.rmtree(_own_state, ignore_errors=True)
+    SANDBOX.stop()
 
-
-def endpoint():
-    return 'http://127.0.0.1:%d' % PORT
-
-
-def control(method, path, doc=None):
-    conn = http.client.HTTPConnection('127.0.0.1', PORT, timeout=10)
-    body = json.dumps(doc).encode() if doc is not None else None
-    conn.request(method, '/_sandbox/' + path, body=body, headers={'Content-Type': 'application/json'})
-    r = conn.getresponse()
-    data = json.loads(r.read().decode())
-    conn.close()
-    return r.status, data
-
-
-_session = botocore.session.get_session()
 
 
 def s3(region='us-east-1', **config):

@@ -9,16 +9,13 @@ import http.client
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
 import urllib.parse
 
-import botocore.session
 from botocore import UNSIGNED
 from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
@@ -29,45 +26,26 @@ from botocore.exceptions import ClientError
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-KEY1 = ('AKIDEXAMPLE', 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY')
+from testkit import KEY1, Sandbox  # noqa: E402
+
 KEY2 = ('AKIAIOSFODNN7EXAMPLE', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY')
 ROLE = 'arn:aws:iam::123456789012:role/trainer'
 PORT = None
-_own_state = None
+SANDBOX = Sandbox()
+endpoint = SANDBOX.endpoint
+control = SANDBOX.request
+_session = SANDBOX.session()
 
 
 def setUpModule():
-    global PORT, _own_state
-    port_file = os.environ.get('AWSDL_SANDBOX_PORT_FILE')
-    if not port_file:
-        _own_state = tempfile.mkdtemp(prefix='sandbox-test-')
-        subprocess.run([sys.executable, os.path.join(HERE, 'ctl.py'), 'start', '--state', _own_state], check=True)
-        port_file = os.path.join(_own_state, 'sandbox.port')
-    with open(port_file) as f:
-        PORT = int(f.read().strip())
+    global PORT
+    SANDBOX.start('sandbox-test-')
+    PORT = SANDBOX.port
 
 
 def tearDownModule():
-    if _own_state:
-        subprocess.run([sys.executable, os.path.join(HERE, 'ctl.py'), 'stop', '--state', _own_state], check=True)
-        shutil.rmtree(_own_state, ignore_errors=True)
+    SANDBOX.stop()
 
-
-def endpoint():
-    return 'http://127.0.0.1:%d' % PORT
-
-
-def control(method, path, doc=None):
-    conn = http.client.HTTPConnection('127.0.0.1', PORT, timeout=10)
-    body = json.dumps(doc).encode() if doc is not None else None
-    conn.request(method, '/_sandbox/' + path, body=body, headers={'Content-Type': 'application/json'})
-    r = conn.getresponse()
-    data = json.loads(r.read().decode())
-    conn.close()
-    return r.status, data
-
-
-_session = botocore.session.get_session()
 _clients = []
 
 

@@ -43,20 +43,32 @@ class Sandbox:
             shutil.rmtree(self._own_state, ignore_errors=True)
             self._own_state = None
 
-    def control(self, path, doc=None):
-        """POST /_sandbox/<path> with a JSON body; the answer, or AssertionError unless 200."""
+    def endpoint(self):
+        return 'http://127.0.0.1:%d' % self.port
+
+    def session(self):
+        """The botocore session the clients of this module share."""
+        return self._session
+
+    def request(self, method, path, doc=None):
+        """<method> /_sandbox/<path>, with `doc` as a JSON body when given: (status, answer)."""
         conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=10)
-        conn.request('POST', '/_sandbox/' + path, body=json.dumps(doc or {}).encode(),
-                     headers={'Content-Type': 'application/json'})
+        body = json.dumps(doc).encode() if doc is not None else None
+        conn.request(method, '/_sandbox/' + path, body=body, headers={'Content-Type': 'application/json'})
         r = conn.getresponse()
         data = json.loads(r.read().decode())
         conn.close()
-        if r.status != 200:
-            raise AssertionError('control %s -> %d %s' % (path, r.status, data))
+        return r.status, data
+
+    def control(self, path, doc=None):
+        """POST /_sandbox/<path> with a JSON body; the answer, or AssertionError unless 200."""
+        status, data = self.request('POST', path, doc or {})
+        if status != 200:
+            raise AssertionError('control %s -> %d %s' % (path, status, data))
         return data
 
     def client(self, service):
         return self._session.create_client(service, region_name='us-east-1',
-                                           endpoint_url='http://127.0.0.1:%d' % self.port,
+                                           endpoint_url=self.endpoint(),
                                            aws_access_key_id=KEY1[0], aws_secret_access_key=KEY1[1],
                                            config=Config(retries={'total_max_attempts': 1}))

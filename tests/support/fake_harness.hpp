@@ -5,10 +5,12 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "awsdl/auth/credentials.hpp"
 #include "awsdl/config.hpp"
 #include "awsdl/core/runtime.hpp"
+#include "awsdl/http/message.hpp"
 #include "awsdl/testing/fake_transport.hpp"
 
 namespace awsdl::testsupport {
@@ -24,6 +26,15 @@ struct FakeHarness {
     config.credentials = auth::static_provider(
         {.access_key_id = "AKIDEXAMPLE", .secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"});
     config.runtime = Runtime{clock, clock, std::make_shared<FixedRandom>(0.5)};
+  }
+  /// Once the scripted answers are used up, every request is answered 200 with `body`.
+  void always_answer(std::string body) const {
+    transport->set_handler([body = std::move(body)](const http::Request&) -> Result<http::Response> {
+      http::Response r;
+      r.status = 200;
+      r.body = body;
+      return r;
+    });
   }
   std::string body(std::size_t i) const { return transport->requests().at(i).body; }
   http::Request last() const { return transport->requests().back(); }

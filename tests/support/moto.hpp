@@ -33,6 +33,7 @@
 #include "awsdl/http/message.hpp"
 #include "awsdl/http/transport.hpp"
 #include "support/error_log_env.hpp"
+#include "support/local_aws.hpp"
 #include "support/run_process.hpp"
 
 namespace awsdl::testsupport {
@@ -40,10 +41,10 @@ namespace awsdl::testsupport {
 class Moto {
  public:
   // The documentation's example keys (moto accepts any) and moto's default account.
-  static constexpr const char* kAccessKeyId = "AKIDEXAMPLE";
-  static constexpr const char* kSecretAccessKey = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-  static constexpr const char* kAccount = "123456789012";
-  static constexpr const char* kRegion = "us-east-1";
+  static constexpr const char* kAccessKeyId = kExampleAccessKeyId;
+  static constexpr const char* kSecretAccessKey = kExampleSecretAccessKey;
+  static constexpr const char* kAccount = kExampleAccount;
+  static constexpr const char* kRegion = kExampleRegion;
 
   Moto() {
     const char* dir = std::getenv("AWSDL_MOTO_STATE_DIR");
@@ -54,9 +55,8 @@ class Moto {
     }
     state_ = dir;
     python_ = python;
-    std::ifstream in(state_ + "/moto.port");
-    int port = 0;
-    if (!(in >> port) || port <= 0 || port > 65535) {
+    const int port = read_port_file(state_ + "/moto.port");
+    if (port == 0) {
       error_ = "cannot read a port from " + state_ + "/moto.port (is the moto fixture running?)";
       return;
     }
@@ -92,33 +92,19 @@ class Moto {
   /// (AWS_ENDPOINT_URL), nothing of the test's own (no ~/.aws below `home`, no IMDS), and the
   /// suite's error log so the programs' errors are scanned for secrets too.
   std::map<std::string, std::string> cli_env(const std::string& home) const {
-    std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"},
-                                              {"HOME", home},
-                                              {"AWS_CONFIG_FILE", home + "/no-config"},
-                                              {"AWS_SHARED_CREDENTIALS_FILE", home + "/no-credentials"},
-                                              {"AWS_EC2_METADATA_DISABLED", "true"},
-                                              {"AWS_ACCESS_KEY_ID", kAccessKeyId},
-                                              {"AWS_SECRET_ACCESS_KEY", kSecretAccessKey},
-                                              {"AWS_REGION", kRegion},
-                                              {"AWS_ENDPOINT_URL", endpoint()}};
+    std::map<std::string, std::string> env = example_cli_env(home);
+    env["AWS_ENDPOINT_URL"] = endpoint();
     testsupport::add_error_log_hook(env);
     return env;
   }
 
   /// Region us-east-1, the example keys, endpoint_url moto, path-style S3, the system runtime.
   Config config() const {
-    Config c;
-    c.region = kRegion;
     auth::Credentials creds;
     creds.access_key_id = kAccessKeyId;
     creds.secret_access_key = kSecretAccessKey;
     creds.source = "moto";
-    c.credentials = auth::static_provider(std::move(creds));
-    c.transport = transport_;
-    c.endpoint_url = endpoint();
-    c.s3_force_path_style = true;
-    c.runtime = Runtime::system();
-    return c;
+    return local_config(endpoint(), transport_, std::move(creds));
   }
 
   /// Back to moto's initial state (every service, every account).

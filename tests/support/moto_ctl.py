@@ -24,18 +24,17 @@ gap lets the test that needed it run. The server is reset after the probes: the 
 from moto's initial state, and nothing outlives the fixture (state is in memory only).
 """
 
-import argparse
 import base64
 import datetime
 import hashlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
-import time
 import urllib.request
+
+import server_process  # tests/support, next to this script
 
 HERE = os.path.abspath(__file__)
 START_TIMEOUT = 60.0
@@ -54,59 +53,9 @@ def _paths(state):
     return {name: os.path.join(state, 'moto.' + name) for name in ('port', 'pid', 'log', 'gaps.json')}
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            return f.read().split(')')[-1].split()[0] != 'Z'
-    except OSError:
-        return False
-
-
 def _is_ours(pid):
     """True when pid runs this script's server (so a recycled pid is never killed)."""
-    try:
-        with open('/proc/%d/cmdline' % pid, 'rb') as f:
-            args = f.read().split(b'\0')
-    except OSError:
-        return False
-    return HERE.encode() in args and b'serve' in args
-
-
-def _read_int(path):
-    try:
-        with open(path) as f:
-            return int(f.read().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _remove(*paths):
-    for p in paths:
-        try:
-            os.remove(p)
-        except FileNotFoundError:
-            pass
-
-
-def _reap(pid):
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-
-
-def _tail(path, n=40):
-    try:
-        with open(path, errors='replace') as f:
-            return ''.join(f.readlines()[-n:])
-    except OSError:
-        return '(no log)'
+    return server_process.runs(pid, HERE, 'serve')
 
 
 def _post(port, path, timeout=5.0):
@@ -158,24 +107,12 @@ def _moto_version():
 
 def stop(state):
     p = _paths(state)
-    pid = _read_int(p['pid'])
-    if pid is not None and _alive(pid) and _is_ours(pid):
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while time.monotonic() < deadline and _alive(pid):
-            _reap(pid)
-            time.sleep(0.05)
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
-            for _ in range(100):
-                _reap(pid)
-                if not _alive(pid):
-                    break
-                time.sleep(0.02)
+    pid = server_process.stop(p['pid'], _is_ours, STOP_TIMEOUT)
+    if pid is not None:
         print('moto pid %d stopped' % pid)
     else:
         print('no moto server running for %s' % state)
-    _remove(p['port'], p['pid'], p['port'] + '.tmp', p['gaps.json'])
+    server_process.remove(p['port'], p['pid'], p['port'] + '.tmp', p['gaps.json'])
     return 0
 
 
@@ -187,49 +124,40 @@ def start(state):
         return 1
     os.makedirs(state, exist_ok=True)
     p = _paths(state)
-    old = _read_int(p['pid'])
-    if old is not None and _alive(old) and _is_ours(old):
+    old = server_process.read_int(p['pid'])
+    if old is not None and server_process.alive(old) and _is_ours(old):
         stop(state)  # a leftover from an interrupted run
-    _remove(p['port'], p['pid'], p['port'] + '.tmp', p['gaps.json'])
+    server_process.remove(p['port'], p['pid'], p['port'] + '.tmp', p['gaps.json'])
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE='1', PYTHONUNBUFFERED='1')
     # Whatever the caller points AWS clients at, the server itself calls nothing.
     for k in list(env):
         if k.startswith('AWS_'):
             del env[k]
-    with open(p['log'], 'ab') as log, open(os.devnull, 'rb') as devnull:
-        proc = subprocess.Popen([sys.executable, HERE, 'serve', '--port-file', p['port'] + '.tmp'],
-                                stdin=devnull, stdout=log, stderr=subprocess.STDOUT, cwd=state, env=env,
-                                start_new_session=True, close_fds=True)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline and proc.poll() is None:
-        port = _read_int(p['port'] + '.tmp')
-        if port is not None and _reset(port):
-            try:
-                gaps = probe_gaps(port)
-            except Exception as e:  # a probe that cannot run is a failed start, said plainly
-                sys.stderr.write('probing moto %s for its known gaps failed: %r\n' % (version, e))
-                break
-            if not _reset(port):
-                break
-            with open(p['gaps.json'], 'w') as f:
-                json.dump(gaps, f, indent=1, sort_keys=True)
-            with open(p['pid'] + '.tmp', 'w') as f:
-                f.write('%d\n' % proc.pid)
-            os.replace(p['pid'] + '.tmp', p['pid'])
-            os.replace(p['port'] + '.tmp', p['port'])
-            print('moto %s pid %d on http://127.0.0.1:%d' % (version, proc.pid, port))
-            for name, why in sorted(gaps.items()):
-                if why:
-                    print('  gap %s: %s' % (name, why))
-            return 0
-        time.sleep(0.1)
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait(timeout=5)
-    _remove(p['port'] + '.tmp')
-    sys.stderr.write('moto failed to start within %.0f s; log tail (%s):\n%s\n'
-                     % (START_TIMEOUT, p['log'], _tail(p['log'])))
-    return 1
+    gaps = {}
+
+    def probe_and_reset(port):
+        try:
+            gaps.update(probe_gaps(port))
+        except Exception as e:  # a probe that cannot run is a failed start, said plainly
+            sys.stderr.write('probing moto %s for its known gaps failed: %r\n' % (version, e))
+            return False
+        if not _reset(port):
+            return False
+        with open(p['gaps.json'], 'w') as f:
+            json.dump(gaps, f, indent=1, sort_keys=True)
+        return True
+
+    started = server_process.start(
+        [sys.executable, HERE, 'serve', '--port-file', p['port'] + '.tmp'],
+        name='moto', log_file=p['log'], pid_file=p['pid'], port_file=p['port'], cwd=state, env=env,
+        ready=_reset, timeout=START_TIMEOUT, poll=0.1, on_ready=probe_and_reset)
+    if started is None:
+        return 1
+    print('moto %s pid %d on http://127.0.0.1:%d' % ((version,) + started))
+    for name, why in sorted(gaps.items()):
+        if why:
+            print('  gap %s: %s' % (name, why))
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -408,11 +336,7 @@ def probe_gaps(port):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = ap.add_subparsers(dest='cmd', required=True)
-    for name in ('start', 'stop'):
-        p = sub.add_parser(name)
-        p.add_argument('--state', required=True, help='directory for moto.port, moto.pid, moto.log, moto.gaps.json')
+    ap, sub = server_process.command_line(__doc__, 'moto.port, moto.pid, moto.log, moto.gaps.json')
     p = sub.add_parser('serve')
     p.add_argument('--port-file', required=True)
     p = sub.add_parser('call')

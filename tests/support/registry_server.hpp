@@ -17,25 +17,11 @@
 #include <thread>
 
 #include "awsdl/http/transport.hpp"
+#include "support/loopback_port.hpp"
 #include "support/run_process.hpp"
 #include "support/test_server.hpp"
 
 namespace awsdl::testsupport {
-
-inline int free_loopback_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
 
 class RegistryServer {
  public:

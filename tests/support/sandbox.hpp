@@ -35,6 +35,7 @@
 #include "awsdl/http/message.hpp"
 #include "awsdl/http/transport.hpp"
 #include "support/error_log_env.hpp"
+#include "support/local_aws.hpp"
 
 namespace awsdl::testsupport {
 
@@ -53,12 +54,12 @@ struct SandboxRequest {
 
 class Sandbox {
  public:
-  static constexpr const char* kAccessKeyId = "AKIDEXAMPLE";
-  static constexpr const char* kSecretAccessKey = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+  static constexpr const char* kAccessKeyId = kExampleAccessKeyId;
+  static constexpr const char* kSecretAccessKey = kExampleSecretAccessKey;
   static constexpr const char* kOtherAccessKeyId = "AKIAIOSFODNN7EXAMPLE";
   static constexpr const char* kOtherSecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-  static constexpr const char* kAccount = "123456789012";
-  static constexpr const char* kRegion = "us-east-1";
+  static constexpr const char* kAccount = kExampleAccount;
+  static constexpr const char* kRegion = kExampleRegion;
 
   /// Reads the port from $AWSDL_SANDBOX_PORT_FILE (or `port_file` when given).
   explicit Sandbox(std::string port_file = {}) {
@@ -70,13 +71,11 @@ class Sandbox {
       }
       port_file = env;
     }
-    std::ifstream in(port_file);
-    int port = 0;
-    if (!(in >> port) || port <= 0 || port > 65535) {
+    port_ = read_port_file(port_file);
+    if (port_ == 0) {
       error_ = "cannot read a port from " + port_file + " (is the sandbox running?)";
       return;
     }
-    port_ = port;
     transport_ = http::make_curl_transport();
   }
 
@@ -90,14 +89,7 @@ class Sandbox {
   /// and region, nothing of the test's own (no ~/.aws below `home`, no IMDS), and the suite's
   /// error log hook so the program's errors are scanned for secrets too.
   static std::map<std::string, std::string> cli_env(const std::string& home) {
-    std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"},
-                                              {"HOME", home},
-                                              {"AWS_CONFIG_FILE", home + "/no-config"},
-                                              {"AWS_SHARED_CREDENTIALS_FILE", home + "/no-credentials"},
-                                              {"AWS_EC2_METADATA_DISABLED", "true"},
-                                              {"AWS_ACCESS_KEY_ID", kAccessKeyId},
-                                              {"AWS_SECRET_ACCESS_KEY", kSecretAccessKey},
-                                              {"AWS_REGION", kRegion}};
+    std::map<std::string, std::string> env = example_cli_env(home);
     testsupport::add_error_log_hook(env);
     return env;
   }
@@ -107,19 +99,12 @@ class Sandbox {
   Config config() const { return config(kAccessKeyId, kSecretAccessKey); }
 
   Config config(std::string access_key_id, std::string secret_access_key, std::string session_token = {}) const {
-    Config c;
-    c.region = kRegion;
     auth::Credentials creds;
     creds.access_key_id = std::move(access_key_id);
     creds.secret_access_key = std::move(secret_access_key);
     creds.session_token = std::move(session_token);
     creds.source = "sandbox";
-    c.credentials = auth::static_provider(std::move(creds));
-    c.transport = transport_;
-    c.endpoint_url = endpoint();
-    c.s3_force_path_style = true;
-    c.runtime = Runtime::system();
-    return c;
+    return local_config(endpoint(), transport_, std::move(creds));
   }
 
   /// Drops all service state, faults and the request log.

@@ -133,5 +133,20 @@ TEST(AutoScalingClient, ActivitiesAndInstances) {
   EXPECT_EQ((*inst)[0].lifecycle_state, "InService");
 }
 
+TEST(AutoScalingClient, ActivitiesStopAtTheLimitWithoutAskingForTheNextPage) {
+  Harness h;
+  h.transport->push(200, response("DescribeScalingActivities",
+                                  "<Activities><member><ActivityId>a2</ActivityId></member><member><ActivityId>a1"
+                                  "</ActivityId></member></Activities><NextToken>t/1</NextToken>"));
+  h.transport->push(200, response("DescribeScalingActivities",
+                                  "<Activities><member><ActivityId>a0</ActivityId></member></Activities>"));
+  autoscaling::AutoScalingClient as(h.config);
+  auto acts = as.describe_scaling_activities("w", 1);
+  ASSERT_TRUE(acts.ok()) << acts.error().to_string();
+  ASSERT_EQ(acts->size(), 1u);
+  EXPECT_EQ((*acts)[0].activity_id, "a2");
+  EXPECT_EQ(h.transport->request_count(), 1u);
+}
+
 }  // namespace
 }  // namespace awsdl

@@ -218,5 +218,20 @@ TEST(CloudFormationWaiters, DeleteTreatsAMissingStackAsDoneAndCreateAsFailure) {
   EXPECT_EQ(u.transport->request_count(), 4u);
 }
 
+TEST(CloudFormationClient, StackEventsStopAtTheLimitWithoutAskingForTheNextPage) {
+  Harness h;
+  h.transport->push(200, response("DescribeStackEvents",
+                                  "<StackEvents><member><EventId>e3</EventId></member><member><EventId>e2</EventId>"
+                                  "</member></StackEvents><NextToken>n1</NextToken>"));
+  h.transport->push(200, response("DescribeStackEvents",
+                                  "<StackEvents><member><EventId>e1</EventId></member></StackEvents>"));
+  cloudformation::CloudFormationClient cfn(h.config);
+  auto ev = cfn.describe_stack_events("maskrcnn", 1);
+  ASSERT_TRUE(ev.ok()) << ev.error().to_string();
+  ASSERT_EQ(ev->size(), 1u);
+  EXPECT_EQ((*ev)[0].event_id, "e3");
+  EXPECT_EQ(h.transport->request_count(), 1u);
+}
+
 }  // namespace
 }  // namespace awsdl

@@ -334,12 +334,7 @@ TEST(Ec2Waiters, FailureAcceptorEndsWithAClearError) {
 
 TEST(Ec2Waiters, DeadlineAndAttemptsBoundTheWait) {
   Harness h;
-  h.transport->set_handler([](const http::Request&) -> Result<http::Response> {
-    http::Response r;
-    r.status = 200;
-    r.body = instances_xml({{"i-1", "pending"}});
-    return r;
-  });
+  h.always_answer(instances_xml({{"i-1", "pending"}}));
   ec2::Ec2Client ec2(h.config);
   WaitOptions o;
   o.delay = 1000ms;
@@ -352,12 +347,7 @@ TEST(Ec2Waiters, DeadlineAndAttemptsBoundTheWait) {
   EXPECT_LT(h.transport->request_count(), 10u);
 
   Harness h2;
-  h2.transport->set_handler([](const http::Request&) -> Result<http::Response> {
-    http::Response r;
-    r.status = 200;
-    r.body = instances_xml({{"i-1", "running"}});
-    return r;
-  });
+  h2.always_answer(instances_xml({{"i-1", "running"}}));
   auto t = ec2::Ec2Client(h2.config).wait_until_terminated({"i-1"}, {.delay = 10ms, .max_attempts = 3});
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.error().code, "WaiterTimeout");
@@ -393,12 +383,7 @@ TEST(Ec2Waiters, TerminatedFailsOnPendingAndStatusOkNeedsEveryInstanceOk) {
 
 TEST(Ec2Waiters, CancellationStopsTheWait) {
   Harness h;
-  h.transport->set_handler([](const http::Request&) -> Result<http::Response> {
-    http::Response r;
-    r.status = 200;
-    r.body = instances_xml({{"i-1", "pending"}});
-    return r;
-  });
+  h.always_answer(instances_xml({{"i-1", "pending"}}));
   CancellationSource cancel;
   WaitOptions o;
   o.delay = 10ms;

@@ -61,6 +61,13 @@ struct Case {
   std::function<Status(const Config&)> call;
 };
 
+// The call's error, or success whatever it returned.
+template <typename T>
+Status status_of(const Result<T>& r) {
+  if (!r) return r.error();
+  return {};
+}
+
 std::string query_page(const std::string& action, const std::string& list, const std::string& token) {
   return "<" + action + "Response><" + action + "Result><" + list + "/><NextToken>" + token + "</NextToken></" + action +
          "Result></" + action + "Response>";
@@ -75,81 +82,49 @@ std::string json_page(const std::string& list, const std::string& token_name, co
 std::vector<Case> cases() {
   std::vector<Case> c;
   c.push_back({"DescribeStacks", [](auto& t) { return query_page("DescribeStacks", "Stacks", t); },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(cloudformation::CloudFormationClient(cfg).describe_stacks());
-                 return {};
+               [](const Config& cfg) {
+                 return status_of(cloudformation::CloudFormationClient(cfg).describe_stacks());
                }});
   c.push_back({"DescribeStackEvents", [](auto& t) { return query_page("DescribeStackEvents", "StackEvents", t); },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(cloudformation::CloudFormationClient(cfg).describe_stack_events("stack"));
-                 return {};
+               [](const Config& cfg) {
+                 return status_of(cloudformation::CloudFormationClient(cfg).describe_stack_events("stack"));
                }});
   c.push_back({"DescribeAutoScalingGroups",
                [](auto& t) { return query_page("DescribeAutoScalingGroups", "AutoScalingGroups", t); },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(autoscaling::AutoScalingClient(cfg).describe_groups());
-                 return {};
-               }});
+               [](const Config& cfg) { return status_of(autoscaling::AutoScalingClient(cfg).describe_groups()); }});
   c.push_back({"DescribeScalingActivities", [](auto& t) { return query_page("DescribeScalingActivities", "Activities", t); },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(autoscaling::AutoScalingClient(cfg).describe_scaling_activities("group"));
-                 return {};
+               [](const Config& cfg) {
+                 return status_of(autoscaling::AutoScalingClient(cfg).describe_scaling_activities("group"));
                }});
   c.push_back({"DescribeAutoScalingInstances",
                [](auto& t) { return query_page("DescribeAutoScalingInstances", "AutoScalingInstances", t); },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(autoscaling::AutoScalingClient(cfg).describe_instances());
-                 return {};
-               }});
+               [](const Config& cfg) { return status_of(autoscaling::AutoScalingClient(cfg).describe_instances()); }});
   c.push_back({"DescribeInstances", [](auto& t) { return ec2_page("DescribeInstances", "reservationSet", t); },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(ec2::Ec2Client(cfg).list_instances({}));
-                 return {};
-               }});
+               [](const Config& cfg) { return status_of(ec2::Ec2Client(cfg).list_instances({})); }});
   c.push_back({"DescribeInstanceStatus", [](auto& t) { return ec2_page("DescribeInstanceStatus", "instanceStatusSet", t); },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(ec2::Ec2Client(cfg).describe_instance_status({}, true));
-                 return {};
-               }});
+               [](const Config& cfg) { return status_of(ec2::Ec2Client(cfg).describe_instance_status({}, true)); }});
   c.push_back({"DescribeInstanceTypes", [](auto& t) { return ec2_page("DescribeInstanceTypes", "instanceTypeSet", t); },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(ec2::Ec2Client(cfg).describe_instance_types({}, {}));
-                 return {};
-               }});
+               [](const Config& cfg) { return status_of(ec2::Ec2Client(cfg).describe_instance_types({}, {})); }});
   c.push_back({"DescribeRepositories", [](auto& t) { return json_page("repositories", "nextToken", t); },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(ecr::EcrClient(cfg).describe_repositories());
-                 return {};
-               }});
+               [](const Config& cfg) { return status_of(ecr::EcrClient(cfg).describe_repositories()); }});
   c.push_back({"DescribeImages", [](auto& t) { return json_page("imageDetails", "nextToken", t); },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(ecr::EcrClient(cfg).describe_images("repo"));
-                 return {};
-               }});
+               [](const Config& cfg) { return status_of(ecr::EcrClient(cfg).describe_images("repo")); }});
   c.push_back({"ListTrainingJobs", [](auto& t) { return json_page("TrainingJobSummaries", "NextToken", t); },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(sagemaker::SageMakerClient(cfg).list_training_jobs());
-                 return {};
-               }});
+               [](const Config& cfg) { return status_of(sagemaker::SageMakerClient(cfg).list_training_jobs()); }});
   c.push_back({"DescribeLogStreams", [](auto& t) { return json_page("logStreams", "nextToken", t); },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(logs::LogsClient(cfg).describe_log_streams({.log_group = "/aws/sagemaker/TrainingJobs"}));
-                 return {};
+               [](const Config& cfg) {
+                 return status_of(logs::LogsClient(cfg).describe_log_streams({.log_group = "/aws/sagemaker/TrainingJobs"}));
                }});
   c.push_back({"FilterLogEvents", [](auto& t) { return json_page("events", "nextToken", t); },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(logs::LogsClient(cfg).filter_all_log_events({.log_group = "/aws/sagemaker/TrainingJobs"}));
-                 return {};
+               [](const Config& cfg) {
+                 return status_of(logs::LogsClient(cfg).filter_all_log_events({.log_group = "/aws/sagemaker/TrainingJobs"}));
                }});
   c.push_back({"ListObjectsV2",
                [](auto& t) {
                  return "<ListBucketResult><IsTruncated>true</IsTruncated><KeyCount>0</KeyCount><NextContinuationToken>" +
                         t + "</NextContinuationToken></ListBucketResult>";
                },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(s3::S3Client(cfg).list_all_objects("bucket", "", 1000000));
-                 return {};
-               }});
+               [](const Config& cfg) { return status_of(s3::S3Client(cfg).list_all_objects("bucket", "", 1000000)); }});
   c.push_back({"ListObjectsV2",
                [](auto& t) {
                  return "<ListBucketResult><IsTruncated>true</IsTruncated><KeyCount>0</KeyCount><NextContinuationToken>" +
@@ -168,9 +143,8 @@ std::vector<Case> cases() {
                  return "<ListPartsResult><IsTruncated>true</IsTruncated><NextPartNumberMarker>" + n +
                         "</NextPartNumberMarker></ListPartsResult>";
                },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(s3::S3Client(cfg).list_all_parts({.bucket = "bucket", .key = "key", .upload_id = "up"}));
-                 return {};
+               [](const Config& cfg) {
+                 return status_of(s3::S3Client(cfg).list_all_parts({.bucket = "bucket", .key = "key", .upload_id = "up"}));
                }});
   c.push_back({"ListMultipartUploads",
                [](auto& t) {
@@ -178,9 +152,8 @@ std::vector<Case> cases() {
                         "<NextKeyMarker>key</NextKeyMarker><NextUploadIdMarker>" +
                         t + "</NextUploadIdMarker></ListMultipartUploadsResult>";
                },
-               [](const Config& cfg) -> Status {
-                 AWSDL_TRY(s3::TransferManager(s3::S3Client(cfg)).find_upload("bucket", "key"));
-                 return {};
+               [](const Config& cfg) {
+                 return status_of(s3::TransferManager(s3::S3Client(cfg)).find_upload("bucket", "key"));
                }});
   return c;
 }

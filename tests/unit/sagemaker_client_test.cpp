@@ -304,12 +304,7 @@ TEST(SageMakerWaiter, FailedJobEndsWithItsReason) {
   EXPECT_EQ(gone.error().code, "WaiterFailure");
 
   Harness slow;
-  slow.transport->set_handler([](const http::Request&) -> Result<http::Response> {
-    http::Response r;
-    r.status = 200;
-    r.body = describe_answer("InProgress", {{"Training", "Training in progress"}});
-    return r;
-  });
+  slow.always_answer(describe_answer("InProgress", {{"Training", "Training in progress"}}));
   WaitOptions bounded;
   bounded.delay = 1s;
   bounded.max_attempts = 5;

@@ -19,13 +19,16 @@ AUTH_ERRORS_JSON = {
     'bad_payload': AUTH_ERRORS_QUERY['bad_payload'],
 }
 
+# What the JSON protocols (json, rest-json) answer for a request that does not fit the model.
+PROBLEM_CODES_JSON = {'malformed': 'SerializationException', 'unknown': 'SerializationException',
+                      'type': 'SerializationException', 'missing': 'ValidationException',
+                      'constraint': 'ValidationException'}
+
 
 class JsonProtocol(Protocol):
     name = 'json'
     auth_errors = AUTH_ERRORS_JSON
-    problem_codes = {'malformed': 'SerializationException', 'unknown': 'SerializationException',
-                     'type': 'SerializationException', 'missing': 'ValidationException',
-                     'constraint': 'ValidationException'}
+    problem_codes = PROBLEM_CODES_JSON
     unknown_operation_code = 'UnknownOperationException'
 
     def operation_name(self, model, req):

@@ -3,7 +3,7 @@ always-flattened `Name.N` lists), `<XResponse><requestId>` answers and
 `<Response><Errors><Error>` errors."""
 
 from protocols.base import AUTH_ERRORS_QUERY
-from protocols.common import HttpResponse, check_result_keys, xml_members, xml_text
+from protocols.common import HttpResponse, xml_text
 from protocols.query import QueryProtocol
 
 AUTH_ERRORS_EC2 = dict(AUTH_ERRORS_QUERY)
@@ -52,20 +52,10 @@ class Ec2Protocol(QueryProtocol):
             err.message = 'The request must contain the parameter %s' % missing[0]
         return err
 
-    def serialize(self, op, result, ctx):
-        raw = self.passthrough(result)
-        if raw is not None:
-            return raw
-        shape = op.output_shape
-        result = result or {}
-        inner = ''
-        if shape is not None:
-            check_result_keys(shape, result)
-            inner = xml_members(shape, result, self.output_name, self.output_item_name)
-        xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<{op}Response xmlns="{ns}"><requestId>{rid}</requestId>'
-               '{inner}</{op}Response>\n').format(op=op.name, ns=xml_text(self.namespace(ctx.model)),
-                                                   rid=ctx.request_id, inner=inner)
-        return HttpResponse(200, [('Content-Type', self.content_type)], xml.encode('utf-8'))
+    def answer_document(self, op, inner, ns, rid):
+        """EC2's answer: the request id, then the result's members right in <op>Response."""
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n<{op}Response xmlns="{ns}"><requestId>{rid}</requestId>'
+                '{inner}</{op}Response>\n').format(op=op.name, ns=ns, rid=rid, inner=inner or '')
 
     def serialize_error(self, err, ctx):
         xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code>'

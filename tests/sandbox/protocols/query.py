@@ -190,16 +190,22 @@ class QueryProtocol(Protocol):
             return raw
         shape = op.output_shape
         result = result or {}
-        body = ''
+        inner = None
         if shape is not None:
             check_result_keys(shape, result)
             inner = xml_members(shape, result, self.output_name, self.output_item_name)
-            wrapper = shape.serialization.get('resultWrapper') or '%sResult' % op.name
-            body = '<%s>%s</%s>' % (wrapper, inner, wrapper)
-        xml = ('<{op}Response xmlns="{ns}">{body}<ResponseMetadata><RequestId>{rid}</RequestId>'
-               '</ResponseMetadata></{op}Response>\n').format(
-            op=op.name, ns=xml_text(self.namespace(ctx.model)), body=body, rid=ctx.request_id)
+        xml = self.answer_document(op, inner, xml_text(self.namespace(ctx.model)), ctx.request_id)
         return HttpResponse(200, [('Content-Type', self.content_type)], xml.encode('utf-8'))
+
+    def answer_document(self, op, inner, ns, rid):
+        """The answer's XML: the result's members `inner` (None: the operation has no output)
+        in <op>Result, then the request id."""
+        body = ''
+        if inner is not None:
+            wrapper = op.output_shape.serialization.get('resultWrapper') or '%sResult' % op.name
+            body = '<%s>%s</%s>' % (wrapper, inner, wrapper)
+        return ('<{op}Response xmlns="{ns}">{body}<ResponseMetadata><RequestId>{rid}</RequestId>'
+                '</ResponseMetadata></{op}Response>\n').format(op=op.name, ns=ns, body=body, rid=rid)
 
     def serialize_error(self, err, ctx):
         ns = self.namespace(ctx.model) if ctx.model is not None else ''

@@ -4,7 +4,7 @@ named by `x-amzn-ErrorType`."""
 import json
 
 from core.errors import AwsError
-from protocols.awsjson import AUTH_ERRORS_JSON
+from protocols.awsjson import AUTH_ERRORS_JSON, PROBLEM_CODES_JSON
 from protocols.common import HttpResponse, json_value, typed_from_json
 from protocols.rest import RestProtocol
 
@@ -12,9 +12,7 @@ from protocols.rest import RestProtocol
 class RestJsonProtocol(RestProtocol):
     name = 'rest-json'
     auth_errors = AUTH_ERRORS_JSON
-    problem_codes = {'malformed': 'SerializationException', 'unknown': 'SerializationException',
-                     'type': 'SerializationException', 'missing': 'ValidationException',
-                     'constraint': 'ValidationException'}
+    problem_codes = PROBLEM_CODES_JSON
     unknown_operation_code = 'UnknownOperationException'
     body_content_type = 'application/json'
 

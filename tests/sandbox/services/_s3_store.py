@@ -17,6 +17,9 @@ import threading
 import uuid
 import zlib
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'support'))
+from server_process import alive as _pid_alive  # noqa: E402  (tests/support)
+
 SPILL_BYTES = 1 << 20          # blobs at least this large go to a file
 MEMORY_BUDGET = 256 << 20      # above this many bytes in memory, every new blob is spilled
 
@@ -37,16 +40,6 @@ def _base_dir():
         if a.startswith('--port-file='):
             return os.path.dirname(os.path.abspath(a.split('=', 1)[1]))
     return tempfile.gettempdir()
-
-
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def spill_dir():
