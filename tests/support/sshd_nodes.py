@@ -194,17 +194,27 @@ SetEnv {env}
         self.procs.append(p)
         return p, pub
 
-    def _wait_listening(self, addr, port, proc, netns=None, timeout=20.0):
+    def _log_tail(self, name):
+        try:
+            with open(os.path.join(self.tmp, name + ".log"), "rb") as f:
+                lines = f.read().decode(errors="replace").strip().splitlines()
+            return " / ".join(lines[-3:]) if lines else "(no output)"
+        except OSError:
+            return "(no log)"
+
+    def _wait_listening(self, addr, port, proc, name, netns=None, timeout=20.0):
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if proc.poll() is not None:
-                raise RuntimeError(f"sshd for {addr} exited with {proc.returncode}")
+                raise RuntimeError(f"sshd for {addr} exited with {proc.returncode}: {self._log_tail(name)}")
+            # Asked of the kernel's socket table, never by binding the address: a bind made
+            # to see whether it is taken could take it at the moment sshd binds, and sshd
+            # would exit with 255 ("Cannot bind any address").
+            cmd = ["ss", "-ltnH", f"sport = :{port}"]
             if netns:
-                out = subprocess.run([IP, "netns", "exec", netns, "ss", "-ltnH", f"sport = :{port}"],
-                                     capture_output=True, text=True).stdout
-                if addr in out:
-                    return
-            elif not _port_free(addr, port):
+                cmd = [IP, "netns", "exec", netns] + cmd
+            out = subprocess.run(cmd, capture_output=True, text=True).stdout
+            if f"{addr}:{port} " in out:
                 return
             time.sleep(0.02)
         raise RuntimeError(f"sshd for {addr} did not start listening in {timeout}s")
@@ -230,9 +240,9 @@ SetEnv {env}
             subprocess.run([IP, "-n", ns, "link", "set", "lo", "up"], check=True)
             p, pub = self._start_sshd(f"worker{j}", f"{ns_addr}:22", netns=ns)
             workers.append({"address": ns_addr, "pid": p.pid, "host_key": pub, "netns": ns, "proc": p})
-        self._wait_listening(master_addr, 22, mp)
-        for w in workers:
-            self._wait_listening(w["address"], 22, w.pop("proc"), netns=w["netns"])
+        self._wait_listening(master_addr, 22, mp, "master")
+        for j, w in enumerate(workers, 1):
+            self._wait_listening(w["address"], 22, w.pop("proc"), f"worker{j}", netns=w["netns"])
         return {"master": {"address": master_addr, "pid": mp.pid, "host_key": mpub},
                 "workers": workers}
 
@@ -255,13 +265,13 @@ SetEnv {env}
         for i in range(1, self.count + 1):
             addr = f"127.0.{block}.{i}"
             p, pub = self._start_sshd(f"node{i}", f"{addr}:22")
-            started.append((addr, p))
+            started.append((addr, p, f"node{i}"))
             node = {"address": addr, "pid": p.pid, "host_key": pub}
             if self.bashrc is not None:
                 node["home"] = self.home(f"node{i}")
             nodes.append(node)
-        for addr, p in started:
-            self._wait_listening(addr, 22, p)
+        for addr, p, name in started:
+            self._wait_listening(addr, 22, p, name)
 
         hang_addr = f"127.0.{block}.{HANG_HOST}"
         self.hang_socket.listen(64)   # never accepted: the kernel completes the handshake, no banner follows
