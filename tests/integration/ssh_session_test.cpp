@@ -203,9 +203,14 @@ TEST(SshSession, CommandTimeoutKillsTheShellAndWhatItStarted) {
   ASSERT_TRUE(s.ok());
   ExecOptions eo;
   eo.timeout = std::chrono::milliseconds(800);
-  for (const char* command : {"exec >/dev/null 2>&1; sleep 41.25; sleep 42.25",
-                              "exec 2>/dev/null; set -m; (sleep 43.25; sleep 44.25); true",
-                              "exec 2>/dev/null; while :; do sleep 45.25; done | cat"}) {
+  // The sleeps carry this process's id in their fraction: the nodes are local, so pgrep sees
+  // the whole machine, and another run of this test must neither be seen nor killed.
+  const std::string tag = std::to_string(100000 + ::getpid() % 900000);
+  auto sleep_for = [&](int seconds) { return "sleep " + std::to_string(seconds) + "." + tag; };
+  for (const std::string& command :
+       {"exec >/dev/null 2>&1; " + sleep_for(41) + "; " + sleep_for(42),
+        "exec 2>/dev/null; set -m; (" + sleep_for(43) + "; " + sleep_for(44) + "); true",
+        "exec 2>/dev/null; while :; do " + sleep_for(45) + "; done | cat"}) {
     auto r = s->exec(command, eo);
     ASSERT_FALSE(r.ok()) << command;
     EXPECT_EQ(r.error().code, "CommandTimeout") << command;
@@ -214,7 +219,7 @@ TEST(SshSession, CommandTimeoutKillsTheShellAndWhatItStarted) {
   // itself): had a shell survived, it would have started its next sleep.
   std::string seen;
   for (int i = 0; i < 20 && seen.empty(); ++i) {
-    auto check = s->exec("pgrep -a -f 'sleep 4[1-5][.]25' || true");
+    auto check = s->exec("pgrep -a -f 'sleep 4[1-5][.]" + tag + "' || true");
     ASSERT_TRUE(check.ok()) << check.error().to_string();
     seen = check->out;
     usleep(100000);
