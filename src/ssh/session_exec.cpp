@@ -44,15 +44,21 @@ struct ChannelGuard {
   }
 };
 
+// The session's socket is in at most one event at a time: ssh_event_add_session moves it out
+// of the session's own poll context, and an event made while another still holds it gets
+// nothing to poll. Released as soon as the channel is done with, before another command runs
+// on the session (the kill after a timeout or a cancellation).
 struct EventGuard {
   ssh_event e = nullptr;
   ssh_session s;
-  ~EventGuard() {
+  void reset() {
     if (e) {
       ssh_event_remove_session(e, s);
       ssh_event_free(e);
+      e = nullptr;
     }
   }
+  ~EventGuard() { reset(); }
 };
 
 // "export K=V; ... export AWSDL_EXEC_ID=<marker>; <command>": one shell per command. sshd's
@@ -164,10 +170,11 @@ class ExecChannel {
     return {};
   }
 
-  /// Sends SIGKILL to the command and closes the channel.
+  /// Sends SIGKILL to the command, closes the channel and gives the session back.
   void kill() {
     ssh_channel_request_send_signal(guard_.ch, "KILL");
     ssh_channel_close(guard_.ch);
+    event_.reset();  // the kill that follows runs on this session
   }
 
   /// The output read, the exit status or signal, and the time since `start`.

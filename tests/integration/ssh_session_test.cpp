@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <thread>
 
 #include "awsdl/ssh/quote.hpp"
 #include "awsdl/ssh/session.hpp"
@@ -242,6 +244,38 @@ TEST(SshSession, CancellationStopsACommand) {
   auto r = s->exec("echo started; sleep 30", eo);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::kCancelled);
+  EXPECT_TRUE(s->exec("true").ok());
+}
+
+// The kill after a cancellation runs on the same session: it used to wait out its own 10 s
+// timeout now and then, when the cancelled command's loop had polled the socket through an
+// ssh_event (output arriving while it waits) that still held the session's socket, so the
+// kill's exit status was never read. A command that writes steadily, cancelled from another
+// thread, met it about one time in three.
+TEST(SshSession, CancellationReturnsWithoutWaitingOutTheKill) {
+  AWSDL_REQUIRE_SSH_NODES();
+  auto s = Session::connect(node(1), options());
+  ASSERT_TRUE(s.ok());
+  for (int round = 0; round < 8; ++round) {
+    awsdl::CancellationSource src;
+    ExecOptions eo;
+    eo.cancel = src.token();
+    std::thread canceller;
+    eo.on_output = [&](Stream, std::string_view) {
+      if (!canceller.joinable())
+        canceller = std::thread([&] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(300));
+          src.cancel();
+        });
+    };
+    const auto started = std::chrono::steady_clock::now();
+    auto r = s->exec("i=0; while [ $i -lt 600 ]; do echo progress $i; sleep 0.05; i=$((i+1)); done", eo);
+    const auto took = std::chrono::steady_clock::now() - started;
+    if (canceller.joinable()) canceller.join();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, ErrorKind::kCancelled);
+    EXPECT_LT(took, std::chrono::seconds(5)) << "round " << round;
+  }
   EXPECT_TRUE(s->exec("true").ok());
 }
 
