@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -65,6 +66,23 @@ int open_deep(const fs::path& root, const std::string& name, int levels) {
   return fd;
 }
 
+// Extracts `bytes` into tmp/target and says how many CPU-seconds it took. `tmp` is on a
+// memory file system when there is one: removing thousands of directories on a disk mounted
+// with `discard` takes seconds of waiting that measure nothing here.
+std::unique_ptr<ScratchDir> scratch_on_memory_fs() {
+  std::optional<testsupport::ScopedEnv> tmpdir(std::in_place);
+  if (fs::is_directory("/dev/shm") && ::access("/dev/shm", W_OK) == 0) tmpdir->set("TMPDIR", "/dev/shm");
+  auto tmp = std::make_unique<ScratchDir>();
+  fs::create_directories(*tmp / "target");
+  return tmp;
+}
+
+double timed_extract(const std::string& bytes, const fs::path& target, Status& s) {
+  const double before = cpu_seconds();
+  s = extract_archive(bytes, target);
+  return cpu_seconds() - before;
+}
+
 TEST(TarExtractorLimits, DeepTreeExtractsInLinearTime) {
   constexpr int kDepth = 4000;
   Crafted archive;
@@ -77,16 +95,10 @@ TEST(TarExtractorLimits, DeepTreeExtractsInLinearTime) {
   archive.file(name + "leaf.txt", "at the bottom");
   const std::string bytes = archive.bytes();
 
-  // On a memory file system when there is one: removing thousands of directories on a disk
-  // mounted with `discard` takes seconds of waiting that measure nothing here.
-  std::optional<testsupport::ScopedEnv> tmpdir(std::in_place);
-  if (fs::is_directory("/dev/shm") && ::access("/dev/shm", W_OK) == 0) tmpdir->set("TMPDIR", "/dev/shm");
-  ScratchDir tmp;
-  tmpdir.reset();
-  fs::create_directories(tmp / "target");
-  const double before = cpu_seconds();
-  auto s = extract_archive(bytes, tmp / "target");
-  const double spent = cpu_seconds() - before;
+  auto scratch = scratch_on_memory_fs();
+  const ScratchDir& tmp = *scratch;
+  Status s;
+  const double spent = timed_extract(bytes, tmp / "target", s);
   ASSERT_TRUE(s) << s.error().to_string();
   // The quadratic walk took about 46 CPU-s at this depth; a linear one under a second (the
   // names alone add up to 16 MB of path text), about 6 CPU-s under AddressSanitizer.
@@ -122,14 +134,10 @@ TEST(TarExtractorLimits, OneDeepNameExtractsInLinearTime) {
   for (int i = 0; i < kDepth; ++i) name += "d/";
   const std::string bytes = Crafted().file(name + "leaf.txt", "at the bottom").bytes();
 
-  std::optional<testsupport::ScopedEnv> tmpdir(std::in_place);
-  if (fs::is_directory("/dev/shm") && ::access("/dev/shm", W_OK) == 0) tmpdir->set("TMPDIR", "/dev/shm");
-  ScratchDir tmp;
-  tmpdir.reset();
-  fs::create_directories(tmp / "target");
-  const double before = cpu_seconds();
-  auto s = extract_archive(bytes, tmp / "target");
-  const double spent = cpu_seconds() - before;
+  auto scratch = scratch_on_memory_fs();
+  const ScratchDir& tmp = *scratch;
+  Status s;
+  const double spent = timed_extract(bytes, tmp / "target", s);
   ASSERT_TRUE(s) << s.error().to_string();
   // Quadratic: 5e9 name comparisons, over a minute; linear: 3e5 system calls, about a second
   // under the sanitizers.
