@@ -66,9 +66,9 @@ int open_deep(const fs::path& root, const std::string& name, int levels) {
   return fd;
 }
 
-// Extracts `bytes` into tmp/target and says how many CPU-seconds it took. `tmp` is on a
-// memory file system when there is one: removing thousands of directories on a disk mounted
-// with `discard` takes seconds of waiting that measure nothing here.
+// A scratch directory with an empty `target` in it, on a memory file system when there is
+// one: removing thousands of directories on a disk mounted with `discard` takes seconds of
+// waiting that measure nothing here.
 std::unique_ptr<ScratchDir> scratch_on_memory_fs() {
   std::optional<testsupport::ScopedEnv> tmpdir(std::in_place);
   if (fs::is_directory("/dev/shm") && ::access("/dev/shm", W_OK) == 0) tmpdir->set("TMPDIR", "/dev/shm");
@@ -77,10 +77,21 @@ std::unique_ptr<ScratchDir> scratch_on_memory_fs() {
   return tmp;
 }
 
+// Extracts `bytes` into `target` (the outcome in `s`); the CPU-seconds it took.
 double timed_extract(const std::string& bytes, const fs::path& target, Status& s) {
   const double before = cpu_seconds();
   s = extract_archive(bytes, target);
   return cpu_seconds() - before;
+}
+
+// The file both deep-tree tests put at the bottom, read through the deepest directory.
+void expect_leaf(int bottom) {
+  const int leaf = ::openat(bottom, "leaf.txt", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(leaf, 0);
+  char buf[64] = {};
+  EXPECT_EQ(::read(leaf, buf, sizeof buf), 13);
+  EXPECT_EQ(std::string(buf), "at the bottom");
+  ::close(leaf);
 }
 
 TEST(TarExtractorLimits, DeepTreeExtractsInLinearTime) {
@@ -109,12 +120,7 @@ TEST(TarExtractorLimits, DeepTreeExtractsInLinearTime) {
   struct stat st;
   ASSERT_EQ(::fstat(bottom, &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0750u);
-  const int leaf = ::openat(bottom, "leaf.txt", O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(leaf, 0);
-  char buf[64] = {};
-  EXPECT_EQ(::read(leaf, buf, sizeof buf), 13);
-  EXPECT_EQ(std::string(buf), "at the bottom");
-  ::close(leaf);
+  expect_leaf(bottom);
   ::close(bottom);
   const int middle = open_deep(tmp / "target", "d", kDepth / 2 + 1);
   ASSERT_GE(middle, 0);
@@ -145,12 +151,7 @@ TEST(TarExtractorLimits, OneDeepNameExtractsInLinearTime) {
 
   const int bottom = open_deep(tmp / "target", "d", kDepth);
   ASSERT_GE(bottom, 0) << "the deepest directory is missing";
-  const int leaf = ::openat(bottom, "leaf.txt", O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(leaf, 0);
-  char buf[64] = {};
-  EXPECT_EQ(::read(leaf, buf, sizeof buf), 13);
-  EXPECT_EQ(std::string(buf), "at the bottom");
-  ::close(leaf);
+  expect_leaf(bottom);
   ::close(bottom);
   remove_deep_chain(tmp / "target", "d", kDepth, "leaf.txt");
 }
