@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "awsdl/registry/push.hpp"
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 
 namespace {
 

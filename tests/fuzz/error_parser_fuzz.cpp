@@ -13,7 +13,7 @@
 
 #include "awsdl/core/log.hpp"
 #include "fuzz_input.hpp"
-#include "internal/error_parser.hpp"
+#include "protocol/error_parser.hpp"
 
 using awsdl::fuzz::require;
 using namespace awsdl::internal;

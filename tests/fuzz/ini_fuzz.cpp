@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "awsdl/cluster/spec.hpp"
-#include "internal/ini.hpp"
+#include "util/ini.hpp"
 #include "vm/ini_reader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "internal/json.hpp"
-#include "internal/json_protocol.hpp"
+#include "util/json.hpp"
+#include "protocol/json_protocol.hpp"
 
 using namespace awsdl::internal;
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "internal/xml.hpp"
+#include "util/xml.hpp"
 
 using namespace awsdl::internal;
 

@@ -25,7 +25,7 @@
 #include "awsdl/s3/client.hpp"
 #include "cluster/lifecycle_internal.hpp"
 #include "ec2/ec2_internal.hpp"
-#include "internal/service_client.hpp"
+#include "protocol/service_client.hpp"
 #include "cluster/cluster_words.hpp"  // awsdl-cluster's words for the next steps (examples/cluster)
 #include "support/sandbox.hpp"
 

@@ -28,7 +28,7 @@
 #include "awsdl/auth/credentials.hpp"
 #include "awsdl/config.hpp"
 #include "awsdl/http/transport.hpp"
-#include "internal/service_client.hpp"
+#include "protocol/service_client.hpp"
 #include "support/loopback_port.hpp"
 #include "support/run_process.hpp"
 #include "support/scoped_env.hpp"

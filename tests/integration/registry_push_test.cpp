@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "awsdl/registry/push.hpp"
-#include "internal/crypto.hpp"
-#include "internal/json.hpp"
+#include "util/crypto.hpp"
+#include "util/json.hpp"
 #include "support/image_builder.hpp"
 #include "support/registry_server.hpp"
 #include "support/run_process.hpp"

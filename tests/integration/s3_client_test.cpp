@@ -10,7 +10,7 @@
 
 #include "awsdl/s3/client.hpp"
 #include "awsdl/s3/uri.hpp"
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 #include "support/byte_source.hpp"
 #include "support/sandbox.hpp"
 

@@ -15,7 +15,7 @@
 #include <string>
 
 #include "awsdl/s3/transfer.hpp"
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 #include "support/byte_source.hpp"
 #include "support/sandbox.hpp"
 

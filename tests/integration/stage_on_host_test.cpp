@@ -28,7 +28,7 @@
 #include "support/stage_test_support.hpp"
 #include "support/tar_test_support.hpp"
 #include "stage/manifest.hpp"
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 
 namespace {
 

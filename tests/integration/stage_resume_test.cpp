@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "awsdl/s3/client.hpp"
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 #include "stage/tar_writer.hpp"
 #include "support/run_process.hpp"
 #include "support/sandbox.hpp"

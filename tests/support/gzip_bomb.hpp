@@ -11,7 +11,7 @@
 #include "awsdl/core/result.hpp"
 #include "awsdl/s3/client.hpp"
 #include "awsdl/stage/stager.hpp"
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 #include "stage/manifest.hpp"
 #include "support/stage_test_support.hpp"
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 
 namespace awsdl::testsupport {
 

@@ -13,7 +13,7 @@
 #include <sstream>
 #include <string>
 
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 #include "stage/archive_locale.hpp"
 #include "support/tar_test_support.hpp"
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 #include "stage/tar_extractor.hpp"
 #include "stage/tar_writer.hpp"
 

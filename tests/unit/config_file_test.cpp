@@ -15,7 +15,7 @@
 
 #include "awsdl/auth/credentials.hpp"
 #include "awsdl/cluster/spec.hpp"
-#include "internal/ini.hpp"
+#include "util/ini.hpp"
 #include "support/sanitizer.hpp"
 #include "support/scoped_env.hpp"
 

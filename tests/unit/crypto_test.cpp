@@ -1,6 +1,6 @@
 // Known-answer tests for the hashes, MACs, checksums and encodings in internal/crypto.
 
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 
 #include <gtest/gtest.h>
 

@@ -17,7 +17,7 @@
 #include "awsdl/testing/fake_transport.hpp"
 #include "support/fake_harness.hpp"
 #include "ec2/ec2_internal.hpp"
-#include "internal/query_serializer.hpp"
+#include "protocol/query_serializer.hpp"
 
 namespace awsdl {
 namespace {

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "awsdl/core/log.hpp"
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 #include "support/fake_harness.hpp"
 
 namespace awsdl {

@@ -1,5 +1,5 @@
 // Endpoint resolution: partitions, overrides in their order, S3 addressing, bad input.
-#include "internal/endpoint.hpp"
+#include "protocol/endpoint.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Error answers in every format, and answers that are in no format at all.
-#include "internal/error_parser.hpp"
+#include "protocol/error_parser.hpp"
 
 #include <gtest/gtest.h>
 

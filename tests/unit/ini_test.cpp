@@ -1,4 +1,4 @@
-#include "internal/ini.hpp"
+#include "util/ini.hpp"
 
 #include <gtest/gtest.h>
 

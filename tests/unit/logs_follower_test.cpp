@@ -8,7 +8,7 @@
 #include <map>
 #include <set>
 
-#include "internal/json.hpp"
+#include "util/json.hpp"
 #include "support/fake_harness.hpp"
 
 namespace awsdl {

@@ -1,7 +1,7 @@
 // Every listing loop of the service clients, against a service whose next-page token never
 // ends or repeats itself: the call fails, naming the operation, instead of paging forever or
 // returning a list cut short without a word.
-#include "internal/pagination.hpp"
+#include "protocol/pagination.hpp"
 
 #include <gtest/gtest.h>
 

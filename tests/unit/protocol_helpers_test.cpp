@@ -4,11 +4,11 @@
 
 #include <chrono>
 
-#include "internal/http_date.hpp"
-#include "internal/json.hpp"
-#include "internal/json_protocol.hpp"
-#include "internal/rest_xml.hpp"
-#include "internal/xml.hpp"
+#include "util/http_date.hpp"
+#include "util/json.hpp"
+#include "protocol/json_protocol.hpp"
+#include "protocol/rest_xml.hpp"
+#include "util/xml.hpp"
 
 namespace awsdl::internal {
 namespace {

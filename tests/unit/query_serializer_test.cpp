@@ -6,7 +6,7 @@
 //   d = serializer.serialize_to_request(params, model.operation_model(op))
 //   botocore.utils.percent_encode_sequence(d['body'])
 // for the parameters each test spells out, and pasted here.
-#include "internal/query_serializer.hpp"
+#include "protocol/query_serializer.hpp"
 
 #include <gtest/gtest.h>
 

@@ -10,8 +10,8 @@
 
 #include "awsdl/registry/push.hpp"
 #include "awsdl/testing/fake_transport.hpp"
-#include "internal/crypto.hpp"
-#include "internal/json.hpp"
+#include "util/crypto.hpp"
+#include "util/json.hpp"
 #include "support/image_builder.hpp"
 
 using namespace awsdl;

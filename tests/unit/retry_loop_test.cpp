@@ -1,6 +1,6 @@
 // Standard retry mode through the ServiceClient, on a fake transport, a manual clock and a
 // fixed random source: every test runs instantly and sees exactly what slept.
-#include "internal/retry_loop.hpp"
+#include "protocol/retry_loop.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,8 +11,8 @@
 #include "awsdl/auth/credentials.hpp"
 #include "awsdl/auth/sigv4.hpp"
 #include "awsdl/testing/fake_transport.hpp"
-#include "internal/http_date.hpp"
-#include "internal/service_client.hpp"
+#include "util/http_date.hpp"
+#include "protocol/service_client.hpp"
 
 namespace awsdl::internal {
 namespace {

@@ -5,7 +5,7 @@
 #include "awsdl/s3/client.hpp"
 #include "awsdl/testing/fake_transport.hpp"
 #include "support/fake_harness.hpp"
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 
 namespace awsdl::s3 {
 namespace {

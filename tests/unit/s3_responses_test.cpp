@@ -2,7 +2,7 @@
 // inside a 200) read into the public types.
 #include <gtest/gtest.h>
 
-#include "internal/error_parser.hpp"
+#include "protocol/error_parser.hpp"
 #include "s3/responses.hpp"
 
 namespace awsdl::internal::s3 {

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "internal/json.hpp"
+#include "util/json.hpp"
 #include "sagemaker/training_job_json.hpp"
 #include "support/fake_harness.hpp"
 

@@ -10,7 +10,7 @@
 #include <map>
 #include <string>
 
-#include "internal/service_info.hpp"
+#include "protocol/service_info.hpp"
 #include "support/run_process.hpp"
 
 namespace {

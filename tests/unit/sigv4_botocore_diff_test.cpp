@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "awsdl/auth/sigv4.hpp"
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 
 namespace awsdl::auth {
 namespace {

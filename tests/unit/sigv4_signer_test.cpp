@@ -14,7 +14,7 @@
 #include "auth/signing_key_cache.hpp"
 #include "auth/sigv4_canonical.hpp"
 #include "awsdl/auth/sigv4.hpp"
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 
 namespace awsdl::auth {
 namespace {

@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "awsdl/testing/fake_transport.hpp"
-#include "internal/query_serializer.hpp"
+#include "protocol/query_serializer.hpp"
 
 namespace awsdl {
 namespace {

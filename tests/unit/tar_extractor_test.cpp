@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 #include "stage/archive_locale.hpp"
 #include "stage/extract_target.hpp"
 #include "stage/tar_writer.hpp"

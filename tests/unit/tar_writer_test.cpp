@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "internal/crypto.hpp"
+#include "util/crypto.hpp"
 #include "stage/archive_locale.hpp"
-#include "stage/posix_fd.hpp"
+#include "util/posix_fd.hpp"
 #include "stage/tar_extractor.hpp"
 #include "support/tar_test_support.hpp"
 

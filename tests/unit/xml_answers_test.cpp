@@ -11,9 +11,9 @@
 #include "awsdl/s3/client.hpp"
 #include "awsdl/sts/sts.hpp"
 #include "awsdl/testing/fake_transport.hpp"
-#include "internal/error_parser.hpp"
-#include "internal/service_client.hpp"
-#include "internal/xml.hpp"
+#include "protocol/error_parser.hpp"
+#include "protocol/service_client.hpp"
+#include "util/xml.hpp"
 #include "s3/responses.hpp"
 #include "support/fake_harness.hpp"
 

@@ -118,6 +118,9 @@ class AWSDL_EXPORT S3Client {
   /// `content_type`, when given, is signed: the upload must send exactly that Content-Type.
   Result<std::string> presign_put(const std::string& bucket, const std::string& key, std::chrono::seconds expires,
                                   const std::string& content_type = {}) const;
+  /// The object's plain URL, path style on the configured endpoint (what CloudFormation's
+  /// TemplateURL takes for a template in a bucket). Nothing is signed or sent.
+  Result<std::string> object_url(const std::string& bucket, const std::string& key) const;
 
  private:
   std::shared_ptr<ServiceClient> client_;

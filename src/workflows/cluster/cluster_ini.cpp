@@ -1,0 +1,289 @@
+// Cluster INI files: the keys awsdl-cluster reads, how each value is parsed, and where each
+// problem came from (file and line, or the override that set it).
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <limits>
+#include <map>
+
+#include "awsdl/cluster/spec.hpp"
+#include "cluster/spec_rules.hpp"
+#include "util/ini.hpp"
+
+namespace awsdl::cluster {
+
+namespace {
+
+using internal::spec_rules::quoted;
+
+// Returns an empty string when the value was applied, else what is wrong with it.
+using Apply = std::function<std::string(ClusterSpec&, std::string_view)>;
+
+struct Key {
+  std::string section;
+  std::string key;
+  std::string field;  // as ClusterSpec problems name it
+  Apply apply;
+};
+
+// A whole number; its range is check()'s business (so that every problem of a file is listed
+// at once), except that a value too large for an int is refused here, with the range.
+std::string parse_int(std::string_view v, int& out, std::string_view field) {
+  long long n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  const auto* range = internal::spec_rules::whole_range(field);
+  if (v.empty() || end != v.data() + v.size() || (ec != std::errc() && ec != std::errc::result_out_of_range))
+    return "must be a whole number, got " + quoted(v);
+  if (ec == std::errc::result_out_of_range || n < std::numeric_limits<int>::min() ||
+      n > std::numeric_limits<int>::max()) {
+    if (range)
+      return "must be between " + std::to_string(range->lo) + " and " + std::to_string(range->hi) +
+             std::string(range->unit) + ", got " + quoted(v);
+    return "must be a whole number that fits in 32 bits, got " + quoted(v);
+  }
+  out = static_cast<int>(n);
+  return {};
+}
+
+std::string parse_bool(std::string_view v, bool& out) {
+  std::string s(v);
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (s == "yes" || s == "true" || s == "on" || s == "1") { out = true; return {}; }
+  if (s == "no" || s == "false" || s == "off" || s == "0") { out = false; return {}; }
+  return "must be yes or no, got " + quoted(v);
+}
+
+Apply text(std::string ClusterSpec::*member) {
+  return [member](ClusterSpec& s, std::string_view v) { s.*member = std::string(v); return std::string(); };
+}
+
+Apply integer(int ClusterSpec::*member, std::string_view field) {
+  return [member, field](ClusterSpec& s, std::string_view v) { return parse_int(v, s.*member, field); };
+}
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> k = {
+      {"cluster", "name", "name", text(&ClusterSpec::name)},
+      {"cluster", "instance_type", "instance_type", text(&ClusterSpec::instance_type)},
+      {"cluster", "workers", "workers", integer(&ClusterSpec::workers, "workers")},
+      {"cluster", "min_workers", "min_workers",
+       [](ClusterSpec& s, std::string_view v) {
+         int n = 0;
+         auto e = parse_int(v, n, "min_workers");
+         if (e.empty()) s.min_workers = n;
+         return e;
+       }},
+      {"cluster", "image", "image_id", text(&ClusterSpec::image_id)},
+      {"cluster", "ssm_parameter", "ssm_parameter", text(&ClusterSpec::ssm_parameter)},
+      {"cluster", "key_name", "key_name", text(&ClusterSpec::key_name)},
+      {"cluster", "volume_size", "volume_size_gb", integer(&ClusterSpec::volume_size_gb, "volume_size_gb")},
+      {"cluster", "placement_group", "placement_group",
+       [](ClusterSpec& s, std::string_view v) { return parse_bool(v, s.placement_group); }},
+      {"cluster", "staging_bucket", "staging_bucket", text(&ClusterSpec::staging_bucket)},
+      {"network", "ssh_cidr", "ssh_cidr", text(&ClusterSpec::ssh_cidr)},
+      {"network", "availability_zone", "availability_zone", text(&ClusterSpec::availability_zone)},
+      {"storage", "efs_id", "efs_id", text(&ClusterSpec::efs_id)},
+      {"storage", "mount_point", "mount_point", text(&ClusterSpec::mount_point)},
+      {"ssh", "user", "ssh.user", [](ClusterSpec& s, std::string_view v) { s.ssh.user = std::string(v); return std::string(); }},
+      {"ssh", "key_path", "ssh.key_path",
+       [](ClusterSpec& s, std::string_view v) { s.ssh.key_path = std::string(v); return std::string(); }},
+      {"training", "slots_per_node", "training.slots_per_node",
+       [](ClusterSpec& s, std::string_view v) {
+         if (v == "auto") {
+           s.training.slots_per_node = 0;
+           return std::string();
+         }
+         // 0 would mean 'auto' in the spec: a number here must be in the range.
+         const auto& range = *internal::spec_rules::whole_range("training.slots_per_node");
+         int n = 0;
+         if (!parse_int(v, n, range.field).empty() || n < range.lo || n > range.hi)
+           return "must be 'auto' (one slot per GPU) or a whole number between " + std::to_string(range.lo) +
+                  " and " + std::to_string(range.hi) + ", got " + quoted(v);
+         s.training.slots_per_node = n;
+         return std::string();
+       }},
+      {"training", "mpirun_options", "training.mpirun_options",
+       [](ClusterSpec& s, std::string_view v) { s.training.mpirun_options = std::string(v); return std::string(); }},
+  };
+  return k;
+}
+
+const Key* find_key(std::string_view section, std::string_view key) {
+  for (const auto& k : keys())
+    if (k.section == section && k.key == key) return &k;
+  return nullptr;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string suggestion(std::string_view section, std::string_view key) {
+  std::string best;
+  std::size_t best_d = 3;
+  for (const auto& k : keys()) {
+    if (!section.empty() && k.section != section) continue;
+    std::string candidate = section.empty() ? k.section + "." + k.key : k.key;
+    auto d = edit_distance(key, candidate);
+    if (d < best_d) best_d = d, best = candidate;
+  }
+  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
+
+std::string section_list() {
+  return "[cluster], [network], [storage], [ssh] or [training]";
+}
+
+// Where a setting came from, for messages.
+struct Origin {
+  std::string where;  // "cluster.ini:7" or "--workers"
+};
+
+class Loader {
+ public:
+  explicit Loader(std::string source) : source_(std::move(source)) {}
+
+  void apply_file(const internal::IniFile& file) {
+    int image_line = 0, ssm_line = 0;
+    for (const auto& section : file.sections) {
+      bool known_section = std::any_of(keys().begin(), keys().end(), [&](const Key& k) { return k.section == section.name; });
+      if (!known_section) {
+        problem(file.where(section.line), "unknown section [" + section.name + "] (expected " + section_list() + ")");
+        continue;
+      }
+      for (const auto& e : section.entries) {
+        const Key* k = find_key(section.name, e.key);
+        if (!k && listed_enough()) {
+          ++problem_count_;  // counted, not described: the suggestion costs an edit distance
+          continue;
+        }
+        if (!k) {
+          problem(file.where(e.line),
+                  "unknown key '" + e.key + "' in [" + section.name + "]" + suggestion(section.name, e.key));
+          continue;
+        }
+        if (k->field == "image_id") image_line = e.line;
+        if (k->field == "ssm_parameter") ssm_line = e.line;
+        set(*k, e.value, file.where(e.line));
+      }
+    }
+    if (image_line && ssm_line)
+      problem(file.where(std::max(image_line, ssm_line)),
+              "[cluster] sets both image (line " + std::to_string(image_line) + ") and ssm_parameter (line " +
+                  std::to_string(ssm_line) + "): set one");
+  }
+
+  void apply_overrides(const std::vector<SpecOverride>& overrides) {
+    for (const auto& o : overrides) {
+      std::string where = o.source.empty() ? "override " + o.key : o.source;
+      auto dot = o.key.find('.');
+      const Key* k = dot == std::string::npos ? nullptr : find_key(o.key.substr(0, dot), o.key.substr(dot + 1));
+      if (!k) {
+        problem(where, "unknown setting '" + o.key + "'" + suggestion("", o.key));
+        continue;
+      }
+      set(*k, o.value, where);
+    }
+  }
+
+  Result<ClusterSpec> finish() {
+    if (problem_count_ == 0) {
+      for (const auto& p : check(spec_)) {
+        auto it = origins_.find(p.field);
+        const Key* k = nullptr;
+        for (const auto& key : keys())
+          if (key.field == p.field) k = &key;
+        std::string where = it != origins_.end() ? it->second.where : source_;
+        std::string name = k ? "[" + k->section + "] " + k->key : p.field;
+        problem(where, name + " " + p.message);
+      }
+    }
+    if (problem_count_ == 0) return spec_;
+    std::string msg = problem_count_ == 1 ? problems_.front()
+                                          : std::to_string(problem_count_) + " problems in the cluster configuration:";
+    if (problem_count_ > 1)
+      for (const auto& p : problems_) msg += "\n  " + p;
+    if (problem_count_ > problems_.size())
+      msg += "\n  ... and " + std::to_string(problem_count_ - problems_.size()) + " more";
+    return Error::invalid_argument("InvalidClusterConfig", std::move(msg));
+  }
+
+ private:
+  void set(const Key& k, std::string_view value, const std::string& where) {
+    if (auto e = k.apply(spec_, value); !e.empty()) {
+      problem(where, "[" + k.section + "] " + k.key + " " + e);
+      return;
+    }
+    origins_[k.field] = Origin{where};
+  }
+
+  // The first kMaxListedProblems are listed; the rest are counted ("and N more").
+  static constexpr std::size_t kMaxListedProblems = 20;
+  bool listed_enough() const { return problems_.size() >= kMaxListedProblems; }
+  void problem(const std::string& where, const std::string& what) {
+    ++problem_count_;
+    if (!listed_enough()) problems_.push_back(where + ": " + what);
+  }
+
+  std::string source_;
+  ClusterSpec spec_;
+  std::map<std::string, Origin> origins_;
+  std::vector<std::string> problems_;
+  std::size_t problem_count_ = 0;
+};
+
+}  // namespace
+
+std::optional<SettingRange> whole_setting_range(std::string_view ini_key) {
+  auto dot = ini_key.find('.');
+  const Key* k = dot == std::string_view::npos ? nullptr : find_key(ini_key.substr(0, dot), ini_key.substr(dot + 1));
+  if (!k) return std::nullopt;
+  const auto* range = internal::spec_rules::whole_range(k->field);
+  if (!range) return std::nullopt;
+  return SettingRange{range->lo, range->hi};
+}
+
+const std::vector<std::string>& cluster_ini_keys() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& k : keys()) v.push_back(k.section + "." + k.key);
+    return v;
+  }();
+  return names;
+}
+
+Result<ClusterSpec> parse_cluster_spec(std::string_view text, std::string_view source_name,
+                                       const std::vector<SpecOverride>& overrides) {
+  AWSDL_ASSIGN_OR_RETURN(auto file, internal::parse_ini(text, std::string(source_name)));
+  Loader loader{std::string(source_name)};
+  loader.apply_file(file);
+  loader.apply_overrides(overrides);
+  return loader.finish();
+}
+
+Result<ClusterSpec> load_cluster_spec(const std::string& path, const std::vector<SpecOverride>& overrides) {
+  AWSDL_ASSIGN_OR_RETURN(auto file, internal::read_ini_file(path));
+  Loader loader{path};
+  loader.apply_file(file);
+  loader.apply_overrides(overrides);
+  return loader.finish();
+}
+
+Result<ClusterSpec> cluster_spec_from_overrides(const std::vector<SpecOverride>& overrides) {
+  Loader loader{"configuration"};
+  loader.apply_overrides(overrides);
+  return loader.finish();
+}
+
+}  // namespace awsdl::cluster
