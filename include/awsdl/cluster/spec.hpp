@@ -30,6 +30,52 @@ struct AWSDL_EXPORT TrainingSettings {
   std::string mpirun_options;  // extra options appended to mpirun
 };
 
+/// Who pays for an instance how (issue 15). Workers may fall back from spot to on-demand.
+enum class Market {
+  kOnDemand,
+  kSpot,
+  kSpotThenOnDemand,  // workers only: spot first, on-demand when spot has no capacity
+};
+
+/// The Auto Scaling group's spot allocation strategy (MixedInstancesPolicy).
+enum class SpotAllocation {
+  kCapacityOptimizedPrioritized,  // the type list's order as priority, capacity first
+  kPriceCapacityOptimized,
+};
+
+/// Elastic Fabric Adapter: kAuto = on when every type in the list supports it.
+enum class EfaMode { kAuto, kYes, kNo };
+
+/// The file system every node shares at `mount_point`.
+enum class SharedStorage { kEfs, kFsxLustre, kNone };
+
+/// Getting the GPUs: the type preference list, markets, candidate zones, reservations, EFA.
+/// Defaults keep today's behaviour: one type (ClusterSpec::instance_type), on-demand.
+struct AWSDL_EXPORT CapacitySettings {
+  /// Ordered preference list; empty: ClusterSpec::instance_type alone. Every type must have
+  /// the same architecture; GPU counts may differ (each node's slots follow its own).
+  std::vector<std::string> instance_types;
+  Market market = Market::kOnDemand;         // the workers
+  Market master_market = Market::kOnDemand;  // kOnDemand or kSpot
+  SpotAllocation allocation = SpotAllocation::kCapacityOptimizedPrioritized;
+  std::optional<double> spot_max_price;      // USD per instance-hour; unset: the on-demand price
+  /// Candidate zones in order. Empty: ClusterSpec::availability_zone when set, else every
+  /// zone of the region that offers the first type ("auto" in an INI file).
+  std::vector<std::string> availability_zones;
+  std::string capacity_reservation;  // cr-... or a capacity-reservation-group ARN; pins the zone
+  std::string capacity_block;        // cr-... of a Capacity Block for ML (market capacity-block)
+  EfaMode efa = EfaMode::kAuto;
+  int capacity_timeout_seconds = 600;  // give up falling back after this long (WorkerShortfall)
+};
+
+/// FSx for Lustre, when ClusterSpec::shared is SharedStorage::kFsxLustre.
+struct AWSDL_EXPORT FsxSettings {
+  std::string id;                          // existing file system to reuse; empty: create one
+  int capacity_gib = 1200;                 // 1200, 2400, then multiples of 2400 (SCRATCH_2)
+  std::string deployment = "SCRATCH_2";    // SCRATCH_2 | PERSISTENT_2
+  std::string import_path;                 // s3://bucket/prefix as a data repository; empty: none
+};
+
 /// One cluster = one CloudFormation stack: a master (public subnet, SSH entry point) and
 /// `workers` worker instances (private subnet), sharing an EFS file system.
 /// Field order matters for designated initializers: name, instance_type, workers,
@@ -51,7 +97,14 @@ struct AWSDL_EXPORT ClusterSpec {
   std::string staging_bucket;                // S3 bucket the nodes may read and write; empty: none
   SshSettings ssh;
   TrainingSettings training;
+  CapacitySettings capacity;
+  SharedStorage shared = SharedStorage::kEfs;  // [storage] shared = efs | fsx-lustre | none
+  FsxSettings fsx;
 
+  /// capacity.instance_types when set, else {instance_type}.
+  std::vector<std::string> instance_type_list() const {
+    return capacity.instance_types.empty() ? std::vector<std::string>{instance_type} : capacity.instance_types;
+  }
   /// min_workers when set, else workers.
   int effective_min_workers() const { return min_workers.value_or(workers); }
 };

@@ -32,7 +32,12 @@ inline constexpr const char* kImageId = "ImageId";  // AMI id, or an SSM paramet
 inline constexpr const char* kEfsId = "EfsId";      // present only when an existing file system is reused
 inline constexpr const char* kEfsMountPoint = "EfsMountPoint";
 inline constexpr const char* kVolumeSize = "VolumeSize";
-inline constexpr const char* kAvailabilityZone = "AvailabilityZone";  // present only when the spec names a zone
+// Present when the spec names a zone or candidate zones (capacity.availability_zones, resolved
+// from "auto" before the template is built); a stack update of it moves the whole cluster.
+inline constexpr const char* kAvailabilityZone = "AvailabilityZone";
+// Present when the workers' market is spot or spot-then-on-demand: the worker group's
+// OnDemandPercentageAboveBaseCapacity (0 = spot; the fallback sets 100 = on-demand).
+inline constexpr const char* kWorkerOnDemandPercentage = "WorkerOnDemandPercentage";
 // Logical ids.
 inline constexpr const char* kMasterGroup = "MasterGroup";
 inline constexpr const char* kWorkerGroup = "WorkerGroup";
