@@ -4,7 +4,7 @@
 #include "awsdl/sagemaker/sagemaker.hpp"
 #include "protocol/service_client.hpp"
 #include "protocol/waiter.hpp"
-#include "sagemaker/transition_tracker.hpp"
+#include "util/transition_tracker.hpp"
 
 namespace awsdl::sagemaker {
 
@@ -16,7 +16,7 @@ Result<TrainingJob> SageMakerClient::wait_until_completed_or_stopped(const std::
                                                                      const TransitionCallback& on_transition) const {
   TrainingJob last;
   bool failed = false;
-  internal::TransitionTracker tracker;
+  internal::TransitionTracker<sagemaker::SecondaryStatusTransition> tracker;
   auto status = internal::run_waiter(
       {"TrainingJobCompletedOrStopped", Millis(120000), 180}, options, client_->config().runtime,
       [&](const CallOptions& call) -> Result<PollState> {

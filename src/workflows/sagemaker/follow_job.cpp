@@ -2,7 +2,7 @@
 
 #include "awsdl/core/retry.hpp"
 #include "awsdl/sagemaker/follow.hpp"
-#include "sagemaker/transition_tracker.hpp"
+#include "util/transition_tracker.hpp"
 
 namespace awsdl::sagemaker {
 
@@ -12,7 +12,7 @@ Result<TrainingJob> follow_training_job(const SageMakerClient& sagemaker, const 
   logs::LogFollower follower(logs, {.log_group = kTrainingJobLogGroup,
                                     .stream_prefix = job_name + "/",
                                     .page_size = options.log_page_size});
-  internal::TransitionTracker tracker;
+  internal::TransitionTracker<sagemaker::SecondaryStatusTransition> tracker;
   CallOptions call;
   call.deadline = options.deadline;
   call.cancel = options.cancel;
