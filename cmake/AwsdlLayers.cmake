@@ -1,22 +1,37 @@
-# The library's layers, bottom first, and what each may use (src/CMakeLists.txt builds them;
-# CheckLayerIncludes.cmake checks every include against this table at build time).
-set(AWSDL_LAYERS base transport signing protocol services session remote workflows)
-set(AWSDL_LAYER_USES_base)
-set(AWSDL_LAYER_USES_transport base)
-set(AWSDL_LAYER_USES_signing base transport)
-set(AWSDL_LAYER_USES_protocol base transport signing)
-set(AWSDL_LAYER_USES_services base transport signing protocol)
-set(AWSDL_LAYER_USES_session base transport signing protocol services)
-set(AWSDL_LAYER_USES_remote base)
-set(AWSDL_LAYER_USES_workflows base transport signing protocol services session remote)
+# The library's layers, bottom first (DESIGN.md's table), the folders of src/ each holds, and
+# what each may use. src/CMakeLists.txt builds one object library per layer whose include path
+# holds only the folders of that layer and of those it uses; CheckLayerIncludes.cmake checks
+# every include, public headers too, against this table at build time.
+set(AWSDL_LAYERS core util http auth protocol services config remote workflows)
 
-# The layer of each public header: by folder of include/awsdl (a file name where one folder
-# spans two layers, or for the headers at the top of include/awsdl).
-set(AWSDL_PUBLIC_base core export.hpp)
-set(AWSDL_PUBLIC_transport http testing)
-set(AWSDL_PUBLIC_signing auth config.hpp)
+set(AWSDL_LAYER_FOLDERS_core core)
+set(AWSDL_LAYER_FOLDERS_util util)
+set(AWSDL_LAYER_FOLDERS_http http)
+set(AWSDL_LAYER_FOLDERS_auth auth)
+set(AWSDL_LAYER_FOLDERS_protocol protocol)
+set(AWSDL_LAYER_FOLDERS_services autoscaling cloudformation ec2 ecr efs logs s3 sagemaker ssm sts)
+set(AWSDL_LAYER_FOLDERS_config config)
+set(AWSDL_LAYER_FOLDERS_remote ssh mpi)
+set(AWSDL_LAYER_FOLDERS_workflows stage registry cluster)
+
+set(AWSDL_LAYER_USES_core)
+set(AWSDL_LAYER_USES_util core)
+set(AWSDL_LAYER_USES_http core util)
+set(AWSDL_LAYER_USES_auth core util http)
+set(AWSDL_LAYER_USES_protocol core util http auth)
+set(AWSDL_LAYER_USES_services core util http auth protocol)
+set(AWSDL_LAYER_USES_config core util http auth protocol services)
+set(AWSDL_LAYER_USES_remote core util)
+set(AWSDL_LAYER_USES_workflows core util http auth protocol services config remote)
+
+# The layer of each public header, by its folder under include/awsdl (or its file name, for
+# the headers directly in include/awsdl).
+set(AWSDL_PUBLIC_core core export.hpp)
+set(AWSDL_PUBLIC_util)
+set(AWSDL_PUBLIC_http http testing)
+set(AWSDL_PUBLIC_auth auth config.hpp)
 set(AWSDL_PUBLIC_protocol)
-set(AWSDL_PUBLIC_services autoscaling cloudformation ec2 ecr efs logs s3 sagemaker/sagemaker.hpp ssm sts)
-set(AWSDL_PUBLIC_session)
-set(AWSDL_PUBLIC_remote ssh)
-set(AWSDL_PUBLIC_workflows cluster mpi registry stage sagemaker/follow.hpp awsdl.hpp)
+set(AWSDL_PUBLIC_services autoscaling cloudformation ec2 ecr efs logs s3 sagemaker ssm sts)
+set(AWSDL_PUBLIC_config)
+set(AWSDL_PUBLIC_remote ssh mpi)
+set(AWSDL_PUBLIC_workflows stage registry cluster awsdl.hpp)

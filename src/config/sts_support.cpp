@@ -1,4 +1,4 @@
-#include "providers/sts_support.hpp"
+#include "config/sts_support.hpp"
 
 #include <fmt/format.h>
 

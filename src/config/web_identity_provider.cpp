@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 
 #include "auth/provider_support.hpp"
-#include "providers/sts_support.hpp"
-#include "providers/web_identity.hpp"
+#include "config/sts_support.hpp"
+#include "config/web_identity.hpp"
 #include "awsdl/auth/credentials.hpp"
 #include "awsdl/core/log.hpp"
 #include "awsdl/sts/sts.hpp"

@@ -10,8 +10,8 @@
 #include "auth/credential_process.hpp"
 #include "auth/profile_files.hpp"
 #include "auth/provider_support.hpp"
-#include "providers/sts_support.hpp"
-#include "providers/web_identity.hpp"
+#include "config/sts_support.hpp"
+#include "config/web_identity.hpp"
 #include "awsdl/auth/credentials.hpp"
 #include "awsdl/sts/sts.hpp"
 
