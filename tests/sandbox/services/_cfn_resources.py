@@ -351,6 +351,34 @@ class FileSystem(Handler):
         env.efs().delete_file_system(rec['physical'])
 
 
+class FsxFileSystem(Handler):
+    """AWS::FSx::FileSystem through fsx.py: complete when AVAILABLE; deleted on stack deletion
+    unless its DeletionPolicy is Retain (the engine then skips delete())."""
+
+    def create(self, env, lid, props):
+        fsx = env.svc.sandbox.services['fsx']
+        params = dict(props)
+        params['Tags'] = [{'Key': k, 'Value': v} for k, v in env.tags(lid, props).items()]
+        try:
+            f = fsx.create_file_system(env.region, env.account, params)
+        except AwsError as e:
+            raise Failure('%s (Service: AmazonFSx; Status Code: 400; Error Code: %s)' % (e.message, e.code))
+        return f['FileSystemId'], {'DNSName': f['DNSName'], 'LustreMountName': f['LustreConfiguration']['MountName'],
+                                   'ResourceARN': f['ResourceARN'], 'RootVolumeId': ''}
+
+    def poll(self, env, lid, rec, now):
+        state = env.svc.sandbox.services['fsx'].lifecycle(rec['physical'])
+        if state is None:
+            raise Failure('File system %s was deleted' % rec['physical'])
+        return DONE if state == 'AVAILABLE' else WAIT
+
+    def delete(self, env, lid, rec):
+        env.svc.sandbox.services['fsx'].delete_file_system(rec['physical'])
+
+    def poll_delete(self, env, lid, rec):
+        return env.svc.sandbox.services['fsx'].lifecycle(rec['physical']) is None
+
+
 class MountTarget(Handler):
     def create(self, env, lid, props):
         r = env.ec2_region()
@@ -634,6 +662,7 @@ HANDLERS = {
     'AWS::Lambda::Function': Function(),
     'AWS::EFS::FileSystem': FileSystem(),
     'AWS::EFS::MountTarget': MountTarget(),
+    'AWS::FSx::FileSystem': FsxFileSystem(),
     'AWS::AutoScaling::AutoScalingGroup': AutoScalingGroup(),
     'AWS::CloudFormation::WaitConditionHandle': WaitConditionHandle(),
     'AWS::CloudFormation::WaitCondition': WaitCondition(),
