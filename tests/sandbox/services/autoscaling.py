@@ -14,9 +14,24 @@ Groups that CloudFormation creates (AWS::AutoScaling::AutoScalingGroup) carry th
 template's image, type, key, security groups, instance profile and block devices into every
 launch, and report the template in LaunchTemplate.
 
-Capacity shortfalls: `POST /_sandbox/services/autoscaling/capacity {"p3.16xlarge": 3}` caps
-how many live instances of a type may exist in a region; launches beyond it fail with a
-Failed activity whose StatusMessage names InsufficientInstanceCapacity, as AWS reports it.
+Launch failures: every launch goes through EC2's checks (ec2.py: offerings, EFA, reservations,
+vCPU quotas, the capacity rules of `POST /_sandbox/services/ec2/capacity`). A refused launch is
+a Failed activity whose StatusMessage is EC2's message + " Launching EC2 instance failed."
+(MixedInstancesPolicy groups: "Could not launch On-Demand|Spot Instances. <Code> - <message>
+Launching EC2 instance failed.") and Description "Launching a new EC2 instance.  Status
+Reason: <StatusMessage>"; Details names the subnet and zone. The group keeps trying on every
+later look (Describe*, SetDesiredCapacity, ...), so a capacity change lets it fill up.
+The older per-type cap `POST /_sandbox/services/autoscaling/capacity {"p3.16xlarge": 3}`
+(how many live instances of a type may exist in a region) still works for groups without a
+MixedInstancesPolicy, with its own message naming InsufficientInstanceCapacity.
+
+MixedInstancesPolicy (API and CloudFormation): Overrides are tried in order (for every
+SpotAllocationStrategy: the sandbox has no prices, so price-capacity-optimized also means "in
+order"), in the group's subnets starting with the next in turn, then the other subnets; the
+market of each new instance is on-demand up to OnDemandBaseCapacity, then
+ceil(OnDemandPercentageAboveBaseCapacity% of the rest) on-demand and the others spot
+(InstanceLifecycle spot); WeightedCapacity counts instances in capacity units. The policy is
+reported in DescribeAutoScalingGroups and each instance's WeightedCapacity.
 
 A stopped instance (EC2 StopInstances) stays in its group, InService and Healthy, and is not
 replaced, as on AWS while the group's health check has not yet acted on it (or its HealthCheck

@@ -14,7 +14,19 @@ after running, then "ok". Terminated instances stay visible. The delay is set wi
 
 ClientToken works like AWS: the same token with the same parameters returns the original
 reservation (no new instances); with different parameters IdempotentParameterMismatch.
-Capacity errors (InsufficientInstanceCapacity) come from fault rules, not from here.
+
+Capacity (issue 15; the catalog, rules and texts live in _ec2_capacity.py): RunInstances and
+every Auto Scaling launch go through `launch()`, which checks, in this order, the type, the
+image and its architecture, the subnet (or a NetworkInterfaces[0].SubnetId), groups and key,
+the type's offering in the zone (Unsupported), EFA (interface type efa on an EFA type, network
+card index below MaximumNetworkCards, a placement group, security groups with a
+self-referencing all-traffic rule in and out), a targeted capacity reservation (type, zone,
+free count; a capacity block needs MarketType capacity-block), the vCPU quota of the type's
+family and market (servicequotas.py; VcpuLimitExceeded / MaxSpotInstanceCountExceeded) and the
+capacity rules (InsufficientInstanceCapacity). MinCount/MaxCount launch as many as allowed.
+Controls: `capacity` (rules, GET lists), `offerings` ({"instance_type", "zones"}),
+`capacity_reservations` ({"instance_type", "zone", "count", "market"} -> its id; {} lists).
+Fault rules can still inject any error on top.
 
 Local nodes: `POST /_sandbox/services/ec2/nodes {"addresses": ["127.0.5.1", ...]}` gives the
 sandbox a pool of loopback addresses where real SSH nodes listen (tests/support/sshd_nodes.py).
@@ -24,8 +36,9 @@ and (when its subnet maps public addresses) public address, so the cluster workf
 pool empty or used up, instances get the usual documentation-range addresses. The answer (and
 `GET`-style `POST .../nodes {}`) lists the pool and which instance holds each address.
 
-Not modelled: placement groups are accepted by name without existing; spot requests are
-launched at once as spot-lifecycle instances; key material is random text, not a real key;
+Not modelled: placement groups are accepted by name without existing (any named group counts as
+a cluster placement group for EFA); spot requests are launched at once as spot-lifecycle
+instances (no spot prices: SpotMaxPrice is validated, never compared); key material is random text, not a real key;
 hibernation, ENIs, EBS volumes as resources."""
 
 import base64
