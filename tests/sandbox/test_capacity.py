@@ -173,6 +173,10 @@ class Ec2Catalog(CapacityCase):
                          'InvalidKeyPair.NotFound')
         arm = self.ec2.describe_images(Filters=[{'Name': 'architecture', 'Values': ['arm64']}])['Images']
         self.assertEqual([i['ImageId'] for i in arm], [ARMAMI])
+        ssm = client('ssm')
+        self.addCleanup(ssm.close)
+        self.assertEqual(ssm.get_parameter(Name='/aws/service/deeplearning/ami/arm64/base-oss-nvidia-driver-gpu-'
+                                                'ubuntu-22.04/latest/ami-id')['Parameter']['Value'], ARMAMI)
         e = self.error(self.ec2.run_instances, ImageId=ARMAMI, InstanceType='p4d.24xlarge', MinCount=1, MaxCount=1)
         self.assertEqual(e['Code'], 'InvalidParameterValue')
         self.assertIn("architecture 'x86_64' of the specified instance type does not match the architecture "

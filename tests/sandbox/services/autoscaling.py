@@ -320,6 +320,7 @@ class AutoScaling(Service):
                 extra.append(iid)
             if not extra:
                 return
+            extra.reverse()   # oldest first, as before weights existed
             ec2.terminate(g['region'], extra)
             for iid in extra:
                 g['instances'].remove(iid)
