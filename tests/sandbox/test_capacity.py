@@ -302,7 +302,8 @@ class ServiceQuotas(CapacityCase):
         self.run_one(itype='p3.2xlarge', spot=True)            # spot is its own quota
         control('services/servicequotas/set', {'service_code': 'ec2', 'quota_code': 'L-7212CCBC', 'value': 8})
         e = self.error(self.run_one, itype='p3.2xlarge', spot=True)
-        self.assertEqual((e['Code'], e['Message']), ('MaxSpotInstanceCountExceeded', 'Max spot instance count exceeded'))
+        self.assertEqual((e['Code'], e['Message']),
+                         ('MaxSpotInstanceCountExceeded', 'Max spot instance count exceeded'))
 
     def test_increase_requests_are_recorded(self):
         out = self.sq.request_service_quota_increase(ServiceCode='ec2', QuotaCode='L-417A185B', DesiredValue=8192)

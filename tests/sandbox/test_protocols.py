@@ -129,7 +129,8 @@ REQUESTS = [
     ('service-quotas', 'GetServiceQuota', {'ServiceCode': 'ec2', 'QuotaCode': 'L-417A185B'}),
     ('service-quotas', 'RequestServiceQuotaIncrease', {'ServiceCode': 'ec2', 'QuotaCode': 'L-417A185B',
                                                        'DesiredValue': 384.0}),
-    ('fsx', 'CreateFileSystem', {'FileSystemType': 'LUSTRE', 'StorageCapacity': 2400, 'SubnetIds': ['subnet-0123456789abcdef0'],
+    ('fsx', 'CreateFileSystem', {'FileSystemType': 'LUSTRE', 'StorageCapacity': 2400,
+                                 'SubnetIds': ['subnet-0123456789abcdef0'],
                                  'LustreConfiguration': {'DeploymentType': 'SCRATCH_2',
                                                          'ImportPath': 's3://b/data'}}),
 ]

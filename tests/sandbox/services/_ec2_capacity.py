@@ -227,7 +227,8 @@ class CapacityRules:
     def rule_for(self, itype, zone, market):
         best = None
         for r in self.rules:
-            if r['instance_type'] not in ('*', itype) or r['zone'] not in ('*', zone) or r['market'] not in ('*', market):
+            if (r['instance_type'] not in ('*', itype) or r['zone'] not in ('*', zone)
+                    or r['market'] not in ('*', market)):
                 continue
             score = (r['instance_type'] != '*') + (r['zone'] != '*') + (r['market'] != '*')
             if best is None or score >= best[0]:

@@ -363,7 +363,8 @@ class Ec2(Service):
             if reservation['InstanceType'] != instance_type or reservation['AvailabilityZone'] != zone:
                 raise AwsError('InvalidParameterCombination', "The Capacity Reservation %s is for %s in %s; the "
                                "request is for %s in %s." % (reservation_id, reservation['InstanceType'],
-                                                              reservation['AvailabilityZone'], instance_type, zone), 400)
+                                                             reservation['AvailabilityZone'], instance_type, zone),
+                               400)
             free = self._reservation_free(r, reservation)
             if free < min_count:
                 raise AwsError('ReservationCapacityExceeded', 'The requested number of instances exceeds the '
@@ -377,11 +378,11 @@ class Ec2(Service):
             count = self._check_quota(region, instance_type, info, market, count, min_count)
         rule = None
         if reservation is None:
-            allowed, rule = self.capacity.allows(instance_type, zone, market,
-                                                 lambda iid: self.instance_state(region, iid) in ('pending', 'running'))
+            def live(iid):
+                return self.instance_state(region, iid) in ('pending', 'running')
+            allowed, rule = self.capacity.allows(instance_type, zone, market, live)
             if allowed < min_count:
-                others = [z for z in offered if z != zone and self.capacity.allows(
-                    instance_type, z, market, lambda iid: self.instance_state(region, iid) in ('pending', 'running'))[0] > 0]
+                others = [z for z in offered if z != zone and self.capacity.allows(instance_type, z, market, live)[0] > 0]
                 raise cap.insufficient_capacity(instance_type, zone, market, others)
             count = int(min(count, allowed))
         rid = 'r-' + _hex(9)[:17]
