@@ -258,13 +258,14 @@ class Sandbox:
             if method == 'DELETE':
                 self.faults.clear()
                 return 200, {'ok': True}
-        if len(parts) == 3 and parts[0] == 'services' and method == 'POST':
+        if len(parts) == 3 and parts[0] == 'services' and method in ('POST', 'GET'):
+            # GET: the action with no body (the actions that list do so then)
             svc = self.services.get(parts[1])
             if svc is None:
                 return 404, {'error': 'no service %s' % parts[1]}
             try:
                 with self.lock:
-                    return 200, svc.control(parts[2], doc)
+                    return 200, svc.control(parts[2], doc if method == 'POST' else None)
             except AwsError as e:
                 return e.status, {'error': e.message, 'code': e.code}
             except (ValueError, TypeError, KeyError) as e:

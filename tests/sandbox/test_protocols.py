@@ -105,6 +105,34 @@ REQUESTS = [
     ('s3', 'DeleteObjects', {'Bucket': 'b', 'Delete': {'Objects': [{'Key': 'a'}, {'Key': 'b'}], 'Quiet': True}}),
     ('s3', 'ListBuckets', {}),
     ('s3', 'CreateBucket', {'Bucket': 'b'}),
+    # issue 15: capacity
+    ('autoscaling', 'CreateAutoScalingGroup', {
+        'AutoScalingGroupName': 'workers', 'MinSize': 0, 'MaxSize': 8, 'DesiredCapacity': 4,
+        'VPCZoneIdentifier': 'subnet-1', 'MixedInstancesPolicy': {
+            'LaunchTemplate': {'LaunchTemplateSpecification': {'LaunchTemplateId': 'lt-1', 'Version': '$Latest'},
+                               'Overrides': [{'InstanceType': 'p4d.24xlarge', 'WeightedCapacity': '8'},
+                                             {'InstanceType': 'p3dn.24xlarge'}]},
+            'InstancesDistribution': {'OnDemandBaseCapacity': 1, 'OnDemandPercentageAboveBaseCapacity': 0,
+                                      'SpotAllocationStrategy': 'capacity-optimized-prioritized',
+                                      'SpotMaxPrice': '12.5'}}}),
+    ('ec2', 'RunInstances', {
+        'ImageId': 'ami-1', 'MinCount': 1, 'MaxCount': 1, 'InstanceType': 'p4d.24xlarge',
+        'Placement': {'GroupName': 'pg'}, 'InstanceMarketOptions': {'MarketType': 'spot'},
+        'CapacityReservationSpecification': {'CapacityReservationTarget': {'CapacityReservationId': 'cr-1'}},
+        'NetworkInterfaces': [{'DeviceIndex': 0, 'NetworkCardIndex': 0, 'InterfaceType': 'efa',
+                               'SubnetId': 'subnet-1', 'Groups': ['sg-1']},
+                              {'DeviceIndex': 1, 'NetworkCardIndex': 3, 'InterfaceType': 'efa', 'Groups': ['sg-1']}]}),
+    ('ec2', 'DescribeInstanceTypeOfferings', {'LocationType': 'availability-zone', 'Filters': [
+        {'Name': 'instance-type', 'Values': ['p5.48xlarge']}]}),
+    ('ec2', 'AuthorizeSecurityGroupEgress', {'GroupId': 'sg-1', 'IpPermissions': [
+        {'IpProtocol': '-1', 'UserIdGroupPairs': [{'GroupId': 'sg-1'}]}]}),
+    ('service-quotas', 'GetServiceQuota', {'ServiceCode': 'ec2', 'QuotaCode': 'L-417A185B'}),
+    ('service-quotas', 'RequestServiceQuotaIncrease', {'ServiceCode': 'ec2', 'QuotaCode': 'L-417A185B',
+                                                       'DesiredValue': 384.0}),
+    ('fsx', 'CreateFileSystem', {'FileSystemType': 'LUSTRE', 'StorageCapacity': 2400,
+                                 'SubnetIds': ['subnet-0123456789abcdef0'],
+                                 'LustreConfiguration': {'DeploymentType': 'SCRATCH_2',
+                                                         'ImportPath': 's3://b/data'}}),
 ]
 
 
@@ -194,6 +222,22 @@ ANSWERS = [
     ('s3', 'GetObject', {'Body': b'hello', 'ContentLength': 5, 'ETag': '"e"', 'LastModified': T0,
                          'Metadata': {'owner': 'me'}, 'ContentType': 'text/plain'}),
     ('s3', 'CopyObject', {'CopyObjectResult': {'ETag': '"e"', 'LastModified': T0}}),
+    # issue 15: capacity
+    ('ec2', 'DescribeInstanceTypes', {'InstanceTypes': [{
+        'InstanceType': 'p4d.24xlarge', 'ProcessorInfo': {'SupportedArchitectures': ['x86_64']},
+        'VCpuInfo': {'DefaultVCpus': 96}, 'NetworkInfo': {'EfaSupported': True, 'MaximumNetworkCards': 4},
+        'GpuInfo': {'Gpus': [{'Name': 'A100', 'Manufacturer': 'NVIDIA', 'Count': 8,
+                              'MemoryInfo': {'SizeInMiB': 40960}}], 'TotalGpuMemoryInMiB': 327680}}]}),
+    ('autoscaling', 'DescribeScalingActivities', {'Activities': [{
+        'ActivityId': 'a-1', 'AutoScalingGroupName': 'w', 'Cause': 'c', 'StartTime': T0, 'StatusCode': 'Failed',
+        'StatusMessage': 'Could not launch Spot Instances. InsufficientInstanceCapacity - There is no Spot capacity '
+                         'available that matches your request. Launching EC2 instance failed.',
+        'Details': '{"Subnet ID":"subnet-1","Availability Zone":"us-east-1a"}'}]}),
+    ('service-quotas', 'GetServiceQuota', {'Quota': {'ServiceCode': 'ec2', 'QuotaCode': 'L-417A185B',
+                                                     'QuotaName': 'Running On-Demand P instances', 'Value': 384.0}}),
+    ('fsx', 'DescribeFileSystems', {'FileSystems': [{
+        'FileSystemId': 'fs-1', 'Lifecycle': 'AVAILABLE', 'StorageCapacity': 1200, 'DNSName': 'fs-1.fsx.x',
+        'CreationTime': T0, 'LustreConfiguration': {'DeploymentType': 'SCRATCH_2', 'MountName': 'abcdefgh'}}]}),
 ]
 
 

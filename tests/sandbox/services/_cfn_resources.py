@@ -25,6 +25,7 @@ import urllib.parse
 
 from core.errors import AwsError
 from services import _cfn_spec
+from services.autoscaling import mixed_policy
 
 DONE, WAIT = 'done', 'wait'
 
@@ -166,14 +167,21 @@ class Subnet(Handler):
         env.ec2_region().subnets.pop(rec['physical'], None)
 
 
-def _rule(p):
+def _rule(p, peer='SourceSecurityGroupId'):
     rule = {'IpProtocol': str(p.get('IpProtocol', '-1'))}
     for k in ('FromPort', 'ToPort'):
         if k in p and rule['IpProtocol'] != '-1':
             rule[k] = int(p[k])
     rule['cidrs'] = [p['CidrIp']] if p.get('CidrIp') else []
-    rule['groups'] = [p['SourceSecurityGroupId']] if p.get('SourceSecurityGroupId') else []
+    rule['groups'] = [p[peer]] if p.get(peer) else []
     return rule
+
+
+def _egress_rules(props):
+    """A SecurityGroup's egress: its SecurityGroupEgress, else AWS's default allow-all."""
+    if props.get('SecurityGroupEgress') is None:
+        return [{'IpProtocol': '-1', 'cidrs': ['0.0.0.0/0'], 'groups': []}]
+    return [_rule(p, 'DestinationSecurityGroupId') for p in props['SecurityGroupEgress']]
 
 
 class SecurityGroup(Handler):
@@ -194,7 +202,7 @@ class SecurityGroup(Handler):
                     raise Failure("The security group '%s' does not exist" % src)
             rules.append(rule)
         r.groups[gid] = {'GroupId': gid, 'GroupName': name, 'Description': props['GroupDescription'], 'VpcId': vpc,
-                         'ingress': rules, 'tags': env.tags(lid, props)}
+                         'ingress': rules, 'egress': _egress_rules(props), 'tags': env.tags(lid, props)}
         return gid, {'GroupId': gid, 'VpcId': vpc}
 
     def update(self, env, lid, rec, props):
@@ -203,6 +211,8 @@ class SecurityGroup(Handler):
             g['tags'] = env.tags(lid, props)
             keep = [x for x in g['ingress'] if x.get('standalone')]
             g['ingress'] = [_rule(p) for p in props.get('SecurityGroupIngress') or []] + keep
+            keep = [x for x in g.get('egress', []) if x.get('standalone')]
+            g['egress'] = _egress_rules(props) + keep
         return rec['attrs']
 
     def delete(self, env, lid, rec):
@@ -228,6 +238,26 @@ class SecurityGroupIngress(Handler):
         g = env.ec2_region().groups.get(rec['props'].get('GroupId'))
         if g is not None:
             g['ingress'] = [x for x in g['ingress'] if x.get('standalone') != lid]
+
+
+class SecurityGroupEgress(Handler):
+    def create(self, env, lid, props):
+        r = env.ec2_region()
+        g = r.groups.get(props.get('GroupId'))
+        if g is None:
+            raise Failure("The security group '%s' does not exist" % props.get('GroupId'))
+        rule = _rule(props, 'DestinationSecurityGroupId')
+        for dst in rule['groups']:
+            if dst not in r.groups:
+                raise Failure("The security group '%s' does not exist" % dst)
+        rule['standalone'] = lid
+        g['egress'] = env.ec2()._egress(g) + [rule]
+        return 'sgr-' + hex17(), {'Id': 'sgr-' + hex17()}
+
+    def delete(self, env, lid, rec):
+        g = env.ec2_region().groups.get(rec['props'].get('GroupId'))
+        if g is not None and 'egress' in g:
+            g['egress'] = [x for x in g['egress'] if x.get('standalone') != lid]
 
 
 class Eip(Handler):
@@ -321,6 +351,34 @@ class FileSystem(Handler):
         env.efs().delete_file_system(rec['physical'])
 
 
+class FsxFileSystem(Handler):
+    """AWS::FSx::FileSystem through fsx.py: complete when AVAILABLE; deleted on stack deletion
+    unless its DeletionPolicy is Retain (the engine then skips delete())."""
+
+    def create(self, env, lid, props):
+        fsx = env.svc.sandbox.services['fsx']
+        params = dict(props)
+        params['Tags'] = [{'Key': k, 'Value': v} for k, v in env.tags(lid, props).items()]
+        try:
+            f = fsx.create_file_system(env.region, env.account, params)
+        except AwsError as e:
+            raise Failure('%s (Service: AmazonFSx; Status Code: 400; Error Code: %s)' % (e.message, e.code))
+        return f['FileSystemId'], {'DNSName': f['DNSName'], 'LustreMountName': f['LustreConfiguration']['MountName'],
+                                   'ResourceARN': f['ResourceARN'], 'RootVolumeId': ''}
+
+    def poll(self, env, lid, rec, now):
+        state = env.svc.sandbox.services['fsx'].lifecycle(rec['physical'])
+        if state is None:
+            raise Failure('File system %s was deleted' % rec['physical'])
+        return DONE if state == 'AVAILABLE' else WAIT
+
+    def delete(self, env, lid, rec):
+        env.svc.sandbox.services['fsx'].delete_file_system(rec['physical'])
+
+    def poll_delete(self, env, lid, rec):
+        return env.svc.sandbox.services['fsx'].lifecycle(rec['physical']) is None
+
+
 class MountTarget(Handler):
     def create(self, env, lid, props):
         r = env.ec2_region()
@@ -359,7 +417,8 @@ class AutoScalingGroup(Handler):
     the group's desired capacity; below it the group fails to stabilise)."""
 
     def _launch(self, env, props):
-        lt = props.get('LaunchTemplate') or {}
+        lt = props.get('LaunchTemplate') or ((props.get('MixedInstancesPolicy') or {}).get('LaunchTemplate') or {}
+                                             ).get('LaunchTemplateSpecification') or {}
         data = env.launch_template_data(lt.get('LaunchTemplateId') or lt.get('LaunchTemplateName'))
         if (lt or props.get('MixedInstancesPolicy')) and data is None and lt:
             raise Failure("The specified launch template, with template ID %s, does not exist."
@@ -377,6 +436,17 @@ class AutoScalingGroup(Handler):
             launch['profile'] = data['IamInstanceProfile']
         if data.get('BlockDeviceMappings'):
             launch['block_devices'] = data['BlockDeviceMappings']
+        if data.get('NetworkInterfaces'):
+            launch['network_interfaces'] = [dict(n, NetworkCardIndex=_int(n, 'NetworkCardIndex', 0))
+                                            for n in data['NetworkInterfaces']]
+        market = (data.get('InstanceMarketOptions') or {}).get('MarketType')
+        if market in ('spot', 'capacity-block'):
+            launch['lifecycle'] = market
+        target = ((data.get('CapacityReservationSpecification') or {}).get('CapacityReservationTarget') or {})
+        if target.get('CapacityReservationId'):
+            launch['reservation_id'] = target['CapacityReservationId']
+        if (data.get('Placement') or {}).get('GroupName'):
+            launch['placement'] = {'GroupName': data['Placement']['GroupName']}
         template = None
         if lt:
             template = {'LaunchTemplateId': env.launch_template_id(lt.get('LaunchTemplateId') or
@@ -405,7 +475,8 @@ class AutoScalingGroup(Handler):
         try:
             asg.create(env.region, name, mn, mx, desired, image_id=image, instance_type=itype, subnets=subnets,
                        tags=tags, placement_group=props.get('PlacementGroup'), account=env.account,
-                       propagate=propagate, launch=launch, launch_template=template)
+                       propagate=propagate, launch=launch, launch_template=template,
+                       mixed=mixed_policy(props.get('MixedInstancesPolicy')))
         except AwsError as e:
             g = asg.groups.pop((env.region, name), None)
             if g is not None:
@@ -478,15 +549,36 @@ class AutoScalingGroup(Handler):
             raise Failure('Desired capacity:%d must be between the specified min size:%d and max size:%d'
                           % (desired, mn, mx))
         image, itype, launch, template = self._launch(env, props)
+        asg = env.autoscaling()
+        try:
+            mixed = mixed_policy(props.get('MixedInstancesPolicy'))
+            subnets = props.get('VPCZoneIdentifier') or []
+            if isinstance(subnets, str):
+                subnets = [x.strip() for x in subnets.split(',') if x.strip()]
+            old_subnets = g['VPCZoneIdentifier']
+            if subnets:
+                asg.set_subnets(g, subnets)
+        except AwsError as e:
+            raise Failure('%s (Service: AutoScaling; Error Code: %s)' % (e.message, e.code))
+        old_pct = g['mixed']['od_pct'] if g['mixed'] else None
         g.update(MinSize=mn, MaxSize=mx, DesiredCapacity=desired)
         if image:
             g['image_id'] = image
         if itype:
             g['instance_type'] = itype
         g['launch'] = launch
+        g['mixed'] = mixed
+        if mixed and mixed['overrides']:
+            g['instance_type'] = mixed['overrides'][0][0]
         if template:
             g['LaunchTemplate'] = template
-        env.autoscaling().reconcile(g)
+        # No UpdatePolicy modelled: a new subnet (zone) or a new on-demand share replaces the
+        # instances at once (terminate, then launch under the new settings).
+        if (subnets and g['VPCZoneIdentifier'] != old_subnets) or (mixed['od_pct'] if mixed else None) != old_pct:
+            asg.replace_instances(g, 'an instance was taken out of service in response to an update of the group '
+                                     '(VPCZoneIdentifier or MixedInstancesPolicy).')
+        else:
+            asg.reconcile(g)
         return rec['attrs']
 
     def delete(self, env, lid, rec):
@@ -551,6 +643,7 @@ HANDLERS = {
     'AWS::EC2::Subnet': Subnet(),
     'AWS::EC2::SecurityGroup': SecurityGroup(),
     'AWS::EC2::SecurityGroupIngress': SecurityGroupIngress(),
+    'AWS::EC2::SecurityGroupEgress': SecurityGroupEgress(),
     'AWS::EC2::InternetGateway': Prefixed('igw'),
     'AWS::EC2::NatGateway': Prefixed('nat'),
     'AWS::EC2::RouteTable': Prefixed('rtb'),
@@ -569,6 +662,7 @@ HANDLERS = {
     'AWS::Lambda::Function': Function(),
     'AWS::EFS::FileSystem': FileSystem(),
     'AWS::EFS::MountTarget': MountTarget(),
+    'AWS::FSx::FileSystem': FsxFileSystem(),
     'AWS::AutoScaling::AutoScalingGroup': AutoScalingGroup(),
     'AWS::CloudFormation::WaitConditionHandle': WaitConditionHandle(),
     'AWS::CloudFormation::WaitCondition': WaitCondition(),

@@ -14,9 +14,24 @@ Groups that CloudFormation creates (AWS::AutoScaling::AutoScalingGroup) carry th
 template's image, type, key, security groups, instance profile and block devices into every
 launch, and report the template in LaunchTemplate.
 
-Capacity shortfalls: `POST /_sandbox/services/autoscaling/capacity {"p3.16xlarge": 3}` caps
-how many live instances of a type may exist in a region; launches beyond it fail with a
-Failed activity whose StatusMessage names InsufficientInstanceCapacity, as AWS reports it.
+Launch failures: every launch goes through EC2's checks (ec2.py: offerings, EFA, reservations,
+vCPU quotas, the capacity rules of `POST /_sandbox/services/ec2/capacity`). A refused launch is
+a Failed activity whose StatusMessage is EC2's message + " Launching EC2 instance failed."
+(MixedInstancesPolicy groups: "Could not launch On-Demand|Spot Instances. <Code> - <message>
+Launching EC2 instance failed.") and Description "Launching a new EC2 instance.  Status
+Reason: <StatusMessage>"; Details names the subnet and zone. The group keeps trying on every
+later look (Describe*, SetDesiredCapacity, ...), so a capacity change lets it fill up.
+The older per-type cap `POST /_sandbox/services/autoscaling/capacity {"p3.16xlarge": 3}`
+(how many live instances of a type may exist in a region) still works for groups without a
+MixedInstancesPolicy, with its own message naming InsufficientInstanceCapacity.
+
+MixedInstancesPolicy (API and CloudFormation): Overrides are tried in order (for every
+SpotAllocationStrategy: the sandbox has no prices, so price-capacity-optimized also means "in
+order"), in the group's subnets starting with the next in turn, then the other subnets; the
+market of each new instance is on-demand up to OnDemandBaseCapacity, then
+ceil(OnDemandPercentageAboveBaseCapacity% of the rest) on-demand and the others spot
+(InstanceLifecycle spot); WeightedCapacity counts instances in capacity units. The policy is
+reported in DescribeAutoScalingGroups and each instance's WeightedCapacity.
 
 A stopped instance (EC2 StopInstances) stays in its group, InService and Healthy, and is not
 replaced, as on AWS while the group's health check has not yet acted on it (or its HealthCheck
@@ -27,11 +42,72 @@ policies, load balancers, health checks other than "the EC2 instance is gone".""
 
 import base64
 import datetime
+import json
+import math
 import uuid
 
 from core.errors import AwsError
 from core.service import Service
+from services import _ec2_capacity as cap
 from services._cfn_tick import tick
+
+STRATEGIES = ('capacity-optimized-prioritized', 'price-capacity-optimized', 'capacity-optimized', 'lowest-price')
+
+
+def mixed_policy(policy):
+    """A MixedInstancesPolicy (API or CloudFormation form, numbers as numbers or strings) ->
+    the group's normalised policy, or raises AwsError(ValidationError)."""
+    if not policy:
+        return None
+    lt = policy.get('LaunchTemplate') or {}
+    dist = policy.get('InstancesDistribution') or {}
+    overrides = []
+    for o in lt.get('Overrides') or []:
+        t = o.get('InstanceType')
+        if t not in cap.INSTANCE_TYPES:
+            raise _validation('Invalid value for InstanceType: %s' % t)
+        try:
+            w = int(o.get('WeightedCapacity') or 1)
+        except (TypeError, ValueError):
+            raise _validation('WeightedCapacity must be a whole number: %s' % o.get('WeightedCapacity'))
+        if not 1 <= w <= 999:
+            raise _validation('WeightedCapacity must be between 1 and 999')
+        overrides.append((t, w))
+    try:
+        base = int(dist.get('OnDemandBaseCapacity', 0) or 0)
+        pct = int(dist.get('OnDemandPercentageAboveBaseCapacity', 100) if dist.get(
+            'OnDemandPercentageAboveBaseCapacity') is not None else 100)
+    except (TypeError, ValueError):
+        raise _validation('OnDemandBaseCapacity and OnDemandPercentageAboveBaseCapacity must be whole numbers')
+    if base < 0 or not 0 <= pct <= 100:
+        raise _validation('OnDemandPercentageAboveBaseCapacity must be between 0 and 100')
+    strategy = dist.get('SpotAllocationStrategy') or 'price-capacity-optimized'
+    if strategy not in STRATEGIES:
+        raise _validation('Invalid SpotAllocationStrategy: %s' % strategy)
+    price = dist.get('SpotMaxPrice')
+    if price not in (None, ''):
+        try:
+            if float(price) <= 0:
+                raise ValueError
+        except ValueError:
+            raise _validation('SpotMaxPrice must be a positive number: %s' % price)
+    return {'overrides': overrides, 'od_base': base, 'od_pct': pct, 'strategy': strategy,
+            'max_price': str(price) if price not in (None, '') else None,
+            'template': (lt.get('LaunchTemplateSpecification') or {})}
+
+
+def mixed_out(g):
+    m = g['mixed']
+    spec = dict(g.get('LaunchTemplate') or {}) or {k: str(v) for k, v in m['template'].items()
+                                                  if k in ('LaunchTemplateId', 'LaunchTemplateName', 'Version')}
+    dist = {'OnDemandAllocationStrategy': 'prioritized', 'OnDemandBaseCapacity': m['od_base'],
+            'OnDemandPercentageAboveBaseCapacity': m['od_pct'], 'SpotAllocationStrategy': m['strategy']}
+    if m['max_price']:
+        dist['SpotMaxPrice'] = m['max_price']
+    return {'LaunchTemplate': {'LaunchTemplateSpecification': spec,
+                               'Overrides': [dict({'InstanceType': t}, **({'WeightedCapacity': str(w)} if w != 1
+                                                                          else {})) for t, w in m['overrides']]},
+            'InstancesDistribution': dist}
 
 PROCESSES = ('Launch', 'Terminate', 'AddToLoadBalancer', 'AlarmNotification', 'AZRebalance', 'HealthCheck',
              'InstanceRefresh', 'ReplaceUnhealthy', 'ScheduledActions')
@@ -43,6 +119,12 @@ def _validation(message):
 
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+class _LaunchFailed(Exception):
+    def __init__(self, error, subnet):
+        super().__init__(error.message)
+        self.error, self.subnet = error, subnet
 
 
 class AutoScaling(Service):
@@ -71,7 +153,7 @@ class AutoScaling(Service):
         return self.sandbox.services['ec2']
 
     def create(self, region, name, mn, mx, desired, image_id=None, instance_type=None, subnets=(), tags=None,
-               placement_group=None, account=None, propagate=None, launch=None, launch_template=None):
+               placement_group=None, account=None, propagate=None, launch=None, launch_template=None, mixed=None):
         # launch: extra ec2.launch arguments (key_name, group_ids, profile, block_devices), given by
         # CloudFormation from the group's launch template; launch_template: what the group reports.
         if (region, name) in self.groups:
@@ -102,16 +184,23 @@ class AutoScaling(Service):
              'instances': [], 'activities': [], 'image_id': tags.get('awsdl:image-id', image_id),
              'instance_type': tags.get('awsdl:instance-type', instance_type or 'p3.2xlarge'),
              'PlacementGroup': placement_group, 'launch': dict(launch or {}),
-             'LaunchTemplate': dict(launch_template) if launch_template else None}
+             'LaunchTemplate': dict(launch_template) if launch_template else None, 'mixed': mixed,
+             'weights': {}}
+        if mixed and mixed['overrides']:
+            g['instance_type'] = mixed['overrides'][0][0]
         self.groups[(region, name)] = g
         self.reconcile(g)
         return g
 
-    def _activity(self, g, description, cause, status='Successful', message=None):
+    def _activity(self, g, description, cause, status='Successful', message=None, subnet=None):
+        details = {'Subnet ID': subnet or (g['VPCZoneIdentifier'].split(',')[0] if g['VPCZoneIdentifier'] else '')}
+        zone = self.ec2().region(g['region']).subnets.get(details['Subnet ID'], {}).get('AvailabilityZone')
+        if zone:
+            details['Availability Zone'] = zone
         a = {'ActivityId': str(uuid.uuid4()), 'AutoScalingGroupName': g['AutoScalingGroupName'],
              'AutoScalingGroupARN': g['AutoScalingGroupARN'], 'Description': description, 'Cause': cause,
              'StartTime': _now(), 'EndTime': _now(), 'StatusCode': status, 'Progress': 100,
-             'Details': '{"Subnet ID":"%s"}' % (g['VPCZoneIdentifier'].split(',')[0] if g['VPCZoneIdentifier'] else '')}
+             'Details': json.dumps(details, separators=(',', ':'))}
         if message:
             a['StatusMessage'] = message
         g['activities'].insert(0, a)
@@ -127,23 +216,79 @@ class AutoScaling(Service):
                 g['instances'].remove(iid)
         return live
 
+    def _weight(self, g, iid):
+        return g['weights'].get(iid, 1)
+
+    def _next_market(self, g, live):
+        """The market of the next instance: the launch template's, or for a MixedInstancesPolicy
+        on-demand until OnDemandBaseCapacity, then OnDemandPercentageAboveBaseCapacity of the rest
+        (rounded up, in capacity units)."""
+        m = g['mixed']
+        if not m:
+            return 'spot' if g.get('launch', {}).get('lifecycle') == 'spot' else 'on-demand'
+        ec2 = self.ec2().region(g['region'])
+        od = sum(self._weight(g, i) for i in live if ec2.instances[i].get('InstanceLifecycle') != 'spot')
+        want = g['DesiredCapacity']
+        target = min(want, m['od_base']) + math.ceil(max(0, want - m['od_base']) * m['od_pct'] / 100.0)
+        return 'on-demand' if od < target else 'spot'
+
+    def _launch_one(self, g, market, n):
+        """Tries the group's types in priority order in each of its subnets (starting with the
+        next one in turn): (instance id, weight, subnet) or raises the first refusal as
+        (AwsError, subnet)."""
+        ec2 = self.ec2()
+        subnets = g['VPCZoneIdentifier'].split(',') if g['VPCZoneIdentifier'] else [None]
+        start = n % len(subnets)
+        order = subnets[start:] + subnets[:start]
+        types = g['mixed']['overrides'] if g['mixed'] and g['mixed']['overrides'] else [(g['instance_type'], 1)]
+        first = None
+        tags = {k: v for k, v in g['tags'].items() if k in g['propagate']}
+        tags['aws:autoscaling:groupName'] = g['AutoScalingGroupName']
+        r = ec2.region(g['region'])
+        for subnet in order:
+            for itype, weight in types:
+                try:
+                    cap_left = self.capacity.get(itype)
+                    if cap_left is not None and sum(
+                            1 for i in r.instances.values() if i['InstanceType'] == itype and ec2.instance_state(
+                                g['region'], i['InstanceId']) in ('pending', 'running')) >= cap_left:
+                        zone = r.subnets[subnet]['AvailabilityZone'] if subnet in r.subnets else g['region'] + 'a'
+                        raise cap.insufficient_capacity(itype, zone, market, [])
+                    launch = dict(g.get('launch', {}))
+                    if market == 'spot':
+                        launch['lifecycle'] = 'spot'
+                        launch.pop('reservation_id', None)
+                    elif launch.get('lifecycle') == 'spot':
+                        launch.pop('lifecycle')
+                    placement = launch.pop('placement', None)
+                    if g['PlacementGroup']:
+                        placement = {'GroupName': g['PlacementGroup']}
+                    _, ids = ec2.launch(None, g['region'], g['image_id'], itype, 1, subnet_id=subnet, tags=tags,
+                                        placement=placement, **launch)
+                    return ids[0], weight, subnet
+                except AwsError as e:
+                    if first is None:
+                        first = (e, subnet)
+        raise _LaunchFailed(*first)
+
     def reconcile(self, g):
         ec2 = self.ec2()
         live = self._live(g)
+        units = sum(self._weight(g, i) for i in live)
         want = g['DesiredCapacity']
         cause_base = 'At %s ' % _now().strftime('%Y-%m-%dT%H:%M:%SZ')
-        if len(live) < want and 'Launch' not in g['suspended']:
+        if units < want and 'Launch' not in g['suspended']:
             r = ec2.region(g['region'])
-            subnets = g['VPCZoneIdentifier'].split(',') if g['VPCZoneIdentifier'] else [None]
-            for n in range(want - len(live)):
-                itype = g['instance_type']
-                cap = self.capacity.get(itype)
-                in_use = sum(1 for i in r.instances.values()
-                             if i['InstanceType'] == itype and ec2.instance_state(g['region'], i['InstanceId'])
-                             in ('pending', 'running'))
+            n = 0
+            while units < want and n < want + 1:
                 cause = cause_base + ('an instance was started in response to a difference between desired and '
-                                      'actual capacity, increasing the capacity from %d to %d.' % (len(live), want))
-                if cap is not None and in_use >= cap:
+                                      'actual capacity, increasing the capacity from %d to %d.' % (units, want))
+                itype = g['instance_type']
+                cap_left = self.capacity.get(itype)
+                if not g['mixed'] and cap_left is not None and sum(
+                        1 for i in r.instances.values() if i['InstanceType'] == itype and ec2.instance_state(
+                            g['region'], i['InstanceId']) in ('pending', 'running')) >= cap_left:
+                    # The legacy per-type cap (control action 'capacity' of this service).
                     self._activity(g, 'Launching a new EC2 instance.  Status Reason: We currently do not have '
                                    'sufficient %s capacity in the Availability Zone you requested. Launching EC2 '
                                    'instance failed.' % itype, cause, 'Failed',
@@ -151,22 +296,56 @@ class AutoScaling(Service):
                                    'requested (%s). InsufficientInstanceCapacity. Launching EC2 instance failed.'
                                    % (itype, g['AvailabilityZones'][0]))
                     break
-                tags = {k: v for k, v in g['tags'].items() if k in g['propagate']}
-                tags['aws:autoscaling:groupName'] = g['AutoScalingGroupName']
-                subnet = subnets[(len(live) + n) % len(subnets)]
-                _, ids = ec2.launch(None, g['region'], g['image_id'], itype, 1, subnet_id=subnet, tags=tags,
-                                    placement={'GroupName': g['PlacementGroup']} if g['PlacementGroup'] else None,
-                                    **g.get('launch', {}))
-                g['instances'].extend(ids)
-                self._activity(g, 'Launching a new EC2 instance: %s' % ids[0], cause)
-        elif len(live) > want and 'Terminate' not in g['suspended']:
-            extra = live[want:]
+                market = self._next_market(g, live)
+                try:
+                    iid, weight, subnet = self._launch_one(g, market, len(live))
+                except _LaunchFailed as f:
+                    message = cap.activity_message(f.error, bool(g['mixed']), market)
+                    self._activity(g, 'Launching a new EC2 instance.  Status Reason: %s' % message, cause, 'Failed',
+                                   message, subnet=f.subnet)
+                    break
+                g['instances'].append(iid)
+                if weight != 1:
+                    g['weights'][iid] = weight
+                live.append(iid)
+                units += weight
+                n += 1
+                self._activity(g, 'Launching a new EC2 instance: %s' % iid, cause, subnet=subnet)
+        elif units > want and 'Terminate' not in g['suspended']:
+            extra = []
+            for iid in reversed(live):
+                if units - self._weight(g, iid) < want:
+                    break
+                units -= self._weight(g, iid)
+                extra.append(iid)
+            if not extra:
+                return
+            extra.reverse()   # oldest first, as before weights existed
             ec2.terminate(g['region'], extra)
             for iid in extra:
                 g['instances'].remove(iid)
                 self._activity(g, 'Terminating EC2 instance: %s' % iid, cause_base + (
                     'a user request explicitly set group desired capacity changing the desired capacity from %d to %d.'
                     % (len(live), want)))
+
+    def replace_instances(self, g, reason):
+        """Terminates every instance of the group (they are relaunched by the next reconcile)."""
+        live = self._live(g)
+        if live:
+            self.ec2().terminate(g['region'], live)
+        for iid in live:
+            g['instances'].remove(iid)
+            self._activity(g, 'Terminating EC2 instance: %s' % iid, 'At %s %s' % (
+                _now().strftime('%Y-%m-%dT%H:%M:%SZ'), reason))
+        self.reconcile(g)
+
+    def set_subnets(self, g, subnets):
+        r = self.ec2().region(g['region'])
+        for sid in subnets:
+            if sid not in r.subnets:
+                raise _validation('The subnet ID \'%s\' does not exist' % sid)
+        g['VPCZoneIdentifier'] = ','.join(subnets)
+        g['AvailabilityZones'] = sorted({r.subnets[sid]['AvailabilityZone'] for sid in subnets}) or [g['region'] + 'a']
 
     def _group(self, ctx, name):
         g = self.groups.get((ctx.region, name))
@@ -186,9 +365,13 @@ class AutoScaling(Service):
                           'LifecycleState': 'InService' if state in ('running', 'stopping', 'stopped') or (
                               state == 'pending' and ec2.restarted(g['region'], iid)) else 'Pending',
                           'HealthStatus': 'Healthy', 'ProtectedFromScaleIn': False,
+                          **({'WeightedCapacity': str(self._weight(g, iid))} if g['mixed'] else {}),
                           'LaunchTemplate': g.get('LaunchTemplate') or
                           {'LaunchTemplateName': g['AutoScalingGroupName']}})
         out = {k: v for k, v in g.items() if k[:1].isupper() and v is not None}
+        if g['mixed']:
+            out.pop('LaunchTemplate', None)
+            out['MixedInstancesPolicy'] = mixed_out(g)
         out['Instances'] = insts
         out['SuspendedProcesses'] = [{'ProcessName': p, 'SuspensionReason': r} for p, r in g['suspended'].items()]
         out['Tags'] = [{'ResourceId': g['AutoScalingGroupName'], 'ResourceType': 'auto-scaling-group', 'Key': k,
@@ -203,7 +386,7 @@ class AutoScaling(Service):
         desired = params.get('DesiredCapacity', params['MinSize'])
         self.create(ctx.region, params['AutoScalingGroupName'], params['MinSize'], params['MaxSize'], desired,
                     subnets=subnets, tags=tags, placement_group=params.get('PlacementGroup'), account=ctx.account,
-                    propagate=propagate)
+                    propagate=propagate, mixed=mixed_policy(params.get('MixedInstancesPolicy')))
         return {}
 
     def DeleteAutoScalingGroup(self, ctx, params):
@@ -280,6 +463,12 @@ class AutoScaling(Service):
         for k in ('HealthCheckGracePeriod', 'PlacementGroup', 'VPCZoneIdentifier', 'DefaultCooldown'):
             if k in params:
                 g[k] = params[k]
+        if 'VPCZoneIdentifier' in params:
+            self.set_subnets(g, [x.strip() for x in params['VPCZoneIdentifier'].split(',') if x.strip()])
+        if 'MixedInstancesPolicy' in params:
+            g['mixed'] = mixed_policy(params['MixedInstancesPolicy'])
+            if g['mixed'] and g['mixed']['overrides']:
+                g['instance_type'] = g['mixed']['overrides'][0][0]
         self.reconcile(g)
         return {}
 

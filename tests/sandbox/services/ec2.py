@@ -14,7 +14,19 @@ after running, then "ok". Terminated instances stay visible. The delay is set wi
 
 ClientToken works like AWS: the same token with the same parameters returns the original
 reservation (no new instances); with different parameters IdempotentParameterMismatch.
-Capacity errors (InsufficientInstanceCapacity) come from fault rules, not from here.
+
+Capacity (issue 15; the catalog, rules and texts live in _ec2_capacity.py): RunInstances and
+every Auto Scaling launch go through `launch()`, which checks, in this order, the type, the
+image and its architecture, the subnet (or a NetworkInterfaces[0].SubnetId), groups and key,
+the type's offering in the zone (Unsupported), EFA (interface type efa on an EFA type, network
+card index below MaximumNetworkCards, a placement group, security groups with a
+self-referencing all-traffic rule in and out), a targeted capacity reservation (type, zone,
+free count; a capacity block needs MarketType capacity-block), the vCPU quota of the type's
+family and market (servicequotas.py; VcpuLimitExceeded / MaxSpotInstanceCountExceeded) and the
+capacity rules (InsufficientInstanceCapacity). MinCount/MaxCount launch as many as allowed.
+Controls: `capacity` (rules, GET lists), `offerings` ({"instance_type", "zones"}),
+`capacity_reservations` ({"instance_type", "zone", "count", "market"} -> its id; {} lists).
+Fault rules can still inject any error on top.
 
 Local nodes: `POST /_sandbox/services/ec2/nodes {"addresses": ["127.0.5.1", ...]}` gives the
 sandbox a pool of loopback addresses where real SSH nodes listen (tests/support/sshd_nodes.py).
@@ -24,8 +36,9 @@ and (when its subnet maps public addresses) public address, so the cluster workf
 pool empty or used up, instances get the usual documentation-range addresses. The answer (and
 `GET`-style `POST .../nodes {}`) lists the pool and which instance holds each address.
 
-Not modelled: placement groups are accepted by name without existing; spot requests are
-launched at once as spot-lifecycle instances; key material is random text, not a real key;
+Not modelled: placement groups are accepted by name without existing (any named group counts as
+a cluster placement group for EFA); spot requests are launched at once as spot-lifecycle
+instances (no spot prices: SpotMaxPrice is validated, never compared); key material is random text, not a real key;
 hibernation, ENIs, EBS volumes as resources."""
 
 import base64
@@ -38,22 +51,9 @@ import threading
 
 from core.errors import AwsError
 from core.service import Service
+from services import _ec2_capacity as cap
 from services._cfn_tick import tick
-
-INSTANCE_TYPES = {
-    # name: (vcpus, memory MiB, gpu count, gpu name, gpu manufacturer, memory per gpu MiB)
-    'p3.2xlarge': (8, 62464, 1, 'V100', 'NVIDIA', 16384),
-    'p3.8xlarge': (32, 249856, 4, 'V100', 'NVIDIA', 16384),
-    'p3.16xlarge': (64, 499712, 8, 'V100', 'NVIDIA', 16384),
-    'p4d.24xlarge': (96, 1179648, 8, 'A100', 'NVIDIA', 40960),
-    'p5.48xlarge': (192, 2097152, 8, 'H100', 'NVIDIA', 81920),
-    'g4dn.xlarge': (4, 16384, 1, 'T4', 'NVIDIA', 16384),
-    'g4dn.12xlarge': (48, 196608, 4, 'T4', 'NVIDIA', 16384),
-    'g5.xlarge': (4, 16384, 1, 'A10G', 'NVIDIA', 24576),
-    'g5.12xlarge': (48, 196608, 4, 'A10G', 'NVIDIA', 24576),
-    'c5.xlarge': (4, 8192, 0, None, None, 0),
-    't3.micro': (2, 1024, 0, None, None, 0),
-}
+from services._ec2_capacity import INSTANCE_TYPES
 
 IMAGES = [
     # (image id, name, creation date, architecture)
@@ -62,6 +62,8 @@ IMAGES = [
     ('ami-0d1a000000000003c', 'Deep Learning AMI (Ubuntu 18.04) Version 62.0', '2023-02-14T10:00:00.000Z', 'x86_64'),
     ('ami-0d1b000000000004d', 'Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04) 20240101',
      '2024-01-01T08:00:00.000Z', 'x86_64'),
+    ('ami-0d1c000000000006f', 'Deep Learning ARM64 Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04) 20231201',
+     '2023-12-01T08:00:00.000Z', 'arm64'),
     ('ami-0a1b000000000005e', 'amzn2-ami-hvm-2.0.20240109.0-x86_64-gp2', '2024-01-09T20:00:00.000Z', 'x86_64'),
 ]
 
@@ -141,6 +143,7 @@ class Region:
         self.reservations = {}   # id -> list of instance ids
         self.tokens = {}         # client token -> (fingerprint, reservation id)
         self.keys = {}           # name -> dict
+        self.capacity_reservations = {}   # id -> dict (DescribeCapacityReservations shape)
         self.ip_counter = 10
 
 
@@ -153,6 +156,8 @@ class Ec2(Service):
         self.lock = threading.RLock()
         self.node_pool = []       # loopback addresses of local SSH nodes (control action 'nodes')
         self.node_owner = {}                                # address -> instance id
+        self.capacity = cap.CapacityRules()                 # control action 'capacity'
+        self.offerings = {}                                 # type -> zones offering it (control 'offerings')
 
     def control(self, action, body):
         body = body or {}
@@ -168,6 +173,31 @@ class Ec2(Service):
                     out.append({'InstanceId': i['InstanceId'], 'State': i['State']['Name'],
                                 'Region': r.name, 'ClientToken': i['ClientToken']})
             return {'instances': out}
+        if action == 'capacity':   # GET (body None) or POST {} lists; POST with a rule adds it
+            with self.lock:
+                if body:
+                    self.capacity.add(body)
+                live = {iid for r in self.regions.values() for iid in self._live_ids(r)}
+                return {'ok': True, 'rules': self.capacity.listing(lambda iid: iid in live)}
+        if action == 'offerings':
+            with self.lock:
+                if body:
+                    itype, zones = body.get('instance_type'), body.get('zones')
+                    if itype not in INSTANCE_TYPES:
+                        raise AwsError('InvalidParameterValue', 'instance_type: one of %s' % ', '.join(INSTANCE_TYPES),
+                                       400)
+                    if not isinstance(zones, list) or not all(isinstance(z, str) for z in zones):
+                        raise AwsError('InvalidParameterValue', 'zones: a list of zone names', 400)
+                    self.offerings[itype] = list(zones)
+                region = (body or {}).get('region', 'us-east-1')
+                return {'ok': True, 'offerings': {t: self.offered_zones(region, t) for t in INSTANCE_TYPES}}
+        if action == 'capacity_reservations':
+            with self.lock:
+                if body:
+                    return dict(self.create_capacity_reservation(body), ok=True)
+                return {'ok': True, 'capacity_reservations': [
+                    self._capacity_reservation_out(r, c) for r in self.regions.values()
+                    for c in r.capacity_reservations.values()]}
         if action == 'nodes':
             with self.lock:
                 if 'addresses' in body:
@@ -180,6 +210,39 @@ class Ec2(Service):
                 return {'addresses': self.node_pool,
                         'assigned': {a: self.node_owner[a] for a in self.node_pool if a in self.node_owner}}
         return super().control(action, body)
+
+    def create_capacity_reservation(self, body):
+        region = body.get('region', 'us-east-1')
+        r = self.region(region)
+        itype, zone = body.get('instance_type'), body.get('zone')
+        count, market = body.get('count', 1), body.get('market', 'on-demand')
+        if itype not in INSTANCE_TYPES:
+            raise AwsError('InvalidParameterValue', 'instance_type: one of %s' % ', '.join(INSTANCE_TYPES), 400)
+        if zone not in self.zones(region):
+            raise AwsError('InvalidParameterValue', 'zone: one of %s' % ', '.join(self.zones(region)), 400)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise AwsError('InvalidParameterValue', 'count: a whole number >= 1', 400)
+        if market not in ('on-demand', 'capacity-block'):
+            raise AwsError('InvalidParameterValue', 'market: "on-demand" or "capacity-block"', 400)
+        crid = 'cr-' + _hex(9)[:17]
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        res = {'CapacityReservationId': crid, 'OwnerId': self.sandbox.account,
+               'CapacityReservationArn': 'arn:aws:ec2:%s:%s:capacity-reservation/%s' % (
+                   region, self.sandbox.account, crid),
+               'AvailabilityZoneId': 'use1-az%d' % (self.zones(region).index(zone) + 1),
+               'InstanceType': itype, 'InstancePlatform': 'Linux/UNIX', 'AvailabilityZone': zone, 'Tenancy': 'default',
+               'TotalInstanceCount': count, 'EbsOptimized': True, 'EphemeralStorage': False, 'State': 'active',
+               'StartDate': now, 'EndDateType': 'unlimited',
+               'InstanceMatchCriteria': 'targeted' if market == 'capacity-block' else 'open', 'CreateDate': now,
+               'ReservationType': 'capacity-block' if market == 'capacity-block' else 'default'}
+        if market == 'capacity-block':
+            res['EndDateType'] = 'limited'
+            res['EndDate'] = now + datetime.timedelta(days=1)
+        r.capacity_reservations[crid] = res
+        return {'capacity_reservation_id': crid, 'CapacityReservationId': crid}
+
+    def _capacity_reservation_out(self, r, res):
+        return dict(res, AvailableInstanceCount=self._reservation_free(r, res))
 
     def _take_node(self, iid):
         for a in self.node_pool:
@@ -234,16 +297,34 @@ class Ec2(Service):
                 'Instances': [self._instance_out(r.instances[i]) for i in ids]}
 
     def launch(self, ctx, region, image_id, instance_type, count, subnet_id=None, group_ids=(), key_name=None,
-               tags=None, token='', placement=None, profile=None, lifecycle=None, block_devices=None):
-        """Creates `count` pending instances in one reservation; returns (reservation id, ids)."""
+               tags=None, token='', placement=None, profile=None, lifecycle=None, block_devices=None,
+               network_interfaces=None, reservation_id=None, min_count=None):
+        """Creates up to `count` (at least `min_count`, default `count`) pending instances in one
+        reservation, after the checks EC2 makes (type, image and its architecture, subnet, groups,
+        key, offering in the zone, EFA, capacity reservation, vCPU quota, capacity); returns
+        (reservation id, ids). lifecycle: None (on-demand), 'spot' or 'capacity-block'."""
         r = self.region(region)
-        if instance_type not in INSTANCE_TYPES:
+        info = cap.type_info(instance_type)
+        if info is None:
             raise AwsError('InvalidParameterValue', "Invalid value '%s' for InstanceType." % instance_type, 400)
         if not image_id.startswith('ami-'):
             raise AwsError('InvalidAMIID.Malformed', "Invalid id: \"%s\" (expecting \"ami-...\")" % image_id, 400)
-        if image_id not in {i[0] for i in IMAGES}:
+        image = next((i for i in IMAGES if i[0] == image_id), None)
+        if image is None:
             raise _not_found('image', image_id)
+        if image[3] != info['arch']:
+            raise AwsError('InvalidParameterValue', "The architecture '%s' of the specified instance type does not "
+                           "match the architecture '%s' of the specified AMI. Specify an instance type and an AMI "
+                           "that have matching architectures, and try again." % (info['arch'], image[3]), 400)
         placement = dict(placement or {})
+        reservation = None
+        if reservation_id:
+            reservation = r.capacity_reservations.get(reservation_id)
+            if reservation is None:
+                raise AwsError('InvalidCapacityReservationId.NotFound', "The capacity reservation ID '%s' does not "
+                               "exist" % reservation_id, 400)
+            if not placement.get('AvailabilityZone') and not subnet_id:
+                placement['AvailabilityZone'] = reservation['AvailabilityZone']
         if subnet_id:
             subnet = r.subnets.get(subnet_id)
             if subnet is None:
@@ -257,6 +338,7 @@ class Ec2(Service):
                           None)
             if subnet is None:
                 raise AwsError('InvalidParameterValue', 'Invalid availability zone: [%s]' % az, 400)
+        zone = subnet['AvailabilityZone']
         groups = []
         for g in group_ids or [gid for gid, g in r.groups.items() if g['GroupName'] == 'default'
                                and g['VpcId'] == subnet['VpcId']]:
@@ -265,6 +347,44 @@ class Ec2(Service):
             groups.append({'GroupId': g, 'GroupName': r.groups[g]['GroupName']})
         if key_name and key_name not in r.keys:
             raise _not_found('key', key_name)
+        offered = self.offered_zones(region, instance_type)
+        if zone not in offered:
+            raise cap.unsupported_in_zone(instance_type, zone, offered)
+        self._check_efa(r, instance_type, info, network_interfaces, placement, [g['GroupId'] for g in groups])
+        min_count = count if min_count is None else min_count
+        market = 'spot' if lifecycle == 'spot' else 'on-demand'
+        if reservation is not None:
+            if lifecycle == 'spot':
+                raise AwsError('InvalidParameterCombination', 'Spot Instances cannot be launched into a Capacity '
+                               'Reservation.', 400)
+            if (reservation['ReservationType'] == 'capacity-block') != (lifecycle == 'capacity-block'):
+                raise AwsError('InvalidParameterCombination', "The market type 'capacity-block' is required to launch "
+                               "into Capacity Block %s, and only into a Capacity Block." % reservation_id, 400)
+            if reservation['InstanceType'] != instance_type or reservation['AvailabilityZone'] != zone:
+                raise AwsError('InvalidParameterCombination', "The Capacity Reservation %s is for %s in %s; the "
+                               "request is for %s in %s." % (reservation_id, reservation['InstanceType'],
+                                                             reservation['AvailabilityZone'], instance_type, zone),
+                               400)
+            free = self._reservation_free(r, reservation)
+            if free < min_count:
+                raise AwsError('ReservationCapacityExceeded', 'The requested number of instances exceeds the '
+                               'available capacity in the Capacity Reservation %s (%d available).'
+                               % (reservation_id, free), 400)
+            count = min(count, free)
+        elif lifecycle == 'capacity-block':
+            raise AwsError('InvalidParameterCombination', "The market type 'capacity-block' requires a "
+                           "CapacityReservationTarget naming the Capacity Block.", 400)
+        if lifecycle != 'capacity-block':
+            count = self._check_quota(region, instance_type, info, market, count, min_count)
+        rule = None
+        if reservation is None:
+            def live(iid):
+                return self.instance_state(region, iid) in ('pending', 'running')
+            allowed, rule = self.capacity.allows(instance_type, zone, market, live)
+            if allowed < min_count:
+                others = [z for z in offered if z != zone and self.capacity.allows(instance_type, z, market, live)[0] > 0]
+                raise cap.insufficient_capacity(instance_type, zone, market, others)
+            count = int(min(count, allowed))
         rid = 'r-' + _hex(9)[:17]
         now = ctx.now() if ctx else datetime.datetime.now(datetime.timezone.utc)
         ids = []
@@ -303,6 +423,12 @@ class Ec2(Service):
                 inst['KeyName'] = key_name
             if lifecycle:
                 inst['InstanceLifecycle'] = lifecycle
+            inst['Architecture'] = info['arch']
+            if reservation is not None:
+                inst['CapacityReservationId'] = reservation_id
+            if network_interfaces:
+                inst['efa_interfaces'] = sum(1 for n in network_interfaces
+                                             if str(n.get('InterfaceType', '')).startswith('efa'))
             if profile:
                 arn = profile.get('Arn') or 'arn:aws:iam::%s:instance-profile/%s' % (inst['owner'], profile.get('Name'))
                 inst['IamInstanceProfile'] = {'Arn': arn, 'Id': 'AIPA' + _hex(8).upper()}
@@ -316,7 +442,84 @@ class Ec2(Service):
             r.instances[iid] = inst
             ids.append(iid)
         r.reservations[rid] = ids
+        self.capacity.consumed(rule, ids)
         return rid, ids
+
+    # ---- capacity, offerings, reservations, quotas and EFA (see _ec2_capacity.py)
+    def zones(self, region):
+        return [region + z for z in 'abc']
+
+    def offered_zones(self, region, itype):
+        zones = self.zones(region)
+        if itype in self.offerings:
+            return [z for z in zones if z in self.offerings[itype]]
+        if itype == 'p5.48xlarge':
+            return zones[1:2]   # the default: p5 only in the region's second zone
+        return zones
+
+    def _live_ids(self, r):
+        return [iid for iid, i in r.instances.items() if self.instance_state(r.name, iid) in ('pending', 'running')]
+
+    def _reservation_free(self, r, res):
+        used = sum(1 for iid in self._live_ids(r) if r.instances[iid].get('CapacityReservationId')
+                   == res['CapacityReservationId'])
+        return max(0, res['TotalInstanceCount'] - used)
+
+    def vcpus_in_use(self, region, code):
+        """vCPUs of the running and pending instances counting against a quota code."""
+        r = self.region(region)
+        total = 0
+        for iid in self._live_ids(r):
+            inst = r.instances[iid]
+            if inst.get('InstanceLifecycle') == 'capacity-block':
+                continue
+            market = 'spot' if inst.get('InstanceLifecycle') == 'spot' else 'on-demand'
+            if cap.quota_of(inst['InstanceType'], market)[0] == code:
+                total += cap.type_info(inst['InstanceType'])['vcpus']
+        return total
+
+    def _check_quota(self, region, itype, info, market, count, min_count):
+        quotas = self.sandbox.services.get('servicequotas')
+        if quotas is None:
+            return count
+        code = cap.quota_of(itype, market)[0]
+        limit = quotas.value(region, 'ec2', code)
+        room = int((limit - self.vcpus_in_use(region, code)) // info['vcpus'])
+        if room < min_count:
+            raise cap.max_spot() if market == 'spot' else cap.vcpu_limit(limit)
+        return min(count, room)
+
+    def _check_efa(self, r, itype, info, interfaces, placement, group_ids):
+        efa = [n for n in interfaces or [] if str(n.get('InterfaceType', '')) in ('efa', 'efa-only')]
+        if not efa:
+            return
+        if not info['efa']:
+            raise AwsError('InvalidParameterCombination', '%s instances do not support Elastic Fabric Adapters.'
+                           % itype, 400)
+        for n in interfaces:
+            if int(n.get('NetworkCardIndex', 0) or 0) >= info['cards']:
+                raise cap.unsupported_configuration()
+        if not placement.get('GroupName'):
+            raise AwsError('InvalidParameterCombination', 'An instance with an Elastic Fabric Adapter must be '
+                           'launched into a cluster placement group.', 400)
+        for n in efa:
+            for gid in n.get('Groups') or group_ids:
+                g = r.groups.get(gid)
+                if g is None:
+                    raise _not_found('group', gid)
+                inbound = any(p['IpProtocol'] == '-1' and gid in p.get('groups', []) for p in g['ingress'])
+                outbound = any(p['IpProtocol'] == '-1' and gid in p.get('groups', []) for p in self._egress(g))
+                if not (inbound and outbound):
+                    raise AwsError('InvalidParameterCombination', 'The EFA must be a member of a security group '
+                                   'that allows all inbound and outbound traffic to and from the security group '
+                                   'itself; %s has no such %s rule.' % (gid, 'inbound' if not inbound else
+                                                                        'outbound'), 400)
+
+    @staticmethod
+    def _egress(g):
+        if 'egress' in g:
+            return g['egress']
+        return [{'IpProtocol': '-1', 'cidrs': ['0.0.0.0/0'], 'groups': []}]
 
     def terminate(self, region, ids):
         """shutting-down now, terminated after the transition delay; returns state changes."""
@@ -414,13 +617,21 @@ class Ec2(Service):
                 base64.b64decode(params['UserData'].encode(), validate=True)
             except Exception:
                 raise AwsError('InvalidParameterValue', 'Invalid BASE64 encoding of user data.', 400)
-        market = params.get('InstanceMarketOptions') or {}
+        market = (params.get('InstanceMarketOptions') or {}).get('MarketType')
+        interfaces = params.get('NetworkInterfaces') or []
+        primary = next((n for n in interfaces if n.get('DeviceIndex', 0) == 0 and n.get('NetworkCardIndex', 0) == 0),
+                       interfaces[0] if interfaces else {})
+        groups = list(params.get('SecurityGroupIds', []))
+        for n in interfaces:
+            groups.extend(g for g in n.get('Groups') or [] if g not in groups)
+        target = ((params.get('CapacityReservationSpecification') or {}).get('CapacityReservationTarget') or {})
         rid, ids = self.launch(ctx, ctx.region, params['ImageId'], params.get('InstanceType', 'm1.small'), mx,
-                               subnet_id=params.get('SubnetId'), group_ids=params.get('SecurityGroupIds', []),
+                               subnet_id=params.get('SubnetId') or primary.get('SubnetId'), group_ids=groups,
                                key_name=params.get('KeyName'), tags=tags, token=token,
                                placement=params.get('Placement'), profile=params.get('IamInstanceProfile'),
-                               lifecycle='spot' if market.get('MarketType') == 'spot' else None,
-                               block_devices=params.get('BlockDeviceMappings'))
+                               lifecycle=market if market in ('spot', 'capacity-block') else None,
+                               block_devices=params.get('BlockDeviceMappings'), network_interfaces=interfaces,
+                               reservation_id=target.get('CapacityReservationId'), min_count=mn)
         if token:
             r.tokens[token] = (fingerprint, rid)
         return self._reservation_out(r, rid, ids)
@@ -585,21 +796,86 @@ class Ec2(Service):
             raise AwsError('InvalidInstanceType', 'The following supplied instance types do not exist: [%s]'
                            % ', '.join(unknown), 400)
         out = []
-        for name, (vcpus, mem, gpus, gname, gmaker, gmem) in INSTANCE_TYPES.items():
+        for name in INSTANCE_TYPES:
             if wanted and name not in wanted:
                 continue
-            if not all(_match(name, f.get('Values', [])) for f in params.get('Filters', [])
-                       if f['Name'] == 'instance-type'):
-                continue
-            info = {'InstanceType': name, 'CurrentGeneration': True,
-                    'VCpuInfo': {'DefaultVCpus': vcpus}, 'MemoryInfo': {'SizeInMiB': mem}}
-            if gpus:
-                info['GpuInfo'] = {'Gpus': [{'Name': gname, 'Manufacturer': gmaker, 'Count': gpus,
-                                             'MemoryInfo': {'SizeInMiB': gmem}}],
-                                   'TotalGpuMemoryInMiB': gmem * gpus}
-            out.append(info)
+            info = cap.describe_type(name)
+            fields = {'instance-type': name, 'current-generation': 'true',
+                      'processor-info.supported-architecture': info['ProcessorInfo']['SupportedArchitectures'],
+                      'network-info.efa-supported': str(info['NetworkInfo']['EfaSupported']).lower(),
+                      'vcpu-info.default-vcpus': str(info['VCpuInfo']['DefaultVCpus']),
+                      'network-info.maximum-network-cards': str(info['NetworkInfo']['MaximumNetworkCards'])}
+            if 'GpuInfo' in info:
+                fields['gpu-info.total-gpu-memory-in-mib'] = str(info['GpuInfo']['TotalGpuMemoryInMiB'])
+            ok = True
+            for f in params.get('Filters', []):
+                if f['Name'] not in fields and not f['Name'].startswith('gpu-info.'):
+                    raise AwsError('InvalidParameterValue', "The filter '%s' is invalid" % f['Name'], 400)
+                v = fields.get(f['Name'])
+                vals = v if isinstance(v, list) else [v]
+                ok = ok and any(_match(x, f.get('Values', [])) for x in vals)
+            if ok:
+                out.append(info)
         page, nxt = _page(out, params, default=100)
         res = {'InstanceTypes': page}
+        if nxt:
+            res['NextToken'] = nxt
+        return res
+
+    def DescribeInstanceTypeOfferings(self, ctx, params):
+        kind = params.get('LocationType', 'region')
+        zones = self.zones(ctx.region)
+        out = []
+        for name in INSTANCE_TYPES:
+            offered = self.offered_zones(ctx.region, name)
+            if kind == 'region':
+                locations = [ctx.region] if offered else []
+            elif kind == 'availability-zone':
+                locations = offered
+            elif kind == 'availability-zone-id':
+                locations = ['use1-az%d' % (zones.index(z) + 1) for z in offered]
+            else:
+                raise AwsError('InvalidParameterValue', "The value '%s' for LocationType is not supported." % kind, 400)
+            for loc in locations:
+                fields = {'instance-type': name, 'location': loc}
+                ok = True
+                for f in params.get('Filters', []):
+                    if f['Name'] not in fields:
+                        raise AwsError('InvalidParameterValue', "The filter '%s' is invalid" % f['Name'], 400)
+                    ok = ok and _match(fields[f['Name']], f.get('Values', []))
+                if ok:
+                    out.append({'InstanceType': name, 'LocationType': kind, 'Location': loc})
+        page, nxt = _page(out, params, default=1000)
+        res = {'InstanceTypeOfferings': page}
+        if nxt:
+            res['NextToken'] = nxt
+        return res
+
+    def DescribeCapacityReservations(self, ctx, params):
+        r = self.region(ctx.region)
+        ids = params.get('CapacityReservationIds', [])
+        for i in ids:
+            if i not in r.capacity_reservations:
+                raise AwsError('InvalidCapacityReservationId.NotFound', "The capacity reservation ID '%s' does not "
+                               "exist" % i, 400)
+        out = []
+        for res in r.capacity_reservations.values():
+            if ids and res['CapacityReservationId'] not in ids:
+                continue
+            o = self._capacity_reservation_out(r, res)
+            fields = {'instance-type': o['InstanceType'], 'availability-zone': o['AvailabilityZone'],
+                      'state': o['State'], 'reservation-type': o['ReservationType'],
+                      'capacity-reservation-id': o['CapacityReservationId']}
+            ok = True
+            for f in params.get('Filters', []):
+                if f['Name'] not in fields:
+                    raise AwsError('InvalidParameterValue', "The filter '%s' is invalid" % f['Name'], 400)
+                ok = ok and _match(fields[f['Name']], f.get('Values', []))
+            if ok:
+                known = ctx.model.shape_for('CapacityReservation').members   # older models lack ReservationType
+                out.append({k: v for k, v in o.items() if k in known})
+        page, nxt = _page(out, params, default=1000)
+        res = {'CapacityReservations': page}
         if nxt:
             res['NextToken'] = nxt
         return res
@@ -658,20 +934,21 @@ class Ec2(Service):
         return {'Subnets': out}
 
     # ---- security groups
+    def _perm_out(self, p):
+        q = {'IpProtocol': p['IpProtocol']}
+        if 'FromPort' in p:
+            q['FromPort'] = p['FromPort']
+        if 'ToPort' in p:
+            q['ToPort'] = p['ToPort']
+        q['IpRanges'] = [{'CidrIp': c} for c in p.get('cidrs', [])]
+        q['UserIdGroupPairs'] = [{'GroupId': s, 'UserId': self.sandbox.account} for s in p.get('groups', [])]
+        return q
+
     def _group_out(self, g):
-        perms = []
-        for p in g['ingress']:
-            q = {'IpProtocol': p['IpProtocol']}
-            if 'FromPort' in p:
-                q['FromPort'] = p['FromPort']
-            if 'ToPort' in p:
-                q['ToPort'] = p['ToPort']
-            q['IpRanges'] = [{'CidrIp': c} for c in p.get('cidrs', [])]
-            q['UserIdGroupPairs'] = [{'GroupId': s, 'UserId': self.sandbox.account} for s in p.get('groups', [])]
-            perms.append(q)
+        perms = [self._perm_out(p) for p in g['ingress']]
         out = {'GroupId': g['GroupId'], 'GroupName': g['GroupName'], 'Description': g['Description'],
                'VpcId': g['VpcId'], 'OwnerId': self.sandbox.account, 'IpPermissions': perms,
-               'IpPermissionsEgress': [{'IpProtocol': '-1', 'IpRanges': [{'CidrIp': '0.0.0.0/0'}]}]}
+               'IpPermissionsEgress': [self._perm_out(p) for p in self._egress(g)]}
         if g['tags']:
             out['Tags'] = _tag_list(g['tags'])
         return out
@@ -720,7 +997,10 @@ class Ec2(Service):
             out['Tags'] = _tag_list(tags)
         return out
 
-    def AuthorizeSecurityGroupIngress(self, ctx, params):
+    def AuthorizeSecurityGroupEgress(self, ctx, params):
+        return self.AuthorizeSecurityGroupIngress(ctx, params, egress=True)
+
+    def AuthorizeSecurityGroupIngress(self, ctx, params, egress=False):
         r = self.region(ctx.region)
         gid = params.get('GroupId')
         if not gid:
@@ -740,12 +1020,40 @@ class Ec2(Service):
             for src in rule['groups']:
                 if src not in r.groups:
                     raise _not_found('group', src)
-            if rule in g['ingress']:
+            existing = self._egress(g) if egress else g['ingress']
+            if rule in existing:
                 raise AwsError('InvalidPermission.Duplicate', 'the specified rule "peer: %s, %s, ALLOW" already exists'
                                % (','.join(rule['cidrs'] + rule['groups']), rule['IpProtocol']), 400)
             rules.append(rule)
-        g['ingress'].extend(rules)
+        if egress:
+            g['egress'] = self._egress(g) + rules
+        else:
+            g['ingress'].extend(rules)
         return {'Return': True}
+
+    def DescribeKeyPairs(self, ctx, params):
+        r = self.region(ctx.region)
+        names = params.get('KeyNames', [])
+        ids = params.get('KeyPairIds', [])
+        for n in names:
+            if n not in r.keys:
+                raise _not_found('key', n)
+        for i in ids:
+            if not any(k['KeyPairId'] == i for k in r.keys.values()):
+                raise AwsError('InvalidKeyPair.NotFound', "The key pair ID '%s' does not exist" % i, 400)
+        out = []
+        for k in r.keys.values():
+            if (names and k['KeyName'] not in names) or (ids and k['KeyPairId'] not in ids):
+                continue
+            fields = {'key-name': k['KeyName'], 'key-pair-id': k['KeyPairId'], 'fingerprint': k['KeyFingerprint']}
+            ok = True
+            for f in params.get('Filters', []):
+                if f['Name'] not in fields:
+                    raise AwsError('InvalidParameterValue', "The filter '%s' is invalid" % f['Name'], 400)
+                ok = ok and _match(fields[f['Name']], f.get('Values', []))
+            if ok:
+                out.append(dict(k, KeyType='rsa'))
+        return {'KeyPairs': out}
 
     def DeleteSecurityGroup(self, ctx, params):
         r = self.region(ctx.region)

@@ -13,6 +13,8 @@ PUBLIC = {
         'ami-0d1b000000000004d',
     '/aws/service/deeplearning/ami/x86_64/oss-nvidia-driver-gpu-pytorch-2.1-ubuntu-20.04/latest/ami-id':
         'ami-0d1b000000000004d',
+    '/aws/service/deeplearning/ami/arm64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id':
+        'ami-0d1c000000000006f',   # the arm64 (Graviton) Deep Learning image
     '/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2': 'ami-0a1b000000000005e',
     '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64': 'ami-0a1b000000000005e',
 }
