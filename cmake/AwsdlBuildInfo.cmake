@@ -21,3 +21,9 @@ list(FILTER awsdl_object_sources INCLUDE REGEX "/core/version\\.cpp$")
 get_target_property(awsdl_object_dir awsdl_objects SOURCE_DIR)
 set_source_files_properties(${awsdl_object_sources} DIRECTORY ${awsdl_object_dir}
   PROPERTIES INCLUDE_DIRECTORIES ${AWSDL_BUILD_INFO_DIR})
+
+# Another target that includes awsdl_build_info.hpp (awsdl-unpack's --version).
+function(awsdl_use_build_info target)
+  add_dependencies(${target} awsdl_build_info)
+  target_include_directories(${target} PRIVATE ${AWSDL_BUILD_INFO_DIR})
+endfunction()

@@ -145,7 +145,12 @@ TEST(ProgramVersionTest, NamesItsVersionCommitAndTheLibrariesItRunsWith) {
     ASSERT_EQ(r.exit_code, 0) << program << ": " << r.err;
     EXPECT_EQ(r.out, program + " " + v.version + "\nlibawsdl " + v.version + " (commit " + v.commit + ")\nlibcurl " +
                          v.curl + "\nOpenSSL " + v.openssl + "\nlibssh " + v.libssh + "\n");
-  }
+  }  // awsdl-unpack, the static helper the library copies to nodes: what is linked into it.
+  auto unpack = run(kBin + "/tools/unpack/awsdl-unpack", {"--version"});
+  ASSERT_EQ(unpack.exit_code, 0) << unpack.err;
+  EXPECT_TRUE(std::regex_match(unpack.out, std::regex("awsdl-unpack " + v.version + " \\(commit " + v.commit +
+                                                      "\\)\nlibarchive [0-9.]+\nOpenSSL [0-9.]+\n")))
+      << unpack.out;
 }
 
 TEST(ProgramManPageTest, EveryPageRendersWithManAndHoldsEveryCommandFlagAndExample) {
