@@ -257,6 +257,9 @@ std::string bash_completion(const Program& p) {
                   " --completion bash`; do not edit.\n\n";
   if (p.local_names) s += local_names_function(p, false) + "\n";
   s += fn + "() {\n  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} i\n  COMPREPLY=()\n";
+  // --flag=VALUE: bash splits the word at '=' (COMP_WORDBREAKS), so the flag is a word further back.
+  s += "  if [[ $cur == = ]]; then\n    cur= prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+       "  elif [[ $prev == = ]] && ((COMP_CWORD > 1)); then\n    prev=${COMP_WORDS[COMP_CWORD-2]}\n  fi\n";
   if (p.root) {
     const Parser& parser = *docs.front().parser;
     s += "  for ((i = 1; i < COMP_CWORD; i++)); do\n    [[ ${COMP_WORDS[i]} == -- ]] && { compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- \"$cur\")); return 0; }\n  done\n";

@@ -225,6 +225,13 @@ TEST(ProgramCompletionTest, BashCompletesValuesClusterNamesFilesAndWords) {
   EXPECT_EQ(bash_offers("awsdl-cluster", {"awsdl-cluster", "ssh", "--name", "m"}, h), std::set<std::string>{"maskrcnn"});
   EXPECT_EQ(bash_offers("awsdl-cluster", {"awsdl-cluster", "nodes", "--output", ""}, h),
             (std::set<std::string>{"text", "json"}));
+  // --flag=VALUE, which bash hands over as three words.
+  EXPECT_EQ(bash_offers("awsdl-cluster", {"awsdl-cluster", "status", "--name", "=", ""}, h),
+            (std::set<std::string>{"bert", "maskrcnn"}));
+  EXPECT_EQ(bash_offers("awsdl-cluster", {"awsdl-cluster", "status", "--name", "="}, h),
+            (std::set<std::string>{"bert", "maskrcnn"}));
+  EXPECT_EQ(bash_offers("awsdl-cluster", {"awsdl-cluster", "nodes", "--output", "=", "j"}, h),
+            (std::set<std::string>{"json"}));
   std::ofstream(home / "cluster.ini") << "[cluster]\n";
   EXPECT_EQ(bash_offers("awsdl-cluster", {"awsdl-cluster", "create", "--config", h + "/clu"}, h),
             std::set<std::string>{h + "/cluster.ini"});
