@@ -6,5 +6,9 @@ int main(int argc, char** argv) {
   return awsdl_cli::run_program(argc, argv,
                                 {.name = "awsdl-cluster",
                                  .summary = "GPU clusters on AWS for distributed training",
-                                 .step_words = awsdl_cluster::step_words});
+                                 .step_words = awsdl_cluster::step_words,
+                                 // The state directories of cluster_cli.cpp (target_from): a
+                                 // cluster's holds its hostfile and known_hosts.
+                                 .local_names = awsdl_cli::Program::LocalNames{
+                                     .flag = "name", .dir = "~/.awsdl", .markers = {"hostfile", "known_hosts"}}});
 }

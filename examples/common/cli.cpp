@@ -220,8 +220,26 @@ std::string json_escape(const std::string& s) {
   return o;
 }
 
+namespace {
+// Set only inside parser_of (the programs are single-threaded when they describe themselves).
+std::optional<Parser>* g_describing = nullptr;
+}  // namespace
+
+std::optional<Parser> parser_of(const std::function<int(const std::vector<std::string>&)>& run) {
+  std::optional<Parser> found;
+  g_describing = &found;
+  run({"--help"});
+  g_describing = nullptr;
+  return found;
+}
+
 Opening open_command(const Parser& p, const std::vector<std::string>& argv) {
   Opening o;
+  if (g_describing) {
+    *g_describing = p;
+    o.exit = kExitOk;
+    return o;
+  }
   auto args = p.parse(argv);
   if (!args) {
     o.exit = report(args.error());

@@ -61,6 +61,14 @@ class Parser {
   awsdl::Result<Args> parse(const std::vector<std::string>& argv) const;
   std::string help_text() const;
 
+  // What help_text() prints, for the man pages and shell completions (docs.hpp).
+  const std::string& program() const { return program_; }
+  const std::string& summary() const { return summary_; }
+  const std::vector<FlagSpec>& flags() const { return flags_; }
+  const std::vector<std::string>& usages() const { return usages_; }
+  const std::vector<std::string>& examples() const { return examples_; }
+  const std::vector<std::string>& notes() const { return notes_; }
+
  private:
   std::string program_, summary_;
   std::vector<FlagSpec> flags_;
@@ -76,6 +84,11 @@ struct Opening {
   std::optional<int> exit;
 };
 Opening open_command(const Parser& p, const std::vector<std::string>& argv);
+
+/// The parser a command hands to open_command: the one its --help prints. `run` is called with
+/// {"--help"} while open_command records its parser and ends the command (exit 0) before it
+/// parses or prints anything. nullopt when the command never reached open_command.
+std::optional<Parser> parser_of(const std::function<int(const std::vector<std::string>&)>& run);
 
 /// Config from the standard chain, with --region/--profile/--endpoint-url applied.
 awsdl::Result<awsdl::Config> config_from(const Args& args);

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "docs.hpp"
+#include "program.hpp"
 
 namespace {
 
@@ -18,24 +20,29 @@ awsdl_cli::Parser parser() {
       .example("awsdl-whoami")
       .example("awsdl-whoami --profile dev --output text")
       .example("AWS_REGION=eu-west-1 awsdl-whoami")
-      .example("awsdl-whoami --endpoint-url http://127.0.0.1:4566   # a local endpoint");
+      .example("awsdl-whoami --endpoint-url http://127.0.0.1:4566   # a local endpoint")
+      .note("Output (json, the default, as the AWS CLI prints it):\n"
+            "  {\n      \"UserId\": \"AIDA...\",\n      \"Account\": \"123456789012\",\n"
+            "      \"Arn\": \"arn:aws:iam::123456789012:user/name\"\n  }\n"
+            "With --output text: ACCOUNT<TAB>ARN<TAB>USERID.\n")
+      .note("Exit status: 0 ok, 1 the call failed, 2 bad arguments or configuration.\n"
+            "Run 'awsdl-whoami --version' for its version and the versions of the libraries it runs with.\n");
   return p;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  const awsdl_cli::Program program{.name = "awsdl-whoami",
+                                   .summary = "print the AWS account, ARN and user id of the credentials in use",
+                                   .usage = "[FLAGS...]",
+                                   .root = parser};
+  if (auto done = awsdl_cli::program_option(argc, argv, program)) return *done;
   auto p = parser();
   auto args = p.parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!args) return awsdl_cli::report(args.error());
   if (args->help()) {
     std::fputs(p.help_text().c_str(), stdout);
-    std::fputs("\nOutput (json, the default, as the AWS CLI prints it):\n"
-               "  {\n      \"UserId\": \"AIDA...\",\n      \"Account\": \"123456789012\",\n"
-               "      \"Arn\": \"arn:aws:iam::123456789012:user/name\"\n  }\n"
-               "With --output text: ACCOUNT<TAB>ARN<TAB>USERID.\n"
-               "\nExit status: 0 ok, 1 the call failed, 2 bad arguments or configuration.\n",
-               stdout);
     return awsdl_cli::kExitOk;
   }
   if (!args->positionals().empty() || !args->rest().empty())

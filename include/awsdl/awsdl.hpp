@@ -38,3 +38,4 @@
 #include "awsdl/ssh/session.hpp"
 #include "awsdl/stage/stager.hpp"
 #include "awsdl/sts/sts.hpp"
+#include "awsdl/version.hpp"

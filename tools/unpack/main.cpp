@@ -6,6 +6,7 @@
 //   awsdl-unpack --size BYTES [--part-size BYTES] [--concurrency N] [--if-match ETAG]
 //                [--manifest MANIFEST] DIR
 //   awsdl-unpack --clean DIR
+//   awsdl-unpack --version
 //
 // It downloads the archive with parallel ranged GETs of one presigned URL, each range fetched
 // by a curl(1) process (curl is on every AMI; a static program has no TLS stack of its own),
@@ -47,6 +48,11 @@
 #include <string>
 #include <vector>
 
+#include <archive.h>
+#include <openssl/crypto.h>
+
+// AWSDL_BUILD_VERSION, AWSDL_BUILD_COMMIT (cmake/AwsdlBuildInfo.cmake).
+#include "awsdl_build_info.hpp"
 #include "stage/staging_area.hpp"
 #include "stage/tar_extractor.hpp"
 
@@ -386,6 +392,12 @@ class Unpacker {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "--version") {
+    // What is linked into this static program; the curl it runs is the node's own.
+    std::printf("awsdl-unpack %s (commit %s)\n%s\nOpenSSL %s\n", AWSDL_BUILD_VERSION, AWSDL_BUILD_COMMIT,
+                archive_version_string(), OpenSSL_version(OPENSSL_VERSION_STRING));
+    return std::fflush(stdout) == 0 ? 0 : 1;
+  }
   Job job;
   std::optional<std::uint64_t> size;
   std::string dir;
