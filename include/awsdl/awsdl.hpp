@@ -38,3 +38,5 @@
 #include "awsdl/ssh/session.hpp"
 #include "awsdl/stage/stager.hpp"
 #include "awsdl/sts/sts.hpp"
+#include "awsdl/vm/deployment.hpp"
+#include "awsdl/vm/spec.hpp"
