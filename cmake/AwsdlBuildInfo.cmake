@@ -14,11 +14,11 @@ add_custom_target(awsdl_build_info
   COMMAND ${CMAKE_COMMAND} ${awsdl_build_info_args} -P ${CMAKE_CURRENT_LIST_DIR}/awsdl_build_info.cmake
   BYPRODUCTS ${AWSDL_BUILD_INFO_HEADER}
   VERBATIM)
-add_dependencies(awsdl_objects awsdl_build_info)
+add_dependencies(awsdl_core awsdl_build_info)
 # On version.cpp alone: the other objects' flags stay as they were (and ccache's hits with them).
-get_target_property(awsdl_object_sources awsdl_objects SOURCES)
+get_target_property(awsdl_object_sources awsdl_core SOURCES)
 list(FILTER awsdl_object_sources INCLUDE REGEX "/core/version\\.cpp$")
-get_target_property(awsdl_object_dir awsdl_objects SOURCE_DIR)
+get_target_property(awsdl_object_dir awsdl_core SOURCE_DIR)
 set_source_files_properties(${awsdl_object_sources} DIRECTORY ${awsdl_object_dir}
   PROPERTIES INCLUDE_DIRECTORIES ${AWSDL_BUILD_INFO_DIR})
 

@@ -12,7 +12,7 @@ set(AWSDL_LAYER_FOLDERS_protocol protocol)
 set(AWSDL_LAYER_FOLDERS_services autoscaling cloudformation ec2 ecr efs logs s3 sagemaker ssm sts)
 set(AWSDL_LAYER_FOLDERS_config config)
 set(AWSDL_LAYER_FOLDERS_remote ssh mpi)
-set(AWSDL_LAYER_FOLDERS_workflows stage registry cluster)
+set(AWSDL_LAYER_FOLDERS_workflows stage registry cluster vm)
 
 set(AWSDL_LAYER_USES_core)
 set(AWSDL_LAYER_USES_util core)
@@ -26,7 +26,7 @@ set(AWSDL_LAYER_USES_workflows core util http auth protocol services config remo
 
 # The layer of each public header, by its folder under include/awsdl (or its file name, for
 # the headers directly in include/awsdl).
-set(AWSDL_PUBLIC_core core export.hpp)
+set(AWSDL_PUBLIC_core core export.hpp version.hpp)
 set(AWSDL_PUBLIC_util)
 set(AWSDL_PUBLIC_http http testing)
 set(AWSDL_PUBLIC_auth auth config.hpp)
@@ -34,4 +34,4 @@ set(AWSDL_PUBLIC_protocol)
 set(AWSDL_PUBLIC_services autoscaling cloudformation ec2 ecr efs logs s3 sagemaker ssm sts)
 set(AWSDL_PUBLIC_config)
 set(AWSDL_PUBLIC_remote ssh mpi)
-set(AWSDL_PUBLIC_workflows stage registry cluster awsdl.hpp)
+set(AWSDL_PUBLIC_workflows stage registry cluster vm awsdl.hpp)

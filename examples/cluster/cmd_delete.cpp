@@ -16,6 +16,18 @@ namespace {
 
 using namespace awsdl_cluster;
 
+// The calls the library says a delete would make, with this command's headings.
+void print_plan(const std::vector<awsdl::cluster::PlannedCall>& calls, const char* polling, const char* finish) {
+  auto phase = awsdl::cluster::CallPhase::kStart;
+  for (const auto& c : calls) {
+    if (c.phase != phase) {
+      phase = c.phase;
+      std::printf("%s\n", phase == awsdl::cluster::CallPhase::kPoll ? polling : finish);
+    }
+    print_planned_call(stdout, c.service, c.operation, c.parameters);
+  }
+}
+
 awsdl_cli::Parser parser() {
   awsdl_cli::Parser p("awsdl-cluster delete", "delete a cluster (its EFS file system is kept)");
   p.usage("awsdl-cluster delete --name NAME | --config FILE [--yes] [--delete-file-system] [--dry-run]");
@@ -39,14 +51,12 @@ int run(const std::vector<std::string>& argv) {
   if (!poll) return awsdl_cli::report(poll.error());
   const std::string& name = target->spec.name;
   if (args.has("dry-run")) {
+    awsdl::cluster::DeleteOptions o;
+    o.delete_file_system = args.has("delete-file-system");
+    auto plan = awsdl::cluster::plan_remove(name, o);
+    if (!plan) return awsdl_cli::report(plan.error());
     std::printf("dry run: no AWS call is made; delete would make these calls:\n");
-    print_planned_call(stdout, "cloudformation", "DescribeStacks", {{"StackName", name}});
-    print_planned_call(stdout, "cloudformation", "DeleteStack", {{"StackName", name}, {"ClientRequestToken", "<generated>"}});
-    std::printf("then, until the stack is gone (polling):\n");
-    print_planned_call(stdout, "cloudformation", "DescribeStackEvents", {{"StackName", "<the stack id>"}});
-    print_planned_call(stdout, "cloudformation", "DescribeStacks", {{"StackName", "<the stack id>"}});
-    if (args.has("delete-file-system"))
-      std::printf("and the created EFS file system would be deleted after the stack\n");
+    print_plan(*plan, "then, until the stack is gone (polling):", "then, once the stack is gone:");
     return awsdl_cli::kExitOk;
   }
   if (!args.has("yes")) {

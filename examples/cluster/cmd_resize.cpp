@@ -5,7 +5,6 @@
 #include <vector>
 
 #include <awsdl/cluster/lifecycle.hpp>
-#include <awsdl/cluster/template.hpp>
 
 #include "cli.hpp"
 #include "cluster_cli.hpp"
@@ -14,6 +13,18 @@
 namespace {
 
 using namespace awsdl_cluster;
+
+// The calls the library says a resize would make, with this command's headings.
+void print_plan(const std::vector<awsdl::cluster::PlannedCall>& calls, const char* polling, const char* finish) {
+  auto phase = awsdl::cluster::CallPhase::kStart;
+  for (const auto& c : calls) {
+    if (c.phase != phase) {
+      phase = c.phase;
+      std::printf("%s\n", phase == awsdl::cluster::CallPhase::kPoll ? polling : finish);
+    }
+    print_planned_call(stdout, c.service, c.operation, c.parameters);
+  }
+}
 
 awsdl_cli::Parser parser() {
   awsdl_cli::Parser p("awsdl-cluster resize", "change a cluster's worker count");
@@ -44,16 +55,14 @@ int run(const std::vector<std::string>& argv) {
   const long long workers = *parsed_workers;
   const std::string& name = target->spec.name;
   if (args.has("dry-run")) {
+    awsdl::cluster::ResizeOptions o;
+    o.wait = !args.has("no-wait");
+    auto plan = awsdl::cluster::plan_resize(name, static_cast<int>(workers), o);
+    if (!plan) return awsdl_cli::report(plan.error());
     std::printf("dry run: no AWS call is made; resize would make these calls:\n");
-    print_planned_call(stdout, "cloudformation", "DescribeStacks", {{"StackName", name}});
-    print_planned_call(stdout, "cloudformation", "UpdateStack",
-                       {{"StackName", name}, {"UsePreviousTemplate", "true"},
-                        {std::string("Parameters.") + awsdl::cluster::names::kWorkerCount, std::to_string(workers)},
-                        {"Parameters.*", "UsePreviousValue=true"}, {"ClientRequestToken", "<generated>"}});
-    std::printf("then, until the update is complete and the workers run (polling):\n");
-    print_planned_call(stdout, "cloudformation", "DescribeStackEvents", {{"StackName", name}});
-    print_planned_call(stdout, "autoscaling", "DescribeAutoScalingGroups", {{"AutoScalingGroupNames", "<the worker group>"}});
-    print_planned_call(stdout, "ec2", "DescribeInstances", {{"InstanceIds", "<the groups' instances>"}});
+    print_plan(*plan, o.wait ? "then, until the update is complete and the workers run (polling):"
+                             : "then, until the update is complete (polling):",
+               "then, once it is done:");
     return awsdl_cli::kExitOk;
   }
   auto cfg = awsdl_cli::config_from(args);

@@ -1,5 +1,5 @@
-// awsdl-vm all: launch -> install-deps -> run -> terminate, terminating also when a step
-// fails or is interrupted, so that nothing is left running (and billing) behind.
+// awsdl-vm all: launch -> install-deps -> run -> terminate (awsdl::vm::Deployment), terminating
+// also when a step fails or is interrupted, so that nothing is left running (and billing) behind.
 #include <chrono>
 #include <cstdio>
 
@@ -14,7 +14,7 @@ CommandInfo info() {
   CommandInfo i;
   i.name = "all";
   i.summary = "launch, install-deps, run, terminate (terminates also when a step fails)";
-  i.needs.launch = i.needs.setup = i.needs.run = i.needs.ssh = true;
+  i.needs = {.launch = true, .setup = true, .run = true, .ssh = true};
   i.grace_flag = true;
   i.examples = {"awsdl-vm all --config vm.ini", "awsdl-vm all --config vm.ini --count 2 --output json"};
   i.notes =
@@ -51,7 +51,7 @@ int run(const std::vector<std::string>& argv) {
       failed_step = s.name;
       break;
     }
-    if (interrupt_token().cancelled()) {
+    if (ctx.options.cancel.cancelled()) {
       code = awsdl_cli::kExitFailed;
       failed_step = s.name;
       break;
@@ -67,7 +67,7 @@ int run(const std::vector<std::string>& argv) {
   }
   StepOutcome all;
   all.code = code;
-  all.json = "{\"name\":" + jstr(ctx.vm.name) + ",\"ok\":" + (code == 0 ? "true" : "false") +
+  all.json = "{\"name\":" + jstr(ctx.spec().name) + ",\"ok\":" + (code == 0 ? "true" : "false") +
              ",\"failed_step\":" + (failed_step.empty() ? "null" : jstr(failed_step)) + ",\"steps\":{" + parts + "}}";
   if (!ctx.json) std::printf("all: %s\n", code == 0 ? "done" : ("failed at " + failed_step).c_str());
   std::fflush(stdout);

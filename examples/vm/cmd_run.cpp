@@ -1,128 +1,60 @@
-// awsdl-vm run: the [run] command on every running instance, started detached in its own
-// process group, which is recorded on the instance (tag awsdl:vm-job) so that `terminate`
-// stops exactly it first. Then, unless --detach, follows the logs until every host is done.
+// awsdl-vm run: awsdl::vm::Deployment::run, the [run] command on every running instance,
+// started detached in its own process group (recorded on the instance, so that `terminate`
+// stops exactly it first), then, unless --detach, its output until every host is done.
 #include <cstdio>
-#include <memory>
-#include <optional>
-
-#include <awsdl/ssh/quote.hpp>
 
 #include "command.hpp"
-#include "run_watch.hpp"
 #include "steps.hpp"
 
 namespace awsdl_vm {
 
-using awsdl::ssh::shell_quote;
+namespace {
+
+const char* state_name(awsdl::vm::RunState s) {
+  switch (s) {
+    case awsdl::vm::RunState::kExited: return "exited";
+    case awsdl::vm::RunState::kVanished: return "vanished";
+    case awsdl::vm::RunState::kError: return "error";
+    case awsdl::vm::RunState::kRunning: break;
+  }
+  return "running";
+}
+
+std::string hosts_json(const Context& ctx, const awsdl::vm::RunReport& report, bool with_output) {
+  std::string items;
+  for (const auto& h : report.hosts) {
+    items += std::string(items.empty() ? "" : ",") + "{\"instance_id\":" + jstr(h.host.instance.instance_id) +
+             ",\"address\":" + jstr(h.host.address) + ",\"pgid\":" + std::to_string(h.job.pgid) +
+             ",\"job_id\":" + jstr(h.job.id) + ",\"log\":" + jstr(h.log) + ",\"state\":" + jstr(state_name(h.state)) +
+             ",\"exit_status\":" + (h.exit_status ? std::to_string(*h.exit_status) : "null") +
+             ",\"error\":" + (h.error ? jstr(h.error->to_string()) : "null");
+    if (with_output) items += ",\"output\":" + jstr(h.output);
+    items += "}";
+  }
+  return "{\"name\":" + jstr(ctx.spec().name) + ",\"command\":" + jstr(report.command) +
+         ",\"detached\":" + (report.detached ? "true" : "false") + ",\"hosts\":[" + items + "]}";
+}
+
+}  // namespace
 
 StepOutcome run_step(Context& ctx) {
   StepOutcome out;
   out.code = awsdl_cli::kExitFailed;
-  auto fleet = reach_fleet(ctx);
-  if (!fleet) {
-    fail("run", fleet.error(), "'" + command_line(ctx, "status") + "' shows the instances");
+  auto report = ctx.deployment->run(ctx.options);
+  if (!report) {
+    awsdl::Error e = report.error();
+    if (e.code == "NoRunningInstances" || e.code == "SshNotReady")
+      if (!e.next_step(awsdl::vm::next_step::kStatus)) e.with_next_step(awsdl::vm::next_step::kStatus, ctx.spec().name);
+    fail(ctx, "run", e);
     return out;
   }
-  const std::size_t n = fleet->instances.size();
-  auto& fan = *fleet->fan;
-
-  // Two runs at once would fight over the same GPUs: one still going must end or be stopped.
-  std::vector<std::optional<awsdl::ssh::RemoteJob>> previous(n);
-  for (std::size_t i = 0; i < n; ++i) previous[i] = recorded_job(fleet->instances[i], fleet->addresses[i]);
-  std::vector<int> still(n, 0);
-  fan.for_each([&](awsdl::ssh::Session& s, std::size_t i) -> awsdl::Status {
-    if (!previous[i]) return {};
-    auto c = s.job_processes(*previous[i]);
-    if (c) still[i] = *c;
-    return {};
-  });
-  std::string busy;
-  for (std::size_t i = 0; i < n; ++i)
-    if (still[i] > 0)
-      busy +=
-          (busy.empty() ? "" : ", ") + fleet->labels[i] + " (process group " + std::to_string(previous[i]->pgid) + ")";
-  if (!busy.empty()) {
-    std::fprintf(
-        stderr,
-        "error: a run is still going on %s\nnext: wait for it, or stop it (and the instances) with '%s --yes'\n",
-        busy.c_str(), command_line(ctx, "terminate").c_str());
-    return out;
-  }
-
-  std::vector<Watch> watch(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    watch[i].log = ctx.vm.log_dir + "/awsdl-vm-" + ctx.vm.name + "-" + fleet->instances[i].instance_id + ".log";
-    watch[i].status_file = watch[i].log + ".exit";
-  }
-  progress("run: starting on " + std::to_string(n) + " host(s)");
-  auto statuses = fan.for_each([&](awsdl::ssh::Session& s, std::size_t i) -> awsdl::Status {
-    auto& w = watch[i];
-    // A status file left by an earlier run would read as this one's.
-    auto prep = s.exec("mkdir -p " + shell_quote(ctx.vm.log_dir) + " && rm -f " + shell_quote(w.log) + " " +
-                       shell_quote(w.status_file));
-    if (!prep) return prep.error();
-    if (!prep->ok())
-      return awsdl::Error::make(awsdl::ErrorKind::kService, "RunPrepareFailed",
-                                "cannot prepare " + ctx.vm.log_dir + ": " + prep->err.substr(0, 300));
-    awsdl::ssh::DetachOptions d;
-    d.log_path = w.log;
-    d.workdir = ctx.vm.workdir;
-    d.env = remote_env(ctx, fleet->instances, i);
-    // The subshell keeps an `exit` in the command from skipping the status line.
-    auto job = s.start_detached("(" + ctx.vm.run_command + "\n); echo $? > " + shell_quote(w.status_file), d);
-    if (!job) return job.error();
-    w.job = *job;
-    w.job.host = fleet->addresses[i];
-    return {};
-  });
-  std::vector<awsdl::ssh::RemoteJob> started;
-  std::string start_failures;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (statuses[i])
-      started.push_back(watch[i].job);
-    else
-      start_failures += "\n  " + fleet->labels[i] + ": " + statuses[i].error().to_string();
-  }
-  // Record each job on its instance: the record terminate goes by.
-  for (std::size_t i = 0; i < n && start_failures.empty(); ++i) {
-    auto tagged = ctx.ec2->create_tags({fleet->instances[i].instance_id},
-                                       {{kJobTag, std::to_string(watch[i].job.pgid) + " " + watch[i].job.id}});
-    if (!tagged)
-      start_failures += "\n  " + fleet->labels[i] + ": recording the run (CreateTags): " + tagged.error().to_string();
-  }
-  if (!start_failures.empty()) {
-    // Half a distributed run is no run: stop what did start.
-    if (!started.empty()) fan.stop(started, ctx.grace);
-    std::fprintf(stderr, "error: the run did not start everywhere (stopped where it had):%s\n", start_failures.c_str());
-    return out;
-  }
-  for (std::size_t i = 0; i < n; ++i)
-    progress("run: started on " + fleet->labels[i] + ": process group " + std::to_string(watch[i].job.pgid) + ", log " +
-             watch[i].log);
-
-  auto hosts_json = [&](bool with_output, const std::vector<std::unique_ptr<HostLines>>* lines) {
-    std::string items;
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto& w = watch[i];
-      items += std::string(items.empty() ? "" : ",") + "{\"instance_id\":" + jstr(fleet->instances[i].instance_id) +
-               ",\"address\":" + jstr(fleet->addresses[i]) + ",\"pgid\":" + std::to_string(w.job.pgid) +
-               ",\"job_id\":" + jstr(w.job.id) + ",\"log\":" + jstr(w.log) + ",\"state\":" + jstr(watch_state(w)) +
-               ",\"exit_status\":" + (w.exit_status ? std::to_string(*w.exit_status) : "null") +
-               ",\"error\":" + (w.error ? jstr(w.error->to_string()) : "null");
-      if (with_output && lines) items += ",\"output\":" + jstr((*lines)[i]->kept());
-      items += "}";
-    }
-    return "{\"name\":" + jstr(ctx.vm.name) + ",\"command\":" + jstr(ctx.vm.run_command) +
-           ",\"detached\":" + (ctx.detach ? "true" : "false") + ",\"hosts\":[" + items + "]}";
-  };
-
-  if (ctx.detach) {
-    out.json = hosts_json(false, nullptr);
+  const std::size_t n = report->hosts.size();
+  if (report->detached) {
+    out.json = hosts_json(ctx, *report, false);
     if (!ctx.json) {
       std::printf("run started on %zu host(s); it keeps running after this program ends:\n", n);
-      for (std::size_t i = 0; i < n; ++i)
-        std::printf("  %s  process group %d, log %s\n", fleet->labels[i].c_str(), watch[i].job.pgid,
-                    watch[i].log.c_str());
+      for (const auto& h : report->hosts)
+        std::printf("  %s  process group %d, log %s\n", h.host.label.c_str(), h.job.pgid, h.log.c_str());
       std::printf("stop it (and the instances) with: %s --yes\n", command_line(ctx, "terminate").c_str());
       std::fflush(stdout);
     }
@@ -130,45 +62,36 @@ StepOutcome run_step(Context& ctx) {
     return out;
   }
 
-  std::vector<std::unique_ptr<HostLines>> lines;
-  for (const auto& a : fleet->addresses) lines.push_back(std::make_unique<HostLines>(a, !ctx.json, ctx.json));
-  std::string stopped_why = follow_runs(ctx, fan, watch, lines);
-
-  out.json = hosts_json(true, &lines);
-  std::vector<std::string> failed;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto& w = watch[i];
-    if (w.exit_status && *w.exit_status == 0) continue;
-    std::string why = w.error      ? "lost track: " + w.error->to_string()
-                      : w.vanished ? "ended without an exit status (killed?)"
-                      : !w.done    ? "still running"
-                                   : "exit status " + std::to_string(*w.exit_status);
-    failed.push_back(fleet->labels[i] + ": " + why);
-  }
+  out.json = hosts_json(ctx, *report, true);
   if (!ctx.json) {
-    std::printf("run: %zu of %zu host(s) exited 0\n", n - failed.size(), n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto& w = watch[i];
-      bool ok = w.exit_status && *w.exit_status == 0;
-      std::printf("  %-7s %s  %s, log %s\n", ok ? "ok" : "FAILED", fleet->labels[i].c_str(),
-                  w.exit_status ? ("exit " + std::to_string(*w.exit_status)).c_str() : watch_state(w).c_str(),
-                  w.log.c_str());
-    }
+    std::printf("run: %zu of %zu host(s) exited 0\n", n - report->failed(), n);
+    for (const auto& h : report->hosts)
+      std::printf("  %-7s %s  %s, log %s\n", h.ok() ? "ok" : "FAILED", h.host.label.c_str(),
+                  h.exit_status ? ("exit " + std::to_string(*h.exit_status)).c_str() : state_name(h.state),
+                  h.log.c_str());
     std::fflush(stdout);
   }
-  if (!stopped_why.empty()) {
+  if (report->end != awsdl::vm::FollowEnd::kAllDone) {
+    std::string why = report->end == awsdl::vm::FollowEnd::kInterrupted
+                          ? "interrupted"
+                          : "still running after " + std::to_string(ctx.spec().run_timeout) + " s ([run] timeout)";
     if (ctx.in_all)
-      std::fprintf(stderr, "error: run %s\n", stopped_why.c_str());
+      std::fprintf(stderr, "error: run %s\n", why.c_str());
     else
-      std::fprintf(
-          stderr,
-          "error: run %s; the command keeps running on the instances\nnext: '%s --yes' stops it and terminates them\n",
-          stopped_why.c_str(), command_line(ctx, "terminate").c_str());
+      std::fprintf(stderr, "error: run %s; the command keeps running on the instances\nnext: %s\n", why.c_str(),
+                   step_words({awsdl::vm::next_step::kTerminate, ctx.spec().name}).c_str());
     return out;
   }
-  if (!failed.empty()) {
-    std::fprintf(stderr, "error: the run failed on %zu of %zu host(s):\n", failed.size(), n);
-    for (const auto& f : failed) std::fprintf(stderr, "  %s\n", f.c_str());
+  if (report->failed() > 0) {
+    std::fprintf(stderr, "error: the run failed on %zu of %zu host(s):\n", report->failed(), n);
+    for (const auto& h : report->hosts) {
+      if (h.ok()) continue;
+      std::string why = h.error                                   ? "lost track: " + h.error->to_string()
+                        : h.state == awsdl::vm::RunState::kVanished ? "ended without an exit status (killed?)"
+                        : !h.exit_status                            ? "still running"
+                                                                    : "exit status " + std::to_string(*h.exit_status);
+      std::fprintf(stderr, "  %s: %s\n", h.host.label.c_str(), why.c_str());
+    }
     return out;
   }
   out.code = awsdl_cli::kExitOk;
@@ -181,7 +104,7 @@ CommandInfo info() {
   CommandInfo i;
   i.name = "run";
   i.summary = "run the [run] command on every instance and follow its output";
-  i.needs.run = i.needs.ssh = true;
+  i.needs = awsdl::vm::needs_of_run();
   i.detach_flag = true;
   i.examples = {"awsdl-vm run --config vm.ini",
                 "awsdl-vm run --config vm.ini --run-command 'python3 train.py --epochs 10' --detach",

@@ -9,9 +9,11 @@ namespace awsdl_vm {
 
 StepOutcome status_step(Context& ctx) {
   StepOutcome out;
-  auto found = tagged_instances(ctx, true);
+  const auto& vm = ctx.spec();
+  auto found = ctx.deployment->instances(true);
   if (!found) {
-    out.code = fail("looking for instances tagged " + std::string(kDeploymentTag) + "=" + ctx.vm.name, found.error());
+    out.code = fail(ctx, "looking for instances tagged " + std::string(awsdl::vm::kDeploymentTag) + "=" + vm.name,
+                    found.error());
     return out;
   }
   std::size_t live = 0;
@@ -20,20 +22,20 @@ StepOutcome status_step(Context& ctx) {
     items += (items.empty() ? "" : ",") + instance_json(ctx, i);
     live += i.state != "terminated" ? 1 : 0;
   }
-  out.json = "{\"name\":" + jstr(ctx.vm.name) + ",\"region\":" + jstr(ctx.aws.region) +
-             ",\"live\":" + std::to_string(live) + ",\"instances\":[" + items + "]}";
+  out.json = "{\"name\":" + jstr(vm.name) + ",\"region\":" + jstr(ctx.region()) + ",\"live\":" + std::to_string(live) +
+             ",\"instances\":[" + items + "]}";
   if (ctx.json) return out;
   if (found->empty()) {
-    std::printf("no instance carries %s=%s in %s\n", kDeploymentTag, ctx.vm.name.c_str(), ctx.aws.region.c_str());
+    std::printf("no instance carries %s=%s in %s\n", awsdl::vm::kDeploymentTag, vm.name.c_str(), ctx.region().c_str());
     return out;
   }
-  std::printf("%s in %s: %zu live instance(s)\n", ctx.vm.name.c_str(), ctx.aws.region.c_str(), live);
+  std::printf("%s in %s: %zu live instance(s)\n", vm.name.c_str(), ctx.region().c_str(), live);
   std::printf("%-20s %-14s %-12s %-16s %-16s %-25s %s\n", "INSTANCE", "STATE", "TYPE", "ADDRESS", "PRIVATE", "LAUNCHED",
               "RUN (PGID)");
   for (const auto& i : *found) {
-    std::string job = i.tag(kJobTag);
-    std::string pgid = job.empty() ? "-" : job.substr(0, job.find(' '));
-    std::string address = ssh_address(ctx, i);
+    auto job = awsdl::vm::recorded_job(i);
+    std::string pgid = job ? std::to_string(job->pgid) : "-";
+    std::string address = awsdl::vm::ssh_address(vm, i);
     std::printf("%-20s %-14s %-12s %-16s %-16s %-25s %s\n", i.instance_id.c_str(), i.state.c_str(),
                 i.instance_type.c_str(), address.empty() ? "-" : address.c_str(),
                 i.private_ip.empty() ? "-" : i.private_ip.c_str(), i.launch_time.c_str(), pgid.c_str());

@@ -1,9 +1,7 @@
 #pragma once
 // The workflow's steps, each usable alone (its subcommand) and by `all`.
 
-#include <string>
-
-#include "vm_context.hpp"
+#include "vm_cli.hpp"
 
 namespace awsdl_vm {
 

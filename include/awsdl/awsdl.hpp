@@ -39,3 +39,5 @@
 #include "awsdl/stage/stager.hpp"
 #include "awsdl/sts/sts.hpp"
 #include "awsdl/version.hpp"
+#include "awsdl/vm/deployment.hpp"
+#include "awsdl/vm/spec.hpp"

@@ -1,6 +1,7 @@
-// The calls a create (or a resume) would make, described without making them: a dry run
-// prints this plan instead of re-stating the lifecycle's calls.
+// The calls a create, resume, remove or resize would make, described without making them: a
+// dry run prints this plan instead of re-stating the lifecycle's calls.
 #include "cluster/lifecycle_internal.hpp"
+#include "cluster/spec_rules.hpp"
 
 namespace awsdl::cluster {
 
@@ -36,6 +37,20 @@ void add_watch_and_describe(std::vector<PlannedCall>& calls, const std::string& 
   calls.push_back(call("ec2", "DescribeInstanceTypes",
                        {{"InstanceTypes.1", instance_type.empty() ? "<the instances' types>" : instance_type}},
                        CallPhase::kFinish));
+}
+
+// What find_cluster_stack refuses before its call (remove and resize start with it).
+Status check_name(const std::string& name) {
+  if (auto bad = internal::spec_rules::stack_name(name); !bad.empty())
+    return Error::invalid_argument("InvalidClusterName",
+                                   "cluster name " + internal::spec_rules::quoted(name) + " " + bad);
+  return {};
+}
+
+// find_cluster_stack, then the page of events that marks everything before the operation seen.
+void add_find_and_prime(std::vector<PlannedCall>& calls, const std::string& name) {
+  calls.push_back(call("cloudformation", "DescribeStacks", {{"StackName", name}}, CallPhase::kStart));
+  calls.push_back(call("cloudformation", "DescribeStackEvents", {{"StackName", "<the stack id>"}}, CallPhase::kStart));
 }
 
 }  // namespace
@@ -77,6 +92,52 @@ std::vector<PlannedCall> plan_resume(const std::string& name) {
       call("cloudformation", "DescribeStacks", {{"StackName", name}}, CallPhase::kStart),
   };
   add_watch_and_describe(calls, "<the stack id>", {});
+  return calls;
+}
+
+Result<std::vector<PlannedCall>> plan_remove(const std::string& name, const DeleteOptions& options) {
+  AWSDL_TRY(check_name(name));
+  std::vector<PlannedCall> calls;
+  add_find_and_prime(calls, name);
+  calls.push_back(call("cloudformation", "DeleteStack",
+                       {{"StackName", "<the stack id>"}, {"ClientRequestToken", "<generated>"}}, CallPhase::kStart));
+  // The stack's own events carry its status, also once it is deleted (watched by id).
+  calls.push_back(call("cloudformation", "DescribeStackEvents", {{"StackName", "<the stack id>"}}, CallPhase::kPoll));
+  if (options.delete_file_system)
+    calls.push_back(call("efs", "DeleteFileSystem", {{"FileSystemId", "<the file system the stack created>"}},
+                         CallPhase::kFinish));
+  return calls;
+}
+
+// With or without ResizeOptions::wait the same calls: waiting only polls the group longer.
+Result<std::vector<PlannedCall>> plan_resize(const std::string& name, int workers, const ResizeOptions&) {
+  if (workers < 1)
+    return Error::invalid_argument("InvalidWorkerCount", "resize of cluster " + name + ": the worker count must be at "
+                                                             "least 1, got " + std::to_string(workers));
+  AWSDL_TRY(check_name(name));
+  std::vector<PlannedCall> calls;
+  add_find_and_prime(calls, name);
+  const std::string count = std::to_string(workers);
+  calls.push_back(call("cloudformation", "UpdateStack",
+                       {{"StackName", "<the stack id>"},
+                        {"UsePreviousTemplate", "true"},
+                        {std::string("Parameters.") + names::kWorkerCount, count},
+                        {std::string("Parameters.") + names::kMinWorkerCount,
+                         "<the stack's MinWorkerCount, or " + count + " when it is above>"},
+                        {"Parameters.*", "UsePreviousValue=true"},
+                        {"Capabilities", "<the stack's>"},
+                        {"ClientRequestToken", "<generated>"}},
+                       CallPhase::kStart));
+  calls.push_back(call("cloudformation", "DescribeStackEvents", {{"StackName", "<the stack id>"}}, CallPhase::kPoll));
+  calls.push_back(call("autoscaling", "DescribeAutoScalingGroups", {{"AutoScalingGroupNames", "<the worker group>"}},
+                       CallPhase::kPoll));
+  calls.push_back(call("ec2", "DescribeInstances", {{"InstanceIds", "<the worker group's instances>"}}, CallPhase::kPoll));
+  calls.push_back(call("cloudformation", "DescribeStacks", {{"StackName", "<the stack id>"}}, CallPhase::kFinish));
+  calls.push_back(call("autoscaling", "DescribeAutoScalingGroups", {{"AutoScalingGroupNames", "<the stack's groups>"}},
+                       CallPhase::kFinish));
+  calls.push_back(call("ec2", "DescribeInstances", {{"InstanceIds", "<the groups' instances>"}}, CallPhase::kFinish));
+  calls.push_back(
+      call("ec2", "DescribeInstanceTypes", {{"InstanceTypes.1", "<the instances' types>"}}, CallPhase::kFinish));
   return calls;
 }
 

@@ -149,6 +149,16 @@ std::string efs_id(std::string_view v) {
   return "must be an EFS file system id such as fs-0123456789abcdef0, got " + quoted(v);
 }
 
+std::string subnet_id(std::string_view v) {
+  if (resource_id(v, "subnet-")) return {};
+  return "must be a subnet id such as subnet-0123456789abcdef0, got " + quoted(v);
+}
+
+std::string security_group_id(std::string_view v) {
+  if (resource_id(v, "sg-")) return {};
+  return "must be a security group id such as sg-0123456789abcdef0, got " + quoted(v);
+}
+
 std::string mount_point(std::string_view v) {
   const std::string expected =
       "must be an absolute path of letters, digits, '.', '_', '-' and '/' such as /efs, got " + quoted(v);

@@ -40,6 +40,8 @@ std::string ami_id(std::string_view v);             // ami- and 8 or 17 hex digi
 std::string ssm_parameter_name(std::string_view v); // /path/of/a/parameter
 std::string availability_zone(std::string_view v);  // us-east-1a
 std::string efs_id(std::string_view v);             // fs- and 8 or 17 hex digits
+std::string subnet_id(std::string_view v);          // subnet- and 8 or 17 hex digits
+std::string security_group_id(std::string_view v);  // sg- and 8 or 17 hex digits
 std::string mount_point(std::string_view v);        // absolute path, shell-safe characters
 std::string bucket_name(std::string_view v);        // S3 bucket naming rules
 std::string user_name(std::string_view v);          // a POSIX login name

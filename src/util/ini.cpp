@@ -107,11 +107,12 @@ const IniSection* IniFile::find(std::string_view name) const {
   return lookup(sections, index, name, [](const IniSection& s) -> const std::string& { return s.name; });
 }
 
-Result<IniFile> parse_ini(std::string_view text, std::string source) {
+Result<IniFile> parse_ini(std::string_view text, std::string source, const IniOptions& options) {
   IniFile file;
   file.source = std::move(source);
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   IniSection* section = nullptr;
+  IniEntry* continued = nullptr;  // the value an indented line would continue
   int line_no = 0;
   while (!text.empty() || line_no == 0) {
     ++line_no;
@@ -119,10 +120,19 @@ Result<IniFile> parse_ini(std::string_view text, std::string source) {
     std::string_view raw = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
     std::string_view line = trim(raw);
+    if (line.empty()) continued = nullptr;
     if (line.empty() || line.front() == '#' || line.front() == ';') {
       if (text.empty()) break;
       continue;
     }
+    if (options.continuation_lines && space(raw.front())) {
+      if (!continued)
+        return syntax(file.source, line_no, "indented line outside a value (continuation lines follow a key)");
+      continued->value += (continued->value.empty() ? "" : "\n") + std::string(line);
+      if (text.empty()) break;
+      continue;
+    }
+    continued = nullptr;
     if (line.front() == '[') {
       auto close = line.find(']');
       if (close == std::string_view::npos) return syntax(file.source, line_no, "missing ']' after the section name");
@@ -137,9 +147,11 @@ Result<IniFile> parse_ini(std::string_view text, std::string source) {
       file.sections.push_back(IniSection{name, line_no, {}, {}});
       section = &file.sections.back();
     } else {
-      auto sep = line.find_first_of("=:");
+      auto sep = line.find_first_of(options.verbatim_values ? "=" : "=:");
       if (sep == std::string_view::npos)
-        return syntax(file.source, line_no, "expected 'key = value', '[section]' or a comment");
+        return syntax(file.source, line_no,
+                      options.verbatim_values ? "expected key = value, [section] or a comment"
+                                              : "expected 'key = value', '[section]' or a comment");
       std::string key(trim(line.substr(0, sep)));
       if (key.empty()) return syntax(file.source, line_no, "missing key before '" + std::string(1, line[sep]) + "'");
       for (char c : key)
@@ -152,18 +164,22 @@ Result<IniFile> parse_ini(std::string_view text, std::string source) {
                       "key '" + key + "' appears again in [" + section->name + "] (first at line " +
                           std::to_string(prev->line) + ")");
       std::string value, why;
-      if (!parse_value(line.substr(sep + 1), value, why)) return syntax(file.source, line_no, why);
+      if (options.verbatim_values)
+        value.assign(trim(line.substr(sep + 1)));
+      else if (!parse_value(line.substr(sep + 1), value, why))
+        return syntax(file.source, line_no, why);
       section->index.emplace(key, section->entries.size());
       section->entries.push_back(IniEntry{std::move(key), std::move(value), line_no});
+      continued = &section->entries.back();
     }
     if (text.empty()) break;
   }
   return file;
 }
 
-Result<IniFile> read_ini_file(const std::string& path) {
+Result<IniFile> read_ini_file(const std::string& path, const IniOptions& options) {
   AWSDL_ASSIGN_OR_RETURN(std::string text, read_config_file(path));
-  return parse_ini(text, path);
+  return parse_ini(text, path, options);
 }
 
 }  // namespace awsdl::internal

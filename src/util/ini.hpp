@@ -8,6 +8,8 @@
 //                              in an unquoted value
 // A UTF-8 byte order mark and CRLF line ends are accepted. Keys outside a section, repeated
 // sections, repeated keys within a section and malformed lines are errors (kParse).
+// IniOptions selects the dialect of files that hold shell commands (awsdl-vm's vm.ini):
+// values as written and indented continuation lines.
 
 #include <cstddef>
 #include <functional>
@@ -48,12 +50,22 @@ struct IniFile {
   std::string where(int line) const { return source + ":" + std::to_string(line); }
 };
 
+struct IniOptions {
+  /// Values are taken as written (trimmed): quotes stay, no escapes, no inline comments (a
+  /// '#' inside a shell command is part of it), and only '=' separates key and value.
+  bool verbatim_values = false;
+  /// An indented line right after a key (or after a line continuing it) continues that value,
+  /// joined with '\n', as Python's configparser does; a blank line ends the value, a comment
+  /// line does not. An indented line anywhere else is an error.
+  bool continuation_lines = false;
+};
+
 /// Parses `text`; `source` names it in errors ("cluster.ini:7: ...").
-Result<IniFile> parse_ini(std::string_view text, std::string source);
+Result<IniFile> parse_ini(std::string_view text, std::string source, const IniOptions& options = {});
 
 /// Reads (with read_config_file: at most 1 MiB, a regular file or a pipe) and parses a file:
 /// kNotFound when it does not exist, kInvalidArgument for a directory, a device or a file
 /// over the cap, kIo when unreadable.
-Result<IniFile> read_ini_file(const std::string& path);
+Result<IniFile> read_ini_file(const std::string& path, const IniOptions& options = {});
 
 }  // namespace awsdl::internal

@@ -204,7 +204,9 @@ TEST_F(ClusterCliTest, DryRunPrintsTheCallsAndMakesNone) {
   EXPECT_NE(resize.out.find("Parameters.WorkerCount=5"), std::string::npos) << resize.out;
   auto del = cli(with({"delete", "--dry-run"}, flags));
   ASSERT_EQ(del.exit_code, 0) << del.err;
-  EXPECT_NE(del.out.find("cloudformation DeleteStack StackName=drycluster"), std::string::npos) << del.out;
+  // The library's plan (cluster::plan_remove): the stack found by name, deleted by its id.
+  EXPECT_NE(del.out.find("cloudformation DescribeStacks StackName=drycluster"), std::string::npos) << del.out;
+  EXPECT_NE(del.out.find("cloudformation DeleteStack StackName=<the stack id>"), std::string::npos) << del.out;
   EXPECT_EQ(requests_made(), 0u) << "--dry-run reached the sandbox: " << requests_seen();
 }
 

@@ -278,6 +278,47 @@ TEST_F(ClusterLifecycleSandbox, DeleteFileSystemWhenAskedAndDeletingAMissingClus
   EXPECT_EQ(missing.error().code, "ClusterNotFound");
 }
 
+// What a dry run prints for resize and delete is what they do: the planned calls, in order of
+// first use, are the requests a real resize and a real remove (with its file system) make.
+TEST_F(ClusterLifecycleSandbox, ThePlansOfResizeAndRemoveAreTheCallsTheyMake) {
+  auto created = clusters.create(spec("planned", 1, 1), create_options());
+  ASSERT_TRUE(created.ok()) << created.error().to_string();
+  auto first_uses_made = [&] {
+    std::vector<std::string> out;
+    auto log = sandbox.requests();
+    EXPECT_TRUE(log.ok());
+    if (log.ok())
+      for (const auto& r : *log) {
+        // The sandbox logs the signing name; plans name the service as awsdl does (awsdl::efs).
+        const std::string call = (r.service == "elasticfilesystem" ? "efs" : r.service) + ":" + r.operation;
+        if (std::find(out.begin(), out.end(), call) == out.end()) out.push_back(call);
+      }
+    return out;
+  };
+  auto first_uses_planned = [](const std::vector<cluster::PlannedCall>& calls) {
+    std::vector<std::string> out;
+    for (const auto& c : calls)
+      if (std::find(out.begin(), out.end(), c.service + ":" + c.operation) == out.end())
+        out.push_back(c.service + ":" + c.operation);
+    return out;
+  };
+
+  auto resize_plan = cluster::plan_resize("planned", 2, resize_options());
+  ASSERT_TRUE(resize_plan.ok()) << resize_plan.error().to_string();
+  ASSERT_TRUE(sandbox.clear_requests().ok());
+  auto resized = clusters.resize("planned", 2, resize_options());
+  ASSERT_TRUE(resized.ok()) << resized.error().to_string();
+  EXPECT_EQ(first_uses_planned(*resize_plan), first_uses_made());
+
+  auto remove_plan = cluster::plan_remove("planned", delete_options(true));
+  ASSERT_TRUE(remove_plan.ok()) << remove_plan.error().to_string();
+  ASSERT_TRUE(sandbox.clear_requests().ok());
+  auto removed = clusters.remove("planned", delete_options(true));
+  ASSERT_TRUE(removed.ok()) << removed.error().to_string();
+  EXPECT_EQ(first_uses_planned(*remove_plan), first_uses_made());
+  EXPECT_FALSE(file_systems().count(created->efs_id));
+}
+
 TEST_F(ClusterLifecycleSandbox, ANameThatExistsIsAnErrorNeverASecondStack) {
   auto first = clusters.create(spec("twice", 1, 1), create_options());
   ASSERT_TRUE(first.ok()) << first.error().to_string();

@@ -570,6 +570,61 @@ TEST(ClusterLifecycle, APlanChecksWhatCreateChecksAndMakesNoCall) {
   EXPECT_EQ(resume.back().phase, cluster::CallPhase::kFinish);
 }
 
+// The plans of a resize and a remove refuse what the operations refuse, with the same errors,
+// and name the changed count and the file system as the operations send them.
+TEST(ClusterLifecycle, ThePlansOfResizeAndRemoveCheckWhatTheOperationsCheck) {
+  testsupport::FakeHarness h("us-east-1");
+  cluster::Clusters clusters(h.config);
+  for (const auto& [name, workers] : std::vector<std::pair<std::string, int>>{{"maskrcnn", 0}, {"1-digit", 2}, {"", 2}}) {
+    SCOPED_TRACE(name + " " + std::to_string(workers));
+    auto planned = cluster::plan_resize(name, workers);
+    auto made = clusters.resize(name, workers);
+    ASSERT_FALSE(planned.ok());
+    ASSERT_FALSE(made.ok());
+    EXPECT_EQ(planned.error().code, made.error().code);
+    EXPECT_EQ(planned.error().message, made.error().message);
+    EXPECT_EQ(planned.error().kind, ErrorKind::kInvalidArgument);
+  }
+  for (const std::string name : {"", "no_underscores"}) {
+    auto planned = cluster::plan_remove(name);
+    auto made = clusters.remove(name);
+    ASSERT_FALSE(planned.ok());
+    ASSERT_FALSE(made.ok());
+    EXPECT_EQ(planned.error().code, made.error().code);
+    EXPECT_EQ(planned.error().message, made.error().message);
+  }
+  EXPECT_EQ(h.transport->request_count(), 0u);
+
+  auto resize = cluster::plan_resize("maskrcnn", 5);
+  ASSERT_TRUE(resize.ok());
+  ASSERT_GE(resize->size(), 4u);
+  EXPECT_EQ((*resize)[0].operation, "DescribeStacks");
+  EXPECT_EQ((*resize)[0].parameters, (std::vector<std::pair<std::string, std::string>>{{"StackName", "maskrcnn"}}));
+  const auto update = std::find_if(resize->begin(), resize->end(), [](const auto& c) { return c.operation == "UpdateStack"; });
+  ASSERT_NE(update, resize->end());
+  EXPECT_EQ(update->phase, cluster::CallPhase::kStart);
+  std::map<std::string, std::string> p(update->parameters.begin(), update->parameters.end());
+  EXPECT_EQ(p["UsePreviousTemplate"], "true");
+  EXPECT_EQ(p["Parameters.WorkerCount"], "5");
+  EXPECT_EQ(p["ClientRequestToken"], "<generated>");
+  EXPECT_EQ(resize->back().phase, cluster::CallPhase::kFinish);
+
+  auto keep = cluster::plan_remove("maskrcnn");
+  ASSERT_TRUE(keep.ok());
+  cluster::DeleteOptions all;
+  all.delete_file_system = true;
+  auto wipe = cluster::plan_remove("maskrcnn", all);
+  ASSERT_TRUE(wipe.ok());
+  auto has = [](const std::vector<cluster::PlannedCall>& calls, const std::string& op) {
+    return std::any_of(calls.begin(), calls.end(), [&](const auto& c) { return c.operation == op; });
+  };
+  EXPECT_TRUE(has(*keep, "DeleteStack"));
+  EXPECT_FALSE(has(*keep, "DeleteFileSystem"));
+  EXPECT_TRUE(has(*wipe, "DeleteFileSystem"));
+  EXPECT_EQ(wipe->back().service, "efs");
+  EXPECT_EQ(wipe->back().phase, cluster::CallPhase::kFinish);
+}
+
 TEST(ClusterLifecycle, CreateReportsEveryEventOnceInTimeOrderAndDescribesTheNodes) {
   ScriptedAws aws;
   aws.batches = healthy_create();

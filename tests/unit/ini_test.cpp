@@ -86,6 +86,46 @@ TEST(Ini, ErrorsNameFileAndLine) {
   EXPECT_EQ(parse_error("[s]\na = \"\\q\"\n"), "t.ini:2: unknown escape \\q in a quoted value (use \\\\ for a backslash)");
 }
 
+// The dialect of files holding shell commands (awsdl-vm's vm.ini): values as written, and
+// indented lines continuing the value above.
+TEST(Ini, VerbatimValuesWithContinuationLines) {
+  const IniOptions vm{.verbatim_values = true, .continuation_lines = true};
+  auto r = parse_ini("[run]\ncommand = echo \"a # b\"; x=1 ;y\nquoted = 'kept'\nurl:x = y\n"
+                     "[setup]\ncommands =\n    apt-get update\n    # a comment inside\n\tpip install x\n"
+                     "\nafter = 1\nempty =\n",
+                     "vm.ini", vm);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  const IniSection* run = r->find("run");
+  ASSERT_NE(run, nullptr);
+  EXPECT_EQ(run->find("command")->value, "echo \"a # b\"; x=1 ;y");
+  EXPECT_EQ(run->find("quoted")->value, "'kept'");
+  ASSERT_NE(run->find("url:x"), nullptr);  // only '=' separates
+  EXPECT_EQ(run->find("url:x")->value, "y");
+  const IniSection* setup = r->find("setup");
+  ASSERT_NE(setup, nullptr);
+  EXPECT_EQ(setup->find("commands")->value, "apt-get update\npip install x");
+  EXPECT_EQ(setup->find("commands")->line, 6);
+  EXPECT_EQ(setup->find("after")->value, "1");
+  EXPECT_EQ(setup->find("empty")->value, "");
+
+  auto error = [&](std::string_view text) {
+    auto e = parse_ini(text, "vm.ini", vm);
+    EXPECT_FALSE(e.ok());
+    if (e.ok()) return std::string();
+    EXPECT_EQ(e.error().kind, ErrorKind::kParse);
+    return e.error().message;
+  };
+  // A blank line ends a value: an indented line after it continues nothing.
+  EXPECT_EQ(error("[s]\na = 1\n\n  more\n"), "vm.ini:4: indented line outside a value (continuation lines follow a key)");
+  EXPECT_EQ(error("[s]\n  a = 1\n"), "vm.ini:2: indented line outside a value (continuation lines follow a key)");
+  EXPECT_EQ(error("[s]\nnot ini\n"), "vm.ini:2: expected key = value, [section] or a comment");
+  EXPECT_EQ(error("[s]\na = 1\na = 2\n"), "vm.ini:3: key 'a' appears again in [s] (first at line 2)");
+  // The default dialect is unchanged: indented lines are lines of their own, quotes and comments are read.
+  auto plain = parse_ok("[s]\na = 'q' # c\n  b = 2\n");
+  EXPECT_EQ(plain.sections[0].find("a")->value, "q");
+  EXPECT_EQ(plain.sections[0].find("b")->value, "2");
+}
+
 TEST(Ini, ReadsFilesAndReportsMissingOnes) {
   std::string path = std::string(AWSDL_TEST_STATE_DIR) + "/ini_test.ini";
   {

@@ -157,6 +157,20 @@ AWSDL_EXPORT Result<CreatePlan> plan_create(const ClusterSpec& spec, const Creat
                                             std::string_view region = {});
 /// The calls `Clusters::resume(name)` would make, making none.
 AWSDL_EXPORT std::vector<PlannedCall> plan_resume(const std::string& name);
+/// The calls `Clusters::remove(name, options)` would make, making none: the stack found by
+/// name, its events so far (only the deletion's are reported), DeleteStack by stack id, the
+/// polls of its events until it is gone and, with `delete_file_system`, EFS DeleteFileSystem
+/// of the file system the stack created. A bad name: kInvalidArgument "InvalidClusterName",
+/// as remove() returns it.
+AWSDL_EXPORT Result<std::vector<PlannedCall>> plan_remove(const std::string& name, const DeleteOptions& options = {});
+/// The calls `Clusters::resize(name, workers, options)` would make when the count changes,
+/// making none: the stack found by name, its events so far, UpdateStack with the previous
+/// template and values but WorkerCount (and MinWorkerCount when it was above `workers`), the
+/// polls until the update is complete (and, with `wait`, the workers settled), and the calls
+/// that describe the cluster at the end. A count below 1 or a bad name: the kInvalidArgument
+/// resize() returns.
+AWSDL_EXPORT Result<std::vector<PlannedCall>> plan_resize(const std::string& name, int workers,
+                                                          const ResizeOptions& options = {});
 
 class AWSDL_EXPORT Clusters {
  public:
