@@ -23,7 +23,9 @@
 #include "awsdl/ec2/ec2.hpp"
 #include "awsdl/s3/client.hpp"
 #include "cluster/cluster_words.hpp"  // awsdl-cluster's words for the next steps (examples/cluster)
+#include "support/run_process.hpp"
 #include "support/sandbox.hpp"
+#include "support/tar_test_support.hpp"
 
 namespace awsdl {
 namespace {
@@ -206,6 +208,34 @@ TEST_F(ClusterCapacitySandbox, NoCapacityAnywhereIsAShortfallNamingEachAttemptAn
   EXPECT_NE(m.find("us-east-1b (on-demand)"), std::string::npos) << m;
   ASSERT_TRUE(clusters.remove("nowhere", options<cluster::DeleteOptions>(nullptr)).ok());
   EXPECT_TRUE(live("nowhere").empty()) << "no instance left running";
+}
+
+// awsdl-cluster preflight: the report on stdout, exit 0; a refusal: exit 1, the error and its
+// next: line in the program's words, and nothing created.
+TEST_F(ClusterCapacitySandbox, ThePreflightCommandPrintsTheReportAndTheFix) {
+  const std::string binary = std::string(AWSDL_BINARY_DIR) + "/examples/cluster/awsdl-cluster";
+  awsdl::testing_support::ScratchDir home;
+  auto env = Sandbox::cli_env(home.path().string());
+  env["AWS_ENDPOINT_URL"] = sandbox.endpoint();
+  const std::vector<std::string> flags = {"preflight", "--endpoint-url", sandbox.endpoint(), "--name", "cli",
+                                          "--instance-type", "p3.8xlarge", "--workers", "2", "--key-name", "team",
+                                          "--ssh-cidr", "203.0.113.0/24", "--staging-bucket", "team-bucket"};
+  auto ok = testsupport::run_process(binary, flags, env, std::chrono::seconds(60));
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("type   p3.8xlarge: 32 vCPUs, 4 GPUs"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("key pair"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("AWS calls"), std::string::npos) << ok.out;
+  std::printf("%s", ok.out.c_str());
+  auto flags_nokey = flags;
+  flags_nokey[10] = "nobody";
+  ASSERT_TRUE(sandbox.clear_requests().ok());
+  auto refused = testsupport::run_process(binary, flags_nokey, env, std::chrono::seconds(60));
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("KeyPairNotFound"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("next: import your public key with `aws ec2 import-key-pair --key-name nobody"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(count("CreateStack"), 0);
 }
 
 }  // namespace

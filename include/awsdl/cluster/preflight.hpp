@@ -95,9 +95,9 @@ struct AWSDL_EXPORT PreflightReport {
   int api_calls = 0;         // AWS calls made (each at most once)
 
   bool ok() const;  // no kFail
-  /// Success, or the error create() returns: kInvalidArgument "PreflightFailed" (the one
-  /// failure's code when there is one), the message naming every failure, and every
-  /// failure's next steps.
+  /// Success, or the error create() returns: kService "PreflightFailed" (the one failure's
+  /// code when there is one), the message naming every failure, and every failure's next
+  /// steps.
   Status status() const;
 };
 

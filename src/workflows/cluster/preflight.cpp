@@ -36,7 +36,9 @@ Status PreflightReport::status() const {
   if (failed.empty()) return {};
   std::string message = "the cluster would not get what it asks for (preflight, nothing created): ";
   for (std::size_t i = 0; i < failed.size(); ++i) message += (i ? "; " : "") + failed[i]->message;
-  Error e = Error::invalid_argument(failed.size() == 1 ? failed[0]->code : "PreflightFailed", std::move(message));
+  // kService, as the lifecycle's other refusals that come from what AWS says (ClusterExists):
+  // the spec is valid, the account or region cannot give what it asks for.
+  Error e = Error::make(ErrorKind::kService, failed.size() == 1 ? failed[0]->code : "PreflightFailed", std::move(message));
   for (const auto* c : failed)
     for (const auto& s : c->next_steps) e.with_next_step(s.action, s.detail);
   return e;
