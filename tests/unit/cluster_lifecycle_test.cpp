@@ -374,6 +374,7 @@ struct ScriptedAws {
   int updates = 0;
   int capacity_after = 1000;
   int workers_then = 0;
+  int activity_throttles = 0;  // DescribeScalingActivities calls answered Throttling first
   std::vector<std::string> update_bodies;
 
   ScriptedAws() {
@@ -468,6 +469,9 @@ struct ScriptedAws {
       }
       return ok(query_response(a, "<AutoScalingGroups>" + groups + "</AutoScalingGroups>"));
     }
+    if (a == "DescribeScalingActivities" && activity_throttles > 0 && activity_throttles--)
+      return ok("<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>"
+                "</Error><RequestId>x</RequestId></ErrorResponse>", 400);
     if (a == "DescribeScalingActivities")
       return ok(query_response(a, "<Activities><member><ActivityId>a" + std::to_string(updates) + "</ActivityId><AutoScalingGroupName>maskrcnn-workers"
                                   "</AutoScalingGroupName><StatusCode>Failed</StatusCode><StatusMessage>We currently do "
@@ -1173,6 +1177,23 @@ TEST(CapacityFallback, OutOfMovesAtLeastTheMinimumIsAccepted) {
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_NE(std::find(lines.begin(), lines.end(), "accepting 2 of 4 workers (minimum 1)"), lines.end());
   EXPECT_EQ(aws.update_bodies.size(), 2u);
+}
+
+// A look at the activities that is throttled (past the client's retries) is tried again at the
+// next poll rather than ending the wait.
+TEST(CapacityFallback, AThrottledLookAtTheActivitiesIsTriedAgain) {
+  ScriptedAws aws = zoned_cluster();
+  aws.capacity_after = 2;
+  aws.workers_then = 4;
+  aws.activity_throttles = 2;  // resize's own first look, then the fallback's first
+  aws.h.config.retry.max_attempts = 1;
+  cluster::Clusters clusters(aws.h.config);
+  cluster::ResizeOptions o;
+  o.poll_interval = 1s;
+  auto r = clusters.resize("maskrcnn", 4, o);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->workers().size(), 4u);
+  EXPECT_EQ(aws.update_bodies.size(), 2u) << "the move still happened";
 }
 
 TEST(CapacityFallback, TheCapacityTimeoutStopsTheMoves) {

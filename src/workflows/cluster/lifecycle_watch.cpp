@@ -244,6 +244,7 @@ Status settle_workers(const Clients& c, WatchSpec& spec, const std::string& how)
   WorkerCounts last;
   int stable = 0;
   int failures = 0;
+  int fallback_failures = 0;  // in a row, of the capacity fallback's own calls
   auto poll = watch_poll_options(
       spec, [&] { return cancelled(spec, how); }, [&](const std::string&) { return timed_out(spec, "complete", how); });
   return poll_until(c.config.runtime, poll, [&](int) -> Result<PollState> {
@@ -258,7 +259,16 @@ Status settle_workers(const Clients& c, WatchSpec& spec, const std::string& how)
     failures = 0;
     auto verdict = worker_verdict(*counts);
     if (spec.fallback && counts->in_service < counts->wanted && counts->pending == 0) {
-      AWSDL_ASSIGN_OR_RETURN(auto moved, fallback_step(c, spec, how));
+      auto step = fallback_step(c, spec, how);
+      if (!step) {
+        // A look at the activities that failed for a while is tried again at the next poll.
+        Error e = std::move(step).error();
+        if (e.kind == ErrorKind::kCancelled) return cancelled(spec, how);
+        if (!transient(e) || ++fallback_failures > kMaxPollFailures) return e;
+        return PollState::pending(describe_counts(*counts));
+      }
+      fallback_failures = 0;
+      const FallbackOutcome moved = *step;
       if (moved == FallbackOutcome::kMoved) {
         stable = 0;
         last = WorkerCounts{};
