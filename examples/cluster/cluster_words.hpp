@@ -13,6 +13,37 @@
 
 namespace awsdl_cluster {
 
+/// The preflight's next steps (awsdl/cluster/preflight.hpp) as commands and settings.
+inline std::string preflight_step_words(const awsdl::NextStep& s) {
+  namespace next = awsdl::cluster::next_step;
+  // The detail's n-th space-separated word ("ec2 L-417A185B 384").
+  auto word = [&](std::size_t n) {
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      at = s.detail.find(' ', at);
+      if (at == std::string::npos) return std::string();
+      ++at;
+    }
+    return s.detail.substr(at, s.detail.find(' ', at) - at);
+  };
+  if (s.action == next::kRequestQuota)
+    return "aws service-quotas request-service-quota-increase --service-code " + word(0) + " --quota-code " + word(1) +
+           " --desired-value " + word(2);
+  if (s.action == next::kChooseZones) return "set availability_zones (or --availability-zones) among: " + s.detail;
+  if (s.action == next::kChooseImage)
+    return s.detail.empty() ? "set image_id (or --image-id) to an image of this region"
+                            : "set image_id (or --image-id) to an " + s.detail + " image";
+  if (s.action == next::kCreateKeyPair)
+    return "import your public key with `aws ec2 import-key-pair --key-name " + s.detail +
+           " --public-key-material fileb://~/.ssh/id_ed25519.pub` (or set key_name)";
+  if (s.action == next::kBucketRegion)
+    return "use a staging bucket in this region (staging_bucket), or --region " + word(1);
+  if (s.action == next::kCreateBucket) return "create it with `aws s3 mb s3://" + s.detail + "` (or set staging_bucket)";
+  if (s.action == next::kChooseTypes) return "change instance_types (or --instance-types): " + s.detail;
+  if (s.action == next::kFixId) return "fix " + s.detail + " in the cluster file";
+  return {};
+}
+
 inline std::string step_words(const awsdl::NextStep& s) {
   namespace next = awsdl::cluster::next_step;
   if (s.action == next::kDescribe) return "see it with `awsdl-cluster status --name " + s.detail + "`";
@@ -22,6 +53,7 @@ inline std::string step_words(const awsdl::NextStep& s) {
   if (s.action == awsdl::ec2::next_step::kStartInstances)
     return std::string("start ") + (s.detail.find(' ') == std::string::npos ? "it" : "them") +
            " with `aws ec2 start-instances --instance-ids " + s.detail + "`";
+  if (std::string w = preflight_step_words(s); !w.empty()) return w;
   if (s.action == awsdl::stage::next_step::kUnstageUnverified)
     return "if you trust it, extract it without verification with `awsdl-cluster unstage --no-verify " + s.detail +
            " DIR`";

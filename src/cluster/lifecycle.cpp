@@ -29,7 +29,8 @@ std::vector<Node> ClusterInfo::workers() const {
 
 namespace awsdl::internal::lifecycle {
 
-Clients::Clients(Config c) : config(c), cfn(c), asg(c), ec2(c), s3(c), efs(c) {}
+Clients::Clients(Config c)
+    : config(c), cfn(c), asg(c), ec2(c), s3(c), efs(c), ssm(c), quotas(c), fsx(c) {}
 
 Result<cloudformation::Stack> find_cluster_stack(const Clients& c, const std::string& name, const CallOptions& call) {
   if (auto bad = spec_rules::stack_name(name); !bad.empty())

@@ -90,13 +90,16 @@ Result<CreateRequests> create_requests(const cluster::ClusterSpec& spec, const c
   for (const auto& [k, v] : tpl.parameters) r.stack.parameters.push_back({k, v});
   r.stack.capabilities = tpl.capabilities;
   r.stack.tags = {{cluster::kClusterTag, name}};
+  // What a later resize needs to fall back across zones and markets (none for one zone on-demand).
+  for (auto& t : fallback_tags(spec, {})) r.stack.tags.push_back(std::move(t));
   r.stack.on_failure = cloudformation::OnFailure::kRollback;
   return r;
 }
 
 Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluster::ClusterSpec& spec,
                                                   const cluster::StackTemplate& tpl,
-                                                  const cluster::CreateOptions& options) {
+                                                  const cluster::CreateOptions& options,
+                                                  const cluster::PreflightReport* preflight) {
   const std::string& name = spec.name;
   AWSDL_ASSIGN_OR_RETURN(auto planned, create_requests(spec, tpl, options));
   WatchSpec w = watch_spec(c, name, options);
@@ -126,6 +129,9 @@ Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluste
   }
   w.stack = *id;
   if (options.on_event) options.on_event(summary_event(c.config, "creating stack " + name));
+  auto fallback = fallback_for_spec(spec, preflight ? preflight->zones : std::vector<std::string>{}, req.parameters,
+                                    req.capabilities);
+  if (fallback) w.fallback = &*fallback;
   EventFeed feed;
   AWSDL_ASSIGN_OR_RETURN(auto outcome, or_continue(watch_stack(c, w, feed, kContinueHint), name));
   return finish_create(c, w, feed, outcome.status);
@@ -163,17 +169,41 @@ Status check_zone(const ClusterSpec& spec, std::string_view region) {
   return e;
 }
 
+namespace {
+// The preflight create() runs before any CreateStack: a failed check is create's error.
+Result<PreflightReport> preflight_for_create(const internal::lifecycle::Clients& c, const ClusterSpec& spec,
+                                             const CreateOptions& options) {
+  PreflightOptions p;
+  p.deadline = options.deadline;
+  p.cancel = options.cancel;
+  AWSDL_ASSIGN_OR_RETURN(auto report, internal::preflight::run(c, spec, p));
+  AWSDL_TRY(report.status());
+  return report;
+}
+}  // namespace
+
 Result<ClusterInfo> Clusters::create(const ClusterSpec& spec, const CreateOptions& options) {
   AWSDL_TRY(validate(spec));
   AWSDL_TRY(check_zone(spec, impl_->c.config.region));
   AWSDL_ASSIGN_OR_RETURN(auto tpl, build_template(spec));
-  return internal::lifecycle::create_with_template(impl_->c, spec, tpl, options);
+  AWSDL_TRY(internal::lifecycle::create_requests(spec, tpl, options));  // too large without a bucket: no call
+  AWSDL_ASSIGN_OR_RETURN(auto report, preflight_for_create(impl_->c, spec, options));
+  // "auto" zones resolved by the preflight become the candidate zones the template is built with.
+  if (spec.capacity.availability_zones.empty() && spec.availability_zone.empty() && report.zones.size() > 1) {
+    ClusterSpec resolved = spec;
+    resolved.capacity.availability_zones = report.zones;
+    AWSDL_ASSIGN_OR_RETURN(auto resolved_tpl, build_template(resolved));
+    return internal::lifecycle::create_with_template(impl_->c, resolved, resolved_tpl, options, &report);
+  }
+  return internal::lifecycle::create_with_template(impl_->c, spec, tpl, options, &report);
 }
 
 Result<ClusterInfo> Clusters::create(const ClusterSpec& spec, const StackTemplate& tpl, const CreateOptions& options) {
   AWSDL_TRY(validate(spec));
   AWSDL_TRY(check_zone(spec, impl_->c.config.region));
-  return internal::lifecycle::create_with_template(impl_->c, spec, tpl, options);
+  AWSDL_TRY(internal::lifecycle::create_requests(spec, tpl, options));
+  AWSDL_ASSIGN_OR_RETURN(auto report, preflight_for_create(impl_->c, spec, options));
+  return internal::lifecycle::create_with_template(impl_->c, spec, tpl, options, &report);
 }
 
 Result<ClusterInfo> Clusters::resume(const std::string& name, const CreateOptions& options) {

@@ -17,7 +17,11 @@
 #include "awsdl/core/retry.hpp"
 #include "awsdl/ec2/ec2.hpp"
 #include "awsdl/efs/efs.hpp"
+#include "awsdl/fsx/fsx.hpp"
 #include "awsdl/s3/client.hpp"
+#include "awsdl/servicequotas/servicequotas.hpp"
+#include "cluster/lifecycle_fallback.hpp"
+#include "awsdl/ssm/ssm.hpp"
 
 namespace awsdl::internal::lifecycle {
 
@@ -33,6 +37,9 @@ struct Clients {
   ec2::Ec2Client ec2;
   s3::S3Client s3;
   efs::EfsClient efs;
+  ssm::SsmClient ssm;
+  servicequotas::ServiceQuotasClient quotas;
+  fsx::FsxClient fsx;
 };
 
 /// Turns DescribeStackEvents pages (newest first) into each new event once, oldest first.
@@ -116,6 +123,8 @@ struct WatchSpec {
   std::string worker_group;  // known already (update), or learnt from the WorkerGroup events (create)
   int wanted = 0;
   int minimum = 0;
+  /// When set, settle_workers moves the cluster on capacity failures (lifecycle_fallback.hpp).
+  CapacityFallback* fallback = nullptr;
 };
 
 /// A watch of cluster `name` (stack id still unknown) with the caller's callback, deadline
@@ -138,7 +147,10 @@ struct WatchOutcome {
 Result<WatchOutcome> watch_stack(const Clients& c, WatchSpec& spec, EventFeed& feed, const std::string& how_to_continue);
 
 /// After the stack completed: waits until the worker group settles. Below the minimum is
-/// kService "WorkerShortfall" with the group's latest failed launch reason.
+/// kService "WorkerShortfall" with the group's latest failed launch reason. With a fallback,
+/// a fresh capacity failure while workers are missing moves the cluster (next zone, then
+/// on-demand), each move a ClusterEvent; out of moves or past its timeout, at least the
+/// minimum is accepted, fewer is "WorkerShortfall" naming every attempt.
 Status settle_workers(const Clients& c, WatchSpec& spec, const std::string& how_to_continue);
 
 /// How a watch polls: 1.5x the poll interval per poll, at most 4x, within its deadline;
@@ -185,9 +197,11 @@ Result<CreateRequests> create_requests(const cluster::ClusterSpec& spec, const c
                                        const cluster::CreateOptions& options);
 
 /// create(), with the template already built (the public create() builds it from the spec).
+/// `preflight`: the report create() got (its resolved zones feed the capacity fallback).
 Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluster::ClusterSpec& spec,
                                                   const cluster::StackTemplate& tpl,
-                                                  const cluster::CreateOptions& options);
+                                                  const cluster::CreateOptions& options,
+                                                  const cluster::PreflightReport* preflight = nullptr);
 
 /// The S3 key a template of `body` is uploaded to, and the path-style URL of that object on the
 /// configured S3 endpoint.
@@ -200,6 +214,16 @@ Status delete_file_system(const Clients& c, const std::string& file_system_id, c
                           const CancellationToken& cancel);
 
 }  // namespace awsdl::internal::lifecycle
+
+namespace awsdl::internal::preflight {
+/// Clusters::preflight after the spec's own checks (preflight.cpp).
+Result<cluster::PreflightReport> run(const lifecycle::Clients& c, const cluster::ClusterSpec& spec,
+                                     const cluster::PreflightOptions& options);
+/// Before a resize adds `added` workers: their type exists and the vCPU quota of their family
+/// and market covers them beside what already runs.
+Result<cluster::PreflightReport> run_for_resize(const lifecycle::Clients& c, const cloudformation::Stack& stack,
+                                                int added, const CallOptions& call);
+}  // namespace awsdl::internal::preflight
 
 namespace awsdl::cluster {
 

@@ -1,6 +1,9 @@
 // The calls a create, resume, remove or resize would make, described without making them: a
 // dry run prints this plan instead of re-stating the lifecycle's calls.
+#include <set>
+
 #include "cluster/lifecycle_internal.hpp"
+#include "cluster/preflight_rules.hpp"
 #include "cluster/spec_rules.hpp"
 
 namespace awsdl::cluster {
@@ -53,6 +56,56 @@ void add_find_and_prime(std::vector<PlannedCall>& calls, const std::string& name
   calls.push_back(call("cloudformation", "DescribeStackEvents", {{"StackName", "<the stack id>"}}, CallPhase::kStart));
 }
 
+// The preflight's calls (preflight.cpp), in its order; each is made at most once.
+void add_preflight_calls(std::vector<PlannedCall>& calls, const ClusterSpec& spec) {
+  namespace pf = internal::preflight;
+  const auto types = spec.instance_type_list();
+  std::string list;
+  for (const auto& t : types) list += (list.empty() ? "" : " ") + t;
+  std::set<std::string> patterns;
+  std::map<std::string, int> one;
+  for (const auto& t : types) {
+    one[t] = 1;
+    if (auto f = pf::quota_family(t))
+      for (const auto& p : f->prefixes) patterns.insert(p + "*");
+  }
+  if (!patterns.empty()) {
+    std::string v;
+    for (const auto& p : patterns) v += (v.empty() ? "" : " ") + p;
+    calls.push_back(call("ec2", "DescribeInstances",
+                         {{"Filter.instance-state-name", "pending running"}, {"Filter.instance-type", v}},
+                         CallPhase::kStart));
+  }
+  calls.push_back(call("ec2", "DescribeInstanceTypes", {{"InstanceTypes", list + " <and the running ones'>"}},
+                       CallPhase::kStart));
+  calls.push_back(call("ec2", "DescribeInstanceTypeOfferings",
+                       {{"LocationType", "availability-zone"}, {"Filter.instance-type", list}}, CallPhase::kStart));
+  for (const auto& need : pf::vcpus_needed(spec, one)) {
+    std::string code;
+    for (const auto& t : types)
+      if (auto f = pf::quota_family(t); f && f->family == need.family) code = need.market == "spot" ? f->spot : f->on_demand;
+    calls.push_back(call("servicequotas", "GetServiceQuota", {{"ServiceCode", "ec2"}, {"QuotaCode", code}},
+                         CallPhase::kStart));
+  }
+  if (spec.image_id.empty())
+    calls.push_back(call("ssm", "GetParameter", {{"Name", spec.ssm_parameter}}, CallPhase::kStart));
+  calls.push_back(call("ec2", "DescribeImages", {{"ImageIds", spec.image_id.empty() ? "<the parameter's value>" : spec.image_id}},
+                       CallPhase::kStart));
+  if (!spec.key_name.empty())
+    calls.push_back(call("ec2", "DescribeKeyPairs", {{"KeyNames", spec.key_name}}, CallPhase::kStart));
+  if (!spec.staging_bucket.empty())
+    calls.push_back(call("s3", "HeadBucket", {{"Bucket", spec.staging_bucket}}, CallPhase::kStart));
+  if (spec.shared == SharedStorage::kEfs && !spec.efs_id.empty())
+    calls.push_back(call("efs", "DescribeFileSystems", {{"FileSystemId", spec.efs_id}}, CallPhase::kStart));
+  if (spec.shared == SharedStorage::kFsxLustre && !spec.fsx.id.empty())
+    calls.push_back(call("fsx", "DescribeFileSystems", {{"FileSystemIds", spec.fsx.id}}, CallPhase::kStart));
+  const std::string cr = !spec.capacity.capacity_reservation.empty() ? spec.capacity.capacity_reservation
+                                                                     : spec.capacity.capacity_block;
+  const bool block_on_spot = !spec.capacity.capacity_block.empty() && spec.capacity.market != Market::kOnDemand;
+  if (cr.rfind("cr-", 0) == 0 && !block_on_spot)
+    calls.push_back(call("ec2", "DescribeCapacityReservations", {{"CapacityReservationIds", cr}}, CallPhase::kStart));
+}
+
 }  // namespace
 
 Result<CreatePlan> plan_create(const ClusterSpec& spec, const CreateOptions& options, std::string_view region) {
@@ -66,6 +119,7 @@ Result<CreatePlan> plan_create(const ClusterSpec& spec, const CreateOptions& opt
   plan.resource_count = tpl.resource_count;
   plan.workers = spec.workers;
   plan.min_workers = spec.effective_min_workers();
+  add_preflight_calls(plan.calls, spec);
   const std::string body = "<" + std::to_string(tpl.size()) + " bytes>";
   const auto& stack = requests.stack;
   Params p = {{"StackName", stack.stack_name}};

@@ -42,6 +42,20 @@ Result<ClusterInfo> Clusters::resize(const std::string& name, int workers, const
   const int new_min = current_min > 0 ? std::min(current_min, workers) : workers;
   w.wanted = workers;
   w.minimum = new_min;
+  if (workers > current) {
+    // The preflight of the workers added: a quota too small is refused before the update.
+    AWSDL_ASSIGN_OR_RETURN(auto report, internal::preflight::run_for_resize(c, stack, workers - current, call));
+    AWSDL_TRY(report.status());
+  }
+  // Falling back across the zones and markets create() recorded in the stack's tags.
+  auto fallback = fallback_for_stack(stack, std::chrono::seconds(std::max(0, options.capacity_timeout_seconds)));
+  if (fallback) {
+    w.fallback = &*fallback;
+    // Failures from before this resize are history, not a reason to move.
+    if (!w.worker_group.empty())
+      if (auto acts = c.asg.describe_scaling_activities(w.worker_group, 20, call); acts.ok())
+        for (const auto& a : *acts) fallback->seen_activities.insert(a.activity_id);
+  }
 
   if (workers != current || new_min != current_min) {
     // Only this update's events are reported: everything already there is marked seen.

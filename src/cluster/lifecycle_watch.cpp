@@ -7,6 +7,7 @@
 #include "cluster/lifecycle_internal.hpp"
 #include "awsdl/core/retry.hpp"
 #include "protocol/retry_loop.hpp"
+#include "util/idempotency_token.hpp"
 
 namespace awsdl::internal::lifecycle {
 
@@ -102,6 +103,67 @@ cluster::ClusterEvent accepting(const Clients& c, const WorkerCounts& counts) {
   return e;
 }
 
+enum class FallbackOutcome { kNone, kMoved, kGiveUp };
+
+// One look at the worker group's activities: a fresh capacity failure while workers are
+// missing is an attempt; then the next move (a stack update watched to its end, the group's
+// desired capacity back to what is wanted), or giving up.
+Result<FallbackOutcome> fallback_step(const Clients& c, WatchSpec& spec, const std::string& how) {
+  CapacityFallback& f = *spec.fallback;
+  auto& clock = *c.config.runtime.clock;
+  AWSDL_ASSIGN_OR_RETURN(auto acts, c.asg.describe_scaling_activities(spec.worker_group, 20, call_for(spec)));
+  std::string reason;
+  for (const auto& a : acts) {  // newest first
+    if (!f.seen_activities.insert(a.activity_id).second) continue;
+    if (reason.empty()) reason = capacity_failure(a);
+  }
+  if (reason.empty()) {
+    if (f.first_failure && clock.steady_now() - *f.first_failure >= f.timeout) return FallbackOutcome::kGiveUp;
+    return FallbackOutcome::kNone;
+  }
+  f.attempts.push_back({f.instance_type, f.zone, f.market, reason});
+  if (!f.first_failure) f.first_failure = clock.steady_now();
+  Move move = next_move(f);
+  const bool late = clock.steady_now() - *f.first_failure >= f.timeout;
+  if (move.kind == MoveKind::kGiveUp || late) {
+    emit(spec, summary_event(c.config, f.instance_type + ": no capacity in " + f.zone + " (" + reason + "); " +
+                                           (late ? "the capacity timeout has passed" : "no other zone or market to try")));
+    return FallbackOutcome::kGiveUp;
+  }
+  const std::string next = move.kind == MoveKind::kOnDemand ? "on-demand in " + move.zone : move.zone;
+  emit(spec, summary_event(c.config, f.instance_type + ": no capacity in " + f.zone + " (" + f.market + ", " + reason +
+                                         "); trying " + next));
+  // Only this update's events are reported.
+  EventFeed feed;
+  AWSDL_ASSIGN_OR_RETURN(auto before, c.cfn.describe_stack_events(spec.stack, 100, call_for(spec)));
+  feed.prime(before);
+  cloudformation::UpdateStackRequest u;
+  u.stack_name = spec.stack;
+  u.use_previous_template = true;
+  for (const auto& key : f.parameter_keys) {
+    if (key == cluster::names::kAvailabilityZone) u.parameters.push_back({key, move.zone});
+    else if (key == cluster::names::kWorkerOnDemandPercentage && move.market == "on-demand") u.parameters.push_back({key, "100"});
+    else u.parameters.push_back({key, "", true});
+  }
+  u.capabilities = f.capabilities;
+  u.client_request_token = new_idempotency_token();
+  auto updated = c.cfn.update_stack(u, call_for(spec));
+  if (!updated) return std::move(updated).error();
+  AWSDL_ASSIGN_OR_RETURN(auto outcome, watch_stack(c, spec, feed, how));
+  if (outcome.status != "UPDATE_COMPLETE")
+    return Error::make(ErrorKind::kService, "CapacityFallbackFailed",
+                       "cluster " + spec.cluster + ": moving to " + next + " failed (stack " + outcome.status + ")" +
+                           (failure_reasons(feed.history()).empty() ? "" : ": " + failure_reasons(feed.history())) +
+                           "; attempts so far: " + describe_attempts(f.attempts));
+  f.zone = move.zone;
+  f.market = move.market;
+  // The group may have been lowered to what launched: ask for the workers again.
+  AWSDL_ASSIGN_OR_RETURN(auto group, c.asg.describe_group(spec.worker_group, call_for(spec)));
+  if (group.desired_capacity < spec.wanted)
+    AWSDL_TRY(c.asg.set_desired_capacity(spec.worker_group, std::min(spec.wanted, group.max_size), false, call_for(spec)));
+  return FallbackOutcome::kMoved;
+}
+
 }  // namespace
 
 WatchSpec watch_for(const Clients& c, const std::string& name, const EventCallback& on_event, const Deadline& deadline,
@@ -182,6 +244,7 @@ Status settle_workers(const Clients& c, WatchSpec& spec, const std::string& how)
   WorkerCounts last;
   int stable = 0;
   int failures = 0;
+  int fallback_failures = 0;  // in a row, of the capacity fallback's own calls
   auto poll = watch_poll_options(
       spec, [&] { return cancelled(spec, how); }, [&](const std::string&) { return timed_out(spec, "complete", how); });
   return poll_until(c.config.runtime, poll, [&](int) -> Result<PollState> {
@@ -195,6 +258,34 @@ Status settle_workers(const Clients& c, WatchSpec& spec, const std::string& how)
     }
     failures = 0;
     auto verdict = worker_verdict(*counts);
+    if (spec.fallback && counts->in_service < counts->wanted && counts->pending == 0) {
+      auto step = fallback_step(c, spec, how);
+      if (!step) {
+        // A look at the activities that failed for a while is tried again at the next poll.
+        Error e = std::move(step).error();
+        if (e.kind == ErrorKind::kCancelled) return cancelled(spec, how);
+        if (!transient(e) || ++fallback_failures > kMaxPollFailures) return e;
+        return PollState::pending(describe_counts(*counts));
+      }
+      fallback_failures = 0;
+      const FallbackOutcome moved = *step;
+      if (moved == FallbackOutcome::kMoved) {
+        stable = 0;
+        last = WorkerCounts{};
+        return PollState::pending("moved");
+      }
+      if (moved == FallbackOutcome::kGiveUp) {
+        if (counts->in_service >= counts->minimum && counts->in_service > 0) {
+          emit(spec, accepting(c, *counts));
+          return PollState::done();
+        }
+        return Error::make(ErrorKind::kService, "WorkerShortfall",
+                           "cluster " + spec.cluster + ": only " + std::to_string(counts->in_service) + " of " +
+                               std::to_string(counts->wanted) + " workers run, fewer than the minimum " +
+                               std::to_string(counts->minimum) + "; no capacity anywhere it could go: " +
+                               describe_attempts(spec.fallback->attempts) + "; " + how);
+      }
+    }
     if (verdict == WorkerVerdict::kReady) {
       if (counts->in_service < counts->wanted) emit(spec, accepting(c, *counts));
       return PollState::done();
@@ -216,6 +307,8 @@ Status settle_workers(const Clients& c, WatchSpec& spec, const std::string& how)
             why = a.status_message.empty() ? a.description : a.status_message;
             break;
           }
+    if (spec.fallback && !spec.fallback->attempts.empty())
+      why += (why.empty() ? "" : "; ") + std::string("capacity attempts: ") + describe_attempts(spec.fallback->attempts);
     Error e = Error::make(ErrorKind::kService, "WorkerShortfall",
                           "cluster " + spec.cluster + ": only " + std::to_string(counts->in_service) + " of " +
                               std::to_string(counts->wanted) + " workers run, fewer than the minimum " +

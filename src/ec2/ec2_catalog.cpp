@@ -84,12 +84,86 @@ Result<std::vector<InstanceTypeInfo>> Ec2Client::describe_instance_types(const s
         }
       }
       t.gpu_memory_mib = xml_int(gpu, "totalGpuMemoryInMiB").value_or(0);
+      for (auto a : xml_list(internal::xml_child(item, "processorInfo"), "supportedArchitectures", "item"))
+        t.architectures.emplace_back(a.text().get());
+      auto net = internal::xml_child(item, "networkInfo");
+      t.efa_supported = xml_bool(net, "efaSupported").value_or(false);
+      t.maximum_network_cards = static_cast<int>(xml_int(net, "maximumNetworkCards").value_or(0));
       out.push_back(std::move(t));
     }
     token = xml_text(root, "nextToken");
     AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
     if (!more) return out;
   }
+}
+
+Result<std::vector<InstanceTypeOffering>> Ec2Client::describe_instance_type_offerings(
+    const std::string& location_type, const std::vector<Filter>& filters, const CallOptions& options) const {
+  const std::string type = location_type.empty() ? "availability-zone" : location_type;
+  if (type != "region" && type != "availability-zone" && type != "availability-zone-id")
+    return Error::invalid_argument("InvalidParameterValue", "DescribeInstanceTypeOfferings: location type '" + type +
+                                                                "' is not region, availability-zone or availability-zone-id");
+  std::vector<InstanceTypeOffering> out;
+  internal::PageGuard pages("EC2 DescribeInstanceTypeOfferings", client_->config().max_pages);
+  std::string token;
+  for (;;) {
+    auto q = detail::ec2_request("DescribeInstanceTypeOfferings");
+    q.add("LocationType", type);
+    detail::add_filters(q, filters);
+    q.add_optional("NextToken", token);
+    AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+    AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
+    for (auto item : xml_list(root, "instanceTypeOfferingSet", "item"))
+      out.push_back({xml_text(item, "instanceType"), xml_text(item, "locationType"), xml_text(item, "location")});
+    token = xml_text(root, "nextToken");
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
+    if (!more) return out;
+  }
+}
+
+Result<std::vector<CapacityReservation>> Ec2Client::describe_capacity_reservations(
+    const std::vector<std::string>& ids, const std::vector<Filter>& filters, const CallOptions& options) const {
+  std::vector<CapacityReservation> out;
+  internal::PageGuard pages("EC2 DescribeCapacityReservations", client_->config().max_pages);
+  std::string token;
+  for (;;) {
+    auto q = detail::ec2_request("DescribeCapacityReservations");
+    q.add_list("CapacityReservationId", ids);
+    q.add_optional("NextToken", token);
+    detail::add_filters(q, filters);
+    AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+    AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
+    for (auto item : xml_list(root, "capacityReservationSet", "item")) {
+      CapacityReservation c;
+      c.capacity_reservation_id = xml_text(item, "capacityReservationId");
+      c.instance_type = xml_text(item, "instanceType");
+      c.availability_zone = xml_text(item, "availabilityZone");
+      c.state = xml_text(item, "state");
+      c.total_instance_count = static_cast<int>(xml_int(item, "totalInstanceCount").value_or(0));
+      c.available_instance_count = static_cast<int>(xml_int(item, "availableInstanceCount").value_or(0));
+      c.instance_match_criteria = xml_text(item, "instanceMatchCriteria");
+      c.reservation_type = xml_text(item, "reservationType");
+      c.end_date = xml_text(item, "endDate");
+      out.push_back(std::move(c));
+    }
+    token = xml_text(root, "nextToken");
+    AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
+    if (!more) return out;
+  }
+}
+
+Result<std::vector<KeyPair>> Ec2Client::describe_key_pairs(const std::vector<std::string>& names,
+                                                           const CallOptions& options) const {
+  auto q = detail::ec2_request("DescribeKeyPairs");
+  q.add_list("KeyName", names);
+  return call_for_items<KeyPair>(*client_, q, options, "keySet", [](pugi::xml_node item) {
+    KeyPair k;
+    k.key_name = xml_text(item, "keyName");
+    k.key_pair_id = xml_text(item, "keyPairId");
+    k.fingerprint = xml_text(item, "keyFingerprint");
+    k.key_type = xml_text(item, "keyType");
+    return k;
+  });
 }
 
 Result<std::vector<AvailabilityZone>> Ec2Client::describe_availability_zones(const std::vector<Filter>& filters,

@@ -142,10 +142,22 @@ Error make_error(const http::Response& r, Fields f) {
   e.request_id = request_id_from_headers(r.headers);
   if (e.request_id.empty()) e.request_id = std::move(f.request_id);
   e.retryable = classify_error(e) != RetryKind::kNone;
+  // S3 says where a bucket of another region is in a header (a HEAD has no body to say it in).
+  if (auto region = r.headers.get("x-amz-bucket-region"); region && !region->empty() && (r.status == 301 || r.status == 400))
+    if (e.message.find(std::string(kBucketRegionNote) + std::string(*region)) == std::string::npos)
+      e.message += std::string(e.message.empty() ? "" : "; ") + kBucketRegionNote + std::string(*region);
   return e;
 }
 
 }  // namespace
+
+std::string bucket_region_from_error(const Error& e) {
+  auto at = e.message.find(kBucketRegionNote);
+  if (at == std::string::npos) return {};
+  at += std::string_view(kBucketRegionNote).size();
+  auto end = e.message.find_first_of(" ;)", at);
+  return e.message.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
 
 std::string code_for_status(int status) {
   switch (status) {

@@ -17,6 +17,12 @@ namespace awsdl::internal {
 /// id, and retryable per the standard retry mode's classification.
 Error parse_error_response(const http::Response& response, Protocol protocol);
 
+/// What S3's error says about a bucket of another region (its x-amz-bucket-region header on
+/// a 301 or 400, added to the message after this note).
+inline constexpr const char* kBucketRegionNote = "the bucket is in region ";
+/// The region that note names, or "".
+std::string bucket_region_from_error(const Error& e);
+
 /// S3 operations that can fail after answering 200 (CompleteMultipartUpload, CopyObject,
 /// UploadPartCopy) put an <Error> document in the body; an empty body there means the
 /// answer was cut off. Returns that error, or nullopt when the body is a real result.

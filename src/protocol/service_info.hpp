@@ -27,13 +27,26 @@ struct ServiceInfo {
 };
 
 /// The services the library calls.
-enum class Service { kAutoScaling, kCloudFormation, kEc2, kEcr, kEfs, kLogs, kS3, kSageMaker, kSsm, kSts };
+enum class Service {
+  kAutoScaling,
+  kCloudFormation,
+  kEc2,
+  kEcr,
+  kEfs,
+  kFsx,
+  kLogs,
+  kS3,
+  kSageMaker,
+  kServiceQuotas,
+  kSsm,
+  kSts,
+};
 
 /// Every Service, in order (for tests).
 inline constexpr Service kServices[] = {Service::kAutoScaling, Service::kCloudFormation, Service::kEc2,
-                                        Service::kEcr,         Service::kEfs,            Service::kLogs,
-                                        Service::kS3,          Service::kSageMaker,      Service::kSsm,
-                                        Service::kSts};
+                                        Service::kEcr,         Service::kEfs,            Service::kFsx,
+                                        Service::kLogs,        Service::kS3,             Service::kSageMaker,
+                                        Service::kServiceQuotas, Service::kSsm,          Service::kSts};
 
 /// The one description of `service`, as in botocore's service model (endpointPrefix,
 /// signingName, apiVersion, protocol, targetPrefix, jsonVersion; env_name from serviceId).

@@ -45,6 +45,8 @@ class ClusterLifecycleSandbox : public ::testing::Test {
     // Another test may have slowed the stacks down (the setting outlives a reset).
     ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/cloudformation/config", R"({"transition_seconds": 0.05})").ok());
     ASSERT_TRUE(ec2.create_key_pair("team").ok());
+    // The staging bucket the specs name exists: create's preflight refuses a missing one.
+    ASSERT_TRUE(s3::S3Client(config).create_bucket({.bucket = "team-bucket"}).ok());
   }
   void TearDown() override { (void)sandbox.clear_faults(); }
 
@@ -156,7 +158,15 @@ TEST_F(ClusterLifecycleSandbox, CreateDescribeListResizeDeleteLeavesNothingButTh
   std::printf("API calls for one sandbox cluster create (2 workers, poll 100 ms): %zu:%s\n", log->size(), ops.c_str());
   EXPECT_EQ(by_op["cloudformation:CreateStack"], 1);
   EXPECT_EQ(by_op["cloudformation:DescribeStacks"], 1);
-  EXPECT_EQ(by_op["ec2:DescribeInstanceTypes"], 1);
+  // Instance types: once by the preflight before CreateStack, once for the nodes' GPUs after.
+  EXPECT_EQ(by_op["ec2:DescribeInstanceTypes"], 2);
+  bool created_stack = false;
+  int types_after = 0;
+  for (const auto& r : *log) {
+    created_stack = created_stack || r.operation == "CreateStack";
+    types_after += created_stack && r.operation == "DescribeInstanceTypes";
+  }
+  EXPECT_EQ(types_after, 1);
 
   // Progress: stack events, each once and in time order, and worker summary lines.
   std::set<std::string> seen;

@@ -332,6 +332,10 @@ std::string instance_xml(const std::string& id, const std::string& ip, const std
 }
 
 std::string action_of(const http::Request& r) {
+  // JSON services (the preflight's Service Quotas and SSM) name the operation in a header;
+  // S3's HeadBucket is a HEAD.
+  if (const std::string target(r.headers.get("X-Amz-Target").value_or("")); !target.empty()) return target.substr(target.find('.') + 1);
+  if (r.method == "HEAD") return "HeadBucket";
   auto at = r.body.find("Action=");
   if (at == std::string::npos) return r.method + " " + r.path;
   auto end = r.body.find('&', at);
@@ -363,6 +367,15 @@ struct ScriptedAws {
   int efs_in_use = 0;       // DeleteFileSystem calls answered FileSystemInUse (mount target going)
   std::vector<Millis> efs_delete_times;  // when each DeleteFileSystem came, on the manual clock
   std::vector<std::string> actions;
+  // The capacity fallback: the stack has an AvailabilityZone parameter and candidate zones
+  // (tag awsdl:zones); scaling activities fail for want of capacity until `capacity_after`
+  // UpdateStack calls, then `workers_then` workers run.
+  bool zones = false;
+  int updates = 0;
+  int capacity_after = 1000;
+  int workers_then = 0;
+  int activity_throttles = 0;  // DescribeScalingActivities calls answered Throttling first
+  std::vector<std::string> update_bodies;
 
   ScriptedAws() {
     h.transport->set_handler([this](const http::Request& r) -> Result<http::Response> { return answer(r); });
@@ -377,6 +390,36 @@ struct ScriptedAws {
                   "already exists</Message></Error><RequestId>x</RequestId></ErrorResponse>", 400);
       return ok(query_response(a, std::string("<StackId>") + kStackId + "</StackId>"));
     }
+    if (a == "UpdateStack") {
+      ++updates;
+      update_bodies.push_back(r.body);
+      if (updates == 1 && r.body.find("ParameterKey=WorkerCount&Parameters.member") != std::string::npos) {
+        auto at = r.body.find("ParameterKey=WorkerCount&");
+        auto eq = r.body.find("ParameterValue=", at);
+        if (eq != std::string::npos) desired = std::stoi(r.body.substr(eq + 15));
+      }
+      if (updates >= capacity_after) workers = workers_then;
+      return ok(query_response(a, std::string("<StackId>") + kStackId + "</StackId>"));
+    }
+    // The preflight's calls: an account where everything asked for exists.
+    if (a == "DescribeInstanceTypeOfferings")
+      return ok("<DescribeInstanceTypeOfferingsResponse><instanceTypeOfferingSet><item><instanceType>p3.16xlarge"
+                "</instanceType><locationType>availability-zone</locationType><location>us-east-1a</location></item>"
+                "</instanceTypeOfferingSet></DescribeInstanceTypeOfferingsResponse>");
+    if (a == "GetServiceQuota")
+      return ok(R"({"Quota":{"ServiceCode":"ec2","QuotaCode":"L-417A185B","QuotaName":"Running On-Demand P instances","Value":100000.0}})");
+    if (a == "GetParameter") return ok(R"({"Parameter":{"Name":"p","Type":"String","Value":"ami-0123456789abcdef0"}})");
+    if (a == "DescribeImages")
+      return ok("<DescribeImagesResponse><imagesSet><item><imageId>ami-0123456789abcdef0</imageId><architecture>x86_64"
+                "</architecture></item></imagesSet></DescribeImagesResponse>");
+    if (a == "DescribeKeyPairs")
+      return ok("<DescribeKeyPairsResponse><keySet><item><keyName>team</keyName></item></keySet></DescribeKeyPairsResponse>");
+    if (a == "HeadBucket") {
+      http::Response resp = ok("");
+      resp.headers.set("x-amz-bucket-region", "us-east-1");
+      return resp;
+    }
+    if (a == "SetDesiredCapacity") return ok(query_response(a, ""));
     if (a == "DeleteStack") {
       if (delete_refusals > 0 && delete_refusals--)
         return ok("<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack [maskrcnn] "
@@ -403,11 +446,16 @@ struct ScriptedAws {
           a, std::string("<Stacks><member><StackId>") + kStackId + "</StackId><StackName>maskrcnn</StackName><StackStatus>" +
                  status + "</StackStatus><CreationTime>2024-01-01T00:00:00Z</CreationTime><Parameters><member>"
                  "<ParameterKey>WorkerCount</ParameterKey><ParameterValue>2</ParameterValue></member><member>"
-                 "<ParameterKey>MinWorkerCount</ParameterKey><ParameterValue>1</ParameterValue></member></Parameters>"
+                 "<ParameterKey>MinWorkerCount</ParameterKey><ParameterValue>1</ParameterValue></member>" +
+                 (zones ? "<member><ParameterKey>AvailabilityZone</ParameterKey><ParameterValue>us-east-1a"
+                          "</ParameterValue></member><member><ParameterKey>InstanceType</ParameterKey>"
+                          "<ParameterValue>p3.16xlarge</ParameterValue></member>" : "") + "</Parameters>"
                  "<Outputs><member><OutputKey>MasterGroupName</OutputKey><OutputValue>maskrcnn-master</OutputValue>"
                  "</member><member><OutputKey>WorkerGroupName</OutputKey><OutputValue>maskrcnn-workers</OutputValue>"
                  "</member><member><OutputKey>EfsId</OutputKey><OutputValue>fs-0123456789abcdef0</OutputValue></member>"
-                 "</Outputs><Tags><member><Key>awsdl:cluster</Key><Value>maskrcnn</Value></member></Tags></member>"
+                 "</Outputs><Tags><member><Key>awsdl:cluster</Key><Value>maskrcnn</Value></member>" +
+                 (zones ? "<member><Key>awsdl:zones</Key><Value>us-east-1a us-east-1b</Value></member>" : "") +
+                 "</Tags></member>"
                  "</Stacks>"));
     }
     if (a == "DescribeAutoScalingGroups") {
@@ -421,8 +469,11 @@ struct ScriptedAws {
       }
       return ok(query_response(a, "<AutoScalingGroups>" + groups + "</AutoScalingGroups>"));
     }
+    if (a == "DescribeScalingActivities" && activity_throttles > 0 && activity_throttles--)
+      return ok("<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>"
+                "</Error><RequestId>x</RequestId></ErrorResponse>", 400);
     if (a == "DescribeScalingActivities")
-      return ok(query_response(a, "<Activities><member><ActivityId>a</ActivityId><AutoScalingGroupName>maskrcnn-workers"
+      return ok(query_response(a, "<Activities><member><ActivityId>a" + std::to_string(updates) + "</ActivityId><AutoScalingGroupName>maskrcnn-workers"
                                   "</AutoScalingGroupName><StatusCode>Failed</StatusCode><StatusMessage>We currently do "
                                   "not have sufficient p3.16xlarge capacity</StatusMessage><Progress>100</Progress>"
                                   "</member></Activities>"));
@@ -522,8 +573,12 @@ TEST(ClusterLifecycle, ThePlanOfACreateIsTheCallsCreateMakes) {
   for (const auto& r : aws.h.transport->requests()) made.push_back(action_of(r));
   EXPECT_EQ(first_uses(planned), first_uses(made));
 
-  ASSERT_FALSE(plan->calls.empty());
-  const cluster::PlannedCall& create = plan->calls.front();
+  // The preflight's calls come first (cluster_preflight_test.cpp), then the create.
+  auto at = std::find_if(plan->calls.begin(), plan->calls.end(),
+                         [](const cluster::PlannedCall& c) { return c.operation == "CreateStack"; });
+  ASSERT_NE(at, plan->calls.end());
+  for (auto it = plan->calls.begin(); it != at; ++it) EXPECT_EQ(it->phase, cluster::CallPhase::kStart) << it->operation;
+  const cluster::PlannedCall& create = *at;
   EXPECT_EQ(create.service, "cloudformation");
   EXPECT_EQ(create.operation, "CreateStack");
   EXPECT_EQ(create.phase, cluster::CallPhase::kStart);
@@ -661,7 +716,11 @@ TEST(ClusterLifecycle, CreateReportsEveryEventOnceInTimeOrderAndDescribesTheNode
   EXPECT_EQ(creates, 1);
   // The stack's status comes from its events: no DescribeStacks while waiting.
   EXPECT_EQ(aws.count("DescribeStacks"), 1);
-  EXPECT_EQ(aws.count("DescribeInstanceTypes"), 1);
+  // Instance types: once by the preflight, before CreateStack, and once for the nodes' GPUs.
+  EXPECT_EQ(aws.count("DescribeInstanceTypes"), 2);
+  auto create_at = std::find(aws.actions.begin(), aws.actions.end(), "CreateStack");
+  EXPECT_EQ(std::count(create_at, aws.actions.end(), "DescribeInstanceTypes"), 1);
+  EXPECT_EQ(std::count(aws.actions.begin(), create_at, "DescribeInstanceTypes"), 1);
 
   EXPECT_EQ(info->status, "CREATE_COMPLETE");
   EXPECT_EQ(info->efs_id, "fs-0123456789abcdef0");
@@ -1030,6 +1089,177 @@ TEST(ClusterLifecycle, AnOversizedTemplateGoesThroughS3AsTemplateUrl) {
                               "maskrcnn-"),
             std::string::npos)
       << reqs[1].body;
+}
+
+
+// ---- the capacity fallback
+
+TEST(CapacityFallback, CapacityFailuresAreNamedFromTheActivities) {
+  using internal::lifecycle::capacity_failure;
+  autoscaling::Activity a;
+  a.status_code = "Failed";
+  a.status_message = "We currently do not have sufficient p4d.24xlarge capacity in the Availability Zone you requested "
+                     "(us-east-1a). InsufficientInstanceCapacity. Launching EC2 instance failed.";
+  EXPECT_EQ(capacity_failure(a), "InsufficientInstanceCapacity");
+  a.status_message = "Could not launch Spot Instances. MaxSpotInstanceCountExceeded - Max spot instance count exceeded.";
+  EXPECT_EQ(capacity_failure(a), "MaxSpotInstanceCountExceeded");
+  a.status_message = "Could not launch Spot Instances. capacity-not-available - There is no Spot capacity available";
+  EXPECT_EQ(capacity_failure(a), "capacity-not-available");
+  a.status_message = "Your requested instance type (p5.48xlarge) is not supported in your requested Availability Zone. "
+                     "Unsupported";
+  EXPECT_EQ(capacity_failure(a), "Unsupported");
+  a.status_message = "The image id '[ami-1]' does not exist. Launching EC2 instance failed.";
+  EXPECT_EQ(capacity_failure(a), "") << "not a capacity failure: no move";
+  a.status_message = "We currently do not have sufficient capacity";
+  a.status_code = "Successful";
+  EXPECT_EQ(capacity_failure(a), "");
+}
+
+TEST(CapacityFallback, ZonesInOrderThenOnDemandThenGiveUp) {
+  using internal::lifecycle::MoveKind;
+  internal::lifecycle::CapacityFallback f;
+  f.zones = {"us-east-1a", "us-east-1b", "us-east-1c"};
+  f.zone = "us-east-1a";
+  f.market = "spot";
+  f.spot_then_on_demand = true;
+  auto m = internal::lifecycle::next_move(f);
+  EXPECT_EQ(m.kind, MoveKind::kNextZone);
+  EXPECT_EQ(m.zone, "us-east-1b");
+  EXPECT_EQ(m.market, "spot");
+  f.zone = "us-east-1c";
+  m = internal::lifecycle::next_move(f);
+  EXPECT_EQ(m.kind, MoveKind::kOnDemand) << "every zone tried in spot: on-demand from the first zone";
+  EXPECT_EQ(m.zone, "us-east-1a");
+  EXPECT_EQ(m.market, "on-demand");
+  f.market = "on-demand";
+  EXPECT_EQ(internal::lifecycle::next_move(f).kind, MoveKind::kGiveUp);
+  f.market = "spot";
+  f.spot_then_on_demand = false;
+  EXPECT_EQ(internal::lifecycle::next_move(f).kind, MoveKind::kGiveUp) << "spot only: no on-demand step";
+  f.zone = "us-east-1b";
+  EXPECT_EQ(internal::lifecycle::next_move(f).zone, "us-east-1c");
+}
+
+TEST(CapacityFallback, OnlyASpecWithSomewhereToGoFallsBack) {
+  auto spec = two_workers();
+  std::vector<cloudformation::StackParameter> params = {{"WorkerCount", "2"}, {"AvailabilityZone", "us-east-1a"}};
+  EXPECT_FALSE(internal::lifecycle::fallback_for_spec(spec, {}, params, {})) << "one zone, on-demand";
+  auto f = internal::lifecycle::fallback_for_spec(spec, {"us-east-1a", "us-east-1b"}, params, {"CAPABILITY_IAM"});
+  ASSERT_TRUE(f) << "auto zones resolved by the preflight";
+  EXPECT_EQ(f->zone, "us-east-1a");
+  EXPECT_EQ(f->market, "on-demand");
+  EXPECT_EQ(f->timeout, std::chrono::seconds(600));
+  EXPECT_FALSE(internal::lifecycle::fallback_for_spec(spec, {"us-east-1a", "us-east-1b"}, {{"WorkerCount", "2"}}, {}))
+      << "a template without the zone parameter cannot move";
+  spec.capacity.market = cluster::Market::kSpotThenOnDemand;
+  f = internal::lifecycle::fallback_for_spec(spec, {}, {{"WorkerOnDemandPercentage", "0"}}, {});
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->market, "spot");
+  spec.capacity.availability_zones = {"us-east-1b", "us-east-1c"};
+  auto tags = internal::lifecycle::fallback_tags(spec, {});
+  ASSERT_EQ(tags.size(), 2u);
+  EXPECT_EQ(tags[0].value, "us-east-1b us-east-1c");
+  EXPECT_EQ(tags[1].value, "spot-then-on-demand");
+}
+
+ScriptedAws zoned_cluster() {
+  ScriptedAws aws;
+  aws.zones = true;
+  aws.workers = 2;
+  aws.desired = 2;
+  // DescribeStackEvents: resize's priming look, its update, the fallback's priming look, its update.
+  aws.batches = {{stack_ev("01", "CREATE_COMPLETE")},
+                 {stack_ev("02", "UPDATE_IN_PROGRESS"), stack_ev("03", "UPDATE_COMPLETE")},
+                 {},
+                 {stack_ev("04", "UPDATE_IN_PROGRESS"), stack_ev("05", "UPDATE_COMPLETE")},
+                 {},
+                 {stack_ev("06", "UPDATE_IN_PROGRESS"), stack_ev("07", "UPDATE_COMPLETE")}};
+  return aws;
+}
+
+TEST(CapacityFallback, SoldOutInTheFirstZoneTheClusterMovesToTheNext) {
+  ScriptedAws aws = zoned_cluster();
+  aws.capacity_after = 2;  // the fallback's update (the second) brings the workers
+  aws.workers_then = 4;
+  cluster::Clusters clusters(aws.h.config);
+  std::vector<std::string> lines;
+  cluster::ResizeOptions o;
+  o.poll_interval = 1s;
+  o.on_event = [&](const cluster::ClusterEvent& e) { lines.push_back(e.message); };
+  auto r = clusters.resize("maskrcnn", 4, o);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->workers().size(), 4u);
+  ASSERT_EQ(aws.update_bodies.size(), 2u);
+  const std::string& move = aws.update_bodies[1];
+  EXPECT_NE(move.find("UsePreviousTemplate=true"), std::string::npos) << move;
+  EXPECT_NE(move.find("ParameterKey=AvailabilityZone&Parameters.member.3.ParameterValue=us-east-1b"), std::string::npos)
+      << move;
+  EXPECT_NE(move.find("ParameterKey=WorkerCount&Parameters.member.1.UsePreviousValue=true"), std::string::npos) << move;
+  std::string all;
+  for (const auto& l : lines) all += l + "\n";
+  EXPECT_NE(all.find("p3.16xlarge: no capacity in us-east-1a (on-demand, InsufficientInstanceCapacity); trying us-east-1b"),
+            std::string::npos)
+      << all;
+  EXPECT_EQ(aws.count("SetDesiredCapacity"), 0) << "the group still asks for 4";
+}
+
+TEST(CapacityFallback, NoCapacityAnywhereIsAShortfallNamingEveryAttempt) {
+  ScriptedAws aws = zoned_cluster();
+  aws.capacity_after = 1;  // after the resize, no worker runs anywhere
+  aws.workers_then = 0;
+  cluster::Clusters clusters(aws.h.config);
+  cluster::ResizeOptions o;
+  o.poll_interval = 1s;
+  auto r = clusters.resize("maskrcnn", 4, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "WorkerShortfall");
+  const std::string& m = r.error().message;
+  EXPECT_NE(m.find("p3.16xlarge in us-east-1a (on-demand): InsufficientInstanceCapacity; p3.16xlarge in us-east-1b "
+                   "(on-demand): InsufficientInstanceCapacity"),
+            std::string::npos)
+      << m;
+  EXPECT_EQ(aws.update_bodies.size(), 2u) << "the resize, one move; nothing after the last zone";
+}
+
+TEST(CapacityFallback, OutOfMovesAtLeastTheMinimumIsAccepted) {
+  ScriptedAws aws = zoned_cluster();  // 2 workers keep running, 4 wanted, minimum 1
+  cluster::Clusters clusters(aws.h.config);
+  std::vector<std::string> lines;
+  cluster::ResizeOptions o;
+  o.poll_interval = 1s;
+  o.on_event = [&](const cluster::ClusterEvent& e) { lines.push_back(e.message); };
+  auto r = clusters.resize("maskrcnn", 4, o);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "accepting 2 of 4 workers (minimum 1)"), lines.end());
+  EXPECT_EQ(aws.update_bodies.size(), 2u);
+}
+
+// A look at the activities that is throttled (past the client's retries) is tried again at the
+// next poll rather than ending the wait.
+TEST(CapacityFallback, AThrottledLookAtTheActivitiesIsTriedAgain) {
+  ScriptedAws aws = zoned_cluster();
+  aws.capacity_after = 2;
+  aws.workers_then = 4;
+  aws.activity_throttles = 2;  // resize's own first look, then the fallback's first
+  aws.h.config.retry.max_attempts = 1;
+  cluster::Clusters clusters(aws.h.config);
+  cluster::ResizeOptions o;
+  o.poll_interval = 1s;
+  auto r = clusters.resize("maskrcnn", 4, o);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->workers().size(), 4u);
+  EXPECT_EQ(aws.update_bodies.size(), 2u) << "the move still happened";
+}
+
+TEST(CapacityFallback, TheCapacityTimeoutStopsTheMoves) {
+  ScriptedAws aws = zoned_cluster();
+  cluster::Clusters clusters(aws.h.config);
+  cluster::ResizeOptions o;
+  o.poll_interval = 1s;
+  o.capacity_timeout_seconds = 0;
+  auto r = clusters.resize("maskrcnn", 4, o);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(aws.update_bodies.size(), 1u) << "no move after the timeout";
 }
 
 }  // namespace

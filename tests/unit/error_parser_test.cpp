@@ -84,6 +84,24 @@ TEST(ErrorParser, S3Error) {
   EXPECT_TRUE(slow.retryable);
 }
 
+// A HEAD of a bucket in another region has no body: the region is only in a header, and the
+// error's message says it (the cluster preflight reads it back with bucket_region_from_error).
+TEST(ErrorParser, S3BucketOfAnotherRegionNamesItsRegion) {
+  auto head = parse_error_response(response(400, "", {{"x-amz-bucket-region", "eu-west-1"}}), Protocol::kRestXml);
+  EXPECT_EQ(head.http_status, 400);
+  EXPECT_NE(head.message.find("the bucket is in region eu-west-1"), std::string::npos) << head.message;
+  EXPECT_EQ(bucket_region_from_error(head), "eu-west-1");
+  auto moved = parse_error_response(
+      response(301, "<Error><Code>PermanentRedirect</Code><Message>Use the endpoint</Message></Error>",
+               {{"x-amz-bucket-region", "ap-south-1"}}),
+      Protocol::kRestXml);
+  EXPECT_EQ(moved.code, "PermanentRedirect");
+  EXPECT_EQ(bucket_region_from_error(moved), "ap-south-1");
+  // Only for the statuses S3 answers a wrong region with.
+  auto denied = parse_error_response(response(403, "", {{"x-amz-bucket-region", "eu-west-1"}}), Protocol::kRestXml);
+  EXPECT_EQ(bucket_region_from_error(denied), "");
+}
+
 TEST(ErrorParser, S3ErrorInside200) {
   auto e = s3_error_in_200(response(200, R"(<?xml version="1.0" encoding="UTF-8"?>
 

@@ -27,9 +27,11 @@ std::string botocore_name(Service s) {
     case Service::kEc2: return "ec2";
     case Service::kEcr: return "ecr";
     case Service::kEfs: return "efs";
+    case Service::kFsx: return "fsx";
     case Service::kLogs: return "logs";
     case Service::kS3: return "s3";
     case Service::kSageMaker: return "sagemaker";
+    case Service::kServiceQuotas: return "service-quotas";
     case Service::kSsm: return "ssm";
     case Service::kSts: return "sts";
   }

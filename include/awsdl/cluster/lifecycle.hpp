@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "awsdl/cluster/preflight.hpp"
 #include "awsdl/cluster/spec.hpp"
 #include "awsdl/cluster/template.hpp"
 #include "awsdl/config.hpp"
@@ -111,6 +112,9 @@ struct AWSDL_EXPORT ResizeOptions {
   CancellationToken cancel;
   bool wait = true;           // wait until the workers run (or terminate)
   Millis poll_interval{std::chrono::seconds(5)};
+  /// Falling back across the cluster's candidate zones and markets (kept by create) stops
+  /// after this long (ClusterSpec::capacity.capacity_timeout_seconds at create time).
+  int capacity_timeout_seconds = 600;
 };
 
 /// When a planned call is made: once at the start, again on every poll until the operation
@@ -192,6 +196,11 @@ class AWSDL_EXPORT Clusters {
   /// kTimeout "ClusterTimeout"; cancellation: kCancelled. Interrupted, the stack keeps creating:
   /// `resume` continues waiting, `remove` deletes it; every error message says which.
   Result<ClusterInfo> create(const ClusterSpec& spec, const CreateOptions& options = {});
+  /// The checks create() makes before any CreateStack (preflight.hpp), as a report: per check
+  /// what was asked, found and the verdict; the candidate zones; each type's vCPUs, GPUs,
+  /// architecture and EFA; the quotas. An error only when the spec is invalid or a call failed
+  /// (after the client's retries); failed checks are in the report (PreflightReport::status).
+  Result<PreflightReport> preflight(const ClusterSpec& spec, const PreflightOptions& options = {}) const;
   /// The same with the template build_template(spec) returned (for a caller that shows it or
   /// counts its resources first: it is not built twice). A template of another spec is the
   /// caller's mistake: its parameters are the ones sent.

@@ -157,6 +157,30 @@ struct AWSDL_EXPORT InstanceTypeInfo {
   std::string gpu_name;
   std::string gpu_manufacturer;
   std::int64_t gpu_memory_mib = 0;  // total
+  /// ProcessorInfo.SupportedArchitectures: "x86_64", "arm64", "i386", "x86_64_mac".
+  std::vector<std::string> architectures;
+  bool efa_supported = false;     // NetworkInfo.EfaSupported
+  int maximum_network_cards = 0;  // NetworkInfo.MaximumNetworkCards (EFA interfaces: one per card)
+};
+
+/// Where an instance type can be launched (DescribeInstanceTypeOfferings).
+struct AWSDL_EXPORT InstanceTypeOffering {
+  std::string instance_type;
+  std::string location_type;  // "region", "availability-zone", "availability-zone-id"
+  std::string location;       // "us-east-1a" for availability-zone
+};
+
+/// An On-Demand Capacity Reservation or a Capacity Block (DescribeCapacityReservations).
+struct AWSDL_EXPORT CapacityReservation {
+  std::string capacity_reservation_id;
+  std::string instance_type;
+  std::string availability_zone;
+  std::string state;  // active, expired, cancelled, pending, failed, scheduled, payment-pending, ...
+  int total_instance_count = 0;
+  int available_instance_count = 0;
+  std::string instance_match_criteria;  // open, targeted
+  std::string reservation_type;         // "default" or "capacity-block"
+  std::string end_date;                 // ISO 8601, empty for an unlimited one
 };
 
 struct AWSDL_EXPORT AvailabilityZone {
@@ -212,6 +236,7 @@ struct AWSDL_EXPORT KeyPair {
   std::string key_pair_id;
   std::string fingerprint;
   std::string material;  // CreateKeyPair only: the private key; never logged
+  std::string key_type;  // DescribeKeyPairs: rsa, ed25519
 };
 
 class AWSDL_EXPORT Ec2Client {
@@ -239,6 +264,19 @@ class AWSDL_EXPORT Ec2Client {
   Result<std::vector<InstanceTypeInfo>> describe_instance_types(const std::vector<std::string>& instance_types,
                                                                 const std::vector<Filter>& filters = {},
                                                                 const CallOptions& options = {}) const;
+  /// Every page. `location_type`: "availability-zone" (the default when empty: EC2's own default
+  /// is "region"), "availability-zone-id" or "region"; filters "instance-type", "location".
+  Result<std::vector<InstanceTypeOffering>> describe_instance_type_offerings(const std::string& location_type,
+                                                                             const std::vector<Filter>& filters = {},
+                                                                             const CallOptions& options = {}) const;
+  /// Every page; with ids, an unknown one is kService "InvalidCapacityReservationId.NotFound".
+  Result<std::vector<CapacityReservation>> describe_capacity_reservations(
+      const std::vector<std::string>& capacity_reservation_ids, const std::vector<Filter>& filters = {},
+      const CallOptions& options = {}) const;
+  /// The key pairs named (all of them when empty); an unknown name is kService
+  /// "InvalidKeyPair.NotFound".
+  Result<std::vector<KeyPair>> describe_key_pairs(const std::vector<std::string>& key_names,
+                                                  const CallOptions& options = {}) const;
   Result<std::vector<AvailabilityZone>> describe_availability_zones(const std::vector<Filter>& filters = {},
                                                                     const CallOptions& options = {}) const;
   Result<std::vector<Vpc>> describe_vpcs(const std::vector<Filter>& filters = {}, const CallOptions& options = {}) const;

@@ -1097,6 +1097,20 @@ class Ec2(Service):
         r.keys[name] = key
         return dict(key)
 
+    def DescribeKeyPairs(self, ctx, params):
+        keys = self.region(ctx.region).keys
+        names = params.get('KeyNames', [])
+        ids = params.get('KeyPairIds', [])
+        for name in names:
+            if name not in keys:
+                raise _not_found('key', name)
+        out = [dict(k) for n, k in keys.items()
+               if (not names or n in names) and (not ids or k['KeyPairId'] in ids)]
+        for i in ids:
+            if not any(k['KeyPairId'] == i for k in out):
+                raise AwsError('InvalidKeyPair.NotFound', "The key pair ID '%s' does not exist" % i, 400)
+        return {'KeyPairs': out}
+
     def DeleteKeyPair(self, ctx, params):
         # AWS answers success for a key that does not exist.
         self.region(ctx.region).keys.pop(params.get('KeyName', ''), None)
