@@ -605,7 +605,7 @@ TEST(ClusterIni, BadCapacityValuesNameFileAndLine) {
             "c.ini:4: [cluster] spot_allocation must be capacity-optimized-prioritized or price-capacity-optimized, "
             "got 'lowest-price'");
   EXPECT_EQ(load_error(cluster("market = spot\nspot_max_price = -3\n")),
-            "c.ini:5: [cluster] spot_max_price must be a positive price in USD per instance-hour, got -3.000000");
+            "c.ini:5: [cluster] spot_max_price must be a positive price in USD per instance-hour, got -3");
   EXPECT_NE(load_error(cluster("market = spot\nspot_max_price = 5000\n"))
                 .find("c.ini:5: [cluster] spot_max_price must be at most 1000 USD per instance-hour"),
             std::string::npos);
@@ -651,6 +651,17 @@ TEST(ClusterIni, BadCapacityValuesNameFileAndLine) {
   ASSERT_TRUE(flags.ok()) << flags.error().message;
   EXPECT_EQ(flags->instance_type_list(), (std::vector<std::string>{"g5.48xlarge", "g6.48xlarge"}));
   EXPECT_EQ(flags->shared, SharedStorage::kNone);
+  // The one-type shorthand and the list: the later setting decides, and instance_type is always
+  // the list's first choice.
+  auto file_type = parse_cluster_spec(cluster("instance_type = p3.16xlarge\n"), "c.ini",
+                                      {{"cluster.instance_types", "p4d.24xlarge,p3dn.24xlarge", "--instance-types"}});
+  ASSERT_TRUE(file_type.ok()) << file_type.error().message;
+  EXPECT_EQ(file_type->instance_type, "p4d.24xlarge");
+  EXPECT_EQ(file_type->instance_type_list().size(), 2u);
+  auto file_list = parse_cluster_spec(cluster("instance_types = p4d.24xlarge,p3dn.24xlarge\n"), "c.ini",
+                                      {{"cluster.instance_type", "g5.xlarge", "--instance-type"}});
+  ASSERT_TRUE(file_list.ok()) << file_list.error().message;
+  EXPECT_EQ(file_list->instance_type_list(), std::vector<std::string>{"g5.xlarge"});
 }
 
 }  // namespace

@@ -322,9 +322,16 @@ class Loader {
   }
 
   Result<ClusterSpec> finish() {
-    // instance_types alone: instance_type (what one-type callers read) is its first choice.
-    if (!spec_.capacity.instance_types.empty() && !origins_.count("instance_type"))
-      spec_.instance_type = spec_.capacity.instance_types.front();
+    // instance_type is the one-type shorthand of instance_types: whichever was set last (a
+    // flag after the file) decides, and instance_type (what one-type callers read) is always
+    // the list's first choice.
+    auto& types = spec_.capacity.instance_types;
+    if (!types.empty() && types.front() != spec_.instance_type) {
+      if (origins_.count("instance_type") && order_["instance_type"] > order_["capacity.instance_types"])
+        types = {spec_.instance_type};
+      else
+        spec_.instance_type = types.front();
+    }
     if (problem_count_ == 0) {
       for (const auto& p : check(spec_)) {
         auto it = origins_.find(p.field);
@@ -353,6 +360,7 @@ class Loader {
       return;
     }
     origins_[k.field] = Origin{where};
+    order_[k.field] = ++sets_;
   }
 
   // The first kMaxListedProblems are listed; the rest are counted ("and N more").
@@ -366,6 +374,8 @@ class Loader {
   std::string source_;
   ClusterSpec spec_;
   std::map<std::string, Origin> origins_;
+  std::map<std::string, int> order_;  // field -> when it was last set (1, 2, ...)
+  int sets_ = 0;
   std::vector<std::string> problems_;
   std::size_t problem_count_ = 0;
 };

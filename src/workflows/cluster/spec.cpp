@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <set>
 #include <string>
 
@@ -16,6 +17,12 @@ using internal::spec_rules::quoted;
 namespace r = internal::spec_rules;
 
 bool spot(Market m) { return m != Market::kOnDemand; }
+
+std::string price_text(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", p);
+  return buf;
+}
 
 // [cluster] instance_types ... capacity_timeout (issue 15). What needs AWS's answers (the
 // types' architectures and EFA support, the region's zones, quotas) is the preflight's.
@@ -37,10 +44,10 @@ void check_capacity(const ClusterSpec& s, Add& add, Range& range) {
   if (c.spot_max_price) {
     const double p = *c.spot_max_price;
     if (!std::isfinite(p) || p <= 0)
-      add("capacity.spot_max_price", "must be a positive price in USD per instance-hour, got " + std::to_string(p));
+      add("capacity.spot_max_price", "must be a positive price in USD per instance-hour, got " + price_text(p));
     else if (p > r::kMaxSpotPrice)
       add("capacity.spot_max_price", "must be at most 1000 USD per instance-hour (is it a typo?), got " +
-                                         std::to_string(p));
+                                         price_text(p));
     else if (!spot(c.market) && !spot(c.master_market))
       add("capacity.spot_max_price", "is set but no instance is spot: set market (or master_market) to spot, or "
                                      "remove spot_max_price");
