@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -525,6 +528,56 @@ TEST(ClusterSpec, SharedStorageRules) {
   s.efs_id.clear();
   s.fsx.id = "fs-0123456789abcdef0";
   EXPECT_NE(only_problem(s).find("fsx.id is set but shared is not fsx-lustre"), std::string::npos);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The shipped example shows every key, set or commented out with a real value; the commented
+// ones, uncommented in the groups that go together, load.
+TEST(ClusterIni, TheShippedExampleShowsEveryKeyWithARealValue) {
+  const std::string text = read_text(std::string(AWSDL_SOURCE_DIR) + "/examples/cluster/cluster.ini");
+  ASSERT_FALSE(text.empty());
+  for (const char* key : {"cluster.instance_types", "cluster.market", "cluster.master_market", "cluster.spot_allocation",
+                          "cluster.spot_max_price", "cluster.availability_zones", "cluster.capacity_reservation",
+                          "cluster.capacity_block", "cluster.efa", "cluster.capacity_timeout", "storage.shared",
+                          "storage.fsx_capacity_gib", "storage.fsx_deployment", "storage.fsx_import_path",
+                          "storage.fsx_id"}) {
+    EXPECT_NE(std::find(cluster_ini_keys().begin(), cluster_ini_keys().end(), key), cluster_ini_keys().end()) << key;
+    std::string name = std::string(key).substr(std::string(key).find('.') + 1);
+    bool shown = text.find("\n" + name + " =") != std::string::npos || text.find("\n#" + name + " =") != std::string::npos;
+    EXPECT_TRUE(shown) << key << " is not in examples/cluster/cluster.ini";
+  }
+  auto uncomment = [&](std::initializer_list<const char*> names) {
+    std::string t = text;
+    for (const char* n : names) {
+      auto at = t.find("\n#" + std::string(n) + " =");
+      EXPECT_NE(at, std::string::npos) << n;
+      if (at != std::string::npos) t.erase(at + 1, 1);
+    }
+    return parse_cluster_spec(t, "cluster.ini");
+  };
+  auto capacity = uncomment({"instance_types", "market", "master_market", "spot_allocation", "spot_max_price",
+                             "availability_zones", "efa", "capacity_timeout"});
+  ASSERT_TRUE(capacity.ok()) << capacity.error().message;
+  EXPECT_EQ(capacity->instance_type_list().size(), 3u);
+  EXPECT_EQ(capacity->capacity.market, Market::kSpotThenOnDemand);
+  EXPECT_EQ(capacity->capacity.availability_zones.size(), 3u);
+  for (const char* one : {"capacity_reservation", "capacity_block"}) {
+    auto r = uncomment({one});
+    EXPECT_TRUE(r.ok()) << one << ": " << r.error().message;
+  }
+  auto fsx = uncomment({"shared", "fsx_capacity_gib", "fsx_deployment", "fsx_import_path"});
+  ASSERT_TRUE(fsx.ok()) << fsx.error().message;
+  EXPECT_EQ(fsx->shared, SharedStorage::kFsxLustre);
+  EXPECT_EQ(fsx->fsx.import_path, "s3://team-bucket/datasets/coco");
+  auto reuse = uncomment({"shared", "fsx_id"});
+  ASSERT_TRUE(reuse.ok()) << reuse.error().message;
+  EXPECT_EQ(reuse->fsx.id, "fs-0123456789abcdef0");
 }
 
 constexpr const char* kCapacityIni = R"INI(
