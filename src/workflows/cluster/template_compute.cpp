@@ -17,8 +17,6 @@ namespace names = cluster::names;
 // DLAMI Ubuntu images boot from /dev/sda1; mapping it sizes the root volume.
 constexpr const char* kRootDevice = "/dev/sda1";
 
-const char* market_type(cluster::Market m) { return m == cluster::Market::kOnDemand ? "" : "spot"; }
-
 std::string price(double usd) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.4f", usd);
@@ -81,7 +79,7 @@ Json launch_template_data(const Builder& b, bool master, int cards = 0) {
       Json spot = Json::object({{"SpotInstanceType", "one-time"}, {"InstanceInterruptionBehavior", "terminate"}});
       if (c.spot_max_price) spot.set("MaxPrice", price(*c.spot_max_price));
       data.set("InstanceMarketOptions",
-               Json::object({{"MarketType", market_type(c.master_market)}, {"SpotOptions", std::move(spot)}}));
+               Json::object({{"MarketType", "spot"}, {"SpotOptions", std::move(spot)}}));
     }
   } else {
     if (cards > 0) data.set("NetworkInterfaces", efa_interfaces(cards));
