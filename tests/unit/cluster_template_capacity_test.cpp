@@ -240,7 +240,7 @@ TEST(ClusterTemplateCapacity, EfaWithTypesOfDifferentCardCountsGivesEachItsLaunc
   EXPECT_EQ(ref_of(o[2]["LaunchTemplateSpecification"]["LaunchTemplateId"]), "WorkerLaunchTemplateCards1");
 }
 
-TEST(ClusterTemplateCapacity, FsxScratchWithAnImportPath) {
+TEST(ClusterTemplateCapacity, FsxScratchWithAnS3DataRepository) {
   auto p = variant("fsx_scratch_import");
   EXPECT_FALSE(has_resource(p, "FileSystem"));
   EXPECT_FALSE(has_resource(p, "MountTarget"));
@@ -253,7 +253,11 @@ TEST(ClusterTemplateCapacity, FsxScratchWithAnImportPath) {
   EXPECT_EQ(fp["StorageCapacity"].GetInt(), 1200);
   EXPECT_EQ(ref_of(fp["SubnetIds"][0]), "PrivateSubnet");
   EXPECT_EQ(str(fp["LustreConfiguration"]["DeploymentType"]), "SCRATCH_2");
-  EXPECT_EQ(str(fp["LustreConfiguration"]["ImportPath"]), "s3://team-bucket/datasets/coco");
+  EXPECT_EQ(str(fp["FileSystemTypeVersion"]), "2.15");
+  // Lustre 2.15 links S3 through a data repository association (ImportPath is 2.10's).
+  EXPECT_FALSE(fp["LustreConfiguration"].HasMember("ImportPath"));
+  EXPECT_EQ(str(props(p, "LustreDataRepository")["DataRepositoryPath"]), "s3://team-bucket/datasets/coco");
+  EXPECT_EQ(str(props(p, "LustreDataRepository")["FileSystemPath"]), "/");
   // Lustre's ports, from both node groups, and among the file system's own servers.
   std::set<std::string> rules;
   for (const auto& r : props(p, "LustreSecurityGroup")["SecurityGroupIngress"].GetArray())
@@ -264,8 +268,13 @@ TEST(ClusterTemplateCapacity, FsxScratchWithAnImportPath) {
   EXPECT_EQ(props(p, "LustreFromLustreIngress")["FromPort"].GetInt(), 988);
   EXPECT_EQ(props(p, "LustreClientsFromLustreIngress")["ToPort"].GetInt(), 1023);
   // The nodes mount it with the Lustre client once it exists.
-  EXPECT_TRUE(depends_on(p, "MasterGroup").count("LustreFileSystem"));
-  EXPECT_TRUE(depends_on(p, "WorkerGroup").count("LustreFileSystem"));
+  EXPECT_TRUE(depends_on(p, "MasterGroup").count("LustreDataRepository"));
+  EXPECT_TRUE(depends_on(p, "WorkerGroup").count("LustreDataRepository"));
+  auto plain = testing::default_cluster_spec();
+  plain.shared = SharedStorage::kFsxLustre;
+  auto no_import = build(plain);
+  EXPECT_FALSE(has_resource(no_import, "LustreDataRepository"));
+  EXPECT_TRUE(depends_on(no_import, "MasterGroup").count("LustreFileSystem"));
   EXPECT_NE(p.body.find("FS=${LustreFileSystem.DNSName}"), std::string::npos);
   EXPECT_NE(p.body.find("MOUNT_NAME=${LustreFileSystem.LustreMountName}"), std::string::npos);
   EXPECT_NE(p.body.find("mount -t lustre -o noatime,flock \\\"$FS@tcp:/$MOUNT_NAME\\\" \\\"$MOUNT\\\""),
@@ -279,7 +288,7 @@ TEST(ClusterTemplateCapacity, FsxPersistentLinksItsS3DataRepository) {
   auto p = variant("fsx_persistent_repository");
   const auto& lc = props(p, "LustreFileSystem")["LustreConfiguration"];
   EXPECT_EQ(str(lc["DeploymentType"]), "PERSISTENT_2");
-  EXPECT_FALSE(lc.HasMember("ImportPath"));  // PERSISTENT_2 takes a data repository association
+  EXPECT_FALSE(lc.HasMember("ImportPath"));
   EXPECT_EQ(lc["PerUnitStorageThroughput"].GetInt(), 125);
   EXPECT_EQ(props(p, "LustreFileSystem")["StorageCapacity"].GetInt(), 4800);
   const auto& dra = props(p, "LustreDataRepository");

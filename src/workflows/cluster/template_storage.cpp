@@ -1,7 +1,8 @@
 // Shared storage: an EFS file system (created and retained when the stack is deleted, so
 // data outlives the cluster; or an existing one reused) with a mount target in the
-// cluster's availability zone; or FSx for Lustre (created in the private subnet and retained,
-// with an S3 data repository when asked; or an existing one reused); or nothing (shared =
+// cluster's availability zone; or FSx for Lustre (Lustre 2.15, created in the private subnet
+// and retained, with an S3 data repository association when asked; or an existing one
+// reused); or nothing (shared =
 // none: node-local disks only).
 #include "cluster/template_parts.hpp"
 
@@ -61,16 +62,9 @@ void add_lustre(Builder& b) {
         self(kLustreClientLow, kLustreClientHigh, "Lustre client ports among the file system's servers"));
 
   const auto& f = b.spec.fsx;
-  const bool scratch = f.deployment == "SCRATCH_2";
   Json lustre = Json::object({{"DeploymentType", f.deployment}});
-  if (!scratch) lustre.set("PerUnitStorageThroughput", 125);  // PERSISTENT_2's lowest tier, MB/s per TiB
+  if (f.deployment == "PERSISTENT_2") lustre.set("PerUnitStorageThroughput", 125);  // the lowest tier, MB/s per TiB
   lustre.set("DataCompressionType", "LZ4");
-  // SCRATCH_2 takes the S3 location as its import path; PERSISTENT_2 links it with a data
-  // repository association (below).
-  if (scratch && !f.import_path.empty()) {
-    lustre.set("ImportPath", f.import_path);
-    lustre.set("AutoImportPolicy", "NEW_CHANGED_DELETED");
-  }
   Json fs = resource("AWS::FSx::FileSystem",
                      Json::object({{"FileSystemType", "LUSTRE"},
                                    {"FileSystemTypeVersion", "2.15"},
@@ -85,7 +79,10 @@ void add_lustre(Builder& b) {
   // The file system's servers must reach each other before it can come up.
   fs.set("DependsOn", Json::array({Json("LustreFromLustreIngress"), Json("LustreClientsFromLustreIngress")}));
   b.add(kLustreFileSystem, std::move(fs));
-  if (!scratch && !f.import_path.empty()) {
+  // The S3 location is linked by a data repository association (Lustre 2.12 and later; the
+  // legacy ImportPath is for 2.10 file systems only), its objects listed at creation and kept
+  // in step with the bucket.
+  if (!f.import_path.empty()) {
     Json dra = resource(
         "AWS::FSx::DataRepositoryAssociation",
         Json::object({{"FileSystemId", ref(kLustreFileSystem)},
@@ -106,8 +103,7 @@ Json Builder::file_system_id() const { return ref(reuse_efs() ? cluster::names::
 
 std::string Builder::storage_dependency() const {
   if (efs()) return kMountTarget;
-  if (fsx() && !reuse_fsx()) return spec.fsx.import_path.empty() || spec.fsx.deployment == "SCRATCH_2" ? kLustreFileSystem
-                                                                                                       : kLustreRepository;
+  if (fsx() && !reuse_fsx()) return spec.fsx.import_path.empty() ? kLustreFileSystem : kLustreRepository;
   return {};
 }
 
