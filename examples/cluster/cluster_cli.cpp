@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -101,6 +102,11 @@ awsdl::Result<Target> target_from(const awsdl_cli::Args& args, bool need_complet
     if (auto v = args.get("key-path")) t.spec.ssh.key_path = *v;
     if (auto v = args.get("mount-point")) t.spec.mount_point = *v;
     if (auto v = args.get("mpirun-options")) t.spec.training.mpirun_options = *v;
+    if (auto v = args.get("efa")) {
+      if (*v == "yes") t.spec.capacity.efa = awsdl::cluster::EfaMode::kYes;
+      else if (*v == "no") t.spec.capacity.efa = awsdl::cluster::EfaMode::kNo;
+      else if (*v != "auto") return usage_error("--efa must be auto, yes or no, got '" + *v + "'");
+    }
     if (auto v = args.get("slots-per-node"); v && *v != "auto") {
       // The range the INI file is held to.
       const auto range = *awsdl::cluster::whole_setting_range("training.slots_per_node");
@@ -165,21 +171,25 @@ awsdl::Result<std::vector<std::string>> write_local_files(const Target& target, 
   AWSDL_TRY(ensure_state_dir(target));
   std::vector<awsdl::mpi::Host> hosts;
   std::vector<awsdl::mpi::NamedNode> named;
-  int worker_gpus = 0, index = 0;
+  int worker_gpus = -1, index = 0;
   for (const auto& n : info.nodes) {
     if (n.state != "running" && n.state != "pending") continue;
     int slots = slots_for(target, n);
     hosts.push_back({node_address(n), slots});
     if (n.role == awsdl::cluster::NodeRole::kWorker) {
       named.push_back({"deeplearning-worker" + std::to_string(++index), node_address(n), slots});
-      worker_gpus = n.gpus;
+      // Workers of several types: the fewest GPUs any has, so that a script starting that
+      // many processes per worker never oversubscribes one (the hostfile has each node's own).
+      worker_gpus = worker_gpus < 0 ? n.gpus : std::min(worker_gpus, n.gpus);
     }
   }
+  if (worker_gpus < 0) worker_gpus = 0;
   awsdl::mpi::ClusterEnv env;
   env.workers_path = target.state_dir + "/workers";
   env.workers_count = static_cast<int>(named.size());
   env.worker_gpu_count = worker_gpus;
   env.efs_mount = info.mount_point.empty() ? target.spec.mount_point : info.mount_point;
+  env.efa = target.spec.capacity.efa == awsdl::cluster::EfaMode::kYes;
   AWSDL_ASSIGN_OR_RETURN(std::string hostfile, awsdl::mpi::hostfile(hosts, awsdl::mpi::Format::kOpenMpi));
   AWSDL_ASSIGN_OR_RETURN(std::string workers, awsdl::mpi::workers_file(named));
   std::vector<std::pair<std::string, std::string>> files = {

@@ -67,6 +67,9 @@ int run(const std::vector<std::string>& argv) {
       return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--env wants NAME=VALUE, got '" + e + "'"));
     mo.env[e.substr(0, eq)] = e.substr(eq + 1);
   }
+  // EFA (efa = yes): every rank gets the EFA guide's variables, unless --env set them.
+  if (target->spec.capacity.efa == awsdl::cluster::EfaMode::kYes)
+    for (const auto& [name, value] : awsdl::mpi::efa_environment()) mo.env.emplace(name, value);
   mo.export_vars = args.all("export");
   if (auto v = args.get("tcp-include")) {
     mo.tcp_include.clear();

@@ -5,6 +5,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 
 #include "awsdl/cluster/spec.hpp"
 #include "cluster/spec_rules.hpp"
@@ -53,6 +54,73 @@ std::string parse_bool(std::string_view v, bool& out) {
   return "must be yes or no, got " + quoted(v);
 }
 
+// "a, b, c": the items in order, spaces around each removed. An empty list, or an empty item
+// ("a,,b"), is refused: an empty value would silently mean the default.
+std::string parse_list(std::string_view v, std::vector<std::string>& out, std::string_view what) {
+  out.clear();
+  auto trim = [](std::string_view x) {
+    while (!x.empty() && (x.front() == ' ' || x.front() == '\t')) x.remove_prefix(1);
+    while (!x.empty() && (x.back() == ' ' || x.back() == '\t')) x.remove_suffix(1);
+    return x;
+  };
+  if (trim(v).empty()) return "must list at least one " + std::string(what) + " (remove the key for the default)";
+  std::size_t at = 0;
+  while (true) {
+    auto comma = v.find(',', at);
+    auto item = trim(v.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at));
+    if (item.empty()) return "has an empty item in " + quoted(v) + " (separate the " + std::string(what) + "s with commas)";
+    out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    at = comma + 1;
+  }
+  return {};
+}
+
+// One of `names` (their order is the enum's), else "must be a, b or c, got ...".
+template <typename E>
+std::string parse_choice(std::string_view v, E& out, std::initializer_list<std::pair<std::string_view, E>> names) {
+  std::string list;
+  std::size_t i = 0;
+  for (const auto& [name, value] : names) {
+    if (v == name) {
+      out = value;
+      return {};
+    }
+    list += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + std::string(name);
+    ++i;
+  }
+  return "must be " + list + ", got " + quoted(v);
+}
+
+std::string parse_market(std::string_view v, Market& out) {
+  return parse_choice(v, out, {{"on-demand", Market::kOnDemand}, {"spot", Market::kSpot},
+                               {"spot-then-on-demand", Market::kSpotThenOnDemand}});
+}
+
+// A price in USD per hour: digits with an optional fraction (no exponent, no sign: a
+// negative price is check()'s to refuse, with the range).
+std::string parse_price(std::string_view v, std::optional<double>& out) {
+  const std::string expected = "must be a price in USD per instance-hour such as 12.50, got " + quoted(v);
+  std::string_view digits = v;
+  bool negative = !digits.empty() && digits.front() == '-';
+  if (negative) digits.remove_prefix(1);
+  auto dot = digits.find('.');
+  auto whole = digits.substr(0, dot);
+  auto frac = dot == std::string_view::npos ? std::string_view() : digits.substr(dot + 1);
+  auto all_digits = [](std::string_view x) {
+    return std::all_of(x.begin(), x.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if ((whole.empty() && frac.empty()) || !all_digits(whole) || !all_digits(frac) || whole.size() > 9 ||
+      (dot != std::string_view::npos && frac.empty()))
+    return expected;
+  double n = 0;
+  for (char c : whole) n = n * 10 + (c - '0');
+  double scale = 0.1;
+  for (char c : frac) n += (c - '0') * scale, scale /= 10;
+  out = negative ? -n : n;
+  return {};
+}
+
 Apply text(std::string ClusterSpec::*member) {
   return [member](ClusterSpec& s, std::string_view v) { s.*member = std::string(v); return std::string(); };
 }
@@ -80,10 +148,57 @@ const std::vector<Key>& keys() {
       {"cluster", "placement_group", "placement_group",
        [](ClusterSpec& s, std::string_view v) { return parse_bool(v, s.placement_group); }},
       {"cluster", "staging_bucket", "staging_bucket", text(&ClusterSpec::staging_bucket)},
+      // Capacity (issue 15).
+      {"cluster", "instance_types", "capacity.instance_types",
+       [](ClusterSpec& s, std::string_view v) { return parse_list(v, s.capacity.instance_types, "instance type"); }},
+      {"cluster", "market", "capacity.market",
+       [](ClusterSpec& s, std::string_view v) { return parse_market(v, s.capacity.market); }},
+      {"cluster", "master_market", "capacity.master_market",
+       [](ClusterSpec& s, std::string_view v) { return parse_market(v, s.capacity.master_market); }},
+      {"cluster", "spot_allocation", "capacity.allocation",
+       [](ClusterSpec& s, std::string_view v) {
+         return parse_choice(v, s.capacity.allocation,
+                             {{"capacity-optimized-prioritized", SpotAllocation::kCapacityOptimizedPrioritized},
+                              {"price-capacity-optimized", SpotAllocation::kPriceCapacityOptimized}});
+       }},
+      {"cluster", "spot_max_price", "capacity.spot_max_price",
+       [](ClusterSpec& s, std::string_view v) { return parse_price(v, s.capacity.spot_max_price); }},
+      {"cluster", "availability_zones", "capacity.availability_zones",
+       [](ClusterSpec& s, std::string_view v) {
+         if (v == "auto") {
+           s.capacity.availability_zones.clear();
+           return std::string();
+         }
+         return parse_list(v, s.capacity.availability_zones, "availability zone");
+       }},
+      {"cluster", "capacity_reservation", "capacity.capacity_reservation",
+       [](ClusterSpec& s, std::string_view v) { s.capacity.capacity_reservation = std::string(v); return std::string(); }},
+      {"cluster", "capacity_block", "capacity.capacity_block",
+       [](ClusterSpec& s, std::string_view v) { s.capacity.capacity_block = std::string(v); return std::string(); }},
+      {"cluster", "efa", "capacity.efa",
+       [](ClusterSpec& s, std::string_view v) {
+         return parse_choice(v, s.capacity.efa, {{"auto", EfaMode::kAuto}, {"yes", EfaMode::kYes}, {"no", EfaMode::kNo}});
+       }},
+      {"cluster", "capacity_timeout", "capacity.capacity_timeout_seconds",
+       [](ClusterSpec& s, std::string_view v) {
+         return parse_int(v, s.capacity.capacity_timeout_seconds, "capacity.capacity_timeout_seconds");
+       }},
       {"network", "ssh_cidr", "ssh_cidr", text(&ClusterSpec::ssh_cidr)},
       {"network", "availability_zone", "availability_zone", text(&ClusterSpec::availability_zone)},
       {"storage", "efs_id", "efs_id", text(&ClusterSpec::efs_id)},
       {"storage", "mount_point", "mount_point", text(&ClusterSpec::mount_point)},
+      {"storage", "shared", "shared",
+       [](ClusterSpec& s, std::string_view v) {
+         return parse_choice(v, s.shared, {{"efs", SharedStorage::kEfs}, {"fsx-lustre", SharedStorage::kFsxLustre},
+                                           {"none", SharedStorage::kNone}});
+       }},
+      {"storage", "fsx_capacity_gib", "fsx.capacity_gib",
+       [](ClusterSpec& s, std::string_view v) { return parse_int(v, s.fsx.capacity_gib, "fsx.capacity_gib"); }},
+      {"storage", "fsx_deployment", "fsx.deployment",
+       [](ClusterSpec& s, std::string_view v) { s.fsx.deployment = std::string(v); return std::string(); }},
+      {"storage", "fsx_import_path", "fsx.import_path",
+       [](ClusterSpec& s, std::string_view v) { s.fsx.import_path = std::string(v); return std::string(); }},
+      {"storage", "fsx_id", "fsx.id", [](ClusterSpec& s, std::string_view v) { s.fsx.id = std::string(v); return std::string(); }},
       {"ssh", "user", "ssh.user", [](ClusterSpec& s, std::string_view v) { s.ssh.user = std::string(v); return std::string(); }},
       {"ssh", "key_path", "ssh.key_path",
        [](ClusterSpec& s, std::string_view v) { s.ssh.key_path = std::string(v); return std::string(); }},
@@ -155,7 +270,7 @@ class Loader {
   explicit Loader(std::string source) : source_(std::move(source)) {}
 
   void apply_file(const internal::IniFile& file) {
-    int image_line = 0, ssm_line = 0;
+    int image_line = 0, ssm_line = 0, type_line = 0, types_line = 0;
     for (const auto& section : file.sections) {
       bool known_section = std::any_of(keys().begin(), keys().end(), [&](const Key& k) { return k.section == section.name; });
       if (!known_section) {
@@ -175,6 +290,8 @@ class Loader {
         }
         if (k->field == "image_id") image_line = e.line;
         if (k->field == "ssm_parameter") ssm_line = e.line;
+        if (k->field == "instance_type") type_line = e.line;
+        if (k->field == "capacity.instance_types") types_line = e.line;
         set(*k, e.value, file.where(e.line));
       }
     }
@@ -182,6 +299,13 @@ class Loader {
       problem(file.where(std::max(image_line, ssm_line)),
               "[cluster] sets both image (line " + std::to_string(image_line) + ") and ssm_parameter (line " +
                   std::to_string(ssm_line) + "): set one");
+    // instance_type is the one-type shorthand of instance_types: both may be set only when
+    // they agree on the first choice.
+    if (type_line && types_line && !spec_.capacity.instance_types.empty() &&
+        spec_.capacity.instance_types.front() != spec_.instance_type)
+      problem(file.where(std::max(type_line, types_line)),
+              "[cluster] sets both instance_type (line " + std::to_string(type_line) + ") and instance_types (line " +
+                  std::to_string(types_line) + ") with a different first type: set one");
   }
 
   void apply_overrides(const std::vector<SpecOverride>& overrides) {
@@ -198,6 +322,16 @@ class Loader {
   }
 
   Result<ClusterSpec> finish() {
+    // instance_type is the one-type shorthand of instance_types: whichever was set last (a
+    // flag after the file) decides, and instance_type (what one-type callers read) is always
+    // the list's first choice.
+    auto& types = spec_.capacity.instance_types;
+    if (!types.empty() && types.front() != spec_.instance_type) {
+      if (origins_.count("instance_type") && order_["instance_type"] > order_["capacity.instance_types"])
+        types = {spec_.instance_type};
+      else
+        spec_.instance_type = types.front();
+    }
     if (problem_count_ == 0) {
       for (const auto& p : check(spec_)) {
         auto it = origins_.find(p.field);
@@ -226,6 +360,7 @@ class Loader {
       return;
     }
     origins_[k.field] = Origin{where};
+    order_[k.field] = ++sets_;
   }
 
   // The first kMaxListedProblems are listed; the rest are counted ("and N more").
@@ -239,6 +374,8 @@ class Loader {
   std::string source_;
   ClusterSpec spec_;
   std::map<std::string, Origin> origins_;
+  std::map<std::string, int> order_;  // field -> when it was last set (1, 2, ...)
+  int sets_ = 0;
   std::vector<std::string> problems_;
   std::size_t problem_count_ = 0;
 };

@@ -200,4 +200,107 @@ std::string user_name(std::string_view v) {
   return {};
 }
 
+std::string zone_region(std::string_view zone) {
+  // Parts by '-': letters (the geography: us, ap, gov, east, northeast ...) up to the first
+  // all-digit part, which ends the region; what follows is the zone's own suffix.
+  std::size_t at = 0;
+  int parts = 0;
+  while (at < zone.size()) {
+    auto dash = zone.find('-', at);
+    auto part = zone.substr(at, dash == std::string_view::npos ? std::string_view::npos : dash - at);
+    if (part.empty()) return {};
+    ++parts;
+    if (all_of(part, digit)) {
+      if (parts < 3 || dash == std::string_view::npos) return {};
+      return std::string(zone.substr(0, dash));
+    }
+    if (digit(part[0])) {
+      // "1a": the region's number and the zone letter in one part.
+      std::size_t n = 0;
+      while (n < part.size() && digit(part[n])) ++n;
+      if (parts < 3 || n + 1 != part.size() || !lower(part.back()) || dash != std::string_view::npos) return {};
+      return std::string(zone.substr(0, at + n));
+    }
+    if (!all_of(part, lower)) return {};
+    if (dash == std::string_view::npos) return {};
+    at = dash + 1;
+  }
+  return {};
+}
+
+std::string zone_name(std::string_view v) {
+  const std::string expected = "must be an availability zone name such as us-east-1a, got " + quoted(v);
+  if (v.size() > 32) return expected;
+  auto region = zone_region(v);
+  if (region.empty()) return expected;
+  auto rest = v.substr(region.size());
+  if (rest.size() == 1 && lower(rest[0])) return {};
+  // A Local Zone or Wavelength Zone: us-west-2-lax-1a.
+  if (rest.size() > 2 && rest[0] == '-' && lower(rest.back())) {
+    for (char c : rest)
+      if (!lower(c) && !digit(c) && c != '-') return expected;
+    return {};
+  }
+  return expected;
+}
+
+std::string capacity_reservation_id(std::string_view v) {
+  if (resource_id(v, "cr-")) return {};
+  return "must be a capacity reservation id such as cr-0123456789abcdef0, got " + quoted(v);
+}
+
+std::string capacity_reservation(std::string_view v) {
+  if (resource_id(v, "cr-")) return {};
+  // arn:PARTITION:resource-groups:REGION:ACCOUNT:group/NAME
+  const std::string expected =
+      "must be a capacity reservation id such as cr-0123456789abcdef0 or the ARN of a capacity reservation "
+      "group (arn:aws:resource-groups:REGION:ACCOUNT:group/NAME), got " + quoted(v);
+  if (v.substr(0, 4) != "arn:" || v.size() > 1600) return expected;
+  std::string_view fields[6];
+  std::string_view rest = v;
+  for (int i = 0; i < 5; ++i) {
+    auto colon = rest.find(':');
+    if (colon == std::string_view::npos) return expected;
+    fields[i] = rest.substr(0, colon);
+    rest = rest.substr(colon + 1);
+  }
+  fields[5] = rest;
+  if (fields[1].substr(0, 3) != "aws" || fields[2] != "resource-groups" || fields[3].empty() ||
+      fields[4].size() != 12 || !all_of(fields[4], digit) || fields[5].substr(0, 6) != "group/" || fields[5].size() < 7)
+    return expected;
+  for (char c : v)
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) > 0x7e) return expected;
+  return {};
+}
+
+std::string fsx_id(std::string_view v) {
+  auto rest = v.substr(0, 3) == "fs-" ? v.substr(3) : std::string_view();
+  if (rest.size() == 17 && all_of(rest, hex)) return {};
+  return "must be an FSx file system id such as fs-0123456789abcdef0, got " + quoted(v);
+}
+
+std::string fsx_deployment(std::string_view v) {
+  if (v == "SCRATCH_2" || v == "PERSISTENT_2") return {};
+  return "must be SCRATCH_2 or PERSISTENT_2, got " + quoted(v);
+}
+
+std::string fsx_capacity(int gib, std::string_view deployment) {
+  if (gib == 1200 || (gib >= 2400 && gib % 2400 == 0)) return {};
+  return "must be a size " + std::string(deployment.empty() ? "FSx for Lustre" : deployment) +
+         " file systems come in: 1200, 2400 or a multiple of 2400 GiB, got " + std::to_string(gib);
+}
+
+std::string s3_path(std::string_view v) {
+  const std::string expected = "must be an S3 location such as s3://team-bucket/datasets/coco, got " + quoted(v);
+  if (v.substr(0, 5) != "s3://") return expected;
+  auto rest = v.substr(5);
+  auto slash = rest.find('/');
+  auto bucket = rest.substr(0, slash);
+  if (!bucket_name(bucket).empty()) return expected;
+  if (v.size() > 4357) return expected;
+  for (char c : v)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return expected;
+  return {};
+}
+
 }  // namespace awsdl::internal::spec_rules

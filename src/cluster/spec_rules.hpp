@@ -23,6 +23,8 @@ inline constexpr WholeRange kWholeRanges[] = {
     {"min_workers", 1, 10000, ""},
     {"volume_size_gb", kMinVolumeGb, kMaxVolumeGb, " GiB"},
     {"training.slots_per_node", 1, 4096, ""},  // 0 in a ClusterSpec: one slot per GPU
+    {"capacity.capacity_timeout_seconds", 60, 86400, " seconds"},
+    {"fsx.capacity_gib", 1200, 1000000, " GiB"},
 };
 /// The entry for `field`; nullptr when it is not in the table.
 const WholeRange* whole_range(std::string_view field);
@@ -46,6 +48,23 @@ std::string mount_point(std::string_view v);        // absolute path, shell-safe
 std::string bucket_name(std::string_view v);        // S3 bucket naming rules
 std::string user_name(std::string_view v);          // a POSIX login name
 
+/// The region a zone name belongs to ("us-east-1a" -> "us-east-1", "us-west-2-lax-1a" ->
+/// "us-west-2"); empty when `zone` is not of the form of a zone name.
+std::string zone_region(std::string_view zone);
+/// A zone name of a region: the region, then a zone letter or a local zone's suffix.
+std::string zone_name(std::string_view v);
+std::string capacity_reservation(std::string_view v);  // cr-... or a resource group ARN
+std::string capacity_reservation_id(std::string_view v);  // cr-... only (a Capacity Block)
+std::string fsx_id(std::string_view v);                // fs- and 17 hex digits
+std::string fsx_deployment(std::string_view v);        // SCRATCH_2 | PERSISTENT_2
+/// 1200, 2400, then multiples of 2400 GiB (SSD Lustre: SCRATCH_2 and PERSISTENT_2).
+std::string fsx_capacity(int gib, std::string_view deployment);
+std::string s3_path(std::string_view v);               // s3://bucket[/prefix]
+
+/// Spot prices above this (USD per instance-hour) are taken for a typo: the dearest GPU
+/// instance costs far less on demand.
+inline constexpr double kMaxSpotPrice = 1000.0;
+
 /// The regular expressions the template's parameters carry (AllowedPattern), matching the
 /// rules above so a parameter overridden at CreateStack is held to the same syntax.
 inline constexpr const char* kCidrPattern =
@@ -53,5 +72,6 @@ inline constexpr const char* kCidrPattern =
 inline constexpr const char* kInstanceTypePattern = "^[a-z][a-z0-9-]*\\.[a-z0-9-]+$";
 inline constexpr const char* kEfsIdPattern = "^fs-([0-9a-f]{8}|[0-9a-f]{17})$";
 inline constexpr const char* kMountPointPattern = "^(/[A-Za-z0-9_.-]+)+$";
+inline constexpr const char* kFsxIdPattern = "^fs-[0-9a-f]{17}$";
 
 }  // namespace awsdl::internal::spec_rules

@@ -19,6 +19,13 @@ Json parameter(std::string_view type, std::string_view description, std::string 
   return Json::object({{"Type", type}, {"Description", description}, {"Default", std::move(default_value)}});
 }
 
+// The zone the stack starts in: the spec's zone, else the first candidate ("auto" is resolved
+// to concrete zones before the template is built); empty: the region's first zone.
+std::string start_zone(const ClusterSpec& s) {
+  if (!s.availability_zone.empty()) return s.availability_zone;
+  return s.capacity.availability_zones.empty() ? std::string() : s.capacity.availability_zones.front();
+}
+
 Json parameters(const ClusterSpec& s) {
   Json p = Json::object();
   p.set(names::kKeyName, parameter("AWS::EC2::KeyPair::KeyName", "EC2 key pair for SSH to the master", s.key_name));
@@ -26,7 +33,11 @@ Json parameters(const ClusterSpec& s) {
   cidr.set("AllowedPattern", rules::kCidrPattern);
   cidr.set("ConstraintDescription", "an IPv4 CIDR block such as 203.0.113.0/24");
   p.set(names::kSshLocation, std::move(cidr));
-  Json type = parameter("String", "EC2 instance type of every node", s.instance_type);
+  Json type = parameter("String",
+                        s.capacity.instance_types.size() > 1
+                            ? "EC2 instance type of the master, and the workers' first choice"
+                            : "EC2 instance type of every node",
+                        s.instance_type_list().front());
   type.set("AllowedPattern", rules::kInstanceTypePattern);
   type.set("ConstraintDescription", "an EC2 instance type such as p4d.24xlarge");
   p.set(names::kInstanceType, std::move(type));
@@ -44,13 +55,22 @@ Json parameters(const ClusterSpec& s) {
                                      "SSM parameter resolving to the AMI of every node (the Deep Learning AMI by default)",
                                      s.ssm_parameter));
   }
-  if (!s.efs_id.empty()) {
+  if (s.shared == SharedStorage::kEfs && !s.efs_id.empty()) {
     Json efs = parameter("String", "Existing EFS file system to mount (it must have no mount target in another VPC)", s.efs_id);
     efs.set("AllowedPattern", rules::kEfsIdPattern);
     efs.set("ConstraintDescription", "an EFS file system id such as fs-0123456789abcdef0");
     p.set(names::kEfsId, std::move(efs));
   }
-  Json mount = parameter("String", "Where every node mounts the shared file system", s.mount_point);
+  if (s.shared == SharedStorage::kFsxLustre && !s.fsx.id.empty()) {
+    Json fsx = parameter("String", "Existing FSx for Lustre file system to mount (reachable from the cluster's VPC)", s.fsx.id);
+    fsx.set("AllowedPattern", rules::kFsxIdPattern);
+    fsx.set("ConstraintDescription", "an FSx file system id such as fs-0123456789abcdef0");
+    p.set(names::kFsxId, std::move(fsx));
+  }
+  Json mount = parameter("String",
+                         s.shared == SharedStorage::kNone ? "Where every node keeps its node-local working directory"
+                                                          : "Where every node mounts the shared file system",
+                         s.mount_point);
   mount.set("AllowedPattern", rules::kMountPointPattern);
   mount.set("ConstraintDescription", "an absolute path such as /efs");
   p.set(names::kEfsMountPoint, std::move(mount));
@@ -58,10 +78,16 @@ Json parameters(const ClusterSpec& s) {
   volume.set("MinValue", rules::kMinVolumeGb);
   volume.set("MaxValue", rules::kMaxVolumeGb);
   p.set(names::kVolumeSize, std::move(volume));
-  if (!s.availability_zone.empty())
+  if (auto zone = start_zone(s); !zone.empty())
     p.set(names::kAvailabilityZone, parameter("AWS::EC2::AvailabilityZone::Name",
                                               "Availability zone of every node (one zone: placement group, one EFS mount target)",
-                                              s.availability_zone));
+                                              zone));
+  if (s.capacity.market != Market::kOnDemand) {
+    Json od = parameter("Number", "Share of the workers launched on demand above none: 0 spot, 100 on-demand (the fallback)",
+                        "0");
+    od.set("AllowedValues", Json::array({Json("0"), Json("100")}));
+    p.set(names::kWorkerOnDemandPercentage, std::move(od));
+  }
   return p;
 }
 
@@ -76,7 +102,10 @@ Json outputs(const cfn::Builder& b) {
         output("Auto Scaling group of the master; its instance holds the master's public and private addresses",
                ref(names::kMasterGroup)));
   o.set(names::kOutWorkerGroupName, output("Auto Scaling group of the workers", ref(names::kWorkerGroup)));
-  o.set(names::kOutEfsId, output("EFS file system (retained when the stack is deleted)", b.file_system_id()));
+  if (b.efs()) o.set(names::kOutEfsId, output("EFS file system (retained when the stack is deleted)", b.file_system_id()));
+  if (b.fsx())
+    o.set(names::kOutFsxId, output("FSx for Lustre file system (retained when the stack is deleted)",
+                                   ref(b.reuse_fsx() ? names::kFsxId : cfn::kLustreFileSystem)));
   o.set(names::kOutEfsMountPoint, output("Mount point of the file system on every node", ref(names::kEfsMountPoint)));
   o.set(names::kOutNodeQueueUrl, output("Queue on which nodes register", ref(cfn::kNodeQueue)));
   o.set(names::kOutCapacityQueueUrl, output("Queue on which the capacity Lambda reports", ref(cfn::kCapacityQueue)));
@@ -90,24 +119,51 @@ std::vector<std::pair<std::string, std::string>> parameter_values(const ClusterS
   std::vector<std::pair<std::string, std::string>> v = {
       {names::kKeyName, s.key_name},
       {names::kSshLocation, s.ssh_cidr},
-      {names::kInstanceType, s.instance_type},
+      {names::kInstanceType, s.instance_type_list().front()},
       {names::kWorkerCount, std::to_string(s.workers)},
       {names::kMinWorkerCount, std::to_string(s.effective_min_workers())},
       {names::kImageId, s.image_id.empty() ? s.ssm_parameter : s.image_id},
   };
-  if (!s.efs_id.empty()) v.emplace_back(names::kEfsId, s.efs_id);
+  if (s.shared == SharedStorage::kEfs && !s.efs_id.empty()) v.emplace_back(names::kEfsId, s.efs_id);
+  if (s.shared == SharedStorage::kFsxLustre && !s.fsx.id.empty()) v.emplace_back(names::kFsxId, s.fsx.id);
   v.emplace_back(names::kEfsMountPoint, s.mount_point);
   v.emplace_back(names::kVolumeSize, std::to_string(s.volume_size_gb));
-  if (!s.availability_zone.empty()) v.emplace_back(names::kAvailabilityZone, s.availability_zone);
+  if (auto zone = start_zone(s); !zone.empty()) v.emplace_back(names::kAvailabilityZone, zone);
+  if (s.capacity.market != Market::kOnDemand) v.emplace_back(names::kWorkerOnDemandPercentage, "0");
   return v;
 }
 }  // namespace
 
 bool template_needs_s3(std::size_t bytes) { return bytes > kMaxTemplateBodyBytes; }
 
+Result<bool> efa_enabled(const ClusterSpec& spec, const TemplateInputs& inputs) {
+  if (spec.capacity.efa == EfaMode::kNo) return false;
+  bool every = true;
+  for (const auto& type : spec.instance_type_list()) {
+    const auto* f = inputs.find(type);
+    if (!f) {
+      every = false;
+      continue;
+    }
+    if (!f->efa_supported) {
+      if (spec.capacity.efa == EfaMode::kYes)
+        return Error::invalid_argument("EfaNotSupported",
+                                       type + " does not support EFA (DescribeInstanceTypes NetworkInfo.EfaSupported): "
+                                              "set efa = no or auto, or list only types with EFA");
+      every = false;
+    }
+  }
+  return spec.capacity.efa == EfaMode::kYes || every;
+}
+
 Result<StackTemplate> build_template(const ClusterSpec& spec, const TemplateOptions& options) {
+  return build_template(spec, TemplateInputs{}, options);
+}
+
+Result<StackTemplate> build_template(const ClusterSpec& spec, const TemplateInputs& inputs, const TemplateOptions& options) {
   AWSDL_TRY(validate(spec));
-  cfn::Builder b{spec};
+  cfn::Builder b{spec, inputs};
+  AWSDL_ASSIGN_OR_RETURN(b.efa, efa_enabled(spec, inputs));
   cfn::add_network(b);
   cfn::add_security(b);
   cfn::add_storage(b);
@@ -118,8 +174,9 @@ Result<StackTemplate> build_template(const ClusterSpec& spec, const TemplateOpti
 
   Json doc = Json::object();
   doc.set("AWSTemplateFormatVersion", "2010-09-09");
-  doc.set("Description", "awsdl cluster " + spec.name +
-                             ": a master and GPU workers on the Deep Learning AMI, sharing EFS (DESIGN.md workflow 1)");
+  const char* sharing = b.efs() ? ", sharing EFS" : b.fsx() ? ", sharing FSx for Lustre" : "";
+  doc.set("Description", "awsdl cluster " + spec.name + ": a master and GPU workers on the Deep Learning AMI" + sharing +
+                             " (DESIGN.md workflow 1)");
   doc.set("Metadata", Json::object({{"awsdl", Json::object({{"cluster", spec.name}, {"template_version", 1}})}}));
   doc.set("Parameters", parameters(spec));
   const std::size_t resource_count = b.resources.members().size();

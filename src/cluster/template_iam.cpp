@@ -42,6 +42,8 @@ void add_iam(Builder& b) {
                       Json::array({get_att(kNodeQueue, "Arn")})));
   node.push(statement({"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
                       Json::array({get_att(kCapacityQueue, "Arn")})));
+  if (b.reuse_fsx())  // the user data asks for the reused file system's mount name
+    node.push(statement({"fsx:DescribeFileSystems"}, Json("*")));
   if (!b.spec.staging_bucket.empty()) {
     const std::string bucket = "arn:${AWS::Partition}:s3:::" + b.spec.staging_bucket;
     node.push(statement({"s3:ListBucket"}, Json::array({sub(bucket)})));

@@ -15,7 +15,8 @@ constexpr const char* kPrivateCidr = "10.0.16.0/20";  // room for thousands of w
 Json availability_zone(const cluster::ClusterSpec& spec) {
   // A zone written into a resource is tied to one region (cfn-lint W3010): a given zone
   // goes through a parameter, whose type makes CloudFormation check it against the region.
-  if (!spec.availability_zone.empty()) return ref(cluster::names::kAvailabilityZone);
+  if (!spec.availability_zone.empty() || !spec.capacity.availability_zones.empty())
+    return ref(cluster::names::kAvailabilityZone);
   return Json::object({{"Fn::Select", Json::array({Json("0"), Json::object({{"Fn::GetAZs", Json("")}})})}});
 }
 }  // namespace

@@ -8,6 +8,10 @@
 #include "awsdl/cluster/template.hpp"
 #include "cluster/template_json.hpp"
 
+#include <string_view>
+#include <utility>
+#include <vector>
+
 namespace awsdl::internal::cfn {
 
 // Logical ids referenced across groups.
@@ -35,6 +39,9 @@ inline constexpr const char* kPlacementGroup = "ClusterPlacementGroup";
 inline constexpr const char* kMasterLaunchTemplate = "MasterLaunchTemplate";
 inline constexpr const char* kWorkerLaunchTemplate = "WorkerLaunchTemplate";
 inline constexpr const char* kClusterReadyHandle = "ClusterReadyHandle";
+inline constexpr const char* kLustreFileSystem = "LustreFileSystem";
+inline constexpr const char* kLustreSecurityGroup = "LustreSecurityGroup";
+inline constexpr const char* kLustreRepository = "LustreDataRepository";
 
 // Group names are fixed from the stack name so that roles and the Lambda can name them
 // without a Ref (a Ref would make the worker group, which must wait for the Lambda's
@@ -47,9 +54,31 @@ inline constexpr int kClusterReadyTimeoutSeconds = 3600;
 
 struct Builder {
   const cluster::ClusterSpec& spec;
+  const cluster::TemplateInputs& inputs;
+  bool efa = false;  // the workers get EFA interfaces (cluster::efa_enabled)
   Json resources = Json::object();
 
-  bool reuse_efs() const { return !spec.efs_id.empty(); }
+  bool efs() const { return spec.shared == cluster::SharedStorage::kEfs; }
+  bool fsx() const { return spec.shared == cluster::SharedStorage::kFsxLustre; }
+  bool reuse_efs() const { return efs() && !spec.efs_id.empty(); }
+  bool reuse_fsx() const { return fsx() && !spec.fsx.id.empty(); }
+  /// EFA needs every worker in one cluster placement group.
+  bool placement_group() const { return spec.placement_group || efa; }
+  /// The worker group uses a MixedInstancesPolicy: several types, or spot.
+  bool mixed_instances() const {
+    return spec.instance_type_list().size() > 1 || spec.capacity.market != cluster::Market::kOnDemand;
+  }
+  bool workers_spot() const { return spec.capacity.market != cluster::Market::kOnDemand; }
+  /// The first choice of type: the launch templates' InstanceType parameter.
+  std::string first_type() const { return spec.instance_type_list().front(); }
+  /// Network cards of `type` (1 when unknown).
+  int network_cards(std::string_view type) const {
+    const auto* f = inputs.find(type);
+    return f && f->network_cards > 0 ? f->network_cards : 1;
+  }
+  /// The resource the nodes wait for before they mount: the EFS mount target, the Lustre file
+  /// system; empty when nothing is created to mount.
+  std::string storage_dependency() const;
   /// Ref to the file system id: the created one, or the reused one's parameter.
   Json file_system_id() const;
   void add(std::string_view logical_id, Json resource) { resources.set(logical_id, std::move(resource)); }
@@ -76,6 +105,19 @@ std::string capacity_function_name(const cluster::ClusterSpec& spec);
 /// system id by (the FileSystem resource or the EfsId parameter).
 std::string master_user_data(std::string_view fs_logical_id);
 std::string worker_user_data(std::string_view fs_logical_id);
+
+/// What the user data mounts and exports, beyond EFS.
+struct UserData {
+  cluster::SharedStorage shared = cluster::SharedStorage::kEfs;
+  /// EFS: the FileSystem resource or the EfsId parameter; FSx: the LustreFileSystem resource
+  /// (its DNSName and LustreMountName) or the FsxId parameter (looked up at boot).
+  std::string fs_logical_id;
+  bool reuse = false;  // FSx: fs_logical_id is the FsxId parameter
+  bool efa = false;    // the environment file carries the EFA variables
+};
+std::string master_user_data(const UserData& u);
+
+std::string worker_user_data(const UserData& u);
 /// The capacity Lambda's Python source (inline, under Lambda's 4 KB ZipFile limit).
 std::string_view capacity_lambda_code();
 

@@ -1,6 +1,6 @@
 // Security groups: SSH reaches only the master and only from the given CIDR; master and
-// workers reach each other on every port (MPI, NCCL, SSH between nodes); only they reach
-// EFS, on NFS (2049).
+// workers reach each other on every port (MPI, NCCL, SSH between nodes), in and out among
+// the workers when they use EFA; only they reach EFS, on NFS (2049).
 #include "cluster/template_parts.hpp"
 
 namespace awsdl::internal::cfn {
@@ -40,6 +40,16 @@ void add_security(Builder& b) {
   b.add("MasterFromWorkersIngress", all_traffic_from(kMasterSecurityGroup, kWorkerSecurityGroup, "all traffic from the workers"));
   b.add("WorkersFromWorkersIngress", all_traffic_from(kWorkerSecurityGroup, kWorkerSecurityGroup, "all traffic among the workers"));
   b.add("WorkersFromMasterIngress", all_traffic_from(kWorkerSecurityGroup, kMasterSecurityGroup, "all traffic from the master"));
+
+  // EFA's OS-bypass traffic needs the workers' group to let itself in (above) and out.
+  if (b.efa)
+    b.add("WorkersToWorkersEgress",
+          resource("AWS::EC2::SecurityGroupEgress",
+                   Json::object({{"GroupId", get_att(kWorkerSecurityGroup, "GroupId")},
+                                 {"IpProtocol", "-1"},
+                                 {"DestinationSecurityGroupId", get_att(kWorkerSecurityGroup, "GroupId")},
+                                 {"Description", "all traffic among the workers (EFA)"}})));
+  if (!b.efs()) return;
 
   auto nfs_from = [](std::string_view group, std::string_view description) {
     return Json::object({{"IpProtocol", "tcp"},

@@ -3,6 +3,7 @@
 // (the master group's signal, the ClusterReady wait condition) instead of hanging.
 #include <string>
 
+#include "awsdl/mpi/launch.hpp"
 #include "cluster/template_parts.hpp"
 
 namespace awsdl::internal::cfn {
@@ -11,16 +12,18 @@ namespace {
 
 // Shared by both roles: instance metadata (IMDSv2), and the EFS mount with retries (the
 // mount target's DNS name can take a minute to resolve after the target is created).
-constexpr std::string_view kCommon = R"SH(REGION=${AWS::Region}
+constexpr std::string_view kCommonHead = R"SH(REGION=${AWS::Region}
 MOUNT=${EfsMountPoint}
-FS=${@FS@}.efs.${AWS::Region}.${AWS::URLSuffix}
-NODE_QUEUE=${NodeQueue}
+)SH";
+constexpr std::string_view kEfsLine = "FS=${@FS@}.efs.${AWS::Region}.${AWS::URLSuffix}\n";
+constexpr std::string_view kImds = R"SH(NODE_QUEUE=${NodeQueue}
 imds() {
   local token
   token=$(curl -sf -m 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token) &&
     curl -sf -m 5 -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
 }
-mount_efs() {
+)SH";
+constexpr std::string_view kMountEfs = R"SH(mount_efs() {
   command -v mount.nfs4 >/dev/null || apt-get install -y -q nfs-common || return 1
   mkdir -p "$MOUNT"
   grep -q " $MOUNT nfs4 " /etc/fstab ||
@@ -33,7 +36,56 @@ mount_efs() {
   done
   return 1
 }
-INSTANCE=$(imds instance-id)
+)SH";
+
+// FSx for Lustre: the Lustre client (from AWS's FSx client repository when the image lacks
+// it), then `mount -t lustre DNS@tcp:/MOUNTNAME`, retried while the file system settles.
+constexpr std::string_view kMountLustre = R"SH(install_lustre_client() {
+  . /etc/os-release
+  curl -sf -m 60 https://fsx-lustre-client-repo-public-keys.s3.amazonaws.com/fsx-ubuntu-public-key.asc |
+    gpg --batch --yes --dearmor -o /usr/share/keyrings/fsx-ubuntu-public-key.gpg &&
+    echo "deb [signed-by=/usr/share/keyrings/fsx-ubuntu-public-key.gpg] https://fsx-lustre-client-repo.s3.amazonaws.com/ubuntu $VERSION_CODENAME main" \
+      >/etc/apt/sources.list.d/fsxlustreclientrepo.list &&
+    apt-get update -q && apt-get install -y -q "lustre-client-modules-$(uname -r)"
+}
+mount_shared() {
+  if ! command -v mount.lustre >/dev/null; then
+    for attempt in $(seq 1 5); do
+      install_lustre_client && break
+      echo "awsdl: Lustre client install attempt $attempt failed, retrying"
+      sleep 15
+    done
+    command -v mount.lustre >/dev/null || return 1
+  fi
+@LOOKUP@  mkdir -p "$MOUNT"
+  grep -q " $MOUNT lustre " /etc/fstab ||
+    echo "$FS@tcp:/$MOUNT_NAME $MOUNT lustre defaults,noatime,flock,_netdev 0 0" >>/etc/fstab
+  for attempt in $(seq 1 30); do
+    mountpoint -q "$MOUNT" && return 0
+    mount -t lustre -o noatime,flock "$FS@tcp:/$MOUNT_NAME" "$MOUNT" && return 0
+    echo "awsdl: FSx for Lustre mount attempt $attempt failed, retrying"
+    sleep 10
+  done
+  return 1
+}
+)SH";
+
+// A reused file system: its mount name is asked of FSx at boot (the role may describe it).
+constexpr std::string_view kLustreLookup = R"SH(  for attempt in $(seq 1 10); do
+    [ -n "$MOUNT_NAME" ] && [ "$MOUNT_NAME" != None ] && break
+    MOUNT_NAME=$(aws fsx describe-file-systems --region "$REGION" --file-system-ids "$FSX_ID" \
+      --query 'FileSystems[0].LustreConfiguration.MountName' --output text) || sleep 10
+  done
+  [ -n "$MOUNT_NAME" ] && [ "$MOUNT_NAME" != None ] || return 1
+)SH";
+
+// shared = none: the mount point is a directory of each node's own disk.
+constexpr std::string_view kMountNone = R"SH(mount_shared() {
+  mkdir -p "$MOUNT"
+}
+)SH";
+
+constexpr std::string_view kCommonTail = R"SH(INSTANCE=$(imds instance-id)
 PRIVATE_IP=$(imds local-ipv4)
 GPUS=$(nvidia-smi -L 2>/dev/null | wc -l)
 )SH";
@@ -128,24 +180,85 @@ std::string with_fs(std::string_view common, std::string_view fs_logical_id) {
   return out;
 }
 
-}  // namespace
+void replace_all(std::string& s, std::string_view from, std::string_view to) {
+  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+}
 
-std::string master_user_data(std::string_view fs_logical_id) {
-  std::string s(kHeader);
-  s += "master: mount EFS, signal, wait for the workers, write the workers file, complete ClusterReady.\n";
-  s += "set -uo pipefail\n";
-  s += with_fs(kCommon, fs_logical_id);
-  s += kMaster;
+std::string common(const UserData& u) {
+  std::string s(kCommonHead);
+  std::string mount;
+  switch (u.shared) {
+    case cluster::SharedStorage::kEfs:
+      s += with_fs(kEfsLine, u.fs_logical_id);
+      mount = kMountEfs;
+      break;
+    case cluster::SharedStorage::kFsxLustre: {
+      const std::string& id = u.fs_logical_id;
+      if (u.reuse)
+        s += "FSX_ID=${" + id + "}\nFS=${" + id + "}.fsx.${AWS::Region}.${AWS::URLSuffix}\nMOUNT_NAME=\n";
+      else
+        s += "FS=${" + id + ".DNSName}\nMOUNT_NAME=${" + id + ".LustreMountName}\n";
+      mount = kMountLustre;
+      replace_all(mount, "@LOOKUP@", u.reuse ? kLustreLookup : "");
+      break;
+    }
+    case cluster::SharedStorage::kNone:
+      s += "FS=node-local\n";
+      mount = kMountNone;
+      break;
+  }
+  s += kImds;
+  s += mount;
+  s += kCommonTail;
   return s;
 }
 
-std::string worker_user_data(std::string_view fs_logical_id) {
+// The role's script for storage other than EFS: the same steps, named for what is mounted.
+std::string for_storage(std::string script, const UserData& u) {
+  if (u.shared != cluster::SharedStorage::kEfs) {
+    replace_all(script, "mount_efs", "mount_shared");
+    replace_all(script, "\"EFS $FS did not mount on the master\"", "\"the shared file system $FS did not mount on the master\"");
+    replace_all(script, "\"EFS did not mount on $bad\"", "\"the shared file system did not mount on $bad\"");
+  }
+  if (u.efa) {
+    std::string exports;
+    for (const auto& [name, value] : mpi::efa_environment()) exports += "export " + name + "=" + value + "\n";
+    replace_all(script, "export EFS_MOUNT=$MOUNT\n", "export EFS_MOUNT=$MOUNT\n" + exports);
+  }
+  return script;
+}
+
+std::string_view what_is_mounted(const UserData& u) {
+  return u.shared == cluster::SharedStorage::kEfs ? "EFS" : "the shared file system";
+}
+
+}  // namespace
+
+std::string master_user_data(const UserData& u) {
   std::string s(kHeader);
-  s += "worker: mount EFS, register with the master through the node queue.\n";
+  s += "master: mount " + std::string(what_is_mounted(u)) +
+       ", signal, wait for the workers, write the workers file, complete ClusterReady.\n";
   s += "set -uo pipefail\n";
-  s += with_fs(kCommon, fs_logical_id);
-  s += kWorker;
+  s += common(u);
+  s += for_storage(std::string(kMaster), u);
   return s;
+}
+
+std::string worker_user_data(const UserData& u) {
+  std::string s(kHeader);
+  s += "worker: mount " + std::string(what_is_mounted(u)) + ", register with the master through the node queue.\n";
+  s += "set -uo pipefail\n";
+  s += common(u);
+  s += for_storage(std::string(kWorker), u);
+  return s;
+}
+
+std::string master_user_data(std::string_view fs_logical_id) {
+  return master_user_data(UserData{.fs_logical_id = std::string(fs_logical_id)});
+}
+
+std::string worker_user_data(std::string_view fs_logical_id) {
+  return worker_user_data(UserData{.fs_logical_id = std::string(fs_logical_id)});
 }
 
 }  // namespace awsdl::internal::cfn

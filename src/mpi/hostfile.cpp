@@ -1,4 +1,5 @@
 #include "awsdl/mpi/hostfile.hpp"
+#include "awsdl/mpi/launch.hpp"
 
 #include <arpa/inet.h>
 
@@ -61,6 +62,26 @@ Result<std::string> hostfile(const std::vector<Host>& hosts, Format format) {
         break;
       case Format::kPlain: out += h.name + "\n"; break;
     }
+  }
+  return out;
+}
+
+Result<std::vector<Host>> hosts_by_type(const std::vector<TypedNode>& nodes, const std::map<std::string, int>& gpus_by_type,
+                                        int slots_per_node) {
+  std::vector<Host> out;
+  out.reserve(nodes.size());
+  for (const auto& n : nodes) {
+    int slots = slots_per_node;
+    if (slots <= 0) {
+      auto it = gpus_by_type.find(n.instance_type);
+      if (it == gpus_by_type.end())
+        return Error::invalid_argument("UnknownInstanceType",
+                                       n.address + " is a " + (n.instance_type.empty() ? "node of no known type" : n.instance_type) +
+                                           ", whose GPU count is not known (describe the type, or set the slots per node)");
+      slots = it->second > 0 ? it->second : 1;
+    }
+    AWSDL_TRY(check_entry(n.address, slots));
+    out.push_back({n.address, slots});
   }
   return out;
 }
@@ -158,12 +179,21 @@ Result<std::string> etc_hosts(const std::vector<NamedNode>& nodes) {
   return out;
 }
 
+namespace {
+std::string efa_exports(bool efa) {
+  std::string out;
+  if (efa)
+    for (const auto& [name, value] : efa_environment()) out += "export " + name + "=" + ssh::shell_quote(value) + "\n";
+  return out;
+}
+}  // namespace
+
 std::string env_file(const ClusterEnv& env) {
   using ssh::shell_quote;
   return "export DEEPLEARNING_WORKERS_PATH=" + shell_quote(env.workers_path) + "\n" +
          "export DEEPLEARNING_WORKERS_COUNT=" + std::to_string(env.workers_count) + "\n" +
          "export DEEPLEARNING_WORKER_GPU_COUNT=" + std::to_string(env.worker_gpu_count) + "\n" +
-         "export EFS_MOUNT=" + shell_quote(env.efs_mount) + "\n";
+         "export EFS_MOUNT=" + shell_quote(env.efs_mount) + "\n" + efa_exports(env.efa);
 }
 
 }  // namespace awsdl::mpi

@@ -26,6 +26,10 @@ Status check_hosts(const std::vector<Host>& hosts) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> efa_environment() {
+  return {{"FI_PROVIDER", "efa"}, {"FI_EFA_USE_DEVICE_RDMA", "1"}, {"RDMAV_FORK_SAFE", "1"}};
+}
+
 Result<std::vector<std::string>> mpirun_command(const MpirunOptions& o, const std::vector<std::string>& program) {
   if (program.empty()) return Error::invalid_argument("NoProgram", "no program to launch");
   AWSDL_TRY(check_hosts(o.hosts));

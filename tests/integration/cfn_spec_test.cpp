@@ -79,7 +79,7 @@ TEST_F(CfnSpec, EveryGeneratedTemplateValidates) {
   std::string files;
   auto specs = every_template_spec();
   for (const auto& [name, spec] : specs) {
-    auto t = build_template(spec);
+    auto t = build_template(spec, testing::template_inputs_for(name));
     ASSERT_TRUE(t.ok()) << name << ": " << t.error().to_string();
     auto path = dir / (name + ".json");
     write(path, t->body);
@@ -149,7 +149,7 @@ TEST(CfnLint, EveryGeneratedTemplateHasNoErrorOrWarning) {
                     "sys.exit(main())' --format parseable --regions us-east-1 --";
   std::size_t count = 0;
   for (const auto& [name, spec] : every_template_spec()) {
-    auto t = build_template(spec);
+    auto t = build_template(spec, testing::template_inputs_for(name));
     ASSERT_TRUE(t.ok()) << name << ": " << t.error().to_string();
     write(dir / (name + ".json"), t->body);
     cmd += " '" + (dir / (name + ".json")).string() + "'";
@@ -188,6 +188,24 @@ TEST(UserData, BothScriptsParseWithBash) {
       write(path, resolved);
       auto r = run("bash -n '" + path.string() + "'");
       EXPECT_EQ(r.status, 0) << role << ":\n" << r.output;
+    }
+  }
+}
+
+// The FSx for Lustre (created, reused), node-local and EFA variants parse too.
+TEST(UserData, EveryStorageVariantParsesWithBash) {
+  using internal::cfn::UserData;
+  auto dir = work_dir("userdata_storage");
+  int n = 0;
+  for (const UserData& u : {UserData{SharedStorage::kFsxLustre, "LustreFileSystem", false, true},
+                            UserData{SharedStorage::kFsxLustre, "FsxId", true, false},
+                            UserData{SharedStorage::kNone, "", false, true}}) {
+    for (const std::string& script : {internal::cfn::master_user_data(u), internal::cfn::worker_user_data(u)}) {
+      std::string resolved = std::regex_replace(script, std::regex(R"(\$\{[A-Za-z0-9:.]+\})"), "VALUE");
+      auto path = dir / ("script" + std::to_string(++n) + ".sh");
+      write(path, resolved);
+      auto r = run("bash -n '" + path.string() + "'");
+      EXPECT_EQ(r.status, 0) << script << "\n" << r.output;
     }
   }
 }

@@ -141,6 +141,18 @@ TEST_F(ClusterCliTest, BadConfigsAndFlagsExitTwoBeforeAnyCall) {
       {"huge count", file("workers = 2147483647\n"), "workers must be between 1 and 10000"},
       {"zero slots", good + "[training]\nslots_per_node = 0\n", "slots_per_node must be 'auto'"},
       {"unreadable key file", file("", "203.0.113.0/24", (tmp / "no-such-key").string()), "no-such-key"},
+      // Capacity and storage keys (issue 15).
+      {"empty type list", file("instance_types =\n"), "bad.ini:4: [cluster] instance_types must list at least one"},
+      {"zone of another region", file("availability_zones = us-east-1a, eu-west-1a\n"),
+       "bad.ini:4: [cluster] availability_zones mixes regions"},
+      {"negative spot price", file("market = spot\nspot_max_price = -1\n"),
+       "bad.ini:5: [cluster] spot_max_price must be a positive price"},
+      {"absurd spot price", file("market = spot\nspot_max_price = 1500\n"),
+       "bad.ini:5: [cluster] spot_max_price must be at most 1000 USD"},
+      {"not a Lustre size", good + "[storage]\nshared = fsx-lustre\nfsx_capacity_gib = 2000\n",
+       "bad.ini:10: [storage] fsx_capacity_gib must be a size SCRATCH_2 file systems come in"},
+      {"spot capacity block", file("market = spot\ncapacity_block = cr-0123456789abcdef0\n"),
+       "bad.ini:5: [cluster] capacity_block cannot be used with market spot"},
   };
   for (const auto& c : cases) {
     auto path = write_config("bad.ini", c.text);
@@ -175,6 +187,10 @@ TEST_F(ClusterCliTest, BadConfigsAndFlagsExitTwoBeforeAnyCall) {
            {"resize", "--name", "c1", "--workers", "2", "--yes", "--poll-interval", "1e1"},
            {"status", "--name", "c1", "--slots-per-node", "4097"},
            {"resize", "--name", "c1", "--workers", "10001", "--yes"},
+           {"create", "--config", path, "--yes", "--market", "spot", "--spot-max-price", "-2"},
+           {"create", "--config", path, "--yes", "--availability-zones", "us-east-1a,us-west-2b"},
+           {"create", "--config", path, "--yes", "--shared", "fsx-lustre", "--fsx-import-path", "/data"},
+           {"run", "--name", "c1", "--efa", "maybe", "--", "true"},
        }) {
     auto r = cli(args);
     EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args.back() << ": " << r.err;

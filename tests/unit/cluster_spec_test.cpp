@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -258,7 +261,7 @@ mpirun_options = "-x NCCL_DEBUG=INFO --mca btl_tcp_if_exclude lo,docker0"
   EXPECT_EQ(s.ssh.key_path, "~/.ssh/team.pem");
   EXPECT_EQ(s.training.slots_per_node, 8);
   EXPECT_EQ(s.training.mpirun_options, "-x NCCL_DEBUG=INFO --mca btl_tcp_if_exclude lo,docker0");
-  EXPECT_EQ(cluster_ini_keys().size(), 18u);
+  EXPECT_EQ(cluster_ini_keys().size(), 33u);
 }
 
 TEST(ClusterIni, DefaultsFillWhatTheFileOmits) {
@@ -381,6 +384,337 @@ TEST(ClusterIni, TheShippedExampleLoads) {
   auto missing = load_cluster_spec("/nonexistent/cluster.ini");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().kind, ErrorKind::kNotFound);
+}
+
+
+// ---- Capacity and shared storage (issue 15) -------------------------------------------
+
+TEST(ClusterSpec, CapacityDefaultsKeepOneOnDemandType) {
+  auto s = good();
+  EXPECT_EQ(s.instance_type_list(), std::vector<std::string>{"p3.16xlarge"});
+  EXPECT_EQ(s.capacity.market, Market::kOnDemand);
+  EXPECT_EQ(s.shared, SharedStorage::kEfs);
+  EXPECT_TRUE(check(s).empty());
+}
+
+TEST(ClusterSpec, InstanceTypeListRules) {
+  auto s = good();
+  s.capacity.instance_types = {"p4d.24xlarge", "p3dn.24xlarge", "p3.16xlarge"};
+  EXPECT_TRUE(check(s).empty());
+  s.capacity.instance_types = {"p4d.24xlarge", "p3dn.24xlarge", "p4d.24xlarge"};
+  EXPECT_EQ(only_problem(s),
+            "capacity.instance_types lists 'p4d.24xlarge' twice (each type once, in order of preference)");
+  s.capacity.instance_types = {"p4d.24xlarge", ""};
+  EXPECT_EQ(only_problem(s), "capacity.instance_types must be an EC2 instance type such as p4d.24xlarge, got ''");
+}
+
+TEST(ClusterSpec, MarketsAndSpotPrice) {
+  auto s = good();
+  s.capacity.market = Market::kSpotThenOnDemand;
+  s.capacity.master_market = Market::kSpot;
+  s.capacity.spot_max_price = 31.5;
+  EXPECT_TRUE(check(s).empty());
+  s.capacity.master_market = Market::kSpotThenOnDemand;
+  EXPECT_NE(only_problem(s).find("capacity.master_market must be on-demand or spot"), std::string::npos);
+  s.capacity.master_market = Market::kOnDemand;
+  for (double bad : {-1.0, 0.0}) {
+    s.capacity.spot_max_price = bad;
+    EXPECT_NE(only_problem(s).find("capacity.spot_max_price must be a positive price in USD per instance-hour"),
+              std::string::npos) << bad;
+  }
+  s.capacity.spot_max_price = 1000.01;
+  EXPECT_NE(only_problem(s).find("capacity.spot_max_price must be at most 1000 USD per instance-hour"),
+            std::string::npos);
+  s.capacity.spot_max_price = 1000;
+  EXPECT_TRUE(check(s).empty());
+  s.capacity.market = Market::kOnDemand;  // a price with nothing on spot is a mistake
+  EXPECT_NE(only_problem(s).find("capacity.spot_max_price is set but no instance is spot"), std::string::npos);
+}
+
+TEST(ClusterSpec, CandidateZonesAreZonesOfOneRegion) {
+  auto s = good();
+  s.capacity.availability_zones = {"us-east-1a", "us-east-1b", "us-west-2-lax-1a"};
+  EXPECT_NE(only_problem(s).find("capacity.availability_zones mixes regions: 'us-west-2-lax-1a' is in us-west-2, "
+                                 "'us-east-1a' in us-east-1"),
+            std::string::npos);
+  s.capacity.availability_zones = {"us-east-1a", "us-east-1"};
+  EXPECT_EQ(only_problem(s),
+            "capacity.availability_zones must be an availability zone name such as us-east-1a, got 'us-east-1'");
+  s.capacity.availability_zones = {"us-east-1a", "us-east-1a"};
+  EXPECT_EQ(only_problem(s), "capacity.availability_zones lists 'us-east-1a' twice");
+  for (const char* bad : {"useast1a", "us-east-1ab", "US-EAST-1A", "us-east-a", "1a", "us-1a"}) {
+    s.capacity.availability_zones = {bad};
+    EXPECT_EQ(check(s).size(), 1u) << bad;
+  }
+  s.capacity.availability_zones = {"us-gov-west-1a", "us-gov-west-1b"};
+  EXPECT_TRUE(check(s).empty());
+  s.capacity.availability_zones = {"eu-west-1a", "eu-west-1c"};
+  s.availability_zone = "eu-west-1c";  // where it starts: one of the candidates
+  EXPECT_TRUE(check(s).empty());
+  s.availability_zone = "eu-west-1b";
+  EXPECT_NE(only_problem(s).find("availability_zone must be one of availability_zones ('eu-west-1b' is not)"),
+            std::string::npos);
+}
+
+TEST(ClusterSpec, ReservationsAndCapacityBlocks) {
+  auto s = good();
+  s.capacity.capacity_reservation = "cr-0123456789abcdef0";
+  EXPECT_TRUE(check(s).empty());
+  s.capacity.capacity_reservation = "arn:aws:resource-groups:us-east-1:123456789012:group/p4d-pool";
+  EXPECT_TRUE(check(s).empty());
+  s.capacity.capacity_reservation = "arn:aws:ec2:us-east-1:123456789012:capacity-reservation/cr-0123456789abcdef0";
+  EXPECT_NE(only_problem(s).find("capacity.capacity_reservation must be a capacity reservation id such as "
+                                 "cr-0123456789abcdef0 or the ARN of a capacity reservation group"),
+            std::string::npos);
+  s.capacity.capacity_reservation = "cr-0123456789abcdef0";
+  s.capacity.market = Market::kSpot;
+  EXPECT_NE(only_problem(s).find("capacity.capacity_reservation is on-demand capacity"), std::string::npos);
+
+  s = good();
+  s.capacity.capacity_block = "cr-0123456789abcdef0";
+  EXPECT_TRUE(check(s).empty());
+  s.capacity.capacity_block = "arn:aws:resource-groups:us-east-1:123456789012:group/p4d-pool";
+  EXPECT_NE(only_problem(s).find("capacity.capacity_block must be a capacity reservation id"), std::string::npos);
+  s.capacity.capacity_block = "cr-0123456789abcdef0";
+  s.capacity.market = Market::kSpot;
+  EXPECT_NE(only_problem(s).find("capacity.capacity_block cannot be used with market spot"), std::string::npos);
+  s.capacity.market = Market::kOnDemand;
+  s.capacity.capacity_reservation = "cr-0123456789abcdef1";
+  EXPECT_NE(only_problem(s).find("capacity.capacity_block and capacity_reservation are both set"), std::string::npos);
+  s.capacity.capacity_reservation.clear();
+  s.capacity.instance_types = {"p5.48xlarge", "p4d.24xlarge"};
+  EXPECT_NE(only_problem(s).find("capacity.capacity_block holds one instance type"), std::string::npos);
+  s.capacity.instance_types.clear();
+  s.capacity.capacity_timeout_seconds = 59;
+  EXPECT_EQ(only_problem(s), "capacity.capacity_timeout_seconds must be between 60 and 86400 seconds, got 59");
+}
+
+TEST(ClusterSpec, SharedStorageRules) {
+  auto s = good();
+  s.shared = SharedStorage::kFsxLustre;
+  EXPECT_TRUE(check(s).empty());  // 1200 GiB SCRATCH_2
+  for (int gib : {2400, 4800, 9600}) {
+    s.fsx.capacity_gib = gib;
+    EXPECT_TRUE(check(s).empty()) << gib;
+  }
+  for (int gib : {1300, 3600, 2401}) {
+    s.fsx.capacity_gib = gib;
+    EXPECT_EQ(only_problem(s), "fsx.capacity_gib must be a size SCRATCH_2 file systems come in: 1200, 2400 or a "
+                               "multiple of 2400 GiB, got " + std::to_string(gib));
+  }
+  s.fsx.capacity_gib = 1000;
+  EXPECT_EQ(only_problem(s), "fsx.capacity_gib must be between 1200 and 1000000 GiB, got 1000");
+  s.fsx.capacity_gib = 2400;
+  s.fsx.deployment = "PERSISTENT_1";
+  EXPECT_EQ(only_problem(s), "fsx.deployment must be SCRATCH_2 or PERSISTENT_2, got 'PERSISTENT_1'");
+  s.fsx.deployment = "PERSISTENT_2";
+  s.fsx.import_path = "s3://team-bucket/datasets/coco";
+  EXPECT_TRUE(check(s).empty());
+  s.fsx.import_path = "https://team-bucket.s3.amazonaws.com/coco";
+  EXPECT_NE(only_problem(s).find("fsx.import_path must be an S3 location such as s3://"), std::string::npos);
+  s.fsx.import_path = "s3://Team_Bucket/coco";
+  EXPECT_NE(only_problem(s).find("fsx.import_path must be an S3 location"), std::string::npos);
+  s.fsx.import_path = "s3://team-bucket";
+  s.fsx.id = "fs-0123456789abcdef0";
+  EXPECT_NE(only_problem(s).find("fsx.import_path applies to a file system awsdl creates"), std::string::npos);
+  s.fsx.import_path.clear();
+  s.fsx.id = "fs-01234567";  // an EFS-style short id is not an FSx id
+  EXPECT_EQ(only_problem(s), "fsx.id must be an FSx file system id such as fs-0123456789abcdef0, got 'fs-01234567'");
+  s.fsx.id.clear();
+
+  s.shared = SharedStorage::kNone;
+  s.efs_id = "fs-0123456789abcdef0";
+  EXPECT_EQ(only_problem(s), "efs_id is set but shared is not efs (set shared = efs, or remove efs_id)");
+  s.efs_id.clear();
+  s.fsx.id = "fs-0123456789abcdef0";
+  EXPECT_NE(only_problem(s).find("fsx.id is set but shared is not fsx-lustre"), std::string::npos);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The shipped example shows every key, set or commented out with a real value; the commented
+// ones, uncommented in the groups that go together, load.
+TEST(ClusterIni, TheShippedExampleShowsEveryKeyWithARealValue) {
+  const std::string text = read_text(std::string(AWSDL_SOURCE_DIR) + "/examples/cluster/cluster.ini");
+  ASSERT_FALSE(text.empty());
+  for (const char* key : {"cluster.instance_types", "cluster.market", "cluster.master_market", "cluster.spot_allocation",
+                          "cluster.spot_max_price", "cluster.availability_zones", "cluster.capacity_reservation",
+                          "cluster.capacity_block", "cluster.efa", "cluster.capacity_timeout", "storage.shared",
+                          "storage.fsx_capacity_gib", "storage.fsx_deployment", "storage.fsx_import_path",
+                          "storage.fsx_id"}) {
+    EXPECT_NE(std::find(cluster_ini_keys().begin(), cluster_ini_keys().end(), key), cluster_ini_keys().end()) << key;
+    std::string name = std::string(key).substr(std::string(key).find('.') + 1);
+    bool shown = text.find("\n" + name + " =") != std::string::npos || text.find("\n#" + name + " =") != std::string::npos;
+    EXPECT_TRUE(shown) << key << " is not in examples/cluster/cluster.ini";
+  }
+  auto uncomment = [&](std::initializer_list<const char*> names) {
+    std::string t = text;
+    for (const char* n : names) {
+      auto at = t.find("\n#" + std::string(n) + " =");
+      EXPECT_NE(at, std::string::npos) << n;
+      if (at != std::string::npos) t.erase(at + 1, 1);
+    }
+    return parse_cluster_spec(t, "cluster.ini");
+  };
+  auto capacity = uncomment({"instance_types", "market", "master_market", "spot_allocation", "spot_max_price",
+                             "availability_zones", "efa", "capacity_timeout"});
+  ASSERT_TRUE(capacity.ok()) << capacity.error().message;
+  EXPECT_EQ(capacity->instance_type_list().size(), 3u);
+  EXPECT_EQ(capacity->capacity.market, Market::kSpotThenOnDemand);
+  EXPECT_EQ(capacity->capacity.availability_zones.size(), 3u);
+  for (const char* one : {"capacity_reservation", "capacity_block"}) {
+    auto r = uncomment({one});
+    EXPECT_TRUE(r.ok()) << one << ": " << r.error().message;
+  }
+  auto fsx = uncomment({"shared", "fsx_capacity_gib", "fsx_deployment", "fsx_import_path"});
+  ASSERT_TRUE(fsx.ok()) << fsx.error().message;
+  EXPECT_EQ(fsx->shared, SharedStorage::kFsxLustre);
+  EXPECT_EQ(fsx->fsx.import_path, "s3://team-bucket/datasets/coco");
+  auto reuse = uncomment({"shared", "fsx_id"});
+  ASSERT_TRUE(reuse.ok()) << reuse.error().message;
+  EXPECT_EQ(reuse->fsx.id, "fs-0123456789abcdef0");
+}
+
+constexpr const char* kCapacityIni = R"INI(
+[cluster]
+name = big
+key_name = team
+workers = 16
+instance_types = p4d.24xlarge, p3dn.24xlarge,p3.16xlarge
+market = spot-then-on-demand
+master_market = spot
+spot_allocation = price-capacity-optimized
+spot_max_price = 40.5
+availability_zones = us-east-1a, us-east-1b
+capacity_reservation = arn:aws:resource-groups:us-east-1:123456789012:group/p4d-pool
+efa = yes
+capacity_timeout = 900
+[network]
+ssh_cidr = 198.51.100.0/24
+[storage]
+shared = fsx-lustre
+fsx_capacity_gib = 4800
+fsx_deployment = PERSISTENT_2
+fsx_import_path = s3://team-bucket/datasets
+)INI";
+
+TEST(ClusterIni, LoadsEveryCapacityAndStorageKey) {
+  auto text = std::string(kCapacityIni);
+  // A reservation is on-demand capacity: this file's workers are spot first.
+  text.replace(text.find("capacity_reservation"), 20, "#capacity_reservation");
+  auto r = parse_cluster_spec(text, "c.ini");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const auto& c = r->capacity;
+  EXPECT_EQ(c.instance_types, (std::vector<std::string>{"p4d.24xlarge", "p3dn.24xlarge", "p3.16xlarge"}));
+  EXPECT_EQ(r->instance_type, "p4d.24xlarge");  // the one-type shorthand follows the list's first choice
+  EXPECT_EQ(r->instance_type_list().size(), 3u);
+  EXPECT_EQ(c.market, Market::kSpotThenOnDemand);
+  EXPECT_EQ(c.master_market, Market::kSpot);
+  EXPECT_EQ(c.allocation, SpotAllocation::kPriceCapacityOptimized);
+  ASSERT_TRUE(c.spot_max_price.has_value());
+  EXPECT_DOUBLE_EQ(*c.spot_max_price, 40.5);
+  EXPECT_EQ(c.availability_zones, (std::vector<std::string>{"us-east-1a", "us-east-1b"}));
+  EXPECT_EQ(c.efa, EfaMode::kYes);
+  EXPECT_EQ(c.capacity_timeout_seconds, 900);
+  EXPECT_EQ(r->shared, SharedStorage::kFsxLustre);
+  EXPECT_EQ(r->fsx.capacity_gib, 4800);
+  EXPECT_EQ(r->fsx.deployment, "PERSISTENT_2");
+  EXPECT_EQ(r->fsx.import_path, "s3://team-bucket/datasets");
+
+  auto other = parse_cluster_spec("[cluster]\nname = demo\nkey_name = team\navailability_zones = auto\n"
+                                  "capacity_block = cr-0123456789abcdef0\nefa = no\n[network]\nssh_cidr = 10.0.0.0/8\n"
+                                  "[storage]\nshared = none\n",
+                                  "c.ini");
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  EXPECT_TRUE(other->capacity.availability_zones.empty());
+  EXPECT_EQ(other->capacity.capacity_block, "cr-0123456789abcdef0");
+  EXPECT_EQ(other->capacity.efa, EfaMode::kNo);
+  EXPECT_EQ(other->shared, SharedStorage::kNone);
+}
+
+TEST(ClusterIni, BadCapacityValuesNameFileAndLine) {
+  // The lines given start at line 4.
+  auto cluster = [](const std::string& lines) {
+    return "[cluster]\nname = demo\nkey_name = team\n" + lines + "[network]\nssh_cidr = 198.51.100.0/24\n";
+  };
+  EXPECT_EQ(load_error(cluster("instance_types =\n")),
+            "c.ini:4: [cluster] instance_types must list at least one instance type (remove the key for the default)");
+  EXPECT_EQ(load_error(cluster("instance_types = p4d.24xlarge,,p3.16xlarge\n")),
+            "c.ini:4: [cluster] instance_types has an empty item in 'p4d.24xlarge,,p3.16xlarge' (separate the "
+            "instance types with commas)");
+  EXPECT_EQ(load_error(cluster("instance_types = p4d.24xlarge, p4d.24xlarge\n")),
+            "c.ini:4: [cluster] instance_types lists 'p4d.24xlarge' twice (each type once, in order of preference)");
+  EXPECT_EQ(load_error(cluster("market = cheap\n")),
+            "c.ini:4: [cluster] market must be on-demand, spot or spot-then-on-demand, got 'cheap'");
+  EXPECT_NE(load_error(cluster("master_market = spot-then-on-demand\n"))
+                .find("c.ini:4: [cluster] master_market must be on-demand or spot"),
+            std::string::npos);
+  EXPECT_EQ(load_error(cluster("spot_allocation = lowest-price\n")),
+            "c.ini:4: [cluster] spot_allocation must be capacity-optimized-prioritized or price-capacity-optimized, "
+            "got 'lowest-price'");
+  EXPECT_EQ(load_error(cluster("market = spot\nspot_max_price = -3\n")),
+            "c.ini:5: [cluster] spot_max_price must be a positive price in USD per instance-hour, got -3");
+  EXPECT_NE(load_error(cluster("market = spot\nspot_max_price = 5000\n"))
+                .find("c.ini:5: [cluster] spot_max_price must be at most 1000 USD per instance-hour"),
+            std::string::npos);
+  EXPECT_EQ(load_error(cluster("spot_max_price = 1e3\n")),
+            "c.ini:4: [cluster] spot_max_price must be a price in USD per instance-hour such as 12.50, got '1e3'");
+  EXPECT_NE(load_error(cluster("availability_zones = us-east-1a, eu-west-1b\n"))
+                .find("c.ini:4: [cluster] availability_zones mixes regions: 'eu-west-1b' is in eu-west-1"),
+            std::string::npos);
+  EXPECT_EQ(load_error(cluster("availability_zones = us-east-1a, east\n")),
+            "c.ini:4: [cluster] availability_zones must be an availability zone name such as us-east-1a, got 'east'");
+  EXPECT_NE(load_error(cluster("market = spot\ncapacity_block = cr-0123456789abcdef0\n"))
+                .find("c.ini:5: [cluster] capacity_block cannot be used with market spot"),
+            std::string::npos);
+  EXPECT_NE(load_error(cluster("capacity_reservation = cr-0123456789abcdef0\ncapacity_block = cr-0123456789abcdef1\n"))
+                .find("c.ini:5: [cluster] capacity_block and capacity_reservation are both set"),
+            std::string::npos);
+  EXPECT_EQ(load_error(cluster("efa = maybe\n")), "c.ini:4: [cluster] efa must be auto, yes or no, got 'maybe'");
+  EXPECT_EQ(load_error(cluster("capacity_timeout = 10m\n")),
+            "c.ini:4: [cluster] capacity_timeout must be a whole number, got '10m'");
+  EXPECT_EQ(load_error(cluster("instance_type = g5.xlarge\ninstance_types = p4d.24xlarge, g5.xlarge\n")),
+            "c.ini:5: [cluster] sets both instance_type (line 4) and instance_types (line 5) with a different "
+            "first type: set one");
+  EXPECT_TRUE(parse_cluster_spec(cluster("instance_type = g5.xlarge\ninstance_types = g5.xlarge, g6.xlarge\n"), "c.ini").ok());
+
+  const std::string storage = std::string(kMinimal) + "[storage]\nshared = fsx-lustre\n";  // line 11 below
+  EXPECT_EQ(load_error(std::string(kMinimal) + "[storage]\nshared = nfs\n"),
+            "c.ini:10: [storage] shared must be efs, fsx-lustre or none, got 'nfs'");
+  EXPECT_EQ(load_error(storage + "fsx_capacity_gib = 3000\n"),
+            "c.ini:11: [storage] fsx_capacity_gib must be a size SCRATCH_2 file systems come in: 1200, 2400 or a "
+            "multiple of 2400 GiB, got 3000");
+  EXPECT_EQ(load_error(storage + "fsx_deployment = PERSISTENT_2\nfsx_capacity_gib = 1250\n"),
+            "c.ini:12: [storage] fsx_capacity_gib must be a size PERSISTENT_2 file systems come in: 1200, 2400 or a "
+            "multiple of 2400 GiB, got 1250");
+  EXPECT_NE(load_error(storage + "fsx_import_path = /data/coco\n")
+                .find("c.ini:11: [storage] fsx_import_path must be an S3 location such as s3://"),
+            std::string::npos);
+  // Flags override these keys like any other, and errors name the flag.
+  EXPECT_EQ(load_error(kMinimal, {{"cluster.market", "spots", "--market"}}),
+            "--market: [cluster] market must be on-demand, spot or spot-then-on-demand, got 'spots'");
+  auto flags = parse_cluster_spec(kMinimal, "c.ini",
+                                  {{"cluster.instance_types", "g5.48xlarge,g6.48xlarge", "--instance-types"},
+                                   {"storage.shared", "none", "--shared"}});
+  ASSERT_TRUE(flags.ok()) << flags.error().message;
+  EXPECT_EQ(flags->instance_type_list(), (std::vector<std::string>{"g5.48xlarge", "g6.48xlarge"}));
+  EXPECT_EQ(flags->shared, SharedStorage::kNone);
+  // The one-type shorthand and the list: the later setting decides, and instance_type is always
+  // the list's first choice.
+  auto file_type = parse_cluster_spec(cluster("instance_type = p3.16xlarge\n"), "c.ini",
+                                      {{"cluster.instance_types", "p4d.24xlarge,p3dn.24xlarge", "--instance-types"}});
+  ASSERT_TRUE(file_type.ok()) << file_type.error().message;
+  EXPECT_EQ(file_type->instance_type, "p4d.24xlarge");
+  EXPECT_EQ(file_type->instance_type_list().size(), 2u);
+  auto file_list = parse_cluster_spec(cluster("instance_types = p4d.24xlarge,p3dn.24xlarge\n"), "c.ini",
+                                      {{"cluster.instance_type", "g5.xlarge", "--instance-type"}});
+  ASSERT_TRUE(file_list.ok()) << file_list.error().message;
+  EXPECT_EQ(file_list->instance_type_list(), std::vector<std::string>{"g5.xlarge"});
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "awsdl/mpi/hostfile.hpp"
 #include "awsdl/ssh/quote.hpp"
@@ -142,6 +145,44 @@ TEST(ClusterFiles, EnvFileIsSourceableByAShell) {
   ::pclose(p);
   std::remove(tmpl);
   EXPECT_EQ(std::string(buf, n), "/opt/deeplearning/workers|4|8|/mnt/efs dir's");
+}
+
+// A cluster of two instance types: each node's slots follow its own type's GPU count, from
+// the DescribeInstanceTypes table the lifecycle has.
+TEST(Hostfile, MixedTypesGiveEachNodeItsOwnGpuCount) {
+  const std::map<std::string, int> gpus = {{"p4d.24xlarge", 8}, {"g5.12xlarge", 4}, {"c5.xlarge", 0}};
+  std::vector<TypedNode> nodes = {{"10.0.16.5", "p4d.24xlarge"},
+                                  {"10.0.16.6", "g5.12xlarge"},
+                                  {"10.0.16.7", "p4d.24xlarge"},
+                                  {"10.0.0.4", "c5.xlarge"}};
+  auto hosts = hosts_by_type(nodes, gpus);
+  ASSERT_TRUE(hosts.ok()) << hosts.error().message;
+  EXPECT_EQ(*hostfile(*hosts, Format::kOpenMpi),
+            "10.0.16.5 slots=8\n10.0.16.6 slots=4\n10.0.16.7 slots=8\n10.0.0.4 slots=1\n");
+  EXPECT_EQ(total_slots(*hosts), 21);
+  // A fixed count per node wins over the GPUs.
+  auto fixed = hosts_by_type(nodes, gpus, 2);
+  ASSERT_TRUE(fixed.ok());
+  EXPECT_EQ(total_slots(*fixed), 8);
+  // A type the table lacks is an error, not a guess.
+  nodes.push_back({"10.0.16.8", "p5.48xlarge"});
+  auto unknown = hosts_by_type(nodes, gpus);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().kind, awsdl::ErrorKind::kInvalidArgument);
+  EXPECT_NE(unknown.error().message.find("10.0.16.8 is a p5.48xlarge, whose GPU count is not known"), std::string::npos)
+      << unknown.error().message;
+  EXPECT_TRUE(hosts_by_type(nodes, gpus, 4).ok());
+  // What a hostfile refuses, hosts_by_type refuses.
+  EXPECT_FALSE(hosts_by_type({{"-oProxyCommand=x", "p4d.24xlarge"}}, gpus).ok());
+}
+
+TEST(ClusterFiles, EnvFileCarriesTheEfaVariablesOnlyWithEfa) {
+  ClusterEnv env{"/opt/deeplearning/workers", 4, 8, "/efs"};
+  EXPECT_EQ(env_file(env).find("FI_PROVIDER"), std::string::npos);
+  env.efa = true;
+  std::string text = env_file(env);
+  for (const char* line : {"export FI_PROVIDER=efa\n", "export FI_EFA_USE_DEVICE_RDMA=1\n", "export RDMAV_FORK_SAFE=1\n"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << " in\n" << text;
 }
 
 }  // namespace

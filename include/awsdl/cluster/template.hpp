@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -38,6 +39,7 @@ inline constexpr const char* kAvailabilityZone = "AvailabilityZone";
 // Present when the workers' market is spot or spot-then-on-demand: the worker group's
 // OnDemandPercentageAboveBaseCapacity (0 = spot; the fallback sets 100 = on-demand).
 inline constexpr const char* kWorkerOnDemandPercentage = "WorkerOnDemandPercentage";
+inline constexpr const char* kFsxId = "FsxId";  // present only when an existing FSx for Lustre file system is reused
 // Logical ids.
 inline constexpr const char* kMasterGroup = "MasterGroup";
 inline constexpr const char* kWorkerGroup = "WorkerGroup";
@@ -46,12 +48,40 @@ inline constexpr const char* kClusterReady = "ClusterReady";
 inline constexpr const char* kOutVpcId = "VpcId";
 inline constexpr const char* kOutMasterGroupName = "MasterGroupName";
 inline constexpr const char* kOutWorkerGroupName = "WorkerGroupName";
-inline constexpr const char* kOutEfsId = "EfsId";
+inline constexpr const char* kOutEfsId = "EfsId";  // shared = efs only
+inline constexpr const char* kOutFsxId = "FsxId";  // shared = fsx-lustre only
 inline constexpr const char* kOutEfsMountPoint = "EfsMountPoint";
 inline constexpr const char* kOutNodeQueueUrl = "NodeQueueUrl";
 inline constexpr const char* kOutCapacityQueueUrl = "CapacityQueueUrl";
 inline constexpr const char* kOutLaunchTopicArn = "LaunchTopicArn";
 }  // namespace names
+
+/// What EC2 says about an instance type (DescribeInstanceTypes), as far as the template needs
+/// it: the lifecycle fills these from its lookup; a caller that only builds templates may
+/// give them itself.
+struct AWSDL_EXPORT InstanceTypeFacts {
+  std::string instance_type;
+  bool efa_supported = false;  // NetworkInfo.EfaSupported
+  int network_cards = 1;       // NetworkInfo.MaximumNetworkCards
+  int gpus = 0;                // GpuInfo, summed over the GPU kinds
+  std::string architecture;    // ProcessorInfo.SupportedArchitectures, the first (x86_64, arm64)
+};
+
+/// Facts the spec alone does not hold. Empty: EFA only when the spec says efa = yes (one
+/// interface per node), never for efa = auto.
+struct AWSDL_EXPORT TemplateInputs {
+  std::vector<InstanceTypeFacts> types;  // any order; a type of the spec missing here is unknown
+  const InstanceTypeFacts* find(std::string_view type) const {
+    for (const auto& t : types)
+      if (t.instance_type == type) return &t;
+    return nullptr;
+  }
+};
+
+/// Whether the template gives the workers EFA: efa = yes; or efa = auto and `inputs` say every
+/// type of the spec supports it. kInvalidArgument when efa = yes and `inputs` say a type does
+/// not support it.
+AWSDL_EXPORT Result<bool> efa_enabled(const ClusterSpec& spec, const TemplateInputs& inputs);
 
 struct AWSDL_EXPORT TemplateOptions {
   bool pretty = false;  // indented, for people; compact is what is sent
@@ -74,5 +104,10 @@ struct AWSDL_EXPORT StackTemplate {
 /// roles, launch templates, master and worker Auto Scaling groups, optional cluster placement
 /// group, SQS queues, SNS launch notifications, the capacity Lambda and the wait condition.
 AWSDL_EXPORT Result<StackTemplate> build_template(const ClusterSpec& spec, const TemplateOptions& options = {});
+
+/// The same with the instance types' facts: EFA interfaces on every network card of the
+/// types that have them (efa = yes, or auto when every type supports it).
+AWSDL_EXPORT Result<StackTemplate> build_template(const ClusterSpec& spec, const TemplateInputs& inputs,
+                                                  const TemplateOptions& options = {});
 
 }  // namespace awsdl::cluster

@@ -2,6 +2,7 @@
 // Hostfiles for Open MPI, MPICH and Horovod, and the files the reference cluster leaves on
 // its nodes: the workers file, /etc/hosts lines and the environment file.
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,21 @@ AWSDL_EXPORT Result<std::string> hostfile(const std::vector<Host>& hosts, Format
 /// Sum of the slots: the -np of a run that fills every slot.
 AWSDL_EXPORT int total_slots(const std::vector<Host>& hosts);
 
+/// A node by address and instance type: what a cluster knows of each of its nodes.
+struct AWSDL_EXPORT TypedNode {
+  std::string address;
+  std::string instance_type;
+};
+
+/// One Host per node, in order, each with its own slots: `slots_per_node` for every node
+/// when it is above 0, else the GPU count of the node's instance type in `gpus_by_type`
+/// (DescribeInstanceTypes' answer: type -> GPUs), 1 for a type without GPUs. With several
+/// instance types in a cluster, each node's slots follow its own type. kInvalidArgument for
+/// a node whose type the table lacks (its GPU count is not known), or what hostfile() refuses.
+AWSDL_EXPORT Result<std::vector<Host>> hosts_by_type(const std::vector<TypedNode>& nodes,
+                                                     const std::map<std::string, int>& gpus_by_type,
+                                                     int slots_per_node = 0);
+
 /// Hosts from "h1,h2" / hostfile text in any of the formats above, each given
 /// `default_slots` unless the entry names its own ("h slots=4", "h:4", "[v6]:4"; a bare
 /// IPv6 address takes no ":N"). kInvalidArgument on a bad slot count, a host that is not a
@@ -61,9 +77,11 @@ struct AWSDL_EXPORT ClusterEnv {
   int workers_count = 0;      // DEEPLEARNING_WORKERS_COUNT
   int worker_gpu_count = 0;   // DEEPLEARNING_WORKER_GPU_COUNT
   std::string efs_mount;      // EFS_MOUNT
+  bool efa = false;           // also the EFA variables (efa_environment in launch.hpp)
 };
 
-/// "export NAME=value" lines for a profile script, values shell-quoted.
+/// "export NAME=value" lines for a profile script, values shell-quoted; with `efa`, the EFA
+/// variables follow.
 AWSDL_EXPORT std::string env_file(const ClusterEnv& env);
 
 }  // namespace awsdl::mpi

@@ -6,12 +6,18 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "awsdl/core/result.hpp"
 #include "awsdl/mpi/hostfile.hpp"
 
 namespace awsdl::mpi {
+
+/// The variables a cluster with EFA (Elastic Fabric Adapter) gives every rank, after the AWS
+/// EFA guide for NCCL: FI_PROVIDER=efa, FI_EFA_USE_DEVICE_RDMA=1 (GPUDirect RDMA on p4d/p5),
+/// RDMAV_FORK_SAFE=1. Put them in MpirunOptions::env (and ClusterEnv::efa for the env file).
+AWSDL_EXPORT std::vector<std::pair<std::string, std::string>> efa_environment();
 
 struct AWSDL_EXPORT MpirunOptions {
   std::string mpirun = "mpirun";
