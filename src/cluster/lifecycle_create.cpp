@@ -188,14 +188,13 @@ Result<ClusterInfo> Clusters::create(const ClusterSpec& spec, const CreateOption
   AWSDL_ASSIGN_OR_RETURN(auto tpl, build_template(spec));
   AWSDL_TRY(internal::lifecycle::create_requests(spec, tpl, options));  // too large without a bucket: no call
   AWSDL_ASSIGN_OR_RETURN(auto report, preflight_for_create(impl_->c, spec, options));
-  // "auto" zones resolved by the preflight become the candidate zones the template is built with.
-  if (spec.capacity.availability_zones.empty() && spec.availability_zone.empty() && report.zones.size() > 1) {
-    ClusterSpec resolved = spec;
+  // The template is built again with what the preflight learnt: "auto" zones resolved into the
+  // candidate zones, and the types' facts (EFA, network cards) for efa = auto.
+  ClusterSpec resolved = spec;
+  if (spec.capacity.availability_zones.empty() && spec.availability_zone.empty() && report.zones.size() > 1)
     resolved.capacity.availability_zones = report.zones;
-    AWSDL_ASSIGN_OR_RETURN(auto resolved_tpl, build_template(resolved));
-    return internal::lifecycle::create_with_template(impl_->c, resolved, resolved_tpl, options, &report);
-  }
-  return internal::lifecycle::create_with_template(impl_->c, spec, tpl, options, &report);
+  AWSDL_ASSIGN_OR_RETURN(auto built, build_template(resolved, TemplateInputs{report.types}));
+  return internal::lifecycle::create_with_template(impl_->c, resolved, built, options, &report);
 }
 
 Result<ClusterInfo> Clusters::create(const ClusterSpec& spec, const StackTemplate& tpl, const CreateOptions& options) {

@@ -144,8 +144,9 @@ Status check_types(Run& r, const std::vector<ec2::Instance>& running) {
     f.vcpus = it->second.vcpus;
     f.gpus = it->second.gpu_count;
     f.architectures = it->second.architectures;
+    if (!f.architectures.empty()) f.architecture = f.architectures.front();
     f.efa_supported = it->second.efa_supported;
-    f.network_cards = it->second.maximum_network_cards;
+    f.network_cards = std::max(1, it->second.maximum_network_cards);
     r.report.types.push_back(std::move(f));
   }
   if (!missing.empty()) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "awsdl/cluster/template.hpp"
 #include "awsdl/core/error.hpp"
 #include "awsdl/core/result.hpp"
 #include "awsdl/core/runtime.hpp"
@@ -55,17 +56,6 @@ struct AWSDL_EXPORT PreflightCheck {
   std::string code;     // for kFail: "InsufficientQuota", "InstanceTypeNotOffered", ...
   std::string message;  // for kFail / kWarn / kSkipped: one sentence naming the fix
   std::vector<NextStep> next_steps;
-};
-
-/// What DescribeInstanceTypes says about a type of the spec.
-struct AWSDL_EXPORT InstanceTypeFacts {
-  std::string instance_type;
-  int vcpus = 0;
-  int gpus = 0;
-  std::vector<std::string> architectures;
-  bool efa_supported = false;
-  int network_cards = 0;
-  std::vector<std::string> zones;  // the region's zones that offer it
 };
 
 /// One vCPU quota the cluster draws on.

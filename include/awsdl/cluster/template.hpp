@@ -56,15 +56,18 @@ inline constexpr const char* kOutCapacityQueueUrl = "CapacityQueueUrl";
 inline constexpr const char* kOutLaunchTopicArn = "LaunchTopicArn";
 }  // namespace names
 
-/// What EC2 says about an instance type (DescribeInstanceTypes), as far as the template needs
-/// it: the lifecycle fills these from its lookup; a caller that only builds templates may
-/// give them itself.
+/// What EC2 says about an instance type (DescribeInstanceTypes, DescribeInstanceTypeOfferings):
+/// the preflight fills these (Clusters::preflight's report) and the lifecycle builds the
+/// template from them; a caller that only builds templates may give them itself.
 struct AWSDL_EXPORT InstanceTypeFacts {
   std::string instance_type;
   bool efa_supported = false;  // NetworkInfo.EfaSupported
   int network_cards = 1;       // NetworkInfo.MaximumNetworkCards
   int gpus = 0;                // GpuInfo, summed over the GPU kinds
   std::string architecture;    // ProcessorInfo.SupportedArchitectures, the first (x86_64, arm64)
+  int vcpus = 0;                           // VCpuInfo.DefaultVCpus
+  std::vector<std::string> architectures;  // every supported architecture
+  std::vector<std::string> zones;          // the region's zones that offer it (preflight)
 };
 
 /// Facts the spec alone does not hold. Empty: EFA only when the spec says efa = yes (one
