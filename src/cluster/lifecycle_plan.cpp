@@ -101,8 +101,7 @@ void add_preflight_calls(std::vector<PlannedCall>& calls, const ClusterSpec& spe
     calls.push_back(call("fsx", "DescribeFileSystems", {{"FileSystemIds", spec.fsx.id}}, CallPhase::kStart));
   const std::string cr = !spec.capacity.capacity_reservation.empty() ? spec.capacity.capacity_reservation
                                                                      : spec.capacity.capacity_block;
-  const bool block_on_spot = !spec.capacity.capacity_block.empty() && spec.capacity.market != Market::kOnDemand;
-  if (cr.rfind("cr-", 0) == 0 && !block_on_spot)
+  if (cr.rfind("cr-", 0) == 0)
     calls.push_back(call("ec2", "DescribeCapacityReservations", {{"CapacityReservationIds", cr}}, CallPhase::kStart));
 }
 
@@ -170,7 +169,24 @@ Result<std::vector<PlannedCall>> plan_resize(const std::string& name, int worker
                                                              "least 1, got " + std::to_string(workers));
   AWSDL_TRY(check_name(name));
   std::vector<PlannedCall> calls;
-  add_find_and_prime(calls, name);
+  calls.push_back(call("cloudformation", "DescribeStacks", {{"StackName", name}}, CallPhase::kStart));
+  // The preflight of the workers added (internal::preflight::run_for_resize), when it grows.
+  const std::pair<std::string, std::string> grows{"(when)", "the count grows"};
+  calls.push_back(call("ec2", "DescribeInstances",
+                       {grows, {"Filter.instance-state-name", "pending running"},
+                        {"Filter.instance-type", "<the family of the stack's type>*"}},
+                       CallPhase::kStart));
+  calls.push_back(call("ec2", "DescribeInstanceTypes", {grows, {"InstanceTypes", "<the stack's type and the running ones'>"}},
+                       CallPhase::kStart));
+  calls.push_back(call("servicequotas", "GetServiceQuota",
+                       {grows, {"ServiceCode", "ec2"}, {"QuotaCode", "<the family's quota in the workers' market>"}},
+                       CallPhase::kStart));
+  // The failures already there are history for the capacity fallback, when the stack has one.
+  calls.push_back(call("autoscaling", "DescribeScalingActivities",
+                       {{"(when)", "the stack records candidate zones or spot-then-on-demand"},
+                        {"AutoScalingGroupName", "<the worker group>"}, {"MaxRecords", "20"}},
+                       CallPhase::kStart));
+  calls.push_back(call("cloudformation", "DescribeStackEvents", {{"StackName", "<the stack id>"}}, CallPhase::kStart));
   const std::string count = std::to_string(workers);
   calls.push_back(call("cloudformation", "UpdateStack",
                        {{"StackName", "<the stack id>"},

@@ -418,7 +418,14 @@ TEST(Preflight, AReservationOutsideTheZonesOrFullIsRefusedAndPinsTheZone) {
   auto block = p4d_spec();
   block.capacity.capacity_block = "cr-0123456789abcdef0";
   block.capacity.market = cluster::Market::kSpot;
-  EXPECT_EQ(code_of(a.run(block)), "CapacityBlockOnSpot");
+  // Refused before any call, by the spec's own check (the preflight validates the spec first).
+  const auto calls_before = a.ops.size();
+  auto refused = a.run(block);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "InvalidClusterSpec");
+  EXPECT_NE(refused.error().message.find("capacity_block cannot be used with market spot"), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(a.ops.size(), calls_before);
 }
 
 // An endpoint without an operation, or credentials without the permission: skipped, not refused.
