@@ -280,6 +280,18 @@ void print_planned_call(std::FILE* out, const std::string& service, const std::s
   std::fprintf(out, "\n");
 }
 
+void print_plan(const std::vector<awsdl::cluster::PlannedCall>& calls, const std::string& polling,
+                const std::string& finish) {
+  auto phase = awsdl::cluster::CallPhase::kStart;
+  for (const auto& c : calls) {
+    if (c.phase != phase) {
+      phase = c.phase;
+      std::printf("%s\n", phase == awsdl::cluster::CallPhase::kPoll ? polling.c_str() : finish.c_str());
+    }
+    print_planned_call(stdout, c.service, c.operation, c.parameters);
+  }
+}
+
 std::string node_json(const awsdl::cluster::Node& n) {
   using awsdl_cli::json_escape;
   return std::string("{\"role\":\"") + (n.role == awsdl::cluster::NodeRole::kMaster ? "master" : "worker") +

@@ -108,6 +108,11 @@ class EventPrinter {
 void print_planned_call(std::FILE* out, const std::string& service, const std::string& operation,
                         const std::vector<std::pair<std::string, std::string>>& params);
 
+/// Prints the calls the library plans for --dry-run, each phase after its heading: the calls
+/// made once first, then `polling` before the polled ones and `finish` before the last ones.
+void print_plan(const std::vector<awsdl::cluster::PlannedCall>& calls, const std::string& polling,
+                const std::string& finish);
+
 /// JSON for --output json.
 std::string node_json(const awsdl::cluster::Node& n);
 std::string cluster_json(const awsdl::cluster::ClusterInfo& info, bool with_nodes);

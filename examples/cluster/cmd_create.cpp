@@ -48,19 +48,6 @@ std::string configured_region(const awsdl_cli::Args& args) {
   return cfg ? cfg->region : std::string();
 }
 
-// The calls the library says a create (or resume) would make, with this program's headings.
-void print_plan(const std::vector<awsdl::cluster::PlannedCall>& calls, const std::string& polling) {
-  using awsdl::cluster::CallPhase;
-  CallPhase phase = CallPhase::kStart;
-  for (const auto& c : calls) {
-    if (c.phase != phase) {
-      phase = c.phase;
-      std::printf("%s\n", phase == CallPhase::kPoll ? polling.c_str() : "then, once it is ready:");
-    }
-    print_planned_call(stdout, c.service, c.operation, c.parameters);
-  }
-}
-
 int dry_run(const Target& t, const std::string& template_bucket, const std::string& region) {
   if (!t.key_problem.empty())
     std::fprintf(stderr, "warning: %s; a dry run makes no SSH connection, but create needs the key\n",
@@ -72,7 +59,8 @@ int dry_run(const Target& t, const std::string& template_bucket, const std::stri
   std::printf("dry run: no AWS call is made; create would make these calls (a template of %zu resources, %zu bytes):\n",
               plan->resource_count, plan->template_bytes);
   print_plan(plan->calls, "then, until the stack is complete and at least " + std::to_string(plan->min_workers) +
-                              " of " + std::to_string(plan->workers) + " workers run (polling):");
+                              " of " + std::to_string(plan->workers) + " workers run (polling):",
+             "then, once it is ready:");
   return awsdl_cli::kExitOk;
 }
 
@@ -109,7 +97,8 @@ int run(const std::vector<std::string>& argv) {
       if (!target->key_problem.empty())
         std::fprintf(stderr, "warning: %s; a dry run makes no SSH connection\n", target->key_problem.c_str());
       std::printf("dry run: no AWS call is made; create --resume would make these calls:\n");
-      print_plan(awsdl::cluster::plan_resume(target->spec.name), "then, while the stack is being created (polling):");
+      print_plan(awsdl::cluster::plan_resume(target->spec.name), "then, while the stack is being created (polling):",
+                 "then, once it is ready:");
       return awsdl_cli::kExitOk;
     }
     return dry_run(*target, bucket, configured_region(args));

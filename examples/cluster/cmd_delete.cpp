@@ -16,18 +16,6 @@ namespace {
 
 using namespace awsdl_cluster;
 
-// The calls the library says a delete would make, with this command's headings.
-void print_plan(const std::vector<awsdl::cluster::PlannedCall>& calls, const char* polling, const char* finish) {
-  auto phase = awsdl::cluster::CallPhase::kStart;
-  for (const auto& c : calls) {
-    if (c.phase != phase) {
-      phase = c.phase;
-      std::printf("%s\n", phase == awsdl::cluster::CallPhase::kPoll ? polling : finish);
-    }
-    print_planned_call(stdout, c.service, c.operation, c.parameters);
-  }
-}
-
 awsdl_cli::Parser parser() {
   awsdl_cli::Parser p("awsdl-cluster delete", "delete a cluster (its EFS file system is kept)");
   p.usage("awsdl-cluster delete --name NAME | --config FILE [--yes] [--delete-file-system] [--dry-run]");

@@ -14,18 +14,6 @@ namespace {
 
 using namespace awsdl_cluster;
 
-// The calls the library says a resize would make, with this command's headings.
-void print_plan(const std::vector<awsdl::cluster::PlannedCall>& calls, const char* polling, const char* finish) {
-  auto phase = awsdl::cluster::CallPhase::kStart;
-  for (const auto& c : calls) {
-    if (c.phase != phase) {
-      phase = c.phase;
-      std::printf("%s\n", phase == awsdl::cluster::CallPhase::kPoll ? polling : finish);
-    }
-    print_planned_call(stdout, c.service, c.operation, c.parameters);
-  }
-}
-
 awsdl_cli::Parser parser() {
   awsdl_cli::Parser p("awsdl-cluster resize", "change a cluster's worker count");
   p.usage("awsdl-cluster resize --name NAME | --config FILE --workers N [--dry-run] [--yes]");
