@@ -198,16 +198,8 @@ Result<std::vector<PlannedCall>> plan_resize(const std::string& name, int worker
                         {"Capabilities", "<the stack's>"},
                         {"ClientRequestToken", "<generated>"}},
                        CallPhase::kStart));
-  calls.push_back(call("cloudformation", "DescribeStackEvents", {{"StackName", "<the stack id>"}}, CallPhase::kPoll));
-  calls.push_back(call("autoscaling", "DescribeAutoScalingGroups", {{"AutoScalingGroupNames", "<the worker group>"}},
-                       CallPhase::kPoll));
-  calls.push_back(call("ec2", "DescribeInstances", {{"InstanceIds", "<the worker group's instances>"}}, CallPhase::kPoll));
-  calls.push_back(call("cloudformation", "DescribeStacks", {{"StackName", "<the stack id>"}}, CallPhase::kFinish));
-  calls.push_back(call("autoscaling", "DescribeAutoScalingGroups", {{"AutoScalingGroupNames", "<the stack's groups>"}},
-                       CallPhase::kFinish));
-  calls.push_back(call("ec2", "DescribeInstances", {{"InstanceIds", "<the groups' instances>"}}, CallPhase::kFinish));
-  calls.push_back(
-      call("ec2", "DescribeInstanceTypes", {{"InstanceTypes.1", "<the instances' types>"}}, CallPhase::kFinish));
+  // The same watch as a create's (the update's events, the workers), then the description.
+  add_watch_and_describe(calls, "<the stack id>", "");
   return calls;
 }
 
