@@ -276,6 +276,17 @@ Status settle_workers(const Clients& c, WatchSpec& spec, const std::string& how)
       }
       if (moved == FallbackOutcome::kGiveUp) {
         if (counts->in_service >= counts->minimum && counts->in_service > 0) {
+          // Each move asked for every wanted worker again: what launched is what the group
+          // keeps, as the capacity Lambda would have left it, so no launch comes later unasked.
+          if (counts->desired > counts->in_service) {
+            auto lowered = c.asg.set_desired_capacity(spec.worker_group, counts->in_service, false, call_for(spec));
+            if (!lowered) {
+              Error e = std::move(lowered).error();
+              if (e.kind == ErrorKind::kCancelled) return cancelled(spec, how);
+              if (!transient(e) || ++fallback_failures > kMaxPollFailures) return e;
+              return PollState::pending(describe_counts(*counts));
+            }
+          }
           emit(spec, accepting(c, *counts));
           return PollState::done();
         }

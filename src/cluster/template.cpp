@@ -179,6 +179,7 @@ Result<StackTemplate> build_template(const ClusterSpec& spec, const TemplateInpu
                              " (DESIGN.md workflow 1)");
   doc.set("Metadata", Json::object({{"awsdl", Json::object({{"cluster", spec.name}, {"template_version", 1}})}}));
   doc.set("Parameters", parameters(spec));
+  if (!b.mappings.members().empty()) doc.set("Mappings", std::move(b.mappings));
   const std::size_t resource_count = b.resources.members().size();
   doc.set("Resources", std::move(b.resources));
   doc.set("Outputs", outputs(b));

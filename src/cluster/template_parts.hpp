@@ -57,6 +57,7 @@ struct Builder {
   const cluster::TemplateInputs& inputs;
   bool efa = false;  // the workers get EFA interfaces (cluster::efa_enabled)
   Json resources = Json::object();
+  Json mappings = Json::object();  // the template's Mappings (none when empty)
 
   bool efs() const { return spec.shared == cluster::SharedStorage::kEfs; }
   bool fsx() const { return spec.shared == cluster::SharedStorage::kFsxLustre; }

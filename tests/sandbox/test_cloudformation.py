@@ -662,6 +662,57 @@ class BadTemplates(CfnTestCase):
                        for e in self.events(sid)])
 
 
+class SubnetReplacement(CfnTestCase):
+    """A subnet whose zone or CIDR block changes is replaced (a new id every Ref carries); a
+    new block that overlaps the old subnet's fails the update, as on AWS."""
+
+    TEMPLATE = {
+        'Parameters': {'Zone': {'Type': 'String'}, 'Cidr': {'Type': 'String'}},
+        'Resources': {
+            'Vpc': {'Type': 'AWS::EC2::VPC', 'Properties': {'CidrBlock': '10.0.0.0/16'}},
+            'Subnet': {'Type': 'AWS::EC2::Subnet', 'Properties': {
+                'VpcId': {'Ref': 'Vpc'}, 'CidrBlock': {'Ref': 'Cidr'}, 'AvailabilityZone': {'Ref': 'Zone'}}},
+        },
+        'Outputs': {'SubnetId': {'Value': {'Ref': 'Subnet'}}}}
+
+    def params(self, zone, cidr):
+        return [{'ParameterKey': 'Zone', 'ParameterValue': zone}, {'ParameterKey': 'Cidr', 'ParameterValue': cidr}]
+
+    def subnets(self, vpc):
+        return {s['SubnetId']: (s['AvailabilityZone'], s['CidrBlock']) for s in self.ec2.describe_subnets(
+            Filters=[{'Name': 'vpc-id', 'Values': [vpc]}])['Subnets']}
+
+    def test_a_new_zone_replaces_the_subnet_and_a_conflicting_block_fails(self):
+        sid = self.cfn.create_stack(StackName='net', TemplateBody=json.dumps(self.TEMPLATE),
+                                    Parameters=self.params('us-east-1a', '10.0.16.0/20'))['StackId']
+        st = self.wait(sid)
+        self.assertEqual(st['StackStatus'], 'CREATE_COMPLETE')
+        first = self.outputs(st)['SubnetId']
+        vpc = self.cfn.describe_stack_resource(StackName='net', LogicalResourceId='Vpc')[
+            'StackResourceDetail']['PhysicalResourceId']
+        self.assertEqual(self.subnets(vpc), {first: ('us-east-1a', '10.0.16.0/20')})
+
+        # Same block in another zone: the new subnet would overlap the old one.
+        self.cfn.update_stack(StackName='net', UsePreviousTemplate=True,
+                              Parameters=self.params('us-east-1b', '10.0.16.0/20'))
+        st = self.wait(sid)
+        self.assertEqual(st['StackStatus'], 'UPDATE_ROLLBACK_COMPLETE')
+        reasons = [e.get('ResourceStatusReason', '') for e in self.events(sid)
+                   if e['LogicalResourceId'] == 'Subnet' and e['ResourceStatus'] == 'UPDATE_FAILED']
+        self.assertEqual(len(reasons), 1)
+        self.assertIn('InvalidSubnet.Conflict', reasons[0])
+        self.assertEqual(self.subnets(vpc), {first: ('us-east-1a', '10.0.16.0/20')})
+
+        # A block of its own: replaced, the Ref carries the new id, the old subnet is gone.
+        self.cfn.update_stack(StackName='net', UsePreviousTemplate=True,
+                              Parameters=self.params('us-east-1b', '10.0.32.0/20'))
+        st = self.wait(sid)
+        self.assertEqual(st['StackStatus'], 'UPDATE_COMPLETE')
+        second = self.outputs(st)['SubnetId']
+        self.assertNotEqual(second, first)
+        self.assertEqual(self.subnets(vpc), {second: ('us-east-1b', '10.0.32.0/20')})
+
+
 class Intrinsics(CfnTestCase):
     def test_functions_conditions_and_outputs(self):
         tpl = {

@@ -143,6 +143,40 @@ TEST(ClusterTemplateCapacity, CandidateZonesGiveTheZoneParameterTheFirst) {
   EXPECT_EQ(param(build(spec), names::kAvailabilityZone), "us-east-1b");
 }
 
+// A zone move replaces both subnets, each new one made before the old is deleted: the blocks
+// of every candidate zone must not overlap those of any other (InvalidSubnet.Conflict).
+TEST(ClusterTemplateCapacity, EveryCandidateZoneHasSubnetBlocksOfItsOwn) {
+  auto spec = testing::default_cluster_spec();
+  spec.capacity.availability_zones = {"us-east-1a", "us-east-1b", "us-east-1c"};
+  auto p = build(spec);
+  ASSERT_TRUE(p.doc.IsObject());
+  for (const char* subnet : {"PublicSubnet", "PrivateSubnet"}) {
+    const auto& cidr = props(p, subnet)["CidrBlock"];
+    ASSERT_TRUE(cidr.IsObject() && cidr.HasMember("Fn::FindInMap")) << subnet;
+    EXPECT_EQ(ref_of(cidr["Fn::FindInMap"][1]), names::kAvailabilityZone) << subnet;
+    EXPECT_EQ(str(cidr["Fn::FindInMap"][2]), subnet == std::string("PublicSubnet") ? "Public" : "Private") << subnet;
+  }
+  ASSERT_TRUE(p.doc.HasMember("Mappings"));
+  const std::string name = str(props(p, "PublicSubnet")["CidrBlock"]["Fn::FindInMap"][0]);
+  ASSERT_TRUE(p.doc["Mappings"].HasMember(name.c_str())) << name;
+  const auto& map = p.doc["Mappings"][name.c_str()];
+  std::set<std::string> blocks;
+  for (const auto& zone : spec.capacity.availability_zones) {
+    ASSERT_TRUE(map.HasMember(zone.c_str())) << zone;
+    for (const char* which : {"Public", "Private"})
+      EXPECT_TRUE(blocks.insert(str(map[zone.c_str()][which])).second) << zone << " " << which;
+  }
+  // The first zone keeps the one-zone blocks; the private /20s start after the public /24s.
+  EXPECT_EQ(str(map["us-east-1a"]["Public"]), "10.0.0.0/24");
+  EXPECT_EQ(str(map["us-east-1a"]["Private"]), "10.0.16.0/20");
+  EXPECT_EQ(str(map["us-east-1b"]["Public"]), "10.0.1.0/24");
+  EXPECT_EQ(str(map["us-east-1b"]["Private"]), "10.0.32.0/20");
+  // One zone: the blocks are written plainly and there is no mapping.
+  auto one = build(testing::default_cluster_spec());
+  EXPECT_EQ(str(props(one, "PrivateSubnet")["CidrBlock"]), "10.0.16.0/20");
+  EXPECT_FALSE(one.doc.HasMember("Mappings"));
+}
+
 TEST(ClusterTemplateCapacity, SpotMasterUsesItsLaunchTemplatesMarketOptions) {
   auto p = variant("spot_then_on_demand_spot_master");
   const auto& m = lt_data(p, "MasterLaunchTemplate")["InstanceMarketOptions"];

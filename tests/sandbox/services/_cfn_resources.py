@@ -16,6 +16,7 @@ A handler's create() returns (physical id, attributes) or raises Failure(reason)
 says whether a resource in progress has finished (creation policies, wait conditions,
 capacity); delete() and poll_delete() undo it."""
 
+import ipaddress
 import json
 import os
 import random
@@ -156,8 +157,25 @@ class Subnet(Handler):
                      'AvailabilityZoneId': 'use1-az%d' % (env.zones().index(zone) + 1), 'CidrBlock': cidr,
                      'NetworkAclAssociationId': 'aclassoc-' + hex17(), 'Ipv6CidrBlocks': [], 'OutpostArn': ''}
 
+    # Changing these replaces the subnet (the specification's UpdateType Immutable): the new
+    # one is made first, with its own id that every Ref to it then carries, and the old one is
+    # deleted; a CIDR block the old subnet still holds conflicts, as on AWS.
+    REPLACING = ('AvailabilityZone', 'CidrBlock', 'VpcId')
+
     def update(self, env, lid, rec, props):
-        s = env.ec2_region().subnets.get(rec['physical'])
+        r = env.ec2_region()
+        if any(props.get(k) != rec['props'].get(k) for k in self.REPLACING):
+            old = rec['physical']
+            cidr = props.get('CidrBlock', '')
+            for other in r.subnets.values():
+                if other['VpcId'] == props.get('VpcId') and _overlaps(other['CidrBlock'], cidr):
+                    raise Failure("The CIDR '%s' conflicts with another subnet (Service: AmazonEC2; Status Code: "
+                                  "400; Error Code: InvalidSubnet.Conflict)" % cidr)
+            physical, attrs = self.create(env, lid, props)
+            r.subnets.pop(old, None)
+            rec['physical'] = physical
+            return attrs
+        s = r.subnets.get(rec['physical'])
         if s is not None:
             s['tags'] = env.tags(lid, props)
             s['MapPublicIpOnLaunch'] = str(props.get('MapPublicIpOnLaunch', False)).lower() == 'true'
@@ -165,6 +183,13 @@ class Subnet(Handler):
 
     def delete(self, env, lid, rec):
         env.ec2_region().subnets.pop(rec['physical'], None)
+
+
+def _overlaps(a, b):
+    try:
+        return ipaddress.ip_network(a, strict=False).overlaps(ipaddress.ip_network(b, strict=False))
+    except ValueError:
+        return False
 
 
 def _rule(p, peer='SourceSecurityGroupId'):

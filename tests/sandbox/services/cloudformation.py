@@ -69,7 +69,9 @@ stack's records (physical ids, attributes, resolved properties; a queue's Lambda
 
 Not modelled: YAML, transforms, nested stacks, change sets, stack policies, drift,
 TimeoutInMinutes, rollback triggers, UpdatePolicy (rolling updates), replacement updates
-(every update is in place), custom resources (stored records, no provider call),
+(every update is in place, except a subnet whose AvailabilityZone, CidrBlock or VpcId changes:
+it is replaced, a new id that every Ref then carries, and a CIDR block that overlaps another
+subnet of the VPC, the old one included, fails the update with InvalidSubnet.Conflict), custom resources (stored records, no provider call),
 Fn::ImportValue/exports, resource import, real IAM/SQS/SNS/Lambda services."""
 
 import json
