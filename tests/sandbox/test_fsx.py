@@ -136,6 +136,16 @@ def template(retain):
                                    'Mount': {'Value': {'Fn::GetAtt': ['Shared', 'LustreMountName']}}}})
 
 
+def template_with_own_subnet(retain):
+    """The file system in a subnet the stack makes itself, as awsdl's cluster template does."""
+    body = json.loads(template(retain))
+    body.pop('Parameters')
+    body['Resources']['Vpc'] = {'Type': 'AWS::EC2::VPC', 'Properties': {'CidrBlock': '10.9.0.0/16'}}
+    body['Resources']['Subnet'] = {'Type': 'AWS::EC2::Subnet',
+                                   'Properties': {'VpcId': {'Ref': 'Vpc'}, 'CidrBlock': '10.9.1.0/24'}}
+    return json.dumps(body)
+
+
 class StackFileSystems(FsxCase):
     def wait(self, stack, timeout=30):
         deadline = time.monotonic() + timeout
@@ -171,6 +181,22 @@ class StackFileSystems(FsxCase):
         time.sleep(0.4)
         f = self.fsx.describe_file_systems(FileSystemIds=[out['Id']])['FileSystems'][0]
         self.assertEqual(f['Lifecycle'], 'AVAILABLE')
+
+    def test_a_retained_file_system_keeps_the_stacks_own_subnet_in_use(self):
+        # On AWS the file system's interfaces stay in the subnet: deleting it is a DependencyViolation.
+        for retain, want in ((True, 'DELETE_FAILED'), (False, 'DELETE_COMPLETE')):
+            name = 'own-%d' % retain
+            sid = self.cfn.create_stack(StackName=name, TemplateBody=template_with_own_subnet(retain))['StackId']
+            self.assertEqual(self.wait(sid)['StackStatus'], 'CREATE_COMPLETE')
+            self.cfn.delete_stack(StackName=name)
+            self.assertEqual(self.wait(sid)['StackStatus'], want, name)
+            events = self.cfn.describe_stack_events(StackName=sid)['StackEvents']
+            failed = [e.get('ResourceStatusReason', '') for e in events
+                      if e['LogicalResourceId'] == 'Subnet' and e['ResourceStatus'] == 'DELETE_FAILED']
+            if retain:
+                self.assertTrue(failed and 'DependencyViolation' in failed[0], failed)
+            else:
+                self.assertEqual(failed, [])
 
     def test_an_invalid_size_fails_the_resource(self):
         body = json.loads(template(False))

@@ -147,8 +147,15 @@ class Env:
         return None
 
     def user_data_mentions(self, group_lid, handle_lid):
-        lt = (self.s['resources'][group_lid]['props'].get('LaunchTemplate') or {})
-        lt_lid, _ = self._launch_template(lt.get('LaunchTemplateId') or lt.get('LaunchTemplateName'))
+        props = self.s['resources'][group_lid]['props']
+        # A group with a MixedInstancesPolicy names its launch template inside the policy.
+        lt = (props.get('LaunchTemplate') or
+              ((props.get('MixedInstancesPolicy') or {}).get('LaunchTemplate') or {}).get('LaunchTemplateSpecification')
+              or {})
+        ref = lt.get('LaunchTemplateId') or lt.get('LaunchTemplateName')
+        if not ref:
+            return False
+        lt_lid, _ = self._launch_template(ref)
         if lt_lid is None:
             return False
         raw = self.s['template']['Resources'][lt_lid].get('Properties', {}).get('LaunchTemplateData', {})
@@ -381,6 +388,8 @@ class StackEngine:
         starts, polls = [], []
         for i, lid in enumerate(reversed(list(recs))):
             r = recs[lid]
+            if r['status'] == 'DELETE_FAILED' and r.get('failed_phase') == s['phase_since']:
+                continue  # failed in this deletion: it stays, and so does what it depends on
             if r['status'] == 'DELETE_IN_PROGRESS':
                 due = r['started'] + datetime.timedelta(seconds=self.transition_seconds)
                 polls.append((max(due, r.get('waited') or due), i, lid))
@@ -393,6 +402,16 @@ class StackEngine:
                     starts.append((t0, i, lid))
         if not starts and not polls:
             when = max([r['at'] for r in recs.values() if r['at']] + [s['phase_since']])
+            failed = [lid for lid, r in recs.items()
+                      if r['status'] == 'DELETE_FAILED' and r.get('failed_phase') == s['phase_since']]
+            if failed:
+                # As CloudFormation: what could be deleted is gone, the rest stays; a later
+                # DeleteStack tries the failed resources again.
+                status = 'ROLLBACK_FAILED' if rollback else 'DELETE_FAILED'
+                s['StackStatus'] = status
+                s['StackStatusReason'] = 'The following resource(s) failed to delete: [%s]. ' % ', '.join(failed)
+                self._stack_event(s, status, s['StackStatusReason'], when)
+                return True
             if rollback:
                 s['StackStatus'] = 'ROLLBACK_COMPLETE'
                 self._stack_event(s, 'ROLLBACK_COMPLETE', when=when)
@@ -423,6 +442,7 @@ class StackEngine:
             try:
                 resources.handler(r['type']).delete(self._env(s, t0), lid, r)
             except (resources.Failure, AwsError) as e:
+                r['failed_phase'] = s['phase_since']
                 self._set(s, lid, 'DELETE_FAILED', t0, str(e))
         for due, _, lid in sorted(polls):
             if due > now:

@@ -171,6 +171,9 @@ class Subnet(Handler):
                 if other['VpcId'] == props.get('VpcId') and _overlaps(other['CidrBlock'], cidr):
                     raise Failure("The CIDR '%s' conflicts with another subnet (Service: AmazonEC2; Status Code: "
                                   "400; Error Code: InvalidSubnet.Conflict)" % cidr)
+            if env.svc.sandbox.services['fsx'].users_of(env.region, subnet=old):
+                raise Failure("The subnet '%s' has dependencies and cannot be deleted. (Service: AmazonEC2; Status "
+                              "Code: 400; Error Code: DependencyViolation)" % old)
             physical, attrs = self.create(env, lid, props)
             r.subnets.pop(old, None)
             rec['physical'] = physical
@@ -182,6 +185,10 @@ class Subnet(Handler):
         return rec['attrs']
 
     def delete(self, env, lid, rec):
+        # An FSx file system's interfaces keep the subnet in use, as on AWS.
+        if env.svc.sandbox.services['fsx'].users_of(env.region, subnet=rec['physical']):
+            raise Failure("The subnet '%s' has dependencies and cannot be deleted. (Service: AmazonEC2; Status Code: "
+                          "400; Error Code: DependencyViolation)" % rec['physical'])
         env.ec2_region().subnets.pop(rec['physical'], None)
 
 
@@ -241,6 +248,9 @@ class SecurityGroup(Handler):
         return rec['attrs']
 
     def delete(self, env, lid, rec):
+        if env.svc.sandbox.services['fsx'].users_of(env.region, group=rec['physical']):
+            raise Failure("resource %s has a dependent object (Service: AmazonEC2; Status Code: 400; Error Code: "
+                          "DependencyViolation)" % rec['physical'])
         env.ec2_region().groups.pop(rec['physical'], None)
 
 

@@ -93,13 +93,24 @@ class Fsx(Service):
 
     @staticmethod
     def _out(f):
-        return {k: v for k, v in f.items() if k[:1].isupper()}
+        return {k: v for k, v in f.items() if k[:1].isupper() and k != 'SecurityGroupIds'}
 
     def lifecycle(self, fid):
         f = self.file_systems.get(fid)
         if f is None or not self._advance(f):
             return None
         return f['Lifecycle']
+
+    def users_of(self, region, subnet=None, group=None):
+        """The file systems whose network interfaces sit in `subnet` or use `group` (while they
+        exist, deleting included: their interfaces go only when they are gone)."""
+        out = []
+        for f in list(self.file_systems.values()):
+            if f['region'] != region or not self._advance(f):
+                continue
+            if (subnet and subnet in f['SubnetIds']) or (group and group in f.get('SecurityGroupIds', [])):
+                out.append(f['FileSystemId'])
+        return out
 
     # ---- used by the API and by CloudFormation
     def create_file_system(self, region, account, params):
@@ -149,6 +160,7 @@ class Fsx(Service):
              'FileSystemType': 'LUSTRE', 'Lifecycle': 'CREATING', 'StorageCapacity': gib,
              'StorageType': params.get('StorageType', 'SSD'), 'VpcId': ec2.subnets[subnets[0]]['VpcId'],
              'SubnetIds': subnets, 'NetworkInterfaceIds': ['eni-' + os.urandom(9).hex()[:17]],
+             'SecurityGroupIds': list(params.get('SecurityGroupIds') or []),
              'DNSName': '%s.fsx.%s.amazonaws.com' % (fid, region),
              'ResourceARN': 'arn:aws:fsx:%s:%s:file-system/%s' % (region, account, fid), 'Tags': tags,
              'LustreConfiguration': config, 'FileSystemTypeVersion': params.get('FileSystemTypeVersion', '2.15'),
