@@ -1,9 +1,15 @@
-// awsdl-cluster status: the stack's state and worker counts of one cluster, or every cluster.
+// awsdl-cluster status: the stack's state and worker counts of one cluster, or every cluster;
+// with --watch, the cluster's Monitor snapshots (nodes, GPUs, jobs, metrics, log tail) again
+// and again until Ctrl-C (or --count snapshots).
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <string>
 #include <vector>
 
 #include <awsdl/cluster/lifecycle.hpp>
+#include <awsdl/cluster/monitor.hpp>
+#include <awsdl/core/retry.hpp>
 
 #include "cli.hpp"
 #include "cluster_cli.hpp"
@@ -15,11 +21,117 @@ using namespace awsdl_cluster;
 
 awsdl_cli::Parser parser() {
   awsdl_cli::Parser p("awsdl-cluster status", "show a cluster's state, or list every cluster");
-  p.usage("awsdl-cluster status [--name NAME | --config FILE] [--output text|json]");
+  p.usage("awsdl-cluster status [--name NAME | --config FILE] [--output text|json] [--watch [--interval S] "
+          "[--metric NAME=REGEX]... [--count N]]");
   add_cluster_flags(p);
+  p.flag({"watch", "", "keep showing the cluster: nodes, GPUs, load, jobs, metrics, the job log's tail"});
+  p.flag({"interval", "SECONDS", "between two looks with --watch (default 5)"});
+  p.flag({"metric", "NAME=REGEX", "a metric to parse from the job's log, as SageMaker's (the value in ( ))", true});
+  p.flag({"count", "N", "with --watch: stop after N looks (default: until Ctrl-C)"});
   p.example("awsdl-cluster status                      # every cluster (stacks tagged awsdl:cluster)");
   p.example("awsdl-cluster status --name maskrcnn --output json");
+  p.example("awsdl-cluster status --name maskrcnn --watch --metric 'loss=loss=([0-9.]+)'");
   return p;
+}
+
+std::string gpu_text(const awsdl::cluster::NodeSample& n) {
+  if (n.gpus.empty()) return "-";
+  std::string out;
+  for (const auto& g : n.gpus) out += (out.empty() ? "" : " ") + std::to_string(g.utilization_percent) + "%";
+  return out;
+}
+
+std::string node_state(const awsdl::cluster::NodeSample& n) {
+  if (n.lost) return "LOST";
+  if (n.host.empty()) return n.node.state;
+  if (!n.reachable) return "UNREACHABLE";
+  if (n.health && !n.health->healthy()) return "UNHEALTHY: " + n.health->problems.front();
+  return "ok";
+}
+
+void print_snapshot(const awsdl::cluster::Snapshot& s, std::size_t tail) {
+  std::time_t t = std::chrono::system_clock::to_time_t(s.at);
+  char when[32];
+  std::strftime(when, sizeof when, "%H:%M:%S", std::gmtime(&t));
+  if (!s.cluster_exists) {
+    std::printf("%s  the cluster no longer exists\n", when);
+    return;
+  }
+  std::printf("%s  stack %s  (%zu nodes, %d SSH commands, %lld ms)\n", when, s.stack_status.c_str(), s.nodes.size(),
+              s.ssh_commands, static_cast<long long>(s.took.count()));
+  std::printf("  %-7s %-16s %-14s %-11s %-14s %-6s %s\n", "ROLE", "ADDRESS", "TYPE", "ZONE", "GPUS", "LOAD", "STATE");
+  for (const auto& n : s.nodes) {
+    const auto& nd = n.node;
+    std::string addr = nd.private_ip.empty() ? nd.public_ip : nd.private_ip;
+    char load[16] = "-";
+    if (n.load1 >= 0) std::snprintf(load, sizeof load, "%.2f", n.load1);
+    std::printf("  %-7s %-16s %-14s %-11s %-14s %-6s %s\n",
+                nd.role == awsdl::cluster::NodeRole::kMaster ? "master" : "worker", addr.c_str(),
+                nd.instance_type.c_str(), nd.availability_zone.c_str(), gpu_text(n).c_str(), load,
+                node_state(n).c_str());
+  }
+  for (const auto& j : s.jobs)
+    std::printf("  job %s: %s\n", j.job.id.substr(0, 8).c_str(),
+                j.error ? j.error->message.c_str()
+                        : j.running ? ("running, " + std::to_string(j.processes) + " processes").c_str() : "ended");
+  for (const auto& [name, points] : s.metrics) {
+    if (points.empty()) {
+      std::printf("  %s: no value yet\n", name.c_str());
+      continue;
+    }
+    std::printf("  %s: %g (%zu points, line %llu)\n", name.c_str(), points.back().value, points.size(),
+                static_cast<unsigned long long>(points.back().line));
+  }
+  std::size_t from = s.log_tail.size() > tail ? s.log_tail.size() - tail : 0;
+  for (std::size_t i = from; i < s.log_tail.size(); ++i) std::printf("  | %s\n", s.log_tail[i].c_str());
+  std::fflush(stdout);
+}
+
+int watch(const Target& target, const awsdl::Config& cfg, const awsdl_cli::Args& args) {
+  std::vector<awsdl::cluster::MetricDefinition> metrics;
+  for (const auto& m : args.all("metric")) {
+    auto d = awsdl::cluster::parse_metric_definition(m);
+    if (!d) return awsdl_cli::report(d.error());
+    metrics.push_back(std::move(*d));
+  }
+  auto interval = awsdl_cli::seconds_flag(args, "interval", std::chrono::seconds(5), 0.1, 3600);
+  if (!interval) return awsdl_cli::report(interval.error());
+  auto count = awsdl_cli::whole_flag(args, "count", 0, 1, 1000000);
+  if (!count) return awsdl_cli::report(count.error());
+
+  awsdl::cluster::Clusters clusters(cfg);
+  auto info = clusters.describe(target.spec.name);
+  if (!info) return awsdl_cli::report(info.error());
+  auto access = node_access(target, *info);
+  if (!access) return awsdl_cli::report(access.error());
+  auto jobs = recorded_jobs(target);
+  if (!jobs) return awsdl_cli::report(jobs.error());
+
+  awsdl::cluster::MonitorOptions o;
+  o.cluster = target.spec.name;
+  o.user = target.spec.ssh.user;
+  o.fan = access->options;
+  o.health.shared_path = target.spec.mount_point;
+  o.metrics = std::move(metrics);
+  o.jobs = std::move(*jobs);
+  o.cancel = install_interrupt_handler();
+  auto monitor = awsdl::cluster::Monitor::make(cfg, o);
+  if (!monitor) return awsdl_cli::report(monitor.error());
+  awsdl::PollOptions poll;
+  poll.delay = awsdl::Backoff::polling(*interval, *interval, 1.0);  // every interval, not growing
+  poll.cancel = o.cancel;
+  poll.max_polls = *count > 0 ? static_cast<int>(*count) : 1000000000;
+  poll.what = "watching cluster " + target.spec.name;
+  auto watched = awsdl::poll_until(cfg.runtime, poll, [&](int n) -> awsdl::Result<awsdl::PollState> {
+    auto s = monitor->snapshot();
+    if (!s) return std::move(s).error();
+    print_snapshot(*s, 10);
+    if (!s->cluster_exists || (*count > 0 && n + 1 >= *count)) return awsdl::PollState::done();
+    return awsdl::PollState::pending(s->stack_status);
+  });
+  if (!watched && watched.error().kind == awsdl::ErrorKind::kCancelled) return awsdl_cli::kExitOk;  // Ctrl-C
+  if (!watched) return awsdl_cli::report(watched.error());
+  return awsdl_cli::kExitOk;
 }
 
 int run(const std::vector<std::string>& argv) {
@@ -36,6 +148,14 @@ int run(const std::vector<std::string>& argv) {
   }
   auto cfg = awsdl_cli::config_from(args);
   if (!cfg) return awsdl_cli::report(cfg.error());
+  if (args.has("watch")) {
+    if (!one)
+      return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--watch needs --name or --config"));
+    return watch(*target, *cfg, args);
+  }
+  for (const char* only : {"interval", "metric", "count"})
+    if (args.has(only))
+      return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", std::string("--") + only + " goes with --watch"));
   awsdl::cluster::Clusters clusters(*cfg);
 
   std::vector<awsdl::cluster::ClusterInfo> found;
