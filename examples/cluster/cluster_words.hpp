@@ -49,6 +49,8 @@ inline std::string step_words(const awsdl::NextStep& s) {
   if (s.action == next::kDescribe) return "see it with `awsdl-cluster status --name " + s.detail + "`";
   if (s.action == next::kResume) return "resume waiting with `awsdl-cluster create --resume --name " + s.detail + "`";
   if (s.action == next::kRemove) return "remove it with `awsdl-cluster delete --name " + s.detail + "`";
+  if (s.action == next::kRemoveWithFileSystem)
+    return "remove it and its file system with `awsdl-cluster delete --name " + s.detail + " --delete-file-system`";
   if (s.action == next::kTemplateBucket) return "give --template-bucket BUCKET (or [cluster] staging_bucket)";
   if (s.action == awsdl::ec2::next_step::kStartInstances)
     return std::string("start ") + (s.detail.find(' ') == std::string::npos ? "it" : "them") +

@@ -22,7 +22,9 @@ awsdl_cli::Parser parser() {
   add_cluster_flags(p);
   add_change_flags(p, true);
   add_wait_flag(p);
-  p.flag({"delete-file-system", "", "also delete the EFS file system the stack created (its data is lost)"});
+  p.flag({"delete-file-system", "",
+          "also delete the file system the stack created (its data is lost): EFS, kept otherwise, or FSx for "
+          "Lustre, which cannot outlive the stack (delete refuses without this flag)"});
   p.example("awsdl-cluster delete --name maskrcnn --yes");
   p.example("awsdl-cluster delete --config cluster.ini --dry-run");
   return p;

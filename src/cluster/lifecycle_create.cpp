@@ -23,6 +23,10 @@ Result<T> or_continue(Result<T> r, const std::string& name) {
   return suggest(std::move(r), {cluster::next_step::kResume, cluster::next_step::kRemove}, name);
 }
 
+void emit_summary(const Clients& c, const WatchSpec& w, const std::string& text) {
+  if (w.on_event && *w.on_event) (*w.on_event)(summary_event(c.config, text));
+}
+
 WatchSpec watch_spec(const Clients& c, const std::string& name, const cluster::CreateOptions& options) {
   return watch_for(c, name, options.on_event, options.deadline, options.cancel, options.poll_interval);
 }
@@ -46,6 +50,22 @@ Result<cluster::ClusterInfo> finish_create(const Clients& c, WatchSpec& w, const
   CallOptions call = call_options(w);
   AWSDL_ASSIGN_OR_RETURN(auto stack, c.cfn.describe_stack(w.stack, call));
   return describe_stack(c, stack, call);
+}
+
+// The capacity fallback ran out of zones and markets below the minimum: as a create that rolls
+// back, the stack is deleted so that no instance is left running (a created EFS file system is
+// retained, as by a rollback).
+Error give_up_create(const Clients& c, WatchSpec& w, Error shortfall) {
+  shortfall.next_steps.clear();
+  emit_summary(c, w, "no capacity for the workers of cluster " + w.cluster + " anywhere it could go: deleting stack " +
+                         w.cluster + " so that no instance is left running");
+  if (auto deleted = delete_stack(c, w); !deleted) {
+    shortfall.message += "; deleting the stack failed (" + deleted.error().to_string() +
+                         "): remove it (Clusters::remove)";
+    return shortfall.with_next_step(cluster::next_step::kRemove, w.cluster);
+  }
+  shortfall.message += "; the stack was deleted: no instance is left running (a created EFS file system is retained)";
+  return shortfall;
 }
 
 Error exists_error(const Clients& c, const std::string& name, const CallOptions& call) {
@@ -134,7 +154,9 @@ Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluste
   if (fallback) w.fallback = &*fallback;
   EventFeed feed;
   AWSDL_ASSIGN_OR_RETURN(auto outcome, or_continue(watch_stack(c, w, feed, kContinueHint), name));
-  return finish_create(c, w, feed, outcome.status);
+  auto created = finish_create(c, w, feed, outcome.status);
+  if (created || !fallback || fallback->attempts.empty() || created.error().code != "WorkerShortfall") return created;
+  return give_up_create(c, w, std::move(created).error());
 }
 
 }  // namespace awsdl::internal::lifecycle
@@ -191,6 +213,9 @@ Result<ClusterInfo> Clusters::create(const ClusterSpec& spec, const CreateOption
   // The template is built again with what the preflight learnt: "auto" zones resolved into the
   // candidate zones, and the types' facts (EFA, network cards) for efa = auto.
   ClusterSpec resolved = spec;
+  // A created FSx for Lustre file system pins the cluster to the first zone (the file system
+  // lives in its subnet): "auto" is then that zone alone, and the fallback moves markets only.
+  if (spec.shared == SharedStorage::kFsxLustre && spec.fsx.id.empty() && report.zones.size() > 1) report.zones.resize(1);
   if (spec.capacity.availability_zones.empty() && spec.availability_zone.empty() && report.zones.size() > 1)
     resolved.capacity.availability_zones = report.zones;
   AWSDL_ASSIGN_OR_RETURN(auto built, build_template(resolved, TemplateInputs{report.types}));
@@ -215,6 +240,9 @@ Result<ClusterInfo> Clusters::resume(const std::string& name, const CreateOption
   w.wanted = stack_count(stack, names::kWorkerCount);
   w.minimum = stack_count(stack, names::kMinWorkerCount);
   w.worker_group = stack.output(names::kOutWorkerGroupName);
+  // A create interrupted before its workers found capacity moves on as create() would have.
+  auto fallback = fallback_for_stack(stack, std::chrono::seconds(CapacitySettings{}.capacity_timeout_seconds));
+  if (fallback) w.fallback = &*fallback;
   const std::string& s = stack.status;
   if (s.rfind("DELETE_", 0) == 0)
     return Error::make(ErrorKind::kService, "ClusterDeleting",

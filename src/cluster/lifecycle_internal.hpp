@@ -208,6 +208,10 @@ Result<cluster::ClusterInfo> create_with_template(const Clients& c, const cluste
 std::string template_key(const std::string& prefix, const std::string& cluster, const std::string& body);
 Result<std::string> template_url(const Config& config, const std::string& bucket, const std::string& key);
 
+/// DeleteStack (after the stack's current operation, if any, ends) and watch until it is gone.
+/// `w.stack` is the stack id. The events of the deletion go to w's callback.
+Status delete_stack(const Clients& c, WatchSpec& w);
+
 /// EFS DeleteFileSystem after its stack is gone; FileSystemInUse (mount targets still being
 /// deleted) is waited out within the deadline; one already gone is what was asked.
 Status delete_file_system(const Clients& c, const std::string& file_system_id, const Deadline& deadline,

@@ -1,16 +1,19 @@
 // remove: DeleteStack and wait until the stack is gone (watched by stack id, since a deleted
 // stack no longer answers to its name). The EFS file system the stack created is retained
-// (DeletionPolicy Retain) unless the caller asks; one the spec reused is never deleted.
+// (DeletionPolicy Retain) unless the caller asks; one the spec reused is never deleted. A created
+// FSx for Lustre file system cannot outlive the stack's subnet: remove refuses unless asked.
 #include <algorithm>
 
 #include "awsdl/cluster/lifecycle.hpp"
 #include "cluster/lifecycle_internal.hpp"
 #include "util/idempotency_token.hpp"
 
-namespace awsdl::cluster {
+namespace awsdl::internal::lifecycle {
 
 namespace {
-using namespace internal::lifecycle;
+void say(const WatchSpec& w, const cluster::ClusterEvent& e) {
+  if (w.on_event && *w.on_event) (*w.on_event)(e);
+}
 
 // Polls DescribeStacks until the stack's status is no longer *_IN_PROGRESS.
 Status wait_until_settled(const Clients& c, const WatchSpec& w) {
@@ -21,7 +24,7 @@ Status wait_until_settled(const Clients& c, const WatchSpec& w) {
         return Error::make(ErrorKind::kTimeout, "ClusterTimeout",
                            "cluster " + w.cluster + " is still " + s +
                                " at the deadline; remove it again (Clusters::remove) once it ends")
-            .with_next_step(next_step::kRemove, w.cluster);
+            .with_next_step(cluster::next_step::kRemove, w.cluster);
       });
   poll.max_polls = 100000;
   return poll_until(c.config.runtime, poll, [&](int) -> Result<PollState> {
@@ -31,11 +34,56 @@ Status wait_until_settled(const Clients& c, const WatchSpec& w) {
     return PollState::pending(s);
   });
 }
+}  // namespace
+
+Status delete_stack(const Clients& c, WatchSpec& w) {
+  CallOptions call = call_options(w);
+  EventFeed feed;
+  AWSDL_ASSIGN_OR_RETURN(auto before, c.cfn.describe_stack_events(w.stack, 100, call));
+  feed.prime(before);
+  auto deleted = c.cfn.delete_stack(w.stack, new_idempotency_token(), call);
+  if (!deleted && deleted.error().message.find("cannot be deleted while in status") != std::string::npos) {
+    // An update (or a create, where the service refuses to cancel it) must end first.
+    say(w, summary_event(c.config, "waiting for the stack's current operation to end before deleting it"));
+    AWSDL_TRY(wait_until_settled(c, w));
+    AWSDL_ASSIGN_OR_RETURN(auto now, c.cfn.describe_stack_events(w.stack, 100, call));
+    feed.prime(now);
+    deleted = c.cfn.delete_stack(w.stack, new_idempotency_token(), call);
+  }
+  AWSDL_TRY(deleted);
+  say(w, summary_event(c.config, "deleting stack " + w.cluster));
+  AWSDL_ASSIGN_OR_RETURN(auto outcome,
+                         suggest(watch_stack(c, w, feed, "the deletion continues; wait for it again (Clusters::remove)"),
+                                 {cluster::next_step::kRemove}, w.cluster));
+  if (outcome.status != "DELETE_COMPLETE") {
+    std::string why = failure_reasons(feed.history());
+    return Error::make(ErrorKind::kService, "ClusterDeleteFailed",
+                       "cluster " + w.cluster + " could not be deleted (stack " + outcome.status + ")" +
+                           (why.empty() ? "" : ": " + why) + "; fix the cause and remove it again (Clusters::remove)")
+        .with_next_step(cluster::next_step::kRemove, w.cluster);
+  }
+
+  return {};
+}
+
+}  // namespace awsdl::internal::lifecycle
+
+namespace awsdl::cluster {
+
+namespace {
+using namespace internal::lifecycle;
 
 bool reused_file_system(const cloudformation::Stack& s) {
   for (const auto& p : s.parameters)
     if (p.key == names::kEfsId && !p.value.empty()) return true;
   return false;
+}
+
+// The FSx for Lustre file system the stack created (none when it reuses one: FsxId parameter).
+std::string created_fsx(const cloudformation::Stack& s) {
+  for (const auto& p : s.parameters)
+    if (p.key == names::kFsxId) return {};
+  return s.output(names::kOutFsxId);
 }
 }  // namespace
 
@@ -55,31 +103,19 @@ Status Clusters::remove(const std::string& name, const DeleteOptions& options) {
         if (r.resource_type == "AWS::EFS::FileSystem" && !r.physical_id.empty()) efs = r.physical_id;
   }
 
-  EventFeed feed;
-  AWSDL_ASSIGN_OR_RETURN(auto before, c.cfn.describe_stack_events(w.stack, 100, call));
-  feed.prime(before);
-  auto deleted = c.cfn.delete_stack(w.stack, internal::new_idempotency_token(), call);
-  if (!deleted && deleted.error().message.find("cannot be deleted while in status") != std::string::npos) {
-    // An update (or a create, where the service refuses to cancel it) must end first.
-    if (options.on_event)
-      options.on_event(summary_event(c.config, "waiting for the stack's current operation to end before deleting it"));
-    AWSDL_TRY(wait_until_settled(c, w));
-    AWSDL_ASSIGN_OR_RETURN(auto now, c.cfn.describe_stack_events(w.stack, 100, call));
-    feed.prime(now);
-    deleted = c.cfn.delete_stack(w.stack, internal::new_idempotency_token(), call);
-  }
-  AWSDL_TRY(deleted);
-  if (options.on_event) options.on_event(summary_event(c.config, "deleting stack " + name));
-  AWSDL_ASSIGN_OR_RETURN(auto outcome,
-                         suggest(watch_stack(c, w, feed, "the deletion continues; wait for it again (Clusters::remove)"),
-                                 {next_step::kRemove}, name));
-  if (outcome.status != "DELETE_COMPLETE") {
-    std::string why = failure_reasons(feed.history());
-    return Error::make(ErrorKind::kService, "ClusterDeleteFailed",
-                       "cluster " + name + " could not be deleted (stack " + outcome.status + ")" +
-                           (why.empty() ? "" : ": " + why) + "; fix the cause and remove it again (Clusters::remove)")
-        .with_next_step(next_step::kRemove, name);
-  }
+  // A created FSx for Lustre file system goes with the stack (its subnet cannot outlive it):
+  // only when asked, since what was written to it and not exported is lost.
+  const std::string fsx = created_fsx(stack);
+  if (!fsx.empty() && !options.delete_file_system)
+    return Error::make(ErrorKind::kInvalidArgument, "FileSystemGoesWithTheStack",
+                       "cluster " + name + "'s FSx for Lustre file system " + fsx +
+                           " lives in the cluster's own subnet and is deleted with the stack; nothing was deleted. "
+                           "Export what must outlive it (to its S3 data repository, or copy it off), then remove the "
+                           "cluster with its file system (DeleteOptions::delete_file_system)")
+        .with_next_step(next_step::kRemoveWithFileSystem, name);
+
+  AWSDL_TRY(internal::lifecycle::delete_stack(c, w));
+  if (!fsx.empty() && options.on_event) options.on_event(summary_event(c.config, "file system " + fsx + " deleted with the stack"));
 
   if (efs.empty() || !options.on_event) {
     // nothing to report

@@ -113,6 +113,12 @@ void check_storage(const ClusterSpec& s, Add& add, Range& range) {
                                  " keeps its own data repositories (remove fsx_import_path or fsx_id)");
     return;
   }
+  // A created file system lives in the first zone's private subnet: a move to another zone
+  // would replace that subnet, which the file system's interfaces keep in use.
+  if (s.capacity.availability_zones.size() > 1)
+    add("capacity.availability_zones",
+        "lists several zones, but the FSx for Lustre file system awsdl creates lives in one zone's subnet and the "
+        "cluster cannot move away from it: name one zone, or reuse a file system (fsx_id)");
   bool deployment_ok = true;
   if (auto m = r::fsx_deployment(f.deployment); !m.empty()) {
     add("fsx.deployment", m);

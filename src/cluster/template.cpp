@@ -104,7 +104,7 @@ Json outputs(const cfn::Builder& b) {
   o.set(names::kOutWorkerGroupName, output("Auto Scaling group of the workers", ref(names::kWorkerGroup)));
   if (b.efs()) o.set(names::kOutEfsId, output("EFS file system (retained when the stack is deleted)", b.file_system_id()));
   if (b.fsx())
-    o.set(names::kOutFsxId, output("FSx for Lustre file system (retained when the stack is deleted)",
+    o.set(names::kOutFsxId, output("FSx for Lustre file system (a created one is deleted with the stack)",
                                    ref(b.reuse_fsx() ? names::kFsxId : cfn::kLustreFileSystem)));
   o.set(names::kOutEfsMountPoint, output("Mount point of the file system on every node", ref(names::kEfsMountPoint)));
   o.set(names::kOutNodeQueueUrl, output("Queue on which nodes register", ref(cfn::kNodeQueue)));

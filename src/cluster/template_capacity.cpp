@@ -87,7 +87,7 @@ void add_capacity_lambda(Builder& b) {
                                {"Code", Json::object({{"ZipFile", kCode}})},
                                {"Environment", Json::object({{"Variables",
                                                              Json::object({{"WORKER_GROUP", sub(kWorkerGroupNameSub)},
-                                                                           {"MIN_WORKERS", ref(cluster::names::kMinWorkerCount)},
+                                                                           {"MIN_WORKERS", b.worker_floor()},
                                                                            {"REPORT_QUEUE", ref(kCapacityQueue)}})}})},
                                {"Tags", standard_tags("-capacity")}})));
   b.add(kCapacityPermission, resource("AWS::Lambda::Permission", Json::object({{"Action", "lambda:InvokeFunction"},

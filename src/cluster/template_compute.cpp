@@ -30,6 +30,7 @@ cfn::UserData user_data(const Builder& b) {
   cfn::UserData u;
   u.shared = b.spec.shared;
   u.efa = b.efa;
+  u.workers_may_be_zero = b.capacity_fallback();
   if (b.efs()) u.fs_logical_id = b.reuse_efs() ? names::kEfsId : kFileSystem;
   if (b.fsx()) {
     u.reuse = b.reuse_fsx();
@@ -172,6 +173,8 @@ Json group(const Builder& b, std::string_view launch_template, const char* name_
 }
 }  // namespace
 
+Json Builder::worker_floor() const { return capacity_fallback() ? Json("0") : ref(names::kMinWorkerCount); }
+
 void add_compute(Builder& b) {
   if (b.placement_group())
     b.add(kPlacementGroup, resource("AWS::EC2::PlacementGroup", Json::object({{"Strategy", "cluster"}})));
@@ -201,7 +204,7 @@ void add_compute(Builder& b) {
                                                             {"Timeout", "PT" + std::to_string(kMasterSignalTimeoutMinutes) + "M"}})}}));
   b.add(names::kMasterGroup, std::move(master));
 
-  Json workers = group(b, kWorkerLaunchTemplate, kWorkerGroupNameSub, kPrivateSubnet, ref(names::kMinWorkerCount),
+  Json workers = group(b, kWorkerLaunchTemplate, kWorkerGroupNameSub, kPrivateSubnet, b.worker_floor(),
                        ref(names::kWorkerCount), ref(names::kWorkerCount), "worker");
   // Launch errors must reach the Lambda from the first launch on.
   Json workers_after = Json::array({Json(kPrivateDefaultRoute), Json("PrivateSubnetRouteTableAssociation")});

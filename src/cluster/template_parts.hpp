@@ -70,6 +70,16 @@ struct Builder {
     return spec.instance_type_list().size() > 1 || spec.capacity.market != cluster::Market::kOnDemand;
   }
   bool workers_spot() const { return spec.capacity.market != cluster::Market::kOnDemand; }
+  /// The lifecycle can move the workers when they find no capacity (several candidate zones, or
+  /// spot then on-demand): the worker group and the capacity Lambda then take a floor of 0, so a
+  /// create that finds no capacity still completes, with the master and the workers that
+  /// launched, and the lifecycle moves on (lifecycle_fallback.hpp) instead of the stack rolling
+  /// back. The user's minimum stays the stack's MinWorkerCount, which the lifecycle enforces.
+  bool capacity_fallback() const {
+    return spec.capacity.availability_zones.size() > 1 || spec.capacity.market == cluster::Market::kSpotThenOnDemand;
+  }
+  /// The floor of the worker group (MinSize) and of the capacity Lambda (MIN_WORKERS).
+  Json worker_floor() const;
   /// The first choice of type: the launch templates' InstanceType parameter.
   std::string first_type() const { return spec.instance_type_list().front(); }
   /// Network cards of `type` (1 when unknown).
@@ -115,6 +125,9 @@ struct UserData {
   std::string fs_logical_id;
   bool reuse = false;  // FSx: fs_logical_id is the FsxId parameter
   bool efa = false;    // the environment file carries the EFA variables
+  /// The workers may number 0 when the master is ready: the lifecycle moves them elsewhere when
+  /// they find no capacity (Builder::capacity_fallback), so ClusterReady does not wait for one.
+  bool workers_may_be_zero = false;
 };
 std::string master_user_data(const UserData& u);
 

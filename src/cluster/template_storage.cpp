@@ -1,9 +1,9 @@
 // Shared storage: an EFS file system (created and retained when the stack is deleted, so
 // data outlives the cluster; or an existing one reused) with a mount target in the
 // cluster's availability zone; or FSx for Lustre (Lustre 2.15, created in the private subnet
-// and retained, with an S3 data repository association when asked; or an existing one
-// reused); or nothing (shared =
-// none: node-local disks only).
+// and deleted with the stack, which is only done when asked; with an S3 data repository
+// association when asked; or an existing one reused); or nothing (shared = none: node-local
+// disks only).
 #include "cluster/template_parts.hpp"
 
 namespace awsdl::internal::cfn {
@@ -74,8 +74,10 @@ void add_lustre(Builder& b) {
                                    {"SecurityGroupIds", Json::array({ref(kLustreSecurityGroup)})},
                                    {"LustreConfiguration", std::move(lustre)},
                                    {"Tags", standard_tags("-fsx")}}));
-  fs.set("DeletionPolicy", "Retain");
-  fs.set("UpdateReplacePolicy", "Retain");
+  // Deleted with the stack (CloudFormation's default): the file system's interfaces live in
+  // the stack's private subnet and security group, which cannot be deleted while it stays
+  // (DependencyViolation), so it cannot outlive the stack as EFS does. Clusters::remove deletes
+  // a cluster with a created one only when asked (DeleteOptions::delete_file_system).
   // The file system's servers must reach each other before it can come up.
   fs.set("DependsOn", Json::array({Json("LustreFromLustreIngress"), Json("LustreClientsFromLustreIngress")}));
   b.add(kLustreFileSystem, std::move(fs));
@@ -92,8 +94,6 @@ void add_lustre(Builder& b) {
                       {"S3", Json::object({{"AutoImportPolicy",
                                             Json::object({{"Events", Json::array({Json("NEW"), Json("CHANGED"),
                                                                                   Json("DELETED")})}})}})}}));
-    dra.set("DeletionPolicy", "Retain");
-    dra.set("UpdateReplacePolicy", "Retain");
     b.add(kLustreRepository, std::move(dra));
   }
 }

@@ -134,7 +134,7 @@ ok=0
 for attempt in $(seq 1 200); do
   want=$(group DesiredCapacity)
   have=$(current | wc -l)
-  if [ "$want" -ge 1 ] 2>/dev/null && [ "$have" -ge "$want" ]; then ok=1; break; fi
+  if [ "$want" -ge @FLOOR@ ] 2>/dev/null && [ "$have" -ge "$want" ]; then ok=1; break; fi
   aws sqs receive-message --region "$REGION" --queue-url "$NODE_QUEUE" --max-number-of-messages 10 \
     --wait-time-seconds 10 --query 'Messages[].[ReceiptHandle,Body]' --output text |
     while IFS=$'\t' read -r handle body; do
@@ -240,7 +240,10 @@ std::string master_user_data(const UserData& u) {
        ", signal, wait for the workers, write the workers file, complete ClusterReady.\n";
   s += "set -uo pipefail\n";
   s += common(u);
-  s += for_storage(std::string(kMaster), u);
+  std::string script = for_storage(std::string(kMaster), u);
+  // With a capacity fallback the workers may all be elsewhere for now: the master is ready alone.
+  replace_all(script, "@FLOOR@", u.workers_may_be_zero ? "0" : "1");
+  s += script;
   return s;
 }
 

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "awsdl/cloudformation/cloudformation.hpp"
 #include "awsdl/cluster/preflight.hpp"
 #include "awsdl/ec2/ec2.hpp"
 #include "awsdl/s3/client.hpp"
@@ -184,6 +185,133 @@ TEST_F(ClusterCapacitySandbox, SoldOutInTheFirstZoneTheWorkersComeUpInTheNext) {
               "workers running in the next zone: %.1f s\n",
               std::chrono::duration<double>(end - start).count(),
               std::chrono::duration<double>(end - *first_failure).count());
+}
+
+// At create: the spot workers find no capacity in zone a. The stack completes with the master
+// alone (the workers' floor is 0 with somewhere to move), the lifecycle moves the cluster to
+// zone b, and every node ends there.
+TEST_F(ClusterCapacitySandbox, CreateSoldOutInTheFirstZoneComesUpInTheNext) {
+  auto s = spec("born-moving", 2, 2);
+  s.capacity.market = cluster::Market::kSpot;
+  s.capacity.availability_zones = {"us-east-1a", "us-east-1b"};
+  control("/_sandbox/services/ec2/capacity", R"({"instance_type":"p3.8xlarge","zone":"us-east-1a","market":"spot","available":0})");
+  std::vector<cluster::ClusterEvent> events;
+  auto created = clusters.create(s, options<cluster::CreateOptions>(&events));
+  ASSERT_TRUE(created.ok()) << created.error().to_string();
+  std::string lines;
+  for (const auto& e : events) lines += e.message + "\n";
+  EXPECT_NE(lines.find("p3.8xlarge: no capacity in us-east-1a (spot, InsufficientInstanceCapacity); trying us-east-1b"),
+            std::string::npos)
+      << lines;
+  ASSERT_EQ(created->workers().size(), 2u);
+  for (const auto& n : created->nodes) EXPECT_EQ(n.availability_zone, "us-east-1b") << n.instance_id;
+  EXPECT_EQ(live("born-moving").size(), 3u) << "the master and two workers, nothing left in zone a";
+  ASSERT_TRUE(clusters.remove("born-moving", options<cluster::DeleteOptions>(nullptr)).ok());
+}
+
+// The type list is the worker group's MixedInstancesPolicy: the first type sold out, the group
+// itself launches the next one in the same zone; the lifecycle has nothing to move.
+TEST_F(ClusterCapacitySandbox, FirstTypeSoldOutTheWorkersTakeTheNextTypeInTheSameZone) {
+  auto s = spec("typed", 2, 2);
+  s.capacity.instance_types = {"p3.8xlarge", "p3.16xlarge"};
+  s.capacity.market = cluster::Market::kSpot;
+  s.capacity.availability_zones = {"us-east-1a", "us-east-1b"};
+  control("/_sandbox/services/ec2/capacity", R"({"instance_type":"p3.8xlarge","zone":"*","market":"spot","available":0})");
+  std::vector<cluster::ClusterEvent> events;
+  auto created = clusters.create(s, options<cluster::CreateOptions>(&events));
+  ASSERT_TRUE(created.ok()) << created.error().to_string();
+  ASSERT_EQ(created->workers().size(), 2u);
+  for (const auto& n : created->workers()) {
+    EXPECT_EQ(n.instance_type, "p3.16xlarge") << n.instance_id;
+    EXPECT_EQ(n.availability_zone, "us-east-1a") << n.instance_id;
+    EXPECT_EQ(n.gpus, 8) << n.instance_id;
+  }
+  for (const auto& e : events) EXPECT_EQ(e.message.find("no capacity in"), std::string::npos) << e.message;
+  ASSERT_TRUE(clusters.remove("typed", options<cluster::DeleteOptions>(nullptr)).ok());
+}
+
+// At create, one zone, spot then on-demand: spot is sold out, the workers come up on demand.
+TEST_F(ClusterCapacitySandbox, CreateSpotSoldOutTheWorkersGoOnDemand) {
+  auto s = spec("born-spotty", 2, 2);
+  s.capacity.market = cluster::Market::kSpotThenOnDemand;
+  s.availability_zone = "us-east-1a";
+  control("/_sandbox/services/ec2/capacity", R"({"instance_type":"p3.8xlarge","zone":"*","market":"spot","available":0})");
+  std::vector<cluster::ClusterEvent> events;
+  auto created = clusters.create(s, options<cluster::CreateOptions>(&events));
+  ASSERT_TRUE(created.ok()) << created.error().to_string();
+  std::string lines;
+  for (const auto& e : events) lines += e.message + "\n";
+  EXPECT_NE(lines.find("trying on-demand in us-east-1a"), std::string::npos) << lines;
+  EXPECT_EQ(created->workers().size(), 2u);
+  ASSERT_TRUE(clusters.remove("born-spotty", options<cluster::DeleteOptions>(nullptr)).ok());
+}
+
+// At create, no capacity anywhere it could go: WorkerShortfall naming each attempt, and the stack
+// deleted as a rolled-back create would be: no instance left running, the name free again.
+TEST_F(ClusterCapacitySandbox, CreateWithNoCapacityAnywhereIsAShortfallAndLeavesNothing) {
+  auto s = spec("born-nowhere", 2, 1);
+  s.capacity.market = cluster::Market::kSpot;
+  s.capacity.availability_zones = {"us-east-1a", "us-east-1b"};
+  control("/_sandbox/services/ec2/capacity", R"({"instance_type":"p3.8xlarge","zone":"*","market":"spot","available":0})");
+  std::vector<cluster::ClusterEvent> events;
+  auto created = clusters.create(s, options<cluster::CreateOptions>(&events));
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code, "WorkerShortfall") << created.error().to_string();
+  const std::string& m = created.error().message;
+  EXPECT_NE(m.find("p3.8xlarge in us-east-1a (spot): InsufficientInstanceCapacity"), std::string::npos) << m;
+  EXPECT_NE(m.find("p3.8xlarge in us-east-1b (spot): InsufficientInstanceCapacity"), std::string::npos) << m;
+  EXPECT_NE(m.find("the stack was deleted: no instance is left running"), std::string::npos) << m;
+  EXPECT_TRUE(created.error().next_steps.empty());
+  std::printf("no capacity anywhere at create: %s\n", created.error().to_string().c_str());
+  EXPECT_TRUE(live("born-nowhere").empty()) << "no instance left running";
+  cloudformation::CloudFormationClient cfn(config);
+  auto stacks = cfn.describe_stacks();
+  ASSERT_TRUE(stacks.ok()) << stacks.error().to_string();
+  for (const auto& st : *stacks) {
+    if (st.stack_name == "born-nowhere") {
+      EXPECT_EQ(st.status, "DELETE_COMPLETE");
+    }
+  }
+}
+
+// A created FSx for Lustre file system lives in the stack's subnet and goes with the stack:
+// remove refuses without delete_file_system (nothing deleted), and with it the stack and the
+// file system are gone.
+TEST_F(ClusterCapacitySandbox, ACreatedFsxGoesWithTheStackOnlyWhenAsked) {
+  auto s = spec("lustre", 1, 1);
+  s.shared = cluster::SharedStorage::kFsxLustre;
+  auto created = clusters.create(s, options<cluster::CreateOptions>(nullptr));
+  ASSERT_TRUE(created.ok()) << created.error().to_string();
+  cloudformation::CloudFormationClient cfn(config);
+  auto stack = cfn.describe_stack("lustre");
+  ASSERT_TRUE(stack.ok()) << stack.error().to_string();
+  const std::string fsx = stack->output(cluster::names::kOutFsxId);
+  ASSERT_FALSE(fsx.empty());
+  EXPECT_EQ(created->nodes.front().availability_zone, created->nodes.back().availability_zone);
+
+  auto kept = clusters.remove("lustre", options<cluster::DeleteOptions>(nullptr));
+  ASSERT_FALSE(kept.ok());
+  EXPECT_EQ(kept.error().code, "FileSystemGoesWithTheStack") << kept.error().to_string();
+  EXPECT_NE(kept.error().message.find(fsx), std::string::npos) << kept.error().message;
+  EXPECT_NE(awsdl_cluster::render_error(kept.error()).find("awsdl-cluster delete --name lustre --delete-file-system"),
+            std::string::npos)
+      << awsdl_cluster::render_error(kept.error());
+  auto still = cfn.describe_stack("lustre");
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->status, "CREATE_COMPLETE") << "nothing was deleted";
+
+  std::vector<cluster::ClusterEvent> events;
+  auto o = options<cluster::DeleteOptions>(&events);
+  o.delete_file_system = true;
+  auto removed = clusters.remove("lustre", o);
+  ASSERT_TRUE(removed.ok()) << removed.error().to_string();
+  std::string lines;
+  for (const auto& e : events) lines += e.message + "\n";
+  EXPECT_NE(lines.find("file system " + fsx + " deleted with the stack"), std::string::npos) << lines;
+  EXPECT_TRUE(live("lustre").empty());
+  auto fs = sandbox.control("POST", "/_sandbox/services/fsx/file_systems", "{}");
+  ASSERT_TRUE(fs.ok());
+  EXPECT_EQ(fs->find(fsx), std::string::npos) << *fs;
 }
 
 TEST_F(ClusterCapacitySandbox, SpotSoldOutTheWorkersGoOnDemand) {

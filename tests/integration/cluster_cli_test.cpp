@@ -191,6 +191,11 @@ TEST_F(ClusterCliTest, BadConfigsAndFlagsExitTwoBeforeAnyCall) {
            {"create", "--config", path, "--yes", "--availability-zones", "us-east-1a,us-west-2b"},
            {"create", "--config", path, "--yes", "--shared", "fsx-lustre", "--fsx-import-path", "/data"},
            {"run", "--name", "c1", "--efa", "maybe", "--", "true"},
+           {"status", "--name", "c1", "--watch", "--metric", "loss=[0-9]+"},  // no capture group
+           {"status", "--name", "c1", "--watch", "--metric", "loss"},
+           {"status", "--name", "c1", "--watch", "--count", "0"},
+           {"status", "--name", "c1", "--interval", "5"},                      // without --watch
+           {"status", "--watch"},                                              // which cluster?
        }) {
     auto r = cli(args);
     EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args.back() << ": " << r.err;

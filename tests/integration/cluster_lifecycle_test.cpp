@@ -374,7 +374,10 @@ TEST_F(ClusterLifecycleSandbox, InsufficientCapacityAboveTheMinimumGivesFewerWor
   // Master plus two workers of the type fit; four workers are wanted, two accepted.
   ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/autoscaling/capacity", R"({"p3.8xlarge": 3})").ok());
   std::vector<cluster::ClusterEvent> events;
-  auto created = clusters.create(spec("short", 4, 2), create_options(&events));
+  // One zone: nowhere to move (several zones fall back first: cluster_capacity_test).
+  auto s = spec("short", 4, 2);
+  s.availability_zone = "us-east-1a";
+  auto created = clusters.create(s, create_options(&events));
   ASSERT_TRUE(created.ok()) << created.error().to_string();
   EXPECT_EQ(created->workers().size(), 2u);
   EXPECT_EQ(created->desired_workers, 2) << "the group's desired capacity was lowered to what launched";
@@ -383,7 +386,9 @@ TEST_F(ClusterLifecycleSandbox, InsufficientCapacityAboveTheMinimumGivesFewerWor
 
 TEST_F(ClusterLifecycleSandbox, InsufficientCapacityBelowTheMinimumFailsAndRollbackLeavesNothing) {
   ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/autoscaling/capacity", R"({"p3.8xlarge": 2})").ok());
-  auto created = clusters.create(spec("starved", 4, 3), create_options());
+  auto starved = spec("starved", 4, 3);
+  starved.availability_zone = "us-east-1a";  // one zone: the create rolls back (no fallback)
+  auto created = clusters.create(starved, create_options());
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().code, "ClusterCreateFailed");
   const std::string& m = created.error().message;

@@ -518,6 +518,15 @@ TEST(ClusterSpec, SharedStorageRules) {
   s.fsx.id = "fs-0123456789abcdef0";
   EXPECT_NE(only_problem(s).find("fsx.import_path applies to a file system awsdl creates"), std::string::npos);
   s.fsx.import_path.clear();
+  // A created file system lives in one zone: the cluster cannot move away from it.
+  s.fsx.id.clear();
+  s.capacity.availability_zones = {"us-east-1a", "us-east-1b"};
+  EXPECT_NE(only_problem(s).find("capacity.availability_zones lists several zones, but the FSx for Lustre file system"),
+            std::string::npos)
+      << only_problem(s);
+  s.fsx.id = "fs-0123456789abcdef0";  // a reused one stays where it is: the cluster may move
+  EXPECT_TRUE(check(s).empty());
+  s.capacity.availability_zones.clear();
   s.fsx.id = "fs-01234567";  // an EFS-style short id is not an FSx id
   EXPECT_EQ(only_problem(s), "fsx.id must be an FSx file system id such as fs-0123456789abcdef0, got 'fs-01234567'");
   s.fsx.id.clear();
@@ -607,7 +616,22 @@ TEST(ClusterIni, LoadsEveryCapacityAndStorageKey) {
   auto text = std::string(kCapacityIni);
   // A reservation is on-demand capacity: this file's workers are spot first.
   text.replace(text.find("capacity_reservation"), 20, "#capacity_reservation");
-  auto r = parse_cluster_spec(text, "c.ini");
+  // Several zones and a created FSx file system do not go together (the file system lives in one
+  // zone): the whole file is refused, and each half loads without the other.
+  auto both = parse_cluster_spec(text, "c.ini");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message.find("availability_zones lists several zones, but the FSx for Lustre file system"),
+            std::string::npos)
+      << both.error().message;
+  auto storage_text = text;
+  storage_text.replace(storage_text.find("availability_zones"), 18, "#availability_zones");
+  auto storage = parse_cluster_spec(storage_text, "c.ini");
+  ASSERT_TRUE(storage.ok()) << storage.error().message;
+  EXPECT_EQ(storage->shared, SharedStorage::kFsxLustre);
+  EXPECT_EQ(storage->fsx.capacity_gib, 4800);
+  EXPECT_EQ(storage->fsx.deployment, "PERSISTENT_2");
+  EXPECT_EQ(storage->fsx.import_path, "s3://team-bucket/datasets");
+  auto r = parse_cluster_spec(text.substr(0, text.find("[storage]")), "c.ini");
   ASSERT_TRUE(r.ok()) << r.error().message;
   const auto& c = r->capacity;
   EXPECT_EQ(c.instance_types, (std::vector<std::string>{"p4d.24xlarge", "p3dn.24xlarge", "p3.16xlarge"}));
@@ -621,10 +645,6 @@ TEST(ClusterIni, LoadsEveryCapacityAndStorageKey) {
   EXPECT_EQ(c.availability_zones, (std::vector<std::string>{"us-east-1a", "us-east-1b"}));
   EXPECT_EQ(c.efa, EfaMode::kYes);
   EXPECT_EQ(c.capacity_timeout_seconds, 900);
-  EXPECT_EQ(r->shared, SharedStorage::kFsxLustre);
-  EXPECT_EQ(r->fsx.capacity_gib, 4800);
-  EXPECT_EQ(r->fsx.deployment, "PERSISTENT_2");
-  EXPECT_EQ(r->fsx.import_path, "s3://team-bucket/datasets");
 
   auto other = parse_cluster_spec("[cluster]\nname = demo\nkey_name = team\navailability_zones = auto\n"
                                   "capacity_block = cr-0123456789abcdef0\nefa = no\n[network]\nssh_cidr = 10.0.0.0/8\n"

@@ -4,6 +4,8 @@
 // no shared storage. (cfnspec and cfn-lint check the same shapes: tests/integration/cfn_spec_test.)
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <set>
 #include <string>
@@ -141,6 +143,48 @@ TEST(ClusterTemplateCapacity, CandidateZonesGiveTheZoneParameterTheFirst) {
   spec.capacity.availability_zones = {"us-east-1a", "us-east-1b"};
   spec.availability_zone = "us-east-1b";
   EXPECT_EQ(param(build(spec), names::kAvailabilityZone), "us-east-1b");
+}
+
+// With somewhere to move (several zones, or spot then on-demand) the worker group and the
+// capacity Lambda take a floor of 0 and the master is ready without a worker, so a create whose
+// workers find no capacity completes and the lifecycle moves on; without, the user's minimum.
+TEST(ClusterTemplateCapacity, AFallbackGivesTheWorkersAFloorOfZero) {
+  auto floor_of = [](const Parsed& p) {
+    const auto& min = props(p, names::kWorkerGroup)["MinSize"];
+    return min.IsString() ? str(min) : "Ref " + ref_of(min);
+  };
+  auto lambda_floor = [](const Parsed& p) {
+    const auto& v = props(p, "CapacityFunction")["Environment"]["Variables"]["MIN_WORKERS"];
+    return v.IsString() ? str(v) : "Ref " + ref_of(v);
+  };
+  auto master_script = [](const Parsed& p) {
+    std::string out;
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    lt_data(p, "MasterLaunchTemplate")["UserData"].Accept(w);
+    return std::string(buf.GetString());
+  };
+  auto plain = build(testing::default_cluster_spec());
+  EXPECT_EQ(floor_of(plain), "Ref MinWorkerCount");
+  EXPECT_EQ(lambda_floor(plain), "Ref MinWorkerCount");
+  EXPECT_NE(master_script(plain).find("[ \\\"$want\\\" -ge 1 ]"), std::string::npos) << master_script(plain);
+
+  auto zones = testing::default_cluster_spec();
+  zones.capacity.availability_zones = {"us-east-1a", "us-east-1b"};
+  auto spot = testing::default_cluster_spec();
+  spot.capacity.market = Market::kSpotThenOnDemand;
+  for (const auto& spec : {zones, spot}) {
+    auto p = build(spec);
+    EXPECT_EQ(floor_of(p), "0");
+    EXPECT_EQ(lambda_floor(p), "0");
+    EXPECT_NE(master_script(p).find("[ \\\"$want\\\" -ge 0 ]"), std::string::npos) << master_script(p);
+    // The user's minimum stays a parameter: the lifecycle holds the cluster to it.
+    EXPECT_EQ(param(p, names::kMinWorkerCount), std::to_string(spec.effective_min_workers()));
+  }
+  auto one_zone_spot = testing::default_cluster_spec();
+  one_zone_spot.capacity.market = Market::kSpot;
+  one_zone_spot.capacity.availability_zones = {"us-east-1a"};
+  EXPECT_EQ(floor_of(build(one_zone_spot)), "Ref MinWorkerCount");
 }
 
 // A zone move replaces both subnets, each new one made before the old is deleted: the blocks
@@ -281,7 +325,9 @@ TEST(ClusterTemplateCapacity, FsxScratchWithAnS3DataRepository) {
   EXPECT_FALSE(has_resource(p, "EfsSecurityGroup"));
   const auto& fs = res(p, "LustreFileSystem");
   EXPECT_EQ(str(fs["Type"]), "AWS::FSx::FileSystem");
-  EXPECT_EQ(str(fs["DeletionPolicy"]), "Retain");
+  // Deleted with the stack: its interfaces keep the stack's subnet in use, so it cannot outlive it.
+  EXPECT_FALSE(fs.HasMember("DeletionPolicy"));
+  EXPECT_FALSE(fs.HasMember("UpdateReplacePolicy"));
   const auto& fp = fs["Properties"];
   EXPECT_EQ(str(fp["FileSystemType"]), "LUSTRE");
   EXPECT_EQ(fp["StorageCapacity"].GetInt(), 1200);

@@ -33,6 +33,9 @@ namespace next_step {
 inline constexpr const char* kDescribe = "cluster.describe";  // Clusters::describe: see the cluster
 inline constexpr const char* kResume = "cluster.resume";      // Clusters::resume: keep waiting for a create
 inline constexpr const char* kRemove = "cluster.remove";      // Clusters::remove: delete the stack
+/// Clusters::remove with DeleteOptions::delete_file_system (the cluster's created FSx for
+/// Lustre file system goes with its stack).
+inline constexpr const char* kRemoveWithFileSystem = "cluster.remove_with_file_system";
 /// Give CreateOptions::template_bucket (or ClusterSpec::staging_bucket); detail empty.
 inline constexpr const char* kTemplateBucket = "cluster.template_bucket";
 }  // namespace next_step
@@ -102,7 +105,9 @@ struct AWSDL_EXPORT DeleteOptions {
   std::function<void(const ClusterEvent&)> on_event;
   Deadline deadline;
   CancellationToken cancel;
-  bool delete_file_system = false;  // the created EFS is retained unless asked
+  /// The created EFS is retained unless asked. A created FSx for Lustre file system lives in the
+  /// stack's subnet and goes with it: without this, remove refuses (FileSystemGoesWithTheStack).
+  bool delete_file_system = false;
   Millis poll_interval{std::chrono::seconds(5)};
 };
 
