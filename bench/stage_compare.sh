@@ -17,7 +17,10 @@
 #   SIZE_MIB   MiB of 100-220 KB "images" (default 1024); plus an annotations JSON of
 #              SIZE/16 MiB and a 170 MB weights file. Generated once under /tmp and reused.
 #   BUILD_DIR  where awsdl-cluster was built (default build).
-# Environment: STAGE_PART_SIZE (default 16MiB), STAGE_CONCURRENCY (default 8).
+# Environment: STAGE_PART_SIZE (default 16MiB), STAGE_CONCURRENCY (default 8), STAGE_TLS=1:
+#   the sandbox serves HTTPS with a CA made for the run (ctl.py start --tls) and every client
+#   (awsdl-cluster and awscli) trusts it through AWS_CA_BUNDLE; the awscrt comparison is then
+#   skipped (its S3 client goes to port 80 over plain HTTP).
 set -euo pipefail
 
 SIZE_MIB=${1:-1024}
@@ -25,6 +28,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${2:-$ROOT/build}
 CLI=$BUILD/examples/cluster/awsdl-cluster
 PART=${STAGE_PART_SIZE:-16MiB}
+TLS=${STAGE_TLS:-0}
 CONC=${STAGE_CONCURRENCY:-8}
 [[ -x $CLI ]] || { echo "build awsdl-cluster first: $CLI" >&2; exit 2; }
 command -v aws >/dev/null || { echo "awscli is not installed" >&2; exit 2; }
@@ -76,7 +80,9 @@ mkdir -p "$STATE"
 PART_BYTES=$(/usr/bin/python3 -c 'import re,sys; m=re.fullmatch(r"(\d+)\s*([kmg]?)(i?b?)", sys.argv[1].lower()); print(int(m.group(1)) << {"":0,"k":10,"m":20,"g":30}[m.group(2)])' "$PART")
 
 CRT=0
-if ! /usr/bin/python3 -c 'import awscrt.s3' 2>/dev/null; then
+if [[ $TLS == 1 ]]; then
+  echo "python3-awscrt: STAGE_TLS=1, and its S3 client goes to port 80 over plain HTTP: comparison skipped"
+elif ! /usr/bin/python3 -c 'import awscrt.s3' 2>/dev/null; then
   echo "python3-awscrt: not installed (scripts/install-deps installs it where Debian packages it): comparison skipped"
 elif [[ $(id -u) != 0 ]]; then
   echo "python3-awscrt: installed, but its S3 client needs the sandbox on port 80, which needs root: comparison skipped"
@@ -104,9 +110,14 @@ if (( CRT )); then
   for _ in $(seq 100); do [[ -s $STATE/sandbox.port ]] && break; sleep 0.1; done
   [[ -s $STATE/sandbox.port ]] || { echo "the sandbox did not start on port 80" >&2; cat "$STATE/sandbox.log" >&2; exit 1; }
 else
-  /usr/bin/python3 "$ROOT/tests/sandbox/ctl.py" start --state "$STATE" >/dev/null
+  /usr/bin/python3 "$ROOT/tests/sandbox/ctl.py" start --state "$STATE" $([[ $TLS == 1 ]] && echo --tls) >/dev/null
 fi
-ENDPOINT=http://127.0.0.1:$(cat "$STATE/sandbox.port")
+if [[ $TLS == 1 ]]; then
+  ENDPOINT=https://127.0.0.1:$(cat "$STATE/sandbox.port")
+  export AWS_CA_BUNDLE=$STATE/tls/ca.pem  # awscli and awsdl-cluster both read it
+else
+  ENDPOINT=http://127.0.0.1:$(cat "$STATE/sandbox.port")
+fi
 
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true

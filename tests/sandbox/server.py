@@ -456,10 +456,21 @@ class Handler(BaseHTTPRequestHandler):
         log('http: %s' % redact_query(msg.split('?')[0] if '?' in msg else msg))
 
 
-def make_server(port=0):
+def make_server(port=0, tls_dir=None):
+    """tls_dir: serve HTTPS (only) with a certificate for 127.0.0.1 / localhost signed by a CA
+    made for this run in that directory (ca.pem is what a client trusts; see
+    tests/support/tls_certs.py)."""
     Handler.sandbox = Sandbox()
     httpd = ThreadingHTTPServer(('127.0.0.1', port), Handler)
     httpd.daemon_threads = True
+    if tls_dir:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'support'))
+        import tls_certs
+        _, cert, key = tls_certs.ca_signed(tls_dir)
+        # The handshake happens in the request's thread (on its first read), not in the
+        # accepting one: a client that never finishes it holds up no other.
+        httpd.socket = tls_certs.server_context(cert, key).wrap_socket(
+            httpd.socket, server_side=True, do_handshake_on_connect=False)
     return httpd
 
 
@@ -470,18 +481,21 @@ def main(argv=None):
     ap.add_argument('--port-file', help='write the bound port here once listening')
     ap.add_argument('--max-lifetime', type=float, default=0,
                     help='exit after this many seconds (0: never); a guard against orphaned servers')
+    ap.add_argument('--tls-dir', help='serve HTTPS with a certificate from a CA made in this directory '
+                    '(DIR/ca.pem: the CA file clients trust)')
     args = ap.parse_args(argv)
-    httpd = make_server(args.port)
+    httpd = make_server(args.port, args.tls_dir)
     port = httpd.server_address[1]
-    log('sandbox pid %d listening on http://127.0.0.1:%d (services: %s)'
-        % (os.getpid(), port, ', '.join(sorted(Handler.sandbox.services))))
+    scheme = 'https' if args.tls_dir else 'http'
+    log('sandbox pid %d listening on %s://127.0.0.1:%d (services: %s)'
+        % (os.getpid(), scheme, port, ', '.join(sorted(Handler.sandbox.services))))
     if args.port_file:
         tmp = args.port_file + '.tmp'
         with open(tmp, 'w') as f:
             f.write('%d\n' % port)
         os.replace(tmp, args.port_file)
     else:
-        print('http://127.0.0.1:%d' % port, flush=True)
+        print('%s://127.0.0.1:%d' % (scheme, port), flush=True)
 
     def warm_up():
         # botocore's signer and the models load in the background so that startup is fast

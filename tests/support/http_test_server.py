@@ -530,20 +530,10 @@ class Server(ThreadingHTTPServer):
 
 
 def make_tls_context(directory):
-    """A self-signed certificate for 127.0.0.1, made with the openssl CLI into directory."""
-    import ssl  # only the TLS variant pays for these imports
-    import subprocess
-    os.makedirs(directory, exist_ok=True)
-    cert = os.path.join(directory, "cert.pem")
-    key = os.path.join(directory, "key.pem")
-    if not (os.path.exists(cert) and os.path.exists(key)):
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                        "-keyout", key, "-out", cert],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    return ctx
+    """A self-signed certificate for 127.0.0.1 (cert.pem in directory), made with the openssl CLI."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import tls_certs
+    return tls_certs.server_context(*tls_certs.self_signed(directory))
 
 
 def main():

@@ -15,6 +15,12 @@
 // AWSDL_SANDBOX_PORT_FILE. The sandbox is shared: reset() and faults affect every client of
 // it, so tests that use them must not run concurrently with other sandbox tests (or must
 // scope their faults with "access_key_id").
+//
+// Sandbox::tls() is a second sandbox serving HTTPS only (ctl.py start --tls, the ctest fixture
+// "sandbox_tls", state in AWSDL_SANDBOX_TLS_STATE): its certificate comes from a CA made for
+// the run (ca_file()); config() trusts that CA (Config::ca_bundle and the transport's), and
+// endpoint() is https://127.0.0.1:PORT. A test file that says `Sandbox::tls(` gets that
+// fixture instead of the plain one.
 
 #include <rapidjson/document.h>
 
@@ -79,11 +85,40 @@ class Sandbox {
     transport_ = http::make_curl_transport();
   }
 
+  /// The HTTPS sandbox whose state directory is $AWSDL_SANDBOX_TLS_STATE (or `state_dir`).
+  static Sandbox tls(std::string state_dir = {}) {
+    if (state_dir.empty()) {
+      const char* env = std::getenv("AWSDL_SANDBOX_TLS_STATE");
+      if (env == nullptr || *env == '\0') {
+        Sandbox none(Unstarted{});
+        none.error_ = "AWSDL_SANDBOX_TLS_STATE is not set (run through ctest, which starts the sandbox_tls fixture)";
+        return none;
+      }
+      state_dir = env;
+    }
+    Sandbox s(state_dir + "/sandbox.port");
+    if (!s.ok()) return s;
+    s.scheme_ = "https";
+    s.ca_file_ = state_dir + "/tls/ca.pem";
+    if (!std::ifstream(s.ca_file_)) {
+      s.port_ = 0;
+      s.error_ = "no CA file " + s.ca_file_ + " (was the sandbox started with --tls?)";
+      return s;
+    }
+    http::TransportOptions topts;
+    topts.ca_bundle = s.ca_file_;
+    s.transport_ = http::make_curl_transport(std::move(topts));
+    return s;
+  }
+
   bool ok() const { return port_ != 0; }
   const std::string& error() const { return error_; }
   int port() const { return port_; }
   std::string host_port() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::string endpoint() const { return "http://" + host_port(); }
+  std::string endpoint() const { return scheme_ + "://" + host_port(); }
+  bool is_tls() const { return scheme_ == "https"; }
+  /// The PEM file of the CA that signed a TLS sandbox's certificate; empty for plain HTTP.
+  const std::string& ca_file() const { return ca_file_; }
 
   /// The environment for an example program run against the sandbox: the example static keys
   /// and region, nothing of the test's own (no ~/.aws below `home`, no IMDS), and the suite's
@@ -95,7 +130,8 @@ class Sandbox {
   }
 
   /// Region us-east-1, the example static keys, endpoint_url set to the sandbox, the system
-  /// runtime and a curl transport (shared by every Config this object hands out).
+  /// runtime and a curl transport (shared by every Config this object hands out; for a TLS
+  /// sandbox it trusts ca_file(), and so does Config::ca_bundle).
   Config config() const { return config(kAccessKeyId, kSecretAccessKey); }
 
   Config config(std::string access_key_id, std::string secret_access_key, std::string session_token = {}) const {
@@ -104,7 +140,9 @@ class Sandbox {
     creds.secret_access_key = std::move(secret_access_key);
     creds.session_token = std::move(session_token);
     creds.source = "sandbox";
-    return local_config(endpoint(), transport_, std::move(creds));
+    Config c = local_config(endpoint(), transport_, std::move(creds));
+    c.ca_bundle = ca_file_;
+    return c;
   }
 
   /// Drops all service state, faults and the request log.
@@ -150,7 +188,7 @@ class Sandbox {
     if (!ok()) return Error::make(ErrorKind::kNotFound, "NoSandbox", error_);
     http::Request req;
     req.method = method;
-    req.scheme = "http";
+    req.scheme = scheme_;
     req.host = host_port();
     auto q = path_and_query.find('?');
     req.path = path_and_query.substr(0, q);
@@ -171,6 +209,9 @@ class Sandbox {
   }
 
  private:
+  struct Unstarted {};
+  explicit Sandbox(Unstarted) {}
+
   static Status expect_ok(Result<std::string> r) {
     if (!r) return r.error();
     return {};
@@ -187,6 +228,8 @@ class Sandbox {
 
   int port_ = 0;
   std::string error_;
+  std::string scheme_ = "http";
+  std::string ca_file_;
   std::shared_ptr<http::Transport> transport_;
 };
 
