@@ -28,6 +28,7 @@ awsdl_cli::Parser parser() {
   p.flag({"interval", "SECONDS", "between two looks with --watch (default 5)"});
   p.flag({"metric", "NAME=REGEX", "a metric to parse from the job's log, as SageMaker's (the value in ( ))", true});
   p.flag({"count", "N", "with --watch: stop after N looks (default: until Ctrl-C)"});
+  p.flag({"no-mount-check", "", "with --watch: accept a shared directory that is not a mount point (a local test cluster)"});
   p.example("awsdl-cluster status                      # every cluster (stacks tagged awsdl:cluster)");
   p.example("awsdl-cluster status --name maskrcnn --output json");
   p.example("awsdl-cluster status --name maskrcnn --watch --metric 'loss=loss=([0-9.]+)'");
@@ -112,6 +113,7 @@ int watch(const Target& target, const awsdl::Config& cfg, const awsdl_cli::Args&
   o.user = target.spec.ssh.user;
   o.fan = access->options;
   o.health.shared_path = target.spec.mount_point;
+  o.health.require_mount_point = !args.has("no-mount-check");
   o.metrics = std::move(metrics);
   o.jobs = std::move(*jobs);
   o.cancel = install_interrupt_handler();
@@ -153,7 +155,7 @@ int run(const std::vector<std::string>& argv) {
       return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--watch needs --name or --config"));
     return watch(*target, *cfg, args);
   }
-  for (const char* only : {"interval", "metric", "count"})
+  for (const char* only : {"interval", "metric", "count", "no-mount-check"})
     if (args.has(only))
       return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", std::string("--") + only + " goes with --watch"));
   awsdl::cluster::Clusters clusters(*cfg);

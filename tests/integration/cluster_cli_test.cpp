@@ -412,6 +412,19 @@ int main(int argc, char** argv) {
   ASSERT_EQ(detached.exit_code, 0) << detached.err;
   std::string job_id = detached.out.substr(0, detached.out.find('\n'));
   ASSERT_EQ(job_id.size(), 32u) << detached.out;
+  // status --watch: the Monitor's snapshots of the nodes and the recorded job, twice.
+  auto watched = cli(with({"status", "--watch", "--count", "2", "--interval", "0.5", "--no-mount-check", "--metric",
+                           "slept=sleep ([0-9]+)"},
+                          flags),
+                     60);
+  ASSERT_EQ(watched.exit_code, 0) << watched.out << watched.err;
+  std::printf("%s", watched.out.c_str());
+  EXPECT_NE(watched.out.find("stack CREATE_COMPLETE"), std::string::npos) << watched.out;
+  EXPECT_NE(watched.out.find("  master "), std::string::npos) << watched.out;
+  EXPECT_NE(watched.out.find("  worker "), std::string::npos) << watched.out;
+  EXPECT_NE(watched.out.find("job " + job_id.substr(0, 8) + ": running"), std::string::npos) << watched.out;
+  EXPECT_NE(watched.out.find("slept: no value yet"), std::string::npos) << watched.out;
+  EXPECT_EQ(watched.out.find("UNREACHABLE"), std::string::npos) << watched.out;
   auto stop = cli(with({"stop", "--grace", "2"}, flags), 60);
   ASSERT_EQ(stop.exit_code, 0) << stop.out << stop.err;
   EXPECT_NE(stop.out.find(job_id + ": stopped"), std::string::npos) << stop.out;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -120,6 +121,8 @@ TEST_F(ClusterMonitorSandbox, NodesJobLogMetricsALostWorkerAndTheDeletedCluster)
   ASSERT_EQ(first->nodes.size(), 3u);
   EXPECT_EQ(first->nodes[0].node.role, cluster::NodeRole::kMaster);
   EXPECT_EQ(first->ssh_commands, 3);
+  std::printf("first snapshot of 3 nodes (connecting): %d SSH commands, %lld ms\n", first->ssh_commands,
+              static_cast<long long>(first->took.count()));
   for (const auto& n : first->nodes) {
     EXPECT_FALSE(n.lost);
     ASSERT_TRUE(n.reachable) << n.host << ": " << (n.error ? n.error->to_string() : "");
@@ -148,6 +151,8 @@ TEST_F(ClusterMonitorSandbox, NodesJobLogMetricsALostWorkerAndTheDeletedCluster)
     }
   }
   ASSERT_TRUE(later.has_value()) << "the loss series did not grow";
+  std::printf("a later snapshot (kept sessions): %d SSH commands, %lld ms\n", later->ssh_commands,
+              static_cast<long long>(later->took.count()));
   const auto& loss = later->metrics.at("loss");
   for (std::size_t i = 1; i < loss.size(); ++i) {
     EXPECT_EQ(loss[i].line, loss[i - 1].line + 1) << "every line once, in order";
