@@ -77,7 +77,7 @@ std::string human_age(const std::optional<std::chrono::seconds>& age) {
 }
 
 std::string shown_id(const awsdl::cluster::Leftover& l) {
-  if (l.kind == awsdl::cluster::LeftoverKind::kUpload) return "s3://" + l.bucket + "/" + l.id + " (" + l.handle + ")";
+  if (l.kind == awsdl::cluster::LeftoverKind::kUpload) return "s3://" + l.bucket + "/" + l.id;
   return l.id;
 }
 
@@ -137,8 +137,8 @@ int run(const std::vector<std::string>& argv) {
   std::fprintf(out, "%zu leftover%s in %s:\n", report->items.size(), report->items.size() == 1 ? "" : "s",
                cfg->region.c_str());
   for (const auto& l : report->items)
-    std::fprintf(out, "  %-9s %-40s %5s  %s\n", awsdl::cluster::to_string(l.kind), shown_id(l).c_str(),
-                 human_age(l.age).c_str(), l.reason.c_str());
+    std::fprintf(out, "  %-9s %5s  %s: %s\n", awsdl::cluster::to_string(l.kind), human_age(l.age).c_str(),
+                 shown_id(l).c_str(), l.reason.c_str());
   if (dry_run) {
     if (json) std::printf("%s", report_json(*report, false).c_str());
     else std::printf("dry run: nothing was removed\n");

@@ -135,8 +135,8 @@ Result<GcReport> find_leftovers(const Config& config, const GcOptions& options) 
         auto age = age_of(u.initiated, now);
         if (!age || *age < options.older_than) continue;
         report.items.push_back({LeftoverKind::kUpload, u.key, u.upload_id, options.bucket, {}, age,
-                                "multipart upload initiated " + internal::format_iso8601(*u.initiated) +
-                                    ", never completed or aborted"});
+                                "multipart upload " + u.upload_id + " initiated " +
+                                    internal::format_iso8601(*u.initiated) + ", never completed or aborted"});
       }
       if (!p.is_truncated) break;
       if ((p.next_key_marker.empty() && p.next_upload_id_marker.empty()) ||
