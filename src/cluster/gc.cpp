@@ -210,6 +210,18 @@ Status remove_leftovers(const Config& config, const GcReport& report, const GcOp
         return Error::make(ErrorKind::kCancelled, "Cancelled", "gc was cancelled before removing " + item.id);
       switch (kind) {
         case LeftoverKind::kStack: {
+          // The name may have been reused since the report was made: only the stack listed,
+          // still failed, is deleted.
+          auto now = find_cluster_stack(c, item.id, call);
+          if (!now && now.error().kind == ErrorKind::kNotFound) {
+            tell(config, options, "stack " + item.id + " is gone already");
+            break;
+          }
+          if (!now) return std::move(now).error();
+          if (now->stack_id != item.handle || !leftover_status(now->status)) {
+            tell(config, options, "stack " + item.id + " changed since it was listed (" + now->status + "): left alone");
+            break;
+          }
           DeleteOptions d;
           d.on_event = options.on_event;
           d.deadline = deadline;
@@ -248,6 +260,14 @@ Status remove_leftovers(const Config& config, const GcReport& report, const GcOp
             return Error::invalid_argument("NotAStateDirectory", item.id + " is not a cluster's directory in " +
                                                                      (options.state_root.empty() ? "(no state root)" : root.string()) +
                                                                      "; leaving it alone");
+          // A cluster of that name may have been created since the report was made.
+          auto stack = find_cluster_stack(c, item.cluster, call);
+          if (stack && !leftover_status(stack->status) && stack->status != "DELETE_COMPLETE") {
+            tell(config, options, "cluster " + item.cluster + " exists again: " + item.id + " left alone");
+            break;
+          }
+          if (!stack && stack.error().kind != ErrorKind::kNotFound && stack.error().code != "NotACluster")
+            return std::move(stack).error();
           std::error_code ec;
           fs::remove_all(dir, ec);
           if (ec) return Error::make(ErrorKind::kIo, "RemoveFailed", "removing " + item.id + ": " + ec.message());

@@ -222,6 +222,38 @@ TEST_F(ClusterGcSandbox, FindsAndRemovesLeftoversAndNeverALiveClustersResources)
   EXPECT_TRUE(cluster::Clusters(config).remove("gc-live", d).ok());
 }
 
+TEST_F(ClusterGcSandbox, RemoveLeavesAClusterThatExistsAgainSinceTheReport) {
+  cluster::Clusters clusters(config);
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/cloudformation/fail",
+                              R"({"stack":"gc-again","logical_id":"WorkerGroup","reason":"no capacity"})")
+                  .ok());
+  ASSERT_FALSE(clusters.create(spec("gc-again"), create_options()).ok());
+  state_dir("gc-again");
+  auto found = cluster::find_leftovers(config, options());
+  ASSERT_TRUE(found.ok()) << found.error().to_string();
+  ASSERT_EQ(ids(*found), (std::vector<std::string>{"stack gc-again", "state-dir " + (root / "gc-again").string()}));
+
+  // Meanwhile the failed cluster is deleted and made again, and this time it comes up.
+  cluster::DeleteOptions d;
+  d.poll_interval = 100ms;
+  d.delete_file_system = true;
+  ASSERT_TRUE(clusters.remove("gc-again", d).ok());
+  auto again = clusters.create(spec("gc-again"), create_options());
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+
+  std::vector<std::string> said;
+  cluster::GcOptions o = options();
+  o.on_event = [&said](const cluster::ClusterEvent& e) { said.push_back(e.message); };
+  auto removed = cluster::remove_leftovers(config, *found, o);
+  ASSERT_TRUE(removed.ok()) << removed.error().to_string();
+  EXPECT_EQ(stack_status("gc-again"), "CREATE_COMPLETE");
+  EXPECT_TRUE(fs::exists(root / "gc-again" / "hostfile"));
+  EXPECT_EQ(said, (std::vector<std::string>{
+                      "stack gc-again changed since it was listed (CREATE_COMPLETE): left alone",
+                      "cluster gc-again exists again: " + (root / "gc-again").string() + " left alone"}));
+  EXPECT_TRUE(clusters.remove("gc-again", d).ok());
+}
+
 TEST_F(ClusterGcSandbox, BadOptionsAreRefusedBeforeAnyCall) {
   ASSERT_TRUE(sandbox.clear_requests().ok());
   cluster::GcOptions o = options();
