@@ -173,7 +173,7 @@ Result<GcReport> find_leftovers(const Config& config, const GcOptions& options) 
   if (!options.state_root.empty()) {
     const fs::path root = expand_root(options.state_root);
     std::error_code ec;
-    if (fs::is_directory(fs::symlink_status(root, ec))) {
+    if (fs::is_directory(root, ec)) {  // the root may be a link; nothing inside it is followed
       std::vector<Leftover> dirs;
       for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
         const fs::path dir = it->path();

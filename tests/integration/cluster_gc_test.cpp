@@ -20,6 +20,7 @@
 #include "awsdl/cluster/lifecycle.hpp"
 #include "awsdl/ec2/ec2.hpp"
 #include "awsdl/efs/efs.hpp"
+#include "awsdl/fsx/fsx.hpp"
 #include "awsdl/s3/client.hpp"
 #include "support/run_process.hpp"
 #include "support/sandbox.hpp"
@@ -252,6 +253,42 @@ TEST_F(ClusterGcSandbox, RemoveLeavesAClusterThatExistsAgainSinceTheReport) {
                       "stack gc-again changed since it was listed (CREATE_COMPLETE): left alone",
                       "cluster gc-again exists again: " + (root / "gc-again").string() + " left alone"}));
   EXPECT_TRUE(clusters.remove("gc-again", d).ok());
+}
+
+TEST_F(ClusterGcSandbox, AFailedClustersFsxFileSystemOnlyWithFileSystems) {
+  cluster::Clusters clusters(config);
+  auto s = spec("gc-lustre");
+  s.shared = cluster::SharedStorage::kFsxLustre;
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/cloudformation/fail",
+                              R"({"stack":"gc-lustre","logical_id":"WorkerGroup","reason":"no capacity"})")
+                  .ok());
+  auto failed = clusters.create(s, create_options());
+  ASSERT_FALSE(failed.ok());
+  ASSERT_EQ(failed.error().code, "ClusterCreateFailed") << failed.error().to_string();
+  auto lustre = [this] {
+    std::vector<std::string> out;
+    auto all = fsx::FsxClient(config).describe_file_systems();
+    EXPECT_TRUE(all.ok()) << all.error().to_string();
+    if (all.ok())
+      for (const auto& f : *all)
+        for (const auto& [k, v] : f.tags)
+          if (k == cluster::kClusterTag && v == "gc-lustre" && f.lifecycle != "DELETING") out.push_back(f.file_system_id);
+    return out;
+  };
+  const auto kept = lustre();
+  ASSERT_EQ(kept.size(), 1u) << "the failed create retains its FSx file system";
+
+  auto without = cluster::find_leftovers(config, options());
+  ASSERT_TRUE(without.ok()) << without.error().to_string();
+  EXPECT_EQ(ids(*without), std::vector<std::string>{"stack gc-lustre"});
+  cluster::GcOptions o = options();
+  o.file_systems = true;
+  auto with = cluster::find_leftovers(config, o);
+  ASSERT_TRUE(with.ok()) << with.error().to_string();
+  EXPECT_EQ(ids(*with), (std::vector<std::string>{"stack gc-lustre", "fsx " + kept[0]}));
+  ASSERT_TRUE(cluster::remove_leftovers(config, *with, o).ok());
+  EXPECT_EQ(stack_status("gc-lustre"), "ClusterNotFound");
+  EXPECT_TRUE(lustre().empty());
 }
 
 TEST_F(ClusterGcSandbox, BadOptionsAreRefusedBeforeAnyCall) {
