@@ -201,6 +201,24 @@ Status remove_leftovers(const Config& config, const GcReport& report, const GcOp
   Deadline deadline;
   const CallOptions call = call_of(config, options, &deadline);
   Clusters clusters(config);
+  // Before the file systems go, once (after the stacks): whether a cluster of their name lives
+  // again, or a stack now names one (a new cluster reusing it) since the report was made.
+  std::optional<std::set<std::string>> in_use;
+  auto file_system_in_use = [&](const Leftover& item) -> Result<bool> {
+    if (!in_use) {
+      AWSDL_ASSIGN_OR_RETURN(auto stacks, c.cfn.describe_stacks({}, call));
+      in_use.emplace();
+      for (const auto& s : stacks) {
+        if (s.status == "DELETE_COMPLETE") continue;
+        for (const auto& t : s.tags)
+          if (t.key == kClusterTag && t.value == s.stack_name && !leftover_status(s.status))
+            in_use->insert("cluster:" + t.value);
+        for (const auto& p : s.parameters) in_use->insert(p.value);
+        for (const auto& out : s.outputs) in_use->insert(out.value);
+      }
+    }
+    return in_use->count(item.id) > 0 || in_use->count("cluster:" + item.cluster) > 0;
+  };
   // Stacks first: a deleted stack may free a file system; directories last.
   for (LeftoverKind kind : {LeftoverKind::kStack, LeftoverKind::kUpload, LeftoverKind::kEfs, LeftoverKind::kFsx,
                             LeftoverKind::kStateDir}) {
@@ -242,11 +260,22 @@ Status remove_leftovers(const Config& config, const GcReport& report, const GcOp
           tell(config, options, "upload " + item.id + " (s3://" + item.bucket + ") aborted");
           break;
         }
-        case LeftoverKind::kEfs:
+        case LeftoverKind::kEfs: {
+          AWSDL_ASSIGN_OR_RETURN(bool used, file_system_in_use(item));
+          if (used) {
+            tell(config, options, "EFS file system " + item.id + " is in use again: left alone");
+            break;
+          }
           AWSDL_TRY(delete_file_system(c, item.id, deadline, options.cancel));
           tell(config, options, "EFS file system " + item.id + " deleted");
           break;
+        }
         case LeftoverKind::kFsx: {
+          AWSDL_ASSIGN_OR_RETURN(bool used, file_system_in_use(item));
+          if (used) {
+            tell(config, options, "FSx file system " + item.id + " is in use again: left alone");
+            break;
+          }
           Status deleted = c.fsx.delete_file_system(item.id, call);
           if (!deleted && deleted.error().code != "FileSystemNotFound") return deleted;
           tell(config, options, "FSx file system " + item.id + " deleted");

@@ -230,9 +230,14 @@ TEST_F(ClusterGcSandbox, RemoveLeavesAClusterThatExistsAgainSinceTheReport) {
                   .ok());
   ASSERT_FALSE(clusters.create(spec("gc-again"), create_options()).ok());
   state_dir("gc-again");
-  auto found = cluster::find_leftovers(config, options());
+  const auto efs_before = file_systems_of("gc-again");
+  ASSERT_EQ(efs_before.size(), 1u);
+  cluster::GcOptions o = options();
+  o.file_systems = true;
+  auto found = cluster::find_leftovers(config, o);
   ASSERT_TRUE(found.ok()) << found.error().to_string();
-  ASSERT_EQ(ids(*found), (std::vector<std::string>{"stack gc-again", "state-dir " + (root / "gc-again").string()}));
+  ASSERT_EQ(ids(*found), (std::vector<std::string>{"stack gc-again", "efs " + efs_before[0],
+                                                   "state-dir " + (root / "gc-again").string()}));
 
   // Meanwhile the failed cluster is deleted and made again, and this time it comes up.
   cluster::DeleteOptions d;
@@ -242,15 +247,17 @@ TEST_F(ClusterGcSandbox, RemoveLeavesAClusterThatExistsAgainSinceTheReport) {
   auto again = clusters.create(spec("gc-again"), create_options());
   ASSERT_TRUE(again.ok()) << again.error().to_string();
 
+  const auto efs_now = file_systems_of("gc-again");
   std::vector<std::string> said;
-  cluster::GcOptions o = options();
   o.on_event = [&said](const cluster::ClusterEvent& e) { said.push_back(e.message); };
   auto removed = cluster::remove_leftovers(config, *found, o);
   ASSERT_TRUE(removed.ok()) << removed.error().to_string();
   EXPECT_EQ(stack_status("gc-again"), "CREATE_COMPLETE");
   EXPECT_TRUE(fs::exists(root / "gc-again" / "hostfile"));
+  EXPECT_EQ(file_systems_of("gc-again"), efs_now);
   EXPECT_EQ(said, (std::vector<std::string>{
                       "stack gc-again changed since it was listed (CREATE_COMPLETE): left alone",
+                      "EFS file system " + efs_before[0] + " is in use again: left alone",
                       "cluster gc-again exists again: " + (root / "gc-again").string() + " left alone"}));
   EXPECT_TRUE(clusters.remove("gc-again", d).ok());
 }

@@ -82,8 +82,11 @@ AWSDL_EXPORT Result<GcReport> find_leftovers(const Config& config, const GcOptio
 /// Removes exactly the items of `report`: stacks first (DeleteStack, waited for as
 /// Clusters::remove does), then uploads (AbortMultipartUpload; one already gone is fine),
 /// file systems (EFS after its mount targets are gone; FSx DeleteFileSystem) and the
-/// directories. Each removal is an event for options.on_event. Stops at the first failure
-/// (the error names the item); a state directory outside options.state_root is refused.
+/// directories. Each removal is an event for options.on_event. What changed since the report
+/// is left alone, with an event saying so: a stack that is no longer the one listed (its id)
+/// or no longer failed, a file system whose cluster lives again or that a stack now names, a
+/// state directory whose cluster exists again. Stops at the first failure; a state directory
+/// that is not a cluster's directory right inside options.state_root: "NotAStateDirectory".
 AWSDL_EXPORT Status remove_leftovers(const Config& config, const GcReport& report, const GcOptions& options = {});
 
 }  // namespace awsdl::cluster
