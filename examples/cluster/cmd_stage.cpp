@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <mutex>
 
+#include <awsdl/s3/uri.hpp>
 #include <awsdl/stage/stager.hpp>
 
 #include "cli.hpp"
@@ -60,17 +61,26 @@ int run(const std::vector<std::string>& argv) {
       display.update(p.input_bytes_done, p.input_bytes_total);
     };
   std::vector<std::string> paths(pos.begin(), pos.end() - 1);
-  // Ctrl-C or SIGTERM: the stage stops, its multipart upload is aborted, and that is said.
+  // Ctrl-C or SIGTERM: the stage stops and keeps its multipart upload for --resume (the
+  // stager leaves it in place on cancellation); that is said, with how to drop it instead.
+  options.keep_upload_on_cancel = true;
   options.call.cancel = awsdl_cli::install_interrupt_handler();
+  std::string drop = "awsdl-cluster gc --bucket BUCKET --prefix KEY --older-than 1s";
+  if (auto uri = awsdl::s3::S3Uri::parse(pos.back()); uri.ok())
+    drop = "awsdl-cluster gc --bucket " + uri->bucket + " --prefix " + uri->key + " --older-than 1s";
+  const std::string kept = "kept: the multipart upload of " + pos.back() +
+                           " stays for a resume (S3 bills its parts until it is removed): run the same stage "
+                           "again with --resume to finish it, or drop it with `" + drop + "`";
   awsdl_cli::set_interrupt_notes(
-      "interrupted: stopping and aborting the upload to " + pos.back() + " (interrupt again to quit at once)",
-      "interrupted again: quitting before the cleanup finished. A multipart upload of " + pos.back() +
+      "interrupted: stopping; the multipart upload to " + pos.back() +
+          " is kept for --resume (interrupt again to quit at once)",
+      "interrupted again: quitting at once. A multipart upload of " + pos.back() +
           " may be left (S3 bills its parts until it is removed): run the same stage again with --resume to "
-          "finish it, or remove it with `aws s3api list-multipart-uploads` and `abort-multipart-upload`.");
+          "finish it, or drop it with `" + drop + "`.");
   awsdl::stage::Stager stager(*config);
   auto r = stager.stage(paths, pos.back(), options);
   display.finish();
-  if (!r) return awsdl_cluster::report_stage_failure(r.error(), pos.back());
+  if (!r) return awsdl_cluster::report_stage_failure(r.error(), pos.back(), kept);
 
   const double secs = static_cast<double>(r->duration.count()) / 1000.0;
   const std::string where = "s3://" + r->bucket + "/" + r->key;

@@ -45,9 +45,12 @@ inline awsdl::Result<std::uint64_t> parse_size(const std::string& flag, const st
 
 /// A failed stage: after an interrupt, what the cleanup did, and the program ends by the
 /// signal (exit status 130 or 143); otherwise the error as report() prints it.
-inline int report_stage_failure(const awsdl::Error& error, const std::string& destination) {
+inline int report_stage_failure(const awsdl::Error& error, const std::string& destination,
+                                const std::string& kept_hint = {}) {
   if (awsdl_cli::interrupt_signal() == 0) return awsdl_cli::report(error);
   std::fprintf(stderr, "interrupted: %s\n", error.message.c_str());
+  if (!kept_hint.empty() && error.message.find("left in place for a resume") != std::string::npos)
+    std::fprintf(stderr, "%s\n", kept_hint.c_str());
   if (error.message.find("failed too") != std::string::npos)
     std::fprintf(stderr,
                  "hint: a multipart upload of %s may be left: run the same stage again with --resume to finish it, "

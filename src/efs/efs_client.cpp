@@ -1,6 +1,10 @@
 // EFS (rest-json, API 2015-02-01): DescribeFileSystems and DeleteFileSystem.
 #include "awsdl/efs/efs.hpp"
 
+#include <chrono>
+#include <cstdint>
+
+#include "util/http_date.hpp"
 #include "util/json.hpp"
 #include "protocol/pagination.hpp"
 #include "protocol/rest_xml.hpp"
@@ -54,6 +58,13 @@ Result<std::vector<FileSystem>> EfsClient::describe_file_systems(const std::stri
       fs.life_cycle_state = internal::json_string_or(f, "LifeCycleState");
       fs.number_of_mount_targets = static_cast<int>(internal::json_int(f, "NumberOfMountTargets").value_or(0));
       fs.creation_token = internal::json_string_or(f, "CreationToken");
+      if (auto t = internal::json_member(f, "CreationTime"); t != nullptr && t->IsNumber())
+        fs.creation_time = internal::format_iso8601(WallTime(std::chrono::seconds(static_cast<std::int64_t>(t->GetDouble()))));
+      else
+        fs.creation_time = internal::json_string_or(f, "CreationTime");
+      if (const auto* tags = internal::json_array(f, "Tags"))
+        for (const auto& t : tags->GetArray())
+          fs.tags.emplace_back(internal::json_string_or(t, "Key"), internal::json_string_or(t, "Value"));
       out.push_back(std::move(fs));
     }
     marker = internal::json_string_or(doc.root(), "NextMarker");

@@ -1,4 +1,4 @@
-// FSx (json 1.1, API 2018-03-01): DescribeFileSystems.
+// FSx (json 1.1, API 2018-03-01): DescribeFileSystems and DeleteFileSystem.
 #include "awsdl/fsx/fsx.hpp"
 
 #include "protocol/pagination.hpp"
@@ -59,12 +59,25 @@ Result<std::vector<FileSystem>> FsxClient::describe_file_systems(const std::vect
         fs.lustre_mount_name = internal::json_string_or(*lustre, "MountName");
         fs.lustre_deployment_type = internal::json_string_or(*lustre, "DeploymentType");
       }
+      if (const auto* tags = internal::json_array(f, "Tags"))
+        for (const auto& t : tags->GetArray())
+          fs.tags.emplace_back(internal::json_string_or(t, "Key"), internal::json_string_or(t, "Value"));
       out.push_back(std::move(fs));
     }
     token = internal::json_string_or(doc.root(), "NextToken");
     AWSDL_ASSIGN_OR_RETURN(bool more, pages.next(token));
     if (!more) return out;
   }
+}
+
+Status FsxClient::delete_file_system(const std::string& file_system_id, const CallOptions& options) const {
+  if (!valid_file_system_id(file_system_id))
+    return Error::invalid_argument("InvalidFileSystemId", "DeleteFileSystem: '" + file_system_id.substr(0, 64) +
+                                                              "' is not an FSx file system id (fs- and at least 8 hex digits)");
+  internal::JsonWriter w;
+  w.start_object().key("FileSystemId").value(file_system_id).end_object();
+  AWSDL_TRY(client_->call_json("DeleteFileSystem", w.str(), options));
+  return {};
 }
 
 }  // namespace awsdl::fsx

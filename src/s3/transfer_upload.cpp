@@ -434,7 +434,7 @@ Result<UploadResult> upload(const S3Client& client, const TransferOptions& optio
   if (request.on_upload_created) request.on_upload_created(upload.upload_id);
 
   auto abort_with = [&](Error e) -> Error {
-    if (!options.abort_on_failure) {
+    if (!options.abort_on_failure || (options.keep_on_cancel && e.kind == ErrorKind::kCancelled)) {
       e.message += " (multipart upload " + upload.upload_id + " left in place for a resume)";
       return e;
     }

@@ -79,6 +79,7 @@ s3::TransferOptions transfer_options(const s3::S3Client& client, const StageOpti
   transfer.checksum = client.signs_payloads() ? s3::ChecksumAlgorithm::kSha256 : s3::ChecksumAlgorithm::kCrc32;
   transfer.multipart_threshold = std::min<std::uint64_t>(part_size, 8 * s3::kMiB);
   transfer.cancel = options.call.cancel;
+  transfer.keep_on_cancel = options.keep_upload_on_cancel;
   transfer.deadline = options.call.deadline;
   if (options.on_progress) transfer.on_progress = [&progress](const s3::TransferProgress& p) { progress.uploaded(p); };
   return transfer;

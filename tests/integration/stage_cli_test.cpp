@@ -141,8 +141,9 @@ TEST_F(StageCliTest, FailuresExitOneWithAClearMessage) {
   EXPECT_EQ(no_bucket.err.find(Sandbox::kSecretAccessKey), std::string::npos);
 }
 
-// Ctrl-C or SIGTERM in the middle of `stage`: the program stops, aborts its multipart upload,
-// says so, and ends by the signal (the shell's 130 / 143); nothing is left in the bucket.
+// Ctrl-C or SIGTERM in the middle of `stage`: the program stops, keeps its multipart upload for
+// --resume, says so and how to drop it (awsdl-cluster gc), and ends by the signal (the shell's
+// 130 / 143); no object is written. Both ways out that it names work.
 class StageCliInterruptTest : public StageCliTest {
  protected:
   // Runs `stage` (signed with the other example key, which the faults are scoped to) and
@@ -194,36 +195,65 @@ class StageCliInterruptTest : public StageCliTest {
   }
 };
 
-TEST_F(StageCliInterruptTest, SigintAndSigtermAbortTheUploadAndSaySo) {
+TEST_F(StageCliInterruptTest, SigintAndSigtermKeepTheUploadForResumeAndSaySo) {
+  const std::string drop = "awsdl-cluster gc --bucket " + bucket + " --prefix big.tar --older-than 1s";
   for (int sig : {SIGINT, SIGTERM}) {
     SCOPED_TRACE(sig == SIGINT ? "SIGINT" : "SIGTERM");
     auto r = stage_interrupted(R"([{"service":"s3","operation":"UploadPart","kind":"delay","delay_ms":300,"count":null}])",
                                [sig](pid_t pid) { ::kill(pid, sig); });
     EXPECT_EQ(r.term_signal, sig) << "exit " << r.exit_code << "\n" << r.err;  // the shell shows 128 + sig
-    EXPECT_NE(r.err.find("interrupted: stopping and aborting the upload to " + uri("big.tar")), std::string::npos)
+    EXPECT_NE(r.err.find("interrupted: stopping; the multipart upload to " + uri("big.tar") + " is kept for --resume"),
+              std::string::npos)
         << r.err;
-    EXPECT_NE(r.err.find("the multipart upload was aborted"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("left in place for a resume"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("kept: the multipart upload of " + uri("big.tar") + " stays for a resume"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("or drop it with `" + drop + "`"), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find(Sandbox::kSecretAccessKey), std::string::npos);
-    EXPECT_EQ(open_uploads(), 0u);
+    // What was said is true: the upload is there, no object yet.
+    EXPECT_EQ(open_uploads(), 1u);
     EXPECT_EQ(objects(), 0u);
+    if (sig == SIGINT) {
+      // Dropped with the command the message gives.
+      std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+      auto gc = cli({"gc", "--yes", "--bucket", bucket, "--prefix", "big.tar", "--older-than", "1s", "--state-root",
+                     (tmp / "no-state").string()});
+      EXPECT_EQ(gc.exit_code, 0) << gc.out << gc.err;
+      EXPECT_NE(gc.out.find("removed 1 leftover"), std::string::npos) << gc.out;
+      EXPECT_EQ(open_uploads(), 0u);
+    } else {
+      // Or finished with --resume, reusing the parts it had.
+      auto resumed = cli({"stage", "--resume", "--part-size", "5MiB", (tmp / "src" / "data").string(), uri("big.tar")});
+      EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+      EXPECT_NE(resumed.out.find("resumed: "), std::string::npos) << resumed.out;
+      EXPECT_EQ(open_uploads(), 0u);
+      EXPECT_GE(objects(), 1u);
+    }
   }
 }
 
-TEST_F(StageCliInterruptTest, ASecondInterruptDuringTheCleanupSaysWhatMayBeLeft) {
-  // The abort takes three seconds at the server: the second Ctrl-C comes before it is done.
-  auto r = stage_interrupted(R"([{"service":"s3","operation":"UploadPart","kind":"delay","delay_ms":300,"count":null},)"
-                             R"({"service":"s3","operation":"AbortMultipartUpload","kind":"delay","delay_ms":3000,"count":null}])",
+TEST_F(StageCliInterruptTest, ASecondInterruptSaysWhatMayBeLeft) {
+  // Nothing is cleaned up on cancellation (the upload is kept), so the program ends quickly:
+  // the second Ctrl-C comes right after the first, while the parts in flight are cut off.
+  auto r = stage_interrupted(R"([{"service":"s3","operation":"UploadPart","kind":"delay","delay_ms":3000,"count":null}])",
                              [](pid_t pid) {
                                ::kill(pid, SIGINT);
-                               std::this_thread::sleep_for(std::chrono::milliseconds(700));
+                               std::this_thread::sleep_for(std::chrono::milliseconds(5));
                                ::kill(pid, SIGINT);
                              });
   EXPECT_EQ(r.term_signal, SIGINT) << "exit " << r.exit_code << "\n" << r.err;
   EXPECT_NE(r.err.find("interrupted again"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("multipart upload of " + uri("big.tar") + " may be left"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
-  // Whatever the sandbox finished meanwhile, nothing must stay: clean up for the next test.
-  for (int i = 0; i < 100 && open_uploads() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_NE(r.err.find("awsdl-cluster gc --bucket " + bucket), std::string::npos) << r.err;
+  // Clean up for the next test: the upload was kept.
+  s3::S3Client client(sandbox.config());
+  for (int i = 0; i < 100 && open_uploads() > 0; ++i) {
+    auto up = client.list_multipart_uploads({.bucket = bucket});
+    if (up)
+      for (const auto& u : up->uploads) (void)client.abort_multipart_upload(u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 TEST_F(StageCliTest, HelpShowsUsageAndExamples) {

@@ -393,6 +393,29 @@ TEST_F(StageTest, CancelledStageLeavesNothing) {
   EXPECT_TRUE(keys().empty());
 }
 
+TEST_F(StageTest, CancelledStageKeepsItsUploadWhenAskedAndResumeFinishesIt) {
+  make_dataset();
+  CancellationSource cancel;
+  auto so = stage_options();
+  so.keep_upload_on_cancel = true;
+  so.call.cancel = cancel.token();
+  so.on_progress = [&](const stage::StageProgress& p) {
+    if (p.parts_done >= 1) cancel.cancel();
+  };
+  auto staged = Stager(config).stage(inputs(), uri("kept.tar"), so);
+  ASSERT_FALSE(staged);
+  EXPECT_EQ(staged.error().kind, ErrorKind::kCancelled) << staged.error().to_string();
+  EXPECT_NE(staged.error().message.find("left in place for a resume"), std::string::npos) << staged.error().message;
+  EXPECT_EQ(open_uploads(), 1u);
+  EXPECT_TRUE(keys().empty());
+  auto resume = stage_options();
+  resume.resume = true;
+  auto resumed = Stager(config).stage(inputs(), uri("kept.tar"), resume);
+  ASSERT_TRUE(resumed) << resumed.error().to_string();
+  EXPECT_FALSE(resumed->resumed_upload_id.empty());
+  EXPECT_EQ(open_uploads(), 0u);
+}
+
 TEST_F(StageTest, TamperedOrStaleManifestIsRefused) {
   make_rich_tree(tmp / "src" / "dataset");
   write_file(tmp / "src" / "weights.bin", random_bytes(MiB, 7));

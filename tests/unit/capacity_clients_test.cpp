@@ -92,6 +92,25 @@ TEST(FsxClient, NotFoundAndBadIds) {
   EXPECT_FALSE(fsx::valid_file_system_id("fs-0123456789ABCDEF0"));
 }
 
+TEST(FsxClient, TagsAreReadAndDeleteNamesTheFileSystem) {
+  testsupport::FakeHarness h("us-east-1");
+  h.transport->push(200, R"({"FileSystems":[{"FileSystemId":"fs-0123456789abcdef0","FileSystemType":"LUSTRE",
+    "Lifecycle":"AVAILABLE","Tags":[{"Key":"awsdl:cluster","Value":"maskrcnn"},{"Key":"Name","Value":"maskrcnn-fsx"}]}]})");
+  h.transport->push(200, R"({"FileSystemId":"fs-0123456789abcdef0","Lifecycle":"DELETING"})");
+  fsx::FsxClient fsx(h.config);
+  auto all = fsx.describe_file_systems();
+  ASSERT_TRUE(all.ok()) << all.error().to_string();
+  ASSERT_EQ(all->size(), 1u);
+  using Tags = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ((*all)[0].tags, (Tags{{"awsdl:cluster", "maskrcnn"}, {"Name", "maskrcnn-fsx"}}));
+  ASSERT_TRUE(fsx.delete_file_system("fs-0123456789abcdef0").ok());
+  auto r = h.transport->requests();
+  EXPECT_EQ(r.at(1).headers.get("X-Amz-Target"), "AWSSimbaAPIService_v20180301.DeleteFileSystem");
+  EXPECT_EQ(r.at(1).body, R"({"FileSystemId":"fs-0123456789abcdef0"})");
+  EXPECT_EQ(fsx.delete_file_system("fs-123").error().code, "InvalidFileSystemId");
+  EXPECT_EQ(h.transport->request_count(), 2u);
+}
+
 TEST(Ec2Client, InstanceTypeOfferingsSerializeLikeBotocoreAndPage) {
   testsupport::FakeHarness h("us-east-1");
   h.transport->push(200, wrap("DescribeInstanceTypeOfferings",

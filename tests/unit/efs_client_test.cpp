@@ -32,6 +32,8 @@ TEST(EfsClient, DescribeFollowsMarkersAndDecodesEachFileSystem) {
   EXPECT_EQ((*all)[0].number_of_mount_targets, 1);
   EXPECT_EQ((*all)[0].name, "maskrcnn");
   EXPECT_EQ((*all)[1].life_cycle_state, "deleting");
+  EXPECT_EQ((*all)[0].creation_time, "2023-11-14T22:13:20Z");  // 1.7E9 seconds
+  EXPECT_TRUE((*all)[0].tags.empty());
   const auto& reqs = h.transport->requests();
   ASSERT_EQ(reqs.size(), 2u);
   EXPECT_EQ(reqs[0].method, "GET");
@@ -43,8 +45,14 @@ TEST(EfsClient, DescribeFollowsMarkersAndDecodesEachFileSystem) {
             std::string::npos);
 
   Harness one;
-  one.transport->push(200, R"({"FileSystems":[)" + fs_json("fs-12345678", "available", 0) + "]}");
-  ASSERT_TRUE(efs::EfsClient(one.config).describe_file_systems("fs-12345678").ok());
+  std::string tagged = fs_json("fs-12345678", "available", 0);
+  tagged.replace(tagged.find(R"("Tags":[])"), 9, R"("Tags":[{"Key":"awsdl:cluster","Value":"maskrcnn"}])");
+  one.transport->push(200, R"({"FileSystems":[)" + tagged + "]}");
+  auto found = efs::EfsClient(one.config).describe_file_systems("fs-12345678");
+  ASSERT_TRUE(found.ok()) << found.error().to_string();
+  using Tags = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(found->at(0).tags, (Tags{{"awsdl:cluster", "maskrcnn"}}));
+
   EXPECT_EQ(one.last().query, "FileSystemId=fs-12345678");
 }
 

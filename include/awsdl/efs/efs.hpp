@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "awsdl/config.hpp"
@@ -24,6 +25,8 @@ struct AWSDL_EXPORT FileSystem {
   std::string life_cycle_state;   // creating, available, updating, deleting, deleted, error
   int number_of_mount_targets = 0;
   std::string creation_token;
+  std::string creation_time;      // ISO 8601 (the answer's CreationTime)
+  std::vector<std::pair<std::string, std::string>> tags;  // key, value (awsdl:cluster names its cluster)
 };
 
 class AWSDL_EXPORT EfsClient {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "awsdl/config.hpp"
@@ -29,6 +30,7 @@ struct AWSDL_EXPORT FileSystem {
   std::string dns_name;
   std::string lustre_mount_name;       // LustreConfiguration.MountName: what a Lustre client mounts
   std::string lustre_deployment_type;  // SCRATCH_2, PERSISTENT_2, ...
+  std::vector<std::pair<std::string, std::string>> tags;  // key, value (awsdl:cluster names its cluster)
 };
 
 class AWSDL_EXPORT FsxClient {
@@ -39,6 +41,9 @@ class AWSDL_EXPORT FsxClient {
   /// when one does not exist). At most 50 ids.
   Result<std::vector<FileSystem>> describe_file_systems(const std::vector<std::string>& file_system_ids = {},
                                                         const CallOptions& options = {}) const;
+  /// DeleteFileSystem, once (no final backup is asked for: a scratch file system has none, and
+  /// a persistent one's data goes). kService "FileSystemNotFound" when it is gone.
+  Status delete_file_system(const std::string& file_system_id, const CallOptions& options = {}) const;
 
  private:
   std::shared_ptr<ServiceClient> client_;

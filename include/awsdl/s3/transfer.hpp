@@ -55,6 +55,9 @@ struct AWSDL_EXPORT TransferOptions {
   ChecksumAlgorithm checksum = ChecksumAlgorithm::kCrc32;
   int part_attempts = 3;                     // calls per part, each with the client's own retries
   bool abort_on_failure = true;
+  /// With abort_on_failure: a cancelled multipart upload is still left in place (to be
+  /// resumed, or aborted later); other failures abort it.
+  bool keep_on_cancel = false;
   /// Called (serialised, from worker threads) as parts finish.
   std::function<void(const TransferProgress&)> on_progress;
   CancellationToken cancel;

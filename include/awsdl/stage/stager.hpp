@@ -120,6 +120,10 @@ struct AWSDL_EXPORT StageOptions {
   /// Without such an upload this is an ordinary stage. Changed inputs are safe: the parts
   /// that differ are sent again. The archive keeps the stage id it was started with.
   bool resume = false;
+  /// When the stage is cancelled (call.cancel), keep its multipart upload for a later
+  /// `resume` instead of aborting it (the error's message says so and names the upload id);
+  /// other failures still abort it. It is billed until completed or aborted.
+  bool keep_upload_on_cancel = false;
   CallOptions call;                       // cancellation and overall deadline
 };
 
@@ -183,7 +187,7 @@ class AWSDL_EXPORT Stager {
   /// "InvalidOption"; the walk's kNotFound "InputNotFound" / kInvalidArgument (device files,
   /// duplicate top-level names) before anything is sent; kIo "FileChangedWhileReading" /
   /// "UnreadableFile" while streaming; any S3 error; kCancelled. The multipart upload is
-  /// aborted on every failure.
+  /// aborted on every failure (but a cancellation with keep_upload_on_cancel).
   Result<StageResult> stage(const std::vector<std::string>& paths, std::string_view s3_uri,
                             const StageOptions& options = {}) const;
 
