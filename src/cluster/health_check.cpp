@@ -3,6 +3,7 @@
 
 #include "awsdl/cluster/health.hpp"
 #include "awsdl/ssh/quote.hpp"
+#include "cluster/probe_lines.hpp"
 
 namespace awsdl::cluster {
 
@@ -59,15 +60,7 @@ NodeHealth parse_health_probe(const std::string& host, const std::string& output
   n.host = host;
   n.reachable = true;
   bool probe = false, exists = false, have_free = false;
-  std::size_t i = 0;
-  while (i < output.size()) {
-    std::size_t eol = output.find('\n', i);
-    if (eol == std::string::npos) eol = output.size();
-    std::string_view line(output.data() + i, eol - i);
-    i = eol + 1;
-    auto eq = line.find('=');
-    if (eq == std::string_view::npos) continue;
-    std::string_view key = line.substr(0, eq), val = line.substr(eq + 1);
+  internal::probe::for_each_field(output, [&](std::string_view key, std::string_view val) {
     if (key == "awsdl_probe") probe = true;
     else if (key == "shared_exists") exists = val == "1";
     else if (key == "shared_mounted") n.shared_mounted = val == "1";
@@ -81,12 +74,12 @@ NodeHealth parse_health_probe(const std::string& host, const std::string& output
       StrayProcess p;
       auto s1 = val.find(' ');
       auto s2 = s1 == std::string_view::npos ? s1 : val.find(' ', s1 + 1);
-      if (s2 == std::string_view::npos) continue;
-      if (!parse_num(val.substr(0, s1), p.pid) || !parse_num(val.substr(s1 + 1, s2 - s1 - 1), p.pgid)) continue;
+      if (s2 == std::string_view::npos) return;
+      if (!parse_num(val.substr(0, s1), p.pid) || !parse_num(val.substr(s1 + 1, s2 - s1 - 1), p.pgid)) return;
       p.command = std::string(val.substr(s2 + 1));
       n.strays.push_back(std::move(p));
     }
-  }
+  });
   if (!probe) {
     n.problems.push_back("the health probe did not run");
     return n;

@@ -12,6 +12,7 @@
 #include "awsdl/cloudformation/cloudformation.hpp"
 #include "awsdl/ssh/quote.hpp"
 #include "cluster/lifecycle_internal.hpp"
+#include "cluster/probe_lines.hpp"
 
 namespace awsdl::cluster {
 
@@ -98,18 +99,14 @@ void parse_monitor_probe(const std::string& output, NodeSample& into, const Heal
   HealthOptions h = health;
   h.stray_pattern.clear();
   into.reachable = true;
-  into.health = parse_health_probe(into.host, output, h);
+  // Only the probe's own lines: the job log's bytes after the marker could hold anything.
+  std::string fields = output;
+  if (output.rfind(kLogMarker, 0) == 0) fields.clear();
+  else if (auto m = output.find("\n" + std::string(kLogMarker)); m != std::string::npos) fields.resize(m + 1);
+  into.health = parse_health_probe(into.host, fields, h);
   into.gpus.clear();
-  std::size_t i = 0;
-  while (i < output.size()) {
-    std::size_t eol = output.find('\n', i);
-    if (eol == std::string::npos) eol = output.size();
-    std::string_view line(output.data() + i, eol - i);
-    i = eol + 1;
-    if (line.rfind(kLogMarker, 0) == 0) break;  // the log's bytes follow
-    auto eq = line.find('=');
-    if (eq == std::string_view::npos) continue;
-    std::string_view key = line.substr(0, eq), val = line.substr(eq + 1);
+  // The log's bytes follow the marker line: they are not fields.
+  internal::probe::for_each_field(output, [&](std::string_view key, std::string_view val) {
     if (key == "gpu") {
       if (auto g = parse_gpu(val)) into.gpus.push_back(*g);
     } else if (key == "load") {
@@ -123,7 +120,7 @@ void parse_monitor_probe(const std::string& output, NodeSample& into, const Heal
       std::uint64_t kb = 0;
       if (parse_num(val, kb)) into.shared_free_bytes = kb * 1024;
     }
-  }
+  }, kLogMarker);
 }
 
 struct Monitor::Impl {

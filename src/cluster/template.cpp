@@ -106,6 +106,12 @@ Json outputs(const cfn::Builder& b) {
   if (b.fsx())
     o.set(names::kOutFsxId, output("FSx for Lustre file system (a created one is deleted with the stack)",
                                    ref(b.reuse_fsx() ? names::kFsxId : cfn::kLustreFileSystem)));
+  // With a capacity fallback the worker group's floor is 0 (Builder::capacity_fallback): the
+  // user's minimum, which the library holds the cluster to, is said here.
+  if (b.capacity_fallback())
+    o.set(names::kOutMinWorkers, output("Workers the cluster accepts at the least (the worker group's own floor is 0 "
+                                        "so that a zone or market without capacity can be left)",
+                                        ref(names::kMinWorkerCount)));
   o.set(names::kOutEfsMountPoint, output("Mount point of the file system on every node", ref(names::kEfsMountPoint)));
   o.set(names::kOutNodeQueueUrl, output("Queue on which nodes register", ref(cfn::kNodeQueue)));
   o.set(names::kOutCapacityQueueUrl, output("Queue on which the capacity Lambda reports", ref(cfn::kCapacityQueue)));

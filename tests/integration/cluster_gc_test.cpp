@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "awsdl/cloudformation/cloudformation.hpp"
 #include "awsdl/cluster/lifecycle.hpp"
 #include "awsdl/ec2/ec2.hpp"
 #include "awsdl/efs/efs.hpp"
@@ -282,8 +283,37 @@ TEST_F(ClusterGcSandbox, AFailedClustersFsxFileSystemOnlyWithFileSystems) {
           if (k == cluster::kClusterTag && v == "gc-lustre" && f.lifecycle != "DELETING") out.push_back(f.file_system_id);
     return out;
   };
+  // A created FSx file system goes with its stack (it lives in the stack's subnet): the
+  // rollback deleted it.
+  EXPECT_TRUE(lustre().empty()) << "the failed create's rollback deleted its FSx file system";
+  // One left by an older awsdl, whose template retained it: a stack with the file system (and
+  // the network it needs) retained, deleted.
+  cloudformation::CloudFormationClient cfn(config);
+  cloudformation::CreateStackRequest old;
+  old.stack_name = "gc-old-template";
+  old.template_body = R"({"Resources": {
+    "Vpc": {"Type": "AWS::EC2::VPC", "DeletionPolicy": "Retain", "Properties": {"CidrBlock": "10.9.0.0/16"}},
+    "Subnet": {"Type": "AWS::EC2::Subnet", "DeletionPolicy": "Retain",
+               "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.9.1.0/24"}},
+    "Lustre": {"Type": "AWS::FSx::FileSystem", "DeletionPolicy": "Retain",
+               "Properties": {"FileSystemType": "LUSTRE", "StorageCapacity": 1200, "SubnetIds": [{"Ref": "Subnet"}],
+                              "LustreConfiguration": {"DeploymentType": "SCRATCH_2"},
+                              "Tags": [{"Key": "awsdl:cluster", "Value": "gc-lustre"}]}}}})";
+  ASSERT_TRUE(cfn.create_stack(old).ok());
+  auto settled = [&](const std::string& want) {
+    for (int i = 0; i < 300; ++i) {
+      auto st = cfn.describe_stacks("gc-old-template");
+      if (st.ok() && !st->empty() && st->front().status == want) return true;
+      if (!st.ok() && want == "DELETE_COMPLETE") return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  };
+  ASSERT_TRUE(settled("CREATE_COMPLETE"));
+  ASSERT_TRUE(cfn.delete_stack("gc-old-template").ok());
+  ASSERT_TRUE(settled("DELETE_COMPLETE"));
   const auto kept = lustre();
-  ASSERT_EQ(kept.size(), 1u) << "the failed create retains its FSx file system";
+  ASSERT_EQ(kept.size(), 1u) << "the older template's FSx file system is left";
 
   auto without = cluster::find_leftovers(config, options());
   ASSERT_TRUE(without.ok()) << without.error().to_string();

@@ -112,6 +112,17 @@ TEST(ClusterMonitorProbe, ParsesGpusLoadAndSharedSpace) {
   ASSERT_TRUE(n.shared_free_bytes.has_value());
   EXPECT_EQ(*n.shared_free_bytes, 1048576ull * 1024);
 
+  // What follows the log marker is the job's log, never probe fields, whatever it says.
+  NodeSample with_log;
+  parse_monitor_probe("awsdl_probe=1\ngpus=1\nfree_kb=2097152\ngpu=0, 50, 1, 2\nload=0.5\n"
+                      "@@awsdl-log size=40 start=0\ngpus=9\nfree_kb=0\ngpu=7, 1, 1, 1\nload=99\n",
+                      with_log, HealthOptions{});
+  ASSERT_TRUE(with_log.health.has_value());
+  EXPECT_EQ(with_log.health->gpus, 1);
+  EXPECT_EQ(with_log.health->free_bytes, 2097152ull * 1024);
+  ASSERT_EQ(with_log.gpus.size(), 1u);
+  EXPECT_DOUBLE_EQ(with_log.load1, 0.5);
+
   NodeSample bare;
   parse_monitor_probe("awsdl_probe=1\ngpus=0\nfree_kb=100\nload=\ncpus=2\n", bare, HealthOptions{});
   EXPECT_TRUE(bare.gpus.empty());

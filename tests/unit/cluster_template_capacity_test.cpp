@@ -168,6 +168,7 @@ TEST(ClusterTemplateCapacity, AFallbackGivesTheWorkersAFloorOfZero) {
   EXPECT_EQ(floor_of(plain), "Ref MinWorkerCount");
   EXPECT_EQ(lambda_floor(plain), "Ref MinWorkerCount");
   EXPECT_NE(master_script(plain).find("[ \\\"$want\\\" -ge 1 ]"), std::string::npos) << master_script(plain);
+  EXPECT_FALSE(plain.doc["Outputs"].HasMember(names::kOutMinWorkers));
 
   auto zones = testing::default_cluster_spec();
   zones.capacity.availability_zones = {"us-east-1a", "us-east-1b"};
@@ -178,8 +179,9 @@ TEST(ClusterTemplateCapacity, AFallbackGivesTheWorkersAFloorOfZero) {
     EXPECT_EQ(floor_of(p), "0");
     EXPECT_EQ(lambda_floor(p), "0");
     EXPECT_NE(master_script(p).find("[ \\\"$want\\\" -ge 0 ]"), std::string::npos) << master_script(p);
-    // The user's minimum stays a parameter: the lifecycle holds the cluster to it.
+    // The user's minimum stays a parameter (an output says it): the lifecycle holds the cluster to it.
     EXPECT_EQ(param(p, names::kMinWorkerCount), std::to_string(spec.effective_min_workers()));
+    EXPECT_EQ(ref_of(p.doc["Outputs"][names::kOutMinWorkers]["Value"]), names::kMinWorkerCount);
   }
   auto one_zone_spot = testing::default_cluster_spec();
   one_zone_spot.capacity.market = Market::kSpot;

@@ -50,6 +50,7 @@ inline constexpr const char* kOutMasterGroupName = "MasterGroupName";
 inline constexpr const char* kOutWorkerGroupName = "WorkerGroupName";
 inline constexpr const char* kOutEfsId = "EfsId";  // shared = efs only
 inline constexpr const char* kOutFsxId = "FsxId";  // shared = fsx-lustre only
+inline constexpr const char* kOutMinWorkers = "MinWorkers";  // with a capacity fallback only
 inline constexpr const char* kOutEfsMountPoint = "EfsMountPoint";
 inline constexpr const char* kOutNodeQueueUrl = "NodeQueueUrl";
 inline constexpr const char* kOutCapacityQueueUrl = "CapacityQueueUrl";
