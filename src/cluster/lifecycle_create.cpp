@@ -57,6 +57,10 @@ Result<cluster::ClusterInfo> finish_create(const Clients& c, WatchSpec& w, const
 // retained, as by a rollback).
 Error give_up_create(const Clients& c, WatchSpec& w, Error shortfall) {
   shortfall.next_steps.clear();
+  // The wait's own way on (resume or remove) no longer applies: the stack goes.
+  const std::string hint = std::string("; ") + kContinueHint;
+  if (auto& m = shortfall.message; m.size() >= hint.size() && m.compare(m.size() - hint.size(), hint.size(), hint) == 0)
+    m.resize(m.size() - hint.size());
   emit_summary(c, w, "no capacity for the workers of cluster " + w.cluster + " anywhere it could go: deleting stack " +
                          w.cluster + " so that no instance is left running");
   if (auto deleted = delete_stack(c, w); !deleted) {

@@ -261,6 +261,7 @@ TEST_F(ClusterCapacitySandbox, CreateWithNoCapacityAnywhereIsAShortfallAndLeaves
   EXPECT_NE(m.find("p3.8xlarge in us-east-1a (spot): InsufficientInstanceCapacity"), std::string::npos) << m;
   EXPECT_NE(m.find("p3.8xlarge in us-east-1b (spot): InsufficientInstanceCapacity"), std::string::npos) << m;
   EXPECT_NE(m.find("the stack was deleted: no instance is left running"), std::string::npos) << m;
+  EXPECT_EQ(m.find("resume"), std::string::npos) << "no way on that the deletion took away: " << m;
   EXPECT_TRUE(created.error().next_steps.empty());
   std::printf("no capacity anywhere at create: %s\n", created.error().to_string().c_str());
   EXPECT_TRUE(live("born-nowhere").empty()) << "no instance left running";
