@@ -22,6 +22,7 @@ namespace {
 
 constexpr std::string_view kJobMarker = "job=";
 constexpr std::string_view kLogMarker = "@@awsdl-log ";
+constexpr std::size_t kMaxTailLine = 64 * 1024;  // bytes kept of one line of the log's tail
 
 template <typename T>
 bool parse_num(std::string_view s, T& out) {
@@ -142,11 +143,13 @@ struct Monitor::Impl {
     tracker.feed(bytes, at);
     while (!bytes.empty()) {
       auto nl = bytes.find('\n');
+      // A line of the tail keeps its first kMaxTailLine bytes, however many snapshots it spans.
+      const std::size_t room = kMaxTailLine - std::min(kMaxTailLine, tail_pending.size());
       if (nl == std::string_view::npos) {
-        tail_pending.append(bytes.substr(0, std::min<std::size_t>(bytes.size(), 64 * 1024)));
+        tail_pending.append(bytes.substr(0, std::min(bytes.size(), room)));
         return;
       }
-      tail_pending.append(bytes.substr(0, std::min<std::size_t>(nl, 64 * 1024)));
+      tail_pending.append(bytes.substr(0, std::min(nl, room)));
       tail.push_back(std::move(tail_pending));
       tail_pending.clear();
       while (tail.size() > o.log_tail_lines) tail.pop_front();
