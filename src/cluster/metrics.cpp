@@ -3,6 +3,7 @@
 // stack as a backtracking matcher can; Python's \d \s \w classes are translated.
 #include <regex.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <deque>
@@ -72,6 +73,69 @@ std::string translate(std::string_view re) {
   return out;
 }
 
+constexpr std::size_t kMaxRegexBytes = 1024;
+constexpr long kMaxRepeatProduct = 1000;
+
+// glibc's regcomp copies a repeated part once per repetition: a quantifier on a quantifier
+// (a++++...) or nested counted repeats ((a{99}){99}) make it allocate without bound. Such
+// expressions are refused before they are compiled: "" when fine, else why not.
+std::string repetition_problem(std::string_view re) {
+  bool in_bracket = false, after_quantifier = false;
+  long product = 1;
+  for (std::size_t i = 0; i < re.size(); ++i) {
+    char c = re[i];
+    if (in_bracket) {
+      if (c == ']') in_bracket = false;
+      continue;
+    }
+    if (c == '\\') {
+      ++i;
+      after_quantifier = false;
+      continue;
+    }
+    if (c == '[') {
+      in_bracket = true;
+      if (i + 1 < re.size() && re[i + 1] == '^') ++i;
+      if (i + 1 < re.size() && re[i + 1] == ']') ++i;
+      after_quantifier = false;
+      continue;
+    }
+    const bool quantifier = c == '*' || c == '+' || c == '?' || c == '{';
+    if (quantifier && after_quantifier) return "a repetition of a repetition (such as a++ or a*{2}): write it once";
+    // X+ is compiled as XX*: on a group, a copy of the group (nested, a copy of copies).
+    if (c == '+' && i > 0 && re[i - 1] == ')') {
+      product = std::min(100000L, product * 2);
+      if (product > kMaxRepeatProduct)
+        return "its repeated groups multiply to more than " + std::to_string(kMaxRepeatProduct) + " copies";
+    }
+    if (c == '{') {
+      auto close = re.find('}', i);
+      if (close == std::string_view::npos) return {};  // regcomp says what is wrong
+      // The largest count of {m}, {m,} or {m,n}; an open {m,} counts as m + 1.
+      std::string_view body = re.substr(i + 1, close - i - 1);
+      long hi = 0, cur = 0;
+      bool digits = false;
+      for (char d : body) {
+        if (d >= '0' && d <= '9') {
+          cur = std::min(100000L, cur * 10 + (d - '0'));
+          digits = true;
+        } else {
+          hi = std::max(hi, cur);
+          cur = 0;
+        }
+      }
+      hi = std::max(hi, cur);
+      if (!body.empty() && body.back() == ',') hi += 1;
+      if (digits) product = std::min(100000L, product * std::max(1L, hi));
+      if (product > kMaxRepeatProduct)
+        return "its counted repetitions multiply to more than " + std::to_string(kMaxRepeatProduct) + " copies";
+      i = close;
+    }
+    after_quantifier = quantifier;
+  }
+  return {};
+}
+
 struct Compiled {
   regex_t re{};
   bool ok = false;
@@ -125,6 +189,8 @@ Result<MetricDefinition> parse_metric_definition(std::string_view text) {
       return bad(text, "the name '" + std::string(name) +
                            "' must start with a letter or '_' and hold only letters, digits and _ . : / -");
   if (regex.empty()) return bad(text, "the expression after '=' is empty");
+  if (regex.size() > kMaxRegexBytes) return bad(text, "the expression is longer than 1024 characters");
+  if (auto why = repetition_problem(regex); !why.empty()) return bad(text, "the expression has " + why);
   Compiled c;
   if (auto why = compile(regex, c); !why.empty()) return bad(text, "the expression does not compile: " + why);
   if (c.re.re_nsub < 1) return bad(text, "the expression has no capture group: put the value in ( )");
