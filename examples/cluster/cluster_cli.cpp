@@ -398,4 +398,43 @@ awsdl::Status forget_jobs(const Target& target, const std::vector<std::string>& 
   return write_file(jobs_path(target), keep);
 }
 
+void add_watch_flags(awsdl_cli::Parser& p) {
+  p.flag({"interval", "SECONDS", "between two looks at the cluster (default 5)"});
+  p.flag({"metric", "NAME=REGEX", "a metric to parse from the job's log, as SageMaker's (the value in ( ))", true});
+  p.flag({"no-mount-check", "", "accept a shared directory that is not a mount point (a local test cluster)"});
+  p.flag({"nvidia-smi", "COMMAND", "how the nodes run nvidia-smi (default nvidia-smi, from their PATH)"});
+}
+
+awsdl::Result<WatchFlags> watch_flags_from(const awsdl_cli::Args& args) {
+  WatchFlags w;
+  for (const auto& m : args.all("metric")) {
+    AWSDL_ASSIGN_OR_RETURN(auto d, awsdl::cluster::parse_metric_definition(m));
+    w.metrics.push_back(std::move(d));
+  }
+  AWSDL_ASSIGN_OR_RETURN(w.interval, awsdl_cli::seconds_flag(args, "interval", std::chrono::seconds(5), 0.1, 3600));
+  w.mount_check = !args.has("no-mount-check");
+  w.nvidia_smi = args.get_or("nvidia-smi", w.nvidia_smi);
+  if (w.nvidia_smi.empty())
+    return awsdl::Error::invalid_argument("BadFlag", "--nvidia-smi: a command, not an empty string");
+  return w;
+}
+
+awsdl::Result<awsdl::cluster::MonitorOptions> monitor_options(const Target& target,
+                                                              const awsdl::cluster::ClusterInfo& info,
+                                                              const WatchFlags& flags) {
+  AWSDL_ASSIGN_OR_RETURN(auto access, node_access(target, info));
+  AWSDL_ASSIGN_OR_RETURN(auto jobs, recorded_jobs(target));
+  awsdl::cluster::MonitorOptions o;
+  o.cluster = target.spec.name;
+  o.user = target.spec.ssh.user;
+  o.fan = access.options;
+  o.health.shared_path = target.spec.mount_point;
+  o.health.require_mount_point = flags.mount_check;
+  o.health.nvidia_smi = flags.nvidia_smi;
+  o.metrics = flags.metrics;
+  o.jobs = std::move(jobs);
+  o.cancel = install_interrupt_handler();
+  return o;
+}
+
 }  // namespace awsdl_cluster

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <awsdl/cluster/lifecycle.hpp>
+#include <awsdl/cluster/monitor.hpp>
 #include <awsdl/cluster/spec.hpp>
 #include <awsdl/core/runtime.hpp>
 #include <awsdl/ssh/fanout.hpp>
@@ -112,6 +113,23 @@ void print_planned_call(std::FILE* out, const std::string& service, const std::s
 /// made once first, then `polling` before the polled ones and `finish` before the last ones.
 void print_plan(const std::vector<awsdl::cluster::PlannedCall>& calls, const std::string& polling,
                 const std::string& finish);
+
+/// What status --watch and dashboard share: --interval, --metric (repeatable),
+/// --no-mount-check and --nvidia-smi.
+void add_watch_flags(awsdl_cli::Parser& p);
+struct WatchFlags {
+  awsdl::Millis interval{5000};
+  std::vector<awsdl::cluster::MetricDefinition> metrics;
+  bool mount_check = true;
+  std::string nvidia_smi = "nvidia-smi";
+};
+/// The flags' values, checked before any call: usage errors (exit 2) for a bad --metric or --interval.
+awsdl::Result<WatchFlags> watch_flags_from(const awsdl_cli::Args& args);
+/// The Monitor's options for the cluster `info` describes: its nodes through the master, the
+/// jobs `run` recorded, the shared directory, the flags' metrics; cancelled by Ctrl-C.
+awsdl::Result<awsdl::cluster::MonitorOptions> monitor_options(const Target& target,
+                                                              const awsdl::cluster::ClusterInfo& info,
+                                                              const WatchFlags& flags);
 
 /// JSON for --output json.
 std::string node_json(const awsdl::cluster::Node& n);

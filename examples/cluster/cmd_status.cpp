@@ -25,10 +25,8 @@ awsdl_cli::Parser parser() {
           "[--metric NAME=REGEX]... [--count N]]");
   add_cluster_flags(p);
   p.flag({"watch", "", "keep showing the cluster: nodes, GPUs, load, jobs, metrics, the job log's tail"});
-  p.flag({"interval", "SECONDS", "between two looks with --watch (default 5)"});
-  p.flag({"metric", "NAME=REGEX", "a metric to parse from the job's log, as SageMaker's (the value in ( ))", true});
+  add_watch_flags(p);  // with --watch
   p.flag({"count", "N", "with --watch: stop after N looks (default: until Ctrl-C)"});
-  p.flag({"no-mount-check", "", "with --watch: accept a shared directory that is not a mount point (a local test cluster)"});
   p.example("awsdl-cluster status                      # every cluster (stacks tagged awsdl:cluster)");
   p.example("awsdl-cluster status --name maskrcnn --output json");
   p.example("awsdl-cluster status --name maskrcnn --watch --metric 'loss=loss=([0-9.]+)'");
@@ -89,34 +87,18 @@ void print_snapshot(const awsdl::cluster::Snapshot& s, std::size_t tail) {
 }
 
 int watch(const Target& target, const awsdl::Config& cfg, const awsdl_cli::Args& args) {
-  std::vector<awsdl::cluster::MetricDefinition> metrics;
-  for (const auto& m : args.all("metric")) {
-    auto d = awsdl::cluster::parse_metric_definition(m);
-    if (!d) return awsdl_cli::report(d.error());
-    metrics.push_back(std::move(*d));
-  }
-  auto interval = awsdl_cli::seconds_flag(args, "interval", std::chrono::seconds(5), 0.1, 3600);
-  if (!interval) return awsdl_cli::report(interval.error());
+  auto flags = watch_flags_from(args);
+  if (!flags) return awsdl_cli::report(flags.error());
+  const awsdl::Millis* interval = &flags->interval;
   auto count = awsdl_cli::whole_flag(args, "count", 0, 1, 1000000);
   if (!count) return awsdl_cli::report(count.error());
 
   awsdl::cluster::Clusters clusters(cfg);
   auto info = clusters.describe(target.spec.name);
   if (!info) return awsdl_cli::report(info.error());
-  auto access = node_access(target, *info);
-  if (!access) return awsdl_cli::report(access.error());
-  auto jobs = recorded_jobs(target);
-  if (!jobs) return awsdl_cli::report(jobs.error());
-
-  awsdl::cluster::MonitorOptions o;
-  o.cluster = target.spec.name;
-  o.user = target.spec.ssh.user;
-  o.fan = access->options;
-  o.health.shared_path = target.spec.mount_point;
-  o.health.require_mount_point = !args.has("no-mount-check");
-  o.metrics = std::move(metrics);
-  o.jobs = std::move(*jobs);
-  o.cancel = install_interrupt_handler();
+  auto options = monitor_options(target, *info, *flags);
+  if (!options) return awsdl_cli::report(options.error());
+  const awsdl::cluster::MonitorOptions& o = *options;
   auto monitor = awsdl::cluster::Monitor::make(cfg, o);
   if (!monitor) return awsdl_cli::report(monitor.error());
   awsdl::PollOptions poll;
@@ -155,7 +137,7 @@ int run(const std::vector<std::string>& argv) {
       return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--watch needs --name or --config"));
     return watch(*target, *cfg, args);
   }
-  for (const char* only : {"interval", "metric", "count", "no-mount-check"})
+  for (const char* only : {"interval", "metric", "count", "no-mount-check", "nvidia-smi"})
     if (args.has(only))
       return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", std::string("--") + only + " goes with --watch"));
   awsdl::cluster::Clusters clusters(*cfg);

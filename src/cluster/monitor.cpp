@@ -135,6 +135,7 @@ struct Monitor::Impl {
   std::uint64_t log_offset = 0;
   std::deque<std::string> tail;
   std::string tail_pending;            // the log's unfinished last line
+  std::uint64_t tail_lines = 0;        // complete lines put in the tail so far
 
   Impl(const Config& config, MonitorOptions options, MetricTracker t)
       : o(std::move(options)), clusters(config), cfn(config), tracker(std::move(t)) {}
@@ -152,6 +153,7 @@ struct Monitor::Impl {
       tail_pending.append(bytes.substr(0, std::min(nl, room)));
       tail.push_back(std::move(tail_pending));
       tail_pending.clear();
+      ++tail_lines;
       while (tail.size() > o.log_tail_lines) tail.pop_front();
       bytes.remove_prefix(nl + 1);
     }
@@ -301,6 +303,7 @@ struct Monitor::Impl {
     }
     if (!o.jobs.empty() && !master_out.empty()) take_log(master_out, s.at);
     s.log_tail.assign(tail.begin(), tail.end());
+    s.log_lines = tail_lines;
     s.metrics = tracker.series();
     s.took = std::chrono::duration_cast<Millis>(clock.steady_now() - started);
     return s;

@@ -162,6 +162,7 @@ TEST_F(ClusterMonitorSandbox, NodesJobLogMetricsALostWorkerAndTheDeletedCluster)
   ASSERT_FALSE(later->log_tail.empty());
   EXPECT_LE(later->log_tail.size(), 5u);
   EXPECT_NE(later->log_tail.back().find("loss="), std::string::npos) << later->log_tail.back();
+  EXPECT_EQ(later->log_lines, loss.back().line) << "every line has a loss: the tail's last line is the last point's";
 
   // A worker's instance terminated: it shows as lost (the group may already be replacing it).
   const std::string victim = created->workers().at(0).instance_id;

@@ -111,6 +111,7 @@ struct AWSDL_EXPORT Snapshot {
   std::vector<NodeSample> nodes;          // the master first, then workers, then lost nodes
   std::vector<JobSample> jobs;
   std::vector<std::string> log_tail;      // the newest lines of the first job's log
+  std::uint64_t log_lines = 0;            // lines of that log read so far (the tail's last is this one)
   std::map<std::string, std::vector<MetricPoint>> metrics;
   int ssh_commands = 0;                   // sent for this snapshot
   int aws_calls = 0;                      // made for this snapshot (Clusters::describe's and the events')

@@ -1,0 +1,18 @@
+# cmake -DOUT=file.cpp -DFILES="a;b" -P awsdl_embed_files.cmake: the files as byte arrays of
+# awsdl_dash::kDashboardAssets (examples/common/dashboard_assets.hpp), by file name.
+set(body "// Generated from examples/common/dashboard/* by cmake/awsdl_embed_files.cmake: do not edit.\n#include \"dashboard_assets.hpp\"\n\nnamespace awsdl_dash {\nnamespace {\n")
+set(table "")
+set(i 0)
+foreach(f IN LISTS FILES)
+  file(READ "${f}" hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  get_filename_component(name "${f}" NAME)
+  file(SIZE "${f}" size)
+  string(APPEND body "const unsigned char a${i}[] = {${bytes}0};\n")
+  string(APPEND table "    {\"${name}\", a${i}, ${size}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "}  // namespace\n\nconst DashboardAsset kDashboardAssets[] = {\n${table}};\nconst std::size_t kDashboardAssetCount = ${i};\n\n}  // namespace awsdl_dash\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
+file(REMOVE "${OUT}.tmp")
