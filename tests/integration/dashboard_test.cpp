@@ -37,6 +37,7 @@ namespace fs = std::filesystem;
 [[maybe_unused]] auto* const kEnv = ::testing::AddGlobalTestEnvironment(new awsdl_test::SshNodesEnvironment(3, 0));
 
 const std::string kBinary = std::string(AWSDL_BINARY_DIR) + "/examples/cluster/awsdl-cluster";
+const std::string kSageMaker = std::string(AWSDL_BINARY_DIR) + "/examples/sagemaker/awsdl-sagemaker";
 
 constexpr const char* kFakeSmi = R"SH(#!/bin/sh
 case "$*" in
@@ -77,20 +78,20 @@ class DashboardTest : public ::testing::Test {
   void TearDown() override { (void)sandbox.control("POST", "/_sandbox/services/ec2/nodes", R"({"addresses": []})"); }
 
   // `env K=V... awsdl-cluster ARGS`: the sandbox's environment for a program TestServer starts.
-  std::vector<std::string> command(const std::vector<std::string>& args) const {
+  std::vector<std::string> command(const std::vector<std::string>& args, const std::string& binary = kBinary) const {
     std::vector<std::string> argv = {"/usr/bin/env"};
     for (const auto& [k, v] : Sandbox::cli_env(tmp.path().string())) argv.push_back(k + "=" + v);
     argv.push_back("AWS_ENDPOINT_URL=" + sandbox.endpoint());
-    argv.push_back(kBinary);
+    argv.push_back(binary);
     argv.insert(argv.end(), args.begin(), args.end());
     argv.push_back("--endpoint-url");
     argv.push_back(sandbox.endpoint());
     return argv;
   }
-  testsupport::ProcessResult cli(std::vector<std::string> args) const {
+  testsupport::ProcessResult cli(std::vector<std::string> args, const std::string& binary = kBinary) const {
     args.push_back("--endpoint-url");
     args.push_back(sandbox.endpoint());
-    return testsupport::run_process(kBinary, args, Sandbox::cli_env(tmp.path().string()), 60s);
+    return testsupport::run_process(binary, args, Sandbox::cli_env(tmp.path().string()), 60s);
   }
   static testsupport::ProcessResult curl(const std::vector<std::string>& args) {
     std::vector<std::string> a = {"-s", "--max-time", "5"};
@@ -316,6 +317,62 @@ TEST_F(DashboardTest, ChromiumSeesEveryNodeTheLossGrowALostWorkerAndTheDeletedCl
   dashboard.stop();
   std::printf("dashboard test wall time: %.1f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
+TEST_F(DashboardTest, SageMakerJobsTransitionsEveryHostsLogAndItsMetrics) {
+  if (chromium().empty()) GTEST_SKIP() << "chromium is not installed (scripts/install-deps)";
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/sagemaker/config",
+                              R"({"step_seconds":0.3,"training_seconds":4,"line_seconds":0.1})"));
+  auto train = cli({"train", "--job-name", "dash-job", "--image", "train:v1", "--role",
+                    "arn:aws:iam::123456789012:role/SageMakerRole", "--input", "train=s3://team-bucket/coco/train/",
+                    "--output-path", "s3://team-bucket/output/", "--instance-count", "2", "--metric",
+                    "loss=loss=([0-9.]+)"},
+                   kSageMaker);
+  ASSERT_EQ(train.exit_code, 0) << train.out << train.err;
+  auto bad = cli({"dashboard", "dash-job", "--metric", "loss=loss"}, kSageMaker);
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_EQ(cli({"dashboard", "bad_name!"}, kSageMaker).exit_code, 2);
+
+  testsupport::TestServer dashboard(command({"dashboard", "dash-job", "--interval", "0.3"}, kSageMaker),
+                                    {.startup_timeout = 30s, .stop_grace = 5s});
+  ASSERT_TRUE(dashboard.ok()) << dashboard.error();
+  const std::string url = dashboard.first_line();
+  ASSERT_TRUE(std::regex_match(url, std::regex(R"(http://127\.0\.0\.1:[0-9]+/\?token=[0-9a-f]{32})"))) << url;
+  // The job's metric definitions (no --metric): a chart per host; both hosts' lines; the
+  // transitions as rows and as streamed events; then the job's end.
+  const char* report = R"JS(({
+    transitions: [...document.querySelectorAll('tr.transition')].map(t => t.dataset.status),
+    charts: [...document.querySelectorAll('.metric')].map(m => m.dataset.name + '=' + m.dataset.points),
+    hosts: [...new Set([...document.querySelectorAll('#log .source')].map(s => s.textContent.trim().replace(/-[0-9]+$/, '')))].sort(),
+    events: +document.getElementById('events').dataset.count,
+    status: document.getElementById('status')?.textContent || '',
+    nodes: document.getElementById('nodes-section').hidden
+  }))JS";
+  std::vector<std::string> args = {AWSDL_SOURCE_DIR "/tests/support/chromium_page.py", url, "--chromium", chromium(),
+                                   "--timeout", "40", "--report", report,
+                                   "--wait", "document.querySelectorAll('.metric').length == 2 && "
+                                             "[...document.querySelectorAll('.metric')].every(m => +m.dataset.points > 0)",
+                                   "--wait", "document.getElementById('status')?.textContent.startsWith('Completed')"};
+  auto r = testsupport::run_process("/usr/bin/python3", args, {{"PATH", "/usr/bin:/bin"}}, 60s);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto nl = r.out.find('\n');
+  rapidjson::Document during, after;
+  during.Parse(r.out.substr(0, nl).c_str());
+  after.Parse(r.out.substr(nl + 1).c_str());
+  ASSERT_FALSE(during.HasParseError() || after.HasParseError()) << r.out;
+  std::printf("the SageMaker dashboard while training: %s\nafter: %s", r.out.substr(0, nl + 1).c_str(),
+              r.out.substr(nl + 1).c_str());
+  EXPECT_TRUE(during["nodes"].GetBool()) << "no nodes table for a training job";
+  ASSERT_EQ(after["hosts"].Size(), 2u) << r.out;
+  EXPECT_STREQ(after["hosts"][0].GetString(), "algo-1");
+  EXPECT_STREQ(after["hosts"][1].GetString(), "algo-2");
+  std::vector<std::string> statuses;
+  for (const auto& t : after["transitions"].GetArray()) statuses.push_back(t.GetString());
+  EXPECT_EQ(statuses, (std::vector<std::string>{"Starting", "Downloading", "Training", "Uploading", "Completed"}));
+  EXPECT_GE(after["events"].GetInt(), 5);
+  for (const auto& c : after["charts"].GetArray())
+    EXPECT_NE(std::string(c.GetString()).rfind("loss algo-", 0), std::string::npos) << c.GetString();
+  dashboard.stop();
 }
 
 }  // namespace
