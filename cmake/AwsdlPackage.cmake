@@ -47,7 +47,10 @@ set(CPACK_COMPONENT_DEV_DESCRIPTION
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME awsdl-tools)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_SECTION utils)
 set(CPACK_COMPONENT_TOOLS_DEPENDS libawsdl)
+# The dashboards serve Chart.js from this package's file (not found by dpkg-shlibdeps: a file,
+# not a library); cpp-httplib (libcpp-httplib0.11) is a shared library and is found.
+set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS "libjs-chart.js")
 set(CPACK_COMPONENT_TOOLS_DESCRIPTION
-  "GPU clusters, SageMaker training jobs and VMs on AWS from the command line\n awsdl-cluster, awsdl-sagemaker, awsdl-vm and awsdl-whoami, with their man pages and\n bash and zsh completions, and awsdl-unpack, which libawsdl copies to the nodes it extracts on.")
+  "GPU clusters, SageMaker training jobs and VMs on AWS from the command line\n awsdl-cluster, awsdl-sagemaker, awsdl-vm and awsdl-whoami, with their man pages and\n bash and zsh completions (the cluster and training job dashboards among their commands), and awsdl-unpack, which libawsdl copies to the nodes it extracts on.")
 
 include(CPack)

@@ -31,6 +31,10 @@ done
 for p in libawsdl-dev awsdl-tools; do
   field $p Depends | grep -Fq "libawsdl (= $version)" || fail "$p does not depend on libawsdl (= $version)"
 done
+# The dashboards: cpp-httplib found by dpkg-shlibdeps, Chart.js (a file they serve) listed by hand.
+for dep in libcpp-httplib0.11 libjs-chart.js; do
+  field awsdl-tools Depends | grep -Eq "(^|, )$dep( |,|$)" || fail "awsdl-tools does not depend on $dep"
+done
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/awsdl-deb-root.XXXXXX")
 trap 'rm -rf "$root"' EXIT
