@@ -273,7 +273,7 @@ TEST_F(ClusterCliTest, AZoneOutsideTheRegionIsRefusedBeforeAnyCall) {
 }
 
 TEST_F(ClusterCliTest, HelpOnEveryCommandHasExamples) {
-  for (const char* c : {"create", "status", "nodes", "health", "exec", "hostfile", "run", "stop", "resize", "delete"}) {
+  for (const char* c : {"create", "status", "dashboard", "nodes", "health", "exec", "hostfile", "run", "stop", "resize", "delete"}) {
     auto r = cli({c, "--help"});
     EXPECT_EQ(r.exit_code, 0) << c << ": " << r.err;
     EXPECT_NE(r.out.find("awsdl-cluster " + std::string(c)), std::string::npos) << c << ": " << r.out;

@@ -282,7 +282,7 @@ TEST_F(SageMakerCliTest, StopLogsAndHelp) {
 
   auto help = cli({"--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* c : {"stage", "push-image", "train", "describe", "logs", "stop"})
+  for (const char* c : {"stage", "push-image", "train", "describe", "logs", "stop", "dashboard"})
     EXPECT_NE(help.out.find(std::string("  ") + c + " "), std::string::npos) << c << "\n" << help.out;
   auto train_help = cli({"train", "--help"});
   EXPECT_EQ(train_help.exit_code, 0);
@@ -293,7 +293,7 @@ TEST_F(SageMakerCliTest, StopLogsAndHelp) {
 }
 
 TEST_F(SageMakerCliTest, HelpNotesRepeatableFlagsOnce) {
-  for (const char* c : {"stage", "push-image", "train", "describe", "logs", "stop"}) {
+  for (const char* c : {"stage", "push-image", "train", "describe", "logs", "stop", "dashboard"}) {
     auto help = cli({c, "--help"});
     EXPECT_EQ(help.exit_code, 0) << c;
     EXPECT_EQ(help.out.find("(repeatable) (repeatable)"), std::string::npos) << c << "\n" << help.out;
