@@ -173,7 +173,7 @@ struct Server::Impl {
       std::lock_guard<std::mutex> lock(mu);
       res.set_content(snapshot, "application/json");
     });
-    http.Get("/api/events", [this](const httplib::Request&, httplib::Response& res) {
+    http.Get("/api/events", [this](const httplib::Request& req, httplib::Response& res) {
       res.set_header("X-Accel-Buffering", "no");
       struct Reader {
         std::uint64_t from = 0;       // events up to this one were sent
@@ -181,6 +181,10 @@ struct Server::Impl {
         bool first = true;
       };
       auto r = std::make_shared<Reader>();
+      // A page that reconnects says what it has (EventSource sends the last id it saw).
+      const std::string last = req.get_header_value("Last-Event-ID");
+      if (!last.empty() && last.size() < 20 && last.find_first_not_of("0123456789") == std::string::npos)
+        r->from = std::stoull(last);
       res.set_chunked_content_provider("text/event-stream", [this, r](std::size_t, httplib::DataSink& sink) {
         std::string out;
         {
@@ -253,6 +257,7 @@ awsdl::Result<std::string> Server::start() {
     impl_->chart_js.assign(std::istreambuf_iterator<char>(in), {});
   }
   impl_->routes();
+  impl_->http.set_payload_max_length(4096);  // read-only: no request has a body worth reading
   int port = impl_->listen.port;
   bool bound = port == 0 ? (port = impl_->http.bind_to_any_port(impl_->listen.host)) > 0
                          : impl_->http.bind_to_port(impl_->listen.host, port);
@@ -270,7 +275,8 @@ void Server::publish(std::string snapshot_json, std::vector<StreamEvent> events)
     impl_->snapshot = std::move(snapshot_json);
     ++impl_->snapshot_seq;
     for (auto& e : events) {
-      std::string text = "event: " + e.name + "\ndata: " + e.json + "\n\n";  // the JSON has no raw newline
+      // The JSON has no raw newline. The id lets a reconnecting page resume after it.
+      std::string text = "id: " + std::to_string(impl_->next_seq) + "\nevent: " + e.name + "\ndata: " + e.json + "\n\n";
       impl_->events.emplace_back(impl_->next_seq++, std::move(text));
     }
     // A page that connects later gets the newest kKeptEvents, then the snapshot notice.

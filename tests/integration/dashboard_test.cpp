@@ -262,6 +262,17 @@ TEST_F(DashboardTest, ChromiumSeesEveryNodeTheLossGrowALostWorkerAndTheDeletedCl
   EXPECT_NE(sse.out.find("loss="), std::string::npos) << sse.out.substr(0, 2000);
   EXPECT_NE(sse.out.find("event: events"), std::string::npos) << sse.out.substr(0, 2000);
   EXPECT_NE(sse.out.find("event: snapshot"), std::string::npos) << sse.out.substr(0, 2000);
+  // A page that reconnects with the last id it saw gets only what came after it.
+  long last_id = 0;
+  const std::regex id_line("(^|\n)id: ([0-9]+)\n");
+  for (std::sregex_iterator it(sse.out.begin(), sse.out.end(), id_line), end; it != end; ++it)
+    last_id = std::max(last_id, std::stol((*it)[2]));
+  ASSERT_GT(last_id, 1);
+  auto resumed = curl({"-N", "--max-time", "1", "-b", cookie, "-H", "Last-Event-ID: " + std::to_string(last_id - 1),
+                       base + "/api/events"});
+  for (std::sregex_iterator it(resumed.out.begin(), resumed.out.end(), id_line), end; it != end; ++it)
+    EXPECT_GE(std::stol((*it)[2]), last_id) << resumed.out.substr(0, 500);
+  EXPECT_NE(resumed.out.find("id: " + std::to_string(last_id) + "\n"), std::string::npos) << resumed.out.substr(0, 500);
 
   phase("SSE checked");
   // Chromium: every node with its GPU bars, the log, the stack events, the cost; the loss chart's
