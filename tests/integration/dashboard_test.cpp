@@ -5,6 +5,8 @@
 // as lost and the deleted cluster is said so; a screenshot is taken (AWSDL_DASHBOARD_SCREENSHOT
 // names where to keep it; docs/dashboard.png was made so). Without the token: 401; an asset
 // name with "..": 404; the server listens on loopback; bad flags exit 2 before any call.
+// `awsdl-sagemaker dashboard` on a sandbox training job of two hosts: the transitions, both
+// hosts' log lines and a loss chart per host, with the job's own metric definitions.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <unistd.h>
@@ -300,7 +302,11 @@ TEST_F(DashboardTest, ChromiumSeesEveryNodeTheLossGrowALostWorkerAndTheDeletedCl
   std::string magic(8, '\0');
   png.read(magic.data(), 8);
   EXPECT_EQ(magic, std::string("\x89PNG\r\n\x1a\n", 8));
-  if (const char* keep = std::getenv("AWSDL_DASHBOARD_SCREENSHOT"); keep && *keep) fs::copy_file(shot, keep, fs::copy_options::overwrite_existing);
+  if (const char* keep = std::getenv("AWSDL_DASHBOARD_SCREENSHOT"); keep && *keep) {
+    std::error_code ec;
+    fs::copy_file(shot, keep, fs::copy_options::overwrite_existing, ec);
+    EXPECT_FALSE(ec) << "AWSDL_DASHBOARD_SCREENSHOT=" << keep << ": " << ec.message();
+  }
 
   phase("Chromium saw the nodes and the loss grow");
   // A worker terminated: the page shows it as lost.
