@@ -107,7 +107,7 @@ struct AWSDL_EXPORT StageOptions {
   std::uint64_t part_size = 16ull << 20;  // at least 5 MiB; grown when 10,000 parts would not fit
   int concurrency = 8;                    // parts in flight
   Compression compression = Compression::kNone;
-  int compression_level = 0;              // 0: the default (gzip 6, zstd 3)
+  int compression_level = 0;              // 0: the default (gzip 1, igzip's fast level; zstd 3)
   /// Called (serialised) from the staging threads as input is read and parts complete.
   std::function<void(const StageProgress&)> on_progress;
   /// Storage class and encryption of the archive (user metadata is reserved for the stager).
