@@ -451,6 +451,34 @@ class SinglePut(ChecksumCase):
         self.assertEqual(a.headers['x-amz-checksum-crc64nvme'], crc64(body))
 
 
+class ConfigControl(ChecksumCase):
+    def test_verification_can_be_turned_off_for_benchmarks(self):
+        self.assertEqual(SANDBOX.control('services/s3/config', {}), {'verify_checksums': True})
+        self.assertEqual(SANDBOX.request('POST', 'services/s3/config', {'verify_checksums': 'no'})[0], 400)
+        body = data_of(1000)
+        wrong = crc64(b'not the body')
+        try:
+            self.assertEqual(SANDBOX.control('services/s3/config', {'verify_checksums': False}),
+                             {'verify_checksums': False})
+            uid = self.upload_id('obj')
+            a = self.part('obj', uid, 1, body, wrong)
+            self.assertEqual(a.status, 200, a.body)
+            self.assertEqual(a.headers['x-amz-checksum-crc64nvme'], wrong)   # taken as sent
+            etag = a.headers['etag']
+            a = self.part('obj', uid, 2, body, 'AAAA')                         # not 8 bytes: still checked
+            self.assertEqual((a.status, a.code), (400, 'BadDigest'))
+            # the whole value is checked against the recorded part values (no bytes read)
+            a = self.complete('obj', uid, [(1, etag)], crc64(body))
+            self.assertEqual((a.status, a.code), (400, 'BadDigest'))
+            a = self.complete('obj', uid, [(1, etag)], wrong)
+            self.assertEqual(a.status, 200, a.body)
+            uid = self.upload_id('obj')
+        finally:
+            SANDBOX.control('services/s3/config', {'verify_checksums': True})
+        a = self.part('obj', uid, 1, body, wrong)
+        self.assertEqual((a.status, a.code), (400, 'BadDigest'))
+
+
 class Tamper(ChecksumCase):
     def test_tamper_changes_the_stored_bytes_not_the_checksum(self):
         for key, size in (('small', 1000), ('multi', 5 * MiB + 100)):

@@ -19,6 +19,11 @@ Control actions (POST /_sandbox/services/s3/<action>):
                 the next `count` matching calls answer 200 with an <Error> body, as S3 does
                 when it fails after it started answering; the operation does not take effect.
   uploads       {} -> {"uploads": [{"bucket", "key", "upload_id", "parts"}]} (all buckets)
+  config        {"verify_checksums": false} -> {"verify_checksums": ...}: x-amz-checksum-* values of
+                PutObject/UploadPart bodies are taken as sent instead of computed (for benchmarks
+                on a shared machine, where the sandbox's CRC64NVME, ~4.5 s of CPU per GiB here,
+                competes with the client it measures; real S3 verifies on its own machines).
+                A wrong value then goes through; /_sandbox/reset turns verification back on.
   tamper        {"bucket", "key", "offset": optional, default size // 2} -> {"bucket", "key", "offset",
                 "before", "after"}: inverts that stored byte in place; the object's ETag and
                 checksums stay as recorded (bytes changed after they were written).
@@ -121,6 +126,15 @@ UNSUPPORTED_ALGORITHM = ('Checksum algorithm provided is unsupported. Please try
                          'types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]')
 
 
+def _well_formed(alg, value):
+    """Whether `value` is base64 of as many bytes as `alg` gives."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return len(raw) == {'CRC32': 4, 'CRC32C': 4, 'CRC64NVME': 8, 'SHA1': 20, 'SHA256': 32}[alg]
+
+
 def _checksum_type_mismatch(expected, actual):
     # S3's words when a part's checksum is not the upload's algorithm (seen from real S3 in
     # aws/aws-sdk-java#3173 and apache/arrow-rs-object-store#34).
@@ -213,6 +227,7 @@ class S3(Service):
 
     def reset(self):
         self.lock = threading.RLock()
+        self.verify_checksums = True   # the config control can turn it off (benchmarks only)
         self.buckets = {}
         self.completed = {}       # upload id -> (bucket, key, result): a retried Complete succeeds
         self.errors_in_200 = []   # control rules
@@ -233,6 +248,12 @@ class S3(Service):
             return {'rule': rule}
         if action == 'tamper':
             return self._tamper(body)
+        if action == 'config':
+            if 'verify_checksums' in body:
+                if not isinstance(body['verify_checksums'], bool):
+                    raise AwsError('InvalidRequest', 'verify_checksums must be true or false', 400)
+                self.verify_checksums = body['verify_checksums']
+            return {'verify_checksums': self.verify_checksums}
         if action == 'uploads':
             with self.lock:
                 return {'uploads': [{'bucket': b.name, 'key': u.key, 'upload_id': u.id,
@@ -426,8 +447,7 @@ class S3(Service):
         if md5 != stored:
             raise _err('AccessDenied', 'Access Denied', 403)
 
-    @staticmethod
-    def _verify_body(ctx, params, data, md5):
+    def _verify_body(self, ctx, params, data, md5):
         """Content-MD5 and x-amz-checksum-* against the body -> {algorithm: value}."""
         cmd5 = params.get('ContentMD5')
         if cmd5 is not None:
@@ -448,6 +468,9 @@ class S3(Service):
                                          'not allowed.', 400)
         sums = {}
         for alg in given:
+            if not self.verify_checksums and _well_formed(alg, params['Checksum' + alg]):
+                sums[alg] = params['Checksum' + alg]   # taken as sent, not computed (config control)
+                continue
             got = checksum(alg, data)
             if params['Checksum' + alg] != got:
                 raise _err('BadDigest', 'The %s you specified did not match the calculated checksum.' % alg, 400)
