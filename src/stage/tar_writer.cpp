@@ -98,7 +98,7 @@ struct TarWriter::Impl {
   }
 
   void accept(const char* data, std::size_t n) {
-    sha.update(data, n);
+    if (options.sha256) sha.update(data, n);
     stats.archive_bytes += n;
     if (dst && data == dst + dst_filled && n <= dst_len - dst_filled) {
       // File data read straight into the caller's buffer (see stream_data): already in place.
@@ -194,7 +194,7 @@ struct TarWriter::Impl {
         AWSDL_ASSIGN_OR_RETURN(auto tail, gzip->compress({}, true));
         accept(tail.data(), tail.size());
       }
-      stats.archive_sha256 = sha.finish_hex();
+      if (options.sha256) stats.archive_sha256 = sha.finish_hex();
       state = State::kDone;
       if (options.on_progress) options.on_progress(consumed, totals.file_bytes);
       return {};

@@ -41,6 +41,9 @@ struct TarWriterOptions {
   int compression_level = 0;
   /// Size of each read() from an input file. At least 64 KiB.
   std::size_t read_chunk_bytes = std::size_t{1} << 20;
+  /// The SHA-256 of the archive's bytes (ArchiveStats::archive_sha256), a second pass over
+  /// them; stage asks for it only with StageOptions::sha256 (S3's CRC-64/NVME covers the rest).
+  bool sha256 = true;
   /// Called after every chunk of file data is consumed: (input bytes consumed so far, total
   /// input bytes found by the first walk). Called on the thread that calls read(). `consumed`
   /// may exceed `total` if files grew between the walk and the read that detected it.

@@ -24,6 +24,7 @@
 #include "awsdl/stage/stager.hpp"
 #include "stage/manifest.hpp"
 #include "support/gzip_bomb.hpp"
+#include "util/crc64nvme.hpp"
 #include "support/sandbox.hpp"
 #include "support/server_clock.hpp"
 #include "support/stage_test_support.hpp"
@@ -149,7 +150,9 @@ TEST_F(StageTest, StagedTreeUnstagesIdentically) {
   for (const auto& [rel, info] : tree(tmp / "src")) files += info.rfind("file ", 0) == 0;
   EXPECT_EQ(staged->files, files);
   EXPECT_GT(staged->file_bytes, 25 * MiB);
-  EXPECT_EQ(staged->archive_sha256.size(), 64u);
+  // S3's CRC-64/NVME is the archive's checksum; the SHA-256 only when asked for.
+  EXPECT_EQ(staged->archive_crc64nvme.size(), 16u);
+  EXPECT_TRUE(staged->archive_sha256.empty());
   EXPECT_EQ(staged->manifest_key, "sets/coco.tar.manifest");
   EXPECT_GT(stage_calls.load(), 5);
   EXPECT_EQ(last_stage.input_bytes_done, staged->file_bytes);
@@ -160,9 +163,16 @@ TEST_F(StageTest, StagedTreeUnstagesIdentically) {
   ASSERT_TRUE(head);
   EXPECT_EQ(head->object_size, staged->archive_bytes);
   EXPECT_EQ(head->metadata["awsdl-stage-id"], staged->stage_id);
+  // The sandbox computed the object's CRC itself (from the parts it checked) and keeps it.
+  ASSERT_EQ(head->checksums.count(s3::ChecksumAlgorithm::kCrc64Nvme), 1u);
+  EXPECT_EQ(head->checksum_type, "FULL_OBJECT");
+  EXPECT_EQ(internal::crc64nvme_hex(*internal::parse_crc64nvme_base64(head->checksums[s3::ChecksumAlgorithm::kCrc64Nvme])),
+            staged->archive_crc64nvme);
   auto manifest = internal::parse_manifest(sidecar("sets/coco.tar").substr(0, sidecar("sets/coco.tar").size() - 1));
   ASSERT_TRUE(manifest) << manifest.error().to_string();
-  EXPECT_EQ(manifest->archive_sha256, staged->archive_sha256);
+  EXPECT_EQ(manifest->version, 2);
+  EXPECT_EQ(manifest->archive_crc64nvme, staged->archive_crc64nvme);
+  EXPECT_TRUE(manifest->archive_sha256.empty());
   EXPECT_EQ(manifest->file_count, staged->files);
 
   std::uint64_t last_done = 0;
@@ -176,7 +186,8 @@ TEST_F(StageTest, StagedTreeUnstagesIdentically) {
   auto unstaged = stager.unstage(uri("sets/coco.tar"), out.string(), uo);
   ASSERT_TRUE(unstaged) << unstaged.error().to_string();
   EXPECT_TRUE(unstaged->manifest_verified);
-  EXPECT_EQ(unstaged->archive_sha256, staged->archive_sha256);
+  EXPECT_EQ(unstaged->archive_crc64nvme, staged->archive_crc64nvme);
+  EXPECT_TRUE(unstaged->archive_sha256.empty()) << "no SHA-256 pass when the manifest has none";
   EXPECT_EQ(unstaged->files, staged->files);
   EXPECT_EQ(unstaged->file_bytes, staged->file_bytes);
   EXPECT_EQ(last_done, staged->archive_bytes);
@@ -211,11 +222,14 @@ TEST_F(StageTest, AwscliDownloadsWhatGnuTarListsAndExtracts) {
   if (!std::filesystem::exists(kAws)) GTEST_SKIP() << "awscli is not installed";
   make_dataset();
   Stager stager(config);
-  auto staged = stager.stage(inputs(), uri("gnu.tar"), stage_options());
+  auto so = stage_options();
+  so.sha256 = true;  // the SHA-256 people check with sha256sum
+  auto staged = stager.stage(inputs(), uri("gnu.tar"), so);
   ASSERT_TRUE(staged) << staged.error().to_string();
   const auto archive = tmp / "x.tar";
   ASSERT_EQ(aws("s3 cp s3://" + bucket + "/gnu.tar " + archive.string()), 0) << read_file(tmp / "aws.out");
   EXPECT_EQ(internal::sha256_hex(read_file(archive)), staged->archive_sha256);
+  EXPECT_EQ(internal::crc64nvme_hex(internal::crc64nvme(read_file(archive))), staged->archive_crc64nvme);
 
   ASSERT_EQ(std::system(("tar --quoting-style=literal -tf " + quote(archive.string()) + " > " + quote((tmp / "list").string()) + " 2>&1").c_str()), 0)
       << read_file(tmp / "list");
@@ -432,8 +446,8 @@ TEST_F(StageTest, TamperedOrStaleManifestIsRefused) {
     std::string field;
   };
   const std::vector<Case> cases = {
-      {"sha256", [](internal::Manifest& m) { m.archive_sha256[10] = m.archive_sha256[10] == 'a' ? 'b' : 'a'; },
-       "SHA-256"},
+      {"crc64nvme", [](internal::Manifest& m) { m.archive_crc64nvme[10] = m.archive_crc64nvme[10] == 'a' ? 'b' : 'a'; },
+       "CRC64NVME"},
       {"files", [](internal::Manifest& m) { m.file_count += 1; }, "file"},
       {"bytes", [](internal::Manifest& m) { m.file_bytes -= 1; }, "byte"},
   };
@@ -494,7 +508,7 @@ TEST_F(StageIntoExistingTarget, FailedVerificationLeavesTheTargetAsItWas) {
   auto staged = stager.stage(inputs(), uri("v.tar"), stage_options());
   ASSERT_TRUE(staged) << staged.error().to_string();
   std::string text = sidecar("v.tar");
-  const auto at = text.find("sha256=") + 7;
+  const auto at = text.find("crc64nvme=") + 10;
   text[at] = text[at] == '0' ? '1' : '0';
   write_sidecar("v.tar", text, staged->stage_id);
   make_target();
