@@ -98,6 +98,9 @@ Result<CompletedPart> S3Client::upload_part(const UploadPartRequest& request, co
     return true;
   };
   op.payload_hash = std::move(payload_hash);
+  // The checksum was computed from these bytes: S3 refusing it means they changed on the
+  // way, and the same bytes are sent again.
+  if (request.checksum != ChecksumAlgorithm::kNone) op.retry_codes = {"BadDigest"};
   AWSDL_ASSIGN_OR_RETURN(http::Response resp, client_->call_rest(r, std::move(op)));
   CompletedPart part;
   part.part_number = request.part_number;
