@@ -19,6 +19,7 @@ awsdl_cli::Parser parser() {
       .flag({"concurrency", "N", "parts uploaded in parallel (default 8); memory is about N x part size"})
       .flag({"compress", "none|gzip|zstd", "compress the tar stream (default none: images and weights do not compress)"})
       .flag({"resume", "", "continue an interrupted stage of the same key: parts already uploaded are checked and kept"})
+      .flag({"sha256", "", "also the archive's SHA-256 (a second pass; the CRC64NVME S3 checks is always kept)"})
       .flag({"quiet", "", "no progress display"})
       .aws_flags()
       .example("awsdl-cluster stage data/coco weights/R50.npz s3://team-bucket/coco.tar")
@@ -52,6 +53,7 @@ int run(const std::vector<std::string>& argv) {
     options.compression = *c;
   }
   options.resume = args.has("resume");
+  options.sha256 = args.has("sha256");
   auto config = awsdl_cli::config_from(args);
   if (!config) return awsdl_cli::report(config.error());
 
@@ -87,20 +89,21 @@ int run(const std::vector<std::string>& argv) {
   if (json) {
     std::printf(
         "{\"uri\":\"%s\",\"manifest\":\"s3://%s/%s\",\"files\":%llu,\"entries\":%llu,\"file_bytes\":%llu,"
-        "\"archive_bytes\":%llu,\"sha256\":\"%s\",\"compression\":\"%s\",\"parts\":%d,\"parts_reused\":%d,"
+        "\"archive_bytes\":%llu,\"crc64nvme\":\"%s\",\"sha256\":\"%s\",\"compression\":\"%s\",\"parts\":%d,\"parts_reused\":%d,"
         "\"part_size\":%llu,\"seconds\":%.3f}\n",
         awsdl_cli::json_escape(where).c_str(), awsdl_cli::json_escape(r->bucket).c_str(),
         awsdl_cli::json_escape(r->manifest_key).c_str(), static_cast<unsigned long long>(r->files),
         static_cast<unsigned long long>(r->entries), static_cast<unsigned long long>(r->file_bytes),
-        static_cast<unsigned long long>(r->archive_bytes), r->archive_sha256.c_str(),
+        static_cast<unsigned long long>(r->archive_bytes), r->archive_crc64nvme.c_str(), r->archive_sha256.c_str(),
         awsdl::stage::to_string(r->compression), r->parts, r->parts_reused,
         static_cast<unsigned long long>(r->part_size), secs);
   } else {
-    std::printf("staged %llu files (%s) into %s: %s in %d parts, %.1f s\nsha256 %s\n",
+    std::printf("staged %llu files (%s) into %s: %s in %d parts, %.1f s\ncrc64nvme %s (checked by S3)\n",
                 static_cast<unsigned long long>(r->files),
                 awsdl_cluster::human_bytes(static_cast<double>(r->file_bytes)).c_str(), where.c_str(),
                 awsdl_cluster::human_bytes(static_cast<double>(r->archive_bytes)).c_str(), r->parts, secs,
-                r->archive_sha256.c_str());
+                r->archive_crc64nvme.c_str());
+    if (!r->archive_sha256.empty()) std::printf("sha256 %s\n", r->archive_sha256.c_str());
     if (!r->resumed_upload_id.empty())
       std::printf("resumed: %d of %d parts were already uploaded\n", r->parts_reused, r->parts);
   }

@@ -105,18 +105,19 @@ int run(const std::vector<std::string>& argv) {
   if (json) {
     std::printf(
         "{\"host\":%s,\"directory\":\"%s\",\"files\":%llu,\"entries\":%llu,\"file_bytes\":%llu,\"archive_bytes\":%llu,"
-        "\"sha256\":\"%s\",\"compression\":\"%s\",\"verified\":%s,\"seconds\":%.3f}\n",
+        "\"crc64nvme\":\"%s\",\"sha256\":\"%s\",\"compression\":\"%s\",\"verified\":%s,\"seconds\":%.3f}\n",
         host.empty() ? "null" : ("\"" + awsdl_cli::json_escape(host) + "\"").c_str(), awsdl_cli::json_escape(pos[1]).c_str(),
         static_cast<unsigned long long>(r->files),
         static_cast<unsigned long long>(r->entries), static_cast<unsigned long long>(r->file_bytes),
-        static_cast<unsigned long long>(r->archive_bytes), r->archive_sha256.c_str(),
+        static_cast<unsigned long long>(r->archive_bytes), r->archive_crc64nvme.c_str(), r->archive_sha256.c_str(),
         awsdl::stage::to_string(r->compression), r->manifest_verified ? "true" : "false", secs);
   } else {
-    std::printf("unstaged %llu files (%s) into %s in %.1f s, %s\nsha256 %s\n",
+    std::printf("unstaged %llu files (%s) into %s in %.1f s, %s\ncrc64nvme %s\n",
                 static_cast<unsigned long long>(r->files),
                 awsdl_cluster::human_bytes(static_cast<double>(r->file_bytes)).c_str(),
                 (host.empty() ? pos[1] : host + ":" + pos[1]).c_str(), secs,
-                r->manifest_verified ? "manifest verified" : "NOT verified (no manifest)", r->archive_sha256.c_str());
+                r->manifest_verified ? "manifest verified" : "NOT verified (no manifest)", r->archive_crc64nvme.c_str());
+    if (!r->archive_sha256.empty()) std::printf("sha256 %s\n", r->archive_sha256.c_str());
   }
   return awsdl_cli::kExitOk;
 }

@@ -69,10 +69,10 @@ int run(const std::vector<std::string>& argv) {
   if (!r) return awsdl_cli::report(r.error());
   if (json)
     std::printf("{\"uri\":\"%s\",\"channel\":\"%s\",\"channel_uri\":\"%s\",\"files\":%llu,\"archive_bytes\":%llu,"
-                "\"sha256\":\"%s\"}\n",
+                "\"crc64nvme\":\"%s\",\"sha256\":\"%s\"}\n",
                 awsdl_cli::json_escape(channel_uri + name).c_str(), awsdl_cli::json_escape(channel).c_str(),
                 awsdl_cli::json_escape(channel_uri).c_str(), static_cast<unsigned long long>(r->files),
-                static_cast<unsigned long long>(r->archive_bytes), r->archive_sha256.c_str());
+                static_cast<unsigned long long>(r->archive_bytes), r->archive_crc64nvme.c_str(), r->archive_sha256.c_str());
   else
     std::printf("staged %llu files (%llu bytes) into %s%s\ntrain with: --input %s=%s\n",
                 static_cast<unsigned long long>(r->files), static_cast<unsigned long long>(r->archive_bytes),

@@ -140,6 +140,9 @@ Result<http::Response> run_with_retries(const RetryContext& ctx, const AttemptFn
     }
 
     RetryKind kind = classify_error(err);
+    if (kind == RetryKind::kNone && err.kind == ErrorKind::kService &&
+        std::find(ctx.retry_codes.begin(), ctx.retry_codes.end(), err.code) != ctx.retry_codes.end())
+      kind = RetryKind::kTransient;
     if (kind == RetryKind::kNone) {
       err.retryable = false;
       return RetryDecision::stop(n > 1 ? "after " + attempts_phrase(n) : "");

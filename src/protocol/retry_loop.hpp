@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "awsdl/core/log.hpp"
@@ -89,6 +90,9 @@ struct RetryContext {
   /// Whether sending the request twice does no more than sending it once. A failure that
   /// leaves the outcome unknown (outcome_unknown) is retried only when it is.
   bool idempotent = true;
+  /// Service error codes this operation retries as transient besides the usual ones (S3's
+  /// BadDigest for a part: a body corrupted in flight, sent again from the same bytes).
+  std::vector<std::string> retry_codes;
 };
 
 using AttemptFn = std::function<AttemptResult(const AttemptInfo&)>;

@@ -151,6 +151,7 @@ Result<http::Response> ServiceClient::send(OperationRequest op) const {
                        what + ": no credentials configured (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile)");
   RetryContext ctx = retry_context(config_, skew_, op.options, what);
   ctx.idempotent = is_idempotent(op);
+  ctx.retry_codes = op.retry_codes;
 
   auto delivered = std::make_shared<std::atomic<std::uint64_t>>(0);
   http::SendOptions send_options;

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "awsdl/config.hpp"
@@ -69,6 +70,8 @@ struct OperationRequest {
   /// trickles on purpose while it works (S3 CompleteMultipartUpload, CopyObject).
   std::optional<std::uint64_t> min_bytes_per_second;
   Idempotency idempotency = Idempotency::kByRule;
+  /// Error codes retried as transient for this operation only (RetryContext::retry_codes).
+  std::vector<std::string> retry_codes;
   CallOptions options;
 };
 

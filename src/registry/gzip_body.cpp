@@ -1,66 +1,30 @@
 #include "registry/gzip_body.hpp"
 
-#include <zlib.h>
-
 #include <cstring>
 
 namespace awsdl::internal {
 
 Result<std::unique_ptr<GzipBody>> GzipBody::open(const BlobLocation& where, std::string expected_raw, int level,
                                                  const std::atomic<bool>& stop) {
+  AWSDL_ASSIGN_OR_RETURN(auto encoder, GzipEncoder::make(level));
   AWSDL_ASSIGN_OR_RETURN(auto reader, BlobReader::open(where));
-  std::unique_ptr<GzipBody> b(new GzipBody(std::move(reader), stop));
+  std::unique_ptr<GzipBody> b(new GzipBody(std::move(reader), std::move(encoder), stop));
   b->expected_raw_ = std::move(expected_raw);
-  auto* z = new z_stream{};
-  // windowBits 15 + 16: a gzip wrapper; zlib writes mtime 0 and no name.
-  if (deflateInit2(z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    delete z;
-    return Error::make(ErrorKind::kInternal, "ZlibInitFailed", "deflateInit2 failed");
-  }
-  b->z_ = z;
   b->in_.resize(1 << 20);
   return b;
 }
 
-GzipBody::~GzipBody() {
-  if (z_) {
-    deflateEnd(static_cast<z_stream*>(z_));
-    delete static_cast<z_stream*>(z_);
-  }
-}
-
 Result<void> GzipBody::refill() {
-  auto* z = static_cast<z_stream*>(z_);
-  out_.clear();
   pos_ = 0;
   AWSDL_ASSIGN_OR_RETURN(auto n, reader_.read(in_.data(), in_.size()));
-  int flush = Z_NO_FLUSH;
   if (n == 0) {
     std::string got = reader_.digest();
     if (got != expected_raw_)
       return Error::make(ErrorKind::kParse, "DigestMismatch",
                          "layer content has digest " + got + " but the image config says " + expected_raw_);
-    flush = Z_FINISH;
   }
-  z->next_in = reinterpret_cast<Bytef*>(in_.data());
-  z->avail_in = static_cast<uInt>(n);
-  // Compresses all of this input; the loop ends when zlib leaves output space unused.
-  std::size_t have = 0;
-  out_.resize(deflateBound(z, static_cast<uLong>(n)) + 64);
-  while (true) {
-    z->next_out = reinterpret_cast<Bytef*>(out_.data() + have);
-    z->avail_out = static_cast<uInt>(out_.size() - have);
-    int rc = deflate(z, flush);
-    if (rc == Z_STREAM_ERROR) return Error::make(ErrorKind::kInternal, "ZlibError", "deflate failed");
-    have = out_.size() - z->avail_out;
-    if (rc == Z_STREAM_END) {
-      done_ = true;
-      break;
-    }
-    if (z->avail_out != 0 && z->avail_in == 0 && flush != Z_FINISH) break;
-    if (z->avail_out == 0) out_.resize(out_.size() * 2);
-  }
-  out_.resize(have);
+  AWSDL_ASSIGN_OR_RETURN(out_, encoder_.compress(std::string_view(in_.data(), n), n == 0));
+  done_ = encoder_.finished();
   return {};
 }
 

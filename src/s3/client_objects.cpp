@@ -99,10 +99,12 @@ Result<PutObjectResult> S3Client::put_object(const PutObjectRequest& request, co
   RestRequest r("PUT", "/{Key+}");
   r.label("Key", request.key);
   internal::s3::apply_attributes(r, request.attributes);
+  std::string checksum;  // what was sent: what S3 verified, when it does not echo it
   if (!streamed) {
-    if (request.checksum != ChecksumAlgorithm::kNone)
-      r.header(internal::s3::checksum_header(request.checksum),
-               internal::s3::compute_checksum(request.checksum, request.body));
+    if (request.checksum != ChecksumAlgorithm::kNone) {
+      checksum = internal::s3::compute_checksum(request.checksum, request.body);
+      r.header(internal::s3::checksum_header(request.checksum), checksum);
+    }
     if (request.content_md5) r.header("Content-MD5", internal::md5_base64(request.body));
     r.body(request.body);
   }
@@ -141,7 +143,7 @@ Result<PutObjectResult> S3Client::put_object(const PutObjectRequest& request, co
   out.version_id = internal::header_text(resp, "x-amz-version-id").value_or("");
   out.server_side_encryption = internal::header_text(resp, "x-amz-server-side-encryption").value_or("");
   if (request.checksum != ChecksumAlgorithm::kNone)
-    out.checksum = internal::header_text(resp, internal::s3::checksum_header(request.checksum)).value_or("");
+    out.checksum = internal::header_text(resp, internal::s3::checksum_header(request.checksum)).value_or(checksum);
   return out;
 }
 
@@ -160,9 +162,9 @@ Result<GetObjectResult> S3Client::get_object(const GetObjectRequest& request, co
       return incomplete_body("GetObject s3://" + request.bucket + "/" + request.key, resp.body.size(),
                              static_cast<std::uint64_t>(*n));
     if (!request.verify_checksum || !whole_object(request)) return std::nullopt;
-    for (auto alg : {ChecksumAlgorithm::kCrc32, ChecksumAlgorithm::kCrc32c, ChecksumAlgorithm::kSha256}) {
+    for (auto alg : internal::s3::kChecksumAlgorithms) {
       auto v = internal::header_text(resp, internal::s3::checksum_header(alg));
-      if (!v || !internal::s3::checksum_covers_object(*v, resp)) continue;
+      if (!v || !internal::s3::checksum_covers_object(alg, *v, resp)) continue;
       if (internal::s3::compute_checksum(alg, resp.body) != *v) return checksum_mismatch(request, alg, resp);
     }
     return std::nullopt;
@@ -208,7 +210,7 @@ Result<ObjectInfo> S3Client::get_object(const GetObjectRequest& request, const O
     if (!verify) return std::nullopt;
     for (auto* running : {&state->crc32, &state->crc32c}) {
       auto v = internal::header_text(resp, internal::s3::checksum_header(running->algorithm()));
-      if (!v || !internal::s3::checksum_covers_object(*v, resp)) continue;
+      if (!v || !internal::s3::checksum_covers_object(running->algorithm(), *v, resp)) continue;
       if (running->finish_base64() != *v) return checksum_mismatch(request, running->algorithm(), resp);
     }
     return std::nullopt;

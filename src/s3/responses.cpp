@@ -41,6 +41,7 @@ constexpr std::pair<ChecksumAlgorithm, const char*> kChecksumElements[] = {
     {ChecksumAlgorithm::kCrc32, "ChecksumCRC32"},
     {ChecksumAlgorithm::kCrc32c, "ChecksumCRC32C"},
     {ChecksumAlgorithm::kSha256, "ChecksumSHA256"},
+    {ChecksumAlgorithm::kCrc64Nvme, "ChecksumCRC64NVME"},
 };
 
 std::string any_checksum(pugi::xml_node n) {
@@ -112,7 +113,7 @@ awsdl::s3::ObjectInfo parse_object_info(const http::Response& r) {
   info.sse_kms_key_id = header_text(r, "x-amz-server-side-encryption-aws-kms-key-id").value_or("");
   info.version_id = header_text(r, "x-amz-version-id").value_or("");
   if (auto pc = header_int(r, "x-amz-mp-parts-count")) info.parts_count = static_cast<int>(*pc);
-  for (auto alg : {ChecksumAlgorithm::kCrc32, ChecksumAlgorithm::kCrc32c, ChecksumAlgorithm::kSha256})
+  for (auto alg : kChecksumAlgorithms)
     if (auto v = header_text(r, checksum_header(alg)); v && !v->empty()) info.checksums[alg] = *v;
   info.checksum_type = header_text(r, "x-amz-checksum-type").value_or("");
   return info;

@@ -33,11 +33,18 @@ std::string compute_checksum(awsdl::s3::ChecksumAlgorithm algorithm, std::string
 /// with x-amz-checksum-type COMPOSITE, and older answers with a "-N" suffix. An answer that
 /// says neither, for an object whose ETag shows it was uploaded in parts, may be either
 /// (moto's HeadObject sends a bare composite value), so it is not trusted.
-bool checksum_covers_object(std::string_view value, std::string_view checksum_type, std::string_view etag);
+bool checksum_covers_object(awsdl::s3::ChecksumAlgorithm algorithm, std::string_view value,
+                            std::string_view checksum_type, std::string_view etag);
 /// The same for a checksum header of a GET or HEAD answer.
-bool checksum_covers_object(std::string_view value, const http::Response& response);
+bool checksum_covers_object(awsdl::s3::ChecksumAlgorithm algorithm, std::string_view value,
+                            const http::Response& response);
 
 /// A checksum computed incrementally over a streamed body.
+/// Every algorithm, for the places that look for whichever S3 sent.
+inline constexpr awsdl::s3::ChecksumAlgorithm kChecksumAlgorithms[] = {
+    awsdl::s3::ChecksumAlgorithm::kCrc32, awsdl::s3::ChecksumAlgorithm::kCrc32c,
+    awsdl::s3::ChecksumAlgorithm::kSha256, awsdl::s3::ChecksumAlgorithm::kCrc64Nvme};
+
 class RunningChecksum {
  public:
   explicit RunningChecksum(awsdl::s3::ChecksumAlgorithm algorithm);
@@ -48,6 +55,7 @@ class RunningChecksum {
  private:
   awsdl::s3::ChecksumAlgorithm algorithm_;
   std::uint32_t crc_ = 0;
+  std::uint64_t crc64_ = 0;
   Sha256 sha_;
 };
 

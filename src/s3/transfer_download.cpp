@@ -116,7 +116,8 @@ Status fetch_range(const S3Client& client, const TransferOptions& options, const
 // The full-object checksum S3 reported, when it covers the bytes directly.
 std::optional<std::pair<ChecksumAlgorithm, std::string>> full_checksum(const ObjectInfo& head) {
   for (const auto& [alg, value] : head.checksums)
-    if (internal::s3::checksum_covers_object(value, head.checksum_type, head.etag)) return std::make_pair(alg, value);
+    if (internal::s3::checksum_covers_object(alg, value, head.checksum_type, head.etag))
+      return std::make_pair(alg, value);
   return std::nullopt;
 }
 

@@ -5,6 +5,7 @@
 
 #include "awsdl/s3/transfer.hpp"
 #include "awsdl/stage/stager.hpp"
+#include "util/crc64nvme.hpp"
 #include "util/crypto.hpp"
 #include "stage/stager_internal.hpp"
 #include "stage/tar_writer.hpp"
@@ -64,19 +65,22 @@ internal::TarWriterOptions writer_options(const StageOptions& options, ProgressM
   internal::TarWriterOptions w;
   w.compression = internal::to_internal(options.compression);
   w.compression_level = options.compression_level;
+  w.sha256 = options.sha256;
   if (options.on_progress)
     w.on_progress = [&progress](std::uint64_t done, std::uint64_t total) { progress.input(done, total); };
   return w;
 }
 
-s3::TransferOptions transfer_options(const s3::S3Client& client, const StageOptions& options,
-                                     std::uint64_t part_size, ProgressMerger& progress) {
+s3::TransferOptions transfer_options(const StageOptions& options, std::uint64_t part_size, ProgressMerger& progress) {
   s3::TransferOptions transfer;
   transfer.part_size = part_size;
   transfer.concurrency = options.concurrency;
-  // Over http each part's SHA-256 is computed for the signature anyway; sent as the part's
-  // checksum it costs nothing, where a CRC32 would be a third pass over the data.
-  transfer.checksum = client.signs_payloads() ? s3::ChecksumAlgorithm::kSha256 : s3::ChecksumAlgorithm::kCrc32;
+  // The archive's integrity is S3's full-object CRC-64/NVME: every part carries its CRC, S3
+  // checks the whole object's (combined from the parts') before it accepts it, and unstage
+  // checks the same value end to end. Over https the payload is UNSIGNED-PAYLOAD (the client's
+  // default there), so the CRC is the only pass over the bytes; over http SigV4 still needs
+  // each part's SHA-256.
+  transfer.checksum = s3::ChecksumAlgorithm::kCrc64Nvme;
   transfer.multipart_threshold = std::min<std::uint64_t>(part_size, 8 * s3::kMiB);
   transfer.cancel = options.call.cancel;
   transfer.keep_on_cancel = options.keep_upload_on_cancel;
@@ -183,7 +187,7 @@ Result<StageResult> Stager::stage(const std::vector<std::string>& paths, std::st
   const std::uint64_t bound = writer.totals().archive_bytes_bound;
   AWSDL_ASSIGN_OR_RETURN(std::uint64_t part_size,
                          s3::choose_part_size(bound + bound / 64 + s3::kMiB, options.part_size));
-  s3::TransferManager manager(client_, transfer_options(client_, options, part_size, progress));
+  s3::TransferManager manager(client_, transfer_options(options, part_size, progress));
 
   std::string stage_id = new_stage_id();
   s3::UploadRequest request = archive_request(uri, options, stage_id);
@@ -191,7 +195,17 @@ Result<StageResult> Stager::stage(const std::vector<std::string>& paths, std::st
     auto found = manager.find_upload(uri.bucket, uri.key);
     if (!found)
       return internal::with_context(std::move(found).error(), "staging to " + where + ": finding an upload to resume");
-    if (*found) request.resume_upload_id = (*found)->upload_id;
+    if (*found && (*found)->checksum != s3::ChecksumAlgorithm::kCrc64Nvme) {
+      // An upload an older stage started (its parts carry another checksum, so S3 could not
+      // check the whole archive's CRC64NVME at completion): dropped, and this stage starts over.
+      const CallOptions fresh;
+      if (auto dropped = client_.abort_multipart_upload(**found, fresh); !dropped)
+        return internal::with_context(std::move(dropped).error(),
+                                      "staging to " + where + ": dropping the multipart upload " +
+                                          (*found)->upload_id + " an older stage left (its parts have no CRC64NVME)");
+    } else if (*found) {
+      request.resume_upload_id = (*found)->upload_id;
+    }
   }
 
   http::BodySource source = [&writer](char* buf, std::size_t len) { return writer.read(buf, len); };
@@ -200,11 +214,18 @@ Result<StageResult> Stager::stage(const std::vector<std::string>& paths, std::st
 
   // Every failure from here on removes the archive this stage made.
   auto undo = [&](Error error) { return remove_archive(client_, uri, uploaded->etag, std::move(error)); };
-  const internal::ArchiveStats stats = writer.stats();
-  if (!writer.finished() || stats.archive_bytes != uploaded->size || stats.archive_sha256.empty())
+  internal::ArchiveStats stats = writer.stats();
+  if (!writer.finished() || stats.archive_bytes != uploaded->size || (options.sha256 && stats.archive_sha256.empty()))
     return undo(Error::make(ErrorKind::kInternal, "ArchiveSizeMismatch",
                             "staging to " + where + ": uploaded " + std::to_string(uploaded->size) +
                                 " bytes but the archive has " + std::to_string(stats.archive_bytes)));
+  // The value S3 checked the object against (multipart: combined from the parts' values).
+  auto crc = internal::parse_crc64nvme_base64(uploaded->checksum);
+  if (!crc)
+    return undo(Error::make(ErrorKind::kParse, "NoArchiveChecksum",
+                            "staging to " + where + ": S3 did not confirm the archive's CRC64NVME checksum ('" +
+                                uploaded->checksum.substr(0, 32) + "')"));
+  stats.archive_crc64nvme = internal::crc64nvme_hex(*crc);
   if (!request.resume_upload_id.empty()) {
     auto resumed = resumed_stage_id(client_, uri, request.resume_upload_id, options.call);
     if (!resumed) return undo(std::move(resumed).error());
@@ -221,6 +242,7 @@ Result<StageResult> Stager::stage(const std::vector<std::string>& paths, std::st
   result.files = stats.files;
   result.file_bytes = stats.file_bytes;
   result.archive_bytes = stats.archive_bytes;
+  result.archive_crc64nvme = stats.archive_crc64nvme;
   result.archive_sha256 = stats.archive_sha256;
   result.compression = options.compression;
   result.parts = uploaded->parts;

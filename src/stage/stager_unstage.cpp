@@ -6,6 +6,7 @@
 
 #include "awsdl/s3/transfer.hpp"
 #include "awsdl/stage/stager.hpp"
+#include "util/crc64nvme.hpp"
 #include "stage/stager_internal.hpp"
 #include "stage/staging_area.hpp"
 #include "stage/tar_extractor.hpp"
@@ -97,6 +98,18 @@ Result<UnstagePlan> prepare_unstage(const s3::S3Client& client, std::string_view
       return manifest_mismatch(where, "the object has " + std::to_string(head->object_size) +
                                           " bytes but the manifest says " +
                                           std::to_string(stored->manifest.archive_bytes));
+    // The CRC S3 keeps for the object (checked when it was written) against the manifest's,
+    // before a byte is read; the extraction checks the bytes themselves against it after. A
+    // value that is not 8 bytes is not a CRC64NVME and is not compared (moto without awscrt
+    // answers CRC32's 4 bytes under that name); the extraction's check still holds.
+    auto crc = head->checksums.find(s3::ChecksumAlgorithm::kCrc64Nvme);
+    auto value = crc == head->checksums.end() ? std::nullopt : parse_crc64nvme_base64(crc->second);
+    if (value && !stored->manifest.archive_crc64nvme.empty()) {
+      if (crc64nvme_hex(*value) != stored->manifest.archive_crc64nvme)
+        return manifest_mismatch(where, "S3 keeps the CRC64NVME " + crc->second.substr(0, 32) +
+                                            " for the object but the manifest says " +
+                                            stored->manifest.archive_crc64nvme);
+    }
   }
   UnstagePlan plan;
   plan.uri = std::move(uri);
@@ -111,6 +124,9 @@ TarExtractorOptions extractor_options(const UnstagePlan& plan) {
   if (plan.manifest) {
     options.max_files = plan.manifest->file_count;
     options.max_file_bytes = plan.manifest->file_bytes;
+    // The SHA-256 pass only for a manifest that has one to check (a version 1 manifest, or a
+    // stage with StageOptions::sha256); without a manifest it is reported.
+    options.sha256 = !plan.manifest->archive_sha256.empty();
   }
   return options;
 }
@@ -124,6 +140,7 @@ stage::UnstageResult unstage_result(const ArchiveStats& stats, Compression compr
   result.files = stats.files;
   result.file_bytes = stats.file_bytes;
   result.archive_bytes = stats.archive_bytes;
+  result.archive_crc64nvme = stats.archive_crc64nvme;
   result.archive_sha256 = stats.archive_sha256;
   result.compression = to_public(compression);
   result.manifest_verified = manifest_verified;

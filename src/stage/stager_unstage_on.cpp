@@ -12,6 +12,7 @@
 #include "awsdl/ssh/quote.hpp"
 #include "awsdl/ssh/session.hpp"
 #include "awsdl/stage/stager.hpp"
+#include "util/crc64nvme.hpp"
 #include "util/crypto.hpp"
 #include "stage/stager_internal.hpp"
 
@@ -102,7 +103,8 @@ std::optional<std::uint64_t> to_u64(std::string_view s) {
   return v;
 }
 
-// "done entries=N files=N file_bytes=N archive_bytes=N sha256=HEX compression=NAME"
+// "done entries=N files=N file_bytes=N archive_bytes=N crc64nvme=HEX sha256=[HEX] compression=NAME"
+// (the SHA-256 only when the manifest has one, or there is no manifest)
 Result<std::pair<internal::ArchiveStats, internal::Compression>> parse_done(std::string_view line) {
   std::map<std::string, std::string, std::less<>> kv;
   std::istringstream words{std::string(line)};
@@ -120,8 +122,10 @@ Result<std::pair<internal::ArchiveStats, internal::Compression>> parse_done(std:
   };
   auto compression = internal::parse_compression(kv["compression"]);
   stats.archive_sha256 = kv["sha256"];
+  stats.archive_crc64nvme = kv["crc64nvme"];
   if (!num("entries", stats.entries) || !num("files", stats.files) || !num("file_bytes", stats.file_bytes) ||
-      !num("archive_bytes", stats.archive_bytes) || stats.archive_sha256.size() != 64 || !compression)
+      !num("archive_bytes", stats.archive_bytes) || (stats.archive_sha256.size() != 64 && !stats.archive_sha256.empty()) ||
+      !internal::parse_crc64nvme_hex(stats.archive_crc64nvme) || !compression)
     return Error::make(ErrorKind::kParse, "UnpackFailed", "awsdl-unpack reported something unreadable");
   return std::make_pair(stats, *compression);
 }

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "util/crc64nvme.hpp"
 #include "util/crypto.hpp"
 #include "stage/archive_locale.hpp"
 #include "stage/extract_target.hpp"
@@ -80,6 +81,8 @@ struct TarExtractor::Impl {
   bool finished = false;
   std::optional<Error> final_error;
   std::string sha_hex;
+  std::uint64_t crc64 = 0;
+  std::string crc64_hex;
 
   std::atomic<std::uint64_t> entries{0}, files{0}, file_bytes{0};
   std::atomic<int> compression{static_cast<int>(Compression::kNone)};
@@ -327,7 +330,8 @@ Status TarExtractor::write(std::string_view chunk) {
     std::lock_guard lk(s.mu);
     if (s.thread_error) return *s.thread_error;
   }
-  s.sha.update(chunk);
+  if (s.options.sha256) s.sha.update(chunk);
+  s.crc64 = crc64nvme(chunk, s.crc64);
   s.bytes_in += chunk.size();
   // Each iteration queues one piece or returns.
   while (!chunk.empty()) {
@@ -366,7 +370,8 @@ Status TarExtractor::finish() {
   }
   s.cv.notify_all();
   s.thread.join();
-  s.sha_hex = s.sha.finish_hex();
+  if (s.options.sha256) s.sha_hex = s.sha.finish_hex();
+  s.crc64_hex = crc64nvme_hex(s.crc64);
   // Directory modes and times are applied even after a failure, to what was extracted.
   Status dirs = s.target.finish();
   if (s.thread_error) {
@@ -386,6 +391,7 @@ ArchiveStats TarExtractor::stats() const {
   out.file_bytes = s.file_bytes.load();
   out.archive_bytes = s.bytes_in;
   out.archive_sha256 = s.sha_hex;
+  out.archive_crc64nvme = s.crc64_hex;
   return out;
 }
 

@@ -45,6 +45,9 @@ struct TarExtractorOptions {
   /// (kIo "ManifestMismatch" naming the entry). Unset: no bound but the free space.
   std::optional<std::uint64_t> max_files;
   std::optional<std::uint64_t> max_file_bytes;
+  /// Also the SHA-256 of the archive's bytes (a manifest of version 1, or one that has it); the
+  /// CRC-64/NVME is always computed.
+  bool sha256 = true;
 };
 
 class TarExtractor {
@@ -67,8 +70,9 @@ class TarExtractor {
   /// modes and times. Returns the first error of the whole extraction.
   Status finish();
 
-  /// Counters for the bytes written so far and the entries extracted so far; archive_sha256
-  /// (of every byte given to write()) is set once finish() has returned.
+  /// Counters for the bytes written so far and the entries extracted so far; archive_crc64nvme
+  /// and archive_sha256 (when asked for), of every byte given to write(), are set once
+  /// finish() has returned.
   ArchiveStats stats() const;
 
   /// The compression found in the stream; kNone until it has been detected.

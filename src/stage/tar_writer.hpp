@@ -14,7 +14,7 @@
 //     are 0 and user/group names are empty, so the same tree gives the same bytes anywhere;
 //   - names longer than ustar allows, files over 8 GiB and non-ASCII names use pax extended
 //     headers, written only for the entries that need them;
-//   - optionally the whole stream is gzip- or zstd-compressed.
+//   - optionally the whole stream is gzip- (isa-l's igzip) or zstd-compressed.
 //
 // Memory does not grow with the archive: read() reads input files in chunks of
 // `read_chunk_bytes` (1 MiB by default) and keeps at most one chunk plus headers (plus the
@@ -36,10 +36,14 @@ namespace awsdl::internal {
 
 struct TarWriterOptions {
   Compression compression = Compression::kNone;
-  /// 0 keeps the filter's default (gzip 6, zstd 3); otherwise gzip 1-9, zstd 1-22.
+  /// 0 keeps the default (gzip 1: isa-l's igzip at its fast level; zstd 3); otherwise gzip 1-9
+  /// (GzipEncoder's scale), zstd 1-22.
   int compression_level = 0;
   /// Size of each read() from an input file. At least 64 KiB.
   std::size_t read_chunk_bytes = std::size_t{1} << 20;
+  /// The SHA-256 of the archive's bytes (ArchiveStats::archive_sha256), a second pass over
+  /// them; stage asks for it only with StageOptions::sha256 (S3's CRC-64/NVME covers the rest).
+  bool sha256 = true;
   /// Called after every chunk of file data is consumed: (input bytes consumed so far, total
   /// input bytes found by the first walk). Called on the thread that calls read(). `consumed`
   /// may exceed `total` if files grew between the walk and the read that detected it.

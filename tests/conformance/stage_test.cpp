@@ -70,7 +70,9 @@ class StageConformance : public ::testing::Test {
   // into `out` and check the tree: the summary of the stage.
   rapidjson::Document round_trip(const std::vector<fs::path>& inputs, const std::string& key,
                                  const std::vector<std::string>& flags, const fs::path& out) {
-    std::vector<std::string> args = {"stage", "--quiet", "--output", "json"};
+    // --sha256: the archive's SHA-256 too, so boto3's SHA-256 of what moto stored can be
+    // compared; the CRC64NVME that moto checked at completion is compared with unstage's.
+    std::vector<std::string> args = {"stage", "--quiet", "--output", "json", "--sha256"};
     args.insert(args.end(), flags.begin(), flags.end());
     for (const auto& p : inputs) args.push_back(p.string());
     args.push_back(uri(key));
@@ -94,6 +96,8 @@ class StageConformance : public ::testing::Test {
     if (!u.HasParseError() && u.IsObject()) {
       EXPECT_TRUE(u["verified"].GetBool()) << unstaged.out;
       EXPECT_EQ(std::string(u["sha256"].GetString()), summary["sha256"].GetString());
+      EXPECT_EQ(std::string(u["crc64nvme"].GetString()), summary["crc64nvme"].GetString());
+      EXPECT_EQ(std::string(summary["crc64nvme"].GetString()).size(), 16u);
     }
     return summary;
   }

@@ -25,7 +25,7 @@ for p in libawsdl libawsdl-dev awsdl-tools; do
   echo "$p: Depends: $(field $p Depends)"
 done
 # Computed by dpkg-shlibdeps from what libawsdl.so links, not listed by hand.
-for dep in libcurl4 libssl3 libssh-4 libarchive13 zlib1g libc6; do
+for dep in libcurl4 libssl3 libssh-4 libarchive13 libisal2 libcrcutil0 zlib1g libc6; do
   field libawsdl Depends | grep -Eq "(^|, )$dep( |,|$)" || fail "libawsdl does not depend on $dep"
 done
 for p in libawsdl-dev awsdl-tools; do

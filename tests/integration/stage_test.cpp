@@ -24,6 +24,7 @@
 #include "awsdl/stage/stager.hpp"
 #include "stage/manifest.hpp"
 #include "support/gzip_bomb.hpp"
+#include "util/crc64nvme.hpp"
 #include "support/sandbox.hpp"
 #include "support/server_clock.hpp"
 #include "support/stage_test_support.hpp"
@@ -149,7 +150,9 @@ TEST_F(StageTest, StagedTreeUnstagesIdentically) {
   for (const auto& [rel, info] : tree(tmp / "src")) files += info.rfind("file ", 0) == 0;
   EXPECT_EQ(staged->files, files);
   EXPECT_GT(staged->file_bytes, 25 * MiB);
-  EXPECT_EQ(staged->archive_sha256.size(), 64u);
+  // S3's CRC-64/NVME is the archive's checksum; the SHA-256 only when asked for.
+  EXPECT_EQ(staged->archive_crc64nvme.size(), 16u);
+  EXPECT_TRUE(staged->archive_sha256.empty());
   EXPECT_EQ(staged->manifest_key, "sets/coco.tar.manifest");
   EXPECT_GT(stage_calls.load(), 5);
   EXPECT_EQ(last_stage.input_bytes_done, staged->file_bytes);
@@ -160,9 +163,16 @@ TEST_F(StageTest, StagedTreeUnstagesIdentically) {
   ASSERT_TRUE(head);
   EXPECT_EQ(head->object_size, staged->archive_bytes);
   EXPECT_EQ(head->metadata["awsdl-stage-id"], staged->stage_id);
+  // The sandbox computed the object's CRC itself (from the parts it checked) and keeps it.
+  ASSERT_EQ(head->checksums.count(s3::ChecksumAlgorithm::kCrc64Nvme), 1u);
+  EXPECT_EQ(head->checksum_type, "FULL_OBJECT");
+  EXPECT_EQ(internal::crc64nvme_hex(*internal::parse_crc64nvme_base64(head->checksums[s3::ChecksumAlgorithm::kCrc64Nvme])),
+            staged->archive_crc64nvme);
   auto manifest = internal::parse_manifest(sidecar("sets/coco.tar").substr(0, sidecar("sets/coco.tar").size() - 1));
   ASSERT_TRUE(manifest) << manifest.error().to_string();
-  EXPECT_EQ(manifest->archive_sha256, staged->archive_sha256);
+  EXPECT_EQ(manifest->version, 2);
+  EXPECT_EQ(manifest->archive_crc64nvme, staged->archive_crc64nvme);
+  EXPECT_TRUE(manifest->archive_sha256.empty());
   EXPECT_EQ(manifest->file_count, staged->files);
 
   std::uint64_t last_done = 0;
@@ -176,7 +186,8 @@ TEST_F(StageTest, StagedTreeUnstagesIdentically) {
   auto unstaged = stager.unstage(uri("sets/coco.tar"), out.string(), uo);
   ASSERT_TRUE(unstaged) << unstaged.error().to_string();
   EXPECT_TRUE(unstaged->manifest_verified);
-  EXPECT_EQ(unstaged->archive_sha256, staged->archive_sha256);
+  EXPECT_EQ(unstaged->archive_crc64nvme, staged->archive_crc64nvme);
+  EXPECT_TRUE(unstaged->archive_sha256.empty()) << "no SHA-256 pass when the manifest has none";
   EXPECT_EQ(unstaged->files, staged->files);
   EXPECT_EQ(unstaged->file_bytes, staged->file_bytes);
   EXPECT_EQ(last_done, staged->archive_bytes);
@@ -211,11 +222,14 @@ TEST_F(StageTest, AwscliDownloadsWhatGnuTarListsAndExtracts) {
   if (!std::filesystem::exists(kAws)) GTEST_SKIP() << "awscli is not installed";
   make_dataset();
   Stager stager(config);
-  auto staged = stager.stage(inputs(), uri("gnu.tar"), stage_options());
+  auto so = stage_options();
+  so.sha256 = true;  // the SHA-256 people check with sha256sum
+  auto staged = stager.stage(inputs(), uri("gnu.tar"), so);
   ASSERT_TRUE(staged) << staged.error().to_string();
   const auto archive = tmp / "x.tar";
   ASSERT_EQ(aws("s3 cp s3://" + bucket + "/gnu.tar " + archive.string()), 0) << read_file(tmp / "aws.out");
   EXPECT_EQ(internal::sha256_hex(read_file(archive)), staged->archive_sha256);
+  EXPECT_EQ(internal::crc64nvme_hex(internal::crc64nvme(read_file(archive))), staged->archive_crc64nvme);
 
   ASSERT_EQ(std::system(("tar --quoting-style=literal -tf " + quote(archive.string()) + " > " + quote((tmp / "list").string()) + " 2>&1").c_str()), 0)
       << read_file(tmp / "list");
@@ -432,8 +446,8 @@ TEST_F(StageTest, TamperedOrStaleManifestIsRefused) {
     std::string field;
   };
   const std::vector<Case> cases = {
-      {"sha256", [](internal::Manifest& m) { m.archive_sha256[10] = m.archive_sha256[10] == 'a' ? 'b' : 'a'; },
-       "SHA-256"},
+      {"crc64nvme", [](internal::Manifest& m) { m.archive_crc64nvme[10] = m.archive_crc64nvme[10] == 'a' ? 'b' : 'a'; },
+       "CRC64NVME"},
       {"files", [](internal::Manifest& m) { m.file_count += 1; }, "file"},
       {"bytes", [](internal::Manifest& m) { m.file_bytes -= 1; }, "byte"},
   };
@@ -494,7 +508,7 @@ TEST_F(StageIntoExistingTarget, FailedVerificationLeavesTheTargetAsItWas) {
   auto staged = stager.stage(inputs(), uri("v.tar"), stage_options());
   ASSERT_TRUE(staged) << staged.error().to_string();
   std::string text = sidecar("v.tar");
-  const auto at = text.find("sha256=") + 7;
+  const auto at = text.find("crc64nvme=") + 10;
   text[at] = text[at] == '0' ? '1' : '0';
   write_sidecar("v.tar", text, staged->stage_id);
   make_target();
@@ -615,6 +629,125 @@ TEST_F(StageTest, BadArgumentsAreRefusedBeforeAnyRequest) {
   ASSERT_FALSE(small);
   EXPECT_EQ(small.error().code, "InvalidOption");
   EXPECT_TRUE(keys().empty());
+}
+
+
+// ---- S3's CRC64NVME as the archive's integrity (issue 17)
+
+TEST_F(StageTest, APartCorruptedInFlightIsRefusedByS3AndSentAgain) {
+  make_dataset();
+  // One byte of one part inverted after the signature check: the part's CRC64NVME catches it.
+  ASSERT_TRUE(sandbox.set_faults(R"({"service":"s3","operation":"UploadPart","kind":"corrupt_body","count":1})"));
+  const auto since = sandbox.requests();
+  ASSERT_TRUE(since);
+  const std::int64_t mark = since->empty() ? 0 : since->back().id;
+  Stager stager(config);
+  auto staged = stager.stage(inputs(), uri("flipped.tar"), stage_options());
+  ASSERT_TRUE(sandbox.clear_faults());
+  ASSERT_TRUE(staged) << staged.error().to_string();
+  auto log = sandbox.requests(mark);
+  ASSERT_TRUE(log);
+  int refused = 0, parts = 0;
+  for (const auto& r : *log) {
+    if (r.operation != "UploadPart") continue;
+    ++parts;
+    if (r.error_code == "BadDigest") {
+      EXPECT_EQ(r.fault, "corrupt_body");
+      ++refused;
+    }
+  }
+  EXPECT_EQ(refused, 1) << "the corrupted part was refused once";
+  EXPECT_EQ(parts, staged->parts + 1) << "and sent once more";
+  auto out = tmp / "out";
+  auto unstaged = stager.unstage(uri("flipped.tar"), out.string(), unstage_options());
+  ASSERT_TRUE(unstaged) << unstaged.error().to_string();
+  EXPECT_EQ(unstaged->archive_crc64nvme, staged->archive_crc64nvme);
+  EXPECT_EQ(tree(out), tree(tmp / "src"));
+}
+
+TEST_F(StageTest, AWrongWholeObjectChecksumFailsTheCompletionAndTheUploadIsAborted) {
+  // S3 itself (the sandbox) refuses a whole-object value that is not the parts' bytes'.
+  s3::S3Client client(config);
+  auto upload = client.create_multipart_upload(
+      {.bucket = bucket, .key = "whole.bin", .checksum = s3::ChecksumAlgorithm::kCrc64Nvme});
+  ASSERT_TRUE(upload) << upload.error().to_string();
+  const std::string bytes = random_bytes(5 * MiB, 3);
+  auto part = client.upload_part({.bucket = bucket, .key = "whole.bin", .upload_id = upload->upload_id,
+                                  .part_number = 1, .body = bytes, .checksum = s3::ChecksumAlgorithm::kCrc64Nvme});
+  ASSERT_TRUE(part) << part.error().to_string();
+  EXPECT_EQ(part->checksum, internal::crc64nvme_base64(internal::crc64nvme(bytes)));
+  auto wrong = *upload;
+  wrong.full_object_checksum = internal::crc64nvme_base64(internal::crc64nvme(bytes) ^ 1);
+  auto refused = client.complete_multipart_upload(wrong, {*part});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "BadDigest") << refused.error().to_string();
+  EXPECT_EQ(open_uploads(), 1u) << "S3 keeps the upload; the transfer manager aborts it";
+  // Left empty, the value is combined from the part's: accepted.
+  auto done = client.complete_multipart_upload(*upload, {*part});
+  ASSERT_TRUE(done) << done.error().to_string();
+  EXPECT_EQ(done->checksum, part->checksum);
+
+  // Through stage: a completion S3 refuses fails the stage with S3's error, and the upload is
+  // aborted (nothing billed, nothing half-made under the key).
+  make_dataset();
+  ASSERT_TRUE(sandbox.set_faults(
+      R"({"service":"s3","operation":"CompleteMultipartUpload","kind":"error","code":"BadDigest","status":400,"count":1})"));
+  auto staged = Stager(config).stage(inputs(), uri("refused.tar"), stage_options());
+  ASSERT_TRUE(sandbox.clear_faults());
+  ASSERT_FALSE(staged);
+  EXPECT_EQ(staged.error().code, "BadDigest") << staged.error().to_string();
+  EXPECT_NE(staged.error().message.find("aborted"), std::string::npos) << staged.error().message;
+  EXPECT_EQ(open_uploads(), 0u);
+  for (const auto& k : keys()) EXPECT_EQ(k.rfind("refused.tar", 0), std::string::npos) << k;
+}
+
+TEST_F(StageTest, BytesChangedInS3AfterStagingFailUnstage) {
+  make_dataset();
+  Stager stager(config);
+  auto staged = stager.stage(inputs(), uri("rot.tar"), stage_options());
+  ASSERT_TRUE(staged) << staged.error().to_string();
+  // One stored byte changed behind S3's back (bit rot, a bad copy): the recorded checksum stays.
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/s3/tamper",
+                              "{\"bucket\":\"" + bucket + "\",\"key\":\"rot.tar\",\"offset\":" +
+                                  std::to_string(staged->archive_bytes / 2) + "}"));
+  const auto target = tmp / "rotted";
+  auto r = stager.unstage(uri("rot.tar"), target.string(), unstage_options());
+  ASSERT_FALSE(r) << "a changed archive was accepted";
+  EXPECT_TRUE(r.error().code == "ChecksumMismatch" || r.error().code == "ManifestMismatch") << r.error().to_string();
+  EXPECT_NE(r.error().message.find("CRC64NVME"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(std::filesystem::exists(target / "dataset")) << "nothing unverified was left in the target";
+}
+
+TEST_F(StageTest, AnOldSha256OnlyManifestStillUnstages) {
+  make_dataset();
+  auto so = stage_options();
+  so.sha256 = true;
+  Stager stager(config);
+  auto staged = stager.stage(inputs(), uri("old.tar"), so);
+  ASSERT_TRUE(staged) << staged.error().to_string();
+  ASSERT_EQ(staged->archive_sha256.size(), 64u);
+  // The manifest a stage of an older libawsdl wrote: version 1, SHA-256 only.
+  const std::string text = sidecar("old.tar");
+  auto m = internal::parse_manifest(text.substr(0, text.size() - 1));
+  ASSERT_TRUE(m) << m.error().to_string();
+  m->version = 1;
+  m->archive_crc64nvme.clear();
+  const std::string old = internal::serialize_manifest(*m);
+  ASSERT_EQ(old.rfind("v1;", 0), 0u) << old;
+  write_sidecar("old.tar", old + "\n", staged->stage_id);
+  auto out = tmp / "out";
+  auto unstaged = stager.unstage(uri("old.tar"), out.string(), unstage_options());
+  ASSERT_TRUE(unstaged) << unstaged.error().to_string();
+  EXPECT_TRUE(unstaged->manifest_verified);
+  EXPECT_EQ(unstaged->archive_sha256, staged->archive_sha256);
+  EXPECT_EQ(tree(out), tree(tmp / "src"));
+  // And a changed SHA-256 in it is still caught.
+  m->archive_sha256[5] = m->archive_sha256[5] == 'a' ? 'b' : 'a';
+  write_sidecar("old.tar", internal::serialize_manifest(*m) + "\n", staged->stage_id);
+  auto bad = stager.unstage(uri("old.tar"), (tmp / "out2").string(), unstage_options());
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, "ManifestMismatch");
+  EXPECT_NE(bad.error().message.find("SHA-256"), std::string::npos) << bad.error().message;
 }
 
 }  // namespace

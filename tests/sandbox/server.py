@@ -163,6 +163,11 @@ class Sandbox:
                 raise AwsError(terminal.code, terminal.message or 'Injected fault: %s' % terminal.code,
                                terminal.status, headers=headers, sender=terminal.status < 500)
 
+            body, corrupted = self.faults.corrupt(svc.name, op_name, akid, req.body)
+            if corrupted is not None:
+                entry['fault'] = 'corrupt_body'
+                req = ctx.request = HttpRequest(req.method, req.target, req.headers, body)
+
             if not op_name or op_name not in ctx.model.operation_names:
                 raise protocol.unknown_operation_error(op_name, ctx.model)
             op = ctx.operation = ctx.model.operation_model(op_name)

@@ -518,6 +518,25 @@ class Streaming(S3Case):
         self.assertEqual(status, 400, body)
         self.assertIn(b'BadDigest', body)
 
+    def test_checksum_trailers_of_every_algorithm_are_checked_by_s3(self):
+        # The core hands trailing checksums on as headers: CRC32C and CRC64NVME trailers (which
+        # the core does not check itself) are checked, and so is a body corrupted after the
+        # chunk signatures were checked (the corrupt_body fault).
+        data = data_of(70 * 1024)
+        for alg in ('CRC32C', 'CRC64NVME'):
+            name = 'x-amz-checksum-' + alg.lower()
+            status, _, body = self.put_chunked('t-' + alg, data, trailer=(name, checksum(alg, data)))
+            self.assertEqual(status, 200, body)
+            status, headers, _ = self.put_chunked('t-' + alg, data, trailer=(name, checksum(alg, data[1:])))
+            self.assertEqual(status, 400, alg)
+            control('POST', 'faults', {'kind': 'corrupt_body', 'service': 's3', 'operation': 'PutObject',
+                                       'access_key_id': KEY1[0]})
+            status, _, body = self.put_chunked('t-' + alg, data, trailer=(name, checksum(alg, data)))
+            self.assertEqual(status, 400, alg)
+            self.assertIn(b'BadDigest', body)
+            r = self.c.get_object(Bucket=self.bucket, Key='t-' + alg)
+            self.assertEqual(r['Body'].read(), data)
+
 
 class AwsCli(S3Case):
     def aws(self, *args, stdin=None):

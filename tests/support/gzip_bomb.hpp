@@ -13,6 +13,7 @@
 #include "awsdl/stage/stager.hpp"
 #include "util/crypto.hpp"
 #include "stage/manifest.hpp"
+#include "util/crc64nvme.hpp"
 #include "support/stage_test_support.hpp"
 
 namespace awsdl::testing_support {
@@ -38,6 +39,7 @@ inline Result<std::uint64_t> put_gzip_bomb(const Config& config, const std::stri
   m.file_count = 2;
   m.file_bytes = 100;
   m.archive_bytes = bomb.size();
+  m.archive_crc64nvme = internal::crc64nvme_hex(internal::crc64nvme(bomb));
   m.archive_sha256 = internal::sha256_hex(bomb);
   m.compression = internal::Compression::kGzip;
   put.key = stage::manifest_key(key);

@@ -12,24 +12,57 @@ using namespace awsdl;
 using namespace awsdl::internal;
 
 const std::string kSha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+const std::string kCrc = "ae8b14860a799888";
 
 Manifest sample() {
   Manifest m;
   m.file_count = 118287;
   m.file_bytes = 19336861798ULL;
   m.archive_bytes = 19400000000ULL;
+  m.archive_crc64nvme = kCrc;
   m.archive_sha256 = kSha;
   m.compression = Compression::kZstd;
   return m;
 }
 
 TEST(Manifest, SerialisesCompactlyAndRoundTrips) {
-  const Manifest m = sample();
-  const std::string s = serialize_manifest(m);
-  EXPECT_EQ(s, "v1;files=118287;bytes=19336861798;archive=19400000000;sha256=" + kSha + ";compression=zstd");
+  Manifest m = sample();
+  std::string s = serialize_manifest(m);
+  EXPECT_EQ(s, "v2;files=118287;bytes=19336861798;archive=19400000000;crc64nvme=" + kCrc + ";sha256=" + kSha +
+                   ";compression=zstd");
   auto back = parse_manifest(s);
   ASSERT_TRUE(back) << back.error().to_string();
   EXPECT_EQ(*back, m);
+  // Without the optional SHA-256 (a stage without StageOptions::sha256).
+  m.archive_sha256.clear();
+  s = serialize_manifest(m);
+  EXPECT_EQ(s, "v2;files=118287;bytes=19336861798;archive=19400000000;crc64nvme=" + kCrc + ";compression=zstd");
+  back = parse_manifest(s);
+  ASSERT_TRUE(back) << back.error().to_string();
+  EXPECT_EQ(*back, m);
+}
+
+TEST(Manifest, AVersionOneManifestStillParsesWithItsSha256Only) {
+  const std::string old = "v1;files=118287;bytes=19336861798;archive=19400000000;sha256=" + kSha + ";compression=zstd";
+  auto m = parse_manifest(old);
+  ASSERT_TRUE(m) << m.error().to_string();
+  EXPECT_EQ(m->version, 1);
+  EXPECT_EQ(m->archive_sha256, kSha);
+  EXPECT_TRUE(m->archive_crc64nvme.empty());
+  EXPECT_EQ(serialize_manifest(*m), old);
+  // Checked by its SHA-256 alone.
+  ArchiveStats stats;
+  stats.files = m->file_count;
+  stats.file_bytes = m->file_bytes;
+  stats.archive_bytes = m->archive_bytes;
+  stats.archive_sha256 = kSha;
+  stats.archive_crc64nvme = kCrc;
+  EXPECT_TRUE(verify_manifest(*m, stats, Compression::kZstd));
+  stats.archive_sha256[0] = '0';
+  EXPECT_FALSE(verify_manifest(*m, stats, Compression::kZstd));
+  // A version 1 manifest must have its SHA-256; a crc64nvme field is not version 1's.
+  EXPECT_FALSE(parse_manifest("v1;files=1;bytes=2;archive=3;compression=none"));
+  EXPECT_FALSE(parse_manifest("v1;files=1;bytes=2;archive=3;crc64nvme=" + kCrc + ";sha256=" + kSha + ";compression=none"));
 }
 
 TEST(Manifest, FitsInS3UserMetadataEvenAtTheLimits) {
@@ -82,6 +115,13 @@ TEST(Manifest, ParsingIsStrict) {
       "v1;files=1;bytes=2;archive=3;sha256=" + kSha + ";compression=none\n",
       "v1;files==1;bytes=2;archive=3" + tail,
       "v1;files;bytes=2;archive=3" + tail,
+      "v2;files=1;bytes=2;archive=3;compression=none",                             // no CRC
+      "v2;files=1;bytes=2;archive=3;sha256=" + kSha + ";compression=none",        // SHA-256 only
+      "v2;files=1;bytes=2;archive=3;crc64nvme=" + kCrc.substr(1) + ";compression=none",
+      "v2;files=1;bytes=2;archive=3;crc64nvme=AE8B14860A799888;compression=none",  // upper case
+      "v2;files=1;bytes=2;archive=3;crc64nvme=" + kCrc + "0;compression=none",
+      "v2;files=1;bytes=2;archive=3;sha256=" + kSha + ";crc64nvme=" + kCrc + ";compression=none",  // order
+      "v2;files=1;bytes=2;archive=3;crc64nvme=" + kCrc + ";sha256=;compression=none",
       good + good,
       std::string(3000, 'v'),
   };
@@ -95,11 +135,13 @@ TEST(Manifest, ParsingIsStrict) {
 }
 
 TEST(Manifest, OtherVersionsAreReportedAsSuch) {
-  auto r = parse_manifest("v2;whatever=1");
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().kind, ErrorKind::kParse);
-  EXPECT_EQ(r.error().code, "UnsupportedManifestVersion");
-  EXPECT_NE(r.error().message.find("2"), std::string::npos);
+  for (const char* text : {"v3;whatever=1", "v0;files=1"}) {
+    auto r = parse_manifest(text);
+    ASSERT_FALSE(r) << text;
+    EXPECT_EQ(r.error().kind, ErrorKind::kParse);
+    EXPECT_EQ(r.error().code, "UnsupportedManifestVersion");
+    EXPECT_NE(r.error().message.find(std::string(1, text[1])), std::string::npos);
+  }
 }
 
 TEST(Manifest, VerifyComparesEveryField) {
@@ -108,6 +150,7 @@ TEST(Manifest, VerifyComparesEveryField) {
   stats.file_bytes = 100;
   stats.archive_bytes = 4096;
   stats.archive_sha256 = kSha;
+  stats.archive_crc64nvme = kCrc;
   stats.entries = 5;
   const Manifest m = make_manifest(stats, Compression::kGzip);
   EXPECT_EQ(m.file_count, 3u);
@@ -132,7 +175,20 @@ TEST(Manifest, VerifyComparesEveryField) {
   s = stats;
   s.archive_sha256[0] = 'a';
   expect_mismatch(s, Compression::kGzip, "SHA-256");
+  s = stats;
+  s.archive_crc64nvme[0] = '0';
+  expect_mismatch(s, Compression::kGzip, "CRC64NVME");
+  // A checksum the manifest has but the extraction did not compute is a mismatch, not a pass.
+  s = stats;
+  s.archive_sha256.clear();
+  expect_mismatch(s, Compression::kGzip, "not computed");
   expect_mismatch(stats, Compression::kNone, "compression");
+  // The SHA-256 is optional in a manifest: without it, the CRC alone is checked.
+  ArchiveStats no_sha = stats;
+  no_sha.archive_sha256.clear();
+  const Manifest crc_only = make_manifest(no_sha, Compression::kGzip);
+  EXPECT_TRUE(verify_manifest(crc_only, no_sha, Compression::kGzip));
+  EXPECT_TRUE(verify_manifest(crc_only, stats, Compression::kGzip));
 }
 
 }  // namespace

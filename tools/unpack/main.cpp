@@ -25,7 +25,7 @@
 // would show it. It reaches curl the same way, through curl's configuration on its stdin.
 // Standard output carries lines for the controller:
 //   progress BYTES                       (archive bytes extracted so far, a few times a second)
-//   done entries=N files=N file_bytes=N archive_bytes=N sha256=HEX compression=NAME
+//   done entries=N files=N file_bytes=N archive_bytes=N crc64nvme=HEX sha256=[HEX] compression=NAME
 //   error KIND CODE MESSAGE              (KIND: the awsdl::ErrorKind's number)
 // Exit status: 0 done, 1 failed, 2 usage. SIGTERM, SIGINT or SIGHUP stop it, and its curl
 // processes with it.
@@ -276,7 +276,7 @@ class Unpacker {
     if (auto s = area_.commit(); !s) return fail(s.error());
     emit("done entries=" + std::to_string(stats.entries) + " files=" + std::to_string(stats.files) +
          " file_bytes=" + std::to_string(stats.file_bytes) + " archive_bytes=" + std::to_string(stats.archive_bytes) +
-         " sha256=" + stats.archive_sha256 + " compression=" +
+         " crc64nvme=" + stats.archive_crc64nvme + " sha256=" + stats.archive_sha256 + " compression=" +
          std::string(awsdl::internal::to_string(extractor_.compression())));
     return 0;
   }
@@ -469,6 +469,7 @@ int main(int argc, char** argv) {
   if (job.manifest) {
     options.max_files = job.manifest->file_count;
     options.max_file_bytes = job.manifest->file_bytes;
+    options.sha256 = !job.manifest->archive_sha256.empty();
   }
   auto extractor = awsdl::internal::TarExtractor::open(area->path(), options);
   if (!extractor) return fail(extractor.error());

@@ -69,7 +69,8 @@ struct AWSDL_EXPORT PushOptions {
   std::string source_tag;
   ManifestFormat format = ManifestFormat::kAuto;
   std::size_t parallel_uploads = 4;
-  /// zlib level for layers that docker-save stores uncompressed (1 = fastest).
+  /// gzip effort for layers that docker-save stores uncompressed: 0 (fastest) .. 9 (smallest),
+  /// served by isa-l's igzip levels (0 -> 0, 1 -> 1, 2-5 -> 2, 6-9 -> 3).
   int gzip_level = 1;
   /// Known blobs larger than this go up in PATCH chunks of this size; smaller ones in one PUT.
   std::uint64_t chunk_size = 64ull << 20;

@@ -15,10 +15,12 @@
 
 namespace awsdl::s3 {
 
-/// Additional checksums S3 computes and verifies (x-amz-checksum-*).
-enum class ChecksumAlgorithm { kNone, kCrc32, kCrc32c, kSha256 };
+/// Additional checksums S3 computes and verifies (x-amz-checksum-*). kCrc64Nvme (CRC-64/NVME)
+/// is a full-object checksum even for multipart uploads: S3 checks the whole object's value at
+/// CompleteMultipartUpload; the others keep a checksum of the parts' checksums ("...-N").
+enum class ChecksumAlgorithm { kNone, kCrc32, kCrc32c, kSha256, kCrc64Nvme };
 
-/// "CRC32", "CRC32C", "SHA256" ("" for kNone).
+/// "CRC32", "CRC32C", "SHA256", "CRC64NVME" ("" for kNone).
 AWSDL_EXPORT const char* to_string(ChecksumAlgorithm algorithm);
 
 /// How request bodies are covered by the signature.
@@ -201,7 +203,9 @@ struct AWSDL_EXPORT CreateMultipartUploadRequest {
   std::string bucket;
   std::string key;
   ObjectAttributes attributes;
-  /// Every part must then carry this checksum, and S3 keeps a checksum of checksums.
+  /// Every part must then carry this checksum, and S3 keeps a checksum of checksums; with
+  /// kCrc64Nvme (x-amz-checksum-type FULL_OBJECT) the whole object's CRC instead, which
+  /// CompleteMultipartUpload sends and S3 checks before it accepts the object.
   ChecksumAlgorithm checksum = ChecksumAlgorithm::kNone;
 };
 
@@ -210,6 +214,9 @@ struct AWSDL_EXPORT MultipartUpload {
   std::string key;
   std::string upload_id;
   ChecksumAlgorithm checksum = ChecksumAlgorithm::kNone;
+  /// kCrc64Nvme: the whole object's value CompleteMultipartUpload sends (base64, as the
+  /// header). Empty: combined from the parts' values and sizes, which then all must be known.
+  std::string full_object_checksum;
   std::optional<WallTime> initiated;   // from ListMultipartUploads
   std::string storage_class;
 };
@@ -239,7 +246,7 @@ struct AWSDL_EXPORT CompleteMultipartUploadResult {
   std::string bucket;
   std::string key;
   std::string etag;
-  std::string checksum;  // the checksum of checksums ("...-N"), when the upload had an algorithm
+  std::string checksum;  // the checksum of checksums ("...-N"), or kCrc64Nvme's whole-object value
   std::string version_id;
 };
 

@@ -107,7 +107,7 @@ struct AWSDL_EXPORT StageOptions {
   std::uint64_t part_size = 16ull << 20;  // at least 5 MiB; grown when 10,000 parts would not fit
   int concurrency = 8;                    // parts in flight
   Compression compression = Compression::kNone;
-  int compression_level = 0;              // 0: the default (gzip 6, zstd 3)
+  int compression_level = 0;              // 0: the default (gzip 1, igzip's fast level; zstd 3)
   /// Called (serialised) from the staging threads as input is read and parts complete.
   std::function<void(const StageProgress&)> on_progress;
   /// Storage class and encryption of the archive (user metadata is reserved for the stager).
@@ -124,6 +124,11 @@ struct AWSDL_EXPORT StageOptions {
   /// `resume` instead of aborting it (the error's message says so and names the upload id);
   /// other failures still abort it. It is billed until completed or aborted.
   bool keep_upload_on_cancel = false;
+  /// Also the archive's SHA-256, in the result and the manifest, for people who check with
+  /// sha256sum: a second pass over every byte. Without it the archive's integrity is S3's
+  /// CRC-64/NVME full-object checksum, which every part carries, S3 checks at completion and
+  /// unstage checks end to end.
+  bool sha256 = false;
   CallOptions call;                       // cancellation and overall deadline
 };
 
@@ -135,7 +140,8 @@ struct AWSDL_EXPORT StageResult {
   std::uint64_t files = 0;
   std::uint64_t file_bytes = 0;
   std::uint64_t archive_bytes = 0;   // as stored (after compression)
-  std::string archive_sha256;        // lower-case hex, of the stored bytes
+  std::string archive_crc64nvme;     // 16 lower-case hex digits, of the stored bytes (S3 checked it)
+  std::string archive_sha256;        // lower-case hex, of the stored bytes; only with StageOptions::sha256
   Compression compression = Compression::kNone;
   int parts = 0;                     // 0 when the archive was small enough for one PUT
   int parts_reused = 0;              // resume: parts already on S3, not sent again
@@ -173,7 +179,8 @@ struct AWSDL_EXPORT UnstageResult {
   std::uint64_t files = 0;
   std::uint64_t file_bytes = 0;
   std::uint64_t archive_bytes = 0;
-  std::string archive_sha256;
+  std::string archive_crc64nvme;  // of the bytes extracted (16 lower-case hex digits)
+  std::string archive_sha256;     // when the manifest has one (or there is no manifest)
   Compression compression = Compression::kNone;
   bool manifest_verified = false;
   std::chrono::milliseconds duration{0};

@@ -1,15 +1,19 @@
 """Fault rules set through POST /_sandbox/faults. They apply to requests whose signature
-has been checked (except `skew`, which changes the clock the check uses)."""
+has been checked (except `skew`, which changes the clock the check uses). `corrupt_body`
+inverts one byte of the request body after the signature (and its payload hash) was checked
+and before the service sees it: a transfer corrupted in flight that only a checksum of the
+body (Content-MD5, x-amz-checksum-*) can catch."""
 
 import random
 import threading
 
-KINDS = ('error', 'reset', 'delay', 'truncate', 'skew', 'retry_after', 'endless_token', 'ignore_range')
+KINDS = ('error', 'reset', 'delay', 'truncate', 'skew', 'retry_after', 'endless_token', 'ignore_range',
+         'corrupt_body')
 # Kinds that change how a request is served instead of replacing its answer; like `skew` they
 # last until cleared unless given a count.
 MODIFIERS = ('endless_token', 'ignore_range')
 FIELDS = {'service', 'operation', 'kind', 'code', 'status', 'message', 'delay_ms', 'skew_seconds',
-          'retry_after_ms', 'count', 'probability', 'when', 'access_key_id', 'repeat'}
+          'retry_after_ms', 'count', 'probability', 'when', 'access_key_id', 'repeat', 'offset', 'corrupt_body'}
 ALIASES = {'ms': 'delay_ms', 'seconds': 'skew_seconds'}
 
 
@@ -26,6 +30,11 @@ class Rule:
         if unknown:
             raise FaultError('unknown fault fields: %s' % ', '.join(sorted(unknown)))
         self.id = rule_id
+        if spec.get('corrupt_body') is not None:
+            # {"corrupt_body": true, ...} is {"kind": "corrupt_body", ...}
+            if spec['corrupt_body'] is not True or spec.get('kind', 'corrupt_body') != 'corrupt_body':
+                raise FaultError('corrupt_body must be true and goes with no other kind')
+            spec = dict(spec, kind='corrupt_body')
         self.kind = spec.get('kind')
         if self.kind not in KINDS:
             raise FaultError('kind must be one of %s' % ', '.join(KINDS))
@@ -39,6 +48,10 @@ class Rule:
         self.skew_seconds = int(spec.get('skew_seconds', 3600))
         self.retry_after_ms = int(spec.get('retry_after_ms', 1000))
         self.repeat = bool(spec.get('repeat', False))
+        self.offset = spec.get('offset')   # corrupt_body: the byte to invert (default: the middle one)
+        if self.offset is not None and (isinstance(self.offset, bool) or not isinstance(self.offset, int)
+                                        or self.offset < 0):
+            raise FaultError('offset must be a non-negative integer')
         self.when = spec.get('when', 'before')
         if self.when not in ('before', 'after'):
             raise FaultError("when must be 'before' or 'after'")
@@ -88,6 +101,8 @@ class Rule:
             d['when'] = self.when
         if self.kind == 'endless_token':
             d['repeat'] = self.repeat
+        if self.kind == 'corrupt_body' and self.offset is not None:
+            d['offset'] = self.offset
         return d
 
 
@@ -151,7 +166,8 @@ class Faults:
         terminal = post = None
         with self._lock:
             for r in self._rules:
-                if r.kind == 'skew' or r.kind in MODIFIERS or not r.matches(service, operation, access_key_id):
+                if r.kind in ('skew', 'corrupt_body') or r.kind in MODIFIERS or \
+                        not r.matches(service, operation, access_key_id):
                     continue
                 if r.kind == 'delay':
                     if self._take(r):
@@ -163,3 +179,15 @@ class Faults:
                     if terminal is None and post is None and self._take(r):
                         post = r
         return delay, terminal, post
+
+    def corrupt(self, service, operation, access_key_id, body):
+        """-> (the body with one byte inverted, the rule) when a corrupt_body rule applies to
+        this request, else (body, None). An empty body has nothing to corrupt: the rule waits."""
+        if not body:
+            return body, None
+        with self._lock:
+            for r in self._rules:
+                if r.kind == 'corrupt_body' and r.matches(service, operation, access_key_id) and self._take(r):
+                    i = min(r.offset if r.offset is not None else len(body) // 2, len(body) - 1)
+                    return body[:i] + bytes([body[i] ^ 0xFF]) + body[i + 1:], r
+        return body, None

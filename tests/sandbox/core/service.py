@@ -76,6 +76,11 @@ class Context:
         return self.sandbox.services[name]
 
 
+#: botocore service name -> function(model dict) that adds what the installed botocore's model
+#: predates (S3's CRC64NVME and checksum types: services/s3.py), applied before the model is built.
+MODEL_PATCHES = {}
+
+
 class ModelCache:
     """botocore service models, loaded on first use (startup stays fast)."""
 
@@ -91,5 +96,14 @@ class ModelCache:
                 if self._session is None:
                     import botocore.session
                     self._session = botocore.session.get_session()
-                m = self._models[name] = self._session.get_service_model(name)
+                patch = MODEL_PATCHES.get(name)
+                if patch is None:
+                    m = self._session.get_service_model(name)
+                else:
+                    from botocore.model import ServiceModel
+                    data = dict(self._session.get_service_data(name))   # the loader's copy stays as is
+                    data['shapes'] = dict(data['shapes'])
+                    patch(data)   # replaces the shapes it changes, never edits them in place
+                    m = ServiceModel(data, service_name=name)
+                self._models[name] = m
             return m

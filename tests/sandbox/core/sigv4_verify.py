@@ -168,7 +168,8 @@ def _amz(dt):
 
 def verify(req, info, identities, server_now, log=None):
     """Checks `info` against the request. Returns (identity, body, headers) where body is the
-    decoded payload and headers the request headers to hand on (aws-chunked removed)."""
+    decoded payload and headers the request headers to hand on (aws-chunked removed, checksum
+    trailers added)."""
     if info.error is not None:
         raise info.error
     ident = identities.lookup(info.access_key_id)
@@ -256,8 +257,11 @@ def verify(req, info, identities, server_now, log=None):
                                                      'ClientComputedContentSHA256': value,
                                                      'S3ComputedContentSHA256': hashlib.sha256(body).hexdigest()})
         elif value in (STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER):
-            body = _decode_chunked(req, body, value, signer, areq, info)
-            out_headers = _without_aws_chunked(req.headers)
+            body, trailers = _decode_chunked(req, body, value, signer, areq, info)
+            # Trailing headers (x-amz-checksum-*) are handed on as headers: the service sees
+            # a trailing checksum as it sees one sent up front, and checks it itself.
+            out_headers = _without_aws_chunked(req.headers) + [
+                (k, v) for k, v in trailers if k.startswith('x-amz-checksum-') and req.header(k) is None]
         elif value != 'UNSIGNED-PAYLOAD':
             raise AuthFailure('bad_payload', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a streaming mode or a '
                                              'valid sha256 value.', code='InvalidArgument', status=400)
@@ -365,7 +369,7 @@ def _decode_chunked(req, body, mode, signer, areq, info):
         raise _incomplete('You did not provide the number of bytes specified by x-amz-decoded-content-length '
                           '(%s declared, %d sent)' % (declared.strip(), len(decoded)))
     _check_trailer_checksums(trailers, decoded)
-    return decoded
+    return decoded, trailers
 
 
 def _check_trailer_checksums(trailers, data):
