@@ -5,6 +5,7 @@
 #include "awsdl/s3/client.hpp"
 #include "awsdl/testing/fake_transport.hpp"
 #include "support/fake_harness.hpp"
+#include "util/crc64nvme.hpp"
 #include "util/crypto.hpp"
 
 namespace awsdl::s3 {
@@ -82,6 +83,57 @@ TEST(S3ClientWire, PayloadIsUnsignedOverHttpsAndHashedOverHttp) {
   h.transport->push(200);
   ASSERT_TRUE(S3Client(h.config, forced).put_object({.bucket = "b1b", .key = "k", .body = "x"}));
   EXPECT_EQ(header(h.last(), "x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
+}
+
+TEST(S3ClientWire, Crc64NvmeIsAFullObjectChecksumWithUnsignedPayloadOverHttps) {
+  Harness h;
+  auto etag = [] {
+    http::Headers hd;
+    hd.set("ETag", "\"e\"");
+    return hd;
+  };
+  h.transport->push(200,
+                    "<InitiateMultipartUploadResult><Bucket>b1b</Bucket><Key>k</Key><UploadId>u</UploadId>"
+                    "</InitiateMultipartUploadResult>");
+  auto upload = S3Client(h.config).create_multipart_upload(
+      {.bucket = "b1b", .key = "k", .checksum = ChecksumAlgorithm::kCrc64Nvme});
+  ASSERT_TRUE(upload) << upload.error().to_string();
+  EXPECT_EQ(header(h.last(), "x-amz-checksum-algorithm"), "CRC64NVME");
+  EXPECT_EQ(header(h.last(), "x-amz-checksum-type"), "FULL_OBJECT");
+
+  // Each part: its CRC as the checksum header, and no SHA-256 pass (https: UNSIGNED-PAYLOAD).
+  const std::string a(300000, 'a'), b = "the last part";
+  std::vector<CompletedPart> parts;
+  int n = 0;
+  for (const std::string* body : {&a, &b}) {
+    h.transport->push(200, "", etag());
+    auto part = S3Client(h.config).upload_part({.bucket = "b1b", .key = "k", .upload_id = "u", .part_number = ++n,
+                                                .body = *body, .checksum = ChecksumAlgorithm::kCrc64Nvme});
+    ASSERT_TRUE(part) << part.error().to_string();
+    EXPECT_EQ(header(h.last(), "x-amz-content-sha256"), "UNSIGNED-PAYLOAD");
+    EXPECT_EQ(header(h.last(), "x-amz-checksum-crc64nvme"), internal::crc64nvme_base64(internal::crc64nvme(*body)));
+    EXPECT_EQ(part->checksum, header(h.last(), "x-amz-checksum-crc64nvme"));
+    parts.push_back(*part);
+  }
+
+  // Completion: the whole object's CRC, combined from the parts' without their bytes.
+  h.transport->push(200, "<CompleteMultipartUploadResult><ETag>\"x-2\"</ETag></CompleteMultipartUploadResult>");
+  auto done = S3Client(h.config).complete_multipart_upload(*upload, parts);
+  ASSERT_TRUE(done) << done.error().to_string();
+  const std::string whole = internal::crc64nvme_base64(internal::crc64nvme(a + b));
+  EXPECT_EQ(header(h.last(), "x-amz-checksum-crc64nvme"), whole);
+  EXPECT_EQ(header(h.last(), "x-amz-checksum-type"), "FULL_OBJECT");
+  EXPECT_NE(h.last().body.find("<ChecksumCRC64NVME>" + parts[0].checksum + "</ChecksumCRC64NVME>"), std::string::npos)
+      << h.last().body;
+  EXPECT_EQ(done->checksum, whole) << "the value S3 checked, when its answer does not say it";
+
+  // A part without a CRC and size cannot be combined: refused before any request.
+  parts[1].checksum.clear();
+  const auto sent = h.transport->requests().size();
+  auto refused = S3Client(h.config).complete_multipart_upload(*upload, parts);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "MissingPartChecksum");
+  EXPECT_EQ(h.transport->requests().size(), sent);
 }
 
 TEST(S3ClientWire, Sha256ChecksumAndSignedPayloadAreOneDigest) {
