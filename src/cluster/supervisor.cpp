@@ -175,6 +175,9 @@ struct Supervisor::Impl {
     m.cluster = o.cluster;
     m.user = o.user;
     m.fan = o.fan;
+    // The snapshots use every session each poll: a keepalive would only hold a session's lock
+    // for a blocking round trip to a node that stopped answering.
+    m.fan.session.keepalive_interval = Millis(0);
     m.health = o.health;
     m.jobs = std::move(jobs);
     m.events = 0;
@@ -297,7 +300,9 @@ Result<SupervisedRun> Supervisor::Impl::run() {
 
   std::vector<std::string> hosts;
   for (const auto& n : nodes) hosts.push_back(host_of(n));
-  auto fan = std::make_unique<ssh::FanOut>(hosts, o.fan);
+  ssh::FanOutOptions fan_options = o.fan;
+  fan_options.session.keepalive_interval = Millis(0);
+  auto fan = std::make_unique<ssh::FanOut>(hosts, fan_options);
   int restart = 0;
   std::vector<std::size_t> open_incidents;
   SteadyTime detected{};
@@ -540,7 +545,7 @@ Result<SupervisedRun> Supervisor::Impl::run() {
     nodes = std::move(next);
     hosts.clear();
     for (const auto& n : nodes) hosts.push_back(host_of(n));
-    fan = std::make_unique<ssh::FanOut>(hosts, o.fan);
+    fan = std::make_unique<ssh::FanOut>(hosts, fan_options);
 
     const Millis wait = backoff.next(*config.runtime.random);
     emit(SupervisorEventKind::kRestarting, "", "", "restart " + std::to_string(restart) + " in " + std::to_string(wait.count()) + " ms",

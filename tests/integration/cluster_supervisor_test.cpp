@@ -357,6 +357,38 @@ TEST_F(SupervisorSandbox, TheRestartBudgetExhaustedIsAClearErrorAndNothingIsLeft
   EXPECT_LT(checkpointed(), 400);
 }
 
+// A sick node (still there): marked Unhealthy (SetInstanceHealth), the group replaces it.
+TEST_F(SupervisorSandbox, ALostGpuOrAnUnreachableNodeIsMarkedUnhealthyAndReplaced) {
+  for (const std::string action : {"lose-gpu", "unreachable"}) {
+    SCOPED_TRACE(action);
+    std::error_code ec;
+    fs::remove(checkpoint(), ec);
+    fs::remove(result(), ec);
+    auto now = clusters.describe("supervised");
+    ASSERT_TRUE(now.ok());
+    const std::string victim = now->workers().at(0).instance_id;
+    auto opts = options(30, 1);
+    // Unreachable is known after unreachable_polls probes that each wait out the probe's timeout.
+    opts.health.timeout = 2s;
+    auto o = supervise(opts, 5, [&] { chaos(victim, action); });
+    ASSERT_TRUE(o.run.ok()) << o.run.error().to_string();
+    EXPECT_EQ(o.run->outcome, cluster::RunOutcome::kSucceeded) << (o.run->error ? o.run->error->to_string() : "");
+    ASSERT_EQ(o.run->incidents.size(), 1u);
+    EXPECT_EQ(o.run->incidents[0].instance_id, victim);
+    EXPECT_EQ(o.run->incidents[0].cause.rfind(action == "lose-gpu" ? "GPU lost (1 -> 0)" : "unreachable", 0), 0u)
+        << o.run->incidents[0].cause;
+    EXPECT_TRUE(has(o, cluster::SupervisorEventKind::kMarkedUnhealthy));
+    EXPECT_NE(slurp(result()).find("done 30"), std::string::npos) << slurp(result());
+    auto after = clusters.describe("supervised");
+    ASSERT_TRUE(after.ok());
+    for (const auto& n : after->nodes)
+      if (n.instance_id == victim) {
+        EXPECT_TRUE(n.state == "shutting-down" || n.state == "terminated") << n.state;
+      }
+    EXPECT_EQ(leftovers(), "");
+  }
+}
+
 TEST(Supervisor, BadOptionsAreRefusedBeforeAnyCall) {
   Config config;
   cluster::SupervisorOptions good;
