@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "awsdl/ec2/ec2.hpp"
+#include "support/run_process.hpp"
 #include "support/sandbox.hpp"
 #include "support/ssh_nodes.hpp"
 
@@ -387,6 +388,63 @@ TEST_F(SupervisorSandbox, ALostGpuOrAnUnreachableNodeIsMarkedUnhealthyAndReplace
       }
     EXPECT_EQ(leftovers(), "");
   }
+}
+
+// awsdl-cluster run --restarts: a worker terminated mid-run; the events as they happen, the
+// incident and the restart at the end; bad flags exit 2 before any call.
+TEST_F(SupervisorSandbox, TheCliRunWithRestartsRecoversAndBadFlagsExitTwoBeforeAnyCall) {
+  const std::string bin = std::string(AWSDL_BINARY_DIR) + "/examples/cluster/awsdl-cluster";
+  auto env = Sandbox::cli_env(dir.string());
+  env["AWS_ENDPOINT_URL"] = sandbox.endpoint();
+  const std::string rsh = "-i " + ssh_nodes().key +
+                          " -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR";
+  std::vector<std::string> base = {"run", "--endpoint-url", sandbox.endpoint(), "--name", "supervised", "--user", "root",
+                                   "--key-path", ssh_nodes().key, "--mount-point", (dir / "shared").string(),
+                                   "--slots-per-node", "1", "--mpirun-options", "", "--state-dir", (dir / "state").string(),
+                                   "--no-horovod", "--tcp-include", "lo", "--rsh-args", rsh, "--mca",
+                                   "plm_rsh_no_tree_spawn=1", "--mca", "btl=self,tcp"};
+  auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  ASSERT_TRUE(sandbox.clear_requests().ok());
+  for (const auto& bad : std::vector<std::vector<std::string>>{{"--restarts", "-1"},
+                                                                {"--restarts", "2", "--checkpoint-signal", "NOPE"},
+                                                                {"--restarts", "2", "--poll-interval", "0"},
+                                                                {"--checkpoint-grace", "5"}}) {
+    auto r = testsupport::run_process(bin, with(with(base, bad), {"--", "true"}), env, 30s);
+    EXPECT_EQ(r.exit_code, 2) << bad[0] << " " << bad[1] << ": " << r.err;
+    EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
+  }
+  auto calls = sandbox.control("GET", "/_sandbox/requests", "");
+  ASSERT_TRUE(calls.ok());
+  EXPECT_EQ(calls->find("\"operation\""), std::string::npos) << "no AWS call for bad flags: " << *calls;
+
+  const std::string victim = info.workers().at(0).instance_id;
+  testsupport::ProcessResult r;
+  std::thread t([&] {
+    r = testsupport::run_process(
+        bin, with(with(base, {"--restarts", "2", "--poll-interval", "0.5", "--no-mount-check", "--imds-url",
+                              sandbox.endpoint() + "/_sandbox/imds/{address}", "--"}),
+                  {(dir / "train").string(), "30", checkpoint(), (dir / "shared" / "signalled").string(), result()}),
+        env, 120s);
+  });
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  while (checkpointed() < 5 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(50ms);
+  chaos(victim, "terminate");
+  t.join();
+  std::printf("awsdl-cluster run --restarts 2 (stderr, then stdout):\n%s%s", r.err.c_str(), r.out.c_str());
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("node-lost " + victim), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("restarting"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("outcome: succeeded, exit status 0, 1 restart\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("incident: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(victim + " root@"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("instance terminated, downtime "), std::string::npos) << r.out;
+  EXPECT_NE(slurp(result()).find("done 30"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir / "state" / "hostfile"));
+  EXPECT_EQ(slurp(dir / "state" / "hostfile").find(victim), std::string::npos);
+  EXPECT_EQ(leftovers(), "");
 }
 
 TEST(Supervisor, BadOptionsAreRefusedBeforeAnyCall) {
