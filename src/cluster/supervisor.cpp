@@ -31,6 +31,11 @@ constexpr SignalName kSignals[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT"
 
 std::string address_of(const Node& n) { return n.private_ip.empty() ? n.public_ip : n.private_ip; }
 
+std::string seconds(Millis d) {
+  const long long ms = d.count();
+  return std::to_string(ms / 1000) + (ms % 1000 ? "." + std::to_string((ms % 1000) / 100) : "") + " s";
+}
+
 std::string replace_all(std::string s, std::string_view what, const std::string& with) {
   for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + with.size())) s.replace(at, what.size(), with);
   return s;
@@ -389,8 +394,7 @@ Result<SupervisedRun> Supervisor::Impl::run() {
           auto sig = fan->run_on(mh, sv::signal_script(l.job.pgid, o.checkpoint_signal));
           const bool sent = sig && sig->out.find("signalled=") != std::string::npos;
           emit(SupervisorEventKind::kCheckpointSignal, n.instance_id, mh,
-               sent ? "signal " + std::to_string(o.checkpoint_signal) + " sent to mpirun; grace " +
-                          std::to_string(o.checkpoint_grace.count()) + " ms"
+               sent ? "signal " + std::to_string(o.checkpoint_signal) + " sent to mpirun; grace " + seconds(o.checkpoint_grace)
                     : "the job's mpirun was not found to signal",
                restart);
           grace_until = clock().steady_now() + o.checkpoint_grace;
@@ -498,14 +502,33 @@ Result<SupervisedRun> Supervisor::Impl::run() {
     // Wait for the workers (healthy, reachable, not excluded), or go on with min_workers.
     emit(SupervisorEventKind::kWaitingForNodes, "", "",
          "for " + std::to_string(want_workers) + " workers (at least " + std::to_string(floor_workers) + " after " +
-             std::to_string(o.replace_timeout.count()) + " ms)",
+             seconds(o.replace_timeout) + ")",
          restart);
+    const Deadline replace_deadline = Deadline::after(o.replace_timeout, clock());
+    if (want_workers > 0) {
+      // The group replaces what it lost; when its launches fail for capacity, the capacity
+      // fallback (issue 15, through resize to the same count) moves it to the next zone or market.
+      ResizeOptions ro;
+      ro.deadline = replace_deadline;
+      ro.cancel = o.cancel;
+      ro.poll_interval = o.poll_interval;
+      ro.capacity_timeout_seconds = static_cast<int>(std::max<long long>(1, o.replace_timeout.count() / 1000));
+      ro.on_event = [&](const ClusterEvent& e) {
+        emit(SupervisorEventKind::kWaitingForNodes, "", "", e.message, restart);
+      };
+      if (auto settled = clusters.resize(o.cluster, want_workers, ro); !settled)
+        emit(SupervisorEventKind::kWaitingForNodes, "", "", "the worker group did not fill up: " + settled.error().message,
+             restart);
+    }
     AWSDL_ASSIGN_OR_RETURN(auto waiter, Monitor::make(config, monitor_options({})));
     std::vector<Node> ready;
     bool master_ok = false;
     PollOptions wp;
     wp.delay = Backoff::polling(o.poll_interval, o.poll_interval, 1.0);
-    wp.deadline = Deadline::after(o.replace_timeout, clock());
+    // At least two looks at the nodes, even when the group's wait used the whole timeout.
+    wp.deadline = replace_deadline.min(Deadline::after(o.replace_timeout, clock()));
+    if (replace_deadline.remaining(clock(), Millis(0)) < 2 * o.poll_interval)
+      wp.deadline = Deadline::after(2 * o.poll_interval, clock());
     wp.cancel = o.cancel;
     wp.what = "waiting for replacement workers";
     auto waited = poll_until(config.runtime, wp, [&](int) -> Result<PollState> {
@@ -530,8 +553,8 @@ Result<SupervisedRun> Supervisor::Impl::run() {
       if (static_cast<int>(ready.size()) < floor_workers)
         return finish(RunOutcome::kGaveUp,
                       Error::make(ErrorKind::kTimeout, "NotEnoughNodes",
-                                  std::to_string(ready.size()) + " healthy workers after " +
-                                      std::to_string(o.replace_timeout.count()) + " ms; the run needs at least " +
+                                  std::to_string(ready.size()) + " healthy workers after " + seconds(o.replace_timeout) +
+                                      "; the run needs at least " +
                                       std::to_string(floor_workers))
                           .with_next_step("check", "the worker group " + worker_group + "'s scaling activities")
                           .with_next_step("min-workers", "allow the run to go on with fewer workers"));
@@ -548,7 +571,7 @@ Result<SupervisedRun> Supervisor::Impl::run() {
     fan = std::make_unique<ssh::FanOut>(hosts, fan_options);
 
     const Millis wait = backoff.next(*config.runtime.random);
-    emit(SupervisorEventKind::kRestarting, "", "", "restart " + std::to_string(restart) + " in " + std::to_string(wait.count()) + " ms",
+    emit(SupervisorEventKind::kRestarting, "", "", "restart " + std::to_string(restart) + " in " + seconds(wait),
          restart);
     if (!config.runtime.sleeper->sleep_for(wait, o.cancel) || o.cancel.cancelled())
       return finish(RunOutcome::kCancelled, Error::make(ErrorKind::kCancelled, "Cancelled", "cancelled before the restart"));

@@ -237,7 +237,9 @@ class SupervisorSandbox : public ::testing::Test {
   std::vector<int> running() const {
     std::vector<int> out;
     const std::string prog = (dir / "train").string();
-    for (const auto& e : fs::directory_iterator("/proc")) {
+    std::error_code ec;
+    for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+      const auto& e = *it;
       const std::string name = e.path().filename().string();
       if (name.find_first_not_of("0123456789") != std::string::npos) continue;
       std::string cmd = slurp(e.path() / "cmdline");
