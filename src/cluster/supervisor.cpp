@@ -254,15 +254,23 @@ struct Supervisor::Impl {
                                                            replace_all(notices_path(), "{address}", a), l.flag_path,
                                                            static_cast<int>(std::min<long long>(o.poll_interval.count(), 5000))),
                             d);
-      if (!w) return std::move(w).error();
+      if (!w) {
+        (void)fan.run_on(mh, "rm -f " + shell_quote(l.flag_path));
+        return std::move(w).error();
+      }
     }
     ssh::DetachOptions d;
     d.log_path = o.shared_dir + "/run-" + stamp + ".log";
     d.workdir = o.workdir;
-    AWSDL_ASSIGN_OR_RETURN(l.job, fan.start_on(mh, ssh::shell_join(cmd) + "; echo $? > " + shell_quote(l.exit_path + ".tmp") +
+    auto job = fan.start_on(mh, ssh::shell_join(cmd) + "; echo $? > " + shell_quote(l.exit_path + ".tmp") +
                                                        "; mv -f " + shell_quote(l.exit_path + ".tmp") + " " +
                                                        shell_quote(l.exit_path),
-                                               d));
+                                               d);
+    if (!job) {
+      (void)fan.run_on(mh, "rm -f " + shell_quote(l.flag_path));   // the watchers end
+      return std::move(job).error();
+    }
+    l.job = std::move(*job);
     if (on_job) on_job(l.job);
     return l;
   }
@@ -327,7 +335,12 @@ Result<SupervisedRun> Supervisor::Impl::run() {
   };
 
   while (true) {
-    AWSDL_ASSIGN_OR_RETURN(auto l, launch(*fan, nodes, restart));
+    auto launched = launch(*fan, nodes, restart);
+    if (!launched) {
+      if (restart == 0) return std::move(launched).error();   // nothing ran: the run could not start
+      return finish(RunOutcome::kGaveUp, launched.error());
+    }
+    Launch l = std::move(*launched);
     out.jobs.push_back(l.job);
     const std::string mh = host_of(nodes.front());
     if (!open_incidents.empty()) {
@@ -407,7 +420,19 @@ Result<SupervisedRun> Supervisor::Impl::run() {
                             .with_next_step("recreate", "the master node cannot be replaced under a running job");
           return PollState::done("master lost");
         }
-      if (!failures.empty()) return PollState::done("node failure");
+      if (!failures.empty()) {
+        // A job that has just ended well is done, whatever happens to its nodes now.
+        const JobSample& js = snap->jobs.front();
+        if (!js.error && !js.running) {
+          auto r = fan->run_on(mh, "cat " + shell_quote(l.exit_path) + " 2>/dev/null");
+          if (r && r->ok() && r->out.substr(0, r->out.find('\n')) == "0") {
+            failures.clear();
+            exit_status = 0;
+            return PollState::done("ended");
+          }
+        }
+        return PollState::done("node failure");
+      }
       if (grace_until && clock().steady_now() >= *grace_until) {
         for (const auto& n : nodes)
           if (n.instance_id == spot_node) failures.push_back({n, "spot interruption (checkpoint grace over)", true});

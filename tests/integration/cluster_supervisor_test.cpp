@@ -129,6 +129,7 @@ class SupervisorSandbox : public ::testing::Test {
     info = *created;
   }
   void TearDown() override {
+    (void)sandbox.reset();   // continues a node a test stopped (chaos "unreachable")
     (void)sandbox.control("POST", "/_sandbox/services/ec2/nodes", R"({"addresses": []})");
     std::error_code ec;
     fs::remove_all(dir, ec);

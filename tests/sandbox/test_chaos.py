@@ -132,6 +132,18 @@ class ChaosCase(unittest.TestCase):
         self.assertEqual(fresh, self.addresses[1], 'a fresh node, not the one just released')
         self.assertEqual(control('services/ec2/nodes')['addresses'][-1], address)
 
+    def test_terminating_also_kills_what_left_the_sessions_tree(self):
+        # A daemon (setsid, reparented to init) started over SSH, as Open MPI's orted
+        # --daemonize: it carries the node's SSH_CONNECTION.
+        iid, address = self.launch()
+        p = self.ssh(address, 'setsid sh -c "exec sleep 301" </dev/null >/dev/null 2>&1 & echo $!')
+        pid = int(p.stdout.readline().decode().strip())
+        p.wait()
+        self.wait_for('the daemon', lambda: 'sleep' in _cmdline(pid))
+        self.assertNotIn(pid, self.spawned(address), 'no longer under the sshd')
+        self.ec2.terminate_instances(InstanceIds=[iid])
+        self.wait_for('the daemon to die', lambda: _state(pid) in (None, 'Z'))
+
     def test_imds_v2_spot_notice_then_the_instance_is_terminated(self):
         iid, address = self.launch()
         self.assertEqual(self.imds('GET', address, 'latest/meta-data/instance-id')[0], 401, 'IMDSv2 wants a token')

@@ -5,8 +5,10 @@ may name each address's sshd listener pid. Then:
 
 - When an instance holding a node is terminated (TerminateInstances, an Auto Scaling
   replacement or scale-in, a stack deletion, a chaos action), every process that node's sshd
-  spawned (the descendants of the listener's pid, not the listener itself) is killed with
-  SIGKILL, so the ranks running there die as on a lost machine. A node made unreachable gets
+  started is killed with SIGKILL, so the ranks running there die as on a lost machine: the
+  descendants of the listener's pid (not the listener itself) and the processes whose
+  SSH_CONNECTION names the node's address, with theirs (Open MPI's orted daemonizes, detached
+  jobs call setsid: both leave the session's process tree). A node made unreachable gets
   SIGCONT first.
 - The released address goes to the end of the pool's free list (ec2.py), so a replacement
   instance gets a fresh node when the pool has a spare.
@@ -66,6 +68,39 @@ def _descendants(pids):
     return out
 
 
+def _connected_to(address):
+    """Processes whose environment says they were started over SSH to `address` (the third
+    field of SSH_CONNECTION): what a node's sshd started, also after it left the session's
+    process tree (orted --daemonize, setsid jobs)."""
+    out = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/environ' % entry, 'rb') as f:
+                env = f.read().split(b'\0')
+        except OSError:
+            continue
+        for var in env:
+            if var.startswith(b'SSH_CONNECTION='):
+                fields = var[len(b'SSH_CONNECTION='):].split()
+                if len(fields) >= 3 and fields[2].decode('ascii', 'replace') == address:
+                    out.append(int(entry))
+                break
+    return out
+
+
+def node_processes(address, pid):
+    """Everything a node's sshd (listener `pid`) started: its descendants, the processes that
+    carry the node's SSH_CONNECTION, and theirs. Never the listener itself."""
+    roots = set(_connected_to(address))
+    if pid:
+        roots.update(_descendants([pid]))
+    roots.discard(pid)
+    roots.discard(os.getpid())
+    return sorted(roots | set(_descendants(list(roots))))
+
+
 def _signal(pids, sig):
     for pid in pids:
         try:
@@ -110,7 +145,7 @@ class Chaos:
     def _cont(self, address):
         pid = self.pids.get(address)
         if pid:
-            _signal([pid] + _descendants([pid]), signal.SIGCONT)
+            _signal([pid] + node_processes(address, pid), signal.SIGCONT)
         self.stopped.discard(address)
 
     def terminated(self, inst):
@@ -122,7 +157,7 @@ class Chaos:
             self._cont(address)
         pid = self.pids.get(address)
         if pid:
-            _signal(_descendants([pid]), signal.SIGKILL)
+            _signal(node_processes(address, pid), signal.SIGKILL)
         self.notices.pop(address, None)
 
     # ---- control
@@ -172,7 +207,7 @@ class Chaos:
             pid = self.pids.get(address)
             if not pid:
                 raise AwsError('InvalidParameterValue', 'the instance holds no node with a known sshd pid', 400)
-            _signal([pid] + _descendants([pid]), signal.SIGSTOP)
+            _signal([pid] + node_processes(address, pid), signal.SIGSTOP)
             self.stopped.add(address)
         elif action == 'lose-gpu':
             self.gpus_lost[iid] = self.gpus_lost.get(iid, 0) + 1
