@@ -307,12 +307,16 @@ TEST_F(SupervisorSandbox, AWorkerTerminatedMidRunRecoversOnAReplacementAndResume
 
 TEST_F(SupervisorSandbox, ASpotNoticeSignalsTheJobBeforeItsNodeGoesAndTheRunResumes) {
   const std::string victim = info.workers().at(0).instance_id;
-  auto o = supervise(options(40, 1), 5, [&] { chaos(victim, "spot-notice", ",\"seconds\":2"); });
+  auto o = supervise(options(40, 1), 5, [&] {
+    chaos(victim, "rebalance");   // noted only
+    chaos(victim, "spot-notice", ",\"seconds\":2");
+  });
   ASSERT_TRUE(o.run.ok()) << o.run.error().to_string();
   EXPECT_EQ(o.run->outcome, cluster::RunOutcome::kSucceeded) << (o.run->error ? o.run->error->to_string() : "");
   ASSERT_EQ(o.run->incidents.size(), 1u);
   EXPECT_EQ(o.run->incidents[0].instance_id, victim);
   EXPECT_EQ(o.run->incidents[0].cause.rfind("spot interruption", 0), 0u) << o.run->incidents[0].cause;
+  EXPECT_TRUE(has(o, cluster::SupervisorEventKind::kRebalance));
   const auto notice = first(o, cluster::SupervisorEventKind::kSpotNotice);
   const auto signal = first(o, cluster::SupervisorEventKind::kCheckpointSignal);
   const auto lost = first(o, cluster::SupervisorEventKind::kNodeLost);
@@ -339,7 +343,7 @@ TEST_F(SupervisorSandbox, ANodeTheGroupCannotReplaceWithMinWorkersTheRunGoesOnWi
   EXPECT_EQ(leftovers(), "");
 }
 
-TEST_F(SupervisorSandbox, AnExitOneOnHealthyNodesIsNotRestarted) {
+TEST_F(SupervisorSandbox, AnExitOneOnHealthyNodesIsNotRestartedUnlessRestartOnExit) {
   auto o = supervise(options(3, 3, 1), 0, nullptr);
   ASSERT_TRUE(o.run.ok()) << o.run.error().to_string();
   EXPECT_EQ(o.run->outcome, cluster::RunOutcome::kJobFailed);
@@ -349,6 +353,20 @@ TEST_F(SupervisorSandbox, AnExitOneOnHealthyNodesIsNotRestarted) {
   ASSERT_TRUE(o.run->error.has_value());
   EXPECT_EQ(o.run->error->code, "JobFailed");
   EXPECT_EQ(o.run->jobs.size(), 1u);
+  EXPECT_EQ(leftovers(), "");
+
+  // With restart_on_exit it is restarted, here until the budget (1) is spent.
+  auto opts = options(3, 1, 1);
+  opts.restart_on_exit = true;
+  auto again = supervise(opts, 0, nullptr);
+  ASSERT_TRUE(again.run.ok()) << again.run.error().to_string();
+  EXPECT_EQ(again.run->outcome, cluster::RunOutcome::kGaveUp);
+  EXPECT_EQ(again.run->jobs.size(), 2u);
+  ASSERT_EQ(again.run->incidents.size(), 2u);
+  EXPECT_EQ(again.run->incidents[0].cause, "exit status 1");
+  EXPECT_TRUE(again.run->incidents[0].recovered);
+  ASSERT_TRUE(again.run->error.has_value());
+  EXPECT_EQ(again.run->error->code, "RestartBudgetExhausted");
   EXPECT_EQ(leftovers(), "");
 }
 

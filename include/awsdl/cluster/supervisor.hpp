@@ -12,7 +12,9 @@
 //   2. stops every process of the job exactly (its process group on the master; mpirun ends
 //      the ranks on the other nodes) and the watchers;
 //   3. marks a sick node Unhealthy (SetInstanceHealth) so its group replaces it, and waits for
-//      the worker count to come back, or after replace_timeout goes on with min_workers;
+//      the worker count to come back (Clusters::resize to the same count: a group that cannot
+//      launch in its zone or market is moved by the capacity fallback create recorded), or
+//      after replace_timeout goes on with min_workers;
 //   4. health-checks the nodes (a snapshot), rewrites hostfile, workers and env files;
 //   5. after a backoff relaunches the same command with AWSDL_RESTART=<n> and AWSDL_RESUME=1 in
 //      every rank's environment, up to `restarts` times.
