@@ -281,6 +281,9 @@ struct Supervisor::Impl {
 
 namespace {
 
+// Snapshots in a row that could not look at the cluster before the supervisor gives up.
+constexpr int kMaxFailedSnapshots = 10;
+
 // A node the watch found failing, and why.
 struct Failure {
   Node node;
@@ -364,6 +367,7 @@ Result<SupervisedRun> Supervisor::Impl::run() {
     std::string spot_node;
     std::optional<SteadyTime> grace_until;
     std::optional<Error> watch_error;
+    int failed_snapshots = 0;
 
     PollOptions po;
     po.delay = Backoff::polling(o.poll_interval, o.poll_interval, 1.0);
@@ -372,7 +376,15 @@ Result<SupervisedRun> Supervisor::Impl::run() {
     po.what = "supervising job " + l.job.id;
     auto watched = poll_until(config.runtime, po, [&](int) -> Result<PollState> {
       auto snap = monitor.snapshot();
-      if (!snap) return PollState::pending("snapshot failed: " + snap.error().message);
+      if (!snap) {
+        // The cluster cannot be looked at (credentials, the network): a while is tolerated.
+        if (++failed_snapshots >= kMaxFailedSnapshots) {
+          watch_error = Error(snap.error()).with_next_step("check", "the credentials and the network; the job was stopped");
+          return PollState::done("cannot watch");
+        }
+        return PollState::pending("snapshot failed: " + snap.error().message);
+      }
+      failed_snapshots = 0;
       failures.clear();
       for (const auto& n : nodes) {
         const NodeSample* ns = nullptr;

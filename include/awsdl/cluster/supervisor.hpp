@@ -138,7 +138,8 @@ class AWSDL_EXPORT Supervisor {
   void on_job(std::function<void(const ssh::RemoteJob&)> fn);
 
   /// Runs until the job ends. Fails only when it cannot start (the cluster cannot be looked
-  /// at, the master cannot be reached); what happens after is in the result.
+  /// at, the master cannot be reached); what happens after is in the result (kGaveUp with
+  /// the error when the cluster cannot be looked at for 10 polls in a row: the job stopped).
   Result<SupervisedRun> run();
 
  private:
