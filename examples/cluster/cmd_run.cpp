@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <awsdl/cluster/lifecycle.hpp>
+#include <awsdl/cluster/supervisor.hpp>
 #include <awsdl/core/retry.hpp>
 #include <awsdl/mpi/hostfile.hpp>
 #include <awsdl/mpi/launch.hpp>
@@ -35,12 +36,78 @@ awsdl_cli::Parser parser() {
   p.flag({"no-horovod", "", "leave out the Horovod options (-bind-to none -map-by slot, pml ob1, btl ^openib)"});
   p.flag({"detach", "", "start it and return; follow nothing (stop it with awsdl-cluster stop)"});
   p.flag({"timeout", "SECONDS", "stop the job if it has not ended after this long (default: no limit)"});
+  p.flag({"restarts", "N", "supervise the run: on a lost, unreachable or unhealthy node or a spot notice, stop it, "
+                           "have the node replaced and relaunch it with AWSDL_RESTART=<n> AWSDL_RESUME=1, up to N times"});
+  p.flag({"restart-on-exit", "", "with --restarts: restart a non-zero exit on healthy nodes too"});
+  p.flag({"checkpoint-signal", "SIG", "with --restarts: sent to the job on a spot notice (default SIGUSR1)"});
+  p.flag({"checkpoint-grace", "SECONDS", "with --restarts: how long the job may checkpoint after the signal (default 90)"});
+  p.flag({"replace-timeout", "SECONDS", "with --restarts: wait this long for replacement workers, then go on with the "
+                                       "cluster's min_workers (default 600)"});
+  p.flag({"poll-interval", "SECONDS", "with --restarts: how often the job and the nodes are looked at (default 5)"});
+  p.flag({"no-mount-check", "", "with --restarts: accept a shared directory that is not a mount point (a local test cluster)"});
+  p.flag({"imds-url", "URL", "with --restarts: the instance metadata service the node watchers read, {address} for the "
+                             "node's address (default http://169.254.169.254)"});
   p.example("awsdl-cluster run --name maskrcnn -- python3 /efs/code/train.py --epochs 10");
   p.example("awsdl-cluster run --config cluster.ini --env NCCL_DEBUG=INFO --detach -- python3 train.py");
+  p.example("awsdl-cluster run --name maskrcnn --restarts 3 -- python3 /efs/code/train.py --resume-from /efs/ckpt");
   p.note("The hostfile goes to MOUNT_POINT/.awsdl/NAME/hostfile on the shared file system and the\n"
          "output to a log there. [training] mpirun_options are added before the program.\n"
-         "Ctrl-C stops the job (with --detach, nothing is followed: use awsdl-cluster stop).\n");
+         "Ctrl-C stops the job (with --detach, nothing is followed: use awsdl-cluster stop).\n"
+         "With --restarts the run is supervised: events are printed as they happen, the job's output\n"
+         "goes to its log on the shared file system, and the end lists each incident (when, node,\n"
+         "cause, downtime). A program is resumable when it checkpoints to the shared file system and,\n"
+         "with AWSDL_RESUME=1, resumes from its newest checkpoint.\n");
   return p;
+}
+
+std::string clock_time(awsdl::WallTime t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// run --restarts: the library's Supervisor; events as they happen, incidents at the end.
+int supervise(const Target& target, const awsdl::Config& cfg, const awsdl::cluster::ClusterInfo& info,
+              const NodeAccess& access, awsdl::cluster::SupervisorOptions so, awsdl::mpi::MpirunOptions mo) {
+  so.fan = access.options;
+  so.mpirun = std::move(mo);
+  so.mpirun.hosts.clear();
+  so.min_workers = info.min_workers;
+  so.cancel = install_interrupt_handler();
+  auto sup = awsdl::cluster::Supervisor::make(cfg, std::move(so));
+  if (!sup) return awsdl_cli::report(sup.error());
+  awsdl::cluster::Clusters clusters(cfg);
+  sup->on_job([&](const awsdl::ssh::RemoteJob& job) {
+    if (auto r = record_job(target, job); !r) awsdl_cli::report(r.error(), "recording the job");
+  });
+  sup->on_event([&](const awsdl::cluster::SupervisorEvent& e) {
+    std::fprintf(stderr, "%s %s%s%s: %s\n", clock_time(e.at).c_str(), awsdl::cluster::to_string(e.kind),
+                 e.instance_id.empty() ? "" : " ", e.instance_id.c_str(), e.message.c_str());
+    if (e.kind == awsdl::cluster::SupervisorEventKind::kStarted) {
+      // The local hostfile, workers and env files follow the node set, as create and resize keep them.
+      if (auto now = clusters.describe(target.spec.name); now) (void)write_local_files(target, *now);
+    }
+  });
+  auto run = sup->run();
+  if (!run) return awsdl_cli::report(run.error(), "starting the supervised run");
+  std::vector<std::string> ids;
+  for (const auto& j : run->jobs) ids.push_back(j.id);
+  (void)forget_jobs(target, ids);
+  std::printf("outcome: %s, exit status %d, %d restart%s\n", awsdl::cluster::to_string(run->outcome), run->exit_status,
+              run->restarts, run->restarts == 1 ? "" : "s");
+  for (const auto& i : run->incidents)
+    std::printf("incident: %s %s %s: %s, downtime %.1f s%s\n", clock_time(i.at).c_str(),
+                i.instance_id.empty() ? "-" : i.instance_id.c_str(), i.host.empty() ? "-" : i.host.c_str(), i.cause.c_str(),
+                static_cast<double>(i.downtime.count()) / 1000.0, i.recovered ? "" : " (not recovered)");
+  if (!run->jobs.empty()) std::printf("log: %s\n", run->jobs.back().log_path.c_str());
+  if (run->error) {
+    awsdl_cli::report(*run->error);
+    return awsdl_cli::kExitFailed;
+  }
+  return awsdl_cli::kExitOk;
 }
 
 int run(const std::vector<std::string>& argv) {
@@ -94,6 +161,43 @@ int run(const std::vector<std::string>& argv) {
   auto timeout = awsdl_cli::whole_flag(args, "timeout", 0, 1, 1000000000);
   if (!timeout) return awsdl_cli::report(timeout.error());
   const long long timeout_s = *timeout;
+  const bool supervised = args.get("restarts").has_value();
+  for (const char* f : {"restart-on-exit", "checkpoint-signal", "checkpoint-grace", "replace-timeout", "poll-interval",
+                        "no-mount-check", "imds-url"})
+    if (!supervised && (args.has(f) || args.get(f)))
+      return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", std::string("--") + f + " goes with --restarts"));
+  awsdl::cluster::SupervisorOptions so;
+  if (supervised) {
+    if (args.has("detach"))
+      return awsdl_cli::report(awsdl::Error::invalid_argument("BadFlag", "--restarts supervises the run: not with --detach"));
+    auto restarts = awsdl_cli::whole_flag(args, "restarts", 0, 0, 1000);
+    if (!restarts) return awsdl_cli::report(restarts.error());
+    so.restarts = static_cast<int>(*restarts);
+    so.restart_on_exit = args.has("restart-on-exit");
+    auto sig = awsdl::cluster::parse_signal(args.get_or("checkpoint-signal", "SIGUSR1"));
+    if (!sig) return awsdl_cli::report(sig.error(), "--checkpoint-signal");
+    so.checkpoint_signal = *sig;
+    auto grace = awsdl_cli::seconds_flag(args, "checkpoint-grace", std::chrono::seconds(90), 0, 3600);
+    if (!grace) return awsdl_cli::report(grace.error());
+    so.checkpoint_grace = *grace;
+    auto replace = awsdl_cli::seconds_flag(args, "replace-timeout", std::chrono::seconds(600), 0, 86400);
+    if (!replace) return awsdl_cli::report(replace.error());
+    so.replace_timeout = *replace;
+    auto poll = awsdl_cli::seconds_flag(args, "poll-interval", std::chrono::seconds(5), 0.1, 300);
+    if (!poll) return awsdl_cli::report(poll.error());
+    so.poll_interval = *poll;
+    if (auto u = args.get("imds-url")) so.imds_url = *u;
+    so.cluster = target->spec.name;
+    so.command = args.rest();
+    so.shared_dir = remote_dir(*target);
+    so.workdir = target->spec.mount_point;
+    so.slots_per_node = target->spec.training.slots_per_node;
+    so.user = target->spec.ssh.user;
+    so.health.shared_path = target->spec.mount_point;
+    so.health.require_mount_point = !args.has("no-mount-check");
+    if (auto checked = awsdl::cluster::Supervisor::make(awsdl::Config{}, so); !checked)
+      return awsdl_cli::report(checked.error());
+  }
 
   auto cfg = awsdl_cli::config_from(args);
   if (!cfg) return awsdl_cli::report(cfg.error());
@@ -105,6 +209,7 @@ int run(const std::vector<std::string>& argv) {
   for (const auto& n : c->nodes)
     if (n.state == "running") mo.hosts.push_back({n.private_ip.empty() ? n.public_ip : n.private_ip, slots_for(*target, n)});
 
+  if (supervised) return supervise(*target, *cfg, *c, *access, std::move(so), std::move(mo));
   awsdl::ssh::FanOut fan({access->master}, access->options);
   const std::string dir = remote_dir(*target);
   mo.hostfile = dir + "/hostfile";

@@ -106,6 +106,19 @@ Status AutoScalingClient::set_desired_capacity(const std::string& name, int desi
   return {};
 }
 
+Status AutoScalingClient::set_instance_health(const std::string& instance_id, bool healthy,
+                                              bool respect_grace_period, const CallOptions& options) const {
+  if (instance_id.empty() || instance_id.size() > 19)
+    return Error::invalid_argument("InvalidParameterValue", "SetInstanceHealth: an instance id of 1 to 19 characters");
+  internal::QueryRequest q{"SetInstanceHealth", client_->info().api_version};
+  q.add("InstanceId", instance_id).add("HealthStatus", std::string(healthy ? "Healthy" : "Unhealthy"));
+  if (respect_grace_period) q.add("ShouldRespectGracePeriod", true);
+  // Sets a state: twice is once.
+  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options, internal::Idempotency::kIdempotent));
+  AWSDL_TRY(internal::xml_answer_root(doc, q.action()));
+  return {};
+}
+
 Status AutoScalingClient::update_group(const UpdateGroupRequest& r, const CallOptions& options) const {
   AWSDL_TRY(check_name(r.name, "UpdateAutoScalingGroup"));
   for (auto v : {r.min_size, r.max_size, r.desired_capacity})

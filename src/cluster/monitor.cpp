@@ -106,6 +106,8 @@ void parse_monitor_probe(const std::string& output, NodeSample& into, const Heal
   else if (auto m = output.find("\n" + std::string(kLogMarker)); m != std::string::npos) fields.resize(m + 1);
   into.health = parse_health_probe(into.host, fields, h);
   into.gpus.clear();
+  into.spot_notice.clear();
+  into.rebalance.clear();
   // The log's bytes follow the marker line: they are not fields.
   internal::probe::for_each_field(output, [&](std::string_view key, std::string_view val) {
     if (key == "gpu") {
@@ -115,6 +117,10 @@ void parse_monitor_probe(const std::string& output, NodeSample& into, const Heal
       char* end = nullptr;
       double d = std::strtod(v.c_str(), &end);
       if (!v.empty() && end == v.c_str() + v.size()) into.load1 = d;
+    } else if (key == "notice.spot") {
+      into.spot_notice = std::string(val);
+    } else if (key == "notice.rebalance") {
+      into.rebalance = std::string(val);
     } else if (key == "cpus") {
       parse_num(val, into.cpus);
     } else if (key == "shared_free_kb") {
@@ -242,6 +248,15 @@ struct Monitor::Impl {
     if (!hosts.empty()) {
       st = fan->for_each([&](ssh::Session& session, std::size_t i) -> Status {
         std::string command = probe;
+        if (!o.notices_path.empty()) {
+          // "{address}" in the path: the node's own file (nodes may share a /tmp, as in tests).
+          std::string path = o.notices_path;
+          const std::string addr = hosts[i].substr(hosts[i].find('@') + 1);
+          for (auto at = path.find("{address}"); at != std::string::npos; at = path.find("{address}", at + addr.size()))
+            path.replace(at, 9, addr);
+          command += "if [ -r " + shell_quote(path) + " ]; then sed -n 's/^\\(spot\\|rebalance\\)=/notice.\\1=/p' " +
+                     shell_quote(path) + "; fi\n";
+        }
         if (hosts[i] == master_host) {
           command += job_probe(o.jobs);
           if (!o.jobs.empty()) command += log_probe(o.jobs.front().log_path, log_offset, o.max_log_bytes);

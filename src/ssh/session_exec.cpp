@@ -250,7 +250,22 @@ Result<ExecResult> Session::exec(const std::string& command, const ExecOptions& 
   if (limit.count() > 0) deadline = start + limit;
 
   ExecChannel channel(core, options);
-  AWSDL_TRY(channel.start(full));
+  {
+    // Opening the channel is one blocking protocol step, bounded by the session timeout (30 s
+    // after the handshake): a command with a shorter limit bounds it too, so that a node that
+    // stopped answering (a hung sshd) fails the command within its own timeout.
+    const Millis session_limit = std::max(core.options.connect_timeout, Millis(30000));
+    const bool shorter = limit.count() > 0 && limit < session_limit;
+    auto set = [&](Millis t) {
+      long sec = static_cast<long>(t.count() / 1000), usec = static_cast<long>((t.count() % 1000) * 1000);
+      ssh_options_set(core.s, SSH_OPTIONS_TIMEOUT, &sec);
+      ssh_options_set(core.s, SSH_OPTIONS_TIMEOUT_USEC, &usec);
+    };
+    if (shorter) set(limit);
+    Status started = channel.start(full);
+    if (shorter) set(session_limit);
+    AWSDL_TRY(std::move(started));
+  }
   for (;;) {
     AWSDL_ASSIGN_OR_RETURN(bool progress, channel.read_available());
     if (!core.agent_bridges.empty()) core.service_agent_bridges();

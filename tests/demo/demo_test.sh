@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's main command, in the test suite: scripts/demo on the programs this build made
-# (AWSDL_DEMO_BUILD_DIR), run twice in a row, then interrupted with Ctrl-C (SIGINT to its
+# (AWSDL_DEMO_BUILD_DIR), run twice in a row (the second with --chaos: a worker terminated
+# during a supervised run, which recovers and resumes), then interrupted with Ctrl-C (SIGINT to its
 # process group) while `create` waits. Each time, nothing may be left behind: the demo's
 # state directory is gone, and so are the sandbox and the SSH node processes it started.
 #   usage: tests/demo/demo_test.sh BUILD_DIR
@@ -38,15 +39,23 @@ check_left_nothing() {  # check_left_nothing OUTPUT_FILE
 
 for run in 1 2; do
   start=$(date +%s)
-  "$root/scripts/demo" >"$work/run$run.out" 2>&1
+  args=()
+  [ "$run" = 2 ] && args=(--chaos)
+  "$root/scripts/demo" "${args[@]}" >"$work/run$run.out" 2>&1
   rc=$?
   cat "$work/run$run.out"
   [ "$rc" = 0 ] || fail "demo run $run exited $rc"
   grep -q '^demo finished' "$work/run$run.out" || fail "demo run $run did not finish"
   grep -q 'allreduce sum 3' "$work/run$run.out" || fail "demo run $run: the MPI program did not run on 3 ranks"
   grep -q 'unstaged tree is identical' "$work/run$run.out" || fail "demo run $run: unstage differed"
+  if [ "$run" = 2 ]; then
+    grep -q '^outcome: succeeded, exit status 0, 1 restart$' "$work/run2.out" || fail "demo --chaos: no recovery"
+    grep -q '^incident: .* instance terminated, downtime ' "$work/run2.out" || fail "demo --chaos: no incident"
+    grep -q '^training on 3 ranks from step [1-9]' "$work/run2.out" || fail "demo --chaos: not resumed"
+    grep -q '^training done at step 60$' "$work/run2.out" || fail "demo --chaos: the training did not finish"
+  fi
   check_left_nothing "$work/run$run.out"
-  echo "== demo run $run: ok in $(( $(date +%s) - start )) s"
+  echo "== demo run $run${args[*]:+ ${args[*]}}: ok in $(( $(date +%s) - start )) s"
 done
 
 # Ctrl-C while create waits: the whole process group gets SIGINT, as from a terminal.

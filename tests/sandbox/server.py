@@ -371,6 +371,21 @@ class Handler(BaseHTTPRequestHandler):
             self.send_plain(400, {'error': 'bad request body: %s' % e})
             return
         req = HttpRequest(self.command, self.path, list(self.headers.items()), body)
+        if req.path.startswith('/_sandbox/imds/'):
+            # A node's instance metadata (tests/sandbox/services/_ec2_chaos.py): plain text.
+            parts = req.path.split('/', 4)   # '', '_sandbox', 'imds', address, rest
+            ec2 = self.sandbox.services.get('ec2')
+            with self.sandbox.lock:
+                status, text = ec2.chaos.imds(req.method, parts[3], parts[4] if len(parts) > 4 else '',
+                                              list(self.headers.items()))
+            data = text.encode('utf-8')
+            self.send_response_only(status)
+            self.send_header('Content-Type', 'text/plain')
+            self.send_header('Content-Length', str(len(data)))
+            self.end_headers()
+            if self.command != 'HEAD':
+                self.wfile.write(data)
+            return
         if req.path.startswith('/_sandbox/') or req.path == '/_sandbox':
             status, doc = self.sandbox.control(req.method, req.path, req.query, body)
             self.send_plain(status, doc)

@@ -140,6 +140,19 @@ TEST(ClusterMonitorProbe, ParsesGpusLoadAndSharedSpace) {
   EXPECT_TRUE(bare.gpus.empty());
   EXPECT_EQ(bare.load1, -1);
   EXPECT_FALSE(bare.shared_free_bytes.has_value());
+  EXPECT_TRUE(bare.spot_notice.empty());
+  EXPECT_TRUE(bare.rebalance.empty());
+
+  // The supervisor's IMDS watcher's lines (MonitorOptions::notices_path); not from the log.
+  NodeSample noticed;
+  parse_monitor_probe("awsdl_probe=1\ngpus=1\nnotice.spot={\"action\": \"terminate\", \"time\": \"2026-12-07T03:00:00Z\"}\n"
+                      "notice.rebalance={\"noticeTime\": \"2026-12-07T02:58:00Z\"}\n",
+                      noticed, HealthOptions{});
+  EXPECT_EQ(noticed.spot_notice, "{\"action\": \"terminate\", \"time\": \"2026-12-07T03:00:00Z\"}");
+  EXPECT_EQ(noticed.rebalance, "{\"noticeTime\": \"2026-12-07T02:58:00Z\"}");
+  parse_monitor_probe("awsdl_probe=1\ngpus=1\n@@awsdl-log size=40 start=0\nnotice.spot=forged\n", noticed, HealthOptions{});
+  EXPECT_TRUE(noticed.spot_notice.empty()) << "a log line is not a notice";
+  EXPECT_TRUE(noticed.rebalance.empty()) << "each probe replaces the last one's notices";
 }
 
 }  // namespace

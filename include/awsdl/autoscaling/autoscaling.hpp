@@ -97,6 +97,10 @@ class AWSDL_EXPORT AutoScalingClient {
   Status set_desired_capacity(const std::string& name, int desired_capacity, bool honor_cooldown = false,
                               const CallOptions& options = {}) const;
   Status update_group(const UpdateGroupRequest& request, const CallOptions& options = {}) const;
+  /// SetInstanceHealth: `healthy` false marks the instance Unhealthy, and the group replaces it
+  /// (unless its ReplaceUnhealthy process is suspended). kInvalidArgument for an empty id.
+  Status set_instance_health(const std::string& instance_id, bool healthy, bool respect_grace_period = false,
+                             const CallOptions& options = {}) const;
   /// Newest first, every page up to `max_activities` (0: all).
   Result<std::vector<Activity>> describe_scaling_activities(const std::string& group_name, int max_activities = 0,
                                                             const CallOptions& options = {}) const;

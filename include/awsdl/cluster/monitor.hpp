@@ -93,6 +93,10 @@ struct AWSDL_EXPORT NodeSample {
   double load1 = -1;              // /proc/loadavg's first field; -1 unknown
   int cpus = 0;
   std::optional<std::uint64_t> shared_free_bytes;
+  /// From MonitorOptions::notices_path (the supervisor's IMDS watcher): the bodies of IMDS
+  /// spot/instance-action and events/recommendations/rebalance; empty: none.
+  std::string spot_notice;
+  std::string rebalance;
 };
 
 struct AWSDL_EXPORT JobSample {
@@ -129,6 +133,9 @@ struct AWSDL_EXPORT MonitorOptions {
   std::size_t max_log_bytes = 4u << 20;   // read per snapshot at most (the newest part when more)
   std::size_t max_points = 1000;
   std::size_t events = 20;
+  /// A file on every node holding "spot=BODY" / "rebalance=BODY" lines (written by the
+  /// supervisor's IMDS watcher); "{address}" in it is each node's address; empty: not read.
+  std::string notices_path;
   CancellationToken cancel;
 };
 

@@ -37,6 +37,9 @@ A stopped instance (EC2 StopInstances) stays in its group, InService and Healthy
 replaced, as on AWS while the group's health check has not yet acted on it (or its HealthCheck
 process is suspended); it counts toward the desired capacity but not toward the capacity caps.
 
+SetInstanceHealth Unhealthy terminates the instance and replaces it (a user health-check
+activity), unless ReplaceUnhealthy is suspended (then it is only reported Unhealthy).
+
 Not modelled: launch configurations, lifecycle hooks, warm pools, cooldowns, scaling
 policies, load balancers, health checks other than "the EC2 instance is gone"."""
 
@@ -364,7 +367,8 @@ class AutoScaling(Service):
                           'AvailabilityZone': inst['Placement']['AvailabilityZone'],
                           'LifecycleState': 'InService' if state in ('running', 'stopping', 'stopped') or (
                               state == 'pending' and ec2.restarted(g['region'], iid)) else 'Pending',
-                          'HealthStatus': 'Healthy', 'ProtectedFromScaleIn': False,
+                          'HealthStatus': 'Unhealthy' if iid in g.get('unhealthy', ()) else 'Healthy',
+                          'ProtectedFromScaleIn': False,
                           **({'WeightedCapacity': str(self._weight(g, iid))} if g['mixed'] else {}),
                           'LaunchTemplate': g.get('LaunchTemplate') or
                           {'LaunchTemplateName': g['AutoScalingGroupName']}})
@@ -504,6 +508,30 @@ class AutoScaling(Service):
                 if not ids or inst['InstanceId'] in ids:
                     out.append(dict(inst, AutoScalingGroupName=name, HealthStatus='HEALTHY'))
         return {'AutoScalingInstances': out}
+
+    def SetInstanceHealth(self, ctx, params):
+        """Unhealthy: the group terminates the instance and launches a replacement (unless its
+        ReplaceUnhealthy process is suspended: then it stays, marked Unhealthy). Healthy: a mark
+        only."""
+        iid, status = params['InstanceId'], params['HealthStatus']
+        if status not in ('Healthy', 'Unhealthy'):
+            raise _validation("Valid instance health states are: [Healthy, Unhealthy].")
+        for (region, name), g in self.groups.items():
+            if region != ctx.region or iid not in self._live(g):
+                continue
+            if status == 'Healthy':
+                g.setdefault('unhealthy', set()).discard(iid)
+                return {}
+            if 'ReplaceUnhealthy' in g['suspended']:
+                g.setdefault('unhealthy', set()).add(iid)
+                return {}
+            self.ec2().terminate(g['region'], [iid])
+            g['instances'].remove(iid)
+            self._activity(g, 'Terminating EC2 instance: %s' % iid, 'At %s an instance was taken out of service in '
+                           'response to a user health-check.' % _now().strftime('%Y-%m-%dT%H:%M:%SZ'))
+            self.reconcile(g)
+            return {}
+        raise _validation('Instance Id not found - No managed instance found for instance ID: %s' % iid)
 
     def _processes(self, params):
         procs = params.get('ScalingProcesses') or list(PROCESSES)

@@ -36,6 +36,12 @@ and (when its subnet maps public addresses) public address, so the cluster workf
 pool empty or used up, instances get the usual documentation-range addresses. The answer (and
 `GET`-style `POST .../nodes {}`) lists the pool and which instance holds each address.
 
+Chaos (issue 16, _ec2_chaos.py): the pool may name each address's sshd pid
+(`{"addresses": [...], "pids": {"127.x": pid}}`); terminating an instance then kills what its
+node's sshd spawned, and the released address goes to the end of the free list. Per-node IMDSv2
+at /_sandbox/imds/<address>/latest/...; `POST .../ec2/chaos {"instance", "action": terminate |
+spot-notice | rebalance | unreachable | lose-gpu}`; `POST .../ec2/gpus {"address"}`.
+
 Not modelled: placement groups are accepted by name without existing (any named group counts as
 a cluster placement group for EFA); spot requests are launched at once as spot-lifecycle
 instances (no spot prices: SpotMaxPrice is validated, never compared); key material is random text, not a real key;
@@ -52,6 +58,7 @@ import threading
 from core.errors import AwsError
 from core.service import Service
 from services import _ec2_capacity as cap
+from services._ec2_chaos import Chaos
 from services._cfn_tick import tick
 from services._ec2_capacity import INSTANCE_TYPES
 
@@ -158,6 +165,9 @@ class Ec2(Service):
         self.node_owner = {}                                # address -> instance id
         self.capacity = cap.CapacityRules()                 # control action 'capacity'
         self.offerings = {}                                 # type -> zones offering it (control 'offerings')
+        if getattr(self, 'chaos', None) is not None:
+            self.chaos.reset()
+        self.chaos = Chaos(self)                            # node pids, IMDS, control 'chaos' (_ec2_chaos.py)
 
     def control(self, action, body):
         body = body or {}
@@ -207,8 +217,15 @@ class Ec2(Service):
                         raise AwsError('InvalidParameterValue', 'addresses: a list of loopback addresses', 400)
                     self.node_pool = list(addresses)
                     self.node_owner = {a: i for a, i in self.node_owner.items() if a in self.node_pool}
-                return {'addresses': self.node_pool,
+                    self.chaos.set_pids(body.get('pids', {}), self.node_pool)
+                return {'addresses': self.node_pool, 'pids': self.chaos.pids,
                         'assigned': {a: self.node_owner[a] for a in self.node_pool if a in self.node_owner}}
+        if action == 'chaos':
+            with self.lock:
+                return self.chaos.control(body)
+        if action == 'gpus':
+            with self.lock:
+                return self.chaos.gpus(body)
         return super().control(action, body)
 
     def create_capacity_reservation(self, body):
@@ -255,6 +272,10 @@ class Ec2(Service):
         a = inst.get('node_address')
         if a and self.node_owner.get(a) == inst['InstanceId']:
             del self.node_owner[a]
+            # To the end of the free list: a replacement gets a fresh node when there is a spare.
+            if a in self.node_pool:
+                self.node_pool.remove(a)
+                self.node_pool.append(a)
 
     # ---- helpers (also used by autoscaling.py)
     def region(self, name):
@@ -530,6 +551,8 @@ class Ec2(Service):
             self._advance(inst)
             prev = dict(inst['State'])
             if prev['Name'] != TERMINATED[1]:
+                if prev['Name'] != SHUTTING_DOWN[1]:
+                    self.chaos.terminated(inst)   # the node's processes die (_ec2_chaos.py)
                 inst['State'] = {'Code': SHUTTING_DOWN[0], 'Name': SHUTTING_DOWN[1]}
                 inst['since'] = datetime.datetime.now(datetime.timezone.utc)
             out.append({'InstanceId': iid, 'PreviousState': prev, 'CurrentState': dict(inst['State'])})
