@@ -419,6 +419,92 @@ TEST_F(ClusterLifecycleSandbox, InsufficientCapacityBelowTheMinimumFailsAndRollb
   EXPECT_TRUE(file_systems().empty());
 }
 
+// Bootstrap failures say why (issue 16): the master's user data fails (its EFS mount), it
+// signals FAILURE, the stack rolls back, and create's error ends with the tail of the master's
+// cloud-init output (GetConsoleOutput of the terminated instance), naming the instance.
+TEST_F(ClusterLifecycleSandbox, AMasterWhoseBootstrapFailsShowsTheEndOfItsOutput) {
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/ec2/bootstrap-failures",
+                              R"({"role": "master", "count": 1, "output": "mount.nfs4: Connection timed out\nawsdl: EFS mount attempt 30 failed, retrying"})")
+                  .ok());
+  auto created = clusters.create(spec("boot", 1, 1), create_options());
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code, "ClusterCreateFailed");
+  const std::string& m = created.error().message;
+  std::printf("%s\n", awsdl_cluster::render_error(created.error()).c_str());
+  EXPECT_NE(m.find("MasterGroup"), std::string::npos) << m;
+  EXPECT_NE(m.find("the master's bootstrap failed (instance i-"), std::string::npos) << m;
+  EXPECT_NE(m.find("\n    mount.nfs4: Connection timed out\n    awsdl: EFS mount attempt 30 failed, retrying\n"),
+            std::string::npos) << m;
+  const NextStep* step = created.error().next_step(cluster::next_step::kBootstrapTail);
+  ASSERT_NE(step, nullptr);
+  EXPECT_NE(created.error().next_step(cluster::next_step::kRemove), nullptr);
+  const std::string rendered = awsdl_cluster::render_error(created.error());
+  EXPECT_NE(rendered.find("aws ec2 get-console-output --instance-id " + step->detail), std::string::npos) << rendered;
+  EXPECT_NE(rendered.find("awsdl-cluster delete --name boot"), std::string::npos) << rendered;
+  // Dealt with as any failed create: rolled back, nothing left running.
+  EXPECT_EQ(groups_of("boot"), 0u);
+  for (const auto& i : live_instances("boot")) EXPECT_EQ(i.state, "shutting-down") << i.instance_id;
+  // The library call behind it, for the supervisor and the program.
+  auto tail = clusters.bootstrap_tail(step->detail, 3);
+  ASSERT_TRUE(tail.ok()) << tail.error().to_string();
+  EXPECT_EQ(tail->state, cluster::BootstrapState::kFailed);
+  EXPECT_EQ(tail->instance_id, step->detail);
+  ASSERT_EQ(tail->lines.size(), 3u);
+  EXPECT_NE(tail->lines.back().find("Cloud-init v."), std::string::npos);
+  EXPECT_EQ(clusters.bootstrap_tail("i-0123456789abcdef0").error().code, "InvalidInstanceID.NotFound");
+  ASSERT_TRUE(clusters.remove("boot", delete_options(true)).ok());
+}
+
+// A worker whose bootstrap fails never registers: ClusterReady times out, and the error shows
+// the worker's output, not the master's (which finished).
+TEST_F(ClusterLifecycleSandbox, AWorkerWhoseBootstrapFailsOnCreateIsNamedWithItsOutput) {
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/cloudformation/config", R"({"signal_timeout_seconds": 1})").ok());
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/ec2/bootstrap-failures",
+                              R"({"role": "worker", "count": 1, "output": "E: Unable to locate package nfs-common"})")
+                  .ok());
+  auto created = clusters.create(spec("wboot", 2, 2), create_options());
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/cloudformation/config", R"({"signal_timeout_seconds": 10})").ok());
+  ASSERT_FALSE(created.ok());
+  const std::string& m = created.error().message;
+  EXPECT_EQ(created.error().code, "ClusterCreateFailed") << m;
+  EXPECT_NE(m.find("ClusterReady"), std::string::npos) << m;
+  EXPECT_NE(m.find("the worker's bootstrap failed (instance i-"), std::string::npos) << m;
+  EXPECT_EQ(m.find("the master's bootstrap failed"), std::string::npos) << m;
+  EXPECT_NE(m.find("\n    E: Unable to locate package nfs-common\n"), std::string::npos) << m;
+  ASSERT_TRUE(clusters.remove("wboot", delete_options(true)).ok());
+}
+
+// resize: the new worker's bootstrap fails; resize's error shows its tail (the stack's update
+// itself succeeded: the worker runs but never joined). A resize whose workers bootstrap is fine.
+TEST_F(ClusterLifecycleSandbox, AResizeWhoseNewWorkerFailsItsBootstrapShowsTheTail) {
+  auto created = clusters.create(spec("grow", 1, 1), create_options());
+  ASSERT_TRUE(created.ok()) << created.error().to_string();
+  std::vector<cluster::ClusterEvent> events;
+  auto grown = clusters.resize("grow", 2, resize_options(&events));
+  ASSERT_TRUE(grown.ok()) << grown.error().to_string();
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const auto& e) {
+    return e.message == "waiting for 1 new worker to bootstrap";
+  }));
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/ec2/bootstrap-failures",
+                              R"({"role": "worker", "count": 1, "output": "mount.nfs4: access denied by server while mounting fs-1:/"})")
+                  .ok());
+  auto failed = clusters.resize("grow", 3, resize_options());
+  ASSERT_FALSE(failed.ok());
+  std::printf("%s\n", awsdl_cluster::render_error(failed.error()).c_str());
+  EXPECT_EQ(failed.error().code, "WorkerBootstrapFailed");
+  const std::string& m = failed.error().message;
+  EXPECT_NE(m.find("the worker's bootstrap failed (instance i-"), std::string::npos) << m;
+  EXPECT_NE(m.find("\n    mount.nfs4: access denied by server while mounting fs-1:/\n"), std::string::npos) << m;
+  const NextStep* step = failed.error().next_step(cluster::next_step::kBootstrapTail);
+  ASSERT_NE(step, nullptr);
+  // The failed worker is one of the cluster's, and not one of those there before.
+  bool found = false;
+  for (const auto& i : live_instances("grow")) found |= i.instance_id == step->detail;
+  EXPECT_TRUE(found);
+  for (const auto& n : grown->nodes) EXPECT_NE(n.instance_id, step->detail);
+  ASSERT_TRUE(clusters.remove("grow", delete_options(true)).ok());
+}
+
 TEST_F(ClusterLifecycleSandbox, ACancelledCreateIsResumed) {
   CancellationSource source;
   auto opts = create_options();
