@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -396,6 +397,48 @@ awsdl::Status forget_jobs(const Target& target, const std::vector<std::string>& 
     if (!drop) keep += j.host + '\t' + std::to_string(j.pgid) + '\t' + j.id + '\t' + j.log_path + '\n';
   }
   return write_file(jobs_path(target), keep);
+}
+
+namespace {
+std::string autostop_path(const Target& t) { return t.state_dir + "/autostop"; }
+}  // namespace
+
+awsdl::Status record_autostop(const Target& target, const AutostopRecord& r) {
+  AWSDL_TRY(ensure_state_dir(target));
+  const auto& j = r.job;
+  return write_file(autostop_path(target), j.host + '\t' + std::to_string(j.pgid) + '\t' + j.id + '\t' + j.log_path +
+                                               '\t' + r.status_path + '\n');
+}
+
+awsdl::Result<std::optional<AutostopRecord>> recorded_autostop(const Target& target) {
+  std::ifstream in(autostop_path(target));
+  std::string line;
+  if (!in || !std::getline(in, line) || line.empty()) return std::optional<AutostopRecord>{};
+  std::vector<std::string> f;
+  for (std::size_t a = 0;;) {
+    auto b = line.find('\t', a);
+    f.push_back(line.substr(a, b == std::string::npos ? std::string::npos : b - a));
+    if (b == std::string::npos) break;
+    a = b + 1;
+  }
+  AutostopRecord r;
+  if (f.size() == 5) {
+    r.job.host = f[0];
+    r.job.pgid = std::atoi(f[1].c_str());
+    r.job.id = f[2];
+    r.job.log_path = f[3];
+    r.status_path = f[4];
+  }
+  if (f.size() != 5 || r.job.pgid <= 1 || r.job.id.empty() || r.status_path.empty())
+    return awsdl::Error::make(awsdl::ErrorKind::kParse, "BadAutostopFile", autostop_path(target) + ": malformed line: " + line);
+  return std::optional<AutostopRecord>(std::move(r));
+}
+
+awsdl::Status forget_autostop(const Target& target) {
+  if (std::remove(autostop_path(target).c_str()) != 0 && errno != ENOENT)
+    return awsdl::Error::make(awsdl::ErrorKind::kIo, "WriteFailed", "cannot remove " + autostop_path(target) + ": " +
+                                                                       std::strerror(errno));
+  return awsdl::Status{};
 }
 
 }  // namespace awsdl_cluster

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "awsdl/cluster/autostop.hpp"
 #include "awsdl/cluster/preflight.hpp"
 #include "awsdl/cluster/spec.hpp"
 #include "awsdl/cluster/template.hpp"
@@ -81,6 +82,9 @@ struct AWSDL_EXPORT ClusterInfo {
   int min_workers = 0;
   std::string efs_id;
   std::string mount_point;
+  /// What the instance role may do for an autostop watcher (the stack's Autostop parameter;
+  /// kOff for a stack without it).
+  AutostopAction autostop = AutostopAction::kOff;
   std::vector<Node> nodes;    // master first, then workers by launch order; filled by describe()
   /// Why the nodes' GPU counts are unknown (0): DescribeInstanceTypes was refused (no
   /// ec2:DescribeInstanceTypes permission) or did not know a type. Transient failures of
@@ -252,6 +256,12 @@ class AWSDL_EXPORT Clusters {
   /// Waits for UPDATE_COMPLETE (only this update's events are reported) and, with `wait`, for
   /// the workers to launch or terminate. A failed update rolls back: "ClusterResizeFailed".
   Result<ClusterInfo> resize(const std::string& name, int workers, const ResizeOptions& options = {});
+  /// UpdateStack with the previous template and values but Autostop: the instance role gains
+  /// the one permission `action` needs (kOff: loses both), and waits for UPDATE_COMPLETE. No
+  /// update when the stack already says so. A stack whose template has no Autostop parameter
+  /// (made by an older libawsdl): kInvalidArgument "AutostopUnsupported". Not complete or
+  /// failing: as resize ("ClusterNotReady", "ClusterUpdateFailed").
+  Result<ClusterInfo> set_autostop(const std::string& name, AutostopAction action, const ResizeOptions& options = {});
   /// Deletes the stack and waits until it is gone (failed deletions: "ClusterDeleteFailed" with
   /// the reasons). The EFS file system the stack created is retained unless
   /// `delete_file_system`, then deleted after the stack; a reused one is never deleted.
