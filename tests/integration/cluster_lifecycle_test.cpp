@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -27,6 +28,8 @@
 #include "ec2/ec2_internal.hpp"
 #include "protocol/service_client.hpp"
 #include "cluster/cluster_words.hpp"  // awsdl-cluster's words for the next steps (examples/cluster)
+#include "support/run_process.hpp"
+#include "support/tar_test_support.hpp"
 #include "support/sandbox.hpp"
 
 namespace awsdl {
@@ -503,6 +506,71 @@ TEST_F(ClusterLifecycleSandbox, AResizeWhoseNewWorkerFailsItsBootstrapShowsTheTa
   EXPECT_TRUE(found);
   for (const auto& n : grown->nodes) EXPECT_NE(n.instance_id, step->detail);
   ASSERT_TRUE(clusters.remove("grow", delete_options(true)).ok());
+}
+
+// Autostop with --delete: set_autostop gives the instance role the delete policy alone (and
+// takes it away), and the watcher's script, run here with this machine's AWS CLI against the
+// sandbox (as on the master, where the endpoint goes with it), deletes the stack once idle.
+TEST_F(ClusterLifecycleSandbox, AutostopDeleteGetsOnlyItsPermissionAndTheWatcherDeletesTheStack) {
+  auto created = clusters.create(spec("idle", 1, 1), create_options());
+  ASSERT_TRUE(created.ok()) << created.error().to_string();
+  EXPECT_EQ(created->autostop, cluster::AutostopAction::kOff);
+  auto policies = [&] {
+    std::set<std::string> out;
+    auto rs = cfn.describe_stack_resources("idle");
+    EXPECT_TRUE(rs.ok()) << rs.error().to_string();
+    if (rs.ok())
+      for (const auto& r : *rs)
+        if (r.logical_id.rfind("Autostop", 0) == 0) out.insert(r.logical_id);
+    return out;
+  };
+  EXPECT_TRUE(policies().empty());
+  auto on = clusters.set_autostop("idle", cluster::AutostopAction::kDeleteStack, resize_options());
+  ASSERT_TRUE(on.ok()) << on.error().to_string();
+  EXPECT_EQ(on->autostop, cluster::AutostopAction::kDeleteStack);
+  EXPECT_EQ(policies(), std::set<std::string>{"AutostopDeletePolicy"});
+  auto off = clusters.set_autostop("idle", cluster::AutostopAction::kOff, resize_options());
+  ASSERT_TRUE(off.ok()) << off.error().to_string();
+  EXPECT_TRUE(policies().empty());
+  EXPECT_EQ(off->desired_workers, 1) << "the update changes nothing else";
+  auto again = clusters.set_autostop("idle", cluster::AutostopAction::kDeleteStack, resize_options());
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  EXPECT_EQ(clusters.set_autostop("nope", cluster::AutostopAction::kOff).error().code, "ClusterNotFound");
+
+  cluster::AutostopSettings s;
+  s.cluster = "idle";
+  s.region = "us-east-1";
+  s.stack = again->stack_id;
+  s.action = cluster::AutostopAction::kDeleteStack;
+  s.idle = 1s;
+  s.interval = 1s;
+  s.aws = "/usr/bin/aws";
+  testing_support::ScratchDir dir;
+  s.status_path = (dir / "autostop.status").string();
+  auto script = cluster::autostop_script(s);
+  ASSERT_TRUE(script.ok()) << script.error().to_string();
+  auto env = Sandbox::cli_env(dir.path().string());
+  env["AWS_ENDPOINT_URL"] = sandbox.endpoint();
+  env["PATH"] = "/usr/bin:/bin";
+  auto watched = testsupport::run_process("/bin/bash", {"-c", *script}, env, 60s);
+  ASSERT_EQ(watched.exit_code, 0) << watched.out << watched.err;
+  std::ifstream in(s.status_path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto st = cluster::read_autostop_status(text);
+  ASSERT_TRUE(st.ok()) << st.error().to_string() << ": " << text;
+  EXPECT_EQ(st->state, cluster::AutostopState::kDeleted) << text;
+  EXPECT_GE(st->idle_for, Millis(1s));
+  EXPECT_EQ(st->jobs, 0);
+  // The deletion runs; the stack goes.
+  for (int i = 0; i < 100; ++i) {
+    auto stacks = cfn.describe_stacks();
+    ASSERT_TRUE(stacks.ok());
+    if (stacks->empty()) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  auto gone = clusters.describe("idle");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, "ClusterNotFound");
 }
 
 TEST_F(ClusterLifecycleSandbox, ACancelledCreateIsResumed) {
