@@ -539,6 +539,7 @@ TEST_F(ClusterCliTest, AutostopScalesAnIdleClusterToZeroWorkers) {
   ASSERT_EQ(job.exit_code, 0) << job.out << job.err;
   auto watching = cli(with(with({"autostop", "--idle", "3", "--interval", "1"}, flags), watcher_env), 120);
   ASSERT_EQ(watching.exit_code, 0) << watching.out << watching.err;
+  std::printf("%s", watching.out.c_str());
   std::this_thread::sleep_for(std::chrono::seconds(6));
   EXPECT_EQ(desired(), 2) << "the watcher scaled the workers while a job ran";
   auto busy = cli(with({"status"}, flags));
