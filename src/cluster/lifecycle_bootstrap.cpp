@@ -5,6 +5,8 @@
 // output at least an hour after its last post).
 #include <algorithm>
 
+#include "awsdl/cluster/bootstrap.hpp"
+#include "awsdl/ssh/quote.hpp"
 #include "cluster/lifecycle_internal.hpp"
 
 namespace awsdl::cluster {
@@ -165,3 +167,23 @@ Status wait_bootstrapped(const Clients& c, WatchSpec& w, std::vector<std::string
 }
 
 }  // namespace awsdl::internal::lifecycle
+
+namespace awsdl::cluster {
+
+Result<BootstrapTail> bootstrap_tail_over_ssh(ssh::FanOut& fan, const std::string& host, std::size_t lines,
+                                              const std::string& path) {
+  // Enough lines that the failure's own are among them after read_bootstrap drops empty ones.
+  const std::string quoted = ssh::shell_quote(path);
+  AWSDL_ASSIGN_OR_RETURN(auto r, fan.run_on(host, "[ -r " + quoted + " ] || exit 3; tail -n " +
+                                                      std::to_string(std::max<std::size_t>(lines * 4, 100)) + " " + quoted));
+  if (r.exit_status == 3)
+    return Error::make(ErrorKind::kNotFound, "NoCloudInitLog", host + " has no readable " + path);
+  if (!r.ok())
+    return Error::make(ErrorKind::kService, "NoCloudInitLog",
+                       "reading " + path + " on " + host + " failed (exit " + std::to_string(r.exit_status) + "): " + r.err);
+  BootstrapTail t = read_bootstrap(r.out, lines);
+  t.source = "ssh:" + path;
+  return t;
+}
+
+}  // namespace awsdl::cluster
