@@ -310,7 +310,8 @@ std::string cluster_json(const awsdl::cluster::ClusterInfo& c, bool with_nodes) 
                   "\",\"worker_group\":\"" + json_escape(c.worker_group) +
                   "\",\"desired_workers\":" + std::to_string(c.desired_workers) +
                   ",\"min_workers\":" + std::to_string(c.min_workers) + ",\"efs_id\":\"" + json_escape(c.efs_id) +
-                  "\",\"mount_point\":\"" + json_escape(c.mount_point) + "\"";
+                  "\",\"mount_point\":\"" + json_escape(c.mount_point) + "\",\"autostop\":\"" +
+                  awsdl::cluster::autostop_parameter(c.autostop) + "\"";
   if (with_nodes) {
     s += ",\"nodes\":[";
     for (std::size_t i = 0; i < c.nodes.size(); ++i) s += (i ? "," : "") + node_json(c.nodes[i]);

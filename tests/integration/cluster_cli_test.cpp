@@ -322,6 +322,7 @@ TEST_F(ClusterCliTest, WholeWorkflowOnLocalNodes) {
   ASSERT_FALSE(st.HasParseError()) << status.out;
   EXPECT_STREQ(st["status"].GetString(), "CREATE_COMPLETE");
   EXPECT_EQ(st["desired_workers"].GetInt(), 2);
+  EXPECT_STREQ(st["autostop"].GetString(), "off");
 
   auto list = cli({"status", "--output", "json"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
@@ -521,6 +522,8 @@ TEST_F(ClusterCliTest, AutostopScalesAnIdleClusterToZeroWorkers) {
       << on.out;
   EXPECT_TRUE(has_policy("AutostopScalePolicy"));
   EXPECT_FALSE(has_policy("AutostopDeletePolicy"));
+  auto json = cli(with({"status", "--output", "json"}, flags));
+  EXPECT_NE(json.out.find("\"autostop\":\"scale\""), std::string::npos) << json.out;
   auto cancel = cli(with({"autostop", "--cancel", "--poll-interval", "0.2"}, flags), 120);
   ASSERT_EQ(cancel.exit_code, 0) << cancel.out << cancel.err;
   EXPECT_NE(cancel.out.find("the watcher was stopped"), std::string::npos) << cancel.out;
