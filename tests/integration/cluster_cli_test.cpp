@@ -457,6 +457,39 @@ int main(int argc, char** argv) {
   EXPECT_TRUE(groups->empty());
 }
 
+// Bootstrap failures say why, as the program words them: a worker of a resize and the master
+// of a create whose user data failed; the error shows the end of the node's cloud-init output
+// and how to see all of it.
+TEST_F(ClusterCliTest, ABootstrapFailureShowsTheNodesCloudInitTail) {
+  ASSERT_TRUE(ec2::Ec2Client(sandbox.config()).create_key_pair("clitest"));
+  const auto flags = with(cluster_flags("bootcli", key), {"--poll-interval", "0.2", "--yes"});
+  auto workers = [&](const std::string& n) {
+    return with(without(flags, "--workers"), {"--workers", n});
+  };
+  auto create = cli(with({"create"}, workers("1")), 180);
+  ASSERT_EQ(create.exit_code, 0) << create.out << create.err;
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/ec2/bootstrap-failures",
+                              R"({"role": "worker", "count": 1, "output": "mount.nfs4: Connection timed out"})"));
+  auto resize = cli(with({"resize"}, workers("2")), 180);
+  EXPECT_EQ(resize.exit_code, 1) << resize.out << resize.err;
+  std::printf("%s", resize.err.c_str());
+  EXPECT_NE(resize.err.find("WorkerBootstrapFailed"), std::string::npos) << resize.err;
+  EXPECT_NE(resize.err.find("the worker's bootstrap failed (instance i-"), std::string::npos) << resize.err;
+  EXPECT_NE(resize.err.find("\n    mount.nfs4: Connection timed out\n"), std::string::npos) << resize.err;
+  EXPECT_NE(resize.err.find("aws ec2 get-console-output --instance-id i-"), std::string::npos) << resize.err;
+  auto del = cli(with({"delete"}, flags), 180);
+  ASSERT_EQ(del.exit_code, 0) << del.out << del.err;
+
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/ec2/bootstrap-failures",
+                              R"({"role": "master", "count": 1, "output": "E: Unable to locate package nfs-common"})"));
+  auto failed = cli(with({"create"}, workers("1")), 180);
+  EXPECT_EQ(failed.exit_code, 1) << failed.out << failed.err;
+  EXPECT_NE(failed.err.find("the master's bootstrap failed (instance i-"), std::string::npos) << failed.err;
+  EXPECT_NE(failed.err.find("\n    E: Unable to locate package nfs-common\n"), std::string::npos) << failed.err;
+  auto cleanup = cli(with({"delete"}, flags), 180);
+  EXPECT_EQ(cleanup.exit_code, 0) << cleanup.out << cleanup.err;
+}
+
 // autostop (issue 16) on local nodes, with sandbox time (an idle period of seconds): bad
 // durations exit 2 before any call; the instance role gets the autostop policy only while
 // autostop is on; a cancelled watcher never scales; a running job (run --detach) keeps the
