@@ -2,7 +2,9 @@
 // resource-level permissions), signal their own stack, use the cluster's two queues, and
 // read and write the staging bucket named in the spec. The capacity Lambda may: describe
 // groups, set the desired capacity of this stack's worker group, report to its queue and
-// write its own logs. No wildcard actions anywhere.
+// write its own logs. With the Autostop parameter at "scale" or "delete" (and only then) the
+// nodes may also update their own worker group or delete their own stack (autostop.hpp).
+// No wildcard actions anywhere.
 #include "cluster/template_parts.hpp"
 
 namespace awsdl::internal::cfn {
