@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -309,7 +310,8 @@ std::string cluster_json(const awsdl::cluster::ClusterInfo& c, bool with_nodes) 
                   "\",\"worker_group\":\"" + json_escape(c.worker_group) +
                   "\",\"desired_workers\":" + std::to_string(c.desired_workers) +
                   ",\"min_workers\":" + std::to_string(c.min_workers) + ",\"efs_id\":\"" + json_escape(c.efs_id) +
-                  "\",\"mount_point\":\"" + json_escape(c.mount_point) + "\"";
+                  "\",\"mount_point\":\"" + json_escape(c.mount_point) + "\",\"autostop\":\"" +
+                  awsdl::cluster::autostop_parameter(c.autostop) + "\"";
   if (with_nodes) {
     s += ",\"nodes\":[";
     for (std::size_t i = 0; i < c.nodes.size(); ++i) s += (i ? "," : "") + node_json(c.nodes[i]);
@@ -435,6 +437,48 @@ awsdl::Result<awsdl::cluster::MonitorOptions> monitor_options(const Target& targ
   o.jobs = std::move(jobs);
   o.cancel = install_interrupt_handler();
   return o;
+}
+
+namespace {
+std::string autostop_path(const Target& t) { return t.state_dir + "/autostop"; }
+}  // namespace
+
+awsdl::Status record_autostop(const Target& target, const AutostopRecord& r) {
+  AWSDL_TRY(ensure_state_dir(target));
+  const auto& j = r.job;
+  return write_file(autostop_path(target), j.host + '\t' + std::to_string(j.pgid) + '\t' + j.id + '\t' + j.log_path +
+                                               '\t' + r.status_path + '\n');
+}
+
+awsdl::Result<std::optional<AutostopRecord>> recorded_autostop(const Target& target) {
+  std::ifstream in(autostop_path(target));
+  std::string line;
+  if (!in || !std::getline(in, line) || line.empty()) return std::optional<AutostopRecord>{};
+  std::vector<std::string> f;
+  for (std::size_t a = 0;;) {
+    auto b = line.find('\t', a);
+    f.push_back(line.substr(a, b == std::string::npos ? std::string::npos : b - a));
+    if (b == std::string::npos) break;
+    a = b + 1;
+  }
+  AutostopRecord r;
+  if (f.size() == 5) {
+    r.job.host = f[0];
+    r.job.pgid = std::atoi(f[1].c_str());
+    r.job.id = f[2];
+    r.job.log_path = f[3];
+    r.status_path = f[4];
+  }
+  if (f.size() != 5 || r.job.pgid <= 1 || r.job.id.empty() || r.status_path.empty())
+    return awsdl::Error::make(awsdl::ErrorKind::kParse, "BadAutostopFile", autostop_path(target) + ": malformed line: " + line);
+  return std::optional<AutostopRecord>(std::move(r));
+}
+
+awsdl::Status forget_autostop(const Target& target) {
+  if (std::remove(autostop_path(target).c_str()) != 0 && errno != ENOENT)
+    return awsdl::Error::make(awsdl::ErrorKind::kIo, "WriteFailed", "cannot remove " + autostop_path(target) + ": " +
+                                                                       std::strerror(errno));
+  return awsdl::Status{};
 }
 
 }  // namespace awsdl_cluster

@@ -85,6 +85,16 @@ awsdl::Status record_job(const Target& target, const awsdl::ssh::RemoteJob& job)
 awsdl::Result<std::vector<awsdl::ssh::RemoteJob>> recorded_jobs(const Target& target);
 awsdl::Status forget_jobs(const Target& target, const std::vector<std::string>& ids);
 
+/// The autostop watcher (`autostop` started it on the master), recorded apart from the jobs so
+/// that `autostop --cancel` stops exactly it and `stop` leaves it watching.
+struct AutostopRecord {
+  awsdl::ssh::RemoteJob job;
+  std::string status_path;  // the watcher's status file on the master
+};
+awsdl::Status record_autostop(const Target& target, const AutostopRecord& record);
+awsdl::Result<std::optional<AutostopRecord>> recorded_autostop(const Target& target);
+awsdl::Status forget_autostop(const Target& target);
+
 /// Ctrl-C or SIGTERM: the first one cancels the returned token (the command decides what to
 /// do), the second one ends the program as usual (awsdl_cli::install_interrupt_handler).
 awsdl::CancellationToken install_interrupt_handler();

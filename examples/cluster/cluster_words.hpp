@@ -52,6 +52,9 @@ inline std::string step_words(const awsdl::NextStep& s) {
   if (s.action == next::kRemoveWithFileSystem)
     return "remove it and its file system with `awsdl-cluster delete --name " + s.detail + " --delete-file-system`";
   if (s.action == next::kTemplateBucket) return "give --template-bucket BUCKET (or [cluster] staging_bucket)";
+  if (s.action == next::kBootstrapTail)
+    return "see all of " + s.detail + "'s console with `aws ec2 get-console-output --instance-id " + s.detail +
+           " --latest --output text`";
   if (s.action == awsdl::ec2::next_step::kStartInstances)
     return std::string("start ") + (s.detail.find(' ') == std::string::npos ? "it" : "them") +
            " with `aws ec2 start-instances --instance-ids " + s.detail + "`";

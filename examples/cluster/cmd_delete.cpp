@@ -70,6 +70,8 @@ int run(const std::vector<std::string>& argv) {
   o.delete_file_system = args.has("delete-file-system");
   auto removed = clusters.remove(name, o);
   if (!removed) return awsdl_cli::report(removed.error());
+  // The autostop watcher went with the master.
+  (void)forget_autostop(*target);
   if (json) std::printf("{\"name\":\"%s\",\"deleted\":true}\n", awsdl_cli::json_escape(name).c_str());
   else std::printf("cluster %s deleted%s\n", name.c_str(), o.delete_file_system ? "" : " (its EFS file system, if it made one, is kept)");
   return awsdl_cli::kExitOk;

@@ -231,6 +231,8 @@ int run(const std::vector<std::string>& argv) {
   awsdl::ssh::DetachOptions d;
   d.log_path = dir + "/run-" + stamp + ".log";
   d.workdir = target->spec.mount_point;
+  // The autostop watcher counts the processes of this cluster's jobs by this marker.
+  d.env["AWSDL_CLUSTER"] = target->spec.name;
   auto job = fan.start_on(access->master,
                           // Written aside and renamed, so the probe below never reads a file
                           // that exists but is still empty.

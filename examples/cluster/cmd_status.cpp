@@ -4,12 +4,14 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <awsdl/cluster/lifecycle.hpp>
 #include <awsdl/cluster/monitor.hpp>
 #include <awsdl/core/retry.hpp>
+#include <awsdl/ssh/quote.hpp>
 
 #include "cli.hpp"
 #include "cluster_cli.hpp"
@@ -84,6 +86,54 @@ void print_snapshot(const awsdl::cluster::Snapshot& s, std::size_t tail) {
   std::size_t from = s.log_tail.size() > tail ? s.log_tail.size() - tail : 0;
   for (std::size_t i = from; i < s.log_tail.size(); ++i) std::printf("  | %s\n", s.log_tail[i].c_str());
   std::fflush(stdout);
+}
+
+// "autostop: scale the workers to zero after 30m idle; idle 12m so far (...)": the stack's
+// setting, and the watcher's last check (its status file on the master, over SSH) when one is
+// recorded. Nothing when autostop was never asked for.
+void print_autostop(const Target& target, const awsdl::cluster::ClusterInfo& c) {
+  namespace cl = awsdl::cluster;
+  auto record = recorded_autostop(target);
+  const bool recorded = record && *record;
+  if (c.autostop == cl::AutostopAction::kOff && !recorded) return;
+  const char* what = c.autostop == cl::AutostopAction::kDeleteStack ? "delete the stack"
+                     : c.autostop == cl::AutostopAction::kScaleToZero ? "scale the workers to zero"
+                                                                       : "not allowed (the stack's Autostop is off)";
+  if (!recorded) {
+    std::printf("autostop: %s; no watcher recorded here (awsdl-cluster autostop --idle ... starts one)\n", what);
+    return;
+  }
+  const auto& r = **record;
+  auto access = node_access(target, c);
+  std::optional<awsdl::Result<awsdl::ssh::ExecResult>> read;
+  if (access) {
+    awsdl::ssh::FanOut fan({r.job.host}, access->options);
+    read.emplace(fan.run_on(r.job.host, "cat " + awsdl::ssh::shell_quote(r.status_path) + " 2>/dev/null; exit 0"));
+  }
+  awsdl::Result<cl::AutostopStatus> st = !access ? awsdl::Result<cl::AutostopStatus>(access.error())
+                                         : !*read ? awsdl::Result<cl::AutostopStatus>(read->error())
+                                                  : cl::read_autostop_status((*read)->out);
+  if (!st) {
+    std::printf("autostop: %s; watcher job %s, no status yet (%s)\n", what, r.job.id.substr(0, 8).c_str(),
+                st.error().message.c_str());
+    return;
+  }
+  const std::string limit = cl::format_duration(st->idle_limit);
+  const char* action = st->action == cl::AutostopAction::kDeleteStack ? "delete the stack" : "scale the workers to zero";
+  switch (st->state) {
+    case cl::AutostopState::kWatching:
+      std::printf("autostop: %s after %s idle; idle %s so far (GPUs busy %d of %d, jobs running %d; watcher job %s)\n",
+                  action, limit.c_str(), cl::format_duration(st->idle_for).c_str(), st->busy_gpus, st->gpus, st->jobs,
+                  r.job.id.substr(0, 8).c_str());
+      break;
+    case cl::AutostopState::kStopped:
+    case cl::AutostopState::kDeleted:
+      std::printf("autostop: done after %s idle: %s\n", cl::format_duration(st->idle_for).c_str(), st->message.c_str());
+      break;
+    case cl::AutostopState::kFailed:
+      std::printf("autostop: FAILED after %s idle: %s\n", cl::format_duration(st->idle_for).c_str(), st->message.c_str());
+      break;
+  }
 }
 
 int watch(const Target& target, const awsdl::Config& cfg, const awsdl_cli::Args& args) {
@@ -177,6 +227,7 @@ int run(const std::vector<std::string>& argv) {
     std::printf("%-24s %-22s %-9s %s\n", c.name.c_str(), c.status.c_str(), workers.c_str(), c.created.c_str());
     if (one && !c.status_reason.empty()) std::printf("reason: %s\n", c.status_reason.c_str());
   }
+  if (one) print_autostop(*target, found[0]);
   return awsdl_cli::kExitOk;
 }
 

@@ -45,7 +45,8 @@ Error create_failed(const std::string& name, const std::string& status, const Ev
 // After the stack's create ended: the cluster when it is complete and enough workers run.
 Result<cluster::ClusterInfo> finish_create(const Clients& c, WatchSpec& w, const EventFeed& feed,
                                            const std::string& status) {
-  if (status != "CREATE_COMPLETE") return create_failed(w.cluster, status, feed);
+  if (status != "CREATE_COMPLETE")
+    return with_bootstrap_tails(c, w.stack, create_failed(w.cluster, status, feed), call_options(w));
   AWSDL_TRY(or_continue(settle_workers(c, w, kContinueHint), w.cluster));
   CallOptions call = call_options(w);
   AWSDL_ASSIGN_OR_RETURN(auto stack, c.cfn.describe_stack(w.stack, call));

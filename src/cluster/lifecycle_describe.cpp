@@ -53,6 +53,10 @@ cluster::ClusterInfo info_from_stack(const cloudformation::Stack& s) {
   if (i.efs_id.empty()) i.efs_id = stack_parameter(s, names::kEfsId);
   i.mount_point = s.output(names::kOutEfsMountPoint);
   if (i.mount_point.empty()) i.mount_point = stack_parameter(s, names::kEfsMountPoint);
+  const std::string autostop = stack_parameter(s, names::kAutostop);
+  i.autostop = autostop == "scale"    ? cluster::AutostopAction::kScaleToZero
+               : autostop == "delete" ? cluster::AutostopAction::kDeleteStack
+                                      : cluster::AutostopAction::kOff;
   return i;
 }
 

@@ -217,6 +217,22 @@ Status delete_stack(const Clients& c, WatchSpec& w);
 Status delete_file_system(const Clients& c, const std::string& file_system_id, const Deadline& deadline,
                           const CancellationToken& cancel);
 
+/// The end of an instance's cloud-init output (GetConsoleOutput; latest where offered).
+Result<cluster::BootstrapTail> bootstrap_tail(const Clients& c, const std::string& instance_id, std::size_t lines,
+                                              const CallOptions& call);
+/// "the master's bootstrap failed (instance i-1); the end of its cloud-init output (...):" and
+/// the lines, each on its own indented line.
+std::string describe_failed_bootstrap(const std::string& role, const cluster::BootstrapTail& t);
+/// `e` (a failed create) with the tails of the stack's nodes whose bootstrap failed (master
+/// first, at most two shown) and a cluster::next_step::kBootstrapTail per node; `e` unchanged
+/// when none failed or the consoles could not be read.
+Error with_bootstrap_tails(const Clients& c, const std::string& stack_id, Error e, const CallOptions& call);
+/// Polls the consoles of `ids` (new workers) until cloud-init finished on each: a failure is
+/// kService "WorkerBootstrapFailed" with the tail, not finished within `timeout` kTimeout
+/// "WorkerBootstrapTimeout"; an instance gone meanwhile is not waited for.
+Status wait_bootstrapped(const Clients& c, WatchSpec& w, std::vector<std::string> ids, Millis timeout,
+                         const std::string& how);
+
 }  // namespace awsdl::internal::lifecycle
 
 namespace awsdl::internal::preflight {

@@ -186,6 +186,9 @@ Result<std::vector<PlannedCall>> plan_resize(const std::string& name, int worker
                        {{"(when)", "the stack records candidate zones or spot-then-on-demand"},
                         {"AutoScalingGroupName", "<the worker group>"}, {"MaxRecords", "20"}},
                        CallPhase::kStart));
+  // The workers before it grows: the others are watched until they bootstrapped.
+  calls.push_back(call("autoscaling", "DescribeAutoScalingGroups",
+                       {grows, {"AutoScalingGroupNames", "<the worker group>"}}, CallPhase::kStart));
   calls.push_back(call("cloudformation", "DescribeStackEvents", {{"StackName", "<the stack id>"}}, CallPhase::kStart));
   const std::string count = std::to_string(workers);
   calls.push_back(call("cloudformation", "UpdateStack",
@@ -200,6 +203,10 @@ Result<std::vector<PlannedCall>> plan_resize(const std::string& name, int worker
                        CallPhase::kStart));
   // The same watch as a create's (the update's events, the workers), then the description.
   add_watch_and_describe(calls, "<the stack id>", "");
+  // Before the description: the new workers' consoles until cloud-init finished on each.
+  auto finish = std::find_if(calls.begin(), calls.end(), [](const PlannedCall& p) { return p.phase == CallPhase::kFinish; });
+  calls.insert(finish, call("ec2", "GetConsoleOutput",
+                            {grows, {"InstanceId", "<each new worker>"}, {"Latest", "true"}}, CallPhase::kPoll));
   return calls;
 }
 

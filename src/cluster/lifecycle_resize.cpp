@@ -2,6 +2,7 @@
 // the new count is below it) changed. Through the stack rather than SetDesiredCapacity so the
 // stack stays the truth: a later update cannot silently put the old size back.
 #include <algorithm>
+#include <set>
 
 #include "awsdl/cluster/lifecycle.hpp"
 #include "cluster/lifecycle_internal.hpp"
@@ -57,6 +58,14 @@ Result<ClusterInfo> Clusters::resize(const std::string& name, int workers, const
         for (const auto& a : *acts) fallback->seen_activities.insert(a.activity_id);
   }
 
+  // The workers there before a resize that grows: the others are watched until they bootstrapped.
+  std::set<std::string> before_ids;
+  const bool grows = workers > current && options.wait && !w.worker_group.empty();
+  if (grows) {
+    AWSDL_ASSIGN_OR_RETURN(auto group, c.asg.describe_group(w.worker_group, call));
+    for (const auto& i : group.instances) before_ids.insert(i.instance_id);
+  }
+
   if (workers != current || new_min != current_min) {
     // Only this update's events are reported: everything already there is marked seen.
     EventFeed feed;
@@ -93,6 +102,19 @@ Result<ClusterInfo> Clusters::resize(const std::string& name, int workers, const
   }
   if (options.wait)
     AWSDL_TRY(suggest(settle_workers(c, w, "see the cluster (Clusters::describe)"), {next_step::kDescribe}, name));
+  if (grows) {
+    AWSDL_ASSIGN_OR_RETURN(auto group, c.asg.describe_group(w.worker_group, call));
+    std::vector<std::string> added;
+    for (const auto& id : in_service_ids(group))
+      if (!before_ids.count(id)) added.push_back(id);
+    if (!added.empty() && options.on_event)
+      options.on_event(summary_event(c.config, "waiting for " + std::to_string(added.size()) + " new worker" +
+                                                   (added.size() == 1 ? "" : "s") + " to bootstrap"));
+    AWSDL_TRY(suggest(wait_bootstrapped(c, w, std::move(added),
+                                        std::chrono::seconds(std::max(0, options.bootstrap_timeout_seconds)),
+                                        "see the cluster (Clusters::describe); resize it back to remove the worker"),
+                      {next_step::kDescribe}, name));
+  }
   AWSDL_ASSIGN_OR_RETURN(auto now, c.cfn.describe_stack(w.stack, call));
   return describe_stack(c, now, call);
 }

@@ -80,14 +80,24 @@ bool gone(const Node& n) { return n.state == "terminated" || n.state == "shuttin
 
 }  // namespace
 
+}  // namespace awsdl::cluster
+
+namespace awsdl::internal::probe {
+std::string gpu_query(std::string_view nvidia_smi) {
+  const std::string smi = ssh::shell_quote(std::string(nvidia_smi));
+  return "if command -v " + smi + " >/dev/null 2>&1; then " + smi +
+         " --query-gpu=index,utilization.gpu,memory.used,memory.total --format=csv,noheader,nounits 2>/dev/null"
+         " | sed 's/^/gpu=/'; fi\n";
+}
+}  // namespace awsdl::internal::probe
+
+namespace awsdl::cluster {
+
 std::string monitor_probe_script(const HealthOptions& health) {
   HealthOptions h = health;
   h.stray_pattern.clear();  // the job's own processes are expected here
   std::string s = health_probe_script(h);
-  const std::string smi = shell_quote(health.nvidia_smi);
-  s += "if command -v " + smi + " >/dev/null 2>&1; then " + smi +
-       " --query-gpu=index,utilization.gpu,memory.used,memory.total --format=csv,noheader,nounits 2>/dev/null"
-       " | sed 's/^/gpu=/'; fi\n";
+  s += internal::probe::gpu_query(health.nvidia_smi);
   s += "echo \"load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null)\"\n";
   s += "echo \"cpus=$(nproc 2>/dev/null)\"\n";
   if (!health.shared_path.empty())

@@ -1,9 +1,15 @@
 #pragma once
 // The answer of a node probe (health_check.cpp, monitor.cpp): "key=value" lines, read in order,
 // up to a line that starts with `stop` (when given: what follows is not key=value lines).
+#include <string>
 #include <string_view>
 
 namespace awsdl::internal::probe {
+
+/// Shell lines printing one "gpu=INDEX, UTIL, USED_MIB, TOTAL_MIB" line per GPU that
+/// `nvidia_smi` lists (nothing without nvidia-smi): the Monitor's probe and the autostop
+/// watcher ask the GPUs the same way (monitor.cpp).
+std::string gpu_query(std::string_view nvidia_smi);
 
 template <typename F>
 void for_each_field(std::string_view out, F&& field, std::string_view stop = {}) {

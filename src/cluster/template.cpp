@@ -88,7 +88,19 @@ Json parameters(const ClusterSpec& s) {
     od.set("AllowedValues", Json::array({Json("0"), Json("100")}));
     p.set(names::kWorkerOnDemandPercentage, std::move(od));
   }
+  Json autostop = parameter("String", "What the autostop watcher on the master may do once the cluster is idle: "
+                                     "nothing (off), scale the workers to zero, or delete the stack",
+                            "off");
+  autostop.set("AllowedValues", Json::array({Json("off"), Json("scale"), Json("delete")}));
+  p.set(names::kAutostop, std::move(autostop));
   return p;
+}
+
+Json conditions() {
+  auto equals = [](const char* value) {
+    return Json::object({{"Fn::Equals", Json::array({ref(names::kAutostop), Json(value)})}});
+  };
+  return Json::object({{cfn::kAutostopScale, equals("scale")}, {cfn::kAutostopDelete, equals("delete")}});
 }
 
 Json output(std::string_view description, Json value) {
@@ -136,6 +148,7 @@ std::vector<std::pair<std::string, std::string>> parameter_values(const ClusterS
   v.emplace_back(names::kVolumeSize, std::to_string(s.volume_size_gb));
   if (auto zone = start_zone(s); !zone.empty()) v.emplace_back(names::kAvailabilityZone, zone);
   if (s.capacity.market != Market::kOnDemand) v.emplace_back(names::kWorkerOnDemandPercentage, "0");
+  // Autostop is left at its default ("off"): `awsdl-cluster autostop` updates it.
   return v;
 }
 }  // namespace
@@ -186,6 +199,7 @@ Result<StackTemplate> build_template(const ClusterSpec& spec, const TemplateInpu
   doc.set("Metadata", Json::object({{"awsdl", Json::object({{"cluster", spec.name}, {"template_version", 1}})}}));
   doc.set("Parameters", parameters(spec));
   if (!b.mappings.members().empty()) doc.set("Mappings", std::move(b.mappings));
+  doc.set("Conditions", conditions());
   const std::size_t resource_count = b.resources.members().size();
   doc.set("Resources", std::move(b.resources));
   doc.set("Outputs", outputs(b));

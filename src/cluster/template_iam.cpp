@@ -2,7 +2,9 @@
 // resource-level permissions), signal their own stack, use the cluster's two queues, and
 // read and write the staging bucket named in the spec. The capacity Lambda may: describe
 // groups, set the desired capacity of this stack's worker group, report to its queue and
-// write its own logs. No wildcard actions anywhere.
+// write its own logs. With the Autostop parameter at "scale" or "delete" (and only then) the
+// nodes may also update their own worker group or delete their own stack (autostop.hpp).
+// No wildcard actions anywhere.
 #include "cluster/template_parts.hpp"
 
 namespace awsdl::internal::cfn {
@@ -53,6 +55,30 @@ void add_iam(Builder& b) {
                                                                 {"Path", "/"},
                                                                 {"Policies", Json::array({policy("awsdl-node", std::move(node))})},
                                                                 {"Tags", standard_tags("-node")}})));
+  // Autostop (autostop.hpp): the watcher on the master may scale its own worker group to zero,
+  // or delete its own stack, each only when the Autostop parameter asks for it and only for
+  // resources tagged with this cluster's name (the stack's name).
+  const Json own = Json::object(
+      {{"StringEquals", Json::object({{"aws:ResourceTag/awsdl:cluster", ref("AWS::StackName")}})}});
+  Json scale = statement({"autoscaling:UpdateAutoScalingGroup"}, Json::array({sub(worker_group_arn())}));
+  scale.set("Condition", own);
+  Json scale_policy = resource("AWS::IAM::ManagedPolicy",
+                               Json::object({{"Description", "awsdl autostop: scale the cluster's worker group to zero"},
+                                             {"Roles", Json::array({ref(kInstanceRole)})},
+                                             {"PolicyDocument", Json::object({{"Version", "2012-10-17"},
+                                                                              {"Statement", Json::array({std::move(scale)})}})}}));
+  scale_policy.set("Condition", kAutostopScale);
+  b.add(kAutostopScalePolicy, std::move(scale_policy));
+  Json del = statement({"cloudformation:DeleteStack"}, ref("AWS::StackId"));
+  del.set("Condition", own);
+  Json delete_policy = resource("AWS::IAM::ManagedPolicy",
+                                Json::object({{"Description", "awsdl autostop: delete the cluster's stack"},
+                                              {"Roles", Json::array({ref(kInstanceRole)})},
+                                              {"PolicyDocument", Json::object({{"Version", "2012-10-17"},
+                                                                               {"Statement", Json::array({std::move(del)})}})}}));
+  delete_policy.set("Condition", kAutostopDelete);
+  b.add(kAutostopDeletePolicy, std::move(delete_policy));
+
   b.add(kInstanceProfile, resource("AWS::IAM::InstanceProfile",
                                    Json::object({{"Path", "/"}, {"Roles", Json::array({ref(kInstanceRole)})}})));
 

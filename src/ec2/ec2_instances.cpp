@@ -155,4 +155,30 @@ Result<std::vector<InstanceStatus>> Ec2Client::describe_instance_status(const st
   }
 }
 
+Result<ConsoleOutput> Ec2Client::get_console_output(const std::string& instance_id, bool latest,
+                                                    const CallOptions& options) const {
+  if (instance_id.empty()) return Error::invalid_argument("MissingParameter", "GetConsoleOutput: no instance id given");
+  auto q = detail::ec2_request("GetConsoleOutput");
+  q.add("InstanceId", instance_id);
+  if (latest) q.add("Latest", true);
+  AWSDL_ASSIGN_OR_RETURN(auto doc, client_->call_query(q, options));
+  AWSDL_ASSIGN_OR_RETURN(pugi::xml_node root, internal::xml_answer_root(doc, q.action()));
+  ConsoleOutput out;
+  out.instance_id = xml_text(root, "instanceId");
+  if (out.instance_id.empty()) out.instance_id = instance_id;
+  out.timestamp = xml_text(root, "timestamp");
+  if (root.child("output")) {
+    std::string encoded = xml_text(root, "output");
+    // Line breaks inside the base64 text are not part of it.
+    std::erase_if(encoded, [](char c) { return c == '\n' || c == '\r' || c == ' ' || c == '\t'; });
+    auto text = internal::base64_decode(encoded);
+    if (!text)
+      return Error::make(ErrorKind::kParse, "BadConsoleOutput",
+                         "EC2 GetConsoleOutput of " + instance_id + ": the output is not base64");
+    out.output = std::move(*text);
+    out.available = true;
+  }
+  return out;
+}
+
 }  // namespace awsdl::ec2

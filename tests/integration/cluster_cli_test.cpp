@@ -12,8 +12,10 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "awsdl/autoscaling/autoscaling.hpp"
+#include "awsdl/cloudformation/cloudformation.hpp"
 #include "awsdl/ec2/ec2.hpp"
 #include "awsdl/s3/client.hpp"
 #include "support/run_process.hpp"
@@ -320,6 +322,7 @@ TEST_F(ClusterCliTest, WholeWorkflowOnLocalNodes) {
   ASSERT_FALSE(st.HasParseError()) << status.out;
   EXPECT_STREQ(st["status"].GetString(), "CREATE_COMPLETE");
   EXPECT_EQ(st["desired_workers"].GetInt(), 2);
+  EXPECT_STREQ(st["autostop"].GetString(), "off");
 
   auto list = cli({"status", "--output", "json"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
@@ -452,6 +455,167 @@ int main(int argc, char** argv) {
   auto groups = autoscaling::AutoScalingClient(sandbox.config()).describe_groups({});
   ASSERT_TRUE(groups.ok()) << groups.error().to_string();
   EXPECT_TRUE(groups->empty());
+}
+
+// Bootstrap failures say why, as the program words them: a worker of a resize and the master
+// of a create whose user data failed; the error shows the end of the node's cloud-init output
+// and how to see all of it.
+TEST_F(ClusterCliTest, ABootstrapFailureShowsTheNodesCloudInitTail) {
+  ASSERT_TRUE(ec2::Ec2Client(sandbox.config()).create_key_pair("clitest"));
+  const auto flags = with(cluster_flags("bootcli", key), {"--poll-interval", "0.2", "--yes"});
+  auto workers = [&](const std::string& n) {
+    return with(without(flags, "--workers"), {"--workers", n});
+  };
+  auto create = cli(with({"create"}, workers("1")), 180);
+  ASSERT_EQ(create.exit_code, 0) << create.out << create.err;
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/ec2/bootstrap-failures",
+                              R"({"role": "worker", "count": 1, "output": "mount.nfs4: Connection timed out"})"));
+  auto resize = cli(with({"resize"}, workers("2")), 180);
+  EXPECT_EQ(resize.exit_code, 1) << resize.out << resize.err;
+  std::printf("%s", resize.err.c_str());
+  EXPECT_NE(resize.err.find("WorkerBootstrapFailed"), std::string::npos) << resize.err;
+  EXPECT_NE(resize.err.find("the worker's bootstrap failed (instance i-"), std::string::npos) << resize.err;
+  EXPECT_NE(resize.err.find("\n    mount.nfs4: Connection timed out\n"), std::string::npos) << resize.err;
+  EXPECT_NE(resize.err.find("aws ec2 get-console-output --instance-id i-"), std::string::npos) << resize.err;
+  auto del = cli(with({"delete"}, flags), 180);
+  ASSERT_EQ(del.exit_code, 0) << del.out << del.err;
+
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/ec2/bootstrap-failures",
+                              R"({"role": "master", "count": 1, "output": "E: Unable to locate package nfs-common"})"));
+  auto failed = cli(with({"create"}, workers("1")), 180);
+  EXPECT_EQ(failed.exit_code, 1) << failed.out << failed.err;
+  EXPECT_NE(failed.err.find("the master's bootstrap failed (instance i-"), std::string::npos) << failed.err;
+  EXPECT_NE(failed.err.find("\n    E: Unable to locate package nfs-common\n"), std::string::npos) << failed.err;
+  auto cleanup = cli(with({"delete"}, flags), 180);
+  EXPECT_EQ(cleanup.exit_code, 0) << cleanup.out << cleanup.err;
+}
+
+// autostop (issue 16) on local nodes, with sandbox time (an idle period of seconds): bad
+// durations exit 2 before any call; the instance role gets the autostop policy only while
+// autostop is on; a cancelled watcher never scales; a running job (run --detach) keeps the
+// cluster from stopping, and once it is stopped the watcher scales the workers to zero through
+// the sandbox's endpoint with the node's own AWS CLI; status shows the setting and idle time.
+TEST_F(ClusterCliTest, AutostopScalesAnIdleClusterToZeroWorkers) {
+  AWSDL_REQUIRE_SSH_NODES();
+  const auto& info = ssh_nodes();
+  std::string addresses;
+  for (const auto& n : info.nodes) addresses += (addresses.empty() ? "\"" : ",\"") + n.address + "\"";
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/ec2/nodes", "{\"addresses\": [" + addresses + "]}"));
+  std::ifstream pub_in(info.key + ".pub");
+  std::string pub((std::istreambuf_iterator<char>(pub_in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(ec2::Ec2Client(sandbox.config()).import_key_pair("clitest", pub));
+  const auto flags = cluster_flags("idlecluster", info.key);
+
+  const std::size_t before = requests_made();
+  for (const char* bad : {"0", "abc", "-5m", "10x", "1h30"}) {
+    auto r = cli(with({"autostop", "--idle", bad}, flags));
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("--idle"), std::string::npos) << r.err;
+  }
+  auto no_idle = cli(with({"autostop"}, flags));
+  EXPECT_EQ(no_idle.exit_code, 2) << no_idle.err;
+  auto both = cli(with({"autostop", "--cancel", "--idle", "30m"}, flags));
+  EXPECT_EQ(both.exit_code, 2) << both.err;
+  EXPECT_EQ(requests_made(), before) << requests_seen();
+
+  auto create = cli(with({"create", "--poll-interval", "0.2"}, flags), 180);
+  ASSERT_EQ(create.exit_code, 0) << create.out << create.err;
+  cloudformation::CloudFormationClient cfn(sandbox.config());
+  autoscaling::AutoScalingClient asg(sandbox.config());
+  auto has_policy = [&](const std::string& logical_id) {
+    auto rs = cfn.describe_stack_resources("idlecluster");
+    EXPECT_TRUE(rs.ok()) << rs.error().to_string();
+    bool found = false;
+    if (rs.ok())
+      for (const auto& r : *rs) found = found || r.logical_id == logical_id;
+    return found;
+  };
+  auto desired = [&] {
+    auto groups = asg.describe_groups({.filters = {{"tag:awsdl:cluster", {"idlecluster"}}}});
+    EXPECT_TRUE(groups.ok()) << groups.error().to_string();
+    int workers = -1;
+    if (groups.ok())
+      for (const auto& g : *groups)
+        if (g.name.find("workers") != std::string::npos) workers = g.desired_capacity;
+    return workers;
+  };
+  EXPECT_FALSE(has_policy("AutostopScalePolicy")) << "no autostop permission unless asked";
+  EXPECT_FALSE(has_policy("AutostopDeletePolicy"));
+  // The node's AWS CLI reaches the sandbox (the endpoint goes with the watcher) with the
+  // example keys given here (on EC2 the instance role's).
+  const std::vector<std::string> watcher_env = {
+      "--env", std::string("AWS_ACCESS_KEY_ID=") + Sandbox::kAccessKeyId,
+      "--env", std::string("AWS_SECRET_ACCESS_KEY=") + Sandbox::kSecretAccessKey,
+      "--poll-interval", "0.2"};
+
+  // Cancelled: nothing is scaled, and the permission goes again.
+  // The idle period is long enough that the --cancel below stops the watcher before it acts,
+  // even on a loaded machine; the wait after it is longer than the period.
+  auto on = cli(with(with({"autostop", "--idle", "5", "--interval", "1"}, flags), watcher_env), 120);
+  ASSERT_EQ(on.exit_code, 0) << on.out << on.err;
+  EXPECT_NE(on.out.find("autostop of cluster idlecluster: scale the workers to zero after 5s idle"), std::string::npos)
+      << on.out;
+  EXPECT_TRUE(has_policy("AutostopScalePolicy"));
+  EXPECT_FALSE(has_policy("AutostopDeletePolicy"));
+  auto json = cli(with({"status", "--output", "json"}, flags));
+  EXPECT_NE(json.out.find("\"autostop\":\"scale\""), std::string::npos) << json.out;
+  auto cancel = cli(with({"autostop", "--cancel", "--poll-interval", "0.2"}, flags), 120);
+  ASSERT_EQ(cancel.exit_code, 0) << cancel.out << cancel.err;
+  EXPECT_NE(cancel.out.find("the watcher was stopped"), std::string::npos) << cancel.out;
+  EXPECT_FALSE(has_policy("AutostopScalePolicy"));
+  std::this_thread::sleep_for(std::chrono::seconds(7));
+  EXPECT_EQ(desired(), 2) << "a cancelled watcher scaled the workers";
+  auto quiet = cli(with({"status"}, flags));
+  EXPECT_EQ(quiet.out.find("autostop:"), std::string::npos) << quiet.out;
+
+  // A running job keeps it from stopping.
+  const std::string rsh = "-i " + info.key + " -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=" +
+                          (tmp / "mpi_known_hosts").string() + " -o LogLevel=ERROR";
+  const std::vector<std::string> mpi = {"--no-horovod", "--tcp-include", "lo", "--rsh-args", rsh,
+                                        "--mca", "plm_rsh_no_tree_spawn=1", "--mca", "btl=self,tcp"};
+  auto job = cli(with(with({"run", "--detach"}, flags), with(mpi, {"--", "/bin/sleep", "300"})), 60);
+  ASSERT_EQ(job.exit_code, 0) << job.out << job.err;
+  auto watching = cli(with(with({"autostop", "--idle", "3", "--interval", "1"}, flags), watcher_env), 120);
+  ASSERT_EQ(watching.exit_code, 0) << watching.out << watching.err;
+  std::printf("%s", watching.out.c_str());
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  EXPECT_EQ(desired(), 2) << "the watcher scaled the workers while a job ran";
+  auto busy = cli(with({"status"}, flags));
+  ASSERT_EQ(busy.exit_code, 0) << busy.out << busy.err;
+  std::printf("%s", busy.out.c_str());
+  EXPECT_NE(busy.out.find("autostop: scale the workers to zero after 3s idle; idle 0s so far"), std::string::npos)
+      << busy.out;
+  EXPECT_NE(busy.out.find("jobs running 1"), std::string::npos) << busy.out;
+
+  // The job stopped (stop leaves the watcher alone): idle from then on, scaled after 3 s.
+  const auto stopped_at = std::chrono::steady_clock::now();
+  auto stop = cli(with({"stop", "--grace", "2"}, flags), 60);
+  ASSERT_EQ(stop.exit_code, 0) << stop.out << stop.err;
+  int workers = desired();
+  while (workers != 0 && std::chrono::steady_clock::now() - stopped_at < std::chrono::seconds(30)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    workers = desired();
+  }
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped_at).count();
+  std::printf("autostop: workers at zero %.1f s after stop began (idle 3 s, checks every 1 s)\n", took);
+  ASSERT_EQ(workers, 0) << "the watcher did not scale the workers to zero";
+  // The last check that saw the job was at most one interval before `stop`, and times are whole seconds.
+  EXPECT_GE(took, 1.0) << "scaled before the idle period";
+  // The watcher writes its outcome right after the call that scaled the group.
+  auto done = cli(with({"status"}, flags));
+  for (int i = 0; i < 20 && done.out.find("autostop: done") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    done = cli(with({"status"}, flags));
+  }
+  ASSERT_EQ(done.exit_code, 0) << done.out << done.err;
+  std::printf("%s", done.out.c_str());
+  EXPECT_NE(done.out.find("autostop: done after 3s idle: worker group idlecluster-workers scaled to zero"),
+            std::string::npos) << done.out;
+
+  auto cancel2 = cli(with({"autostop", "--cancel", "--poll-interval", "0.2"}, flags), 120);
+  EXPECT_EQ(cancel2.exit_code, 0) << cancel2.out << cancel2.err;
+  auto del = cli(with({"delete", "--yes", "--poll-interval", "0.2"}, flags), 180);
+  ASSERT_EQ(del.exit_code, 0) << del.out << del.err;
 }
 
 }  // namespace

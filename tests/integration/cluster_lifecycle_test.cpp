@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -27,6 +28,8 @@
 #include "ec2/ec2_internal.hpp"
 #include "protocol/service_client.hpp"
 #include "cluster/cluster_words.hpp"  // awsdl-cluster's words for the next steps (examples/cluster)
+#include "support/run_process.hpp"
+#include "support/tar_test_support.hpp"
 #include "support/sandbox.hpp"
 
 namespace awsdl {
@@ -417,6 +420,157 @@ TEST_F(ClusterLifecycleSandbox, InsufficientCapacityBelowTheMinimumFailsAndRollb
   ASSERT_TRUE(stacks.ok());
   EXPECT_TRUE(stacks->empty());
   EXPECT_TRUE(file_systems().empty());
+}
+
+// Bootstrap failures say why (issue 16): the master's user data fails (its EFS mount), it
+// signals FAILURE, the stack rolls back, and create's error ends with the tail of the master's
+// cloud-init output (GetConsoleOutput of the terminated instance), naming the instance.
+TEST_F(ClusterLifecycleSandbox, AMasterWhoseBootstrapFailsShowsTheEndOfItsOutput) {
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/ec2/bootstrap-failures",
+                              R"({"role": "master", "count": 1, "output": "mount.nfs4: Connection timed out\nawsdl: EFS mount attempt 30 failed, retrying"})")
+                  .ok());
+  auto created = clusters.create(spec("boot", 1, 1), create_options());
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code, "ClusterCreateFailed");
+  const std::string& m = created.error().message;
+  std::printf("%s\n", awsdl_cluster::render_error(created.error()).c_str());
+  EXPECT_NE(m.find("MasterGroup"), std::string::npos) << m;
+  EXPECT_NE(m.find("the master's bootstrap failed (instance i-"), std::string::npos) << m;
+  EXPECT_NE(m.find("\n    mount.nfs4: Connection timed out\n    awsdl: EFS mount attempt 30 failed, retrying\n"),
+            std::string::npos) << m;
+  const NextStep* step = created.error().next_step(cluster::next_step::kBootstrapTail);
+  ASSERT_NE(step, nullptr);
+  EXPECT_NE(created.error().next_step(cluster::next_step::kRemove), nullptr);
+  const std::string rendered = awsdl_cluster::render_error(created.error());
+  EXPECT_NE(rendered.find("aws ec2 get-console-output --instance-id " + step->detail), std::string::npos) << rendered;
+  EXPECT_NE(rendered.find("awsdl-cluster delete --name boot"), std::string::npos) << rendered;
+  // Dealt with as any failed create: rolled back, nothing left running.
+  EXPECT_EQ(groups_of("boot"), 0u);
+  for (const auto& i : live_instances("boot")) EXPECT_EQ(i.state, "shutting-down") << i.instance_id;
+  // The library call behind it, for the supervisor and the program.
+  auto tail = clusters.bootstrap_tail(step->detail, 3);
+  ASSERT_TRUE(tail.ok()) << tail.error().to_string();
+  EXPECT_EQ(tail->state, cluster::BootstrapState::kFailed);
+  EXPECT_EQ(tail->instance_id, step->detail);
+  ASSERT_EQ(tail->lines.size(), 3u);
+  EXPECT_NE(tail->lines.back().find("Cloud-init v."), std::string::npos);
+  EXPECT_EQ(clusters.bootstrap_tail("i-0123456789abcdef0").error().code, "InvalidInstanceID.NotFound");
+  ASSERT_TRUE(clusters.remove("boot", delete_options(true)).ok());
+}
+
+// A worker whose bootstrap fails never registers: ClusterReady times out, and the error shows
+// the worker's output, not the master's (which finished).
+TEST_F(ClusterLifecycleSandbox, AWorkerWhoseBootstrapFailsOnCreateIsNamedWithItsOutput) {
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/cloudformation/config", R"({"signal_timeout_seconds": 1})").ok());
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/ec2/bootstrap-failures",
+                              R"({"role": "worker", "count": 1, "output": "E: Unable to locate package nfs-common"})")
+                  .ok());
+  auto created = clusters.create(spec("wboot", 2, 2), create_options());
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/cloudformation/config", R"({"signal_timeout_seconds": 10})").ok());
+  ASSERT_FALSE(created.ok());
+  const std::string& m = created.error().message;
+  EXPECT_EQ(created.error().code, "ClusterCreateFailed") << m;
+  EXPECT_NE(m.find("ClusterReady"), std::string::npos) << m;
+  EXPECT_NE(m.find("the worker's bootstrap failed (instance i-"), std::string::npos) << m;
+  EXPECT_EQ(m.find("the master's bootstrap failed"), std::string::npos) << m;
+  EXPECT_NE(m.find("\n    E: Unable to locate package nfs-common\n"), std::string::npos) << m;
+  ASSERT_TRUE(clusters.remove("wboot", delete_options(true)).ok());
+}
+
+// resize: the new worker's bootstrap fails; resize's error shows its tail (the stack's update
+// itself succeeded: the worker runs but never joined). A resize whose workers bootstrap is fine.
+TEST_F(ClusterLifecycleSandbox, AResizeWhoseNewWorkerFailsItsBootstrapShowsTheTail) {
+  auto created = clusters.create(spec("grow", 1, 1), create_options());
+  ASSERT_TRUE(created.ok()) << created.error().to_string();
+  std::vector<cluster::ClusterEvent> events;
+  auto grown = clusters.resize("grow", 2, resize_options(&events));
+  ASSERT_TRUE(grown.ok()) << grown.error().to_string();
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const auto& e) {
+    return e.message == "waiting for 1 new worker to bootstrap";
+  }));
+  ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/ec2/bootstrap-failures",
+                              R"({"role": "worker", "count": 1, "output": "mount.nfs4: access denied by server while mounting fs-1:/"})")
+                  .ok());
+  auto failed = clusters.resize("grow", 3, resize_options());
+  ASSERT_FALSE(failed.ok());
+  std::printf("%s\n", awsdl_cluster::render_error(failed.error()).c_str());
+  EXPECT_EQ(failed.error().code, "WorkerBootstrapFailed");
+  const std::string& m = failed.error().message;
+  EXPECT_NE(m.find("the worker's bootstrap failed (instance i-"), std::string::npos) << m;
+  EXPECT_NE(m.find("\n    mount.nfs4: access denied by server while mounting fs-1:/\n"), std::string::npos) << m;
+  const NextStep* step = failed.error().next_step(cluster::next_step::kBootstrapTail);
+  ASSERT_NE(step, nullptr);
+  // The failed worker is one of the cluster's, and not one of those there before.
+  bool found = false;
+  for (const auto& i : live_instances("grow")) found |= i.instance_id == step->detail;
+  EXPECT_TRUE(found);
+  for (const auto& n : grown->nodes) EXPECT_NE(n.instance_id, step->detail);
+  ASSERT_TRUE(clusters.remove("grow", delete_options(true)).ok());
+}
+
+// Autostop with --delete: set_autostop gives the instance role the delete policy alone (and
+// takes it away), and the watcher's script, run here with this machine's AWS CLI against the
+// sandbox (as on the master, where the endpoint goes with it), deletes the stack once idle.
+TEST_F(ClusterLifecycleSandbox, AutostopDeleteGetsOnlyItsPermissionAndTheWatcherDeletesTheStack) {
+  auto created = clusters.create(spec("idle", 1, 1), create_options());
+  ASSERT_TRUE(created.ok()) << created.error().to_string();
+  EXPECT_EQ(created->autostop, cluster::AutostopAction::kOff);
+  auto policies = [&] {
+    std::set<std::string> out;
+    auto rs = cfn.describe_stack_resources("idle");
+    EXPECT_TRUE(rs.ok()) << rs.error().to_string();
+    if (rs.ok())
+      for (const auto& r : *rs)
+        if (r.logical_id.rfind("Autostop", 0) == 0) out.insert(r.logical_id);
+    return out;
+  };
+  EXPECT_TRUE(policies().empty());
+  auto on = clusters.set_autostop("idle", cluster::AutostopAction::kDeleteStack, resize_options());
+  ASSERT_TRUE(on.ok()) << on.error().to_string();
+  EXPECT_EQ(on->autostop, cluster::AutostopAction::kDeleteStack);
+  EXPECT_EQ(policies(), std::set<std::string>{"AutostopDeletePolicy"});
+  auto off = clusters.set_autostop("idle", cluster::AutostopAction::kOff, resize_options());
+  ASSERT_TRUE(off.ok()) << off.error().to_string();
+  EXPECT_TRUE(policies().empty());
+  EXPECT_EQ(off->desired_workers, 1) << "the update changes nothing else";
+  auto again = clusters.set_autostop("idle", cluster::AutostopAction::kDeleteStack, resize_options());
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  EXPECT_EQ(clusters.set_autostop("nope", cluster::AutostopAction::kOff).error().code, "ClusterNotFound");
+
+  cluster::AutostopSettings s;
+  s.cluster = "idle";
+  s.region = "us-east-1";
+  s.stack = again->stack_id;
+  s.action = cluster::AutostopAction::kDeleteStack;
+  s.idle = 1s;
+  s.interval = 1s;
+  s.aws = "/usr/bin/aws";
+  testing_support::ScratchDir dir;
+  s.status_path = (dir / "autostop.status").string();
+  auto script = cluster::autostop_script(s);
+  ASSERT_TRUE(script.ok()) << script.error().to_string();
+  auto env = Sandbox::cli_env(dir.path().string());
+  env["AWS_ENDPOINT_URL"] = sandbox.endpoint();
+  env["PATH"] = "/usr/bin:/bin";
+  auto watched = testsupport::run_process("/bin/bash", {"-c", *script}, env, 60s);
+  ASSERT_EQ(watched.exit_code, 0) << watched.out << watched.err;
+  std::ifstream in(s.status_path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto st = cluster::read_autostop_status(text);
+  ASSERT_TRUE(st.ok()) << st.error().to_string() << ": " << text;
+  EXPECT_EQ(st->state, cluster::AutostopState::kDeleted) << text;
+  EXPECT_GE(st->idle_for, Millis(1s));
+  EXPECT_EQ(st->jobs, 0);
+  // The deletion runs; the stack goes.
+  for (int i = 0; i < 100; ++i) {
+    auto stacks = cfn.describe_stacks();
+    ASSERT_TRUE(stacks.ok());
+    if (stacks->empty()) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  auto gone = clusters.describe("idle");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, "ClusterNotFound");
 }
 
 TEST_F(ClusterLifecycleSandbox, ACancelledCreateIsResumed) {

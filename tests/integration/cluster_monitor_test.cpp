@@ -2,6 +2,7 @@
 // pool): every node with its GPUs (a fake nvidia-smi), load and shared space; a job started on
 // the master, its log tail and the metrics parsed from it as the log grows; a worker terminated
 // shows as lost; the deleted cluster gives a snapshot that says so.
+#include "awsdl/cluster/bootstrap.hpp"
 #include "awsdl/cluster/monitor.hpp"
 
 #include <gtest/gtest.h>
@@ -205,6 +206,29 @@ TEST(ClusterMonitor, ABadMetricDefinitionOrNoNameIsRefusedBeforeAnyCall) {
   o.metrics.clear();
   o.cluster.clear();
   EXPECT_FALSE(cluster::Monitor::make(config, o).ok());
+}
+
+// The cloud-init output read on a node over SSH (bootstrap.hpp): a failed bootstrap's tail, and
+// a node without the log is NoCloudInitLog. The log is a file of the test machine, which every
+// local node shares.
+TEST_F(ClusterMonitorSandbox, TheCloudInitLogIsReadOverSsh) {
+  const std::string host = "root@" + ssh_nodes().nodes.at(0).address;
+  const std::string log = (dir / "cloud-init-output.log").string();
+  std::ofstream(log) << "Cloud-init v. 23.3.3 running 'modules:final' at Mon, 07 Dec 2026. Up 21.54 seconds.\n"
+                        "E: Unable to locate package nfs-common\n"
+                        "2026-12-07 02:01:35,000 - util.py[WARNING]: Failed running /var/lib/cloud/instance/scripts/part-001 [1]\n"
+                        "Cloud-init v. 23.3.3 finished at Mon, 07 Dec 2026. Up 95.21 seconds\n";
+  ssh::FanOut fan({host}, options().fan);
+  auto tail = cluster::bootstrap_tail_over_ssh(fan, host, 3, log);
+  ASSERT_TRUE(tail.ok()) << tail.error().to_string();
+  EXPECT_EQ(tail->state, cluster::BootstrapState::kFailed);
+  EXPECT_EQ(tail->source, "ssh:" + log);
+  ASSERT_EQ(tail->lines.size(), 3u);
+  EXPECT_EQ(tail->lines[0], "E: Unable to locate package nfs-common");
+  auto missing = cluster::bootstrap_tail_over_ssh(fan, host, 3, (dir / "no-such.log").string());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, "NoCloudInitLog");
+  EXPECT_EQ(missing.error().kind, ErrorKind::kNotFound);
 }
 
 }  // namespace

@@ -361,6 +361,7 @@ struct ScriptedAws {
   std::string stack_status = "CREATE_COMPLETE";
   std::string create_error;  // an error code CreateStack answers with
   int delete_refusals = 0;   // DeleteStack calls refused "while in status UPDATE_IN_PROGRESS"
+  std::vector<std::string> console_reads;  // GetConsoleOutput's instance ids, in order
   std::vector<std::string> statuses;  // DescribeStacks answers these first, one per call
   std::map<std::string, std::string> ec2_state;  // instance id -> EC2 state when not "running"
   std::string types_error;  // an EC2 error code DescribeInstanceTypes answers with
@@ -503,6 +504,13 @@ struct ScriptedAws {
       return ok("<DescribeInstanceTypesResponse><instanceTypeSet><item><instanceType>p3.16xlarge</instanceType><gpuInfo>"
                 "<gpus><item><name>V100</name><count>8</count></item></gpus></gpuInfo></item></instanceTypeSet>"
                 "</DescribeInstanceTypesResponse>");
+    if (a == "GetConsoleOutput") {  // a grown cluster's new workers: "Cloud-init v. 1 finished at 00:00. Up 1 seconds"
+      auto at = r.body.find("InstanceId=");
+      const std::string id = r.body.substr(at + 11, r.body.find('&', at) - at - 11);
+      console_reads.push_back(id);
+      return ok("<GetConsoleOutputResponse><requestId>r</requestId><instanceId>" + id + "</instanceId><output>"
+                "Q2xvdWQtaW5pdCB2LiAxIGZpbmlzaGVkIGF0IDAwOjAwLiBVcCAxIHNlY29uZHMK</output></GetConsoleOutputResponse>");
+    }
     if (a.rfind("DELETE /2015-02-01/file-systems/", 0) == 0) {
       efs_delete_times.push_back(std::chrono::duration_cast<Millis>(h.clock->steady_now().time_since_epoch()));
       if (efs_in_use > 0 && efs_in_use--) {
@@ -1189,6 +1197,7 @@ TEST(CapacityFallback, SoldOutInTheFirstZoneTheClusterMovesToTheNext) {
   auto r = clusters.resize("maskrcnn", 4, o);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r->workers().size(), 4u);
+  EXPECT_EQ(aws.console_reads, (std::vector<std::string>{"i-w2", "i-w3"})) << "the new workers' bootstrap is checked";
   ASSERT_EQ(aws.update_bodies.size(), 2u);
   const std::string& move = aws.update_bodies[1];
   EXPECT_NE(move.find("UsePreviousTemplate=true"), std::string::npos) << move;

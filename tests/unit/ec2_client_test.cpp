@@ -253,6 +253,41 @@ TEST(Ec2Client, SecurityGroupsAndKeysSerializeLikeBotocore) {
   EXPECT_EQ(h.transport->request_count(), 4u);
 }
 
+// GetConsoleOutput: the botocore body; the base64 output decoded (line breaks in it ignored);
+// no output yet is "not available", not an error; output that is not base64 is one.
+TEST(Ec2Client, ConsoleOutputIsDecodedAndMissingOutputIsNotAvailable) {
+  Harness h;
+  int n = 0;
+  h.transport->set_handler([&](const http::Request&) -> Result<http::Response> {
+    http::Response resp;
+    resp.status = 200;
+    const char* answers[] = {
+        "<instanceId>i-1</instanceId><timestamp>2026-12-07T02:00:00.000Z</timestamp>"
+        "<output>bW91bnQubmZz\nNDogQ29ubmVjdGlvbiB0aW1lZCBvdXQK</output>",
+        "<instanceId>i-2</instanceId><timestamp>2026-12-07T02:00:00.000Z</timestamp>",
+        "<instanceId>i-3</instanceId><output>not base64!</output>"};
+    resp.body = wrap("GetConsoleOutput", answers[n++ % 3]);
+    return resp;
+  });
+  ec2::Ec2Client ec2(h.config);
+  auto out = ec2.get_console_output("i-1");
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_EQ(h.body(0), "Action=GetConsoleOutput&Version=2016-11-15&InstanceId=i-1&Latest=true");
+  EXPECT_TRUE(out->available);
+  EXPECT_EQ(out->output, "mount.nfs4: Connection timed out\n");
+  EXPECT_EQ(out->timestamp, "2026-12-07T02:00:00.000Z");
+  auto none = ec2.get_console_output("i-2", false);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(h.body(1), "Action=GetConsoleOutput&Version=2016-11-15&InstanceId=i-2");
+  EXPECT_FALSE(none->available);
+  EXPECT_EQ(none->output, "");
+  auto bad = ec2.get_console_output("i-3");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "BadConsoleOutput");
+  EXPECT_FALSE(ec2.get_console_output("").ok());
+  EXPECT_EQ(h.transport->request_count(), 3u);
+}
+
 TEST(Ec2Client, DescribeImagesNewestFirstAndInstanceTypesGpus) {
   Harness h;
   h.transport->push(200, wrap("DescribeImages",

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "awsdl/cluster/autostop.hpp"
 #include "awsdl/cluster/preflight.hpp"
 #include "awsdl/cluster/spec.hpp"
 #include "awsdl/cluster/template.hpp"
@@ -38,6 +39,8 @@ inline constexpr const char* kRemove = "cluster.remove";      // Clusters::remov
 inline constexpr const char* kRemoveWithFileSystem = "cluster.remove_with_file_system";
 /// Give CreateOptions::template_bucket (or ClusterSpec::staging_bucket); detail empty.
 inline constexpr const char* kTemplateBucket = "cluster.template_bucket";
+/// Clusters::bootstrap_tail: the node whose bootstrap (user data) failed; detail: its instance id.
+inline constexpr const char* kBootstrapTail = "cluster.bootstrap_tail";
 }  // namespace next_step
 
 /// One thing that happened while a cluster was created, resized or deleted: a stack event
@@ -79,6 +82,9 @@ struct AWSDL_EXPORT ClusterInfo {
   int min_workers = 0;
   std::string efs_id;
   std::string mount_point;
+  /// What the instance role may do for an autostop watcher (the stack's Autostop parameter;
+  /// kOff for a stack without it).
+  AutostopAction autostop = AutostopAction::kOff;
   std::vector<Node> nodes;    // master first, then workers by launch order; filled by describe()
   /// Why the nodes' GPU counts are unknown (0): DescribeInstanceTypes was refused (no
   /// ec2:DescribeInstanceTypes permission) or did not know a type. Transient failures of
@@ -88,6 +94,29 @@ struct AWSDL_EXPORT ClusterInfo {
   const Node* master() const;
   std::vector<Node> workers() const;
 };
+
+/// How far a node's bootstrap (its user data, run by cloud-init) got, from its console.
+enum class BootstrapState {
+  kNoOutput,   // nothing posted yet (the instance is pending or just started)
+  kRunning,    // cloud-init has not finished
+  kFinished,   // cloud-init finished and the user data did not fail
+  kFailed,     // cloud-init reported that the user data script failed
+};
+
+/// The end of a node's cloud-init output: what `create`, `resize` and the supervisor show
+/// when a node's bootstrap failed, instead of a bare timeout.
+struct AWSDL_EXPORT BootstrapTail {
+  std::string instance_id;
+  BootstrapState state = BootstrapState::kNoOutput;
+  std::vector<std::string> lines;  // the last lines, oldest first (no kernel timestamps stripped)
+  std::string source;              // where they came from: "GetConsoleOutput"
+};
+
+/// Reads a console's text (GetConsoleOutput's, or /var/log/cloud-init-output.log): the state,
+/// and its last `lines` non-empty lines. Failure is cloud-init's own report of a failed user
+/// data script ("Failed running /var/lib/cloud/instance/scripts/..." or "Failed to run module
+/// scripts-user"); finished is its "Cloud-init v. ... finished at" line.
+AWSDL_EXPORT BootstrapTail read_bootstrap(std::string_view console, std::size_t lines = 20);
 
 struct AWSDL_EXPORT CreateOptions {
   std::function<void(const ClusterEvent&)> on_event;
@@ -120,6 +149,10 @@ struct AWSDL_EXPORT ResizeOptions {
   /// Falling back across the cluster's candidate zones and markets (kept by create) stops
   /// after this long (ClusterSpec::capacity.capacity_timeout_seconds at create time).
   int capacity_timeout_seconds = 600;
+  /// With `wait`, a grown cluster's new workers are watched until cloud-init finished on each
+  /// (their consoles, GetConsoleOutput): a failed bootstrap is "WorkerBootstrapFailed" with the
+  /// tail of its output; one not finished after this long is "WorkerBootstrapTimeout".
+  int bootstrap_timeout_seconds = 900;
 };
 
 /// When a planned call is made: once at the start, again on every poll until the operation
@@ -223,6 +256,12 @@ class AWSDL_EXPORT Clusters {
   /// Waits for UPDATE_COMPLETE (only this update's events are reported) and, with `wait`, for
   /// the workers to launch or terminate. A failed update rolls back: "ClusterResizeFailed".
   Result<ClusterInfo> resize(const std::string& name, int workers, const ResizeOptions& options = {});
+  /// UpdateStack with the previous template and values but Autostop: the instance role gains
+  /// the one permission `action` needs (kOff: loses both), and waits for UPDATE_COMPLETE. No
+  /// update when the stack already says so. A stack whose template has no Autostop parameter
+  /// (made by an older libawsdl): kInvalidArgument "AutostopUnsupported". Not complete or
+  /// failing: as resize ("ClusterNotReady", "ClusterUpdateFailed").
+  Result<ClusterInfo> set_autostop(const std::string& name, AutostopAction action, const ResizeOptions& options = {});
   /// Deletes the stack and waits until it is gone (failed deletions: "ClusterDeleteFailed" with
   /// the reasons). The EFS file system the stack created is retained unless
   /// `delete_file_system`, then deleted after the stack; a reused one is never deleted.
@@ -231,6 +270,12 @@ class AWSDL_EXPORT Clusters {
   /// Every cluster (stack carrying kClusterTag) that is not deleted, by name; nodes not filled,
   /// desired_workers from the stack's WorkerCount.
   Result<std::vector<ClusterInfo>> list() const;
+  /// The end of a node's cloud-init output (EC2 GetConsoleOutput, the latest output where the
+  /// instance type offers it), read by read_bootstrap. A terminated instance's console stays
+  /// readable for a while (AWS keeps it at least an hour). Errors: EC2's (an unknown id:
+  /// InvalidInstanceID.NotFound).
+  Result<BootstrapTail> bootstrap_tail(const std::string& instance_id, std::size_t lines = 20,
+                                       const CallOptions& options = {}) const;
 
  private:
   struct Impl;

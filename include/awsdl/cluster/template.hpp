@@ -40,6 +40,9 @@ inline constexpr const char* kAvailabilityZone = "AvailabilityZone";
 // OnDemandPercentageAboveBaseCapacity (0 = spot; the fallback sets 100 = on-demand).
 inline constexpr const char* kWorkerOnDemandPercentage = "WorkerOnDemandPercentage";
 inline constexpr const char* kFsxId = "FsxId";  // present only when an existing FSx for Lustre file system is reused
+// "off" (default), "scale" or "delete": which autostop action the instance role may take
+// (AutostopScalePolicy / AutostopDeletePolicy exist only then; autostop.hpp).
+inline constexpr const char* kAutostop = "Autostop";
 // Logical ids.
 inline constexpr const char* kMasterGroup = "MasterGroup";
 inline constexpr const char* kWorkerGroup = "WorkerGroup";

@@ -132,6 +132,16 @@ struct AWSDL_EXPORT InstanceStatus {
   std::string system_status;
 };
 
+/// GetConsoleOutput: the instance's console (the boot and cloud-init lines on Linux), decoded.
+/// AWS keeps the most recent 64 KiB for at least an hour after its last post, so a terminated
+/// instance's console is still readable for a while.
+struct AWSDL_EXPORT ConsoleOutput {
+  std::string instance_id;
+  bool available = false;  // false: nothing posted yet (a pending instance)
+  std::string output;      // the text (base64-decoded)
+  std::string timestamp;   // when it was last updated (ISO 8601); empty when not given
+};
+
 struct AWSDL_EXPORT DescribeImagesRequest {
   std::vector<std::string> owners;     // "amazon", "self", account ids
   std::vector<std::string> names;      // "name" filter values; wildcards allowed
@@ -258,6 +268,10 @@ class AWSDL_EXPORT Ec2Client {
   Result<std::vector<InstanceStatus>> describe_instance_status(const std::vector<std::string>& instance_ids,
                                                                bool include_all = false,
                                                                const CallOptions& options = {}) const;
+  /// `latest`: the latest serial console output (Nitro instances) rather than the buffered copy.
+  /// Output that is not base64 is kParse "BadConsoleOutput".
+  Result<ConsoleOutput> get_console_output(const std::string& instance_id, bool latest = true,
+                                           const CallOptions& options = {}) const;
   /// Newest first (by CreationDate).
   Result<std::vector<Image>> describe_images(const DescribeImagesRequest& request, const CallOptions& options = {}) const;
   /// Every page.

@@ -558,8 +558,11 @@ class AutoScalingGroup(Handler):
             return DONE
         for iid in live:
             if env.ec2().instance_state(env.region, iid) == 'running' and iid not in rec.setdefault('signals', {}):
-                rec['signals'][iid] = 'SUCCESS'
-                env.event(lid, 'CREATE_IN_PROGRESS', 'Received SUCCESS signal with UniqueId %s' % iid)
+                # An instance whose bootstrap fails (ec2's bootstrap-failures) signals FAILURE, as
+                # awsdl's master does when its mount fails.
+                status = 'FAILURE' if env.ec2().bootstrap_failed(env.region, iid) else 'SUCCESS'
+                rec['signals'][iid] = status
+                env.event(lid, 'CREATE_IN_PROGRESS', 'Received %s signal with UniqueId %s' % (status, iid))
         bad = [u for u, st in rec.get('signals', {}).items() if st == 'FAILURE']
         if bad:
             raise Failure('Received 1 FAILURE signal(s) out of %d.  Unable to satisfy 100%% '
@@ -649,7 +652,9 @@ class WaitCondition(Handler):
         others = [g for lg, g in groups if g not in masters]
 
         def running(g):
-            return [i for i in env.autoscaling()._live(g) if env.ec2().instance_state(env.region, i) == 'running']
+            # A node whose bootstrap failed never registers: it does not count as ready.
+            return [i for i in env.autoscaling()._live(g) if env.ec2().instance_state(env.region, i) == 'running'
+                    and not env.ec2().bootstrap_failed(env.region, i)]
         if masters or others:
             ready = all(len(running(g)) >= max(1, g['DesiredCapacity']) for g in masters) and all(
                 len(running(g)) >= g['DesiredCapacity'] for g in others)

@@ -59,6 +59,7 @@ from core.errors import AwsError
 from core.service import Service
 from services import _ec2_capacity as cap
 from services._ec2_chaos import Chaos
+from services._ec2_console import Console
 from services._cfn_tick import tick
 from services._ec2_capacity import INSTANCE_TYPES
 
@@ -168,6 +169,7 @@ class Ec2(Service):
         if getattr(self, 'chaos', None) is not None:
             self.chaos.reset()
         self.chaos = Chaos(self)                            # node pids, IMDS, control 'chaos' (_ec2_chaos.py)
+        self.console = Console()                            # console output, control 'bootstrap-failures'
 
     def control(self, action, body):
         body = body or {}
@@ -208,6 +210,9 @@ class Ec2(Service):
                 return {'ok': True, 'capacity_reservations': [
                     self._capacity_reservation_out(r, c) for r in self.regions.values()
                     for c in r.capacity_reservations.values()]}
+        if action == 'bootstrap-failures':   # _ec2_console.py
+            with self.lock:
+                return self.console.control(body)
         if action == 'nodes':
             with self.lock:
                 if 'addresses' in body:
@@ -291,6 +296,7 @@ class Ec2(Service):
         if inst['State'] == dict(Code=PENDING[0], Name=PENDING[1]) and elapsed >= self.transition_seconds:
             inst['State'] = {'Code': RUNNING[0], 'Name': RUNNING[1]}
             inst['since'] = inst['since'] + datetime.timedelta(seconds=self.transition_seconds)
+            inst.setdefault('first_running', inst['since'])
         elif inst['State']['Name'] == STOPPING[1] and elapsed >= self.transition_seconds:
             inst['State'] = {'Code': STOPPED[0], 'Name': STOPPED[1]}
             inst['since'] = inst['since'] + datetime.timedelta(seconds=self.transition_seconds)
@@ -460,6 +466,7 @@ class Ec2(Service):
                              'DeleteOnTermination': b.get('Ebs', {}).get('DeleteOnTermination', True),
                              'AttachTime': now.replace(microsecond=0)}}
                     for b in block_devices]
+            self.console.on_launch(inst)
             r.instances[iid] = inst
             ids.append(iid)
         r.reservations[rid] = ids
@@ -658,6 +665,26 @@ class Ec2(Service):
         if token:
             r.tokens[token] = (fingerprint, rid)
         return self._reservation_out(r, rid, ids)
+
+    def bootstrap_failed(self, region, iid):
+        """Whether the instance's user data fails (a bootstrap-failures rule took it)."""
+        return self.console.failed(self.region(region).instances.get(iid))
+
+    def GetConsoleOutput(self, ctx, params):
+        tick(self.sandbox)
+        r = self.region(ctx.region)
+        inst = r.instances.get(params['InstanceId'])
+        if inst is None:
+            raise _not_found('instance', params['InstanceId'])
+        self._dry_run(params)
+        self._advance(inst)
+        since = inst.get('first_running')
+        out = {'InstanceId': inst['InstanceId'], 'Timestamp': datetime.datetime.now(datetime.timezone.utc)}
+        text = self.console.output(inst, since)
+        if text is not None:
+            # Only the most recent 64 KB is kept, as on AWS.
+            out['Output'] = base64.b64encode(text.encode()[-65536:]).decode()
+        return out
 
     def _instance_filter(self, inst, name, values):
         t = _tags_match(inst['Tags'], name, values)
