@@ -262,6 +262,8 @@ struct Supervisor::Impl {
     ssh::DetachOptions d;
     d.log_path = o.shared_dir + "/run-" + stamp + ".log";
     d.workdir = o.workdir;
+    // The autostop watcher counts this cluster's jobs by this marker, as `run`'s.
+    d.env["AWSDL_CLUSTER"] = o.cluster;
     auto job = fan.start_on(mh, ssh::shell_join(cmd) + "; echo $? > " + shell_quote(l.exit_path + ".tmp") +
                                                        "; mv -f " + shell_quote(l.exit_path + ".tmp") + " " +
                                                        shell_quote(l.exit_path),
