@@ -812,7 +812,7 @@ class Intrinsics(CfnTestCase):
 class Ec2NodePool(CfnTestCase):
     def test_instances_take_pool_addresses_and_give_them_back(self):
         pool = control('services/ec2/nodes', {'addresses': ['127.0.7.1', '127.0.7.2']})
-        self.assertEqual(pool, {'addresses': ['127.0.7.1', '127.0.7.2'], 'assigned': {}})
+        self.assertEqual(pool, {'addresses': ['127.0.7.1', '127.0.7.2'], 'pids': {}, 'assigned': {}})
         ids = [i['InstanceId'] for i in self.ec2.run_instances(ImageId='ami-0d1a000000000001a', InstanceType='t3.micro',
                                                                 MinCount=3, MaxCount=3)['Instances']]
         got = {i['InstanceId']: i for r in self.ec2.describe_instances(InstanceIds=ids)['Reservations']
