@@ -21,7 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   stats.file_bytes = m->file_bytes;
   stats.archive_bytes = m->archive_bytes;
   stats.archive_sha256 = m->archive_sha256;
-  require(awsdl::internal::make_manifest(stats, m->compression) == *m, "make_manifest gives back the manifest");
+  stats.archive_crc64nvme = m->archive_crc64nvme;
+  auto made = awsdl::internal::make_manifest(stats, m->compression);
+  // make_manifest writes the current version; a version 1 manifest is an older stage's.
+  made.version = m->version;
+  require(made == *m, "make_manifest gives back the manifest");
   require(awsdl::internal::verify_manifest(*m, stats, m->compression).ok(), "a manifest verifies against its own counts");
   return 0;
 }
