@@ -62,15 +62,23 @@ std::string tag(const ec2::Instance& i, const std::string& key) {
 }
 }  // namespace
 
+// BootstrapTail::source of a console read without Latest (a non-Nitro instance).
+constexpr const char* kBufferedConsole = "GetConsoleOutput (buffered)";
+
 Result<cluster::BootstrapTail> bootstrap_tail(const Clients& c, const std::string& instance_id, std::size_t lines,
                                               const CallOptions& call) {
   auto out = c.ec2.get_console_output(instance_id, true, call);
-  // Latest is for Nitro instances only; the others give the buffered output.
-  if (!out && out.error().code == "UnsupportedOperation") out = c.ec2.get_console_output(instance_id, false, call);
+  // Latest is for Nitro instances only; the others give the buffered output, which EC2 posts
+  // around state changes only (not continuously).
+  bool buffered = false;
+  if (!out && out.error().code == "UnsupportedOperation") {
+    buffered = true;
+    out = c.ec2.get_console_output(instance_id, false, call);
+  }
   if (!out) return std::move(out).error();
   cluster::BootstrapTail t = out->available ? cluster::read_bootstrap(out->output, lines) : cluster::BootstrapTail{};
   t.instance_id = instance_id;
-  t.source = "GetConsoleOutput";
+  t.source = buffered ? std::string(kBufferedConsole) : "GetConsoleOutput";
   return t;
 }
 
@@ -108,6 +116,9 @@ Error with_bootstrap_tails(const Clients& c, const std::string& stack_id, Error 
 Status wait_bootstrapped(const Clients& c, WatchSpec& w, std::vector<std::string> ids, Millis timeout,
                          const std::string& how) {
   if (ids.empty()) return {};
+  auto note = [&](const std::string& text) {
+    if (w.on_event && *w.on_event) (*w.on_event)(summary_event(c.config, text));
+  };
   auto& clock = *c.config.runtime.clock;
   const auto limit = Deadline::after(timeout, clock);
   std::map<std::string, cluster::BootstrapTail> last;
@@ -131,8 +142,13 @@ Status wait_bootstrapped(const Clients& c, WatchSpec& w, std::vector<std::string
         if (e.kind == ErrorKind::kCancelled) return e;
         // A worker replaced meanwhile is no longer this resize's to wait for.
         if (e.code == "InvalidInstanceID.NotFound") continue;
-        if (!transient(e) || ++failures > 5) return e;
-        waiting.push_back(id);
+        if (transient(e) && ++failures <= 5) {
+          waiting.push_back(id);
+          continue;
+        }
+        // The console cannot be read (no ec2:GetConsoleOutput permission, an answer this does not
+        // know): the worker is InService; the resize is not failed for what cannot be looked at.
+        note("cannot follow " + id + "'s bootstrap: its console cannot be read (" + e.code + ": " + e.message + ")");
         continue;
       }
       failures = 0;
@@ -141,10 +157,15 @@ Status wait_bootstrapped(const Clients& c, WatchSpec& w, std::vector<std::string
                            "cluster " + w.cluster + ": " + describe_failed_bootstrap("worker", *tail) + "\n" +
                                "the worker runs but did not join; " + how)
             .with_next_step(cluster::next_step::kBootstrapTail, id);
-      if (tail->state != cluster::BootstrapState::kFinished) {
-        waiting.push_back(id);
-        last[id] = std::move(*tail);
+      if (tail->state == cluster::BootstrapState::kFinished) continue;
+      if (tail->source == kBufferedConsole) {
+        // Not a Nitro instance: its console is posted around state changes only, so a finish
+        // may never show. A failure it shows is caught above; otherwise it is not waited for.
+        note("cannot follow " + id + "'s bootstrap: its console output is buffered (not a Nitro instance); it is InService");
+        continue;
       }
+      waiting.push_back(id);
+      last[id] = std::move(*tail);
     }
     ids = waiting;
     if (ids.empty()) return PollState::done();
@@ -156,11 +177,11 @@ Status wait_bootstrapped(const Clients& c, WatchSpec& w, std::vector<std::string
         tail_text = "; the end of " + ids.front() + "'s console so far:";
         for (const auto& line : it->second.lines) tail_text += "\n    " + line;
       }
-      return Error::make(ErrorKind::kTimeout, "WorkerBootstrapTimeout",
-                         "cluster " + w.cluster + ": cloud-init had not finished on " + list + " after " +
-                             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
-                             " s" + tail_text + "\n" + how)
-          .with_next_step(cluster::next_step::kBootstrapTail, ids.front());
+      // Not a failure: the workers are InService and no failure showed; said, not refused.
+      note("cloud-init had not finished on " + list + " after " +
+           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + " s (they are InService)" +
+           tail_text);
+      return PollState::done("not confirmed");
     }
     return PollState::pending(std::to_string(ids.size()) + " workers bootstrapping");
   });

@@ -228,8 +228,10 @@ std::string describe_failed_bootstrap(const std::string& role, const cluster::Bo
 /// when none failed or the consoles could not be read.
 Error with_bootstrap_tails(const Clients& c, const std::string& stack_id, Error e, const CallOptions& call);
 /// Polls the consoles of `ids` (new workers) until cloud-init finished on each: a failure is
-/// kService "WorkerBootstrapFailed" with the tail, not finished within `timeout` kTimeout
-/// "WorkerBootstrapTimeout"; an instance gone meanwhile is not waited for.
+/// kService "WorkerBootstrapFailed" with the tail. Not finished within `timeout`, or a console
+/// that is only buffered (not a Nitro instance: EC2 does not keep posting it), is an event, not
+/// an error: the workers are InService and showed no failure. An instance gone meanwhile is not
+/// waited for.
 Status wait_bootstrapped(const Clients& c, WatchSpec& w, std::vector<std::string> ids, Millis timeout,
                          const std::string& how);
 

@@ -508,6 +508,26 @@ TEST_F(ClusterLifecycleSandbox, AResizeWhoseNewWorkerFailsItsBootstrapShowsTheTa
   ASSERT_TRUE(clusters.remove("grow", delete_options(true)).ok());
 }
 
+// A console that cannot be read (no ec2:GetConsoleOutput permission here) does not fail a
+// resize whose workers are InService: it is said in an event. (A console only posted around
+// state changes, a non-Nitro instance's, is treated the same way.)
+TEST_F(ClusterLifecycleSandbox, AResizeWhoseConsolesCannotBeReadSaysSoAndSucceeds) {
+  auto created = clusters.create(spec("blind", 1, 1), create_options());
+  ASSERT_TRUE(created.ok()) << created.error().to_string();
+  ASSERT_TRUE(sandbox.set_faults(
+      R"({"service":"ec2","operation":"GetConsoleOutput","kind":"error","code":"UnauthorizedOperation","status":403,"count":100})"));
+  std::vector<cluster::ClusterEvent> events;
+  auto grown = clusters.resize("blind", 2, resize_options(&events));
+  ASSERT_TRUE(sandbox.clear_faults());
+  ASSERT_TRUE(grown.ok()) << grown.error().to_string();
+  EXPECT_EQ(grown->workers().size(), 2u);
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const auto& e) {
+    return e.message.find("cannot follow i-") != std::string::npos &&
+           e.message.find("its console cannot be read (UnauthorizedOperation") != std::string::npos;
+  })) << "the unread console is said";
+  ASSERT_TRUE(clusters.remove("blind", delete_options(true)).ok());
+}
+
 // Autostop with --delete: set_autostop gives the instance role the delete policy alone (and
 // takes it away), and the watcher's script, run here with this machine's AWS CLI against the
 // sandbox (as on the master, where the endpoint goes with it), deletes the stack once idle.

@@ -151,7 +151,8 @@ struct AWSDL_EXPORT ResizeOptions {
   int capacity_timeout_seconds = 600;
   /// With `wait`, a grown cluster's new workers are watched until cloud-init finished on each
   /// (their consoles, GetConsoleOutput): a failed bootstrap is "WorkerBootstrapFailed" with the
-  /// tail of its output; one not finished after this long is "WorkerBootstrapTimeout".
+  /// tail of its output. One not finished after this long, or whose console EC2 only posts
+  /// around state changes (not a Nitro instance), is an event, not an error.
   int bootstrap_timeout_seconds = 900;
 };
 
