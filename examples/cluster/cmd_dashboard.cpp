@@ -206,13 +206,10 @@ int run(const std::vector<std::string>& argv) {
   std::fprintf(stderr, "awsdl-cluster dashboard: cluster %s at the URL above (Ctrl-C to stop)%s\n",
                target->spec.name.c_str(), awsdl_dash::chart_js_path().empty() ? "; Chart.js (libjs-chart.js) is not installed: no charts" : "");
 
-  awsdl::PollOptions poll;
-  poll.delay = awsdl::Backoff::polling(flags->interval, flags->interval, 1.0);
-  poll.cancel = cancel;
-  poll.max_polls = 2000000000;
-  poll.what = "the dashboard of cluster " + target->spec.name;
   std::string last;  // the newest snapshot's JSON
-  auto watched = awsdl::poll_until(cfg->runtime, poll, [&](int) -> awsdl::Result<awsdl::PollState> {
+  return awsdl_dash::serve_until_stopped(server, cfg->runtime, flags->interval, cancel,
+                                         "the dashboard of cluster " + target->spec.name,
+                                         [&](int) -> awsdl::Result<awsdl::PollState> {
     auto s = monitor->snapshot();
     if (!s) {
       if (s.error().kind == awsdl::ErrorKind::kCancelled) return std::move(s).error();
@@ -228,10 +225,6 @@ int run(const std::vector<std::string>& argv) {
     server.publish(last, std::move(events));
     return awsdl::PollState::pending(s->stack_status);
   });
-  server.stop();
-  if (!watched && watched.error().kind == awsdl::ErrorKind::kCancelled) return awsdl_cli::kExitOk;  // Ctrl-C
-  if (!watched) return awsdl_cli::report(watched.error());
-  return awsdl_cli::kExitOk;
 }
 
 const awsdl_cli::RegisterCommand kRegister({"dashboard", "serve a live page of a cluster in a browser", run});

@@ -298,4 +298,19 @@ void Server::stop() {
   }
 }
 
+int serve_until_stopped(Server& server, const awsdl::Runtime& runtime, awsdl::Millis interval,
+                        const awsdl::CancellationToken& cancel, std::string what,
+                        const std::function<awsdl::Result<awsdl::PollState>(int)>& refresh) {
+  awsdl::PollOptions poll;
+  poll.delay = awsdl::Backoff::polling(interval, interval, 1.0);
+  poll.cancel = cancel;
+  poll.max_polls = 2000000000;
+  poll.what = std::move(what);
+  auto watched = awsdl::poll_until(runtime, poll, refresh);
+  server.stop();
+  if (!watched && watched.error().kind == awsdl::ErrorKind::kCancelled) return awsdl_cli::kExitOk;  // Ctrl-C
+  if (!watched) return awsdl_cli::report(watched.error());
+  return awsdl_cli::kExitOk;
+}
+
 }  // namespace awsdl_dash

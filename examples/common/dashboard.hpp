@@ -12,12 +12,14 @@
 // in clear).
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <awsdl/core/result.hpp>
+#include <awsdl/core/retry.hpp>
 
 #include "cli.hpp"
 
@@ -62,6 +64,12 @@ class Server {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// Calls `refresh` every `interval` (the toolkit's poll on `runtime`) until it fails or `cancel`
+/// (Ctrl-C), then stops the server: the program's exit code (Ctrl-C is a normal end).
+int serve_until_stopped(Server& server, const awsdl::Runtime& runtime, awsdl::Millis interval,
+                        const awsdl::CancellationToken& cancel, std::string what,
+                        const std::function<awsdl::Result<awsdl::PollState>(int)>& refresh);
 
 /// JSON helpers for the programs' renderings.
 std::string quote(const std::string& s);                 // "..." escaped

@@ -139,13 +139,10 @@ int run(const std::vector<std::string>& argv) {
 
   auto cancel = awsdl_cli::install_interrupt_handler();
   auto& clock = *config->runtime.clock;
-  awsdl::PollOptions poll;
-  poll.delay = awsdl::Backoff::polling(*interval, *interval, 1.0);
-  poll.cancel = cancel;
-  poll.max_polls = 2000000000;
-  poll.what = "the dashboard of training job " + name;
   std::string last;
-  auto watched = awsdl::poll_until(config->runtime, poll, [&](int n) -> awsdl::Result<awsdl::PollState> {
+  return awsdl_dash::serve_until_stopped(server, config->runtime, *interval, cancel,
+                                         "the dashboard of training job " + name,
+                                         [&](int n) -> awsdl::Result<awsdl::PollState> {
     const auto started = clock.steady_now();
     awsdl::CallOptions call;
     call.cancel = cancel;
@@ -191,10 +188,6 @@ int run(const std::vector<std::string>& argv) {
     server.publish(last, std::move(events));
     return awsdl::PollState::pending(job->status);
   });
-  server.stop();
-  if (!watched && watched.error().kind == awsdl::ErrorKind::kCancelled) return awsdl_cli::kExitOk;  // Ctrl-C
-  if (!watched) return awsdl_cli::report(watched.error());
-  return awsdl_cli::kExitOk;
 }
 
 const awsdl_cli::RegisterCommand kRegister({"dashboard", "serve a live page of a training job in a browser", run});
