@@ -67,18 +67,7 @@ Result<CompletedPart> S3Client::upload_part(const UploadPartRequest& request, co
   r.query("partNumber", std::to_string(request.part_number));
   r.query("uploadId", request.upload_id);
   const bool sign = internal::s3::sign_payloads(*client_, options_.payload_signing);
-  std::string checksum;
-  std::string payload_hash(auth::kUnsignedPayload);
-  if (sign && request.checksum == ChecksumAlgorithm::kSha256) {
-    // One pass: the signed payload hash and the checksum header are the same digest.
-    const internal::Sha256Digest digest = internal::sha256(request.body);
-    payload_hash = internal::hex_encode(internal::as_chars(digest));
-    checksum = internal::base64_encode(digest);
-  } else {
-    if (request.checksum != ChecksumAlgorithm::kNone)
-      checksum = internal::s3::compute_checksum(request.checksum, request.body);
-    if (sign) payload_hash = internal::sha256_hex(request.body);
-  }
+  auto [checksum, payload_hash] = internal::s3::digest_body(request.checksum, sign, request.body);
   if (request.checksum != ChecksumAlgorithm::kNone) r.header(internal::s3::checksum_header(request.checksum), checksum);
   if (request.content_md5) r.header("Content-MD5", internal::md5_base64(request.body));
 

@@ -99,17 +99,18 @@ Result<PutObjectResult> S3Client::put_object(const PutObjectRequest& request, co
   RestRequest r("PUT", "/{Key+}");
   r.label("Key", request.key);
   internal::s3::apply_attributes(r, request.attributes);
+  const bool sign = internal::s3::sign_payloads(*client_, options_.payload_signing);
   std::string checksum;  // what was sent: what S3 verified, when it does not echo it
+  std::string payload_hash;
   if (!streamed) {
-    if (request.checksum != ChecksumAlgorithm::kNone) {
-      checksum = internal::s3::compute_checksum(request.checksum, request.body);
-      r.header(internal::s3::checksum_header(request.checksum), checksum);
-    }
+    auto digests = internal::s3::digest_body(request.checksum, sign, request.body);
+    checksum = std::move(digests.checksum);
+    payload_hash = std::move(digests.payload_hash);
+    if (request.checksum != ChecksumAlgorithm::kNone) r.header(internal::s3::checksum_header(request.checksum), checksum);
     if (request.content_md5) r.header("Content-MD5", internal::md5_base64(request.body));
     r.body(request.body);
   }
   auto op = s3_operation("PutObject", request.bucket, options);
-  const bool sign = internal::s3::sign_payloads(*client_, options_.payload_signing);
   if (streamed) {
     op.http.body_source = request.body_source;
     op.http.body_length = request.content_length;
@@ -134,8 +135,8 @@ Result<PutObjectResult> S3Client::put_object(const PutObjectRequest& request, co
         return Error::make(ErrorKind::kIo, "RewindFailed", "PutObject: the body could not be rewound after hashing");
       op.payload_hash = sha.finish_hex();
     }
-  } else if (!sign) {
-    op.payload_hash = std::string(auth::kUnsignedPayload);
+  } else {
+    op.payload_hash = std::move(payload_hash);
   }
   AWSDL_ASSIGN_OR_RETURN(http::Response resp, client_->call_rest(r, std::move(op)));
   PutObjectResult out;

@@ -1,5 +1,6 @@
 #include <cctype>
 
+#include "awsdl/auth/sigv4.hpp"
 #include "awsdl/s3/types.hpp"
 #include "util/crc64nvme.hpp"
 #include "util/crypto.hpp"
@@ -63,6 +64,33 @@ std::string compute_checksum(ChecksumAlgorithm algorithm, std::string_view data)
   RunningChecksum c(algorithm);
   c.update(data);
   return c.finish_base64();
+}
+
+BodyDigests digest_body(ChecksumAlgorithm algorithm, bool sign, std::string_view data) {
+  BodyDigests out;
+  if (sign && algorithm == ChecksumAlgorithm::kSha256) {
+    const Sha256Digest digest = sha256(data);
+    out.payload_hash = hex_encode(as_chars(digest));
+    out.checksum = base64_encode(digest);
+    return out;
+  }
+  if (!sign) {
+    out.payload_hash = std::string(awsdl::auth::kUnsignedPayload);
+    if (algorithm != ChecksumAlgorithm::kNone) out.checksum = compute_checksum(algorithm, data);
+    return out;
+  }
+  // Small enough to stay in L1/L2 between the two.
+  constexpr std::size_t kPiece = 64 * 1024;
+  RunningChecksum c(algorithm);
+  Sha256 sha;
+  for (std::size_t at = 0; at < data.size(); at += kPiece) {
+    const std::string_view piece = data.substr(at, kPiece);
+    c.update(piece);
+    sha.update(piece);
+  }
+  out.payload_hash = sha.finish_hex();
+  if (algorithm != ChecksumAlgorithm::kNone) out.checksum = c.finish_base64();
+  return out;
 }
 
 bool checksum_covers_object(ChecksumAlgorithm algorithm, std::string_view value, std::string_view checksum_type,

@@ -28,6 +28,16 @@ std::optional<awsdl::s3::ChecksumAlgorithm> parse_checksum_algorithm(std::string
 /// The base64 value S3 puts in the checksum header, computed over `data`.
 std::string compute_checksum(awsdl::s3::ChecksumAlgorithm algorithm, std::string_view data);
 
+/// What a request body needs before it is sent: its checksum header value (base64; empty for
+/// kNone) and the payload hash SigV4 signs (the SHA-256 in hex when `sign`, else
+/// UNSIGNED-PAYLOAD). One pass over the body: each 64 KiB piece goes through both while it is
+/// in the cache, and a SHA-256 checksum is the payload hash itself.
+struct BodyDigests {
+  std::string checksum;
+  std::string payload_hash;
+};
+BodyDigests digest_body(awsdl::s3::ChecksumAlgorithm algorithm, bool sign, std::string_view data);
+
 /// Whether a checksum S3 sent covers the object's bytes, so that a download can check it.
 /// A multipart object's checksum is usually a checksum of the parts' checksums: S3 says so
 /// with x-amz-checksum-type COMPOSITE, and older answers with a "-N" suffix. An answer that

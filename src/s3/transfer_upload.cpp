@@ -22,6 +22,7 @@
 #include "util/crypto.hpp"
 #include "protocol/pagination.hpp"
 #include "s3/transfer_internal.hpp"
+#include "util/page_buffer.hpp"
 
 namespace awsdl::s3 {
 namespace {
@@ -47,7 +48,7 @@ class MultipartRun {
 
   // Reads the whole source and uploads it; the first `first_size` bytes of part 1 are
   // already in `first` (moved into a pool buffer).
-  Status run(const http::BodySource& source, std::string first, std::size_t first_size) {
+  Status run(const http::BodySource& source, internal::PageBuffer first, std::size_t first_size) {
     start_workers();
     Status read_status = read_all(source, std::move(first), first_size);
     {
@@ -80,8 +81,8 @@ class MultipartRun {
   bool stopping() const { return failure_.has_value() || options_.cancel.cancelled(); }
 
   // Fills `buf` up to `want` bytes; returns how many (less only at the end of the source).
-  static Result<std::size_t> fill(const http::BodySource& source, std::string& buf, std::size_t want) {
-    if (buf.size() < want) buf.resize(want);
+  static Result<std::size_t> fill(const http::BodySource& source, internal::PageBuffer& buf, std::size_t want) {
+    buf.reserve(want);
     std::size_t have = 0;
     while (have < want) {
       AWSDL_ASSIGN_OR_RETURN(std::size_t n, source(buf.data() + have, want - have));
@@ -92,7 +93,7 @@ class MultipartRun {
     return have;
   }
 
-  Status read_all(const http::BodySource& source, std::string first, std::size_t first_size) {
+  Status read_all(const http::BodySource& source, internal::PageBuffer first, std::size_t first_size) {
     std::size_t buffer;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -226,7 +227,7 @@ class MultipartRun {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<std::string> buffers_;
+  std::vector<internal::PageBuffer> buffers_;  // not zero-filled: each is read into before use
   std::deque<std::size_t> free_;
   std::deque<Job> queue_;
   std::vector<std::thread> workers_;
@@ -393,7 +394,7 @@ Result<UploadResult> upload(const S3Client& client, const TransferOptions& optio
                                 (known_size ? *known_size < options.multipart_threshold : true);
   std::size_t first_want = static_cast<std::size_t>(
       known_size && *known_size < options.multipart_threshold ? *known_size : part_size);
-  std::string first(first_want, '\0');
+  internal::PageBuffer first(first_want);
   std::size_t first_size = 0;
   while (first_size < first_want) {
     if (options.cancel.cancelled()) return Error::make(ErrorKind::kCancelled, "Cancelled", "upload to " + where + " was cancelled");
@@ -407,11 +408,10 @@ Result<UploadResult> upload(const S3Client& client, const TransferOptions& optio
       return Error::make(ErrorKind::kIo, "SourceChanged", where + ": the source ended after " +
                                                                std::to_string(first_size) + " of " +
                                                                std::to_string(*known_size) + " bytes");
-    first.resize(first_size);
     PutObjectRequest put;
     put.bucket = request.bucket;
     put.key = request.key;
-    put.body = std::move(first);
+    if (first_size > 0) put.body.assign(first.data(), first_size);
     put.attributes = request.attributes;
     put.checksum = options.checksum;
     AWSDL_ASSIGN_OR_RETURN(PutObjectResult r, client.put_object(put, call));
