@@ -4,6 +4,8 @@
 // forms; and a second, independent implementation (Python's crcmod, a C extension) agrees on
 // random data.
 #include "util/crc64nvme.hpp"
+#include "util/crypto.hpp"
+#include "s3/s3_internal.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -82,3 +84,38 @@ TEST(Crc64Nvme, AgreesWithAnIndependentImplementation) {
 
 }  // namespace
 }  // namespace awsdl::internal
+
+// The one pass an upload makes over a body (its checksum header and its signed SHA-256
+// together, piece by piece) gives what the two separate passes give, for every algorithm,
+// signed or not, at sizes around the 64 KiB piece.
+namespace awsdl::internal::s3 {
+namespace {
+
+TEST(DigestBody, OnePassGivesWhatSeparatePassesGive) {
+  using awsdl::s3::ChecksumAlgorithm;
+  std::mt19937_64 rng(17);
+  std::string data((3 << 16) + 13, '\0');
+  for (auto& c : data) c = static_cast<char>(rng());
+  for (std::size_t len : {std::size_t{0}, std::size_t{1}, std::size_t{65535}, std::size_t{65536},
+                          std::size_t{65537}, data.size()}) {
+    const std::string_view d = std::string_view(data).substr(0, len);
+    for (auto alg : {ChecksumAlgorithm::kNone, ChecksumAlgorithm::kCrc32, ChecksumAlgorithm::kCrc32c,
+                     ChecksumAlgorithm::kSha256, ChecksumAlgorithm::kCrc64Nvme}) {
+      for (bool sign : {false, true}) {
+        const BodyDigests got = digest_body(alg, sign, d);
+        EXPECT_EQ(got.checksum, alg == ChecksumAlgorithm::kNone ? "" : compute_checksum(alg, d))
+            << len << " " << static_cast<int>(alg) << " " << sign;
+        EXPECT_EQ(got.payload_hash, sign ? sha256_hex(d) : "UNSIGNED-PAYLOAD")
+            << len << " " << static_cast<int>(alg) << " " << sign;
+      }
+    }
+  }
+  // Known values, so that the comparison above is not of one function with itself.
+  EXPECT_EQ(digest_body(ChecksumAlgorithm::kCrc64Nvme, true, "123456789").checksum,
+            crc64nvme_base64(0xae8b14860a799888ULL));
+  EXPECT_EQ(digest_body(ChecksumAlgorithm::kCrc64Nvme, true, "abc").payload_hash,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace awsdl::internal::s3
