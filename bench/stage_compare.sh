@@ -139,6 +139,19 @@ PY
   echo "sandbox: checksums taken as sent (STAGE_SANDBOX_CHECKSUMS=0)"
 fi
 
+# Warm-up, so that no command pays for running first: the dataset is read once (every command
+# then reads it from the page cache), and memory for three copies of it is written and freed
+# again. On this VM the first touch of memory the guest has not used before is slow (here
+# `dd` of 1.3 GB into a new file: 2.3 s of system time the first time, 0.27 s after `rm`),
+# and the sandbox's part files, tar's x.tar and the extracted trees all take new page cache;
+# without this, whichever command ran first paid it.
+WARM_MIB=$(awk -v b="$INPUT_BYTES" -v f="$(awk '/MemAvailable/ {print $2}' /proc/meminfo)" \
+  'BEGIN {w = 3 * b / 1048576; m = f / 1024 / 2; printf "%d", (w < m ? w : m)}')
+find "$DATA" -type f -exec cat {} + >/dev/null
+dd if=/dev/zero of="$WORK/warm" bs=16M count=$(( (WARM_MIB + 15) / 16 )) status=none
+rm -f "$WORK/warm"
+echo "warm-up: dataset read once, ${WARM_MIB} MiB of memory touched and freed"
+
 declare -A WALL CPU RSS
 # measure NAME COMMAND: runs it with bash -c under /usr/bin/time -v.
 measure() {
@@ -181,7 +194,7 @@ echo "  stage wall / tar-then-cp wall        $(ratio "${WALL[stage]}" "${WALL[ta
 echo "  stage wall / tar | aws s3 cp - wall  $(ratio "${WALL[stage]}" "${WALL[tar_pipe_cp]}")  [<= 0.8]"
 echo "  stage CPU s/GB                       $(awk -v c="${CPU[stage]}" -v g="$GB" 'BEGIN {printf "%.2f", c / g}')"
 echo "  tar|aws CPU s/GB                     $(awk -v c="${CPU[tar_pipe_cp]}" -v g="$GB" 'BEGIN {printf "%.2f", c / g}')"
-echo "  stage CPU / piped awscli CPU         $(ratio "${CPU[stage]}" "${CPU[tar_pipe_cp]}")  [<= 0.25]"
+echo "  stage CPU / piped awscli CPU         $(ratio "${CPU[stage]}" "${CPU[tar_pipe_cp]}")  [<= $([[ $TLS == 1 ]] && echo 0.25 || echo 0.5)]"
 echo "  stage peak RSS                       ${RSS[stage]} MiB  [<= 64 + concurrency x part size]"
 echo "  unstage wall / cp-then-untar wall    $(ratio "${WALL[unstage]}" "${WALL[cp_then_untar]}")  [<= 0.6]"
 echo "  unstage CPU / cp-then-untar CPU      $(ratio "${CPU[unstage]}" "${CPU[cp_then_untar]}")"
