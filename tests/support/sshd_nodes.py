@@ -26,6 +26,7 @@ a test can count the shells a command started.
 Also usable as a module (the fan-out bench imports it).
 """
 import argparse
+import glob
 import json
 import os
 import shutil
@@ -120,6 +121,7 @@ class Nodes:
         self.bastion_workers = bastion_workers
         self.max_startups = max_startups
         self.tmp = tempfile.mkdtemp(prefix="awsdl-sshd-", dir=state)
+        self.addresses = []      # the nodes' loopback addresses
         self.procs = []          # Popen of every sshd we started
         self.namespaces = []
         self.veths = []
@@ -264,6 +266,7 @@ SetEnv {env}
         started = []
         for i in range(1, self.count + 1):
             addr = f"127.0.{block}.{i}"
+            self.addresses.append(addr)
             p, pub = self._start_sshd(f"node{i}", f"{addr}:22")
             started.append((addr, p, f"node{i}"))
             node = {"address": addr, "pid": p.pid, "host_key": pub}
@@ -316,6 +319,16 @@ SetEnv {env}
         for ns in self.namespaces:
             subprocess.run([IP, "netns", "del", ns], stderr=subprocess.DEVNULL)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        # A node's own /tmp goes with it, as an instance's does; these nodes share the machine's,
+        # so what the library leaves there is removed by the nodes' addresses: the supervisor's
+        # IMDS notices files (/tmp/awsdl-notices-<run>-<address>), which a watcher on a node
+        # the sandbox terminated (SIGKILL) could not remove itself.
+        for addr in self.addresses:
+            for path in glob.glob(f"/tmp/awsdl-notices-*-{addr}") + glob.glob(f"/tmp/awsdl-notices-*-{addr}.tmp"):
+                try:
+                    os.remove(path)
+                except OSError:
+                    pass
 
 
 def main():
