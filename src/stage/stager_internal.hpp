@@ -36,6 +36,9 @@ struct UnstagePlan {
   std::optional<Manifest> manifest;
   std::uint64_t object_size = 0;
   std::string etag;
+  /// S3 keeps a full-object CRC64NVME for the object and it is the manifest's: the download
+  /// checks the bytes against it, and the extractor need not compute it again.
+  bool s3_crc_is_manifests = false;
 };
 Result<UnstagePlan> prepare_unstage(const s3::S3Client& client, std::string_view s3_uri, const std::string& directory,
                                     const stage::UnstageOptions& options);

@@ -112,6 +112,13 @@ Result<UnstagePlan> prepare_unstage(const s3::S3Client& client, std::string_view
     }
   }
   UnstagePlan plan;
+  if (stored && head) {
+    auto crc = head->checksums.find(s3::ChecksumAlgorithm::kCrc64Nvme);
+    auto value = crc == head->checksums.end() ? std::nullopt : parse_crc64nvme_base64(crc->second);
+    plan.s3_crc_is_manifests = value && !stored->manifest.archive_crc64nvme.empty() &&
+                               crc64nvme_hex(*value) == stored->manifest.archive_crc64nvme &&
+                               head->checksum_type == "FULL_OBJECT";
+  }
   plan.uri = std::move(uri);
   if (stored) plan.manifest = std::move(stored->manifest);
   plan.object_size = head->object_size;
@@ -127,6 +134,7 @@ TarExtractorOptions extractor_options(const UnstagePlan& plan) {
     // The SHA-256 pass only for a manifest that has one to check (a version 1 manifest, or a
     // stage with StageOptions::sha256); without a manifest it is reported.
     options.sha256 = !plan.manifest->archive_sha256.empty();
+    options.crc64 = !plan.s3_crc_is_manifests;
   }
   return options;
 }
@@ -201,7 +209,16 @@ Result<UnstageResult> Stager::unstage(std::string_view s3_uri, const std::string
   if (auto finished = extractor.finish(); !finished)
     return internal::with_context(std::move(finished).error(), "unstaging " + where + " into " + directory);
 
-  const internal::ArchiveStats stats = extractor.stats();
+  internal::ArchiveStats stats = extractor.stats();
+  if (plan.s3_crc_is_manifests) {
+    // The extractor left the CRC to the download, which checked the bytes against S3's value,
+    // the manifest's.
+    if (!downloaded->checksum_verified)
+      return Error::make(ErrorKind::kIo, "ArchiveNotVerified",
+                         "unstaging " + where + ": S3 keeps a CRC64NVME for it, but the download did not check the "
+                                                "bytes against it");
+    stats.archive_crc64nvme = plan.manifest->archive_crc64nvme;
+  }
   if (plan.manifest) {
     if (auto verified = internal::verify_manifest(*plan.manifest, stats, extractor.compression()); !verified)
       return internal::with_context(std::move(verified).error(), "unstaging " + where);

@@ -331,7 +331,7 @@ Status TarExtractor::write(std::string_view chunk) {
     if (s.thread_error) return *s.thread_error;
   }
   if (s.options.sha256) s.sha.update(chunk);
-  s.crc64 = crc64nvme(chunk, s.crc64);
+  if (s.options.crc64) s.crc64 = crc64nvme(chunk, s.crc64);
   s.bytes_in += chunk.size();
   // Each iteration queues one piece or returns.
   while (!chunk.empty()) {
@@ -371,7 +371,7 @@ Status TarExtractor::finish() {
   s.cv.notify_all();
   s.thread.join();
   if (s.options.sha256) s.sha_hex = s.sha.finish_hex();
-  s.crc64_hex = crc64nvme_hex(s.crc64);
+  if (s.options.crc64) s.crc64_hex = crc64nvme_hex(s.crc64);
   // Directory modes and times are applied even after a failure, to what was extracted.
   Status dirs = s.target.finish();
   if (s.thread_error) {

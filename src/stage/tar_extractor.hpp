@@ -45,9 +45,12 @@ struct TarExtractorOptions {
   /// (kIo "ManifestMismatch" naming the entry). Unset: no bound but the free space.
   std::optional<std::uint64_t> max_files;
   std::optional<std::uint64_t> max_file_bytes;
-  /// Also the SHA-256 of the archive's bytes (a manifest of version 1, or one that has it); the
-  /// CRC-64/NVME is always computed.
+  /// Also the SHA-256 of the archive's bytes (a manifest of version 1, or one that has it).
   bool sha256 = true;
+  /// The CRC-64/NVME of the archive's bytes. Off only where the caller has the same bytes
+  /// checked against the same value already (unstage: the download checks them against S3's
+  /// full-object CRC, which equals the manifest's), so that they are not read twice for it.
+  bool crc64 = true;
 };
 
 class TarExtractor {
