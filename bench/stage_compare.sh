@@ -102,6 +102,7 @@ cleanup() {
     /usr/bin/python3 "$ROOT/tests/sandbox/ctl.py" stop --state "$STATE" >/dev/null 2>&1 || true
   fi
   rm -rf "$WORK"
+  [[ -z ${OUT:-} ]] || rm -rf "$OUT"
 }
 trap cleanup EXIT
 if (( CRT )); then
@@ -177,22 +178,28 @@ if (( CRT )); then
 fi
 rm -f "$WORK/x.tar"
 measure tar_pipe_cp "tar cf - $IN | aws --endpoint-url $ENDPOINT s3 cp --only-show-errors - s3://$BUCKET/pipe.tar"
-# Before each extraction: ext4 without a journal (this machine's root file system) passes over
-# inodes freed in the last dirty_expire_centisecs (30 s) when it allocates new ones, so a tree
-# made right after another was deleted pays for scanning past its inodes (perf: ext4's
-# recently_deleted and find_inode_bit, most of the extraction's CPU). Both extractions wait
-# that out, so that neither pays for the deletions before it.
-settle() { sync; sleep $(( $(cat /proc/sys/vm/dirty_expire_centisecs 2>/dev/null || echo 3000) / 100 + 1 )); }
-settle
-measure unstage "$CLI unstage --quiet --part-size $PART --concurrency $CONC s3://$BUCKET/stage.tar $WORK/out1 --endpoint-url $ENDPOINT"
-rm -rf "$WORK/out1"
-settle
-measure cp_then_untar "aws --endpoint-url $ENDPOINT s3 cp --only-show-errors s3://$BUCKET/cp.tar $WORK/y.tar && mkdir -p $WORK/out2 && tar xf $WORK/y.tar -C $WORK/out2"
-rm -rf "$WORK/out2" "$WORK/y.tar"
+# The extracted trees go to OUT (STAGE_EXTRACT_DIR, default a directory in /dev/shm when it has
+# room for one tree, else under WORK). This machine's root file system is ext4 without a journal,
+# whose inode allocator passes over every inode freed in the last 60 s (360 s while its inode
+# table block is dirty): a tree made within minutes of another's deletion spent most of its CPU
+# in recently_deleted/find_inode_bit (perf), whichever command made it, and the order of the
+# commands decided the ratio. On tmpfs both extractions pay only for their own work.
+if [[ -n ${STAGE_EXTRACT_DIR:-} ]]; then
+  OUT=$(mktemp -d "$STAGE_EXTRACT_DIR/awsdl-bench-out-XXXXXX")
+elif (( $(df -k --output=avail /dev/shm 2>/dev/null | tail -1 || echo 0) * 1024 > INPUT_BYTES * 3 / 2 )); then
+  OUT=$(mktemp -d /dev/shm/awsdl-bench-out-XXXXXX)
+else
+  OUT=$WORK/out
+  mkdir -p "$OUT"
+fi
+echo "extracting into $OUT ($(findmnt -no FSTYPE -T "$OUT" 2>/dev/null || echo ?))"
+measure unstage "$CLI unstage --quiet --part-size $PART --concurrency $CONC s3://$BUCKET/stage.tar $OUT/out1 --endpoint-url $ENDPOINT"
+rm -rf "$OUT/out1"
+measure cp_then_untar "aws --endpoint-url $ENDPOINT s3 cp --only-show-errors s3://$BUCKET/cp.tar $WORK/y.tar && mkdir -p $OUT/out2 && tar xf $WORK/y.tar -C $OUT/out2"
+rm -rf "$OUT/out2" "$WORK/y.tar"
 if (( CRT )); then
-  settle
-  measure crt_then_untar "/usr/bin/python3 $ROOT/bench/stage_crt_put.py get $WORK/y.tar s3://$BUCKET/crt.tar $ENDPOINT $PART_BYTES && mkdir -p $WORK/out3 && tar xf $WORK/y.tar -C $WORK/out3"
-  rm -rf "$WORK/out3" "$WORK/y.tar"
+  measure crt_then_untar "/usr/bin/python3 $ROOT/bench/stage_crt_put.py get $WORK/y.tar s3://$BUCKET/crt.tar $ENDPOINT $PART_BYTES && mkdir -p $OUT/out3 && tar xf $WORK/y.tar -C $OUT/out3"
+  rm -rf "$OUT/out3" "$WORK/y.tar"
 fi
 
 GB=$(awk -v b="$INPUT_BYTES" 'BEGIN {print b / 1e9}')
