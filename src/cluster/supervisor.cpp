@@ -116,13 +116,17 @@ Status validate(const cluster::SupervisorOptions& o) {
 }
 
 std::string watcher_script(const std::string& imds_url, const std::string& notices_path,
-                               const std::string& flag_path, int interval_ms) {
+                               const std::string& flag_path, int interval_ms, int lease_seconds) {
   // IMDSv2: a token, then the two notices; the file is replaced whole each round. Ends when the
-  // flag file on the shared file system is gone (the supervisor removes it when the launch ends).
+  // flag file on the shared file system is gone (the supervisor removes it when the launch ends)
+  // or was not touched for lease_seconds (the supervisor is gone).
   const std::string u = shell_quote(imds_url), f = shell_quote(notices_path), flag = shell_quote(flag_path);
   const std::string sleep_s = std::to_string(interval_ms / 1000) + "." + std::to_string((interval_ms % 1000) / 100);
   return "u=" + u + "; f=" + f + "\n"
-         "while [ -e " + flag + " ]; do\n"
+         "trap 'rm -f \"$f\" \"$f.tmp\"; exit 0' TERM INT HUP\n"
+         "leased() { m=$(stat -c %Y " + flag + " 2>/dev/null) && [ $(( $(date +%s) - m )) -lt " +
+         std::to_string(lease_seconds) + " ]; }\n"
+         "while leased; do\n"
          "  t=$(curl -sf -m 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' \"$u/latest/api/token\")\n"
          "  a=; r=\n"
          "  if [ -n \"$t\" ]; then\n"
@@ -132,7 +136,7 @@ std::string watcher_script(const std::string& imds_url, const std::string& notic
          "  { [ -n \"$a\" ] && echo \"spot=$a\"; [ -n \"$r\" ] && echo \"rebalance=$r\"; } > \"$f.tmp\"; mv -f \"$f.tmp\" \"$f\"\n"
          "  sleep " + sleep_s + "\n"
          "done\n"
-         "rm -f \"$f\"\n";
+         "rm -f \"$f\" \"$f.tmp\"\n";
 }
 
 std::string signal_script(int pgid, int signal) {
@@ -252,7 +256,8 @@ struct Supervisor::Impl {
       d.log_path = "/dev/null";
       auto w = fan.start_on(host_of(n), sv::watcher_script(replace_all(o.imds_url, "{address}", a),
                                                            replace_all(notices_path(), "{address}", a), l.flag_path,
-                                                           static_cast<int>(std::min<long long>(o.poll_interval.count(), 5000))),
+                                                           static_cast<int>(std::min<long long>(o.poll_interval.count(), 5000)),
+                                                           sv::kWatcherLeaseSeconds),
                             d);
       if (!w) {
         (void)fan.run_on(mh, "rm -f " + shell_quote(l.flag_path));
@@ -370,6 +375,8 @@ Result<SupervisedRun> Supervisor::Impl::run() {
     std::optional<SteadyTime> grace_until;
     std::optional<Error> watch_error;
     int failed_snapshots = 0;
+    // The watchers' lease: renewed while this loop runs (see watcher_script).
+    SteadyTime touched = clock().steady_now();
 
     PollOptions po;
     po.delay = Backoff::polling(o.poll_interval, o.poll_interval, 1.0);
@@ -377,6 +384,10 @@ Result<SupervisedRun> Supervisor::Impl::run() {
     po.max_polls = 1000000;
     po.what = "supervising job " + l.job.id;
     auto watched = poll_until(config.runtime, po, [&](int) -> Result<PollState> {
+      if (clock().steady_now() - touched >= std::chrono::seconds(sv::kWatcherTouchSeconds)) {
+        (void)fan->run_on(mh, "touch -c " + shell_quote(l.flag_path));
+        touched = clock().steady_now();
+      }
       auto snap = monitor.snapshot();
       if (!snap) {
         // The cluster cannot be looked at (credentials, the network): a while is tolerated.

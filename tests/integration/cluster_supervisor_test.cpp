@@ -14,11 +14,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "awsdl/ec2/ec2.hpp"
+#include "cluster/supervisor_internal.hpp"
 #include "support/run_process.hpp"
 #include "support/sandbox.hpp"
 #include "support/ssh_nodes.hpp"
@@ -501,6 +503,51 @@ TEST(Supervisor, BadOptionsAreRefusedBeforeAnyCall) {
   EXPECT_EQ(cluster::parse_signal("NOPE").error().code, "BadSignal");
   EXPECT_FALSE(cluster::parse_signal("0").ok());
   EXPECT_FALSE(cluster::parse_signal("").ok());
+}
+
+
+// The IMDS watcher a launch leaves on each node ends without the supervisor: when its flag was
+// not touched within the lease (a supervisor killed with SIGKILL never removes the flag), and
+// on SIGTERM; either way it removes its notices file. Run here with bash, as on a node.
+TEST(SupervisorWatcher, EndsWhenItsLeaseRunsOutOrOnSigtermAndRemovesItsFile) {
+  const fs::path dir = fs::temp_directory_path() / ("awsdl-test-watcher-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path flag = dir / "run.watch", notices = dir / "notices";
+  const std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"}};
+  // Nothing listens on the discard port of loopback: the IMDS calls fail at once.
+  const std::string imds = "http://127.0.0.1:9";
+
+  // A flag last touched ten minutes ago, a lease of five: the watcher ends at once.
+  { std::ofstream(flag.string()) << ""; }
+  fs::last_write_time(flag, fs::file_time_type::clock::now() - std::chrono::minutes(10));
+  { std::ofstream(notices.string()) << "spot=stale\n"; }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto expired = testsupport::run_process(
+      "/bin/bash", {"-c", internal::supervisor::watcher_script(imds, notices.string(), flag.string(), 100, 300)}, env,
+      std::chrono::seconds(20));
+  EXPECT_EQ(expired.exit_code, 0) << expired.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_FALSE(fs::exists(notices)) << "the notices file was left behind";
+
+  // A fresh flag: the watcher runs (its file appears) until SIGTERM, then removes its file.
+  fs::last_write_time(flag, fs::file_time_type::clock::now());
+  std::thread stopper;
+  auto stopped = testsupport::run_process(
+      "/bin/bash", {"-c", internal::supervisor::watcher_script(imds, notices.string(), flag.string(), 100, 300)}, env,
+      std::chrono::seconds(20), {}, [&](pid_t pid) {
+        stopper = std::thread([pid, notices] {
+          for (int i = 0; i < 100 && !fs::exists(notices); ++i) std::this_thread::sleep_for(50ms);
+          std::this_thread::sleep_for(300ms);   // a few rounds
+          ::kill(pid, SIGTERM);
+        });
+      });
+  stopper.join();
+  EXPECT_FALSE(stopped.timed_out) << "the watcher did not end on SIGTERM";
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  EXPECT_FALSE(fs::exists(notices)) << "the notices file was left behind";
+  EXPECT_FALSE(fs::exists(notices.string() + ".tmp"));
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
 
 }  // namespace
