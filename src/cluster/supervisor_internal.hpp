@@ -15,10 +15,6 @@ Status validate(const cluster::SupervisorOptions& options);
 /// its file when it ends, also on SIGTERM, SIGINT or SIGHUP.
 std::string watcher_script(const std::string& imds_url, const std::string& notices_path, const std::string& flag_path,
                            int interval_ms, int lease_seconds);
-/// How long a watcher outlives the supervisor's last touch of its flag, and how often the
-/// supervisor touches it.
-inline constexpr int kWatcherLeaseSeconds = 300;
-inline constexpr int kWatcherTouchSeconds = 60;
 /// Sends `signal` to the mpirun of the job whose process group is `pgid` (not to the shell
 /// around it); prints "signalled=PID" per process signalled.
 std::string signal_script(int pgid, int signal);

@@ -309,7 +309,11 @@ TEST_F(SupervisorSandbox, AWorkerTerminatedMidRunRecoversOnAReplacementAndResume
 
 TEST_F(SupervisorSandbox, ASpotNoticeSignalsTheJobBeforeItsNodeGoesAndTheRunResumes) {
   const std::string victim = info.workers().at(0).instance_id;
-  auto o = supervise(options(40, 1), 5, [&] {
+  // A short lease on the node watchers: the notice comes at step 30, over 3 s after the launch,
+  // so it is read only if the supervisor renewed the lease at its polls.
+  auto opts = options(60, 1);
+  opts.watcher_lease = 1500ms;
+  auto o = supervise(opts, 30, [&] {
     chaos(victim, "rebalance");   // noted only
     chaos(victim, "spot-notice", ",\"seconds\":2");
   });
@@ -327,7 +331,7 @@ TEST_F(SupervisorSandbox, ASpotNoticeSignalsTheJobBeforeItsNodeGoesAndTheRunResu
   EXPECT_LT(signal, lost) << "the checkpoint signal came before the node went";
   EXPECT_NE(slurp(dir / "shared" / "signalled").find("checkpoint on signal at step"), std::string::npos)
       << "the program got the signal";
-  EXPECT_NE(slurp(result()).find("done 40"), std::string::npos) << slurp(result());
+  EXPECT_NE(slurp(result()).find("done 60"), std::string::npos) << slurp(result());
   EXPECT_EQ(leftovers(), "");
 }
 
@@ -497,6 +501,8 @@ TEST(Supervisor, BadOptionsAreRefusedBeforeAnyCall) {
   EXPECT_TRUE(refused([](auto& o) { o.checkpoint_signal = 0; }));
   EXPECT_TRUE(refused([](auto& o) { o.min_workers = -2; }));
   EXPECT_TRUE(refused([](auto& o) { o.imds_url = "ftp://x"; }));
+  EXPECT_TRUE(refused([](auto& o) { o.watcher_lease = 500ms; }));
+  EXPECT_TRUE(refused([](auto& o) { o.watcher_lease = 10s; o.poll_interval = 5s; }));
   EXPECT_EQ(cluster::parse_signal("SIGUSR1").value(), SIGUSR1);
   EXPECT_EQ(cluster::parse_signal("TERM").value(), SIGTERM);
   EXPECT_EQ(cluster::parse_signal("12").value(), 12);
