@@ -335,6 +335,27 @@ TEST_F(SupervisorSandbox, ASpotNoticeSignalsTheJobBeforeItsNodeGoesAndTheRunResu
   EXPECT_EQ(leftovers(), "");
 }
 
+// Ctrl-C in the CLI is the cancellation token: the run ends as cancelled, every process of the
+// job (mpirun, the ranks, the node watchers) is stopped, and the job did not finish.
+TEST_F(SupervisorSandbox, CancellingStopsEveryProcessOfTheJob) {
+  CancellationSource stop;
+  auto opts = options(300, 2);
+  opts.cancel = stop.token();
+  auto o = supervise(opts, 5, [&] { stop.cancel(); });
+  ASSERT_TRUE(o.run.ok()) << o.run.error().to_string();
+  EXPECT_EQ(o.run->outcome, cluster::RunOutcome::kCancelled);
+  ASSERT_TRUE(o.run->error.has_value());
+  EXPECT_EQ(o.run->error->kind, ErrorKind::kCancelled) << o.run->error->to_string();
+  EXPECT_TRUE(has(o, cluster::SupervisorEventKind::kJobStopped));
+  EXPECT_TRUE(o.run->incidents.empty());
+  EXPECT_EQ(slurp(result()), "") << "the job ran to its end";
+  EXPECT_LT(checkpointed(), 300);
+  ASSERT_NE(first(o, cluster::SupervisorEventKind::kGaveUp), decltype(o.injected){});
+  EXPECT_LT(first(o, cluster::SupervisorEventKind::kGaveUp) - o.injected, std::chrono::seconds(8))
+      << "the cancellation took too long to be seen";
+  EXPECT_EQ(leftovers(), "");
+}
+
 TEST_F(SupervisorSandbox, ANodeTheGroupCannotReplaceWithMinWorkersTheRunGoesOnWithFewer) {
   ASSERT_TRUE(sandbox.control("POST", "/_sandbox/services/ec2/capacity", R"({"instance_type":"p3.2xlarge","fail_after":0})").ok());
   const std::string victim = info.workers().at(1).instance_id;
