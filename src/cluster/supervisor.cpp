@@ -108,8 +108,7 @@ Status validate(const cluster::SupervisorOptions& o) {
   if (o.min_workers < -1) return bad("min_workers: -1 (all) or a count");
   if (o.unreachable_polls < 1) return bad("unreachable_polls: at least 1");
   if (o.slots_per_node < 0) return bad("slots_per_node cannot be negative");
-  if (o.watcher_lease < std::chrono::seconds(1) || o.watcher_lease < 3 * o.poll_interval)
-    return bad("watcher_lease: at least 1 s and 3 poll intervals (the lease is renewed at polls)");
+  if (o.watcher_lease < std::chrono::seconds(1)) return bad("watcher_lease: at least 1 s");
   if (o.imds_url.rfind("http://", 0) != 0 && o.imds_url.rfind("https://", 0) != 0)
     return bad("imds_url: an http:// or https:// URL");
   for (char c : o.imds_url)
@@ -177,6 +176,9 @@ struct Supervisor::Impl {
     e.status = status;
     on_event(e);
   }
+
+  // The lease is renewed at polls: never shorter than three of them.
+  Millis watcher_lease() const { return std::max(o.watcher_lease, 3 * o.poll_interval); }
 
   std::string host_of(const Node& n) const { return o.user.empty() ? address_of(n) : o.user + "@" + address_of(n); }
   std::string notices_path() const { return "/tmp/awsdl-notices-" + run_id + "-{address}"; }
@@ -259,7 +261,7 @@ struct Supervisor::Impl {
       auto w = fan.start_on(host_of(n), sv::watcher_script(replace_all(o.imds_url, "{address}", a),
                                                            replace_all(notices_path(), "{address}", a), l.flag_path,
                                                            static_cast<int>(std::min<long long>(o.poll_interval.count(), 5000)),
-                                                           static_cast<int>((o.watcher_lease.count() + 999) / 1000)),
+                                                           static_cast<int>((watcher_lease().count() + 999) / 1000)),
                             d);
       if (!w) {
         (void)fan.run_on(mh, "rm -f " + shell_quote(l.flag_path));
@@ -386,7 +388,7 @@ Result<SupervisedRun> Supervisor::Impl::run() {
     po.max_polls = 1000000;
     po.what = "supervising job " + l.job.id;
     auto watched = poll_until(config.runtime, po, [&](int) -> Result<PollState> {
-      if (clock().steady_now() - touched >= o.watcher_lease / 5) {
+      if (clock().steady_now() - touched >= watcher_lease() / 5) {
         (void)fan->run_on(mh, "touch -c " + shell_quote(l.flag_path));
         touched = clock().steady_now();
       }
