@@ -87,6 +87,7 @@ Result<UnstagePlan> prepare_unstage(const s3::S3Client& client, std::string_view
   head_request.key = uri.key;
   auto head = client.head_object(head_request, options.call);
   if (!head) return with_context(std::move(head).error(), "unstaging " + where);
+  bool s3_crc_is_manifests = false;  // see UnstagePlan
   if (stored) {
     const std::string archive_id = metadata_value(head->metadata, kStageIdMetadataKey);
     if (archive_id.empty() || archive_id != stored->stage_id)
@@ -99,9 +100,10 @@ Result<UnstagePlan> prepare_unstage(const s3::S3Client& client, std::string_view
                                           " bytes but the manifest says " +
                                           std::to_string(stored->manifest.archive_bytes));
     // The CRC S3 keeps for the object (checked when it was written) against the manifest's,
-    // before a byte is read; the extraction checks the bytes themselves against it after. A
-    // value that is not 8 bytes is not a CRC64NVME and is not compared (moto without awscrt
-    // answers CRC32's 4 bytes under that name); the extraction's check still holds.
+    // before a byte is read; the bytes themselves are checked against it after (by the
+    // download when it is S3's full-object value, else by the extraction). A value that is not
+    // 8 bytes is not a CRC64NVME and is not compared (moto without awscrt answers CRC32's 4
+    // bytes under that name); the extraction's check still holds.
     auto crc = head->checksums.find(s3::ChecksumAlgorithm::kCrc64Nvme);
     auto value = crc == head->checksums.end() ? std::nullopt : parse_crc64nvme_base64(crc->second);
     if (value && !stored->manifest.archive_crc64nvme.empty()) {
@@ -109,16 +111,11 @@ Result<UnstagePlan> prepare_unstage(const s3::S3Client& client, std::string_view
         return manifest_mismatch(where, "S3 keeps the CRC64NVME " + crc->second.substr(0, 32) +
                                             " for the object but the manifest says " +
                                             stored->manifest.archive_crc64nvme);
+      s3_crc_is_manifests = head->checksum_type == "FULL_OBJECT";
     }
   }
   UnstagePlan plan;
-  if (stored && head) {
-    auto crc = head->checksums.find(s3::ChecksumAlgorithm::kCrc64Nvme);
-    auto value = crc == head->checksums.end() ? std::nullopt : parse_crc64nvme_base64(crc->second);
-    plan.s3_crc_is_manifests = value && !stored->manifest.archive_crc64nvme.empty() &&
-                               crc64nvme_hex(*value) == stored->manifest.archive_crc64nvme &&
-                               head->checksum_type == "FULL_OBJECT";
-  }
+  plan.s3_crc_is_manifests = s3_crc_is_manifests;
   plan.uri = std::move(uri);
   if (stored) plan.manifest = std::move(stored->manifest);
   plan.object_size = head->object_size;
