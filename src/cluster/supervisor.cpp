@@ -120,12 +120,14 @@ std::string watcher_script(const std::string& imds_url, const std::string& notic
                                const std::string& flag_path, int interval_ms, int lease_seconds) {
   // IMDSv2: a token, then the two notices; the file is replaced whole each round. Ends when the
   // flag file on the shared file system is gone (the supervisor removes it when the launch ends)
-  // or was not touched for lease_seconds (the supervisor is gone).
+  // or was not touched for over lease_seconds (the supervisor is gone). The times are whole
+  // seconds, so "-le" keeps a watcher for at least the whole lease after a touch (at most a
+  // second more); "-lt" would end it as early as lease_seconds - 1 after one.
   const std::string u = shell_quote(imds_url), f = shell_quote(notices_path), flag = shell_quote(flag_path);
   const std::string sleep_s = std::to_string(interval_ms / 1000) + "." + std::to_string((interval_ms % 1000) / 100);
   return "u=" + u + "; f=" + f + "\n"
          "trap 'rm -f \"$f\" \"$f.tmp\"; exit 0' TERM INT HUP\n"
-         "leased() { m=$(stat -c %Y " + flag + " 2>/dev/null) && [ $(( $(date +%s) - m )) -lt " +
+         "leased() { m=$(stat -c %Y " + flag + " 2>/dev/null) && [ $(( $(date +%s) - m )) -le " +
          std::to_string(lease_seconds) + " ]; }\n"
          "while leased; do\n"
          "  t=$(curl -sf -m 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' \"$u/latest/api/token\")\n"

@@ -309,13 +309,14 @@ TEST_F(SupervisorSandbox, AWorkerTerminatedMidRunRecoversOnAReplacementAndResume
 
 TEST_F(SupervisorSandbox, ASpotNoticeSignalsTheJobBeforeItsNodeGoesAndTheRunResumes) {
   const std::string victim = info.workers().at(0).instance_id;
-  // A short lease on the node watchers: the notice comes at step 30, over 3 s after the launch,
-  // so it is read only if the supervisor renewed the lease at its polls.
-  auto opts = options(60, 1);
-  opts.watcher_lease = 1500ms;
-  auto o = supervise(opts, 30, [&] {
+  // A short lease on the node watchers (2 s: a watcher not renewed ends at most 3 s after the
+  // launch's touch) with room for a loaded machine's slow polls; the notice comes at step 60,
+  // over 6 s after the launch, so it is read only if the supervisor renewed the lease.
+  auto opts = options(90, 1);
+  opts.watcher_lease = 2s;
+  auto o = supervise(opts, 60, [&] {
     chaos(victim, "rebalance");   // noted only
-    chaos(victim, "spot-notice", ",\"seconds\":2");
+    chaos(victim, "spot-notice", ",\"seconds\":3");
   });
   ASSERT_TRUE(o.run.ok()) << o.run.error().to_string();
   EXPECT_EQ(o.run->outcome, cluster::RunOutcome::kSucceeded) << (o.run->error ? o.run->error->to_string() : "");
@@ -331,7 +332,7 @@ TEST_F(SupervisorSandbox, ASpotNoticeSignalsTheJobBeforeItsNodeGoesAndTheRunResu
   EXPECT_LT(signal, lost) << "the checkpoint signal came before the node went";
   EXPECT_NE(slurp(dir / "shared" / "signalled").find("checkpoint on signal at step"), std::string::npos)
       << "the program got the signal";
-  EXPECT_NE(slurp(result()).find("done 60"), std::string::npos) << slurp(result());
+  EXPECT_NE(slurp(result()).find("done 90"), std::string::npos) << slurp(result());
   EXPECT_EQ(leftovers(), "");
 }
 
@@ -572,6 +573,37 @@ TEST(SupervisorWatcher, EndsWhenItsLeaseRunsOutOrOnSigtermAndRemovesItsFile) {
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
   EXPECT_FALSE(fs::exists(notices)) << "the notices file was left behind";
   EXPECT_FALSE(fs::exists(notices.string() + ".tmp"));
+
+  // A flag touched 0.85 s less than the lease (2 s) ago, in the second two whole seconds before
+  // now: still leased (the times are whole seconds: the watcher must not round the lease down).
+  // It runs (its file appears) until the flag is removed, then ends and removes its file.
+  {
+    using namespace std::chrono;
+    const auto wall = system_clock::now();
+    const auto into = wall - floor<seconds>(wall);
+    if (into > 50ms) std::this_thread::sleep_for(1s - into + 20ms);   // just past a whole second
+    const auto touched = floor<seconds>(system_clock::now()) - 2s + 900ms;
+    fs::last_write_time(flag, fs::file_time_type::clock::now() + (touched - system_clock::now()));
+  }
+  std::thread remover;
+  bool appeared = false;
+  auto leased = testsupport::run_process(
+      "/bin/bash", {"-c", internal::supervisor::watcher_script(imds, notices.string(), flag.string(), 100, 2)}, env,
+      std::chrono::seconds(20), {}, [&](pid_t) {
+        remover = std::thread([flag, notices, &appeared] {
+          for (int i = 0; i < 40 && !appeared; ++i) {
+            appeared = fs::exists(notices);
+            if (!appeared) std::this_thread::sleep_for(50ms);
+          }
+          std::error_code e;
+          fs::remove(flag, e);
+        });
+      });
+  remover.join();
+  EXPECT_TRUE(appeared) << "a watcher within its lease ended at once";
+  EXPECT_FALSE(leased.timed_out);
+  EXPECT_EQ(leased.exit_code, 0) << leased.err;
+  EXPECT_FALSE(fs::exists(notices)) << "the notices file was left behind";
   std::error_code ec;
   fs::remove_all(dir, ec);
 }
