@@ -27,6 +27,7 @@ Also usable as a module (the fan-out bench imports it).
 """
 import argparse
 import glob
+import importlib.util
 import json
 import os
 import shutil
@@ -91,27 +92,19 @@ def _pick_block(count):
     raise RuntimeError("no free 127.0.x.0/24 block for test nodes")
 
 
-def _descendants(pids):
-    """Every live descendant of the given pids (sshd forks a child per connection, and that
-    child calls setsid, so process groups do not catch them)."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-            ppid = int(stat[stat.rfind(")") + 2:].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], list(pids)
-    while todo:
-        p = todo.pop()
-        for c in children.get(p, []):
-            out.append(c)
-            todo.append(c)
-    return out
+def _load_proctree():
+    """The sandbox's process-tree walk (tests/sandbox/core/proctree.py), loaded by its path:
+    the sandbox's `core` package is not on this script's import path."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sandbox", "core", "proctree.py")
+    spec = importlib.util.spec_from_file_location("awsdl_sandbox_proctree", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Every live descendant of the given pids (sshd forks a child per connection, and that child
+# calls setsid, so process groups do not catch them).
+_descendants = _load_proctree().descendants
 
 
 class Nodes:

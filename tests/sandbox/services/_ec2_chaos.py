@@ -44,28 +44,7 @@ import signal
 import threading
 
 from core.errors import AwsError
-
-
-def _descendants(pids):
-    """Every live descendant of the given pids (as tests/support/sshd_nodes.py finds them)."""
-    children = {}
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/stat' % entry) as f:
-                stat = f.read()
-            ppid = int(stat[stat.rfind(')') + 2:].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], list(pids)
-    while todo:
-        p = todo.pop()
-        for c in children.get(p, []):
-            out.append(c)
-            todo.append(c)
-    return out
+from core.proctree import descendants as _descendants
 
 
 def _connected_to(address):
