@@ -70,7 +70,8 @@ struct AWSDL_EXPORT SupervisorOptions {
   std::string imds_url = "http://169.254.169.254";
   /// How long the node watchers outlive a supervisor that died without ending them (they run
   /// while it renews their lease, every fifth of this, at its polls); at least 1 s, and never
-  /// less than 3 poll intervals is used.
+  /// less than 3 poll intervals is used. The nodes count it in whole seconds: a watcher may
+  /// run up to 2 s longer, never shorter.
   Millis watcher_lease = std::chrono::minutes(5);
   Backoff restart_backoff = Backoff::polling(std::chrono::seconds(2), std::chrono::seconds(30), 2.0);
   CancellationToken cancel;                // stops the job and returns kCancelled
