@@ -718,6 +718,39 @@ TEST_F(StageTest, BytesChangedInS3AfterStagingFailUnstage) {
   EXPECT_FALSE(std::filesystem::exists(target / "dataset")) << "nothing unverified was left in the target";
 }
 
+// Unstage leaves the archive's CRC to the download when S3's full-object CRC64NVME (read at
+// its first HeadObject) is the manifest's. A download that then did not check it (here S3
+// answers the download's own HeadObject without checksums) is not taken as verified.
+TEST_F(StageTest, ADownloadThatDidNotCheckS3sCrcIsNotTakenAsVerified) {
+  make_dataset();
+  Stager stager(config);
+  auto staged = stager.stage(inputs(), uri("unchecked.tar"), stage_options());
+  ASSERT_TRUE(staged) << staged.error().to_string();
+  const auto since = sandbox.requests();
+  ASSERT_TRUE(since);
+  const std::int64_t mark = since->empty() ? 0 : since->back().id;
+  ASSERT_TRUE(sandbox.set_faults(
+      R"({"service":"s3","operation":"HeadObject","kind":"drop_checksum","skip":1,"count":1})"));
+  const auto target = tmp / "unchecked";
+  auto r = stager.unstage(uri("unchecked.tar"), target.string(), unstage_options());
+  ASSERT_TRUE(sandbox.clear_faults());
+  ASSERT_FALSE(r) << "bytes no checksum covered were accepted";
+  EXPECT_EQ(r.error().code, "ArchiveNotVerified") << r.error().to_string();
+  EXPECT_NE(r.error().message.find(uri("unchecked.tar")), std::string::npos) << r.error().message;
+  EXPECT_FALSE(std::filesystem::exists(target / "dataset")) << "nothing unverified was left in the target";
+  // The fault hit the download's HeadObject, the second one.
+  auto log = sandbox.requests(mark);
+  ASSERT_TRUE(log);
+  std::vector<std::string> heads;
+  for (const auto& e : *log)
+    if (e.operation == "HeadObject") heads.push_back(e.fault);
+  EXPECT_EQ(heads, (std::vector<std::string>{"", "drop_checksum"}));
+  // Answered whole again, the same archive unstages.
+  auto again = stager.unstage(uri("unchecked.tar"), target.string(), unstage_options());
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(tree(target), tree(tmp / "src"));
+}
+
 TEST_F(StageTest, AnOldSha256OnlyManifestStillUnstages) {
   make_dataset();
   auto so = stage_options();

@@ -194,7 +194,12 @@ class Sandbox:
                 result = handler(ctx, params)
             if endless is not None:
                 endless_output(op, result, endless)
+            if 'drop_checksum' in modifiers and isinstance(result, dict):
+                for name in [k for k in result if k.startswith('Checksum')]:
+                    del result[name]   # answered without the object's checksums
             resp = protocol.serialize(op, result, ctx)
+            if 'drop_checksum' in modifiers:   # and a handler's own headers (GetObject, HeadObject)
+                resp.headers = [(k, v) for k, v in resp.headers if not k.lower().startswith('x-amz-checksum-')]
             if post is not None:
                 entry['fault'] = post.kind
                 action = 'reset' if post.kind == 'reset' else 'truncate'

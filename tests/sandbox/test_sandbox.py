@@ -462,9 +462,24 @@ class Faults(SandboxTest):
         _, doc = control('GET', 'requests?operation=GetObject')
         self.assertEqual([e['fault'] for e in doc['requests']], [None, 'ignore_range'])
 
+    def test_drop_checksum_after_skip_answers_without_the_checksums(self):
+        s3 = client('s3')
+        s3.create_bucket(Bucket='sums')
+        s3.put_object(Bucket='sums', Key='k', Body=b'0123456789', ChecksumAlgorithm='CRC32')
+        control('POST', 'faults', [{'kind': 'drop_checksum', 'service': 's3', 'operation': 'HeadObject',
+                                    'skip': 1, 'count': 1}])
+        sums = [s3.head_object(Bucket='sums', Key='k', ChecksumMode='ENABLED').get('ChecksumCRC32')
+                for _ in range(3)]
+        # Let through once, applied once, then spent.
+        self.assertEqual([bool(x) for x in sums], [True, False, True])
+        self.assertEqual(sums[0], sums[2])
+        _, doc = control('GET', 'requests?operation=HeadObject')
+        self.assertEqual([e['fault'] for e in doc['requests']], [None, 'drop_checksum', None])
+
     def test_bad_rules_are_refused(self):
         for rule in ({'kind': 'explode'}, {'kind': 'error', 'colour': 'red'}, 'nonsense',
-                     {'kind': 'error', 'probability': 2}):
+                     {'kind': 'error', 'probability': 2}, {'kind': 'drop_checksum', 'skip': -1},
+                     {'kind': 'error', 'skip': 'one'}):
             status, doc = control('POST', 'faults', [rule])
             self.assertEqual(status, 400, rule)
             self.assertIn('error', doc)

@@ -2,18 +2,22 @@
 has been checked (except `skew`, which changes the clock the check uses). `corrupt_body`
 inverts one byte of the request body after the signature (and its payload hash) was checked
 and before the service sees it: a transfer corrupted in flight that only a checksum of the
-body (Content-MD5, x-amz-checksum-*) can catch."""
+body (Content-MD5, x-amz-checksum-*) can catch. `drop_checksum` answers without the
+object's checksums (every Checksum* member of the output): a store or a proxy that drops
+them, for the client's "nothing was checked" paths. `skip` lets that many matching requests
+through before a rule applies."""
 
 import random
 import threading
 
 KINDS = ('error', 'reset', 'delay', 'truncate', 'skew', 'retry_after', 'endless_token', 'ignore_range',
-         'corrupt_body')
+         'corrupt_body', 'drop_checksum')
 # Kinds that change how a request is served instead of replacing its answer; like `skew` they
 # last until cleared unless given a count.
-MODIFIERS = ('endless_token', 'ignore_range')
+MODIFIERS = ('endless_token', 'ignore_range', 'drop_checksum')
 FIELDS = {'service', 'operation', 'kind', 'code', 'status', 'message', 'delay_ms', 'skew_seconds',
-          'retry_after_ms', 'count', 'probability', 'when', 'access_key_id', 'repeat', 'offset', 'corrupt_body'}
+          'retry_after_ms', 'count', 'probability', 'when', 'access_key_id', 'repeat', 'offset', 'corrupt_body',
+          'skip'}
 ALIASES = {'ms': 'delay_ms', 'seconds': 'skew_seconds'}
 
 
@@ -52,6 +56,9 @@ class Rule:
         if self.offset is not None and (isinstance(self.offset, bool) or not isinstance(self.offset, int)
                                         or self.offset < 0):
             raise FaultError('offset must be a non-negative integer')
+        self.skip = spec.get('skip', 0)   # matching requests let through before the rule applies
+        if isinstance(self.skip, bool) or not isinstance(self.skip, int) or self.skip < 0:
+            raise FaultError('skip must be a non-negative integer')
         self.when = spec.get('when', 'before')
         if self.when not in ('before', 'after'):
             raise FaultError("when must be 'before' or 'after'")
@@ -103,6 +110,8 @@ class Rule:
             d['repeat'] = self.repeat
         if self.kind == 'corrupt_body' and self.offset is not None:
             d['offset'] = self.offset
+        if self.skip:
+            d['skip'] = self.skip
         return d
 
 
@@ -137,6 +146,9 @@ class Faults:
     def _take(self, rule):
         if rule.probability is not None and self._rand.random() >= rule.probability:
             return False
+        if rule.skip > 0:
+            rule.skip -= 1
+            return False
         if rule.count is not None:
             rule.count -= 1
         rule.applied += 1
@@ -151,7 +163,8 @@ class Faults:
         return 0
 
     def modifiers(self, service, operation, access_key_id):
-        """-> {kind: rule} of the modifier rules (endless_token, ignore_range) for this request."""
+        """-> {kind: rule} of the modifier rules (endless_token, ignore_range, drop_checksum) for
+        this request."""
         out = {}
         with self._lock:
             for r in self._rules:
