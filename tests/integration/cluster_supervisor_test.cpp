@@ -310,8 +310,8 @@ TEST_F(SupervisorSandbox, AWorkerTerminatedMidRunRecoversOnAReplacementAndResume
 TEST_F(SupervisorSandbox, ASpotNoticeSignalsTheJobBeforeItsNodeGoesAndTheRunResumes) {
   const std::string victim = info.workers().at(0).instance_id;
   // A short lease on the node watchers (2 s: a watcher not renewed ends at most 3 s after the
-  // launch's touch) with room for a loaded machine's slow polls; the notice comes at step 60,
-  // over 6 s after the launch, so it is read only if the supervisor renewed the lease.
+  // launch's touch, plus one round) with room for a loaded machine's slow polls; the notice
+  // comes at step 60, over 6 s after the launch, so it is read only if the lease was renewed.
   auto opts = options(90, 1);
   opts.watcher_lease = 2s;
   auto o = supervise(opts, 60, [&] {
@@ -574,9 +574,10 @@ TEST(SupervisorWatcher, EndsWhenItsLeaseRunsOutOrOnSigtermAndRemovesItsFile) {
   EXPECT_FALSE(fs::exists(notices)) << "the notices file was left behind";
   EXPECT_FALSE(fs::exists(notices.string() + ".tmp"));
 
-  // A flag touched 0.85 s less than the lease (2 s) ago, in the second two whole seconds before
-  // now: still leased (the times are whole seconds: the watcher must not round the lease down).
-  // It runs (its file appears) until the flag is removed, then ends and removes its file.
+  // A flag touched about 1.15 s ago, well within a 2 s lease, whose whole-second time stamp is
+  // nevertheless two seconds before now's (touched at x.9, now just past x+2): still leased,
+  // since the watcher must not round the lease down. It runs (its file appears) until the flag
+  // is removed, then ends and removes its file.
   {
     using namespace std::chrono;
     const auto wall = system_clock::now();
